@@ -1,0 +1,77 @@
+"""The ``shoplens`` command: global options, error handling, and the sub-commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from typer.exceptions import TyperException
+from pydantic import ValidationError
+
+from shoplens.cli._output import stderr
+from shoplens.config import Settings
+from shoplens.errors import ShoplensError
+
+app = typer.Typer(
+    name="shoplens",
+    help="Customer intelligence for online shops: import your store's exports, then ask who buys, why, and who leaves.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    home: Annotated[
+        Path,
+        typer.Option(
+            "--home", envvar="SHOPLENS_HOME", help="Store directory: warehouse, app database, quarantine files.",
+            show_default=True,
+        ),
+    ] = Path("shoplens-data"),
+) -> None:
+    """Global options; every command also takes --json for one JSON document on stdout."""
+    try:
+        ctx.obj = Settings(home=home)
+    except ValidationError as exc:
+        raise ShoplensError(f"settings: {exc.errors()[0]['msg']}") from None
+
+
+def settings(ctx: typer.Context) -> Settings:
+    value = ctx.find_root().obj
+    assert isinstance(value, Settings)
+    return value
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: bad input exits 2 with one line on stderr, never a traceback."""
+    from shoplens.cli import _commands  # noqa: F401  (registers the commands)
+
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code = app(args=args or ["--help"], standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        stderr.print("aborted")
+        sys.exit(130)
+    except TyperException as exc:  # usage errors: unknown option, missing argument, bad value
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        stderr.print(f"error: {message}", markup=False, soft_wrap=True)
+        sys.exit(2)
+    except ShoplensError as exc:
+        stderr.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(130)

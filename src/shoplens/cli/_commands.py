@@ -1,0 +1,179 @@
+"""Sub-commands for getting data in and seeing what is there: import, profiles, status, demo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from shoplens.appdb import AppDatabase, ImportRun
+from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._output import emit_json, progress_reporter, stderr, stdout
+from shoplens.config import Settings
+from shoplens.errors import MappingError, UnreadableFileError
+from shoplens.ingest import registered_profiles
+from shoplens.warehouse import ImportSummary, Warehouse, import_files
+
+PROFILE_HELP = "Source profile: " + ", ".join(sorted(registered_profiles())) + ". See `shoplens profiles`."
+
+
+def _read_mapping(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UnreadableFileError(f"{path}: cannot read mapping ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise MappingError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(loaded, dict):
+        raise MappingError(f"{path}: a mapping file must be a YAML mapping with a 'columns' section")
+    return loaded
+
+
+def run_import(
+    config: Settings, paths: list[Path], profile: str, mapping: dict[str, Any] | None, *, quiet: bool = False
+) -> ImportSummary:
+    """Import into the store at ``config.home`` and log the run in the app database."""
+    config.ensure_home()
+    started = datetime.now(UTC)
+    with Warehouse(config.warehouse_path) as warehouse, progress_reporter("import") as progress:
+        summary = import_files(
+            warehouse,
+            paths,
+            profile_name=profile,
+            secret=config.store_secret(),
+            quarantine_dir=config.quarantine_dir,
+            mapping=mapping,
+            progress=None if quiet else progress,
+        )
+    app_db = AppDatabase(config.app_database_url)
+    app_db.record_import(
+        ImportRun(
+            import_id=summary.import_id,
+            profile=summary.profile,
+            files=summary.files,
+            started_at=started,
+            seconds=summary.seconds,
+            rows_read=summary.rows_read,
+            rows_loaded=summary.rows_loaded,
+            rows_quarantined=summary.rows_quarantined,
+            rows_duplicate=summary.rows_duplicate,
+            quarantine_path=summary.quarantine_path,
+        )
+    )
+    app_db.close()
+    return summary
+
+
+def _show_summary(summary: ImportSummary) -> None:
+    table = Table(title=f"import {summary.import_id} ({summary.profile})", show_header=False)
+    for label, value in (
+        ("rows read", summary.rows_read),
+        ("loaded", summary.rows_loaded),
+        ("quarantined", summary.rows_quarantined),
+        ("already in the warehouse", summary.rows_duplicate),
+        ("orders in the files", summary.orders),
+        ("customers in the files", summary.customers),
+        ("refunds in the files", summary.refunds),
+        ("guest order lines", summary.guest_rows),
+        ("new orders / new customers", f"{summary.orders_new} / {summary.customers_new}"),
+        ("seconds", summary.seconds),
+    ):
+        table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
+    stdout.print(table)
+    if summary.quarantine_path:
+        stdout.print(f"Quarantined rows, with record number and reason: {summary.quarantine_path}")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Export files: .csv/.tsv/.parquet/.jsonl, optionally .gz.")],
+    profile: Annotated[str, typer.Option("--profile", "-p", help=PROFILE_HELP)],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="YAML column mapping (required by --profile generic).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load store exports into the warehouse.
+
+    Bad rows go to <home>/quarantine/<import-id>.csv with their record number and reason; re-importing
+    the same or an overlapping export adds only rows not already loaded. Personal data (names, e-mails,
+    phones, addresses) goes to the vault only; analytics see pseudonymous customer keys.
+
+    Example: shoplens import online_retail.parquet --profile online-retail --json
+    """
+    summary = run_import(settings(ctx), paths, profile, _read_mapping(mapping), quiet=False)
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        _show_summary(summary)
+
+
+@app.command("profiles")
+def profiles_command(as_json: JsonOption = False) -> None:
+    """List the source profiles `shoplens import --profile` accepts."""
+    rows = [
+        {"name": p.name, "description": p.description, "required_columns": list(p.required), "needs_mapping": p.needs_mapping}
+        for p in sorted(registered_profiles().values(), key=lambda p: p.name)
+    ]
+    if as_json:
+        emit_json({"profiles": rows})
+        return
+    table = Table("profile", "what it reads")
+    for row in rows:
+        table.add_row(str(row["name"]), str(row["description"]))
+    stdout.print(table)
+
+
+def store_status(config: Settings) -> dict[str, Any]:
+    if not config.warehouse_path.exists():
+        return {"home": str(config.home), "warehouse": None, "tables": {}, "data_version": 0, "imports": []}
+    with Warehouse(config.warehouse_path, read_only=True) as warehouse:
+        counts, version = warehouse.row_counts(), warehouse.data_version
+        span = warehouse.con.execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchone()
+    app_db = AppDatabase(config.app_database_url)
+    imports = [
+        {"import_id": r.import_id, "profile": r.profile, "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined}
+        for r in app_db.recent_imports(5)
+    ]
+    app_db.close()
+    return {
+        "home": str(config.home),
+        "warehouse": str(config.warehouse_path),
+        "tables": counts,
+        "data_version": version,
+        "first_order": span[0] if span else None,
+        "last_order": span[1] if span else None,
+        "imports": imports,
+    }
+
+
+def _show_status(status: dict[str, Any]) -> None:
+    if status["warehouse"] is None:
+        stdout.print(f"No warehouse in {status['home']} yet. Try: shoplens demo, or shoplens import FILE --profile P")
+        return
+    stdout.print(f"Warehouse: {status['warehouse']} (data version {status['data_version']})")
+    if status.get("first_order"):
+        stdout.print(f"Orders from {status['first_order']:%Y-%m-%d} to {status['last_order']:%Y-%m-%d}")
+    table = Table("table", "rows")
+    for name, count in status["tables"].items():
+        table.add_row(name, f"{count:,}")
+    stdout.print(table)
+
+
+@app.command("status")
+def status_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show what the warehouse holds: rows per table, date range and the latest imports."""
+    status = store_status(settings(ctx))
+    if as_json:
+        emit_json(status)
+    else:
+        _show_status(status)

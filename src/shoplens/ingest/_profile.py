@@ -1,0 +1,147 @@
+"""The one interface every source profile implements, built-in or third-party.
+
+A profile says how the rows of one kind of store export become *sales rows*: one row per order
+line (or per refunded line), described by :data:`SALES_FIELDS`. It only names source columns and
+writes small SQL expressions over them; parsing, validation, quarantine, de-duplication and loading
+are the same for every profile and live in the warehouse layer.
+
+Expressions are DuckDB SQL over a staging table whose columns are the file's own columns, all as
+VARCHAR. Use :func:`col` to quote a source column name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldKind = Literal["text", "int", "money", "price", "timestamp", "bool"]
+
+
+@dataclass(frozen=True)
+class SalesField:
+    name: str
+    kind: FieldKind
+    required: bool = False
+    personal: bool = False
+    meaning: str = ""
+
+
+SALES_FIELDS: tuple[SalesField, ...] = (
+    SalesField("order_id", "text", required=True, meaning="order or invoice number"),
+    SalesField("ordered_at", "timestamp", required=True, meaning="when the order was placed"),
+    SalesField("customer_id", "text", meaning="customer id in the shop system; empty = guest order"),
+    SalesField("email", "text", personal=True),
+    SalesField("name", "text", personal=True),
+    SalesField("phone", "text", personal=True),
+    SalesField("address", "text", personal=True),
+    SalesField("country", "text"),
+    SalesField("region", "text"),
+    SalesField("product_id", "text", meaning="SKU or product code"),
+    SalesField("product_name", "text"),
+    SalesField("category", "text"),
+    SalesField("supplier", "text"),
+    SalesField("unit_cost", "price"),
+    SalesField("quantity", "int", required=True),
+    SalesField("unit_price", "price", required=True),
+    SalesField("line_amount", "money", meaning="line total before discounts when the source gives only totals"),
+    SalesField("line_discount", "money"),
+    SalesField("order_discount", "money", meaning="order-level discount, repeated on every line of the order"),
+    SalesField("shipping", "money"),
+    SalesField("tax", "money"),
+    SalesField("currency", "text"),
+    SalesField("channel", "text", meaning="acquisition or sales channel (web, app, marketplace, email, ...)"),
+    SalesField("device", "text"),
+    SalesField("status", "text"),
+    SalesField("discount_code", "text"),
+    SalesField("refund_amount", "money", meaning="order-level amount refunded, repeated on every line"),
+    SalesField("refund_reason", "text"),
+    SalesField("is_refund", "bool", meaning="true when the row is a returned or cancelled line, not a sale"),
+    SalesField("consent_marketing", "bool"),
+)
+SALES_FIELD_NAMES = tuple(f.name for f in SALES_FIELDS)
+PERSONAL_FIELDS = tuple(f.name for f in SALES_FIELDS if f.personal)
+
+
+def col(name: str) -> str:
+    """A source column as a SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def text_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A profile's own reason to quarantine a row, beyond the common checks.
+
+    ``condition`` is SQL over the parsed sales fields (by canonical name) that is TRUE for a bad row.
+    """
+
+    column: str
+    reason: str
+    condition: str
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    delimiter: str | None = None  # None: detect from the header line
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class SalesMapping:
+    """What a profile hands to the loader for one file."""
+
+    expressions: Mapping[str, str]  # canonical field -> SQL over source columns (VARCHAR)
+    date_formats: Sequence[str] = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+    source_timezone: str = "UTC"
+    decimal_separator: str = "."
+    currency: str | None = None
+    allow_zero_price: bool = True
+    rules: Sequence[RowRule] = ()
+    personal_columns: Sequence[str] = ()  # source columns redacted in quarantine files
+    helpers: Mapping[str, str] = field(default_factory=dict)  # extra SQL columns that rules may use
+    # Exports that write order-level fields (date, e-mail, totals) on the first line of an order only:
+    # the loader copies them to the order's other lines before validating.
+    fill_order_fields: bool = False
+
+
+@dataclass
+class SourceProfile:
+    """A registered way to read one kind of store export.
+
+    ``required`` lists the source columns without which a file is not this profile's export;
+    ``build`` turns the file's header (and an optional mapping file) into a :class:`SalesMapping`.
+    """
+
+    name: str
+    description: str
+    required: Sequence[str]
+    build: Callable[[Sequence[str], Mapping[str, object] | None], SalesMapping]
+    dialect: CsvDialect = field(default_factory=CsvDialect)
+    needs_mapping: bool = False
+    dialect_from_mapping: Callable[[Mapping[str, object]], CsvDialect] | None = None
+
+    def dialect_for(self, mapping: Mapping[str, object] | None) -> CsvDialect:
+        if mapping is not None and self.dialect_from_mapping is not None:
+            return self.dialect_from_mapping(mapping)
+        return self.dialect
+
+    def missing_columns(self, header: Sequence[str]) -> list[str]:
+        present = set(header)
+        return [c for c in self.required if c not in present]
+
+
+_REGISTRY: dict[str, SourceProfile] = {}
+
+
+def register_profile(profile: SourceProfile) -> SourceProfile:
+    """Make a profile available to ``shoplens import --profile NAME``. Later registrations win."""
+    _REGISTRY[profile.name] = profile
+    return profile
+
+
+def registered_profiles() -> dict[str, SourceProfile]:
+    return dict(_REGISTRY)

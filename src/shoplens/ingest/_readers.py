@@ -1,0 +1,246 @@
+"""Read a source file into a DuckDB staging table of text columns, keeping every record accounted for.
+
+CSV is read by DuckDB itself (fast, parallel) with its rejects table switched on, so a record that
+cannot be parsed (wrong number of fields, a stray quote, bad UTF-8, a line too long) is not lost: it
+comes back as a :class:`Reject` with its record number. Parquet columns are cast to text so every
+format goes through the same validation. JSON-lines files are parsed line by line.
+
+Record numbers count data records from 1 (the header is not a record); a quoted field that spans
+several lines still makes one record.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shoplens.errors import UnreadableFileError
+from shoplens.ingest._profile import CsvDialect, text_literal
+
+_READ_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_CSV_ERRORS = {
+    "MISSING COLUMNS": "too few fields",
+    "TOO MANY COLUMNS": "too many fields",
+    "UNQUOTED VALUE": "stray or unterminated quote",
+    "INVALID ENCODING": "text is not valid in the file's encoding",
+    "INVALID UNICODE": "text is not valid in the file's encoding",
+    "LINE SIZE OVER MAXIMUM": "record longer than the line size limit",
+}
+MAX_LINE_BYTES = 4 * 1024 * 1024
+DELIMITER_CANDIDATES = (",", ";", "\t", "|")
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record the reader could not parse at all."""
+
+    record: int
+    reason: str
+    column: str | None = None
+    byte_offset: int | None = None
+
+
+@dataclass
+class StagedFile:
+    """A source file loaded into ``table`` (text columns in file order, insertion order = file order)."""
+
+    path: Path
+    table: str
+    columns: list[str]
+    rows_staged: int
+    rejects: list[Reject] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_staged + len(self.rejects)
+
+    def record_numbers(self, positions: np.ndarray) -> np.ndarray:
+        """File record numbers (1-based) of staged rows given their 0-based positions in the table.
+
+        Staged rows fill, in order, the record numbers that no reject took.
+        """
+        taken = np.sort(np.fromiter((r.record for r in self.rejects), dtype=np.int64, count=len(self.rejects)))
+        good_before_reject = taken - np.arange(1, len(taken) + 1)
+        ordinal = positions.astype(np.int64) + 1
+        return ordinal + np.searchsorted(good_before_reject, ordinal, side="left")
+
+
+def file_format(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".zst"):
+        suffixes = suffixes[:-1]
+    fmt = _READ_FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise UnreadableFileError(f"{path}: unknown file type; use .csv, .tsv, .parquet or .jsonl (optionally .gz)")
+    return fmt
+
+
+def _open_text_head(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
+
+
+def read_csv_header(path: Path, dialect: CsvDialect) -> tuple[list[str], str]:
+    """The header's column names and the delimiter (detected when the dialect leaves it open)."""
+    try:
+        with _open_text_head(path) as handle:
+            first = handle.readline(MAX_LINE_BYTES)
+    except (OSError, EOFError) as exc:
+        raise UnreadableFileError(f"{path}: cannot read ({exc})") from None
+    try:
+        line = first.decode(dialect.encoding).lstrip("\ufeff").rstrip("\r\n")
+    except (UnicodeDecodeError, LookupError):
+        raise UnreadableFileError(f"{path}: the header is not valid {dialect.encoding} text") from None
+    if not line.strip():
+        raise UnreadableFileError(f"{path}: the file is empty or has no header line")
+    delimiter = dialect.delimiter or max(DELIMITER_CANDIDATES, key=line.count)
+    names = next(csv.reader(io.StringIO(line), delimiter=delimiter))
+    return _unique_names(names), delimiter
+
+
+def _unique_names(names: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names, start=1):
+        name = raw.strip() or f"column_{i}"
+        base, n = name, 2
+        while name in seen:
+            name, n = f"{base}_{n}", n + 1
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def read_header(path: Path, dialect: CsvDialect) -> list[str] | None:
+    """The column names of a CSV or Parquet file without reading its rows (None for JSON-lines)."""
+    if not path.is_file():
+        raise UnreadableFileError(f"{path}: no such file")
+    fmt = file_format(path)
+    if fmt == "csv":
+        return read_csv_header(path, dialect)[0]
+    if fmt == "parquet":
+        try:
+            return [str(name) for name in pq.read_schema(path).names]
+        except (OSError, pa.ArrowException) as exc:
+            raise UnreadableFileError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:160]})") from None
+    return None
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:
+    """Load ``path`` into the temporary table ``table``; never raises for bad records, only for bad files."""
+    if not path.is_file():
+        raise UnreadableFileError(f"{path}: no such file")
+    fmt = file_format(path)
+    if fmt == "csv":
+        return _stage_csv(con, path, table, dialect)
+    if fmt == "parquet":
+        return _stage_parquet(con, path, table)
+    return _stage_jsonl(con, path, table, dialect)
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:
+    columns, delimiter = read_csv_header(path, dialect)
+    spec = "{" + ", ".join(f"{text_literal(c)}: 'VARCHAR'" for c in columns) + "}"
+    rejects_table, rejects_scan = f"{table}_rejects", f"{table}_scans"
+    encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1"}.get(
+        dialect.encoding.lower().replace("_", "-"), dialect.encoding.lower()
+    )
+    sql = (
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv({text_literal(str(path))}, "
+        f"columns={spec}, header=true, auto_detect=false, delim={text_literal(delimiter)}, quote='\"', "
+        f"escape='\"', encoding={text_literal(encoding)}, strict_mode=true, ignore_errors=true, "
+        f"store_rejects=true, rejects_table={text_literal(rejects_table)}, "
+        f"rejects_scan={text_literal(rejects_scan)}, max_line_size={MAX_LINE_BYTES})"
+    )
+    try:
+        con.execute(sql)
+    except duckdb.Error as exc:
+        raise UnreadableFileError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0][:160]})") from None
+    errors = con.execute(
+        f"SELECT line, error_type, column_name, line_byte_position FROM {rejects_table} ORDER BY line, column_idx"
+    ).fetchall()
+    rejects = [
+        Reject(
+            record=int(line) - 1,
+            reason=_CSV_ERRORS.get(str(kind), str(kind).lower()),
+            column=name if name in columns else None,
+            byte_offset=int(offset) if offset is not None else None,
+        )
+        for line, group in itertools.groupby(errors, key=lambda row: row[0])
+        for kind, name, offset in [next(group)[1:]]
+    ]
+    staged = _count(con, table)
+    con.execute(f"DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan}")
+    return StagedFile(path, table, columns, staged, rejects)
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> StagedFile:
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({text_literal(str(path))})").fetchall()
+    except duckdb.Error as exc:
+        raise UnreadableFileError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:160]})") from None
+    columns = [str(row[0]) for row in described]
+    select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in (name.replace('"', '""') for name in columns))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM read_parquet({text_literal(str(path))})")
+    return StagedFile(path, table, columns, _count(con, table))
+
+
+def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:
+    records: list[dict[str, Any]] = []
+    rejects: list[Reject] = []
+    columns: dict[str, None] = {}
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                rejects.append(Reject(number, "empty line"))
+                continue
+            try:
+                value = json.loads(raw.decode(dialect.encoding))
+            except UnicodeDecodeError:
+                rejects.append(Reject(number, "text is not valid in the file's encoding"))
+                continue
+            except json.JSONDecodeError:
+                rejects.append(Reject(number, "not valid JSON"))
+                continue
+            if not isinstance(value, dict):
+                rejects.append(Reject(number, "not a JSON object"))
+                continue
+            columns.update(dict.fromkeys(value))
+            records.append(value)
+    if not records and not rejects:
+        raise UnreadableFileError(f"{path}: the file is empty")
+    names = list(columns)
+    if not names:
+        raise UnreadableFileError(f"{path}: no line is a JSON object")
+    arrow = pa.table({name: pa.array([_as_text(r.get(name)) for r in records], type=pa.string()) for name in names})
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
+    return StagedFile(path, table, names, len(records), rejects)
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0

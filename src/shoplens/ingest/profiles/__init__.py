@@ -1,0 +1,5 @@
+"""Built-in source profiles. Each registers itself through the same public interface a third party uses."""
+
+from shoplens.ingest.profiles import cdnow, generic, online_retail, shopify, woocommerce
+
+__all__ = ["cdnow", "generic", "online_retail", "shopify", "woocommerce"]

@@ -1,0 +1,298 @@
+"""Maximum-likelihood machinery shared by the customer-base models.
+
+Every model here is fitted the same way: validate the per-customer summary, collapse customers with identical
+inputs into one weighted row (on real shops thousands of customers share ``frequency = 0, recency = 0`` and a
+handful of ages, so the likelihood is evaluated on far fewer rows), maximise the total log-likelihood over the
+logarithms of the parameters (which keeps them positive without constraints) with L-BFGS-B, and report anything a
+careful analyst should know in ``warnings`` rather than failing.
+
+Bootstrap intervals resample customers with replacement (Efron & Tibshirani 1993, "An Introduction to the
+Bootstrap", ch. 13, percentile intervals). Resampling customers is the same as drawing multinomial counts over the
+collapsed rows, so a resample costs one refit on the already-collapsed data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import optimize
+
+from shoplens.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+
+# Below these sizes the published parameter estimates are unstable and their sampling error is large; the fit
+# still runs, with a warning that points to bootstrap intervals.
+SMALL_DATA_CUSTOMERS = 200
+SMALL_DATA_REPEAT_BUYERS = 20
+
+# Search box for log(parameter): every parameter of these models is positive; values beyond e^±18 (≈ 1.5e-8 and
+# 6.6e7) mean the data cannot identify the parameter, which is reported as a warning.
+LOG_PARAM_BOUND = 18.0
+
+# Tolerance for "the summary is consistent" checks on inputs written with two decimals (e.g. recency ≤ T).
+SUMMARY_ROUNDING_TOLERANCE = 1e-6
+
+# L-BFGS-B on the *mean* log-likelihood: stop when the projected gradient is this small. The published estimates
+# are quoted to 4 significant figures, which needs the optimum to ~1e-6 relative; 1e-9 leaves ample margin.
+GRADIENT_TOLERANCE = 1e-9
+# L-BFGS-B often stops with "ABNORMAL_TERMINATION_IN_LNSRCH" once it sits at the optimum to machine precision;
+# a gradient this small there still counts as converged.
+ACCEPTABLE_GRADIENT = 1e-5
+
+
+@dataclass(frozen=True)
+class WeightedRows:
+    """Distinct input rows (one column per array) and how many customers share each."""
+
+    columns: tuple[FloatArray, ...]
+    counts: FloatArray
+
+    @property
+    def n_customers(self) -> int:
+        return int(self.counts.sum())
+
+
+def collapse_identical_rows(*columns: FloatArray) -> WeightedRows:
+    """Collapse customers with identical inputs into one row carrying their count as a weight."""
+    stacked = np.column_stack(columns)
+    unique_rows, counts = np.unique(stacked, axis=0, return_counts=True)
+    return WeightedRows(
+        columns=tuple(np.ascontiguousarray(unique_rows[:, i]) for i in range(unique_rows.shape[1])),
+        counts=counts.astype(np.float64),
+    )
+
+
+def validate_columns(data: pd.DataFrame, columns: Sequence[str], *, model: str) -> dict[str, FloatArray]:
+    """Check that ``data`` has the numeric, finite, non-negative ``columns``; return them as float arrays."""
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"{model}: expected a pandas DataFrame with columns {', '.join(columns)}, not {type(data)}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(
+            f"{model}: missing column(s) {', '.join(missing)}; the data has {', '.join(map(str, data.columns))}. "
+            "Build it with shoplens.models.rfm_summary"
+        )
+    arrays: dict[str, FloatArray] = {}
+    for name in columns:
+        column = data[name]
+        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+            raise InputError(f"{model}: column {name!r} must be numeric, not {column.dtype}")
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise InputError(
+                f"{model}: column {name!r} has {int(bad.sum())} missing or infinite value(s), "
+                f"first at row {int(np.argmax(bad))}"
+            )
+        negative = values < 0
+        if negative.any():
+            raise InputError(
+                f"{model}: column {name!r} has {int(negative.sum())} negative value(s), "
+                f"first at row {int(np.argmax(negative))}; it counts purchases, time or money"
+            )
+        arrays[name] = values
+    return arrays
+
+
+def validate_repeat_purchase_summary(data: pd.DataFrame, *, model: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Validate the (frequency, recency, T) summary the BG/NBD and Pareto/NBD models are fitted on."""
+    arrays = validate_columns(data, ("frequency", "recency", "T"), model=model)
+    frequency, recency, age = arrays["frequency"], arrays["recency"], arrays["T"]
+    if len(frequency) < 2:
+        raise InputError(f"{model}: needs at least 2 customers, got {len(frequency)}")
+    fractional = frequency != np.round(frequency)
+    if fractional.any():
+        raise InputError(
+            f"{model}: column 'frequency' must count repeat purchases (whole numbers); "
+            f"row {int(np.argmax(fractional))} is {frequency[fractional][0]}"
+        )
+    recency_after_age = recency > age + SUMMARY_ROUNDING_TOLERANCE
+    if recency_after_age.any():
+        raise InputError(
+            f"{model}: column 'recency' exceeds 'T' in {int(recency_after_age.sum())} row(s), first at row "
+            f"{int(np.argmax(recency_after_age))}; the last purchase cannot be after the end of calibration"
+        )
+    recency_without_repeat = (frequency == 0) & (recency > SUMMARY_ROUNDING_TOLERANCE)
+    if recency_without_repeat.any():
+        raise InputError(
+            f"{model}: column 'recency' must be 0 when 'frequency' is 0 (no repeat purchase), "
+            f"but is not in {int(recency_without_repeat.sum())} row(s), first at row "
+            f"{int(np.argmax(recency_without_repeat))}"
+        )
+    if np.all(age <= SUMMARY_ROUNDING_TOLERANCE):
+        raise InputError(
+            f"{model}: all purchases fall on the last day of the calibration period (T = 0 for every customer), "
+            "so there is no time in which a repeat purchase could be observed"
+        )
+    if not (frequency > 0).any():
+        raise InputError(
+            f"{model}: no customer has a repeat purchase (frequency > 0), so buying rate and dropout cannot be "
+            "told apart; use a longer calibration period"
+        )
+    return frequency, np.minimum(recency, age), age
+
+
+def small_data_warnings(n_customers: int, n_repeat_buyers: int) -> list[str]:
+    """Warn when the sample is too small for stable estimates."""
+    if n_customers < SMALL_DATA_CUSTOMERS or n_repeat_buyers < SMALL_DATA_REPEAT_BUYERS:
+        return [
+            f"small data: {n_customers} customers, {n_repeat_buyers} repeat buyers (want at least "
+            f"{SMALL_DATA_CUSTOMERS} and {SMALL_DATA_REPEAT_BUYERS}); estimates are unstable, "
+            "see bootstrap() for intervals"
+        ]
+    return []
+
+
+@dataclass(frozen=True)
+class MaximumLikelihood:
+    params: dict[str, float]
+    log_likelihood: float
+    converged: bool
+    warnings: list[str]
+
+
+# A log-likelihood: natural-scale parameter vector → total log-likelihood, and optionally its gradient with
+# respect to the natural-scale parameters.
+LogLikelihood = Callable[[FloatArray], float]
+LogLikelihoodWithGradient = Callable[[FloatArray], tuple[float, FloatArray]]
+
+
+def maximise_log_likelihood(
+    names: Sequence[str],
+    start: FloatArray,
+    total_weight: float,
+    log_likelihood: LogLikelihood | None = None,
+    log_likelihood_with_gradient: LogLikelihoodWithGradient | None = None,
+) -> MaximumLikelihood:
+    """Maximise a total log-likelihood over log-parameters with L-BFGS-B, falling back to Nelder-Mead.
+
+    The objective is the *mean* negative log-likelihood so that tolerances do not depend on the number of
+    customers. Give either ``log_likelihood`` (gradient by central differences) or
+    ``log_likelihood_with_gradient`` (analytic gradient, much faster).
+    """
+    scale = 1.0 / total_weight
+
+    def negative_mean(log_params: FloatArray) -> float:
+        params = np.exp(log_params)
+        if log_likelihood_with_gradient is not None:
+            value = log_likelihood_with_gradient(params)[0]
+        else:
+            assert log_likelihood is not None
+            value = log_likelihood(params)
+        return -value * scale if np.isfinite(value) else np.inf
+
+    def negative_mean_and_gradient(log_params: FloatArray) -> tuple[float, FloatArray]:
+        assert log_likelihood_with_gradient is not None
+        params = np.exp(log_params)
+        value, gradient = log_likelihood_with_gradient(params)
+        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+            # Lets the line search back off from a region where the likelihood underflows.
+            return np.inf, np.zeros_like(log_params)
+        # Chain rule for the log-parameterisation: d/d(log θ) = θ · d/dθ.
+        return -value * scale, -gradient * params * scale
+
+    bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(names)
+    x0 = np.log(np.asarray(start, dtype=np.float64))
+    options = {"maxiter": 2000, "ftol": 1e-15, "gtol": GRADIENT_TOLERANCE}
+    if log_likelihood_with_gradient is not None:
+        result = optimize.minimize(
+            negative_mean_and_gradient, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options
+        )
+        gradient_at_optimum = negative_mean_and_gradient(result.x)[1]
+    else:
+        result = optimize.minimize(negative_mean, x0, jac="3-point", method="L-BFGS-B", bounds=bounds, options=options)
+        gradient_at_optimum = optimize.approx_fprime(result.x, negative_mean, 1e-7)
+    best_x = np.asarray(result.x, dtype=np.float64)
+    best_value = float(result.fun)
+    converged = bool(result.success) or (
+        np.isfinite(best_value) and float(np.max(np.abs(gradient_at_optimum))) < ACCEPTABLE_GRADIENT
+    )
+    message = str(result.message)
+    if not converged:
+        # A derivative-free second opinion from where L-BFGS-B stopped.
+        polish = optimize.minimize(
+            negative_mean,
+            best_x,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "maxfev": 40000},
+        )
+        if np.isfinite(polish.fun) and polish.fun <= best_value:
+            best_x, best_value = np.asarray(polish.x, dtype=np.float64), float(polish.fun)
+        converged = bool(polish.success)
+        message = str(polish.message)
+
+    warnings: list[str] = []
+    if not np.isfinite(best_value):
+        raise InputError("the log-likelihood is not finite anywhere the optimiser looked; check the input summary")
+    if not converged:
+        warnings.append(f"optimiser did not converge ({message}); treat the parameters with caution")
+    at_bound = [name for name, x in zip(names, best_x, strict=True) if abs(x) >= LOG_PARAM_BOUND - 1e-6]
+    if at_bound:
+        warnings.append(
+            f"parameter(s) {', '.join(at_bound)} ran to the edge of the search range: the data do not identify "
+            "them, predictions may still be usable but the parameters are not"
+        )
+    params = {name: float(value) for name, value in zip(names, np.exp(best_x), strict=True)}
+    return MaximumLikelihood(
+        params=params, log_likelihood=float(-best_value / scale), converged=converged, warnings=warnings
+    )
+
+
+@dataclass(frozen=True)
+class BootstrapIntervals:
+    """Percentile bootstrap intervals, one ``(low, high)`` per parameter."""
+
+    intervals: dict[str, tuple[float, float]]
+    level: float
+    n_resamples: int
+    n_failed: int
+
+
+def bootstrap_parameter_intervals(
+    rows: WeightedRows,
+    refit: Callable[[WeightedRows], Mapping[str, float] | None],
+    *,
+    n_resamples: int,
+    seed: int,
+    level: float,
+) -> BootstrapIntervals:
+    """Percentile intervals from refits on customers resampled with replacement.
+
+    ``refit`` returns the parameters or ``None`` when a resample cannot be fitted (e.g. it has no repeat buyer);
+    such resamples are counted in ``n_failed`` and left out.
+    """
+    if n_resamples < 2:
+        raise InputError(f"bootstrap needs at least 2 resamples, got {n_resamples}")
+    if not 0.0 < level < 1.0:
+        raise InputError(f"bootstrap level must be between 0 and 1, got {level}")
+    generator = np.random.default_rng(seed)
+    n_customers = rows.n_customers
+    shares = rows.counts / rows.counts.sum()
+    draws: list[Mapping[str, float]] = []
+    failed = 0
+    for _ in range(n_resamples):
+        counts = generator.multinomial(n_customers, shares).astype(np.float64)
+        kept = counts > 0
+        resample = WeightedRows(columns=tuple(column[kept] for column in rows.columns), counts=counts[kept])
+        params = refit(resample)
+        if params is None:
+            failed += 1
+        else:
+            draws.append(params)
+    if len(draws) < 2:
+        raise InputError(f"bootstrap: only {len(draws)} of {n_resamples} resamples could be fitted")
+    tail = (1.0 - level) / 2.0 * 100.0
+    intervals = {
+        name: (
+            float(np.percentile([d[name] for d in draws], tail)),
+            float(np.percentile([d[name] for d in draws], 100.0 - tail)),
+        )
+        for name in draws[0]
+    }
+    return BootstrapIntervals(intervals=intervals, level=level, n_resamples=n_resamples, n_failed=failed)

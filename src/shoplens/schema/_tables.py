@@ -1,0 +1,210 @@
+"""Canonical warehouse tables (DESIGN.md). Money is DECIMAL, timestamps are UTC.
+
+Analytic tables carry only the pseudonymous ``customer_key``; names, e-mails, phones and addresses
+live in ``customer_pii`` (the vault) and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MONEY = "DECIMAL(18,2)"
+UNIT_PRICE = "DECIMAL(18,4)"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    nullable: bool = True
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    personal: bool = False
+    meaning: str = ""
+    large: bool = False  # keys kept by the loader, not as an index, so bulk loads stay fast
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def ddl(self) -> str:
+        parts = [f'"{c.name}" {c.sql_type}{"" if c.nullable else " NOT NULL"}' for c in self.columns]
+        if self.primary_key and not self.large:
+            parts.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in self.primary_key) + ")")
+        return f'CREATE TABLE IF NOT EXISTS "{self.name}" (\n  ' + ",\n  ".join(parts) + "\n)"
+
+
+def _c(name: str, sql_type: str, meaning: str = "", *, nullable: bool = True) -> Column:
+    return Column(name, sql_type, nullable, meaning)
+
+
+CUSTOMERS = Table(
+    "customers",
+    (
+        _c("customer_key", "VARCHAR", "pseudonymous key: keyed hash of the source customer id", nullable=False),
+        _c("first_seen", "TIMESTAMP", "first order (UTC)"),
+        _c("country", "VARCHAR"),
+        _c("region", "VARCHAR"),
+        _c("channel_acquired", "VARCHAR", "channel of the first order"),
+        _c("consent_marketing", "BOOLEAN", "may receive marketing (NULL = unknown, treated as no)"),
+        _c("source_profile", "VARCHAR"),
+    ),
+    large=True,
+    primary_key=("customer_key",),
+    meaning="one row per known customer",
+)
+
+CUSTOMER_PII = Table(
+    "customer_pii",
+    (
+        _c("customer_key", "VARCHAR", nullable=False),
+        _c("source_customer_id", "VARCHAR", "the id in the shop system"),
+        _c("email", "VARCHAR"),
+        _c("name", "VARCHAR"),
+        _c("phone", "VARCHAR"),
+        _c("address", "VARCHAR"),
+        _c("updated_at", "TIMESTAMP"),
+    ),
+    large=True,
+    primary_key=("customer_key",),
+    personal=True,
+    meaning="the vault: the only table with personal data",
+)
+
+PRODUCTS = Table(
+    "products",
+    (
+        _c("product_id", "VARCHAR", nullable=False),
+        _c("name", "VARCHAR"),
+        _c("category", "VARCHAR"),
+        _c("supplier", "VARCHAR"),
+        _c("cost", UNIT_PRICE),
+        _c("price", UNIT_PRICE),
+    ),
+    primary_key=("product_id",),
+)
+
+ORDERS = Table(
+    "orders",
+    (
+        _c("order_id", "VARCHAR", nullable=False),
+        _c("customer_key", "VARCHAR", "NULL for guest orders"),
+        _c("ordered_at", "TIMESTAMP", "UTC", nullable=False),
+        _c("channel", "VARCHAR"),
+        _c("device", "VARCHAR"),
+        _c("currency", "VARCHAR"),
+        _c("gross", MONEY, "sum of quantity x unit price"),
+        _c("discount", MONEY),
+        _c("shipping", MONEY),
+        _c("tax", MONEY),
+        _c("net", MONEY, "merchandise revenue after discounts: gross - discount (shipping and tax apart)"),
+        _c("discount_code", "VARCHAR"),
+        _c("status", "VARCHAR"),
+        _c("source_profile", "VARCHAR"),
+    ),
+    large=True,
+    primary_key=("order_id",),
+)
+
+ORDER_LINES = Table(
+    "order_lines",
+    (
+        _c("order_id", "VARCHAR", nullable=False),
+        _c("line_no", "INTEGER", nullable=False),
+        _c("product_id", "VARCHAR"),
+        _c("quantity", "INTEGER", nullable=False),
+        _c("unit_price", UNIT_PRICE, nullable=False),
+        _c("discount", MONEY, "line-level discount"),
+        _c("amount", MONEY, "line total before discounts (quantity x unit price unless the source gives it)"),
+        _c("row_key", "UHUGEINT", "fingerprint of the source row: re-imports skip rows already here", nullable=False),
+        _c("import_id", "VARCHAR"),
+    ),
+    primary_key=("order_id", "line_no"),
+    large=True,
+)
+
+REFUNDS = Table(
+    "refunds",
+    (
+        _c("refund_id", "VARCHAR", nullable=False),
+        _c("order_id", "VARCHAR", "the refunded order where the source names it, else the credit note"),
+        _c("customer_key", "VARCHAR"),
+        _c("product_id", "VARCHAR"),
+        _c("quantity", "INTEGER"),
+        _c("amount", MONEY, "positive amount given back", nullable=False),
+        _c("reason", "VARCHAR"),
+        _c("refunded_at", "TIMESTAMP"),
+        _c("row_key", "UHUGEINT", nullable=False),
+        _c("import_id", "VARCHAR"),
+    ),
+    primary_key=("refund_id",),
+    large=True,
+)
+
+EVENTS = Table(
+    "events",
+    (
+        _c("event_id", "VARCHAR", nullable=False),
+        _c("session_id", "VARCHAR", nullable=False),
+        _c("customer_key", "VARCHAR"),
+        _c("type", "VARCHAR", "view | cart | checkout | order | shipping_view", nullable=False),
+        _c("at", "TIMESTAMP", nullable=False),
+        _c("page", "VARCHAR"),
+        _c("product_id", "VARCHAR"),
+        _c("source", "VARCHAR"),
+        _c("medium", "VARCHAR"),
+        _c("campaign", "VARCHAR"),
+        _c("device", "VARCHAR"),
+    ),
+    large=True,
+    primary_key=("event_id",),
+)
+
+FEEDBACK = Table(
+    "feedback",
+    (
+        _c("feedback_id", "VARCHAR", nullable=False),
+        _c("customer_key", "VARCHAR"),
+        _c("product_id", "VARCHAR"),
+        _c("source", "VARCHAR", "review | ticket | survey | return"),
+        _c("rating", "INTEGER"),
+        _c("text", "VARCHAR"),
+        _c("at", "TIMESTAMP"),
+    ),
+    primary_key=("feedback_id",),
+)
+
+MARKETING_SPEND = Table(
+    "marketing_spend",
+    (_c("date", "DATE", nullable=False), _c("channel", "VARCHAR", nullable=False), _c("amount", MONEY, nullable=False)),
+    primary_key=("date", "channel"),
+)
+
+EVENTS_CALENDAR = Table(
+    "events_calendar",
+    (_c("date", "DATE", nullable=False), _c("name", "VARCHAR", nullable=False), _c("kind", "VARCHAR")),
+    primary_key=("date", "name"),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        CUSTOMERS,
+        CUSTOMER_PII,
+        PRODUCTS,
+        ORDERS,
+        ORDER_LINES,
+        REFUNDS,
+        EVENTS,
+        FEEDBACK,
+        MARKETING_SPEND,
+        EVENTS_CALENDAR,
+    )
+}
+ANALYTIC_TABLES = [t.name for t in TABLES.values() if not t.personal]
