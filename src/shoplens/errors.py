@@ -40,9 +40,7 @@ class UnknownProfileError(InputError):
 class MissingColumnsError(InputError):
     def __init__(self, path: str, profile: str, missing: Sequence[str]) -> None:
         self.missing = list(missing)
-        super().__init__(
-            f"{path}: not a {profile} export, missing column(s): {', '.join(self.missing)}"
-        )
+        super().__init__(f"{path}: not a {profile} export, missing column(s): {', '.join(self.missing)}")
 
 
 class UnreadableFileError(InputError):

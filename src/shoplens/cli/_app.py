@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from typer.exceptions import TyperException
 from pydantic import ValidationError
+from typer.exceptions import TyperException
 
 from shoplens.cli._output import stderr
 from shoplens.config import Settings
@@ -30,7 +30,9 @@ def _global(
     home: Annotated[
         Path,
         typer.Option(
-            "--home", envvar="SHOPLENS_HOME", help="Store directory: warehouse, app database, quarantine files.",
+            "--home",
+            envvar="SHOPLENS_HOME",
+            help="Store directory: warehouse, app database, quarantine files.",
             show_default=True,
         ),
     ] = Path("shoplens-data"),

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from shoplens.appdb import AppDatabase, ImportRun
 from shoplens.cli._app import JsonOption, app, settings
-from shoplens.cli._output import emit_json, progress_reporter, stderr, stdout
+from shoplens.cli._output import emit_json, progress_reporter, stdout
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
 from shoplens.ingest import registered_profiles
@@ -121,7 +121,12 @@ def import_command(
 def profiles_command(as_json: JsonOption = False) -> None:
     """List the source profiles `shoplens import --profile` accepts."""
     rows = [
-        {"name": p.name, "description": p.description, "required_columns": list(p.required), "needs_mapping": p.needs_mapping}
+        {
+            "name": p.name,
+            "description": p.description,
+            "required_columns": list(p.required),
+            "needs_mapping": p.needs_mapping,
+        }
         for p in sorted(registered_profiles().values(), key=lambda p: p.name)
     ]
     if as_json:
@@ -141,7 +146,12 @@ def store_status(config: Settings) -> dict[str, Any]:
         span = warehouse.con.execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchone()
     app_db = AppDatabase(config.app_database_url)
     imports = [
-        {"import_id": r.import_id, "profile": r.profile, "rows_loaded": r.rows_loaded, "rows_quarantined": r.rows_quarantined}
+        {
+            "import_id": r.import_id,
+            "profile": r.profile,
+            "rows_loaded": r.rows_loaded,
+            "rows_quarantined": r.rows_quarantined,
+        }
         for r in app_db.recent_imports(5)
     ]
     app_db.close()

@@ -47,8 +47,12 @@ def progress_reporter(title: str) -> Iterator[Callable[[str, int, int], None]]:
         yield log
         return
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=stderr, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
     ) as bar:
         task = bar.add_task(title, total=1)
 

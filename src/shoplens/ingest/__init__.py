@@ -33,9 +33,9 @@ __all__ = [
     "customer_key",
     "customer_keys",
     "file_format",
+    "read_header",
     "register_profile",
     "registered_profiles",
-    "read_header",
     "stage_file",
     "text_literal",
 ]

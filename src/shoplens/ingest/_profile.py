@@ -90,12 +90,15 @@ class CsvDialect:
     encoding: str = "utf-8"
 
 
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
 @dataclass(frozen=True)
 class SalesMapping:
     """What a profile hands to the loader for one file."""
 
     expressions: Mapping[str, str]  # canonical field -> SQL over source columns (VARCHAR)
-    date_formats: Sequence[str] = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+    date_formats: Sequence[str] = DEFAULT_DATE_FORMATS
     source_timezone: str = "UTC"
     decimal_separator: str = "."
     currency: str | None = None

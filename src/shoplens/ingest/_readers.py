@@ -29,7 +29,14 @@ import pyarrow.parquet as pq
 from shoplens.errors import UnreadableFileError
 from shoplens.ingest._profile import CsvDialect, text_literal
 
-_READ_FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_READ_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
 _CSV_ERRORS = {
     "MISSING COLUMNS": "too few fields",
     "TOO MANY COLUMNS": "too many fields",
@@ -88,7 +95,9 @@ def file_format(path: Path) -> str:
 
 
 def _open_text_head(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
+    if path.suffix.lower() == ".gz":
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
+    return path.open("rb")
 
 
 def read_csv_header(path: Path, dialect: CsvDialect) -> tuple[list[str], str]:

@@ -38,8 +38,8 @@ from shoplens.ingest import (
     StagedFile,
     col,
     customer_keys,
-    registered_profiles,
     read_header,
+    registered_profiles,
     stage_file,
     text_literal,
 )
@@ -261,6 +261,11 @@ def _typed(name: str, sales: SalesMapping) -> str:
     if kind == "int":
         number = f"TRY_CAST({raw} AS DECIMAL(38,6))"
         return f"CASE WHEN {number} = trunc({number}) AND abs({number}) < 1e12 THEN CAST({number} AS BIGINT) END"
+    if name == "unit_price":
+        # Sources that give only line totals (CDNOW) get the unit price from total / quantity.
+        derived = f"round({_typed('line_amount', sales)} / nullif({_typed('quantity', sales)}, 0), 4)"
+        parsed = f"round({_number(raw, sales.decimal_separator)}, 4)"
+        return f"CAST(CASE WHEN {raw} IS NULL THEN {derived} ELSE {parsed} END AS DECIMAL(18,4))"
     if kind == "price":
         return f"CAST(round({_number(raw, sales.decimal_separator)}, 4) AS DECIMAL(18,4))"
     if kind == "money":
@@ -288,8 +293,8 @@ def _parse(con: duckdb.DuckDBPyConnection, staged: StagedFile, sales: SalesMappi
     expressions = dict(sales.expressions)
     if sales.currency and "currency" not in expressions:
         expressions["currency"] = text_literal(sales.currency)
-    raw_columns = [f"{_text(expressions.get(n, 'NULL'))} AS \"raw_{n}\"" for n in names]
-    helpers = [f"({sql}) AS \"{name}\"" for name, sql in sales.helpers.items()]
+    raw_columns = [f'{_text(expressions.get(n, "NULL"))} AS "raw_{n}"' for n in names]
+    helpers = [f'({sql}) AS "{name}"' for name, sql in sales.helpers.items()]
     text = f"SELECT rowid AS pos, {', '.join(raw_columns + helpers)} FROM {staged.table}"
     if sales.fill_order_fields:
         filled = [
@@ -337,7 +342,10 @@ def _checks(sales: SalesMapping, expressions: Mapping[str, str]) -> list[tuple[s
         return _source_column(expressions.get(name), name)
 
     for name in _REQUIRED:
-        checks.append((f'"raw_{name}" IS NULL', where(name), f"missing {name.replace('_', ' ')}"))
+        missing = f'"raw_{name}" IS NULL'
+        if name == "unit_price":
+            missing += ' AND "raw_line_amount" IS NULL'
+        checks.append((missing, where(name), f"missing {name.replace('_', ' ')}"))
     for spec in SALES_FIELDS:
         if spec.kind != "text":
             checks.append(
@@ -410,9 +418,7 @@ def _quarantine(
     personal = set(sales.personal_columns) | {
         _source_column(sales.expressions.get(f), "") for f in PERSONAL_FIELDS if f in sales.expressions
     }
-    shown = ", ".join(
-        f"{text_literal(REDACTED) if c in personal else 's.' + col(c)}" for c in staged.columns
-    )
+    shown = ", ".join(f"{text_literal(REDACTED) if c in personal else 's.' + col(c)}" for c in staged.columns)
     bad = con.execute(
         f"SELECT p.pos, p._column, p._reason, {shown} FROM stg_parsed p JOIN {staged.table} s ON s.rowid = p.pos "
         "WHERE p._reason IS NOT NULL ORDER BY p.pos"
@@ -474,15 +480,20 @@ def _load(
     con: duckdb.DuckDBPyConnection, secret: bytes, sales: SalesMapping, profile: str, import_id: str
 ) -> tuple[int, int]:
     """Append the new rows to the canonical tables; return (new orders, new customers)."""
-    ids = [r[0] for r in con.execute("SELECT DISTINCT customer_id FROM stg_new WHERE customer_id IS NOT NULL").fetchall()]
-    keys = pa.table({"customer_id": pa.array(ids, pa.string()), "customer_key": pa.array(customer_keys(secret, ids), pa.string())})
+    ids = [
+        r[0] for r in con.execute("SELECT DISTINCT customer_id FROM stg_new WHERE customer_id IS NOT NULL").fetchall()
+    ]
+    keys = pa.table(
+        {"customer_id": pa.array(ids, pa.string()), "customer_key": pa.array(customer_keys(secret, ids), pa.string())}
+    )
     con.register("stg_keys_arrow", keys)
     con.execute("CREATE OR REPLACE TEMP TABLE stg_keys AS SELECT * FROM stg_keys_arrow")
     con.unregister("stg_keys_arrow")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE stg_rows AS
-        SELECT n.*, k.customer_key, coalesce(n.line_amount, CAST(abs(n.quantity) * n.unit_price AS DECIMAL(18,2))) AS amount
+        SELECT n.*, k.customer_key,
+               coalesce(n.line_amount, CAST(abs(n.quantity) * n.unit_price AS DECIMAL(18,2))) AS amount
         FROM stg_new n LEFT JOIN stg_keys k USING (customer_id)
         """
     )
@@ -491,7 +502,8 @@ def _load(
     _load_products(con)
     con.execute(
         f"""
-        INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price, discount, amount, row_key, import_id)
+        INSERT INTO order_lines
+            (order_id, line_no, product_id, quantity, unit_price, discount, amount, row_key, import_id)
         SELECT s.order_id,
                CAST(coalesce(e.last_line, 0) + row_number() OVER (PARTITION BY s.order_id ORDER BY s.pos) AS INTEGER),
                s.product_id, CAST(s.quantity AS INTEGER), s.unit_price, s.line_discount, s.amount, s.row_key, {imp}
@@ -506,7 +518,8 @@ def _load(
         INSERT INTO refunds (refund_id, order_id, customer_key, product_id, quantity, amount, reason, refunded_at,
                              row_key, import_id)
         SELECT order_id || '#' || CAST(row_key AS VARCHAR), order_id, customer_key, product_id,
-               CAST(abs(quantity) AS INTEGER), abs(amount), coalesce(refund_reason, 'returned'), ordered_at, row_key, {imp}
+               CAST(abs(quantity) AS INTEGER), abs(amount), coalesce(refund_reason, 'returned'), ordered_at,
+               row_key, {imp}
         FROM stg_rows WHERE coalesce(is_refund, false)
         """
     )
@@ -577,7 +590,8 @@ def _load_customers(con: duckdb.DuckDBPyConnection, profile: str) -> int:
     )
     con.execute(
         """
-        UPDATE customers SET first_seen = n.first_seen, channel_acquired = coalesce(n.channel_acquired, customers.channel_acquired),
+        UPDATE customers SET first_seen = n.first_seen,
+               channel_acquired = coalesce(n.channel_acquired, customers.channel_acquired),
                country = coalesce(n.country, customers.country)
         FROM stg_customers n WHERE customers.customer_key = n.customer_key AND n.first_seen < customers.first_seen
         """
@@ -590,14 +604,16 @@ def _load_customers(con: duckdb.DuckDBPyConnection, profile: str) -> int:
     )
     inserted = con.execute(
         f"""
-        INSERT INTO customers (customer_key, first_seen, country, region, channel_acquired, consent_marketing, source_profile)
+        INSERT INTO customers
+            (customer_key, first_seen, country, region, channel_acquired, consent_marketing, source_profile)
         SELECT customer_key, first_seen, country, region, channel_acquired, consent, {profile} FROM stg_customers
         WHERE customer_key NOT IN (SELECT customer_key FROM customers)
         """
     ).fetchone()
     con.execute(
         """
-        UPDATE customer_pii SET email = coalesce(n.email, customer_pii.email), name = coalesce(n.name, customer_pii.name),
+        UPDATE customer_pii SET email = coalesce(n.email, customer_pii.email),
+               name = coalesce(n.name, customer_pii.name),
                phone = coalesce(n.phone, customer_pii.phone), address = coalesce(n.address, customer_pii.address),
                updated_at = now()::TIMESTAMP
         FROM stg_customers n WHERE customer_pii.customer_key = n.customer_key

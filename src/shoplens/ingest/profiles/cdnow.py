@@ -16,13 +16,11 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> Sales
     customer, date = col("customer_id"), col("date")
     return SalesMapping(
         expressions={
-            "order_id": f"'cdnow-' || {customer} || '-' || {date}",
+            "order_id": f"'cdnow-' || coalesce(nullif(trim({customer}), ''), 'guest') || '-' || {date}",
             "ordered_at": date,
             "customer_id": customer,
             "quantity": col("quantity"),
-            "line_amount": col("amount"),
-            "unit_price": f"CAST(round(TRY_CAST({col('amount')} AS DECIMAL(18,4)) / "
-            f"nullif(TRY_CAST({col('quantity')} AS INTEGER), 0), 4) AS VARCHAR)",
+            "line_amount": col("amount"),  # the unit price is derived from it
             "channel": "'catalogue'",
         },
         date_formats=("%Y-%m-%d", "%Y%m%d"),

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from shoplens.errors import MappingError, MissingColumnsError
 from shoplens.ingest._profile import (
+    DEFAULT_DATE_FORMATS,
     PERSONAL_FIELDS,
     SALES_FIELD_NAMES,
     SALES_FIELDS,
@@ -112,12 +113,14 @@ def _build(header: Sequence[str], raw: Mapping[str, object] | None) -> SalesMapp
         expressions.setdefault(field, text_literal(str(value).lower() if isinstance(value, bool) else str(value)))
     if mapping.refund_values and "is_refund" in mapping.columns:
         values = ", ".join(text_literal(v) for v in mapping.refund_values)
-        expressions["is_refund"] = f"CASE WHEN {col(mapping.columns['is_refund'])} IN ({values}) THEN 'true' ELSE 'false' END"
+        expressions["is_refund"] = (
+            f"CASE WHEN {col(mapping.columns['is_refund'])} IN ({values}) THEN 'true' ELSE 'false' END"
+        )
     formats = [mapping.date_format] if isinstance(mapping.date_format, str) else mapping.date_format
     personal = [mapping.columns[f] for f in PERSONAL_FIELDS if f in mapping.columns]
     return SalesMapping(
         expressions=expressions,
-        date_formats=tuple(formats) if formats else SalesMapping.__dataclass_fields__["date_formats"].default,
+        date_formats=tuple(formats) if formats else DEFAULT_DATE_FORMATS,
         source_timezone=mapping.timezone,
         decimal_separator=mapping.decimal_separator,
         currency=str(mapping.constants["currency"]) if "currency" in mapping.constants else None,

@@ -38,7 +38,9 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> Sales
         helpers={"quantity_sign": f"sign(TRY_CAST({col('Quantity')} AS BIGINT))"},
         rules=(
             RowRule("InvoiceNo", "bad-debt adjustment invoice, not a sale", "starts_with(order_id, 'A')"),
-            RowRule("Quantity", "negative quantity on a sale (stock write-off?)", "NOT is_refund AND quantity_sign < 0"),
+            RowRule(
+                "Quantity", "negative quantity on a sale (stock write-off?)", "NOT is_refund AND quantity_sign < 0"
+            ),
             RowRule("Quantity", "positive quantity on a cancellation", "is_refund AND quantity_sign > 0"),
         ),
     )

@@ -1,0 +1,55 @@
+"""Shared fixtures: the real datasets, a fresh store home, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shoplens.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = Path(__import__("os").environ.get("SHOPLENS_DATASETS", REPO.parent / "shared" / "datasets"))
+FIXTURES = Path(__file__).parent / "fixtures"
+ONLINE_RETAIL = DATASETS / "online_retail" / "online_retail.parquet"
+CDNOW_SAMPLE = DATASETS / "cdnow" / "CDNOW_sample.csv.gz"
+CDNOW_MASTER = DATASETS / "cdnow" / "CDNOW_master.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def datasets() -> Path:
+    if not DATASETS.is_dir():
+        pytest.fail(f"the real datasets are missing at {DATASETS} (set SHOPLENS_DATASETS)")
+    return DATASETS
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., CliResult]:
+    """Run ``shoplens --home <tmp>/home ARGS...`` in-process and capture its exit code and streams."""
+    home = tmp_path / "home"
+
+    def run(*args: str, home_dir: Path | None = None) -> CliResult:
+        capsys.readouterr()
+        try:
+            main(["--home", str(home_dir or home), *args])
+            code = 0
+        except SystemExit as done:
+            code = int(done.code or 0)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run

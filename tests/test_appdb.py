@@ -1,0 +1,74 @@
+"""The app database migrates itself on SQLite and, for real, on the PostgreSQL server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from shoplens.appdb import AppDatabase, ImportRun
+
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _run(import_id: str) -> ImportRun:
+    return ImportRun(
+        import_id=import_id,
+        profile="cdnow",
+        files=["a.csv"],
+        started_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        seconds=1.5,
+        rows_read=10,
+        rows_loaded=7,
+        rows_quarantined=2,
+        rows_duplicate=1,
+        quarantine_path=None,
+    )
+
+
+def _exercise(url: str) -> None:
+    db = AppDatabase(url)
+    db.record_import(_run("imp-1"))
+    db.record_import(_run("imp-1"))  # recording the same import again replaces it
+    db.close()
+    again = AppDatabase(url)  # a second open finds the schema current and migrates nothing
+    runs = again.recent_imports()
+    again.close()
+    assert [(r.import_id, r.rows_read, r.rows_loaded, r.files) for r in runs] == [("imp-1", 10, 7, ["a.csv"])]
+    engine = create_engine(url)
+    with engine.connect() as con:
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+    assert "import_runs" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_sqlite_app_database(tmp_path: Path) -> None:
+    _exercise(f"sqlite:///{tmp_path / 'app.db'}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    name = f"shoplens_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as con:
+        con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_app_database(postgres_url: str) -> None:
+    _exercise(postgres_url)
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    from shoplens.errors import WarehouseError
+
+    with pytest.raises(WarehouseError, match="cannot open the app database"):
+        AppDatabase("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
