@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -77,3 +78,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         stderr.print("interrupted")
         sys.exit(130)
+    except Exception as exc:  # a bug: one line for the user, the traceback only when asked for
+        if os.environ.get("SHOPLENS_DEBUG"):
+            raise
+        first = (str(exc).splitlines() or [""])[0][:200]
+        stderr.print(
+            f"error: internal error ({type(exc).__name__}): {first} — rerun with SHOPLENS_DEBUG=1", markup=False
+        )
+        sys.exit(1)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from shoplens.appdb import AppDatabase, ImportRun
 from shoplens.cli._app import JsonOption, app, settings
-from shoplens.cli._output import emit_json, progress_reporter, stdout
+from shoplens.cli._output import emit_json, progress_reporter, stderr, stdout
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
 from shoplens.ingest import registered_profiles
@@ -187,3 +187,51 @@ def status_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         emit_json(status)
     else:
         _show_status(status)
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    customers: Annotated[int, typer.Option("--customers", min=50, max=5_000_000, help="Customers to generate.")] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same store (byte for byte).")] = 0,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards (when the web app is installed).")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a realistic demo store and import it, as a shop owner would import their own exports.
+
+    Writes the export files to <home>/demo-export/ (orders.csv plus products, web events, reviews,
+    marketing spend and an events calendar), imports orders.csv with the generic profile and its
+    mapping, and loads the other tables. Running it again on the same home adds nothing.
+    """
+    from shoplens.ingest._demo import generate_demo_store
+    from shoplens.warehouse import load_table_file
+
+    config = settings(ctx)
+    out_dir = config.ensure_home() / "demo-export"
+    with progress_reporter("demo") as progress:
+        files = generate_demo_store(out_dir, customers=customers, seed=seed, progress=progress)
+    summary = run_import(config, [files.orders_path], "generic", _read_mapping(files.mapping_path))
+    side = {
+        "products": files.products_path,
+        "events": files.events_path,
+        "feedback": files.feedback_path,
+        "marketing_spend": files.marketing_spend_path,
+        "events_calendar": files.events_calendar_path,
+    }
+    loaded: dict[str, int] = {}
+    with Warehouse(config.warehouse_path) as warehouse:
+        secret = config.store_secret()
+        for table, path in side.items():
+            if path is not None:
+                loaded[table] = load_table_file(warehouse, table, path, secret)
+    status = store_status(config)
+    document = {"export_dir": str(out_dir), "import": summary.as_dict(), "tables_loaded": loaded, "status": status}
+    if as_json:
+        emit_json(document)
+        return
+    _show_summary(summary)
+    _show_status(status)
+    if serve:
+        stderr.print("The dashboard comes with the web app (not in this version yet); explore with `shoplens status`.")

@@ -67,6 +67,7 @@ ORDER_LEVEL_FIELDS = (
     "refund_reason",
     "consent_marketing",
 )
+FAULT_SEPARATOR = "\x1f"
 MAX_QUANTITY = 10_000_000
 MAX_UNIT_PRICE = 1_000_000_000
 EARLIEST_DATE = "1990-01-01"
@@ -170,7 +171,7 @@ def _import_one(
         con.execute("ROLLBACK")
         raise
     finally:
-        con.execute("DROP TABLE IF EXISTS stg_raw; DROP TABLE IF EXISTS stg_parsed; DROP TABLE IF EXISTS stg_new")
+        con.execute("DROP TABLE IF EXISTS stg_raw; DROP TABLE IF EXISTS stg_parsed; DROP TABLE IF EXISTS stg_rows")
 
 
 def _check_header(path: Path, profile: SourceProfile, mapping: Mapping[str, object] | None) -> None:
@@ -208,10 +209,10 @@ def _load_file(
     _step(progress, f"quarantining bad rows of {path.name}", 2, steps)
     quarantined = _quarantine(con, staged, sales, quarantine)
     _step(progress, f"de-duplicating {path.name}", 3, steps)
-    good, duplicate = _split_new(con)
+    good, duplicate = _split_new(con, secret)
     _step(progress, f"loading {path.name}", 4, steps)
     _count_file(con, summary)
-    new_orders, new_customers = _load(con, secret, sales, profile.name, summary.import_id)
+    new_orders, new_customers = _load(con, profile.name, summary.import_id)
     if good - duplicate:
         bump_data_version(con)
     _step(progress, f"loaded {path.name}", steps, steps)
@@ -306,12 +307,14 @@ def _parse(con: duckdb.DuckDBPyConnection, staged: StagedFile, sales: SalesMappi
         text = f"SELECT pos, {', '.join(filled + [f'{chr(34)}{h}{chr(34)}' for h in sales.helpers])} FROM ({text})"
     typed = f"SELECT *, {', '.join(f'{_typed(n, sales)} AS {chr(34)}{n}{chr(34)}' for n in names)} FROM ({text})"
     checks = _checks(sales, expressions)
-    reason = "CASE " + " ".join(f"WHEN {cond} THEN {text_literal(why)}" for cond, _, why in checks) + " END"
-    column = "CASE " + " ".join(f"WHEN {cond} THEN {text_literal(c)}" for cond, c, _ in checks) + " END"
+    # One CASE gives "column<US>reason" for the first check that fails; split only for quarantined rows.
+    fault = "CASE " + " ".join(f"WHEN {cond} THEN {text_literal(c + FAULT_SEPARATOR + why)}" for cond, c, why in checks)
     content = "concat_ws(chr(31), " + text_literal(profile) + ", " + ", ".join(f'"{n}"' for n in names) + ")"
+    kept = ", ".join(["pos", *(f'"{n}"' for n in names), *(f'"{h}"' for h in sales.helpers)])
+    # The raw text columns are dropped here: quarantine files show the source row from the staged file.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_parsed AS "
-        f"SELECT *, {reason} AS _reason, {column} AS _column, md5_number({content}) AS row_key FROM ({typed})"
+        f"SELECT {kept}, {fault} END AS _fault, md5_number({content}) AS row_key FROM ({typed})"
     )
     # Identical records of one file are all kept: the second and later get their occurrence number in the key,
     # so a re-import of the same file produces the same keys.
@@ -420,8 +423,8 @@ def _quarantine(
     }
     shown = ", ".join(f"{text_literal(REDACTED) if c in personal else 's.' + col(c)}" for c in staged.columns)
     bad = con.execute(
-        f"SELECT p.pos, p._column, p._reason, {shown} FROM stg_parsed p JOIN {staged.table} s ON s.rowid = p.pos "
-        "WHERE p._reason IS NOT NULL ORDER BY p.pos"
+        f"SELECT p.pos, split_part(p._fault, chr(31), 1), split_part(p._fault, chr(31), 2), {shown} "
+        f"FROM stg_parsed p JOIN {staged.table} s ON s.rowid = p.pos WHERE p._fault IS NOT NULL ORDER BY p.pos"
     ).fetchall()
     records = staged.record_numbers(np.array([row[0] for row in bad], dtype=np.int64))
     source = str(staged.path)
@@ -442,18 +445,36 @@ def _row_text(columns: Sequence[str], values: Sequence[object]) -> str:
 # --- de-duplication and loading ---------------------------------------------------------------
 
 
-def _split_new(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """Keep the valid rows whose fingerprint is not yet in the warehouse; return (valid, duplicate) counts."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE stg_new AS
-        SELECT p.* FROM stg_parsed p
-        WHERE p._reason IS NULL
-          AND p.row_key NOT IN (SELECT row_key FROM order_lines UNION ALL SELECT row_key FROM refunds)
-        """
+def _split_new(con: duckdb.DuckDBPyConnection, secret: bytes) -> tuple[int, int]:
+    """Keep the valid rows whose fingerprint is not yet in the warehouse, with their pseudonymous customer key.
+
+    Returns the counts of (valid, duplicate) rows.
+    """
+    ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT customer_id FROM stg_parsed WHERE _fault IS NULL AND customer_id IS NOT NULL"
+        ).fetchall()
+    ]
+    keys = pa.table(
+        {"customer_id": pa.array(ids, pa.string()), "customer_key": pa.array(customer_keys(secret, ids), pa.string())}
     )
-    valid = con.execute("SELECT count(*) FROM stg_parsed WHERE _reason IS NULL").fetchone()
-    new = con.execute("SELECT count(*) FROM stg_new").fetchone()
+    con.register("stg_keys", keys)
+    try:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE stg_rows AS
+            SELECT p.* EXCLUDE (_fault), k.customer_key,
+                   coalesce(p.line_amount, CAST(abs(p.quantity) * p.unit_price AS DECIMAL(18,2))) AS amount
+            FROM stg_parsed p LEFT JOIN stg_keys k USING (customer_id)
+            WHERE p._fault IS NULL
+              AND p.row_key NOT IN (SELECT row_key FROM order_lines UNION ALL SELECT row_key FROM refunds)
+            """
+        )
+    finally:
+        con.unregister("stg_keys")
+    valid = con.execute("SELECT count(*) FROM stg_parsed WHERE _fault IS NULL").fetchone()
+    new = con.execute("SELECT count(*) FROM stg_rows").fetchone()
     valid_n, new_n = (int(valid[0]) if valid else 0), (int(new[0]) if new else 0)
     return valid_n, valid_n - new_n
 
@@ -466,7 +487,7 @@ def _count_file(con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
                count(*) FILTER (WHERE coalesce(is_refund, false))
                  + count(DISTINCT order_id) FILTER (WHERE NOT coalesce(is_refund, false) AND refund_amount > 0),
                count(*) FILTER (WHERE customer_id IS NULL AND NOT coalesce(is_refund, false))
-        FROM stg_parsed WHERE _reason IS NULL
+        FROM stg_parsed WHERE _fault IS NULL
         """
     ).fetchone()
     if row:
@@ -476,27 +497,8 @@ def _count_file(con: duckdb.DuckDBPyConnection, summary: ImportSummary) -> None:
         summary.guest_rows += int(row[3])
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection, secret: bytes, sales: SalesMapping, profile: str, import_id: str
-) -> tuple[int, int]:
+def _load(con: duckdb.DuckDBPyConnection, profile: str, import_id: str) -> tuple[int, int]:
     """Append the new rows to the canonical tables; return (new orders, new customers)."""
-    ids = [
-        r[0] for r in con.execute("SELECT DISTINCT customer_id FROM stg_new WHERE customer_id IS NOT NULL").fetchall()
-    ]
-    keys = pa.table(
-        {"customer_id": pa.array(ids, pa.string()), "customer_key": pa.array(customer_keys(secret, ids), pa.string())}
-    )
-    con.register("stg_keys_arrow", keys)
-    con.execute("CREATE OR REPLACE TEMP TABLE stg_keys AS SELECT * FROM stg_keys_arrow")
-    con.unregister("stg_keys_arrow")
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE stg_rows AS
-        SELECT n.*, k.customer_key,
-               coalesce(n.line_amount, CAST(abs(n.quantity) * n.unit_price AS DECIMAL(18,2))) AS amount
-        FROM stg_new n LEFT JOIN stg_keys k USING (customer_id)
-        """
-    )
     imp, prof = text_literal(import_id), text_literal(profile)
     new_customers = _load_customers(con, prof)
     _load_products(con)
@@ -536,7 +538,7 @@ def _load(
         """
     )
     new_orders = _load_orders(con, prof)
-    con.execute("DROP TABLE IF EXISTS stg_rows; DROP TABLE IF EXISTS stg_keys")
+    con.execute("DROP TABLE IF EXISTS stg_rows")
     return new_orders, new_customers
 
 

@@ -1,0 +1,98 @@
+"""Command-line conventions (DESIGN.md): every command has help and --json; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shoplens.cli import _commands as _registered  # noqa: F401  (registers the commands)
+from shoplens.cli import app
+
+COMMANDS = sorted(c.name or "" for c in app.registered_commands)
+
+
+def test_the_commands_this_version_ships() -> None:
+    assert COMMANDS == ["demo", "import", "profiles", "status"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_json(cli: Callable[..., Any], command: str) -> None:
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "--json" in result.stdout
+    summary_line = result.stdout.split("\n\n")[1].strip()
+    assert len(summary_line) > 20, f"{command} --help should say what the command is for"
+
+
+def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path) -> None:
+    result = cli("status", "--json")
+    assert result.exit_code == 0
+    assert result.json() == {
+        "home": str(tmp_path / "home"),
+        "warehouse": None,
+        "tables": {},
+        "data_version": 0,
+        "imports": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "--profile", "cdnow"], "error: Missing argument 'paths'."),
+        (["import", "x.csv", "--profile", "nope"], "error: unknown profile 'nope'; choose one of: cdnow, generic"),
+        (["import", "missing.csv", "--profile", "cdnow"], "error: missing.csv: no such file"),
+        (
+            ["import", "README.md", "--profile", "cdnow"],
+            "error: README.md: unknown file type; use .csv, .tsv, .parquet",
+        ),
+        (["frobnicate"], "error: No such command 'frobnicate'."),
+        (["status", "--verbose"], "error: No such option: --verbose"),
+        (
+            ["demo", "--customers", "3"],
+            "error: Invalid value for '--customers': Input should be greater than or equal to 50",
+        ),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(cli: Callable[..., Any], args: list[str], message: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_python_dash_m_entry_point(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "shoplens", "--home", str(tmp_path), "profiles", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    names = [p["name"] for p in json.loads(done.stdout)["profiles"]]
+    assert {"cdnow", "generic", "online-retail", "shopify", "woocommerce"} <= set(names)
+
+
+def test_demo_imports_once_and_reruns_add_nothing(cli: Callable[..., Any]) -> None:
+    first = cli("demo", "--customers", "300", "--seed", "7", "--no-serve", "--json")
+    assert first.exit_code == 0, first.stderr
+    document = first.json()
+    summary, tables = document["import"], document["status"]["tables"]
+    assert summary["rows_read"] == summary["rows_loaded"] > 0
+    assert summary["rows_quarantined"] == 0
+    assert tables["order_lines"] == summary["rows_loaded"]  # demo refunds are order-level, not lines
+    assert tables["refunds"] == summary["refunds"]
+    assert tables["orders"] == summary["orders"]
+    assert tables["customers"] == summary["customers"]
+    assert min(tables.values()) > 0, "the demo fills every canonical table"
+    again = cli("demo", "--customers", "300", "--seed", "7", "--no-serve", "--json").json()
+    assert again["import"]["rows_loaded"] == 0
+    assert set(again["tables_loaded"].values()) == {0}
+    assert again["status"]["tables"] == tables
