@@ -13,7 +13,7 @@ collapsed rows, so a resample costs one refit on the already-collapsed data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,10 @@ SMALL_DATA_REPEAT_BUYERS = 20
 # Search box for log(parameter): every parameter of these models is positive; values beyond e^±18 (≈ 1.5e-8 and
 # 6.6e7) mean the data cannot identify the parameter, which is reported as a warning.
 LOG_PARAM_BOUND = 18.0
+
+# Gamma and beta shape parameters outside this range mean a mixing distribution collapsed to a point or spread
+# to nothing: the likelihood keeps improving towards a limit (e.g. "nobody drops out") instead of having a maximum.
+EXTREME_SHAPE = (1e-4, 1e4)
 
 # Tolerance for "the summary is consistent" checks on inputs written with two decimals (e.g. recency ≤ T).
 SUMMARY_ROUNDING_TOLERANCE = 1e-6
@@ -55,6 +59,27 @@ class WeightedRows:
     @property
     def n_customers(self) -> int:
         return int(self.counts.sum())
+
+
+@dataclass(frozen=True)
+class DistinctValues:
+    """A column with its few distinct values, so that costly functions of it (ln Γ, digamma) run once per value.
+
+    Purchase counts take a few hundred distinct values even among millions of customers.
+    """
+
+    column: FloatArray
+    values: FloatArray
+    index: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, column: FloatArray) -> DistinctValues:
+        values, index = np.unique(column, return_inverse=True)
+        return cls(column=column, values=values, index=index.reshape(column.shape))
+
+    def expand(self, per_value: FloatArray) -> FloatArray:
+        """Values computed on :attr:`values`, one per element of :attr:`column`."""
+        return np.asarray(per_value[self.index], dtype=np.float64)
 
 
 def collapse_identical_rows(*columns: FloatArray) -> WeightedRows:
@@ -150,6 +175,8 @@ def small_data_warnings(n_customers: int, n_repeat_buyers: int) -> list[str]:
 
 @dataclass(frozen=True)
 class MaximumLikelihood:
+    """What an optimisation found; ``warnings`` explain anything doubtful about it."""
+
     params: dict[str, float]
     log_likelihood: float
     converged: bool
@@ -168,12 +195,14 @@ def maximise_log_likelihood(
     total_weight: float,
     log_likelihood: LogLikelihood | None = None,
     log_likelihood_with_gradient: LogLikelihoodWithGradient | None = None,
+    shape_parameters: Collection[str] = (),
 ) -> MaximumLikelihood:
     """Maximise a total log-likelihood over log-parameters with L-BFGS-B, falling back to Nelder-Mead.
 
     The objective is the *mean* negative log-likelihood so that tolerances do not depend on the number of
     customers. Give either ``log_likelihood`` (gradient by central differences) or
-    ``log_likelihood_with_gradient`` (analytic gradient, much faster).
+    ``log_likelihood_with_gradient`` (analytic gradient, much faster). ``shape_parameters`` are checked against
+    :data:`EXTREME_SHAPE`.
     """
     scale = 1.0 / total_weight
 
@@ -232,13 +261,18 @@ def maximise_log_likelihood(
         raise InputError("the log-likelihood is not finite anywhere the optimiser looked; check the input summary")
     if not converged:
         warnings.append(f"optimiser did not converge ({message}); treat the parameters with caution")
-    at_bound = [name for name, x in zip(names, best_x, strict=True) if abs(x) >= LOG_PARAM_BOUND - 1e-6]
-    if at_bound:
-        warnings.append(
-            f"parameter(s) {', '.join(at_bound)} ran to the edge of the search range: the data do not identify "
-            "them, predictions may still be usable but the parameters are not"
-        )
     params = {name: float(value) for name, value in zip(names, np.exp(best_x), strict=True)}
+    unidentified = [
+        f"{name} = {value:.3g}"
+        for name, value in params.items()
+        if abs(np.log(value)) >= LOG_PARAM_BOUND - 1e-6
+        or (name in shape_parameters and not EXTREME_SHAPE[0] <= value <= EXTREME_SHAPE[1])
+    ]
+    if unidentified:
+        warnings.append(
+            f"parameter(s) {', '.join(unidentified)} ran off to an extreme: the data barely identify them (e.g. no "
+            "visible dropout, or hardly any spread in spend); predictions may still be usable, the parameters are not"
+        )
     return MaximumLikelihood(
         params=params, log_likelihood=float(-best_value / scale), converged=converged, warnings=warnings
     )
@@ -254,6 +288,14 @@ class BootstrapIntervals:
     n_failed: int
 
 
+def check_bootstrap_settings(n_resamples: int, level: float) -> None:
+    """Refuse settings that cannot give an interval, before any fitting is done."""
+    if n_resamples < 2:
+        raise InputError(f"bootstrap needs at least 2 resamples, got {n_resamples}")
+    if not 0.0 < level < 1.0:
+        raise InputError(f"bootstrap level must be between 0 and 1, got {level}")
+
+
 def bootstrap_parameter_intervals(
     rows: WeightedRows,
     refit: Callable[[WeightedRows], Mapping[str, float] | None],
@@ -267,10 +309,7 @@ def bootstrap_parameter_intervals(
     ``refit`` returns the parameters or ``None`` when a resample cannot be fitted (e.g. it has no repeat buyer);
     such resamples are counted in ``n_failed`` and left out.
     """
-    if n_resamples < 2:
-        raise InputError(f"bootstrap needs at least 2 resamples, got {n_resamples}")
-    if not 0.0 < level < 1.0:
-        raise InputError(f"bootstrap level must be between 0 and 1, got {level}")
+    check_bootstrap_settings(n_resamples, level)
     generator = np.random.default_rng(seed)
     n_customers = rows.n_customers
     shares = rows.counts / rows.counts.sum()

@@ -1,7 +1,8 @@
 """BG/NBD model of repeat buying and dropout (Fader, Hardie & Lee 2005).
 
 Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting Your Customers" the Easy Way: An Alternative to the
-Pareto/NBD Model. *Marketing Science* 24(2), 275–284. Equation numbers below refer to that paper.
+Pareto/NBD Model. *Marketing Science* 24(2), 275–284. P(alive) follows Fader, Hardie & Lee (2008), "Computing
+P(alive) Using the BG/NBD Model" (http://brucehardie.com/notes/021/).
 
 While active, a customer buys as a Poisson process with rate λ ~ Gamma(r, α); after each purchase she drops out
 with probability p ~ Beta(a, b). Fitted on one row per customer: ``frequency`` (x, repeat purchases), ``recency``
@@ -21,9 +22,11 @@ from scipy import special
 
 from shoplens.models._fitting import (
     BootstrapIntervals,
+    DistinctValues,
     FloatArray,
     WeightedRows,
     bootstrap_parameter_intervals,
+    check_bootstrap_settings,
     collapse_identical_rows,
     maximise_log_likelihood,
     small_data_warnings,
@@ -31,52 +34,64 @@ from shoplens.models._fitting import (
 )
 
 MODEL_NAME = "BG/NBD"
+SHAPE_PARAMETERS = ("r", "a", "b")
 PARAM_NAMES = ("r", "alpha", "a", "b")
 
 
 def log_likelihood_per_customer(
-    params: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+    params: npt.ArrayLike,
+    frequency: npt.ArrayLike,
+    recency: npt.ArrayLike,
+    T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
 ) -> FloatArray:
-    """Individual log-likelihood (eq. 6 of the paper), computed as a log-sum-exp of its two terms."""
+    """Individual log-likelihood L(r, α, a, b | x, t_x, T) of the paper, as a log-sum-exp of its two terms."""
     r, alpha, a, b = (float(v) for v in np.asarray(params, dtype=np.float64))
-    x = np.asarray(frequency, dtype=np.float64)
+    x = DistinctValues.of(np.asarray(frequency, dtype=np.float64))
     t_x = np.asarray(recency, dtype=np.float64)
     age = np.asarray(T, dtype=np.float64)
     return _log_likelihood_terms(r, alpha, a, b, x, t_x, age)[0]
 
 
 def _log_likelihood_terms(
-    r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray, age: FloatArray
+    r: float, alpha: float, a: float, b: float, frequency: DistinctValues, t_x: FloatArray, age: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per-row log-likelihood and the softmax weights of its "still active" and "dropped out" terms."""
-    repeat = x > 0
-    # ln Γ(r+x)α^r/Γ(r) + ln B(a, b+x)/B(a, b)
-    shared = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + special.betaln(a, b + x)
-    shared -= special.betaln(a, b)
-    still_active = -(r + x) * np.log(alpha + age)
-    # B(a+1, b+x−1)/B(a, b+x) = a/(b+x−1): the customer dropped out right after the last purchase (x > 0 only).
-    x_for_log = np.where(repeat, x, 1.0)
-    dropped_out = np.where(
-        repeat, np.log(a) - np.log(b + x_for_log - 1.0) - (r + x) * np.log(alpha + t_x), -np.inf
+    x = frequency.column
+    levels = frequency.values
+    repeat_levels = levels > 0
+    # ln Γ(r+x)α^r/Γ(r) + ln B(a, b+x)/B(a, b), once per distinct x.
+    shared = frequency.expand(
+        special.gammaln(r + levels) - special.gammaln(r) + r * np.log(alpha) + special.betaln(a, b + levels)
     )
+    shared -= special.betaln(a, b)
+    # B(a+1, b+x−1)/B(a, b+x) = a/(b+x−1): the customer dropped out right after the last purchase (x > 0 only).
+    log_dropout_odds = np.full_like(levels, -np.inf)
+    log_dropout_odds[repeat_levels] = np.log(a) - np.log(b + levels[repeat_levels] - 1.0)
+    still_active = -(r + x) * np.log(alpha + age)
+    dropped_out = frequency.expand(log_dropout_odds) - (r + x) * np.log(alpha + t_x)
     combined = np.logaddexp(still_active, dropped_out)
     return shared + combined, np.exp(still_active - combined), np.exp(dropped_out - combined)
 
 
-def _total_log_likelihood_and_gradient(params: FloatArray, rows: WeightedRows) -> tuple[float, FloatArray]:
+def _total_log_likelihood_and_gradient(
+    params: FloatArray, rows: WeightedRows, frequency: DistinctValues
+) -> tuple[float, FloatArray]:
     r, alpha, a, b = (float(v) for v in params)
-    x, t_x, age = rows.columns
+    _, t_x, age = rows.columns
+    x = frequency.column
+    levels = frequency.values
     weights = rows.counts
-    per_row, weight_active, weight_dropped = _log_likelihood_terms(r, alpha, a, b, x, t_x, age)
-    repeat = x > 0
+    per_row, weight_active, weight_dropped = _log_likelihood_terms(r, alpha, a, b, frequency, t_x, age)
     digamma_ab = special.digamma(a + b)
-    digamma_abx = special.digamma(a + b + x)
-    d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha)
+    digamma_abx = special.digamma(a + b + levels)
+    inverse_b_x_1 = np.zeros_like(levels)
+    inverse_b_x_1[levels > 0] = 1.0 / (b + levels[levels > 0] - 1.0)
+    d_r = frequency.expand(special.digamma(r + levels) - special.digamma(r) + np.log(alpha))
     d_r -= weight_active * np.log(alpha + age) + weight_dropped * np.log(alpha + t_x)
     d_alpha = r / alpha - (r + x) * (weight_active / (alpha + age) + weight_dropped / (alpha + t_x))
-    d_a = digamma_ab - digamma_abx + weight_dropped / a
-    d_b = digamma_ab + special.digamma(b + x) - special.digamma(b) - digamma_abx
-    d_b -= np.where(repeat, weight_dropped / (b + np.where(repeat, x, 1.0) - 1.0), 0.0)
+    d_a = frequency.expand(digamma_ab - digamma_abx) + weight_dropped / a
+    d_b = frequency.expand(digamma_ab + special.digamma(b + levels) - special.digamma(b) - digamma_abx)
+    d_b -= weight_dropped * frequency.expand(inverse_b_x_1)
     gradient = np.array([weights @ d_r, weights @ d_alpha, weights @ d_a, weights @ d_b])
     return float(weights @ per_row), gradient
 
@@ -99,8 +114,13 @@ class FittedBGNBD:
     converged: bool
     warnings: list[str] = field(default_factory=list)
 
-    def probability_alive(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> FloatArray:
-        """P(customer is still active | x, t_x, T), eq. (A.12) of the paper's technical appendix."""
+    def probability_alive(
+        self,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
+    ) -> FloatArray:
+        """P(customer is still active | x, t_x, T), from the P(alive) note cited in the module docstring."""
         r, alpha, a, b = self._param_tuple()
         x = np.asarray(frequency, dtype=np.float64)
         t_x = np.asarray(recency, dtype=np.float64)
@@ -115,12 +135,16 @@ class FittedBGNBD:
         return np.asarray(special.expit(-log_odds_dead), dtype=np.float64)
 
     def expected_purchases(
-        self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike
+        self,
+        t: npt.ArrayLike,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
     ) -> FloatArray:
-        """E[purchases in (T, T+t] | x, t_x, T], eq. (10) of the paper.
+        """E[purchases in (T, T+t] | x, t_x, T], the conditional expectation of the paper (its eq. 10).
 
         The factor ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z) overflows for heavy buyers, so it is
-        rewritten with Euler's transformation ₂F₁(a,b;c;z) = (1−z)^(c−a−b) ₂F₁(c−a, c−b; c; z) as
+        rewritten with Euler's transformation ₂F₁(A, B; C; z) = (1−z)^(C−A−B) ₂F₁(C−A, C−B; C; z) as
         ((α+T)/(α+T+t))^(a−1) · ₂F₁(a+b−1−r, a−1; a+b+x−1; z), which stays bounded.
         """
         r, alpha, a, b = self._param_tuple()
@@ -135,7 +159,7 @@ class FittedBGNBD:
         return np.asarray(expected_if_active * self.probability_alive(x, recency, age), dtype=np.float64)
 
     def expected_purchases_new(self, t: npt.ArrayLike) -> FloatArray:
-        """E[X(t)]: expected purchases of a new customer in her first t periods, eq. (9) of the paper."""
+        """E[X(t)]: expected purchases of a new customer in her first t periods (the paper's E[X(t)])."""
         r, alpha, a, b = self._param_tuple()
         horizon = np.asarray(t, dtype=np.float64)
         z = horizon / (alpha + horizon)
@@ -148,11 +172,13 @@ class FittedBGNBD:
 
 
 def _fit_rows(rows: WeightedRows, start: FloatArray | None = None) -> tuple[FloatArray, float, bool, list[str]]:
+    frequency = DistinctValues.of(rows.columns[0])
     result = maximise_log_likelihood(
         PARAM_NAMES,
         _starting_values(rows) if start is None else start,
         rows.counts.sum(),
-        log_likelihood_with_gradient=lambda params: _total_log_likelihood_and_gradient(params, rows),
+        log_likelihood_with_gradient=lambda params: _total_log_likelihood_and_gradient(params, rows, frequency),
+        shape_parameters=SHAPE_PARAMETERS,
     )
     values = np.array([result.params[name] for name in PARAM_NAMES])
     return values, result.log_likelihood, result.converged, result.warnings
@@ -179,6 +205,7 @@ def fit(data: pd.DataFrame) -> FittedBGNBD:
 
 def bootstrap(data: pd.DataFrame, *, n: int = 200, seed: int = 0, level: float = 0.95) -> BootstrapIntervals:
     """Percentile bootstrap intervals for r, α, a, b from ``n`` refits on customers resampled with replacement."""
+    check_bootstrap_settings(n, level)
     frequency, recency, age = validate_repeat_purchase_summary(data, model=MODEL_NAME)
     rows = collapse_identical_rows(frequency, recency, age)
     start = _fit_rows(rows)[0]
