@@ -43,7 +43,9 @@ def test_prices_and_line_totals_are_exact(values: list[tuple[Decimal, int]], sty
             summary = import_files(
                 warehouse, [data], profile_name="generic", secret=b"m" * 40, quarantine_dir=home / "q", mapping=mapping
             )
-            got = warehouse.con.execute("SELECT order_id, unit_price, amount FROM order_lines ORDER BY line_no").fetchall()
+            got = warehouse.con.execute(
+                "SELECT order_id, unit_price, amount FROM order_lines ORDER BY line_no"
+            ).fetchall()
             gross = warehouse.scalar("SELECT sum(gross) FROM orders")
     assert summary.rows_loaded == len(values)
     by_order = {order_id: (price, amount) for order_id, price, amount in got}

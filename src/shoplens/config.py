@@ -18,6 +18,15 @@ from shoplens.errors import ConfigError
 SECRET_FILE = "store.secret"
 
 
+def known_timezone(value: str) -> str:
+    """``value`` if it names an IANA time zone; a ValueError that says so otherwise (for pydantic validators)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
 class Settings(BaseSettings):
     """Where the store lives and how it is configured."""
 
@@ -27,14 +36,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     store_timezone: str = "UTC"
 
-    @field_validator("store_timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+    _known_timezone = field_validator("store_timezone")(lambda value: known_timezone(value))
 
     @property
     def warehouse_path(self) -> Path:

@@ -1,7 +1,7 @@
 """Ingest: source profiles, file readers, pseudonymous keys and the demo store generator."""
 
 from shoplens.ingest import profiles as _builtin_profiles  # noqa: F401  (registers the built-in profiles)
-from shoplens.ingest._keys import customer_key, customer_keys
+from shoplens.ingest._keys import customer_key, customer_key_sql, customer_keys, hmac_pads
 from shoplens.ingest._profile import (
     PERSONAL_FIELDS,
     SALES_FIELD_NAMES,
@@ -31,8 +31,10 @@ __all__ = [
     "StagedFile",
     "col",
     "customer_key",
+    "customer_key_sql",
     "customer_keys",
     "file_format",
+    "hmac_pads",
     "read_header",
     "register_profile",
     "registered_profiles",

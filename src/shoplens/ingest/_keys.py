@@ -1,7 +1,10 @@
 """Pseudonymous customer keys: a keyed hash (HMAC-SHA256) of the source customer id with the store secret.
 
-The same customer id always gets the same key in one store, keys cannot be reversed or recomputed
-without the secret, and two stores never share keys.
+Keys are computed from the id exactly as given (the importer has already trimmed it). The same customer
+id always gets the same key in one store, keys cannot be reversed or recomputed
+without the secret, and two stores never share keys. The importer computes the HMAC inside DuckDB
+(:func:`customer_key_sql`, millions of ids in parallel); :func:`customer_key` is the same function in
+Python, and a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -12,12 +15,26 @@ from collections.abc import Iterable
 
 KEY_PREFIX = "c_"
 KEY_HEX_CHARS = 20  # 80 bits: no collision expected below ~10^11 customers
+_BLOCK = 64  # SHA-256 block size in bytes (RFC 2104)
 
 
 def customer_key(secret: bytes, source_customer_id: str) -> str:
-    digest = hmac.new(secret, source_customer_id.strip().encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(secret, source_customer_id.encode(), hashlib.sha256).hexdigest()
     return KEY_PREFIX + digest[:KEY_HEX_CHARS]
 
 
 def customer_keys(secret: bytes, source_customer_ids: Iterable[str]) -> list[str]:
     return [customer_key(secret, value) for value in source_customer_ids]
+
+
+def hmac_pads(secret: bytes) -> tuple[bytes, bytes]:
+    """The HMAC inner and outer padded keys; pass them as query parameters, never in SQL text."""
+    key = hashlib.sha256(secret).digest() if len(secret) > _BLOCK else secret
+    block = key.ljust(_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+def customer_key_sql(value_sql: str, inner_param: str = "$inner_pad", outer_param: str = "$outer_pad") -> str:
+    """DuckDB SQL for :func:`customer_key` of a text expression, given the pads as named parameters."""
+    inner = f"unhex(sha256({inner_param} || encode({value_sql})))"
+    return f"'{KEY_PREFIX}' || left(sha256({outer_param} || {inner}), {KEY_HEX_CHARS})"

@@ -9,7 +9,7 @@ rows_quarantined + rows_duplicate`` always holds:
   overlap of a newer export with an older one);
 * **loaded**: everything else, into the canonical tables, with personal data only in the vault.
 
-A record's fingerprint is a hash of its parsed canonical values plus its occurrence number among
+A record's fingerprint is a hash of its canonical fields' normalised text plus its occurrence number among
 identical records of the same file, so two identical lines in one export are both kept, and a second
 import of the same export adds nothing. All the work is DuckDB SQL over the staged file.
 """
@@ -27,7 +27,6 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from shoplens.errors import InputError, MissingColumnsError, UnknownProfileError
 from shoplens.ingest import (
@@ -37,7 +36,8 @@ from shoplens.ingest import (
     SourceProfile,
     StagedFile,
     col,
-    customer_keys,
+    customer_key_sql,
+    hmac_pads,
     read_header,
     registered_profiles,
     stage_file,
@@ -235,10 +235,8 @@ def _number(raw: str, decimal_separator: str) -> str:
     """A decimal from text, forgiving of thousands separators, spaces and a currency symbol."""
     cleaned = f"replace({raw}, ',', '')" if decimal_separator == "." else f"replace(replace({raw}, '.', ''), ',', '.')"
     symbols = f"regexp_replace({cleaned}, '[\\s£$€¥]', '', 'g')"
-    return (
-        f"CASE WHEN TRY_CAST({cleaned} AS DECIMAL(38,6)) IS NOT NULL THEN TRY_CAST({cleaned} AS DECIMAL(38,6)) "
-        f"ELSE TRY_CAST({symbols} AS DECIMAL(38,6)) END"
-    )
+    # coalesce evaluates the regular-expression fallback only for the rows the plain cast could not read
+    return f"coalesce(TRY_CAST({cleaned} AS DECIMAL(38,6)), TRY_CAST({symbols} AS DECIMAL(38,6)))"
 
 
 def _timestamp(raw: str, formats: Sequence[str], zone: str) -> str:
@@ -309,7 +307,8 @@ def _parse(con: duckdb.DuckDBPyConnection, staged: StagedFile, sales: SalesMappi
     checks = _checks(sales, expressions)
     # One CASE gives "column<US>reason" for the first check that fails; split only for quarantined rows.
     fault = "CASE " + " ".join(f"WHEN {cond} THEN {text_literal(c + FAULT_SEPARATOR + why)}" for cond, c, why in checks)
-    content = "concat_ws(chr(31), " + text_literal(profile) + ", " + ", ".join(f'"{n}"' for n in names) + ")"
+    # The fingerprint hashes the normalised text of the canonical fields (stable across DuckDB versions).
+    content = "concat_ws(chr(31), " + text_literal(profile) + ", " + ", ".join(f'"raw_{n}"' for n in names) + ")"
     kept = ", ".join(["pos", *(f'"{n}"' for n in names), *(f'"{h}"' for h in sales.helpers)])
     # The raw text columns are dropped here: quarantine files show the source row from the staged file.
     con.execute(
@@ -450,29 +449,25 @@ def _split_new(con: duckdb.DuckDBPyConnection, secret: bytes) -> tuple[int, int]
 
     Returns the counts of (valid, duplicate) rows.
     """
-    ids = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT customer_id FROM stg_parsed WHERE _fault IS NULL AND customer_id IS NOT NULL"
-        ).fetchall()
-    ]
-    keys = pa.table(
-        {"customer_id": pa.array(ids, pa.string()), "customer_key": pa.array(customer_keys(secret, ids), pa.string())}
-    )
-    con.register("stg_keys", keys)
-    try:
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE stg_rows AS
-            SELECT p.* EXCLUDE (_fault), k.customer_key,
-                   coalesce(p.line_amount, CAST(abs(p.quantity) * p.unit_price AS DECIMAL(18,2))) AS amount
-            FROM stg_parsed p LEFT JOIN stg_keys k USING (customer_id)
+    inner_pad, outer_pad = hmac_pads(secret)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE stg_rows AS
+        WITH new_rows AS (
+            SELECT p.* EXCLUDE (_fault) FROM stg_parsed p
             WHERE p._fault IS NULL
               AND p.row_key NOT IN (SELECT row_key FROM order_lines UNION ALL SELECT row_key FROM refunds)
-            """
+        ),
+        keys AS (
+            SELECT customer_id, {customer_key_sql("customer_id")} AS customer_key
+            FROM (SELECT DISTINCT customer_id FROM new_rows WHERE customer_id IS NOT NULL)
         )
-    finally:
-        con.unregister("stg_keys")
+        SELECT n.*, k.customer_key,
+               coalesce(n.line_amount, CAST(abs(n.quantity) * n.unit_price AS DECIMAL(18,2))) AS amount
+        FROM new_rows n LEFT JOIN keys k USING (customer_id)
+        """,
+        {"inner_pad": inner_pad, "outer_pad": outer_pad},
+    )
     valid = con.execute("SELECT count(*) FROM stg_parsed WHERE _fault IS NULL").fetchone()
     new = con.execute("SELECT count(*) FROM stg_rows").fetchone()
     valid_n, new_n = (int(valid[0]) if valid else 0), (int(new[0]) if new else 0)

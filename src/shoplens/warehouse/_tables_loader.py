@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
-
 from shoplens.errors import InputError, MissingColumnsError
-from shoplens.ingest import customer_keys, read_header, stage_file
+from shoplens.ingest import customer_key_sql, hmac_pads, read_header, stage_file
 from shoplens.ingest._profile import CsvDialect
 from shoplens.schema import TABLES
 from shoplens.warehouse._connection import Warehouse, bump_data_version
@@ -37,34 +35,22 @@ def load_table_file(warehouse: Warehouse, table: str, path: Path, secret: bytes)
             f"{path}: {len(staged.rejects)} record(s) cannot be parsed, first at {staged.rejects[0].record}"
         )
     with_keys = "customer_id" in staged.columns and "customer_key" in spec.column_names
-    if with_keys:
-        ids = [
-            r[0]
-            for r in con.execute("SELECT DISTINCT customer_id FROM stg_table WHERE customer_id IS NOT NULL").fetchall()
-        ]
-        keys = pa.table(
-            {
-                "customer_id": pa.array(ids, pa.string()),
-                "customer_key": pa.array(customer_keys(secret, ids), pa.string()),
-            }
-        )
-        con.register("stg_table_keys", keys)
     select = []
     for column in spec.columns:
         if column.name == "customer_key" and with_keys:
-            select.append('k.customer_key AS "customer_key"')
+            select.append(f'{customer_key_sql("s.customer_id")} AS "customer_key"')
         elif column.name in staged.columns:
             select.append(f's."{column.name}"::{column.sql_type} AS "{column.name}"')
         else:
             select.append(f'NULL::{column.sql_type} AS "{column.name}"')
-    join = "LEFT JOIN stg_table_keys k ON k.customer_id = s.customer_id" if with_keys else ""
     key = spec.primary_key
     new_rows = " AND ".join(f'n."{k}" = t."{k}"' for k in key)
     con.execute("BEGIN TRANSACTION")
     try:
         inserted = con.execute(
-            f'INSERT INTO "{table}" SELECT * FROM (SELECT {", ".join(select)} FROM stg_table s {join}) AS n '
-            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {new_rows})'
+            f'INSERT INTO "{table}" SELECT * FROM (SELECT {", ".join(select)} FROM stg_table s) AS n '
+            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {new_rows})',
+            dict(zip(("inner_pad", "outer_pad"), hmac_pads(secret), strict=True)) if with_keys else None,
         ).fetchone()
         added = int(inserted[0]) if inserted else 0
         if added:
@@ -75,6 +61,4 @@ def load_table_file(warehouse: Warehouse, table: str, path: Path, secret: bytes)
         raise
     finally:
         con.execute("DROP TABLE IF EXISTS stg_table")
-        if with_keys:
-            con.unregister("stg_table_keys")
     return added

@@ -21,6 +21,7 @@ The mapping names, for each canonical sales field, the source column that fills 
     refund_values: [Return, Refund] # with columns.is_refund: which values mark a returned line
     allow_zero_price: true
     personal_columns: [Notes]       # more source columns to redact in quarantine files
+    fill_order_fields: true         # order fields (date, e-mail, totals) only on an order's first line
 
 Mapped e-mail, name, phone and address columns are redacted in quarantine files automatically.
 """
@@ -28,10 +29,10 @@ Mapped e-mail, name, phone and address columns are redacted in quarantine files 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from shoplens.config import known_timezone
 from shoplens.errors import MappingError, MissingColumnsError
 from shoplens.ingest._profile import (
     DEFAULT_DATE_FORMATS,
@@ -62,6 +63,7 @@ class GenericMapping(BaseModel):
     refund_values: list[str] = []
     allow_zero_price: bool = True
     personal_columns: list[str] = []
+    fill_order_fields: bool = False
 
     @field_validator("columns", "constants")
     @classmethod
@@ -71,14 +73,7 @@ class GenericMapping(BaseModel):
             raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+    _known_zone = field_validator("timezone")(lambda value: known_timezone(value))
 
     @field_validator("decimal_separator")
     @classmethod
@@ -126,7 +121,7 @@ def _build(header: Sequence[str], raw: Mapping[str, object] | None) -> SalesMapp
         currency=str(mapping.constants["currency"]) if "currency" in mapping.constants else None,
         allow_zero_price=mapping.allow_zero_price,
         personal_columns=tuple(dict.fromkeys([*personal, *mapping.personal_columns])),
-        fill_order_fields=True,
+        fill_order_fields=mapping.fill_order_fields,
     )
 
 
