@@ -149,3 +149,27 @@ def test_unreadable_file_is_an_input_error(tmp_path: Path, content: bytes, messa
     path.write_bytes(content)
     with pytest.raises(InputError, match=message):
         _import(path, "cdnow")
+
+
+def test_a_failing_later_file_keeps_what_was_loaded_before(tmp_path: Path) -> None:
+    good = tmp_path / "a.csv"
+    good.write_text("id,at,qty,price\no1,2024-01-02 10:00:00,2,5.50\no2,2024-01-02 11:00:00,x,5.50\n")
+    broken = tmp_path / "b.jsonl"
+    broken.write_text("{not json}\n")
+    mapping = {"columns": {"order_id": "id", "ordered_at": "at", "quantity": "qty", "unit_price": "price"}}
+    home = tmp_path / "home"
+    with Warehouse(home / "warehouse.duckdb") as warehouse:
+        with pytest.raises(InputError, match="b.jsonl: no line is a JSON object"):
+            import_files(
+                warehouse,
+                [good, broken],
+                profile_name="generic",
+                secret=b"k" * 40,
+                quarantine_dir=home / "q",
+                mapping=mapping,
+                import_id="imp-test",
+            )
+        assert warehouse.scalar("SELECT count(*) FROM order_lines") == 1
+    with open(home / "q" / "imp-test.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["record"], r["column"], r["reason"]) for r in rows] == [("2", "qty", "not a whole number")]

@@ -130,13 +130,19 @@ def import_files(
     started = time.perf_counter()
     quarantine = _QuarantineWriter(quarantine_dir / f"{summary.import_id}.csv")
     con = warehouse.con
+    committed = 0
     try:
         for path in paths:
             _check_header(path, profile, mapping)
         for path in paths:
             _import_one(con, path, profile, mapping, secret, summary, quarantine, progress)
+            committed += 1
     except BaseException:
-        quarantine.discard()
+        # Files loaded before the failure stay loaded, and so do their quarantined rows.
+        if committed:
+            quarantine.close()
+        else:
+            quarantine.discard()
         raise
     summary.quarantine_path = quarantine.close()
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -169,9 +175,11 @@ def _import_one(
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        quarantine.drop_pending()
         raise
     finally:
         con.execute("DROP TABLE IF EXISTS stg_raw; DROP TABLE IF EXISTS stg_parsed; DROP TABLE IF EXISTS stg_rows")
+    quarantine.flush()
 
 
 def _check_header(path: Path, profile: SourceProfile, mapping: Mapping[str, object] | None) -> None:
@@ -387,8 +395,17 @@ class _QuarantineWriter:
         self.rows = 0
         self._handle: Any = None
         self._writer: Any = None
+        self._pending: list[Sequence[object]] = []
 
-    def write(self, rows: Sequence[Sequence[object]]) -> None:
+    def add(self, rows: Sequence[Sequence[object]]) -> None:
+        """Hold rows until their file's load commits."""
+        self._pending.extend(rows)
+
+    def drop_pending(self) -> None:
+        self._pending = []
+
+    def flush(self) -> None:
+        rows, self._pending = self._pending, []
         if not rows:
             return
         if self._writer is None:
@@ -433,7 +450,7 @@ def _quarantine(
     ]
     rows += [(source, r.record, r.column, r.reason, r.byte_offset, None) for r in staged.rejects]
     rows.sort(key=lambda r: int(str(r[1])))
-    writer.write(rows)
+    writer.add(rows)
     return len(bad) + len(staged.rejects)
 
 
