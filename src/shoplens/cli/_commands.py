@@ -197,6 +197,19 @@ def demo_command(
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards (when the web app is installed).")
     ] = True,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the export files here (default <home>/demo-export).")
+    ] = None,
+    lines: Annotated[
+        int | None,
+        typer.Option(
+            "--lines", min=1, help="Generate exactly this many order lines (e.g. 10000000); ignores --customers."
+        ),
+    ] = None,
+    no_events: Annotated[bool, typer.Option("--no-events", help="Skip web sessions (for very large stores).")] = False,
+    export_only: Annotated[
+        bool, typer.Option("--export-only", help="Only write the export files; do not import them.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Generate a realistic demo store and import it, as a shop owner would import their own exports.
@@ -204,14 +217,32 @@ def demo_command(
     Writes the export files to <home>/demo-export/ (orders.csv plus products, web events, reviews,
     marketing spend and an events calendar), imports orders.csv with the generic profile and its
     mapping, and loads the other tables. Running it again on the same home adds nothing.
+
+    Large files for benchmarks: shoplens demo --lines 10000000 --no-events --export-only --out DIR
     """
     from shoplens.ingest._demo import generate_demo_store
     from shoplens.warehouse import load_table_file
 
     config = settings(ctx)
-    out_dir = config.ensure_home() / "demo-export"
+    out_dir = out or config.ensure_home() / "demo-export"
     with progress_reporter("demo") as progress:
-        files = generate_demo_store(out_dir, customers=customers, seed=seed, progress=progress)
+        files = generate_demo_store(
+            out_dir, customers=customers, seed=seed, max_order_lines=lines, with_events=not no_events, progress=progress
+        )
+    if export_only:
+        written = {
+            "export_dir": str(out_dir),
+            "orders": files.orders,
+            "order_lines": files.order_lines,
+            "customers": files.customers,
+            "events": files.events,
+            "feedback": files.feedback,
+        }
+        if as_json:
+            emit_json(written)
+        else:
+            stdout.print(f"Wrote {files.order_lines:,} order lines ({files.orders:,} orders) to {out_dir}")
+        return
     summary = run_import(config, [files.orders_path], "generic", _read_mapping(files.mapping_path))
     side = {
         "products": files.products_path,
