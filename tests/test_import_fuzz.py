@@ -159,7 +159,7 @@ def test_a_failing_later_file_keeps_what_was_loaded_before(tmp_path: Path) -> No
     mapping = {"columns": {"order_id": "id", "ordered_at": "at", "quantity": "qty", "unit_price": "price"}}
     home = tmp_path / "home"
     with Warehouse(home / "warehouse.duckdb") as warehouse:
-        with pytest.raises(InputError, match="b.jsonl: no line is a JSON object"):
+        with pytest.raises(InputError, match=r"b\.jsonl: no line is a JSON object"):
             import_files(
                 warehouse,
                 [good, broken],
