@@ -59,9 +59,9 @@ def _check_accounting(summary: dict[str, int], rows_in_tables: int) -> None:
         with open(str(summary["quarantine_path"]), newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         assert len(rows) == summary["rows_quarantined"]
-        assert all(row["reason"] and int(row["record"]) >= 1 for row in rows)
-        assert len({row["record"] for row in rows}) == len(rows)
-        assert all(int(row["record"]) <= summary["rows_read"] for row in rows)
+        assert all(row["reason"] and int(row["row"]) >= 1 for row in rows)
+        assert len({row["row"] for row in rows}) == len(rows)
+        assert all(int(row["row"]) <= summary["rows_read"] for row in rows)
     else:
         assert summary["quarantine_path"] is None
 
@@ -99,7 +99,7 @@ def test_each_damage_gets_its_reason(tmp_path: Path) -> None:
     summary, _, in_tables = _import(path, "cdnow")
     _check_accounting(summary, in_tables)
     with open(str(summary["quarantine_path"]), newline="", encoding="utf-8") as handle:
-        reasons = {int(r["record"]): r["reason"] for r in csv.DictReader(handle)}
+        reasons = {int(r["row"]): r["reason"] for r in csv.DictReader(handle)}
     assert reasons == {
         3: "unparseable date",
         4: "negative quantity on a sale",
@@ -133,7 +133,7 @@ def test_jsonl_bad_lines_are_quarantined(tmp_path: Path) -> None:
     summary, _, in_tables = _import(path, "generic", mapping)
     _check_accounting(summary, in_tables)
     with open(str(summary["quarantine_path"]), newline="", encoding="utf-8") as handle:
-        reasons = {int(r["record"]): (r["column"], r["reason"]) for r in csv.DictReader(handle)}
+        reasons = {int(r["row"]): (r["column"], r["reason"]) for r in csv.DictReader(handle)}
     assert reasons == {2: ("", "not valid JSON"), 3: ("", "not a JSON object"), 4: ("qty", "not a whole number")}
 
 
@@ -172,4 +172,4 @@ def test_a_failing_later_file_keeps_what_was_loaded_before(tmp_path: Path) -> No
         assert warehouse.scalar("SELECT count(*) FROM order_lines") == 1
     with open(home / "q" / "imp-test.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["record"], r["column"], r["reason"]) for r in rows] == [("2", "qty", "not a whole number")]
+    assert [(r["row"], r["column"], r["reason"]) for r in rows] == [("2", "qty", "not a whole number")]

@@ -107,7 +107,7 @@ def test_money_to_the_cent(raw: pd.DataFrame, imported: dict[str, Any]) -> None:
 def test_quarantine_file_explains_every_row(raw: pd.DataFrame, imported: dict[str, Any]) -> None:
     quarantine = pd.read_csv(imported["first"]["quarantine_path"])
     bad = raw[raw["reason"].notna()]
-    assert quarantine["record"].tolist() == bad["record"].tolist()
+    assert quarantine["row"].tolist() == bad["record"].tolist()
     assert quarantine["reason"].value_counts().to_dict() == bad["reason"].value_counts().to_dict()
     assert set(quarantine["column"]) == {"UnitPrice", "InvoiceNo"}
 

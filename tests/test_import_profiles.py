@@ -45,9 +45,9 @@ def test_shopify_orders_totals_refunds_and_vault(cli: Callable[..., Any], tmp_pa
     assert keys["#1001"] == keys["#1003"] != keys["#1002"]
     assert _query(home, "SELECT count(*) FROM customer_pii WHERE email ILIKE 'amy.chan@example.com'") == [(1,)]
     quarantine = pd.read_csv(summary["quarantine_path"])
-    assert quarantine[["record", "column", "reason"]].values.tolist() == [[5, "Lineitem price", "not a number"]]
-    assert "cara.wong" not in quarantine["row"][0]
-    assert "Email=[redacted]" in quarantine["row"][0]
+    assert quarantine[["row", "column", "reason"]].values.tolist() == [[5, "Lineitem price", "not a number"]]
+    assert "cara.wong" not in quarantine["values"][0]
+    assert "Email=[redacted]" in quarantine["values"][0]
 
 
 def test_woocommerce_orders(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -61,7 +61,7 @@ def test_woocommerce_orders(cli: Callable[..., Any], tmp_path: Path) -> None:
     keys = dict(_query(home, "SELECT order_id, customer_key FROM orders"))
     assert keys["2001"] == keys["2003"]
     quarantine = pd.read_csv(summary["quarantine_path"])
-    assert quarantine[["record", "column", "reason"]].values.tolist() == [[5, "Order Date", "unparseable date"]]
+    assert quarantine[["row", "column", "reason"]].values.tolist() == [[5, "Order Date", "unparseable date"]]
 
 
 GENERIC_MAPPING = """

@@ -388,7 +388,7 @@ def _checks(sales: SalesMapping, expressions: Mapping[str, str]) -> list[tuple[s
 class _QuarantineWriter:
     """One CSV per import: source file, record number, column, reason, and the row with personal columns redacted."""
 
-    HEADER = ("source_file", "record", "column", "reason", "byte_offset", "row")
+    HEADER = ("source_file", "row", "column", "reason", "byte_offset", "values")
 
     def __init__(self, path: Path) -> None:
         self.path = path
