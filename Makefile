@@ -12,7 +12,8 @@ HOME_DIR ?= shoplens-data
 $(BIN)/shoplens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet torch==2.13.0  # the CPU build first, so nothing pulls a CUDA one
+	$(BIN)/python -m pip install --quiet -e ".[dev,embeddings]"
 	touch $@
 
 install: $(BIN)/shoplens
