@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from shoplens.cli import _analytics as _analytics_registered  # noqa: F401  (registers the analytics commands)
 from shoplens.cli import _commands as _registered  # noqa: F401  (registers the commands)
 from shoplens.cli import app
 
@@ -18,7 +19,21 @@ COMMANDS = sorted(c.name or "" for c in app.registered_commands)
 
 
 def test_the_commands_this_version_ships() -> None:
-    assert COMMANDS == ["demo", "import", "profiles", "status"]
+    assert COMMANDS == [
+        "basket",
+        "behaviour",
+        "cohorts",
+        "demo",
+        "funnel",
+        "import",
+        "kpis",
+        "lifecycle",
+        "products",
+        "profiles",
+        "rfm",
+        "stage",
+        "status",
+    ]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -56,7 +56,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input exits 2 with one line on stderr, never a traceback."""
-    from shoplens.cli import _commands  # noqa: F401  (registers the commands)
+    from shoplens.cli import (
+        _analytics,  # noqa: F401  (registers the analytics commands)
+        _commands,  # noqa: F401  (registers the commands)
+    )
 
     args = sys.argv[1:] if argv is None else argv
     try:

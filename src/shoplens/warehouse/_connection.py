@@ -54,8 +54,9 @@ class Warehouse:
     @property
     def data_version(self) -> int:
         """Bumped by every change of data, so cached results know when they are stale."""
-        row = self.con.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'data_version'").fetchone()
-        return int(row[0]) if row else 0
+        # fetchall, not fetchone: a half-read result keeps the connection busy for the Ibis backend sharing it
+        rows = self.con.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'data_version'").fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def bump_data_version(self) -> int:
         bump_data_version(self.con)
@@ -64,13 +65,12 @@ class Warehouse:
     def row_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for name in TABLES:
-            row = self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-            counts[name] = int(row[0]) if row else 0
+            counts[name] = int(self.scalar(f'SELECT count(*) FROM "{name}"'))
         return counts
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        row = self.con.execute(sql, params or []).fetchone()
-        return row[0] if row else None
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     def ibis(self) -> Any:
         """An Ibis backend over this warehouse (the same connection)."""

@@ -1,0 +1,120 @@
+"""Result cache: one JSON file per (query, data version, time zone) under ``<home>/cache/metrics``.
+
+A key is the SHA-256 of the query's kind and JSON form, the store's time zone and :data:`CACHE_FORMAT`;
+the warehouse's data version is part of the file name, so an import (which bumps the version) makes every
+older entry stale, and the next write of that kind removes them. Values keep their types through the file:
+money stays Decimal and days stay dates. A file that cannot be read is ignored and recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from shoplens.metrics._queries import (
+    BasketResult,
+    BehaviourResult,
+    CohortResult,
+    FunnelResult,
+    KpiResult,
+    LifecycleResult,
+    MetricQuery,
+    MetricResult,
+    ProductResult,
+    RfmResult,
+    StageResult,
+)
+
+CACHE_FORMAT = 1  # bump when a metric's definition changes, so stale results are not served
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, dict):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((tag, text),) = value.items()
+            if tag == "$decimal":
+                return Decimal(text)
+            if tag == "$datetime":
+                return datetime.fromisoformat(text)
+            if tag == "$date":
+                return date.fromisoformat(text)
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
+
+
+class ResultCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def key(self, query: MetricQuery, data_version: int, store_timezone: str) -> str:
+        text = json.dumps(
+            {"kind": query.kind, "query": query.model_dump(mode="json"), "tz": store_timezone, "format": CACHE_FORMAT},
+            sort_keys=True,
+        )
+        return f"{query.kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+    def _path(self, key: str, data_version: int) -> Path:
+        return self.directory / f"{key}-v{data_version}.json"
+
+    def get(self, key: str, query_type: type[MetricQuery], data_version: int) -> MetricResult | None:
+        path = self._path(key, data_version)
+        try:
+            document = _decode(json.loads(path.read_text(encoding="utf-8")))
+            result_type = _RESULT_TYPES[query_type.kind]
+            result = result_type.model_validate(document)
+        except (OSError, ValueError, KeyError, ValidationError):
+            return None
+        result.cached = True
+        return result
+
+    def put(self, key: str, result: MetricResult, data_version: int) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            kind = key.split("-")[0]
+            for stale in self.directory.glob(f"{kind}-*.json"):
+                if not stale.name.endswith(f"-v{data_version}.json"):
+                    stale.unlink(missing_ok=True)
+            document = _encode(result.model_dump(exclude={"cached"}))
+            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(document, out, allow_nan=False)
+            os.replace(temporary, self._path(key, data_version))
+        except OSError:
+            return  # a read-only home still answers, just without caching
+
+
+_RESULT_TYPES: dict[str, type[MetricResult]] = {
+    "kpis": KpiResult,
+    "funnel": FunnelResult,
+    "cohorts": CohortResult,
+    "rfm": RfmResult,
+    "lifecycle": LifecycleResult,
+    "stage": StageResult,
+    "behaviour": BehaviourResult,
+    "basket": BasketResult,
+    "products": ProductResult,
+}

@@ -1,0 +1,86 @@
+"""The web funnel from session events: view → cart → checkout → order.
+
+A session **reaches** a step when it has an event of that type no earlier than the first event of the step
+before it (so a session that carts without having viewed a product page is not counted past "view"). Per step:
+``sessions`` reaching it, ``conversion`` from the previous step, ``conversion_from_start`` (from "view"),
+``drop_off = 1 - conversion``, and ``median_minutes`` from the previous step's first event to this step's
+first event. With ``by`` (source, medium, device, campaign) the funnel is computed per value of the
+session's first event.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+
+from shoplens.errors import InputError
+from shoplens.metrics._facts import ratio, with_local_day, within
+from shoplens.metrics._time import Zone
+
+FUNNEL_STEPS: tuple[str, ...] = ("view", "cart", "checkout", "order")
+FUNNEL_SPLITS: tuple[str, ...] = ("source", "medium", "device", "campaign")
+
+
+def funnel(
+    events: ir.Table,
+    *,
+    zone: Zone = "UTC",
+    start: date | None = None,
+    end: date | None = None,
+    by: str | None = None,
+) -> ir.Table:
+    """One row per step (per group with ``by``): ``step, step_index, sessions, conversion,
+    conversion_from_start, drop_off, median_minutes``."""
+    if by is not None and by not in FUNNEL_SPLITS:
+        raise InputError(f"funnel --by must be one of {', '.join(FUNNEL_SPLITS)}, not {by!r}")
+    steps = events.filter(events.type.isin(FUNNEL_STEPS))
+    first_seen = with_local_day(events.group_by("session_id").aggregate(started_at=events.at.min()), "started_at", zone)
+    first_seen = within(first_seen, start, end).select("session_id", "started_at")
+    attributes = events.select("session_id", "at", group=events[by] if by is not None else ibis.null("string"))
+    opening = attributes.inner_join(
+        first_seen, [attributes.session_id == first_seen.session_id, attributes.at == first_seen.started_at]
+    )
+    opening = opening.group_by("session_id").aggregate(group=opening.group.min())
+    firsts = steps.group_by("session_id").aggregate(
+        **{f"at_{step}": steps.at.min(where=steps.type == step) for step in FUNNEL_STEPS}
+    )
+    sessions = firsts.inner_join(opening, "session_id")
+    reached: dict[str, ir.BooleanValue] = {}
+    previous: str | None = None
+    for step in FUNNEL_STEPS:
+        here = sessions[f"at_{step}"].notnull()
+        if previous is not None:
+            here = reached[previous] & here & (sessions[f"at_{step}"] >= sessions[f"at_{previous}"])
+        reached[step] = here
+        previous = step
+    per_step = []
+    for index, step in enumerate(FUNNEL_STEPS):
+        if index > 0:
+            seconds = sessions[f"at_{step}"].epoch_seconds() - sessions[f"at_{FUNNEL_STEPS[index - 1]}"].epoch_seconds()
+            # NULL outside the step, and medians skip NULLs (Spark cannot take a median with a filter).
+            minutes = ibis.ifelse(reached[step], seconds.cast("float64") / 60.0, ibis.null("float64"))
+            median_minutes = minutes.median()
+        else:
+            median_minutes = ibis.null("float64")
+        per_step.append(
+            sessions.group_by("group").aggregate(
+                step=ibis.literal(step),
+                step_index=ibis.literal(index),
+                sessions=sessions.count(where=reached[step]),
+                median_minutes=median_minutes,
+            )
+        )
+    table = ibis.union(*per_step, distinct=False)
+    window = ibis.window(group_by=table.group, order_by=table.step_index)
+    result = table.mutate(
+        conversion=ratio(table.sessions, table.sessions.lag().over(window)),
+        conversion_from_start=ratio(table.sessions, table.sessions.first().over(window)),
+    )
+    result = result.mutate(drop_off=1.0 - result.conversion)
+    columns = ["step", "step_index", "sessions", "conversion", "conversion_from_start", "drop_off", "median_minutes"]
+    if by is not None:
+        result = result.rename({by: "group"})
+        columns.insert(0, by)
+    return result.select(*columns).order_by([*([ibis.asc(by, nulls_first=True)] if by else []), "step_index"])

@@ -1,0 +1,119 @@
+"""Fixtures for the metrics tests: the real UCI Online Retail store and a small demo store, on every engine.
+
+``uci`` and ``demo`` are imported once per session into DuckDB warehouses. ``engine`` is parametrised like
+ibis' ``con`` fixture: DuckDB always, PostgreSQL under the ``postgres`` marker, Spark under the ``spark``
+marker; each engine holds copies of both stores, and ``runner_for(store)`` gives a MetricsRunner over one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from metrics_backends import RunnerFor, Store, postgres_schemas, spark_databases
+from tests.conftest import ONLINE_RETAIL
+
+from shoplens.ingest._demo import generate_demo_store
+from shoplens.metrics import MetricsRunner
+from shoplens.warehouse import Warehouse, import_files, load_table_file
+
+UCI_TIMEZONE = "Europe/London"  # the UCI file's times are UK local time
+DEMO_TIMEZONE = "Asia/Hong_Kong"
+SECRET = b"metrics-tests-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def uci(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Store:
+    home = tmp_path_factory.mktemp("uci")
+    with Warehouse(home / "warehouse.duckdb") as warehouse:
+        import_files(
+            warehouse, [ONLINE_RETAIL], profile_name="online-retail", secret=SECRET, quarantine_dir=home / "quarantine"
+        )
+    return Store("uci", home, UCI_TIMEZONE)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    home = tmp_path_factory.mktemp("demo")
+    files = generate_demo_store(home / "export", customers=1500, seed=11)
+    import yaml
+
+    mapping = yaml.safe_load(files.mapping_path.read_text())
+    with Warehouse(home / "warehouse.duckdb") as warehouse:
+        import_files(
+            warehouse,
+            [files.orders_path],
+            profile_name="generic",
+            secret=SECRET,
+            quarantine_dir=home / "quarantine",
+            mapping=mapping,
+        )
+        for table, path in (("products", files.products_path), ("events", files.events_path)):
+            assert path is not None
+            load_table_file(warehouse, table, path, SECRET)
+    return Store("demo", home, DEMO_TIMEZONE)
+
+
+def _duckdb_runner(store: Store) -> MetricsRunner:
+    import duckdb
+    import ibis
+
+    backend = ibis.duckdb.from_connection(duckdb.connect(str(store.warehouse), read_only=True))
+    return MetricsRunner(backend, store_timezone=store.timezone)
+
+
+@pytest.fixture(scope="session")
+def duckdb_runner() -> RunnerFor:
+    return _duckdb_runner
+
+
+class Engines:
+    """Each engine's copy of both stores, loaded on first use and dropped at the end of the session."""
+
+    def __init__(self, uci: Store, demo: Store) -> None:
+        self.stores = {"uci": uci.warehouse, "demo": demo.warehouse}
+        self.exits = ExitStack()
+        self.loaded: dict[str, RunnerFor] = {"duckdb": _duckdb_runner}
+
+    def runner_for(self, name: str) -> RunnerFor:
+        if name not in self.loaded:
+            if name == "postgres":
+                backends = self.exits.enter_context(postgres_schemas(self.stores))
+                self.loaded[name] = lambda store: MetricsRunner(backends[store.name], store_timezone=store.timezone)
+            else:
+                pytest.importorskip(
+                    "pyspark", reason="Spark tests need: pip install 'ibis-framework[pyspark]' 'pyspark<4.1'"
+                )
+                found = self.exits.enter_context(spark_databases(self.stores))
+
+                def spark_runner(store: Store) -> MetricsRunner:
+                    backend, database = found[store.name]
+                    return MetricsRunner(backend, store_timezone=store.timezone, database=database)
+
+                self.loaded[name] = spark_runner
+        return self.loaded[name]
+
+
+@pytest.fixture(scope="session")
+def engines(uci: Store, demo: Store) -> Iterator[Engines]:
+    found = Engines(uci, demo)
+    with found.exits:
+        yield found
+
+
+POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
+SPARK = pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow])
+
+
+@pytest.fixture(params=["duckdb", POSTGRES, SPARK])
+def engine(request: pytest.FixtureRequest, engines: Engines) -> tuple[str, RunnerFor]:
+    """(engine name, runner_for(store)): DuckDB always, PostgreSQL and Spark under their markers."""
+    return request.param, engines.runner_for(request.param)
+
+
+@pytest.fixture(params=[POSTGRES, SPARK])
+def other_engine(request: pytest.FixtureRequest, engines: Engines) -> tuple[str, RunnerFor]:
+    """Like ``engine`` without DuckDB, for tests that compare an engine with DuckDB."""
+    return request.param, engines.runner_for(request.param)
