@@ -13,7 +13,7 @@ $(BIN)/shoplens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0  # the CPU build first, so nothing pulls a CUDA one
-	$(BIN)/python -m pip install --quiet -e ".[dev,embeddings]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,embeddings,spark]"
 	touch $@
 
 install: $(BIN)/shoplens
