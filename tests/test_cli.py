@@ -13,6 +13,7 @@ import pytest
 
 from shoplens.cli import _analytics as _analytics_registered  # noqa: F401  (registers the analytics commands)
 from shoplens.cli import _commands as _registered  # noqa: F401  (registers the commands)
+from shoplens.cli import _models as _registered_models  # noqa: F401  (clv, forecast, events)
 from shoplens.cli import app
 
 COMMANDS = sorted(c.name or "" for c in app.registered_commands)
@@ -24,6 +25,7 @@ def test_the_commands_this_version_ships() -> None:
         "behaviour",
         "cohorts",
         "demo",
+        "forecast",
         "funnel",
         "import",
         "kpis",

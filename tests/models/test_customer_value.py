@@ -206,10 +206,13 @@ def test_public_api_is_pinned() -> None:
         "churn_risk_band",
         "clv",
         "customer_lifetime_value",
+        "events_calendar",
         "expected_time_to_next_purchase",
+        "forecast",
         "gamma_gamma",
         "holdout_comparison",
         "pareto_nbd",
         "predict_customers",
         "rfm_summary",
+        "runners",
     ]

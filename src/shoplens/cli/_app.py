@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     from shoplens.cli import (
         _analytics,  # noqa: F401  (registers the analytics commands)
         _commands,  # noqa: F401  (registers the commands)
+        _models,  # noqa: F401  (registers clv, forecast and events)
     )
 
     args = sys.argv[1:] if argv is None else argv

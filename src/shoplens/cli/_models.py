@@ -1,0 +1,447 @@
+"""Sub-commands for the predictive models: ``clv fit|predict``, ``forecast`` and the ``events`` calendar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._output import emit_json, stdout
+from shoplens.config import Settings
+from shoplens.warehouse import Warehouse, load_table_file
+
+# The models (scipy, statsmodels) are imported inside the commands: every other command starts faster.
+
+clv_app = typer.Typer(
+    name="clv",
+    help="Customer lifetime value: fit BG/NBD, Pareto/NBD and Gamma-Gamma, then predict per customer.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+events_app = typer.Typer(
+    name="events",
+    help="The special-events calendar the demand forecast uses: sales, festivals, holidays, closures.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(clv_app, name="clv")
+app.add_typer(events_app, name="events")
+
+DATE_FORMATS = ["%Y-%m-%d"]
+
+
+class ModelChoice(StrEnum):
+    bgnbd = "bgnbd"
+    pareto_nbd = "pareto-nbd"
+    gamma_gamma = "gamma-gamma"
+
+
+class TransactionModelChoice(StrEnum):
+    bgnbd = "bgnbd"
+    pareto_nbd = "pareto-nbd"
+
+
+class TimeUnitChoice(StrEnum):
+    days = "D"
+    weeks = "W"
+
+
+class MetricChoice(StrEnum):
+    revenue = "revenue"
+    orders = "orders"
+
+
+class GrainChoice(StrEnum):
+    day = "day"
+    week = "week"
+
+
+class ByChoice(StrEnum):
+    category = "category"
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _open_read_only(config: Settings) -> Warehouse:
+    return Warehouse(config.warehouse_path, read_only=True)
+
+
+def _data_version(warehouse: Warehouse) -> int:
+    version = warehouse.data_version
+    # data_version reads with fetchone(), which leaves DuckDB's result open; the next Ibis query on the same
+    # connection would then fail with "connection has an unfinished result", so drain it.
+    warehouse.con.execute("SELECT 1").fetchall()
+    return version
+
+
+def _models_dir(config: Settings) -> Path:
+    return config.home / "models"
+
+
+# --- clv -------------------------------------------------------------------------------------------------------------
+
+
+def _show_fit(document: dict[str, Any]) -> None:
+    table = Table(title=f"{document['model']} on {document['n_customers']:,} customers", show_header=True)
+    table.add_column("parameter")
+    table.add_column("estimate", justify="right")
+    intervals = document.get("intervals", {}).get("params", {})
+    if intervals:
+        table.add_column(f"{document['intervals']['level']:.0%} interval", justify="right")
+    for name, value in document["params"].items():
+        cells = [name, f"{value:.4g}"]
+        if intervals:
+            low, high = intervals[name]
+            cells.append(f"{low:.4g} – {high:.4g}")
+        table.add_row(*cells)
+    stdout.print(table)
+    stdout.print(f"log-likelihood {document['log_likelihood']:.1f}; calibration to {document['calibration_end']}")
+    holdout = document.get("holdout")
+    if holdout and "buckets" in holdout:
+        stdout.print(
+            f"holdout to {holdout['observation_end']}: {holdout['actual_purchases']:.0f} purchases, predicted "
+            f"{holdout['predicted_purchases']:.1f}; by frequency group MAE {holdout['bucket_errors']['mae']:.3f}"
+        )
+        if holdout["plot"]:
+            stdout.print(f"chart: {holdout['plot']}")
+    for warning in document["warnings"]:
+        stdout.print(f"warning: {warning}", markup=False)
+
+
+@clv_app.command("fit")
+def clv_fit_command(
+    ctx: typer.Context,
+    model: Annotated[ModelChoice, typer.Option("--model", help="Which model to fit.")] = ModelChoice.bgnbd,
+    calibration_end: Annotated[
+        datetime | None,
+        typer.Option("--calibration-end", formats=DATE_FORMATS, help="Last day of calibration (default: last order)."),
+    ] = None,
+    observation_end: Annotated[
+        datetime | None,
+        typer.Option("--observation-end", formats=DATE_FORMATS, help="Last day of the holdout (default: last order)."),
+    ] = None,
+    time_unit: Annotated[TimeUnitChoice, typer.Option("--time-unit", help="D (days) or W (weeks).")] = (
+        TimeUnitChoice.days
+    ),
+    bootstrap: Annotated[
+        int | None,
+        typer.Option(
+            "--bootstrap",
+            min=2,
+            help="Bootstrap resamples for parameter intervals (automatic, 100 in at most 20 s, below 200 customers; "
+            "at most 5 minutes when asked for).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resampling.")] = 0,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the holdout chart (predicted vs actual) to this .svg/.png.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit a customer-base model on the store's orders and save it for clv predict.
+
+    BG/NBD and Pareto/NBD model how often customers buy and when they stop; Gamma-Gamma how much they spend per
+    order. With --calibration-end before the last order, the model is fitted on the orders up to that day and
+    scored on the rest (the holdout): predicted against actual purchases per group of customers with the same
+    number of repeat purchases, with MAE, RMSE and MAPE, and a chart with --plot. Below 200 customers the
+    parameters come with bootstrap intervals.
+
+    Example: shoplens clv fit --model bgnbd --calibration-end 1997-09-30 --time-unit W --json
+    """
+    from shoplens.models.runners import ClvFitQuery, run_clv_fit
+
+    config = settings(ctx)
+    query = ClvFitQuery(
+        model=model.value,
+        calibration_end=_day(calibration_end),
+        observation_end=_day(observation_end),
+        time_unit=time_unit.value,
+        bootstrap=bootstrap,
+        seed=seed,
+        plot=plot,
+    )
+    with _open_read_only(config) as warehouse:
+        version = _data_version(warehouse)
+        document = run_clv_fit(
+            warehouse.ibis(),
+            query,
+            data_version=version,
+            models_dir=_models_dir(config),
+            timezone=config.store_timezone,
+        )
+    if as_json:
+        emit_json(document)
+    else:
+        _show_fit(document)
+
+
+def _show_predictions(document: dict[str, Any]) -> None:
+    stdout.print(
+        f"{document['n_customers']:,} customers, next {document['horizon']} "
+        f"{'days' if document['time_unit'] == 'D' else 'weeks'} from "
+        f"{document['as_of']}: {document['totals']['expected_purchases']:.0f} expected purchases, "
+        f"CLV {document['totals']['clv']:,.0f} (margin {document['margin']:.0%})"
+    )
+    bands = Table("churn risk", "customers", "expected purchases", "CLV")
+    for row in document["by_churn_risk"]:
+        bands.add_row(
+            row["churn_risk"], f"{row['customers']:,}", f"{row['expected_purchases']:.1f}", f"{row['clv']:,.0f}"
+        )
+    stdout.print(bands)
+    top = Table("customer", "P(alive)", "risk", "expected purchases", "CLV", "next order", title="highest CLV")
+    for row in document["rows"][:20]:
+        top.add_row(
+            row["customer_key"],
+            f"{row['p_alive']:.2f}",
+            row["churn_risk"],
+            f"{row['expected_purchases']:.2f}",
+            f"{row['clv']:,.2f}" if row["clv"] is not None else "-",
+            row["expected_next_order_date"] or "-",
+        )
+    stdout.print(top)
+    for warning in document["warnings"]:
+        stdout.print(f"warning: {warning}", markup=False)
+
+
+@clv_app.command("predict")
+def clv_predict_command(
+    ctx: typer.Context,
+    horizon: Annotated[int, typer.Option("--horizon", min=1, help="How far ahead, in --time-unit.")] = 365,
+    time_unit: Annotated[TimeUnitChoice, typer.Option("--time-unit", help="Unit of --horizon: D or W.")] = (
+        TimeUnitChoice.days
+    ),
+    model: Annotated[
+        TransactionModelChoice, typer.Option("--model", help="Purchase model (spend is always Gamma-Gamma).")
+    ] = TransactionModelChoice.bgnbd,
+    margin: Annotated[float, typer.Option("--margin", min=0.0, max=1.0, help="Profit margin on revenue.")] = 0.3,
+    discount_rate: Annotated[
+        float, typer.Option("--discount-rate", min=0.0, max=0.99, help="Yearly discount rate for CLV.")
+    ] = 0.1,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the K customers of highest CLV.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Predict each customer's purchases, chance of still being active, churn risk and lifetime value.
+
+    Uses the fits saved by clv fit while the data are unchanged; otherwise fits BG/NBD (or Pareto/NBD) and
+    Gamma-Gamma on all orders first. Rows carry the pseudonymous customer key only. CLV is the margin on the
+    expected spend over the horizon, discounted monthly.
+
+    Example: shoplens clv predict --horizon 52 --time-unit W --margin 0.3 --limit 100 --json
+    """
+    from shoplens.models.runners import ClvPredictQuery, run_clv_predict
+
+    config = settings(ctx)
+    query = ClvPredictQuery(
+        horizon=horizon,
+        time_unit=time_unit.value,
+        model=model.value,
+        margin=margin,
+        annual_discount_rate=discount_rate,
+        limit=limit,
+    )
+    with _open_read_only(config) as warehouse:
+        version = _data_version(warehouse)
+        document = run_clv_predict(
+            warehouse.ibis(),
+            query,
+            data_version=version,
+            models_dir=_models_dir(config),
+            timezone=config.store_timezone,
+        )
+    if as_json:
+        emit_json(document)
+    else:
+        _show_predictions(document)
+
+
+# --- forecast --------------------------------------------------------------------------------------------------------
+
+
+def _show_forecast(document: dict[str, Any]) -> None:
+    stdout.print(f"{document['metric']} per {document['grain']}: {', '.join(document['components'])}")
+    table = Table("period", "forecast", f"{document['interval_level']:.0%} interval", "events")
+    for row in document["rows"]:
+        table.add_row(
+            row["period"],
+            f"{row['forecast']:,.1f}",
+            f"{row['lower']:,.1f} – {row['upper']:,.1f}",
+            ", ".join(row["events"]),
+        )
+    stdout.print(table)
+    backtest = document["backtest"]
+    if backtest:
+        model, baseline = backtest["model"], backtest["seasonal_naive"]
+        stdout.print(
+            f"backtest, last {backtest['weeks']} weeks: MAPE {model['mape']:.1f}% vs {baseline['mape']:.1f}% "
+            f"({backtest['baseline']}); MASE {model['mase']:.3f} vs {baseline['mase']:.3f}"
+        )
+    for category in document.get("categories", []):
+        total = sum(row["forecast"] for row in category["rows"])
+        stdout.print(f"{category['category']}: {total:,.1f} over the horizon")
+    for warning in document["warnings"]:
+        stdout.print(f"warning: {warning}", markup=False)
+
+
+@app.command("forecast")
+def forecast_command(
+    ctx: typer.Context,
+    metric: Annotated[MetricChoice, typer.Option("--metric", help="What to forecast.")] = MetricChoice.revenue,
+    grain: Annotated[GrainChoice, typer.Option("--grain", help="Days or (Monday-start) weeks.")] = GrainChoice.day,
+    horizon: Annotated[
+        int | None, typer.Option("--horizon", min=1, max=730, help="Periods ahead (default 28 days or 8 weeks).")
+    ] = None,
+    by: Annotated[ByChoice | None, typer.Option("--by", help="Also forecast per product category.")] = None,
+    backtest_weeks: Annotated[
+        int, typer.Option("--backtest-weeks", min=0, help="Replay the last K weeks against seasonal naive (0: no).")
+    ] = 8,
+    use_events: Annotated[
+        bool, typer.Option("--events/--no-events", help="Use the events calendar (shoplens events list).")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Forecast daily or weekly revenue or orders, with weekly and yearly seasonality and the events calendar.
+
+    Each event of the calendar (shoplens events add) is estimated from its past occurrences; days of kind
+    "closed" are forecast as zero. The backtest replays the last weeks one week at a time and reports MAPE and
+    MASE for the model and for the seasonal-naive baseline (same weekday last week).
+
+    Example: shoplens forecast --metric revenue --grain day --horizon 28 --by category --json
+    """
+    from shoplens.models.runners import ForecastQuery, run_forecast
+
+    config = settings(ctx)
+    query = ForecastQuery(
+        metric=metric.value,
+        grain=grain.value,
+        horizon=horizon or (28 if grain == GrainChoice.day else 8),
+        by_category=by == ByChoice.category,
+        backtest_weeks=backtest_weeks,
+        use_events=use_events,
+    )
+    with _open_read_only(config) as warehouse:
+        document = run_forecast(warehouse.ibis(), query, timezone=config.store_timezone)
+    if as_json:
+        emit_json(document)
+    else:
+        _show_forecast(document)
+
+
+# --- events ----------------------------------------------------------------------------------------------------------
+
+
+def _show_events(rows: list[dict[str, Any]]) -> None:
+    table = Table("date", "name", "kind")
+    for row in rows:
+        table.add_row(row["date"], row["name"], row["kind"] or "")
+    stdout.print(table)
+
+
+@events_app.command("add")
+def events_add_command(
+    ctx: typer.Context,
+    day: Annotated[datetime, typer.Option("--date", formats=DATE_FORMATS, help="The (first) day of the event.")],
+    name: Annotated[str, typer.Option("--name", help="Name; the same name in other years is the same event.")],
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="holiday, shopping_festival, store_sale, promotion, or closed (store shut)."),
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option("--until", formats=DATE_FORMATS, help="Last day of a multi-day event.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add an event to the calendar the forecast uses (one row per day it covers).
+
+    Example: shoplens events add --date 2025-11-28 --name "Black Friday" --kind shopping_festival --json
+    """
+    from shoplens.models import events_calendar
+
+    config = settings(ctx)
+    config.ensure_home()
+    with Warehouse(config.warehouse_path) as warehouse:
+        added = events_calendar.add_event(warehouse, name=name, first_day=day.date(), last_day=_day(until), kind=kind)
+        version = warehouse.data_version
+    rows = [event.as_dict() for event in added]
+    if as_json:
+        emit_json({"added": rows, "data_version": version})
+    else:
+        _show_events(rows)
+
+
+@events_app.command("list")
+def events_list_command(
+    ctx: typer.Context,
+    start: Annotated[datetime | None, typer.Option("--from", formats=DATE_FORMATS, help="First day to list.")] = None,
+    end: Annotated[datetime | None, typer.Option("--to", formats=DATE_FORMATS, help="Last day to list.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the events calendar, by date.
+
+    Example: shoplens events list --from 2025-11-01 --json
+    """
+    from shoplens.models import events_calendar
+
+    config = settings(ctx)
+    if config.warehouse_path.exists():
+        with _open_read_only(config) as warehouse:
+            events = events_calendar.list_events(warehouse, start=_day(start), end=_day(end))
+    else:
+        events = []
+    rows = [event.as_dict() for event in events]
+    if as_json:
+        emit_json({"events": rows})
+    else:
+        _show_events(rows)
+
+
+@events_app.command("remove")
+def events_remove_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", help="The event to remove.")],
+    day: Annotated[
+        datetime | None, typer.Option("--date", formats=DATE_FORMATS, help="Only this day (or from it, with --until).")
+    ] = None,
+    until: Annotated[datetime | None, typer.Option("--until", formats=DATE_FORMATS, help="Last day to remove.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove an event from the calendar (all its days, or the days given).
+
+    Example: shoplens events remove --name "Summer Sale" --date 2025-07-01 --until 2025-07-07 --json
+    """
+    from shoplens.models import events_calendar
+
+    config = settings(ctx)
+    with Warehouse(config.warehouse_path) as warehouse:
+        removed = events_calendar.remove_event(warehouse, name=name, first_day=_day(day), last_day=_day(until))
+        version = warehouse.data_version
+    if as_json:
+        emit_json({"removed": removed, "data_version": version})
+    else:
+        stdout.print(f"removed {removed} day(s) of {name!r}", markup=False)
+
+
+@events_app.command("import")
+def events_import_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON-lines file with date, name and kind columns.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Load events from a file (columns date, name, kind); rows already in the calendar are skipped.
+
+    Example: shoplens events import holidays.csv --json
+    """
+    config = settings(ctx)
+    with Warehouse(config.warehouse_path) as warehouse:
+        added = load_table_file(warehouse, "events_calendar", path, config.store_secret())
+        version = warehouse.data_version
+    if as_json:
+        emit_json({"rows_added": added, "data_version": version})
+    else:
+        stdout.print(f"added {added} calendar row(s)")

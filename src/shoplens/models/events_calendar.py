@@ -1,0 +1,108 @@
+"""The store's special-events calendar (``events_calendar``: date, name, kind), edited by the user.
+
+The demand forecast (:mod:`shoplens.models.forecast`) uses it: each named event becomes a regressor, estimated from
+its past occurrences, and days of kind ``"closed"`` are closures. A multi-day event (a 12-day Christmas sale) is one
+row per day with the same name. Every change bumps the warehouse's data version, so cached results go stale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from shoplens.errors import InputError
+from shoplens.warehouse import Warehouse
+
+# Suggested kinds; any short word is accepted. "closed" has a meaning for the forecast: the store is shut.
+KNOWN_KINDS = ("holiday", "shopping_festival", "store_sale", "promotion", "closed")
+MAX_EVENT_DAYS = 366
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    date: date
+    name: str
+    kind: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"date": self.date.isoformat(), "name": self.name, "kind": self.kind}
+
+
+def _check(name: str, kind: str | None, first_day: date, last_day: date) -> tuple[str, str | None]:
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        raise InputError("an event needs a name")
+    if len(clean_name) > MAX_NAME_LENGTH:
+        raise InputError(f"event names are at most {MAX_NAME_LENGTH} characters")
+    clean_kind = kind.strip().lower().replace(" ", "_") if kind else None
+    if last_day < first_day:
+        raise InputError(f"--until {last_day} is before --date {first_day}")
+    if (last_day - first_day).days + 1 > MAX_EVENT_DAYS:
+        raise InputError(f"an event spans at most {MAX_EVENT_DAYS} days")
+    return clean_name, clean_kind or None
+
+
+def add_event(
+    warehouse: Warehouse, *, name: str, first_day: date, last_day: date | None = None, kind: str | None = None
+) -> list[CalendarEvent]:
+    """Add ``name`` on every day from ``first_day`` to ``last_day`` (inclusive); a day it is already on gets the
+    new kind. Returns the rows written."""
+    last_day = last_day or first_day
+    clean_name, clean_kind = _check(name, kind, first_day, last_day)
+    days = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    con = warehouse.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.executemany(
+            "INSERT INTO events_calendar (date, name, kind) VALUES (?, ?, ?) "
+            "ON CONFLICT (date, name) DO UPDATE SET kind = excluded.kind",
+            [(day, clean_name, clean_kind) for day in days],
+        )
+        warehouse.bump_data_version()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return [CalendarEvent(day, clean_name, clean_kind) for day in days]
+
+
+def remove_event(
+    warehouse: Warehouse, *, name: str, first_day: date | None = None, last_day: date | None = None
+) -> int:
+    """Remove ``name`` (on all its days, or from ``first_day`` to ``last_day``); return how many days were removed."""
+    clean_name = " ".join(name.split())
+    low = first_day or date.min
+    high = last_day or first_day or date.max
+    con = warehouse.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        row = con.execute(
+            "DELETE FROM events_calendar WHERE name = ? AND date BETWEEN ? AND ? RETURNING 1",
+            [clean_name, low, high],
+        ).fetchall()
+        if row:
+            warehouse.bump_data_version()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(row)
+
+
+def list_events(warehouse: Warehouse, *, start: date | None = None, end: date | None = None) -> list[CalendarEvent]:
+    """Calendar rows from ``start`` to ``end`` (inclusive, either open), by date and name."""
+    table = warehouse.ibis().table("events_calendar")
+    if start is not None:
+        table = table.filter(table["date"] >= start)
+    if end is not None:
+        table = table.filter(table["date"] <= end)
+    frame = table.order_by(["date", "name"]).execute()
+    return [
+        CalendarEvent(
+            date=value.date() if hasattr(value, "date") else value,
+            name=str(name),
+            kind=None if kind is None or kind != kind else str(kind),
+        )
+        for value, name, kind in zip(frame["date"], frame["name"], frame["kind"], strict=True)
+    ]
