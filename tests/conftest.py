@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from shoplens.cli import main
 
@@ -18,6 +20,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ONLINE_RETAIL = DATASETS / "online_retail" / "online_retail.parquet"
 CDNOW_SAMPLE = DATASETS / "cdnow" / "CDNOW_sample.csv.gz"
 CDNOW_MASTER = DATASETS / "cdnow" / "CDNOW_master.csv.gz"
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +56,16 @@ def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., Cli
         return CliResult(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the local server, dropped afterwards (tests marked ``postgres``)."""
+    name = f"shoplens_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as con:
+        con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

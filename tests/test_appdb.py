@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,8 +9,6 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from shoplens.appdb import AppDatabase, ImportRun
-
-POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _run(import_id: str) -> ImportRun:
@@ -41,25 +37,13 @@ def _exercise(url: str) -> None:
     assert [(r.import_id, r.rows_read, r.rows_loaded, r.files) for r in runs] == [("imp-1", 10, 7, ["a.csv"])]
     engine = create_engine(url)
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
     assert "import_runs" in inspect(engine).get_table_names()
     engine.dispose()
 
 
 def test_sqlite_app_database(tmp_path: Path) -> None:
     _exercise(f"sqlite:///{tmp_path / 'app.db'}")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    name = f"shoplens_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as con:
-        con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.mark.postgres

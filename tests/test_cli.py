@@ -14,6 +14,8 @@ import pytest
 from shoplens.cli import _analytics as _analytics_registered  # noqa: F401  (registers the analytics commands)
 from shoplens.cli import _commands as _registered  # noqa: F401  (registers the commands)
 from shoplens.cli import _models as _registered_models  # noqa: F401  (clv, forecast, events)
+from shoplens.cli import _voice as _registered_voice  # noqa: F401  (voice, survey)
+from shoplens.cli import _web as _registered_web  # noqa: F401  (serve)
 from shoplens.cli import app
 
 COMMANDS = sorted(c.name or "" for c in app.registered_commands)
@@ -33,6 +35,7 @@ def test_the_commands_this_version_ships() -> None:
         "products",
         "profiles",
         "rfm",
+        "serve",
         "stage",
         "status",
     ]
@@ -63,7 +66,10 @@ def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path) -> Non
     ("args", "message"),
     [
         (["import", "--profile", "cdnow"], "error: Missing argument 'paths'."),
-        (["import", "x.csv", "--profile", "nope"], "error: unknown profile 'nope'; choose one of: cdnow, generic"),
+        (
+            ["import", "x.csv", "--profile", "nope"],
+            "error: unknown profile 'nope'; choose one of: cdnow, feedback, generic",
+        ),
         (["import", "missing.csv", "--profile", "cdnow"], "error: missing.csv: no such file"),
         (
             ["import", "README.md", "--profile", "cdnow"],

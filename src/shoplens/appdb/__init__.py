@@ -1,4 +1,4 @@
-"""The app database (SQLAlchemy 2 + Alembic): imports log now; users, surveys, campaigns and the rest later.
+"""The app database (SQLAlchemy 2 + Alembic): imports log and surveys now; users, campaigns and the rest later.
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
 migrated to the newest schema on first use.
@@ -6,5 +6,15 @@ migrated to the newest schema on first use.
 
 from shoplens.appdb._models import Base, ImportRun
 from shoplens.appdb._session import AppDatabase
+from shoplens.appdb._surveys import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
 
-__all__ = ["AppDatabase", "Base", "ImportRun"]
+__all__ = [
+    "AppDatabase",
+    "Base",
+    "ImportRun",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyQuestion",
+    "SurveyResponse",
+]

@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         _analytics,  # noqa: F401  (registers the analytics commands)
         _commands,  # noqa: F401  (registers the commands)
         _models,  # noqa: F401  (registers clv, forecast and events)
+        _voice,  # noqa: F401  (registers voice and survey)
+        _web,  # noqa: F401  (registers serve)
     )
 
     args = sys.argv[1:] if argv is None else argv

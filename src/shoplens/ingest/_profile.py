@@ -126,6 +126,8 @@ class SourceProfile:
     dialect: CsvDialect = field(default_factory=CsvDialect)
     needs_mapping: bool = False
     dialect_from_mapping: Callable[[Mapping[str, object]], CsvDialect] | None = None
+    # What the rows are: order lines ("sales", through ``build``) or customer feedback ("feedback").
+    target: Literal["sales", "feedback"] = "sales"
 
     def dialect_for(self, mapping: Mapping[str, object] | None) -> CsvDialect:
         if mapping is not None and self.dialect_from_mapping is not None:

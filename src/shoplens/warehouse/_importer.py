@@ -16,7 +16,6 @@ import of the same export adds nothing. All the work is DuckDB SQL over the stag
 
 from __future__ import annotations
 
-import csv
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from shoplens.errors import InputError, MissingColumnsError, UnknownProfileError
 from shoplens.ingest import (
@@ -35,7 +33,6 @@ from shoplens.ingest import (
     SalesMapping,
     SourceProfile,
     StagedFile,
-    col,
     customer_key_sql,
     hmac_pads,
     read_header,
@@ -44,6 +41,7 @@ from shoplens.ingest import (
     text_literal,
 )
 from shoplens.warehouse._connection import Warehouse, bump_data_version
+from shoplens.warehouse._quarantine import FAULT_SEPARATOR, QuarantineWriter, quarantine_faults, source_column
 
 Progress = Callable[[str, int, int], None]
 ORDER_LEVEL_FIELDS = (
@@ -67,7 +65,6 @@ ORDER_LEVEL_FIELDS = (
     "refund_reason",
     "consent_marketing",
 )
-FAULT_SEPARATOR = "\x1f"
 MAX_QUANTITY = 10_000_000
 MAX_UNIT_PRICE = 1_000_000_000
 EARLIEST_DATE = "1990-01-01"
@@ -124,11 +121,23 @@ def import_files(
 ) -> ImportSummary:
     """Import ``paths`` with one profile; each file is loaded in one transaction, all headers are checked first."""
     profile = get_profile(profile_name)
+    if profile.target == "feedback":  # not order lines: the feedback loader has its own checks and table
+        from shoplens.warehouse._feedback_loader import import_feedback
+
+        return import_feedback(
+            warehouse,
+            paths,
+            secret=secret,
+            quarantine_dir=quarantine_dir,
+            mapping=mapping,
+            import_id=import_id,
+            progress=progress,
+        )
     if profile.needs_mapping and mapping is None:
         raise InputError(f"the {profile.name} profile needs --mapping FILE (see shoplens import --help)")
     summary = ImportSummary(import_id or new_import_id(), profile.name, [str(p) for p in paths])
     started = time.perf_counter()
-    quarantine = _QuarantineWriter(quarantine_dir / f"{summary.import_id}.csv")
+    quarantine = QuarantineWriter(quarantine_dir / f"{summary.import_id}.csv")
     con = warehouse.con
     committed = 0
     try:
@@ -161,7 +170,7 @@ def _import_one(
     mapping: Mapping[str, object] | None,
     secret: bytes,
     summary: ImportSummary,
-    quarantine: _QuarantineWriter,
+    quarantine: QuarantineWriter,
     progress: Progress | None,
 ) -> None:
     steps = 6
@@ -208,7 +217,7 @@ def _load_file(
     profile: SourceProfile,
     secret: bytes,
     summary: ImportSummary,
-    quarantine: _QuarantineWriter,
+    quarantine: QuarantineWriter,
     progress: Progress | None,
 ) -> None:
     steps, path = 6, staged.path
@@ -337,19 +346,12 @@ def _parse(con: duckdb.DuckDBPyConnection, staged: StagedFile, sales: SalesMappi
     )
 
 
-def _source_column(expression: str | None, fallback: str) -> str:
-    """The source column a field came from, when its expression is a plain column reference."""
-    if expression and expression.startswith('"') and expression.endswith('"') and expression.count('"') == 2:
-        return expression[1:-1]
-    return fallback
-
-
 def _checks(sales: SalesMapping, expressions: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """(condition, column, reason) in the order they are tried; the first that holds names the row's fault."""
     checks: list[tuple[str, str, str]] = []
 
     def where(name: str) -> str:
-        return _source_column(expressions.get(name), name)
+        return source_column(expressions.get(name), name)
 
     for name in _REQUIRED:
         missing = f'"raw_{name}" IS NULL'
@@ -385,77 +387,13 @@ def _checks(sales: SalesMapping, expressions: Mapping[str, str]) -> list[tuple[s
 # --- quarantine -------------------------------------------------------------------------------
 
 
-class _QuarantineWriter:
-    """One CSV per import: source file, record number, column, reason, and the row with personal columns redacted."""
-
-    HEADER = ("source_file", "row", "column", "reason", "byte_offset", "values")
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.rows = 0
-        self._handle: Any = None
-        self._writer: Any = None
-        self._pending: list[Sequence[object]] = []
-
-    def add(self, rows: Sequence[Sequence[object]]) -> None:
-        """Hold rows until their file's load commits."""
-        self._pending.extend(rows)
-
-    def drop_pending(self) -> None:
-        self._pending = []
-
-    def flush(self) -> None:
-        rows, self._pending = self._pending, []
-        if not rows:
-            return
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("w", newline="", encoding="utf-8")
-            self._writer = csv.writer(self._handle)
-            self._writer.writerow(self.HEADER)
-        self._writer.writerows(rows)
-        self.rows += len(rows)
-
-    def close(self) -> str | None:
-        if self._handle is None:
-            return None
-        self._handle.close()
-        return str(self.path)
-
-    def discard(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self.path.unlink(missing_ok=True)
-
-
-REDACTED = "[redacted]"
-
-
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, staged: StagedFile, sales: SalesMapping, writer: _QuarantineWriter
+    con: duckdb.DuckDBPyConnection, staged: StagedFile, sales: SalesMapping, writer: QuarantineWriter
 ) -> int:
     personal = set(sales.personal_columns) | {
-        _source_column(sales.expressions.get(f), "") for f in PERSONAL_FIELDS if f in sales.expressions
+        source_column(sales.expressions.get(f), "") for f in PERSONAL_FIELDS if f in sales.expressions
     }
-    shown = ", ".join(f"{text_literal(REDACTED) if c in personal else 's.' + col(c)}" for c in staged.columns)
-    bad = con.execute(
-        f"SELECT p.pos, split_part(p._fault, chr(31), 1), split_part(p._fault, chr(31), 2), {shown} "
-        f"FROM stg_parsed p JOIN {staged.table} s ON s.rowid = p.pos WHERE p._fault IS NOT NULL ORDER BY p.pos"
-    ).fetchall()
-    records = staged.record_numbers(np.array([row[0] for row in bad], dtype=np.int64))
-    source = str(staged.path)
-    rows: list[tuple[object, ...]] = [
-        (source, int(record), row[1], row[2], None, _row_text(staged.columns, row[3:]))
-        for record, row in zip(records, bad, strict=True)
-    ]
-    rows += [(source, r.record, r.column, r.reason, r.byte_offset, None) for r in staged.rejects]
-    rows.sort(key=lambda r: int(str(r[1])))
-    writer.add(rows)
-    return len(bad) + len(staged.rejects)
-
-
-def _row_text(columns: Sequence[str], values: Sequence[object]) -> str:
-    return "; ".join(f"{c}={'' if v is None else v}" for c, v in zip(columns, values, strict=True))
+    return quarantine_faults(con, staged, "stg_parsed", personal, writer)
 
 
 # --- de-duplication and loading ---------------------------------------------------------------

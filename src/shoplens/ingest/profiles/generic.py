@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
-from shoplens.config import known_timezone
 from shoplens.errors import MappingError, MissingColumnsError
+from shoplens.ingest._mapping import FileMapping
 from shoplens.ingest._profile import (
     DEFAULT_DATE_FORMATS,
     PERSONAL_FIELDS,
@@ -50,30 +50,14 @@ from shoplens.ingest._profile import (
 REQUIRED_FIELDS = tuple(f.name for f in SALES_FIELDS if f.required)
 
 
-class GenericMapping(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GenericMapping(FileMapping):
+    known_fields = SALES_FIELD_NAMES
+    field_kind = "canonical field"
 
-    columns: dict[str, str]
-    constants: dict[str, str | int | float | bool] = {}
-    date_format: str | list[str] | None = None
-    timezone: str = "UTC"
     decimal_separator: str = "."
-    delimiter: str | None = None
-    encoding: str = "utf-8"
-    refund_values: list[str] = []
+    refund_values: list[str] = Field(default_factory=list)
     allow_zero_price: bool = True
-    personal_columns: list[str] = []
     fill_order_fields: bool = False
-
-    @field_validator("columns", "constants")
-    @classmethod
-    def _known_fields(cls, value: dict[str, object]) -> dict[str, object]:
-        unknown = sorted(set(value) - set(SALES_FIELD_NAMES))
-        if unknown:
-            raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}")
-        return value
-
-    _known_zone = field_validator("timezone")(lambda value: known_timezone(value))
 
     @field_validator("decimal_separator")
     @classmethod

@@ -1,0 +1,90 @@
+"""Voice of the customer: what customers say (sentiment, themes, wishes), what they do not say (silent
+dissatisfaction), and how to ask them well (surveys and a question linter).
+
+* :mod:`~shoplens.voice._sentiment` — VADER and a shipped TF-IDF logistic regression, judged on labelled reviews;
+* :mod:`~shoplens.voice._themes` — themes from sentence embeddings (MiniLM) or keywords, named by c-TF-IDF;
+* :mod:`~shoplens.voice._wishes` and :mod:`~shoplens.voice._silent` — service-upgrade wishes and behaviour signals;
+* :mod:`~shoplens.voice._runner` — the themes and hidden-needs reports over the warehouse;
+* :mod:`~shoplens.voice._lint` and :mod:`~shoplens.voice._surveys` — the question linter and the survey life cycle.
+"""
+
+from shoplens.voice._customers import customer_profiles, customer_spend
+from shoplens.voice._embeddings import SentenceEncoder, load_sentence_encoder
+from shoplens.voice._lint import RULE_NAMES, LintResult, Problem, lint_question, lint_questions
+from shoplens.voice._runner import NeedsQuery, ThemesQuery, load_feedback, run_needs, run_themes
+from shoplens.voice._sentiment import (
+    DEFAULT_SENTIMENT_METHOD,
+    SENTIMENT_METHODS,
+    Sentiment,
+    analyse_sentiment,
+    macro_f1,
+    shipped_review_model,
+)
+from shoplens.voice._surveys import (
+    DONT_KNOW,
+    SurveyForm,
+    SurveyFormError,
+    SurveySpec,
+    analyse_survey,
+    close_survey,
+    create_survey,
+    customer_satisfaction,
+    due_reminders,
+    invitation_token,
+    list_surveys,
+    marketing_contacts,
+    net_promoter_score,
+    parse_survey_spec,
+    recipients,
+    sample_survey,
+    submit_response,
+    survey_form,
+)
+from shoplens.voice._themes import FeedbackItem, Theme, ThemeResult, mine_themes
+from shoplens.voice._wishes import upgrade_wishes
+
+__all__ = [
+    "DEFAULT_SENTIMENT_METHOD",
+    "DONT_KNOW",
+    "RULE_NAMES",
+    "SENTIMENT_METHODS",
+    "FeedbackItem",
+    "LintResult",
+    "NeedsQuery",
+    "Problem",
+    "SentenceEncoder",
+    "Sentiment",
+    "SurveyForm",
+    "SurveyFormError",
+    "SurveySpec",
+    "Theme",
+    "ThemeResult",
+    "ThemesQuery",
+    "analyse_sentiment",
+    "analyse_survey",
+    "close_survey",
+    "create_survey",
+    "customer_profiles",
+    "customer_satisfaction",
+    "customer_spend",
+    "due_reminders",
+    "invitation_token",
+    "lint_question",
+    "lint_questions",
+    "list_surveys",
+    "load_feedback",
+    "load_sentence_encoder",
+    "macro_f1",
+    "marketing_contacts",
+    "mine_themes",
+    "net_promoter_score",
+    "parse_survey_spec",
+    "recipients",
+    "run_needs",
+    "run_themes",
+    "sample_survey",
+    "shipped_review_model",
+    "submit_response",
+    "survey_form",
+    "upgrade_wishes",
+]
