@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 CUSTOMERS ?= 5000
 HOME_DIR ?= shoplens-data
 
-.PHONY: install demo test lint typecheck layers pytest bench clean
+.PHONY: install system-deps demo test lint typecheck layers pytest bench clean
+# Debian packages the tests use: Chromium for the browser tests (e2e), pdftotext to read PDF reports, Pango and
+# DejaVu fonts for WeasyPrint, Java for the local Spark session. Installed when missing and we are root.
+SYSTEM_DEPS := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 openjdk-17-jre-headless
 
 $(BIN)/shoplens: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +20,13 @@ $(BIN)/shoplens: pyproject.toml
 	touch $@
 
 install: $(BIN)/shoplens
+
+system-deps:
+	@missing=$$(for p in $(SYSTEM_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages (install them as root): $$missing" >&2; exit 1; fi; \
+	fi
 
 demo: install
 	$(BIN)/shoplens --home $(HOME_DIR) demo --customers $(CUSTOMERS)
@@ -34,7 +44,7 @@ layers: install
 pytest: install
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-test: lint typecheck layers pytest
+test: system-deps lint typecheck layers pytest
 
 bench: install
 	$(BIN)/python benchmarks/import_bench.py

@@ -4,11 +4,14 @@ SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_UR
 migrated to the newest schema on first use.
 """
 
+from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession
 from shoplens.appdb._models import Base, ImportRun
 from shoplens.appdb._session import AppDatabase
 from shoplens.appdb._surveys import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
 
 __all__ = [
+    "ROLES",
+    "ApiToken",
     "AppDatabase",
     "Base",
     "ImportRun",
@@ -17,4 +20,6 @@ __all__ = [
     "SurveyInvitation",
     "SurveyQuestion",
     "SurveyResponse",
+    "User",
+    "WebSession",
 ]

@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         _analytics,  # noqa: F401  (registers the analytics commands)
         _commands,  # noqa: F401  (registers the commands)
         _models,  # noqa: F401  (registers clv, forecast and events)
+        _report,  # noqa: F401  (registers report)
         _voice,  # noqa: F401  (registers voice and survey)
         _web,  # noqa: F401  (registers serve)
     )

@@ -1,14 +1,41 @@
-"""``shoplens serve``: run the web app (public survey pages and the API) with uvicorn."""
+"""``shoplens serve`` (the web app with uvicorn), ``shoplens user add|list`` and ``shoplens token create``."""
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
+from shoplens.appdb import ROLES, AppDatabase
 from shoplens.cli._app import JsonOption, app, settings
-from shoplens.cli._output import emit_json, stderr
+from shoplens.cli._output import emit_json, stderr, stdout
+from shoplens.errors import InputError
+
+user_app = typer.Typer(
+    name="user",
+    help="Dashboard accounts: add people with a role (owner, analyst, marketer, vendor) and list them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+token_app = typer.Typer(
+    name="token",
+    help="API tokens for scripts, sent as 'Authorization: Bearer <token>'.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+RoleOption = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")]
+
+
+def _database(ctx: typer.Context) -> AppDatabase:
+    config = settings(ctx)
+    config.ensure_home()
+    return AppDatabase(config.app_database_url)
 
 
 @app.command("serve")
@@ -18,20 +45,82 @@ def serve_command(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
     as_json: JsonOption = False,
 ) -> None:
-    """Serve the web app: survey answer pages at /s/<token>, the API under /api/v1, OpenAPI at /openapi.json.
+    """Serve the web app: the dashboard at /, the API under /api/v1, OpenAPI at /openapi.json.
 
-    Non-public API routes need the header "Authorization: Bearer <token>" with the token from the environment
-    variable SHOPLENS_API_TOKEN; without it they all answer 401. With --json the address is printed as one JSON
-    document before the server starts; the server's log goes to stderr.
+    Log in with an account from 'shoplens user add'; scripts send "Authorization: Bearer <token>" with a token
+    from 'shoplens token create' (or SHOPLENS_API_TOKEN, which acts as the owner). Listening beyond localhost
+    needs SHOPLENS_SECRET_KEY (32+ random characters) and then marks cookies Secure (serve behind HTTPS).
+    With --json the address is printed as one JSON document before the server starts.
     """
     import uvicorn
 
-    from shoplens.web import create_app
+    from shoplens.web import WebSettings, create_app
 
-    web_app = create_app(settings(ctx), api_token=os.environ.get("SHOPLENS_API_TOKEN"))
+    try:
+        web_settings = WebSettings(host=host, port=port)
+    except ValidationError as exc:
+        raise InputError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+    web_app = create_app(settings(ctx), api_token=os.environ.get("SHOPLENS_API_TOKEN"), web_settings=web_settings)
     url = f"http://{host}:{port}"
     if as_json:
         emit_json({"url": url, "openapi": f"{url}/openapi.json"})
     else:
         stderr.print(f"shoplens serving on {url} (Ctrl-C stops)")
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
+
+
+@user_app.command("add")
+def user_add_command(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's e-mail address (their login name).")],
+    role: RoleOption = "analyst",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a dashboard account with a role; the password is asked for (or read from stdin), never an argument."""
+    from shoplens.web import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    user = add_user(_database(ctx), email, password, role)
+    if as_json:
+        emit_json({"email": user.email, "role": user.role, "user_id": user.user_id})
+    else:
+        stdout.print(f"added {user.email} as {user.role}")
+
+
+@user_app.command("list")
+def user_list_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List dashboard accounts with their roles (never their password hashes)."""
+    from shoplens.web import list_users
+
+    users = [
+        {"email": u.email, "role": u.role, "active": u.active, "created_at": u.created_at}
+        for u in list_users(_database(ctx))
+    ]
+    if as_json:
+        emit_json({"users": users})
+        return
+    for user in users:
+        stdout.print(f"{user['email']}\t{user['role']}\t{'active' if user['active'] else 'disabled'}")
+
+
+@token_app.command("create")
+def token_create_command(
+    ctx: typer.Context,
+    role: RoleOption = "analyst",
+    name: Annotated[str, typer.Option("--name", help="What the token is for (shown in listings).")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API token with a role; it is shown once, only its hash is kept."""
+    from shoplens.web import create_token
+
+    secret, record = create_token(_database(ctx), role, name)
+    if as_json:
+        emit_json({"token": secret, "token_id": record.token_id, "role": record.role, "name": record.name})
+    else:
+        stdout.print(secret)

@@ -1,7 +1,7 @@
-"""The web app: FastAPI, the API under ``/api/v1``, Jinja2 pages, one JSON error shape.
+"""The web app: FastAPI, the API under ``/api/v1``, the dashboard at ``/``, Jinja2 pages, one JSON error shape.
 
-Small on purpose: the public survey answer page and the survey API today; the dashboard and the rest of the API
-join as routers of their own.
+Routers: public survey pages, login, the analytics API and the dashboard. Every route either declares the
+roles that may call it or is listed in :data:`shoplens.web._deps.PUBLIC_ROUTES`.
 """
 
 from __future__ import annotations
@@ -12,20 +12,27 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shoplens import __version__
 from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
-from shoplens.web import _surveys
+from shoplens.web import _api, _dashboard, _login, _surveys
+from shoplens.web._auth import LoginLimiter
+from shoplens.web._deps import principal_of
 from shoplens.web._errors import API_PREFIX, install_error_handlers
+from shoplens.web._settings import WebSettings
 
 TEMPLATES = resources.files("shoplens.web").joinpath("templates")
 
 
-def create_app(settings: Settings, *, api_token: str | None = None) -> FastAPI:
-    """The app for the store at ``settings.home``; non-public API routes need ``Authorization: Bearer <api_token>``."""
+def create_app(settings: Settings, *, api_token: str | None = None, web_settings: WebSettings | None = None) -> FastAPI:
+    """The app for the store at ``settings.home``.
+
+    Non-public API routes need ``Authorization: Bearer <token>`` (an API token, or ``api_token``, which acts as
+    the owner) or a dashboard session cookie.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,17 +52,25 @@ def create_app(settings: Settings, *, api_token: str | None = None) -> FastAPI:
     app.state.app_database = AppDatabase(settings.app_database_url)
     app.state.api_token = api_token or None
     app.state.settings = settings
+    app.state.web_settings = web_settings or WebSettings()
     templates = Jinja2Templates(directory=str(TEMPLATES))
     install_error_handlers(app)
+
+    @app.exception_handler(_dashboard.PageDeniedError)
+    async def _page_denied(request: Request, exc: _dashboard.PageDeniedError) -> Response:
+        if exc.reason == "login":
+            return RedirectResponse("/login", status_code=303)
+        principal = principal_of(request)
+        context = {"principal": principal, "csrf_token": principal.csrf_token if principal else None, "page": ""}
+        return templates.TemplateResponse(request, "denied.html", context, status_code=403)
 
     @app.get(f"{API_PREFIX}/health", tags=["service"])
     def health() -> dict[str, Any]:
         """Public: the server is up."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "home.html", {"version": __version__})
-
     app.include_router(_surveys.router(templates))
+    app.include_router(_login.router(templates, LoginLimiter()))
+    app.include_router(_api.router())
+    app.include_router(_dashboard.router(templates))
     return app

@@ -24,7 +24,7 @@ from shoplens.voice import (
     submit_response,
     survey_form,
 )
-from shoplens.web._deps import AppDb, Authenticated
+from shoplens.web._deps import AppDb, CustomerLevel
 from shoplens.web._errors import API_PREFIX, ApiError
 
 PRIVATE_PAGE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -130,12 +130,12 @@ def router(templates: Jinja2Templates) -> APIRouter:
             raise _api_error(exc) from None
         return {"status": "recorded"}
 
-    @routes.get(f"{API_PREFIX}/surveys", dependencies=[Authenticated], tags=["surveys"])
+    @routes.get(f"{API_PREFIX}/surveys", dependencies=[CustomerLevel], tags=["surveys"])
     def surveys(db: AppDb) -> dict[str, Any]:
         """Every survey with its questions, targeting and status."""
         return {"surveys": list_surveys(db)}
 
-    @routes.get(f"{API_PREFIX}/surveys/{{survey_id}}/results", dependencies=[Authenticated], tags=["surveys"])
+    @routes.get(f"{API_PREFIX}/surveys/{{survey_id}}/results", dependencies=[CustomerLevel], tags=["surveys"])
     def survey_results(survey_id: str, db: AppDb) -> dict[str, Any]:
         """Response rates by segment, NPS with its interval, CSAT, choices and open-answer themes."""
         if survey_id not in {s["survey_id"] for s in list_surveys(db)}:

@@ -1,0 +1,42 @@
+"""``shoplens report``: the monthly online customer report as HTML or PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shoplens.cli._analytics import _runner
+from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._output import emit_json, stdout
+from shoplens.errors import InputError
+from shoplens.reports import build_monthly_report, parse_month, render_html, render_pdf
+
+FORMATS = ("html", "pdf")
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    month: Annotated[str | None, typer.Option("--month", help="Month to report, YYYY-MM (default: the last).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="html, or pdf (printed with weasyprint).")] = "html",
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: report-YYYY-MM.FORMAT).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the monthly online customer report: KPIs against the previous month, segments and cohorts."""
+    if output_format not in FORMATS:
+        raise InputError(f"--format is html or pdf, not {output_format[:20]!r}")
+    config = settings(ctx)
+    with _runner(config) as runner:
+        report = build_monthly_report(runner, parse_month(month) if month else None)
+    html = render_html(report)
+    path = out or Path(f"report-{report.month:%Y-%m}.{output_format}")
+    if output_format == "pdf":
+        path.write_bytes(render_pdf(html))
+    else:
+        path.write_text(html, encoding="utf-8")
+    if as_json:
+        emit_json({"month": f"{report.month:%Y-%m}", "format": output_format, "path": str(path)})
+    else:
+        stdout.print(f"wrote {path}")

@@ -1,0 +1,144 @@
+"""The monthly online customer report: KPIs against the previous month, RFM segments, cohort retention.
+
+:func:`build_monthly_report` asks the runner the questions; :func:`render_html` lays the answers out (charts as
+inline SVG drawn with the DejaVu Sans font); :func:`render_pdf` prints that HTML with weasyprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from shoplens.errors import InputError
+from shoplens.metrics import (
+    CohortQuery,
+    CohortResult,
+    KpiQuery,
+    KpiResult,
+    MetricsRunner,
+    RfmQuery,
+    RfmResult,
+    SegmentRow,
+)
+from shoplens.reports._charts import bar_chart, heatmap
+
+REPORT_KPIS = (
+    ("revenue", "Revenue"),
+    ("orders", "Orders"),
+    ("customers", "Customers"),
+    ("new_customers", "New customers"),
+    ("returning_customers", "Returning customers"),
+    ("aov", "Average order value"),
+    ("repeat_rate", "Repeat rate"),
+    ("refund_rate", "Refund rate"),
+)
+COHORTS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    month: date
+    previous_month: date
+    current: dict[str, Any]
+    previous: dict[str, Any]
+    segments: list[SegmentRow]
+    rfm_as_of: date
+    cohort_rows: list[dict[str, Any]]
+    data_version: int | None
+
+    def kpi_lines(self) -> list[dict[str, Any]]:
+        """Each KPI this month and last; the change is the runner's two numbers side by side, not a new metric."""
+        return [
+            {"key": key, "label": label, "current": self.current.get(key), "previous": self.previous.get(key)}
+            for key, label in REPORT_KPIS
+        ]
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def parse_month(text: str) -> date:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise InputError(f"--month wants YYYY-MM, not {text[:20]!r}") from None
+
+
+def build_monthly_report(runner: MetricsRunner, month: date | None = None) -> MonthlyReport:
+    """The report of ``month`` (default: the last month with orders)."""
+    if month is None:
+        every_month = runner.run_as(KpiQuery(grain="month"), KpiResult).rows
+        if not every_month:
+            raise InputError("the warehouse has no orders to report on")
+        month = every_month[-1]["period"]
+        assert isinstance(month, date)
+    first = _month_start(month)
+    previous_first = _month_start(first - timedelta(days=1))
+    kpis = runner.run_as(KpiQuery(grain="month", start=previous_first, end=_month_end(first)), KpiResult)
+    by_period = {row["period"]: row for row in kpis.rows}
+    if first not in by_period:
+        raise InputError(f"no orders in {first:%Y-%m}")
+    rfm = runner.run_as(RfmQuery(as_of=_month_end(first)), RfmResult)
+    cohorts = runner.run_as(CohortQuery(grain="month"), CohortResult)
+    recent = sorted({row["cohort"] for row in cohorts.rows if row["cohort"] <= first})[-COHORTS_SHOWN:]
+    return MonthlyReport(
+        month=first,
+        previous_month=previous_first,
+        current=by_period[first],
+        previous=by_period.get(previous_first, {}),
+        segments=rfm.segments,
+        rfm_as_of=rfm.as_of,
+        cohort_rows=[r for r in cohorts.rows if r["cohort"] in recent and r["period_index"] <= COHORTS_SHOWN],
+        data_version=kpis.data_version,
+    )
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+_environment = Environment(
+    loader=PackageLoader("shoplens.reports", "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
+)
+_environment.filters["display"] = _display
+
+
+def render_html(report: MonthlyReport) -> str:
+    segments = [{"segment": s.segment, "customers": s.customers} for s in report.segments if s.customers]
+    cohort_records = [
+        {"cohort": f"{r['cohort']:%Y-%m}", "period_index": r["period_index"], "retention": r["retention"]}
+        for r in report.cohort_rows
+    ]
+    charts = {
+        "segments": Markup(bar_chart(segments, category="segment", value="customers", title="Customers by segment")),
+        "cohorts": Markup(
+            heatmap(cohort_records, x="period_index", y="cohort", value="retention", title="Retention by cohort")
+        )
+        if cohort_records
+        else "",
+    }
+    return _environment.get_template("monthly.html").render(report=report, charts=charts)
+
+
+def render_pdf(html: str) -> bytes:
+    """``html`` printed to PDF by weasyprint (imported here: only PDF output needs it)."""
+    from weasyprint import HTML  # type: ignore[import-untyped]  # weasyprint ships no type hints
+
+    pdf: bytes | None = HTML(string=html).write_pdf()
+    assert pdf is not None
+    return pdf

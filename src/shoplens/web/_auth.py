@@ -1,0 +1,183 @@
+"""Accounts, API tokens and login sessions: the only code that hashes or checks a credential.
+
+Passwords are hashed with argon2 (argon2-cffi defaults, RFC 9106 low-memory profile). API and session tokens
+are 256-bit random strings; only their SHA-256 is stored, so a copy of the app database lets nobody in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from shoplens.appdb import ROLES, ApiToken, AppDatabase, User, WebSession
+from shoplens.errors import InputError
+
+MIN_PASSWORD_LENGTH = 10
+SESSION_LIFETIME = timedelta(hours=12)
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a login for an unknown e-mail like that of a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a logged-in user or an API token, with its role."""
+
+    kind: str  # "user" or "token"
+    name: str
+    role: str
+    csrf_token: str | None = None
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    return role
+
+
+def add_user(db: AppDatabase, email: str, password: str, role: str) -> User:
+    """A new active user; the e-mail is stored lower-case and must be new."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise InputError(f"{email!r} is not an e-mail address")
+    check_role(role)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    with db.session() as session:
+        if session.scalar(select(User).where(User.email == email)) is not None:
+            raise InputError(f"a user {email} exists already")
+        user = User(email=email, role=role, password_hash=_hasher.hash(password), active=True, created_at=_now())
+        session.add(user)
+    return user
+
+
+def list_users(db: AppDatabase) -> list[User]:
+    with db.session() as session:
+        return list(session.scalars(select(User).order_by(User.email)))
+
+
+def authenticate(db: AppDatabase, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (in about the same time either way)."""
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        try:
+            _hasher.verify(user.password_hash if user is not None else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if user is None or not user.active:
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        return user
+
+
+def create_token(db: AppDatabase, role: str, name: str = "") -> tuple[str, ApiToken]:
+    """A new API token: the secret (shown once) and its stored record."""
+    check_role(role)
+    secret = "sl_" + secrets.token_urlsafe(32)
+    record = ApiToken(
+        token_id=secrets.token_hex(8),
+        token_hash=_sha256(secret),
+        role=role,
+        name=name or f"{role} token",
+        created_at=_now(),
+        revoked=False,
+    )
+    with db.session() as session:
+        session.add(record)
+    return secret, record
+
+
+def token_principal(db: AppDatabase, secret: str) -> Principal | None:
+    with db.session() as session:
+        record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+        if record is None or record.revoked:
+            return None
+        return Principal("token", record.token_id, record.role)
+
+
+def start_session(db: AppDatabase, user: User) -> str:
+    """A new login session for ``user``; returns the cookie value."""
+    secret = secrets.token_urlsafe(32)
+    with db.session() as session:
+        session.add(
+            WebSession(
+                session_hash=_sha256(secret),
+                user_id=user.user_id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=_now(),
+                expires_at=_now() + SESSION_LIFETIME,
+            )
+        )
+    return secret
+
+
+def session_principal(db: AppDatabase, secret: str) -> Principal | None:
+    with db.session() as session:
+        found = session.get(WebSession, _sha256(secret))
+        if found is None:
+            return None
+        if _aware(found.expires_at) <= _now():
+            session.delete(found)
+            return None
+        user = session.get(User, found.user_id)
+        if user is None or not user.active:
+            return None
+        return Principal("user", user.email, user.role, found.csrf_token)
+
+
+def end_session(db: AppDatabase, secret: str) -> None:
+    with db.session() as session:
+        found = session.get(WebSession, _sha256(secret))
+        if found is not None:
+            session.delete(found)
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed logins per key (client address and e-mail) in ``window`` seconds."""
+
+    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, key: str) -> bool:
+        with self._lock:
+            return len(self._recent(key, time.monotonic())) >= self.attempts
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._recent(key, now).append(now)
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)

@@ -1,0 +1,61 @@
+"""Fixtures for the web app: a demo store built once per session, accounts of every role, clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from shoplens.appdb import ROLES, AppDatabase
+from shoplens.cli import main
+from shoplens.config import Settings
+from shoplens.web import add_user, create_app, create_token
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Store:
+    home: Path
+    tokens: dict[str, str]
+
+    def email(self, role: str) -> str:
+        return f"{role}@shop.example"
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """``shoplens demo --customers 500 --no-serve`` into a fresh home, with one user and one token per role."""
+    home = tmp_path_factory.mktemp("web") / "home"
+    exit_code: object = 0
+    try:
+        main(["--home", str(home), "demo", "--customers", "500", "--seed", "11", "--no-serve", "--json"])
+    except SystemExit as done:
+        exit_code = done.code
+    assert not exit_code, "the demo store builds"
+    database = AppDatabase(Settings(home=home).app_database_url)
+    tokens = {}
+    for role in ROLES:
+        add_user(database, f"{role}@shop.example", PASSWORD, role)
+        tokens[role], _ = create_token(database, role)
+    database.close()
+    return Store(home, tokens)
+
+
+@pytest.fixture
+def store_app(demo_store: Store) -> FastAPI:
+    return create_app(Settings(home=demo_store.home))
+
+
+@pytest.fixture
+def as_role(store_app: FastAPI, demo_store: Store) -> Callable[[str], TestClient]:
+    """A client that sends the API token of ``role``."""
+
+    def client(role: str) -> TestClient:
+        return TestClient(store_app, headers={"Authorization": f"Bearer {demo_store.tokens[role]}"})
+
+    return client

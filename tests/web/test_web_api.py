@@ -1,0 +1,153 @@
+"""The analytics API and the dashboard on a demo store: the runners' numbers, ETags, pagination, no PII."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import Store
+
+from shoplens.config import Settings
+from shoplens.metrics import KpiQuery, KpiResult, MetricsRunner, RfmQuery, RfmResult
+from shoplens.warehouse import Warehouse
+
+ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycle", "stage"]
+
+
+def _runner_result(store: Store, query: KpiQuery | RfmQuery) -> KpiResult | RfmResult:
+    settings = Settings(home=store.home)
+    with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
+        runner = MetricsRunner.for_warehouse(warehouse, store_timezone="UTC", cache_dir=None)
+        return runner.run(query)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("kind", ANALYTICS)
+def test_every_analysis_answers_with_its_typed_query(as_role: Callable[[str], TestClient], kind: str) -> None:
+    answer = as_role("analyst").get(f"/api/v1/{kind}")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["data_version"] >= 1
+    assert "query" in body
+
+
+def test_kpis_are_the_runners_numbers(as_role: Callable[[str], TestClient], demo_store: Store) -> None:
+    answer = as_role("analyst").get("/api/v1/kpis", params={"grain": "month", "start": "2025-03-01"})
+    expected = _runner_result(demo_store, KpiQuery(grain="month", start="2025-03-01"))  # type: ignore[arg-type]
+    api_rows = answer.json()["rows"]
+    assert [r["period"] for r in api_rows] == [str(r["period"]) for r in expected.rows]  # type: ignore[union-attr]
+    assert [Decimal(r["revenue"]) for r in api_rows] == [r["revenue"] for r in expected.rows]  # type: ignore[union-attr]
+    assert api_rows[0]["period"] == "2025-03-01"
+
+
+def test_results_carry_an_etag_and_answer_304_when_unchanged(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("owner")
+    first = client.get("/api/v1/rfm")
+    tag = first.headers["etag"]
+    again = client.get("/api/v1/rfm", headers={"If-None-Match": tag})
+    assert (again.status_code, again.content) == (304, b"")
+    other_query = client.get("/api/v1/rfm", params={"as_of": "2025-06-30"}, headers={"If-None-Match": tag})
+    assert other_query.status_code == 200
+    assert other_query.headers["etag"] != tag
+
+
+def test_bad_queries_get_the_one_error_shape(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    unknown = client.get("/api/v1/kpis", params={"grain": "year"})
+    assert unknown.status_code == 422
+    assert set(unknown.json()) == {"error"}
+    assert unknown.json()["error"]["code"] == "invalid_request"
+    reversed_range = client.get("/api/v1/kpis", params={"start": "2025-05-01", "end": "2025-01-01"})
+    assert reversed_range.status_code == 422
+    assert "after" in reversed_range.json()["error"]["message"]
+
+
+def test_customers_are_pseudonymous_paginated_and_add_up(
+    as_role: Callable[[str], TestClient], demo_store: Store
+) -> None:
+    client = as_role("marketer")
+    rfm = client.get("/api/v1/rfm").json()
+    first = client.get("/api/v1/customers", params={"limit": 100}).json()
+    assert first["total"] == rfm["customers"], "every customer with an order, once"
+    assert len(first["customers"]) == 100
+    second = client.get("/api/v1/customers", params={"limit": 100, "offset": 100}).json()
+    assert not {c["customer_key"] for c in first["customers"]} & {c["customer_key"] for c in second["customers"]}
+    champions = next(s for s in rfm["segments"] if s["segment"] == "Champions")
+    listed = client.get("/api/v1/customers", params={"segment": "Champions", "limit": 500}).json()
+    assert listed["total"] == champions["customers"] == len(listed["customers"])
+    assert {c["segment"] for c in listed["customers"]} == {"Champions"}
+    assert set(first["customers"][0]) == {"customer_key", "segment", "lifecycle", "orders", "revenue", "recency_days"}
+    # Nothing from the vault: no e-mail address anywhere in the answer.
+    with duckdb.connect(str(Settings(home=demo_store.home).warehouse_path), read_only=True) as con:
+        emails = [row[0] for row in con.execute("SELECT email FROM customer_pii WHERE email IS NOT NULL").fetchall()]
+    assert emails, "the demo store has e-mails in its vault"
+    page = client.get("/api/v1/customers", params={"limit": 500}).text
+    assert not any(email in page for email in emails)
+    assert "@" not in page
+
+
+def test_the_overview_shows_the_apis_numbers_and_filters_by_date(
+    as_role: Callable[[str], TestClient],
+) -> None:
+    client = as_role("analyst")
+    api_rows = client.get("/api/v1/kpis", params={"start": "2025-01-01", "end": "2025-06-30"}).json()["rows"]
+    page = client.get("/", params={"start": "2025-01-01", "end": "2025-06-30"}).text
+    shown = re.findall(r'<tr data-period="([^"]+)">', page)
+    assert shown == [r["period"] for r in api_rows]
+    assert len(shown) == 6
+    revenue = re.findall(r'<td class="num" data-kpi="revenue">([^<]+)</td>', page)
+    assert revenue == [r["revenue"] for r in api_rows]
+    assert "<svg" in page, "sparklines are drawn on the server"
+
+
+def test_drilling_down_from_a_segment_lists_its_customers(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    overview = client.get("/customers").text
+    assert 'href="/customers?segment=Champions"' in overview
+    drilled = client.get("/customers", params={"segment": "Champions"}).text
+    keys = re.findall(r"<code>(c_[0-9a-f]+)</code>", drilled)
+    api = client.get("/api/v1/customers", params={"segment": "Champions", "limit": 50}).json()
+    assert keys == [c["customer_key"] for c in api["customers"]]
+    assert as_role("vendor").get("/customers", params={"segment": "Champions"}).status_code == 403
+
+
+def test_clv_summary_has_totals_but_no_customer_rows(as_role: Callable[[str], TestClient]) -> None:
+    answer = as_role("analyst").get("/api/v1/clv", params={"horizon": 180})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert "rows" not in body
+    assert body["horizon_days"] == 180
+    assert sum(group["customers"] for group in body["by_churn_risk"]) == body["n_customers"]
+    cached = as_role("analyst").get(
+        "/api/v1/clv", params={"horizon": 180}, headers={"If-None-Match": answer.headers["etag"]}
+    )
+    assert cached.status_code == 304
+    assert as_role("vendor").get("/api/v1/clv").status_code == 403
+
+
+def test_voice_themes_take_the_themes_query(as_role: Callable[[str], TestClient]) -> None:
+    answer = as_role("marketer").get("/api/v1/voice/themes", params={"method": "keywords", "n_themes": 3})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["method"] == "keywords"
+    assert 1 <= len(body["themes"]) <= 3
+    assert as_role("marketer").get("/api/v1/voice/themes", params={"n_themes": 0}).status_code == 422
+
+
+def test_every_dashboard_page_renders_the_runners_numbers(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("owner")
+    funnel = client.get("/api/v1/funnel").json()["steps"]
+    page = client.get("/funnel").text
+    assert f"<td>{funnel[0]['sessions']}</td>" in page
+    assert "<svg" in page
+    top = client.get("/api/v1/products").json()["top_products"][0]
+    assert f"<td>{top['revenue']}</td>" in client.get("/products").text
+    clv = client.get("/api/v1/clv").json()
+    assert f"{clv['totals']['clv']:,.2f}" in client.get("/clv").text
+    assert 'id="voice-themes"' in client.get("/voice").text
+    vendor = as_role("vendor")
+    assert (vendor.get("/funnel").status_code, vendor.get("/products").status_code) == (200, 200)
+    assert (vendor.get("/voice").status_code, vendor.get("/clv").status_code) == (403, 403)

@@ -1,0 +1,140 @@
+"""End to end in a real headless Chromium against ``shoplens serve`` on a demo store.
+
+Needs Debian's ``chromium`` at /usr/bin/chromium and the ``playwright`` Python package (its own browser
+download is never used). Screenshots go to ``test-artifacts/`` for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.web.conftest import PASSWORD, Store
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(demo_store: Store) -> Iterator[str]:
+    """``shoplens serve`` on a free localhost port, until the module's tests are done."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in {"SHOPLENS_API_TOKEN", "SHOPLENS_SECRET_KEY"}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shoplens", "--home", str(demo_store.home), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {process.stderr.read() if process.stderr else ''}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("the e2e tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def _log_in(browser: object, server: str, email: str, *, width: int = 1280) -> object:
+    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/")
+    assert page.url.endswith("/login"), "without a session the dashboard sends people to the login page"
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/")
+    return page
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_overview_shows_the_apis_kpis_and_filters_by_date(browser: object, server: str, demo_store: Store) -> None:
+    page = _log_in(browser, server, demo_store.email("analyst"))
+    token = demo_store.tokens["analyst"]
+    api = httpx.get(f"{server}/api/v1/kpis", headers={"Authorization": f"Bearer {token}"}).json()["rows"]
+    shown = page.locator("#kpi-table td[data-kpi=revenue]").all_inner_texts()  # type: ignore[attr-defined]
+    assert shown == [row["revenue"] for row in api]
+    latest = page.locator(".card[data-kpi=orders] .value").inner_text()  # type: ignore[attr-defined]
+    assert latest == str(api[-1]["orders"])
+    _shot(page, "overview")
+
+    page.fill("input[name=start]", "2025-01-01")  # type: ignore[attr-defined]
+    page.fill("input[name=end]", "2025-03-31")  # type: ignore[attr-defined]
+    page.click("form.filters button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r".*start=2025-01-01.*"))  # type: ignore[attr-defined]
+    periods = page.locator("#kpi-table tr[data-period]").evaluate_all(  # type: ignore[attr-defined]
+        "rows => rows.map(r => r.dataset.period)"
+    )
+    assert periods == ["2025-01-01", "2025-02-01", "2025-03-01"]
+    _shot(page, "overview-filtered")
+
+
+def test_drill_down_from_a_segment_and_phone_width(browser: object, server: str, demo_store: Store) -> None:
+    page = _log_in(browser, server, demo_store.email("marketer"), width=390)
+    page.click("header a[href='/customers']")  # type: ignore[attr-defined]
+    page.click("a[data-segment='Champions']")  # type: ignore[attr-defined]
+    page.wait_for_selector("#segment-customers")  # type: ignore[attr-defined]
+    keys = page.locator("#segment-customers code").all_inner_texts()  # type: ignore[attr-defined]
+    token = demo_store.tokens["marketer"]
+    api = httpx.get(
+        f"{server}/api/v1/customers",
+        params={"segment": "Champions", "limit": 50},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert keys == [c["customer_key"] for c in api["customers"]]
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")  # type: ignore[attr-defined]
+    assert not overflow, "the page fits a phone's width (wide tables scroll inside their box)"
+    _shot(page, "customers-champions-phone")
+
+
+def test_a_vendor_cannot_reach_customer_level_pages(browser: object, server: str, demo_store: Store) -> None:
+    page = _log_in(browser, server, demo_store.email("vendor"))
+    assert page.locator("header a[href='/customers']").count() == 0  # type: ignore[attr-defined]
+    answer = page.goto(f"{server}/customers?segment=Champions")  # type: ignore[attr-defined]
+    assert answer.status == 403
+    assert "c_" not in page.content()  # type: ignore[attr-defined]
+    api = page.request.get(f"{server}/api/v1/customers")  # type: ignore[attr-defined]
+    assert api.status == 403, "the session cookie does not open the customer API to a vendor"
+    _shot(page, "vendor-denied")

@@ -1,0 +1,55 @@
+"""The monthly report: the PDF's KPI figures are the API's, for the CLI and the dashboard download alike."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import Store
+
+MONTH = "2025-06"
+
+
+def _pdf_text(pdf: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is needed (apt-get install poppler-utils)")
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def _kpi_line(text: str, label: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.strip().startswith(label))
+    return line.removeprefix(line[: line.index(label) + len(label)]).split()
+
+
+def test_pdf_report_shows_the_apis_kpis(
+    cli: Callable[..., Any], demo_store: Store, as_role: Callable[[str], TestClient], tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    made = cli("report", "--month", MONTH, "--format", "pdf", "--out", str(out), "--json", home_dir=demo_store.home)
+    assert made.exit_code == 0, made.stderr
+    assert made.json() == {"month": MONTH, "format": "pdf", "path": str(out)}
+    text = _pdf_text(out)
+    rows = as_role("analyst").get("/api/v1/kpis", params={"start": "2025-05-01", "end": "2025-06-30"}).json()["rows"]
+    previous, current = rows
+    revenue = [Decimal(v.replace(",", "")) for v in _kpi_line(text, "Revenue")]
+    assert revenue == [Decimal(current["revenue"]), Decimal(previous["revenue"])]
+    assert _kpi_line(text, "Orders") == [str(current["orders"]), str(previous["orders"])]
+    assert _kpi_line(text, "New customers") == [str(current["new_customers"]), str(previous["new_customers"])]
+    assert "Champions" in text
+
+
+def test_the_dashboard_offers_the_report_but_not_to_vendors(as_role: Callable[[str], TestClient]) -> None:
+    pdf = as_role("owner").get("/reports/monthly", params={"month": MONTH, "format": "pdf"})
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    html = as_role("owner").get("/reports/monthly", params={"month": MONTH})
+    assert "Online customer report — June 2025" in html.text
+    assert as_role("vendor").get("/reports/monthly").status_code == 403
+    assert as_role("owner").get("/reports/monthly", params={"month": "June"}).status_code == 422
