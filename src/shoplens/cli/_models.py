@@ -73,14 +73,6 @@ def _open_read_only(config: Settings) -> Warehouse:
     return Warehouse(config.warehouse_path, read_only=True)
 
 
-def _data_version(warehouse: Warehouse) -> int:
-    version = warehouse.data_version
-    # data_version reads with fetchone(), which leaves DuckDB's result open; the next Ibis query on the same
-    # connection would then fail with "connection has an unfinished result", so drain it.
-    warehouse.con.execute("SELECT 1").fetchall()
-    return version
-
-
 def _models_dir(config: Settings) -> Path:
     return config.home / "models"
 
@@ -168,7 +160,7 @@ def clv_fit_command(
         plot=plot,
     )
     with _open_read_only(config) as warehouse:
-        version = _data_version(warehouse)
+        version = warehouse.data_version
         document = run_clv_fit(
             warehouse.ibis(),
             query,
@@ -247,7 +239,7 @@ def clv_predict_command(
         limit=limit,
     )
     with _open_read_only(config) as warehouse:
-        version = _data_version(warehouse)
+        version = warehouse.data_version
         document = run_clv_predict(
             warehouse.ibis(),
             query,
