@@ -1,5 +1,5 @@
 # shoplens — two commands on a fresh machine with Python 3.11 and make:
-#   make demo   install, build a realistic demo store, analyse it, serve the dashboard
+#   make demo   install, build a realistic demo store, import it, serve its dashboard (Ctrl-C stops)
 #   make test   install, then lint, type-check, check the layering and run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

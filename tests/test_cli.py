@@ -121,3 +121,50 @@ def test_demo_imports_once_and_reruns_add_nothing(cli: Callable[..., Any]) -> No
     assert again["import"]["rows_loaded"] == 0
     assert set(again["tables_loaded"].values()) == {0}
     assert again["status"]["tables"] == tables
+
+
+def test_demo_serves_its_dashboard_with_a_demo_owner(tmp_path: Path) -> None:
+    """`make demo` ends serving the dashboard; the owner account it prints can log in."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shoplens", "--home", str(tmp_path), "demo", "--customers", "200", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        login_line = ""
+        assert server.stderr is not None
+        for line in server.stderr:
+            if line.startswith("Dashboard login (demo only): "):
+                login_line = line.strip()
+                break
+        email, password = login_line.removeprefix("Dashboard login (demo only): ").split(" / ")
+        assert email == "owner@demo.shoplens"
+        assert len(password) >= 12
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the demo did not start serving within 30 s")
+        from shoplens.appdb import AppDatabase
+        from shoplens.web import authenticate
+
+        db = AppDatabase(f"sqlite:///{(tmp_path / 'app.db').resolve()}")
+        user = authenticate(db, email, password)
+        db.close()
+        assert user is not None
+        assert user.role == "owner"
+    finally:
+        server.terminate()
+        server.wait(10)

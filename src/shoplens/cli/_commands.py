@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -195,8 +196,9 @@ def demo_command(
     customers: Annotated[int, typer.Option("--customers", min=50, max=5_000_000, help="Customers to generate.")] = 5000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same store (byte for byte).")] = 0,
     serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards (when the web app is installed).")
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards on 127.0.0.1 (Ctrl-C stops).")
     ] = True,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the dashboard.")] = 8000,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the export files here (default <home>/demo-export).")
     ] = None,
@@ -261,8 +263,29 @@ def demo_command(
     document = {"export_dir": str(out_dir), "import": summary.as_dict(), "tables_loaded": loaded, "status": status}
     if as_json:
         emit_json(document)
-        return
-    _show_summary(summary)
-    _show_status(status)
+    else:
+        _show_summary(summary)
+        _show_status(status)
     if serve:
-        stderr.print("The dashboard comes with the web app (not in this version yet); explore with `shoplens status`.")
+        _serve_demo(ctx, config, port)
+
+
+DEMO_OWNER = "owner@demo.shoplens"
+
+
+def _serve_demo(ctx: typer.Context, config: Settings, port: int) -> None:
+    """Serve the dashboard of the demo store, with an owner account made up for it on the first run."""
+    from shoplens.cli._web import serve_command
+    from shoplens.web import add_user, list_users
+
+    app_db = AppDatabase(config.app_database_url)
+    try:
+        if not list_users(app_db):
+            password = secrets.token_urlsafe(12)
+            add_user(app_db, DEMO_OWNER, password, "owner")
+            stderr.print(f"Dashboard login (demo only): {DEMO_OWNER} / {password}", markup=False)
+        else:
+            stderr.print("Log in to the dashboard with an account of this store (shoplens user list).")
+    finally:
+        app_db.close()
+    serve_command(ctx, host="127.0.0.1", port=port, as_json=False)
