@@ -15,34 +15,13 @@ import pytest
 import yaml
 
 from shoplens.errors import InputError
-from shoplens.ingest import SALES_FIELD_NAMES, registered_profiles
+from shoplens.ingest import ORDER_LEVEL_FIELDS, SALES_FIELD_NAMES, registered_profiles
 from shoplens.ingest._demo import DemoFiles, _catalogue_size, generate_demo_store
 
 CUSTOMERS = 400
 SEED = 11
 WINDOW_START = date(2024, 1, 1)  # the defaults: 730 days, so the last day is 2025-12-30 (2024 is a leap year)
 WINDOW_END = WINDOW_START + timedelta(days=730)
-ORDER_LEVEL_FIELDS = (
-    "ordered_at",
-    "customer_id",
-    "email",
-    "name",
-    "phone",
-    "address",
-    "country",
-    "region",
-    "order_discount",
-    "shipping",
-    "tax",
-    "currency",
-    "channel",
-    "device",
-    "status",
-    "discount_code",
-    "refund_amount",
-    "refund_reason",
-    "consent_marketing",
-)
 MONEY_FIELDS = ("unit_cost", "unit_price", "line_discount", "order_discount", "shipping", "tax", "refund_amount")
 
 

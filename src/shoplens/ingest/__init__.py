@@ -3,6 +3,7 @@
 from shoplens.ingest import profiles as _builtin_profiles  # noqa: F401  (registers the built-in profiles)
 from shoplens.ingest._keys import customer_key, customer_key_sql, customer_keys, hmac_pads
 from shoplens.ingest._profile import (
+    ORDER_LEVEL_FIELDS,
     PERSONAL_FIELDS,
     SALES_FIELD_NAMES,
     SALES_FIELDS,
@@ -19,6 +20,7 @@ from shoplens.ingest._profile import (
 from shoplens.ingest._readers import Reject, StagedFile, file_format, read_header, stage_file
 
 __all__ = [
+    "ORDER_LEVEL_FIELDS",
     "PERSONAL_FIELDS",
     "SALES_FIELDS",
     "SALES_FIELD_NAMES",

@@ -25,18 +25,19 @@ class SalesField:
     required: bool = False
     personal: bool = False
     meaning: str = ""
+    order_level: bool = False  # a fact about the whole order, repeated (or only present) on its lines
 
 
 SALES_FIELDS: tuple[SalesField, ...] = (
     SalesField("order_id", "text", required=True, meaning="order or invoice number"),
-    SalesField("ordered_at", "timestamp", required=True, meaning="when the order was placed"),
-    SalesField("customer_id", "text", meaning="customer id in the shop system; empty = guest order"),
-    SalesField("email", "text", personal=True),
-    SalesField("name", "text", personal=True),
-    SalesField("phone", "text", personal=True),
-    SalesField("address", "text", personal=True),
-    SalesField("country", "text"),
-    SalesField("region", "text"),
+    SalesField("ordered_at", "timestamp", required=True, meaning="when the order was placed", order_level=True),
+    SalesField("customer_id", "text", meaning="customer id in the shop system; empty = guest order", order_level=True),
+    SalesField("email", "text", personal=True, order_level=True),
+    SalesField("name", "text", personal=True, order_level=True),
+    SalesField("phone", "text", personal=True, order_level=True),
+    SalesField("address", "text", personal=True, order_level=True),
+    SalesField("country", "text", order_level=True),
+    SalesField("region", "text", order_level=True),
     SalesField("product_id", "text", meaning="SKU or product code"),
     SalesField("product_name", "text"),
     SalesField("category", "text"),
@@ -46,21 +47,28 @@ SALES_FIELDS: tuple[SalesField, ...] = (
     SalesField("unit_price", "price", required=True),
     SalesField("line_amount", "money", meaning="line total before discounts when the source gives only totals"),
     SalesField("line_discount", "money"),
-    SalesField("order_discount", "money", meaning="order-level discount, repeated on every line of the order"),
-    SalesField("shipping", "money"),
-    SalesField("tax", "money"),
-    SalesField("currency", "text"),
-    SalesField("channel", "text", meaning="acquisition or sales channel (web, app, marketplace, email, ...)"),
-    SalesField("device", "text"),
-    SalesField("status", "text"),
-    SalesField("discount_code", "text"),
-    SalesField("refund_amount", "money", meaning="order-level amount refunded, repeated on every line"),
-    SalesField("refund_reason", "text"),
+    SalesField(
+        "order_discount", "money", meaning="order-level discount, repeated on every line of the order", order_level=True
+    ),
+    SalesField("shipping", "money", order_level=True),
+    SalesField("tax", "money", order_level=True),
+    SalesField("currency", "text", order_level=True),
+    SalesField(
+        "channel", "text", meaning="acquisition or sales channel (web, app, marketplace, email, ...)", order_level=True
+    ),
+    SalesField("device", "text", order_level=True),
+    SalesField("status", "text", order_level=True),
+    SalesField("discount_code", "text", order_level=True),
+    SalesField(
+        "refund_amount", "money", meaning="order-level amount refunded, repeated on every line", order_level=True
+    ),
+    SalesField("refund_reason", "text", order_level=True),
     SalesField("is_refund", "bool", meaning="true when the row is a returned or cancelled line, not a sale"),
-    SalesField("consent_marketing", "bool"),
+    SalesField("consent_marketing", "bool", order_level=True),
 )
 SALES_FIELD_NAMES = tuple(f.name for f in SALES_FIELDS)
 PERSONAL_FIELDS = tuple(f.name for f in SALES_FIELDS if f.personal)
+ORDER_LEVEL_FIELDS = tuple(f.name for f in SALES_FIELDS if f.order_level)
 
 
 def col(name: str) -> str:

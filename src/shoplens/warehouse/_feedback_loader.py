@@ -15,7 +15,6 @@ again adds nothing. All the work is DuckDB SQL over the staged file.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,7 +24,16 @@ from shoplens.errors import MissingColumnsError
 from shoplens.ingest import StagedFile, customer_key_sql, hmac_pads, read_header, stage_file, text_literal
 from shoplens.ingest.profiles.feedback import PROFILE_NAME, FeedbackPlan, feedback_dialect, feedback_plan
 from shoplens.warehouse._connection import Warehouse, bump_data_version
-from shoplens.warehouse._importer import EARLIEST_DATE, ImportSummary, Progress, _text, _timestamp, new_import_id
+from shoplens.warehouse._importer import (
+    EARLIEST_DATE,
+    ImportSummary,
+    Progress,
+    _text,
+    _timestamp,
+    new_import_id,
+    report_step,
+    run_file_by_file,
+)
 from shoplens.warehouse._quarantine import FAULT_SEPARATOR, QuarantineWriter, quarantine_faults, source_column
 
 MAX_RATING = 10  # star ratings are 1-5; NPS-style answers 0-10
@@ -44,26 +52,21 @@ def import_feedback(
 ) -> ImportSummary:
     """Import feedback files; all headers are checked first, then each file is loaded in one transaction."""
     summary = ImportSummary(import_id or new_import_id(), PROFILE_NAME, [str(p) for p in paths])
-    started = time.perf_counter()
-    quarantine = QuarantineWriter(quarantine_dir / f"{summary.import_id}.csv")
-    committed = 0
-    try:
-        for path in paths:
-            header = read_header(path, feedback_dialect(mapping))
-            if header is not None:
-                _plan(path, header, mapping)
-        for path in paths:
-            _import_one(warehouse.con, path, mapping, secret, summary, quarantine, progress)
-            committed += 1
-    except BaseException:
-        if committed:
-            quarantine.close()
-        else:
-            quarantine.discard()
-        raise
-    summary.quarantine_path = quarantine.close()
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
+    return run_file_by_file(
+        summary,
+        paths,
+        quarantine_dir,
+        check_header=lambda path: _check_header(path, mapping),
+        import_one=lambda path, quarantine: _import_one(
+            warehouse.con, path, mapping, secret, summary, quarantine, progress
+        ),
+    )
+
+
+def _check_header(path: Path, mapping: Mapping[str, object] | None) -> None:
+    header = read_header(path, feedback_dialect(mapping))
+    if header is not None:
+        _plan(path, header, mapping)
 
 
 def _plan(path: Path, header: Sequence[str], mapping: Mapping[str, object] | None) -> FeedbackPlan:
@@ -71,11 +74,6 @@ def _plan(path: Path, header: Sequence[str], mapping: Mapping[str, object] | Non
         return feedback_plan(header, mapping)
     except MissingColumnsError as exc:
         raise MissingColumnsError(str(path), PROFILE_NAME, exc.missing) from None
-
-
-def _step(progress: Progress | None, name: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(name, done, total)
 
 
 def _import_one(
@@ -88,15 +86,15 @@ def _import_one(
     progress: Progress | None,
 ) -> None:
     steps = 4
-    _step(progress, f"reading {path.name}", 0, steps)
+    report_step(progress, f"reading {path.name}", 0, steps)
     staged = stage_file(con, path, "stg_fb_raw", feedback_dialect(mapping))
     plan = _plan(path, staged.columns, mapping)
     con.execute("BEGIN TRANSACTION")
     try:
-        _step(progress, f"validating {path.name}", 1, steps)
+        report_step(progress, f"validating {path.name}", 1, steps)
         _parse(con, staged, plan, secret)
         quarantined = _quarantine(con, staged, plan, quarantine)
-        _step(progress, f"loading {path.name}", 2, steps)
+        report_step(progress, f"loading {path.name}", 2, steps)
         valid, loaded, customers, new_customers = _load(con)
         if loaded:
             bump_data_version(con)
@@ -108,7 +106,7 @@ def _import_one(
     finally:
         con.execute("DROP TABLE IF EXISTS stg_fb_raw; DROP TABLE IF EXISTS stg_fb")
     quarantine.flush()
-    _step(progress, f"loaded {path.name}", steps, steps)
+    report_step(progress, f"loaded {path.name}", steps, steps)
     summary.rows_read += staged.rows_read
     summary.rows_quarantined += quarantined
     summary.rows_loaded += loaded

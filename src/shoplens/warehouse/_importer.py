@@ -28,6 +28,7 @@ import duckdb
 
 from shoplens.errors import InputError, MissingColumnsError, UnknownProfileError
 from shoplens.ingest import (
+    ORDER_LEVEL_FIELDS,
     PERSONAL_FIELDS,
     SALES_FIELDS,
     SalesMapping,
@@ -44,27 +45,6 @@ from shoplens.warehouse._connection import Warehouse, bump_data_version
 from shoplens.warehouse._quarantine import FAULT_SEPARATOR, QuarantineWriter, quarantine_faults, source_column
 
 Progress = Callable[[str, int, int], None]
-ORDER_LEVEL_FIELDS = (
-    "ordered_at",
-    "customer_id",
-    "email",
-    "name",
-    "phone",
-    "address",
-    "country",
-    "region",
-    "order_discount",
-    "shipping",
-    "tax",
-    "currency",
-    "channel",
-    "device",
-    "status",
-    "discount_code",
-    "refund_amount",
-    "refund_reason",
-    "consent_marketing",
-)
 MAX_QUANTITY = 10_000_000
 MAX_UNIT_PRICE = 1_000_000_000
 EARLIEST_DATE = "1990-01-01"
@@ -136,15 +116,34 @@ def import_files(
     if profile.needs_mapping and mapping is None:
         raise InputError(f"the {profile.name} profile needs --mapping FILE (see shoplens import --help)")
     summary = ImportSummary(import_id or new_import_id(), profile.name, [str(p) for p in paths])
+    return run_file_by_file(
+        summary,
+        paths,
+        quarantine_dir,
+        check_header=lambda path: _check_header(path, profile, mapping),
+        import_one=lambda path, quarantine: _import_one(
+            warehouse.con, path, profile, mapping, secret, summary, quarantine, progress
+        ),
+    )
+
+
+def run_file_by_file(
+    summary: ImportSummary,
+    paths: Sequence[Path],
+    quarantine_dir: Path,
+    *,
+    check_header: Callable[[Path], None],
+    import_one: Callable[[Path, QuarantineWriter], None],
+) -> ImportSummary:
+    """Check every file's header first, then load the files one by one, each in its own transaction."""
     started = time.perf_counter()
     quarantine = QuarantineWriter(quarantine_dir / f"{summary.import_id}.csv")
-    con = warehouse.con
     committed = 0
     try:
         for path in paths:
-            _check_header(path, profile, mapping)
+            check_header(path)
         for path in paths:
-            _import_one(con, path, profile, mapping, secret, summary, quarantine, progress)
+            import_one(path, quarantine)
             committed += 1
     except BaseException:
         # Files loaded before the failure stay loaded, and so do their quarantined rows.
@@ -158,7 +157,7 @@ def import_files(
     return summary
 
 
-def _step(progress: Progress | None, name: str, done: int, total: int) -> None:
+def report_step(progress: Progress | None, name: str, done: int, total: int) -> None:
     if progress is not None:
         progress(name, done, total)
 
@@ -174,7 +173,7 @@ def _import_one(
     progress: Progress | None,
 ) -> None:
     steps = 6
-    _step(progress, f"reading {path.name}", 0, steps)
+    report_step(progress, f"reading {path.name}", 0, steps)
     # Staged outside the load transaction: committed temp tables number their rows 0..n-1 in file order.
     staged = stage_file(con, path, "stg_raw", profile.dialect_for(mapping))
     sales = _sales_mapping(path, profile, mapping, staged.columns)
@@ -221,18 +220,18 @@ def _load_file(
     progress: Progress | None,
 ) -> None:
     steps, path = 6, staged.path
-    _step(progress, f"validating {path.name}", 1, steps)
+    report_step(progress, f"validating {path.name}", 1, steps)
     _parse(con, staged, sales, profile.name)
-    _step(progress, f"quarantining bad rows of {path.name}", 2, steps)
+    report_step(progress, f"quarantining bad rows of {path.name}", 2, steps)
     quarantined = _quarantine(con, staged, sales, quarantine)
-    _step(progress, f"de-duplicating {path.name}", 3, steps)
+    report_step(progress, f"de-duplicating {path.name}", 3, steps)
     good, duplicate = _split_new(con, secret)
-    _step(progress, f"loading {path.name}", 4, steps)
+    report_step(progress, f"loading {path.name}", 4, steps)
     _count_file(con, summary)
     new_orders, new_customers = _load(con, profile.name, summary.import_id)
     if good - duplicate:
         bump_data_version(con)
-    _step(progress, f"loaded {path.name}", steps, steps)
+    report_step(progress, f"loaded {path.name}", steps, steps)
     summary.rows_read += staged.rows_read
     summary.rows_quarantined += quarantined
     summary.rows_duplicate += duplicate
