@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -151,3 +152,56 @@ def test_every_dashboard_page_renders_the_runners_numbers(as_role: Callable[[str
     vendor = as_role("vendor")
     assert (vendor.get("/funnel").status_code, vendor.get("/products").status_code) == (200, 200)
     assert (vendor.get("/voice").status_code, vendor.get("/clv").status_code) == (403, 403)
+
+
+def test_the_customers_page_shows_the_stage_with_its_evidence(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    stage = client.get("/api/v1/stage").json()
+    page = client.get("/customers").text
+    assert f'<strong id="stage">{stage["stage"]}</strong>' in page
+    for name, value in stage["evidence"].items():
+        assert f'data-evidence="{name.replace("_", " ")}">{value}</td>' in page
+    for need in stage["next_stage_needs"]:
+        assert f"<li>{html.escape(need)}</li>" in page
+    assert stage["next_stage_needs"], "a 500-customer demo store is not mature: it has needs to show"
+
+
+def test_the_voice_page_shows_the_hidden_needs_of_the_needs_api(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("marketer")
+    needs = client.get("/api/v1/voice/needs", params={"method": "keywords", "n_themes": 6})
+    assert needs.status_code == 200, needs.text
+    body = needs.json()
+    page = client.get("/voice").text
+    complaints = re.search(r'<table id="needs-complaints">.*?</table>', page, re.S)
+    assert complaints is not None
+    shown = re.findall(r"<tr><td>([^<]+)</td>", complaints.group(0))
+    assert shown, "the demo store's reviews hold complaints"
+    assert shown == [html.escape(t["name"]) for t in body["complaint_themes"]]
+    silent = re.search(r'<table id="needs-silent">.*?</table>', page, re.S)
+    assert silent is not None
+    for name, signal in body["silent_dissatisfaction"]["signals"].items():
+        assert f"<td>{name.replace('_', ' ')}</td><td>{signal['customers']}</td>" in silent.group(0)
+    assert as_role("vendor").get("/api/v1/voice/needs").status_code == 403
+
+
+def test_the_behaviour_page_and_api_agree(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    behaviour = client.get("/api/v1/behaviour", params={"window_days": 90})
+    assert behaviour.status_code == 200, behaviour.text
+    body = behaviour.json()
+    page = client.get("/behaviour").text
+    gaps = body["inter_purchase"]
+    assert f"Half of the repeat orders come within {gaps['median_days']} days" in page
+    for bucket in body["inter_purchase_distribution"]:
+        assert f"<td>{bucket['bucket']}</td><td>{bucket['repeat_orders']}</td>" in page
+    assert as_role("vendor").get("/behaviour").status_code == 403
+
+
+def test_the_overview_splits_its_table_by_channel(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    rows = client.get("/api/v1/kpis", params={"by": "channel", "grain": "quarter"}).json()["rows"]
+    page = client.get("/", params={"by": "channel", "grain": "quarter"}).text
+    shown = re.findall(r'<td data-group="channel">([^<]+)</td>', page)
+    assert shown == [row["channel"] if row["channel"] is not None else "–" for row in rows]
+    refused = client.get("/", params={"by": "postcode"})
+    assert "The table can be split by channel, device, country, segment, not by &#39;postcode&#39;." in refused.text

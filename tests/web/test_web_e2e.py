@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -138,3 +139,41 @@ def test_a_vendor_cannot_reach_customer_level_pages(browser: object, server: str
     api = page.request.get(f"{server}/api/v1/customers")  # type: ignore[attr-defined]
     assert api.status == 403, "the session cookie does not open the customer API to a vendor"
     _shot(page, "vendor-denied")
+
+
+def test_every_main_page_from_the_menu_and_the_pdf_report_download(
+    browser: object, server: str, demo_store: Store, tmp_path: Path
+) -> None:
+    page = _log_in(browser, server, demo_store.email("owner"))
+    menu = page.locator("header nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")  # type: ignore[attr-defined]
+    assert menu == ["/", "/funnel", "/products", "/customers", "/cohorts", "/behaviour", "/voice", "/clv"]
+    for path in menu:
+        page.click(f"header nav a[href='{path}']")  # type: ignore[attr-defined]
+        page.wait_for_load_state()  # type: ignore[attr-defined]
+        assert page.locator("h1").count() == 1, f"{path} has its heading"  # type: ignore[attr-defined]
+        assert page.locator(f"header nav a[href='{path}'][aria-current=page]").count() == 1  # type: ignore[attr-defined]
+        assert page.locator(".error").count() == 0, f"{path} shows no error"  # type: ignore[attr-defined]
+        _shot(page, "page-" + (path.strip("/") or "overview"))
+    token = demo_store.tokens["owner"]
+    stage = httpx.get(f"{server}/api/v1/stage", headers={"Authorization": f"Bearer {token}"}).json()
+    page.click("header nav a[href='/customers']")  # type: ignore[attr-defined]
+    assert page.locator("#stage").inner_text() == stage["stage"]  # type: ignore[attr-defined]
+    assert page.locator("#next-stage-needs li").all_inner_texts() == stage["next_stage_needs"]  # type: ignore[attr-defined]
+
+    page.click("header nav a[href='/']")  # type: ignore[attr-defined]
+    with page.expect_download() as waiting:  # type: ignore[attr-defined]
+        page.click("a[href='/reports/monthly?format=pdf']")  # type: ignore[attr-defined]
+    download = waiting.value
+    saved = tmp_path / download.suggested_filename
+    download.save_as(str(saved))
+    month = re.fullmatch(r"shoplens-report-(\d{4}-\d{2})\.pdf", download.suggested_filename)
+    assert month is not None, download.suggested_filename
+    text = subprocess.run(["pdftotext", "-layout", str(saved), "-"], check=True, capture_output=True, text=True).stdout
+    rows = httpx.get(
+        f"{server}/api/v1/kpis", params={"grain": "month"}, headers={"Authorization": f"Bearer {token}"}
+    ).json()["rows"]
+    current = next(row for row in rows if str(row["period"]).startswith(month.group(1)))
+    revenue_line = next(line for line in text.splitlines() if line.strip().startswith("Revenue"))
+    assert f"{Decimal(current['revenue']):,.2f}" in revenue_line
+    assert "Hidden needs" in text
+    assert "What to do next" in text

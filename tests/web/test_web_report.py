@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -12,6 +14,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import Store
+
+from shoplens.reports._monthly import SLIPPING_SEGMENTS
 
 MONTH = "2025-06"
 
@@ -53,3 +57,23 @@ def test_the_dashboard_offers_the_report_but_not_to_vendors(as_role: Callable[[s
     assert "Online customer report — June 2025" in html.text
     assert as_role("vendor").get("/reports/monthly").status_code == 403
     assert as_role("owner").get("/reports/monthly", params={"month": "June"}).status_code == 422
+
+
+def test_the_report_shows_hidden_needs_and_next_steps_read_off_its_numbers(
+    as_role: Callable[[str], TestClient],
+) -> None:
+    client = as_role("owner")
+    report = client.get("/reports/monthly", params={"month": MONTH}).text
+    needs = client.get("/api/v1/voice/needs", params={"method": "keywords", "n_themes": 5}).json()
+    complaints = re.search(r'<table id="complaints">.*?</table>', report, re.S)
+    assert complaints is not None
+    assert re.findall(r"<tr><td>([^<]+)</td>", complaints.group(0)) == [
+        html.escape(t["name"]) for t in needs["complaint_themes"]
+    ]
+    steps = re.findall(r"<li>(.*?)</li>", re.search(r'<ol id="next-steps">.*?</ol>', report, re.S).group(0), re.S)  # type: ignore[union-attr]
+    segments = client.get("/api/v1/rfm", params={"as_of": "2025-06-30"}).json()["segments"]
+    slipping = [s for s in segments if s["segment"] in SLIPPING_SEGMENTS and s["customers"]]
+    worst = max(slipping, key=lambda s: Decimal(str(s["revenue"])))
+    assert steps[0].startswith(html.escape(f"{worst['segment']}: {worst['customers']} customers who brought"))
+    top = needs["complaint_themes"][0]
+    assert html.escape(f"“{top['name']}” ({top['texts']} texts from {top['customers']} customers") in steps[1]

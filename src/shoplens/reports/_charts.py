@@ -1,8 +1,15 @@
-"""Charts drawn on the server: altair specs rendered to SVG by vl-convert (no browser, no JavaScript)."""
+"""Charts drawn on the server: altair specs rendered to SVG by vl-convert (no browser, no JavaScript).
+
+Drawing takes tens of milliseconds, so the last :data:`CHARTS_KEPT` charts are kept by their inputs: a page or a
+report drawn again from the same numbers gets the same SVG without drawing it again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import altair as alt
@@ -10,6 +17,24 @@ import pandas as pd
 import vl_convert as vlc
 
 FONT = "DejaVu Sans"
+CHARTS_KEPT = 128
+
+_drawn: OrderedDict[str, str] = OrderedDict()
+_drawn_lock = threading.Lock()
+
+
+def _remembered(inputs: Any, draw: Callable[[], str]) -> str:
+    key = json.dumps(inputs, sort_keys=True, default=str)
+    with _drawn_lock:
+        if key in _drawn:
+            _drawn.move_to_end(key)
+            return _drawn[key]
+    svg = draw()
+    with _drawn_lock:
+        _drawn[key] = svg
+        while len(_drawn) > CHARTS_KEPT:
+            _drawn.popitem(last=False)
+    return svg
 
 
 def _svg(chart: alt.TopLevelMixin) -> str:
@@ -20,6 +45,10 @@ def _svg(chart: alt.TopLevelMixin) -> str:
 
 def sparkline(values: Sequence[float | None], *, width: int = 160, height: int = 36) -> str:
     """A small line of ``values`` in order, without axes: the trend next to a KPI."""
+    return _remembered(["sparkline", list(values), width, height], lambda: _sparkline(values, width, height))
+
+
+def _sparkline(values: Sequence[float | None], width: int, height: int) -> str:
     frame = pd.DataFrame({"i": range(len(values)), "v": [float(v) if v is not None else None for v in values]})
     chart = (
         alt.Chart(frame)
@@ -31,6 +60,12 @@ def sparkline(values: Sequence[float | None], *, width: int = 160, height: int =
 
 
 def bar_chart(records: list[dict[str, Any]], *, category: str, value: str, title: str, width: int = 420) -> str:
+    """Horizontal bars of ``value`` per ``category``, longest first."""
+    inputs = ["bar", records, category, value, title, width]
+    return _remembered(inputs, lambda: _bar_chart(records, category, value, title, width))
+
+
+def _bar_chart(records: list[dict[str, Any]], category: str, value: str, title: str, width: int) -> str:
     frame = pd.DataFrame.from_records(records)
     chart = (
         alt.Chart(frame, title=title)
@@ -42,6 +77,11 @@ def bar_chart(records: list[dict[str, Any]], *, category: str, value: str, title
 
 
 def heatmap(records: list[dict[str, Any]], *, x: str, y: str, value: str, title: str) -> str:
+    """Cells coloured by ``value`` on an ``x`` by ``y`` grid (cohort retention)."""
+    return _remembered(["heatmap", records, x, y, value, title], lambda: _heatmap(records, x, y, value, title))
+
+
+def _heatmap(records: list[dict[str, Any]], x: str, y: str, value: str, title: str) -> str:
     frame = pd.DataFrame.from_records(records)
     chart = (
         alt.Chart(frame, title=title)

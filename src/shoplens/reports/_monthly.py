@@ -1,4 +1,5 @@
-"""The monthly online customer report: KPIs against the previous month, RFM segments, cohort retention.
+"""The monthly online customer report: KPIs against the previous month, RFM segments, cohort retention, hidden
+needs (complaints by value at risk, wishes, silent dissatisfaction) and the next steps they point to.
 
 :func:`build_monthly_report` asks the runner the questions; :func:`render_html` lays the answers out (charts as
 inline SVG drawn with the DejaVu Sans font); :func:`render_pdf` prints that HTML with weasyprint.
@@ -26,6 +27,7 @@ from shoplens.metrics import (
     SegmentRow,
 )
 from shoplens.reports._charts import bar_chart, heatmap
+from shoplens.voice import NeedsQuery, run_needs
 
 REPORT_KPIS = (
     ("revenue", "Revenue"),
@@ -38,6 +40,10 @@ REPORT_KPIS = (
     ("refund_rate", "Refund rate"),
 )
 COHORTS_SHOWN = 12
+# segments whose customers are slipping away: the report names the one with the most revenue behind it
+SLIPPING_SEGMENTS = ("Can't lose them", "At risk", "About to sleep", "Need attention")
+# keywords, not sentence embeddings: the same hidden needs as the dashboard's voice page, in seconds
+REPORT_NEEDS = NeedsQuery(n_themes=5, method="keywords")
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class MonthlyReport:
     rfm_as_of: date
     cohort_rows: list[dict[str, Any]]
     data_version: int | None
+    hidden_needs: dict[str, Any] | None  # the ``voice needs`` document; None when no feedback is imported
+    next_steps: list[str]
 
     def kpi_lines(self) -> list[dict[str, Any]]:
         """Each KPI this month and last; the change is the runner's two numbers side by side, not a new metric."""
@@ -92,6 +100,7 @@ def build_monthly_report(runner: MetricsRunner, month: date | None = None) -> Mo
     rfm = runner.run_as(RfmQuery(as_of=_month_end(first)), RfmResult)
     cohorts = runner.run_as(CohortQuery(grain="month"), CohortResult)
     recent = sorted({row["cohort"] for row in cohorts.rows if row["cohort"] <= first})[-COHORTS_SHOWN:]
+    needs = hidden_needs(runner)
     return MonthlyReport(
         month=first,
         previous_month=previous_first,
@@ -101,13 +110,54 @@ def build_monthly_report(runner: MetricsRunner, month: date | None = None) -> Mo
         rfm_as_of=rfm.as_of,
         cohort_rows=[r for r in cohorts.rows if r["cohort"] in recent and r["period_index"] <= COHORTS_SHOWN],
         data_version=kpis.data_version,
+        hidden_needs=needs,
+        next_steps=next_steps(rfm.segments, needs),
     )
+
+
+def hidden_needs(runner: MetricsRunner) -> dict[str, Any] | None:
+    """The hidden-needs report over the whole store's feedback, or None when there is no feedback with text."""
+    feedback = runner.table("feedback")
+    if int(feedback.filter(feedback.text.notnull()).count().execute()) == 0:
+        return None
+    return run_needs(runner.backend, REPORT_NEEDS, zone=runner.store_timezone)
+
+
+def next_steps(segments: list[SegmentRow], needs: dict[str, Any] | None) -> list[str]:
+    """What to do next, each step read off a number in the report: the slipping segment with the most revenue,
+    the complaint with the most value at risk, the most asked-for upgrade and the largest silent signal."""
+    steps = []
+    slipping = [s for s in segments if s.segment in SLIPPING_SEGMENTS and s.customers]
+    if slipping:
+        worst = max(slipping, key=lambda s: s.revenue)
+        steps.append(
+            f"{worst.segment}: {worst.customers} customers who brought {_display(worst.revenue)} in revenue. "
+            f"{worst.action}"
+        )
+    if needs is not None:
+        if needs["complaint_themes"]:
+            theme = needs["complaint_themes"][0]
+            steps.append(
+                f"Fix what customers complain about most: “{theme['name']}” ({theme['texts']} texts from "
+                f"{theme['customers']} customers, {_display(theme['value_at_risk'])} of recent spend at risk)."
+            )
+        if needs["upgrade_wishes"]:
+            wish = needs["upgrade_wishes"][0]
+            steps.append(f"Consider the upgrade customers ask for most: {wish['name']} ({wish['texts']} texts).")
+        signals = (needs.get("silent_dissatisfaction") or {}).get("signals") or {}
+        if signals:
+            name, signal = max(signals.items(), key=lambda item: item[1]["spend"])
+            steps.append(
+                f"Reach out to the {signal['customers']} customers showing “{name.replace('_', ' ')}” "
+                f"({_display(signal['spend'])} of spend): {signal['rule']}."
+            )
+    return steps
 
 
 def _display(value: Any) -> str:
     if value is None:
         return "–"
-    if isinstance(value, Decimal):
+    if isinstance(value, (Decimal, float)):
         return f"{value:,.2f}"
     return str(value)
 

@@ -1,13 +1,15 @@
-"""The analytics API under ``/api/v1``: each route takes a typed query (as query parameters), hands it to the one
-:class:`shoplens.metrics.MetricsRunner` and returns the typed result.
+"""The analytics API under ``/api/v1``: each route takes a typed query (as query parameters), hands it to the same
+runner the CLI uses and returns the typed result.
 
-Results carry an ``ETag`` made from the query and the warehouse's data version; a request whose ``If-None-Match``
-matches gets ``304 Not Modified`` without the numbers being computed again. Vendors see store-level figures
-(KPIs, funnel, products, baskets); customer-level routes answer them 403.
+Results carry an ``ETag`` made from the query, the warehouse's data version and the store's time zone; a request
+whose ``If-None-Match`` matches gets ``304 Not Modified`` without the numbers being computed again, and a repeated
+question is answered from the app's memory without opening the warehouse (see :class:`StoreReader`). Vendors see
+store-level figures (KPIs, funnel, products, baskets); customer-level routes answer them 403.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import ibis
@@ -18,6 +20,7 @@ from fastapi.responses import JSONResponse
 from shoplens.config import Settings
 from shoplens.metrics import (
     BasketQuery,
+    BehaviourQuery,
     CohortQuery,
     FunnelQuery,
     KpiQuery,
@@ -32,28 +35,50 @@ from shoplens.metrics import (
     rows,
 )
 from shoplens.models.runners import ClvPredictQuery, run_clv_predict
-from shoplens.voice import ThemesQuery, run_themes
+from shoplens.voice import NeedsQuery, ThemesQuery, run_needs, run_themes
+from shoplens.warehouse import Warehouse
 from shoplens.web._deps import EVERYONE, CustomerLevel, require_roles
 from shoplens.web._errors import API_PREFIX
-from shoplens.web._warehouse import etag, metrics_runner, read_only_warehouse
+from shoplens.web._warehouse import StoreReader
 
 MAX_PAGE_SIZE = 500
 
 
-def _settings(request: Request) -> Settings:
-    settings = request.app.state.settings
-    assert isinstance(settings, Settings)
-    return settings
+def store_of(request: Request) -> StoreReader:
+    store = request.app.state.store
+    assert isinstance(store, StoreReader)
+    return store
 
 
-def answer(request: Request, kind: str, query: MetricQuery, runner: MetricsRunner) -> Response:
-    """The result of ``query`` as JSON with its ETag, or 304 when the client has it already."""
-    tag = etag(kind, query, runner)
+def _matches(request: Request, tag: str) -> bool:
+    return tag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
+
+
+def respond(request: Request, kind: str, described: str, compute: Callable[[Warehouse], Any]) -> Response:
+    """``compute``'s answer as JSON with its ETag; 304 when the client has it, from memory when the app has it."""
+    store = store_of(request)
+    version = store.version()
+    tag = store.etag(kind, described, version)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-    if tag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+    if _matches(request, tag):
         return Response(status_code=304, headers=headers)
-    result = runner.run(query)
-    return JSONResponse(jsonable_encoder(result.model_dump(mode="json")), headers=headers)
+
+    def body(warehouse: Warehouse) -> bytes:
+        return bytes(JSONResponse(jsonable_encoder(compute(warehouse))).body)
+
+    return Response(
+        store.result(f"{kind}.json", described, version, body), media_type="application/json", headers=headers
+    )
+
+
+def answer(request: Request, query: MetricQuery) -> Response:
+    """A metric query's result (see :func:`respond`)."""
+    store = store_of(request)
+
+    def compute(warehouse: Warehouse) -> Any:
+        return store.runner_for(warehouse).run(query).model_dump(mode="json")
+
+    return respond(request, query.kind, query.model_dump_json(), compute)
 
 
 def customer_page(
@@ -95,6 +120,19 @@ def customer_page(
     }
 
 
+def clv_summary_of(warehouse: Warehouse, query: ClvPredictQuery, settings: Settings) -> dict[str, Any]:
+    """The CLV runner's answer without its per-customer rows."""
+    document = run_clv_predict(
+        warehouse.ibis(),
+        query,
+        data_version=warehouse.data_version,
+        models_dir=settings.home / "models",
+        timezone=settings.store_timezone,
+    )
+    document.pop("rows", None)
+    return document
+
+
 def router() -> APIRouter:
     vendors_too = require_roles(*EVERYONE)
     routes = APIRouter(prefix=API_PREFIX, tags=["analytics"])
@@ -102,50 +140,48 @@ def router() -> APIRouter:
     @routes.get("/kpis", dependencies=[vendors_too])
     def kpis(request: Request, query: Annotated[KpiQuery, Query()]) -> Response:
         """Revenue, orders, customers, AOV, refund and repeat rates per period (``KpiQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "kpis", query, runner)
+        return answer(request, query)
 
     @routes.get("/funnel", dependencies=[vendors_too])
     def funnel(request: Request, query: Annotated[FunnelQuery, Query()]) -> Response:
         """Sessions through product view, cart, checkout and purchase (``FunnelQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "funnel", query, runner)
+        return answer(request, query)
 
     @routes.get("/products", dependencies=[vendors_too])
     def products(request: Request, query: Annotated[ProductQuery, Query()]) -> Response:
         """Product performance, ABC classes, categories and supplier returns (``ProductQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "products", query, runner)
+        return answer(request, query)
 
     @routes.get("/basket", dependencies=[vendors_too])
     def basket(request: Request, query: Annotated[BasketQuery, Query()]) -> Response:
         """Basket overview and association rules (``BasketQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "basket", query, runner)
+        return answer(request, query)
+
+    @routes.get("/behaviour", dependencies=[CustomerLevel])
+    def behaviour(request: Request, query: Annotated[BehaviourQuery, Query()]) -> Response:
+        """Purchase gaps, weekday and hour, basket sizes, discount sensitivity, first-product effect
+        (``BehaviourQuery``)."""
+        return answer(request, query)
 
     @routes.get("/rfm", dependencies=[CustomerLevel])
     def rfm(request: Request, query: Annotated[RfmQuery, Query()]) -> Response:
         """RFM segments with size, revenue, meaning and suggested action (``RfmQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "rfm", query, runner)
+        return answer(request, query)
 
     @routes.get("/cohorts", dependencies=[CustomerLevel])
     def cohort_table(request: Request, query: Annotated[CohortQuery, Query()]) -> Response:
         """Retention and revenue of each acquisition cohort by period (``CohortQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "cohorts", query, runner)
+        return answer(request, query)
 
     @routes.get("/lifecycle", dependencies=[CustomerLevel])
     def lifecycle_states(request: Request, query: Annotated[LifecycleQuery, Query()]) -> Response:
         """Customers per lifecycle state: new, active, at risk, lapsed (``LifecycleQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "lifecycle", query, runner)
+        return answer(request, query)
 
     @routes.get("/stage", dependencies=[CustomerLevel])
     def stage(request: Request) -> Response:
         """The business's development stage with its evidence (``StageQuery``)."""
-        with metrics_runner(_settings(request)) as runner:
-            return answer(request, "stage", StageQuery(), runner)
+        return answer(request, StageQuery())
 
     @routes.get("/customers", dependencies=[CustomerLevel])
     def customers(
@@ -156,14 +192,13 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> Response:
         """Pseudonymous customers (key, segment, lifecycle state), paginated; never anything from the PII vault."""
-        with metrics_runner(_settings(request)) as runner:
-            described = f"{segment}|{lifecycle_state}|{offset}|{limit}"
-            tag = etag("customers", described, runner)
-            headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-            if tag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
-                return Response(status_code=304, headers=headers)
-            page = customer_page(runner, segment=segment, state=lifecycle_state, offset=offset, limit=limit)
-            return JSONResponse(jsonable_encoder(page), headers=headers)
+        store = store_of(request)
+
+        def compute(warehouse: Warehouse) -> dict[str, Any]:
+            runner = store.runner_for(warehouse)
+            return customer_page(runner, segment=segment, state=lifecycle_state, offset=offset, limit=limit)
+
+        return respond(request, "customers", f"{segment}|{lifecycle_state}|{offset}|{limit}", compute)
 
     @routes.get("/clv", dependencies=[CustomerLevel])
     def clv_summary(
@@ -172,44 +207,20 @@ def router() -> APIRouter:
         model: Annotated[Literal["bgnbd", "pareto-nbd"], Query()] = "bgnbd",
     ) -> Response:
         """CLV and churn risk (``ClvPredictQuery``): totals by churn risk and value tier, no per-customer rows."""
-        settings = _settings(request)
         query = ClvPredictQuery(horizon=horizon, model=model, limit=1)
-        with read_only_warehouse(settings) as warehouse:
-            version = warehouse.data_version
-            warehouse.con.execute("SELECT 1").fetchall()  # drain the open result data_version leaves behind
-            tag = etag("clv", f"{horizon}|{model}|{version}", None)
-            if _matches(request, tag):
-                return Response(status_code=304, headers=_cache_headers(tag))
-            document = clv_summary_of(warehouse.ibis(), query, settings, version)
-        return JSONResponse(jsonable_encoder(document), headers=_cache_headers(tag))
+        settings = store_of(request).settings
+        return respond(request, "clv", f"{horizon}|{model}", lambda w: clv_summary_of(w, query, settings))
 
     @routes.get("/voice/themes", dependencies=[CustomerLevel])
     def voice_themes(request: Request, query: Annotated[ThemesQuery, Query()]) -> Response:
         """Themes in the customers' feedback with quotes, negative share and value at risk (``ThemesQuery``)."""
-        with read_only_warehouse(_settings(request)) as warehouse:
-            version = warehouse.data_version
-            warehouse.con.execute("SELECT 1").fetchall()
-            tag = etag("voice-themes", f"{query.model_dump_json()}|{version}", None)
-            if _matches(request, tag):
-                return Response(status_code=304, headers=_cache_headers(tag))
-            document = run_themes(warehouse.ibis(), query)
-        return JSONResponse(jsonable_encoder(document), headers=_cache_headers(tag))
+        return respond(request, "voice-themes", query.model_dump_json(), lambda w: run_themes(w.ibis(), query))
+
+    @routes.get("/voice/needs", dependencies=[CustomerLevel])
+    def voice_needs(request: Request, query: Annotated[NeedsQuery, Query()]) -> Response:
+        """Hidden needs (``NeedsQuery``): complaint themes by value at risk, service-upgrade wishes, and silent
+        dissatisfaction (customers who stopped buying without saying why)."""
+        zone = store_of(request).settings.store_timezone
+        return respond(request, "voice-needs", query.model_dump_json(), lambda w: run_needs(w.ibis(), query, zone=zone))
 
     return routes
-
-
-def clv_summary_of(backend: Any, query: ClvPredictQuery, settings: Settings, version: int) -> dict[str, Any]:
-    """The CLV runner's answer without its per-customer rows."""
-    document = run_clv_predict(
-        backend, query, data_version=version, models_dir=settings.home / "models", timezone=settings.store_timezone
-    )
-    document.pop("rows", None)
-    return document
-
-
-def _cache_headers(tag: str) -> dict[str, str]:
-    return {"ETag": tag, "Cache-Control": "private, no-cache"}
-
-
-def _matches(request: Request, tag: str) -> bool:
-    return tag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}

@@ -23,6 +23,7 @@ from shoplens.web._auth import LoginLimiter
 from shoplens.web._deps import principal_of
 from shoplens.web._errors import API_PREFIX, install_error_handlers
 from shoplens.web._settings import WebSettings
+from shoplens.web._warehouse import StoreReader
 
 TEMPLATES = resources.files("shoplens.web").joinpath("templates")
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.state.app_database = AppDatabase(settings.app_database_url)
     app.state.api_token = api_token or None
     app.state.settings = settings
+    app.state.store = StoreReader(settings)
     app.state.web_settings = web_settings or WebSettings()
     templates = Jinja2Templates(directory=str(TEMPLATES))
     install_error_handlers(app)

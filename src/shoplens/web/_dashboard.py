@@ -1,7 +1,8 @@
 """The dashboard: server-rendered pages over the same runners the API uses (no numbers computed here).
 
 Pages need a logged-in session: without one the browser is sent to ``/login``; a role that may not see a page
-(vendors on customer-level pages) gets 403.
+(vendors on customer-level pages) gets 403. Results come through the app's :class:`StoreReader`, so a page seen
+before is drawn again without opening the warehouse.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from shoplens.errors import InputError
 from shoplens.metrics import (
     BasketQuery,
     BasketResult,
+    BehaviourQuery,
+    BehaviourResult,
     CohortQuery,
     CohortResult,
     FunnelQuery,
@@ -35,12 +38,12 @@ from shoplens.metrics import (
 )
 from shoplens.models.runners import ClvPredictQuery
 from shoplens.reports import bar_chart, build_monthly_report, heatmap, parse_month, render_html, render_pdf, sparkline
-from shoplens.voice import ThemesQuery, run_themes
-from shoplens.web._api import clv_summary_of, customer_page
+from shoplens.voice import NeedsQuery, ThemesQuery, run_needs, run_themes
+from shoplens.warehouse import Warehouse
+from shoplens.web._api import clv_summary_of, customer_page, store_of
 from shoplens.web._auth import Principal
 from shoplens.web._deps import CUSTOMER_LEVEL, EVERYONE, principal_of
 from shoplens.web._errors import ApiError
-from shoplens.web._warehouse import metrics_runner, read_only_warehouse
 
 KPI_FIELDS = (
     ("revenue", "Revenue"),
@@ -52,6 +55,20 @@ KPI_FIELDS = (
     ("refund_rate", "Refund rate"),
 )
 PAGE_SIZE = 50
+SPLITS = ("channel", "device", "country", "segment")
+# (path, label, customer-level): the menu; vendors see only the store-level pages
+NAVIGATION = (
+    ("/", "Overview", False),
+    ("/funnel", "Funnel", False),
+    ("/products", "Products", False),
+    ("/customers", "Customers", True),
+    ("/cohorts", "Cohorts", True),
+    ("/behaviour", "Behaviour", True),
+    ("/voice", "Voice", True),
+    ("/clv", "CLV & churn", True),
+)
+# the voice pages use keywords: sentence embeddings take seconds per thousand texts, too slow for a page
+VOICE_METHOD = "keywords"
 
 
 class PageDeniedError(Exception):
@@ -79,15 +96,36 @@ Viewer = Annotated[Principal, page_roles(*EVERYONE)]
 CustomerViewer = Annotated[Principal, page_roles(*CUSTOMER_LEVEL)]
 
 
+def table(title: str, table_id: str, records: list[dict[str, Any]], columns: list[str] | None = None) -> dict[str, Any]:
+    """A table for ``analysis.html``: its columns are the first record's keys unless given."""
+    return {
+        "title": title,
+        "id": table_id,
+        "columns": columns or (list(records[0]) if records else []),
+        "rows": records,
+    }
+
+
 def router(templates: Jinja2Templates) -> APIRouter:
     routes = APIRouter(include_in_schema=False)
 
     def render(request: Request, name: str, principal: Principal, **context: Any) -> HTMLResponse:
-        context.update(principal=principal, csrf_token=principal.csrf_token, page=name.removesuffix(".html"))
+        menu = [
+            {"path": path, "label": label, "current": request.url.path == path}
+            for path, label, customer_level in NAVIGATION
+            if principal.role in CUSTOMER_LEVEL or not customer_level
+        ]
+        context.update(principal=principal, csrf_token=principal.csrf_token, page=name.removesuffix(".html"), menu=menu)
         return templates.TemplateResponse(request, name, context, headers={"Cache-Control": "no-store"})
 
     def problem(request: Request, principal: Principal, message: str) -> HTMLResponse:
         return render(request, "no_data.html", principal, message=message)
+
+    def analysis(request: Request, principal: Principal, title: str, **parts: Any) -> HTMLResponse:
+        parts.setdefault("notes", [])
+        parts.setdefault("charts", [])
+        parts.setdefault("tables", [])
+        return render(request, "analysis.html", principal, title=title, **parts)
 
     @routes.get("/", response_class=HTMLResponse)
     def overview(
@@ -96,14 +134,18 @@ def router(templates: Jinja2Templates) -> APIRouter:
         start: Annotated[date | None, Query()] = None,
         end: Annotated[date | None, Query()] = None,
         grain: Annotated[Literal["day", "week", "month", "quarter"], Query()] = "month",
+        by: Annotated[str, Query(description="split the table by channel, device, country or segment")] = "",
     ) -> HTMLResponse:
         try:
             query = KpiQuery(start=start, end=end, grain=grain)
         except ValueError:
             return problem(request, principal, "The start of the date range is after its end.")
+        if by and by not in SPLITS:
+            return problem(request, principal, f"The table can be split by {', '.join(SPLITS)}, not by {by[:20]!r}.")
+        store = store_of(request)
         try:
-            with metrics_runner(request.app.state.settings) as runner:
-                result = runner.run_as(query, KpiResult)
+            result = store.metric(query, KpiResult)
+            split = store.metric(query.model_copy(update={"by": by}), KpiResult) if by else None
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
         latest = result.rows[-1] if result.rows else {}
@@ -122,10 +164,11 @@ def router(templates: Jinja2Templates) -> APIRouter:
             principal,
             cards=cards,
             latest=latest,
-            rows=result.rows,
+            rows=split.rows if split else result.rows,
             start=start,
             end=end,
             grain=grain,
+            by=by,
         )
 
     @routes.get("/customers", response_class=HTMLResponse)
@@ -135,15 +178,21 @@ def router(templates: Jinja2Templates) -> APIRouter:
         segment: Annotated[str | None, Query(max_length=64)] = None,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> HTMLResponse:
+        store = store_of(request)
         try:
-            with metrics_runner(request.app.state.settings) as runner:
-                rfm = runner.run_as(RfmQuery(), RfmResult)
-                states = runner.run_as(LifecycleQuery(), LifecycleResult)
-                stage = runner.run_as(StageQuery(), StageResult)
-                listing = (
-                    customer_page(runner, segment=segment, state=None, offset=offset, limit=PAGE_SIZE)
-                    if segment
-                    else None
+            version = store.version()
+            rfm = store.metric(RfmQuery(), RfmResult, version)
+            states = store.metric(LifecycleQuery(), LifecycleResult, version)
+            stage = store.metric(StageQuery(), StageResult, version)
+            listing = None
+            if segment:
+                listing = store.result(
+                    "customer-page",
+                    f"{segment}|{offset}",
+                    version,
+                    lambda w: customer_page(
+                        store.runner_for(w), segment=segment, state=None, offset=offset, limit=PAGE_SIZE
+                    ),
                 )
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
@@ -154,6 +203,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
             rfm=rfm,
             states=states,
             stage=stage,
+            evidence=_evidence(stage.evidence),
             segment=segment,
             listing=listing,
             page_size=PAGE_SIZE,
@@ -162,8 +212,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/cohorts", response_class=HTMLResponse)
     def cohort_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         try:
-            with metrics_runner(request.app.state.settings) as runner:
-                result = runner.run_as(CohortQuery(), CohortResult)
+            result = store_of(request).metric(CohortQuery(), CohortResult)
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
         records = [
@@ -173,26 +222,58 @@ def router(templates: Jinja2Templates) -> APIRouter:
         chart = Markup(heatmap(records, x="period_index", y="cohort", value="retention", title="Retention by cohort"))
         return render(request, "cohorts.html", principal, chart=chart, rows=result.rows)
 
-    def table(title: str, table_id: str, records: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:
-        return {"title": title, "id": table_id, "columns": columns, "rows": records}
-
     @routes.get("/funnel", response_class=HTMLResponse)
     def funnel_page(request: Request, principal: Viewer) -> HTMLResponse:
         try:
-            with metrics_runner(request.app.state.settings) as runner:
-                result = runner.run_as(FunnelQuery(), FunnelResult)
+            result = store_of(request).metric(FunnelQuery(), FunnelResult)
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
         chart = Markup(bar_chart(result.steps, category="step", value="sessions", title="Sessions reaching each step"))
         steps = table("Steps", "funnel-steps", result.steps, ["step", "sessions", "conversion", "drop_off"])
-        return render(request, "analysis.html", principal, title="Funnel", notes=[], charts=[chart], tables=[steps])
+        return analysis(request, principal, "Funnel", charts=[chart], tables=[steps])
+
+    @routes.get("/behaviour", response_class=HTMLResponse)
+    def behaviour_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+        try:
+            result = store_of(request).metric(BehaviourQuery(), BehaviourResult)
+        except (ApiError, InputError) as exc:
+            return problem(request, principal, str(exc))
+        gaps = result.inter_purchase
+        discounts = result.discounts
+        notes = [
+            f"Half of the repeat orders come within {gaps.get('median_days')} days of the customer's previous "
+            f"order; a quarter within {gaps.get('p25_days')} days, nine in ten within {gaps.get('p90_days')}.",
+            f"{discounts.get('discounted_orders')} of {discounts.get('orders')} orders were discounted. Customers "
+            f"won with a discount repeat at {discounts.get('discount_acquired_repeat_rate')}, those won at full "
+            f"price at {discounts.get('full_price_repeat_rate')}.",
+        ]
+        chart = Markup(
+            bar_chart(
+                result.inter_purchase_distribution,
+                category="bucket",
+                value="repeat_orders",
+                title="Days between a customer's orders",
+            )
+        )
+        tables = [
+            table("Days between orders", "gaps", result.inter_purchase_distribution),
+            table("Products per order", "basket-sizes", result.basket_sizes),
+            table("By acquisition channel", "channels", result.channels),
+            table("By device", "devices", result.devices),
+            table("First products that bring customers back", "first-most", result.first_products_most_repeat),
+            table(
+                "First products after which customers rarely return", "first-least", result.first_products_least_repeat
+            ),
+        ]
+        return analysis(request, principal, "Behaviour", notes=notes, charts=[chart], tables=tables)
 
     @routes.get("/products", response_class=HTMLResponse)
     def products_page(request: Request, principal: Viewer) -> HTMLResponse:
+        store = store_of(request)
         try:
-            with metrics_runner(request.app.state.settings) as runner:
-                products = runner.run_as(ProductQuery(), ProductResult)
-                baskets = runner.run_as(BasketQuery(), BasketResult)
+            version = store.version()
+            products = store.metric(ProductQuery(), ProductResult, version)
+            baskets = store.metric(BasketQuery(), BasketResult, version)
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
         top = products.top_products[:10]
@@ -204,22 +285,19 @@ def router(templates: Jinja2Templates) -> APIRouter:
                 "Top products", "top-products", top, ["name", "category", "units", "customers", "revenue", "abc_class"]
             ),
             table("ABC classes", "abc", products.abc, ["abc_class", "products", "revenue", "revenue_share"]),
-            table(
-                "Bought together", "basket-rules", baskets.rules[:20], list(baskets.rules[0]) if baskets.rules else []
-            ),
+            table("Bought together", "basket-rules", baskets.rules[:20]),
         ]
-        return render(
-            request, "analysis.html", principal, title="Products & baskets", notes=notes, charts=[chart], tables=tables
-        )
+        return analysis(request, principal, "Products & baskets", notes=notes, charts=[chart], tables=tables)
 
     @routes.get("/clv", response_class=HTMLResponse)
     def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
-        settings = request.app.state.settings
+        store = store_of(request)
+        query = ClvPredictQuery(horizon=365, limit=1)
         try:
-            with read_only_warehouse(settings) as warehouse:
-                version = warehouse.data_version
-                warehouse.con.execute("SELECT 1").fetchall()  # drain the result data_version leaves open
-                summary = clv_summary_of(warehouse.ibis(), ClvPredictQuery(horizon=365, limit=1), settings, version)
+            # the same cached answer as GET /api/v1/clv?horizon=365&model=bgnbd
+            summary = store.result(
+                "clv.summary", "365|bgnbd", store.version(), lambda w: clv_summary_of(w, query, store.settings)
+            )
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
         notes = [
@@ -231,43 +309,38 @@ def router(templates: Jinja2Templates) -> APIRouter:
                 summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk"
             )
         )
-        risk = summary["by_churn_risk"]
         tables = [
-            table("By churn risk", "clv-risk", risk, list(risk[0]) if risk else []),
-            table("By value tier", "clv-tier", summary["by_value_tier"], list(summary["by_value_tier"][0])),
+            table("By churn risk", "clv-risk", summary["by_churn_risk"]),
+            table("By value tier", "clv-tier", summary["by_value_tier"]),
         ]
-        return render(
-            request, "analysis.html", principal, title="CLV & churn", notes=notes, charts=[chart], tables=tables
-        )
+        return analysis(request, principal, "CLV & churn", notes=notes, charts=[chart], tables=tables)
 
     @routes.get("/voice", response_class=HTMLResponse)
     def voice_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+        store = store_of(request)
+        themes_query = ThemesQuery(n_themes=6, method=VOICE_METHOD)
+        needs_query = NeedsQuery(n_themes=6, method=VOICE_METHOD)
+        zone = store.settings.store_timezone
+
+        def themes_of(warehouse: Warehouse) -> dict[str, Any]:
+            return run_themes(warehouse.ibis(), themes_query)
+
+        def needs_of(warehouse: Warehouse) -> dict[str, Any]:
+            return run_needs(warehouse.ibis(), needs_query, zone=zone)
+
         try:
-            with read_only_warehouse(request.app.state.settings) as warehouse:
-                document = run_themes(warehouse.ibis(), ThemesQuery(n_themes=6, method="keywords"))
+            version = store.version()
+            themes = store.result("voice-themes", themes_query.model_dump_json(), version, themes_of)
+            needs = store.result("voice-needs", needs_query.model_dump_json(), version, needs_of)
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
-        themes = [
-            {
-                "theme": t["name"],
-                "texts": t["texts"],
-                "negative_share": t["negative_share"],
-                "customers": t["customers"],
-                "value_at_risk": t["value_at_risk"],
-                "quote": (t.get("quotes") or [""])[0],
-            }
-            for t in document["themes"]
+        notes = [
+            f"{themes['texts']} texts, themes by keywords (the API offers sentence embeddings: method=auto).",
+            f"Hidden needs: {needs['critical_texts']} critical texts ({needs['critical_is']}); complaint themes are "
+            f"ranked by {needs['ranked_by']}.",
         ]
-        notes = [f"{document['texts']} texts, themes by keywords (the API offers sentence embeddings: method=auto)."]
-        columns = ["theme", "texts", "negative_share", "customers", "value_at_risk", "quote"]
-        return render(
-            request,
-            "analysis.html",
-            principal,
-            title="Voice of the customer",
-            notes=notes,
-            charts=[],
-            tables=[table("Themes", "voice-themes", themes, columns)],
+        return analysis(
+            request, principal, "Voice of the customer", notes=notes, tables=hidden_need_tables(themes, needs)
         )
 
     @routes.get("/reports/monthly")
@@ -279,7 +352,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     ) -> Response:
         """The monthly online customer report to download, as HTML or PDF."""
         try:
-            with metrics_runner(request.app.state.settings) as runner:
+            with store_of(request).runner() as runner:
                 report = build_monthly_report(runner, parse_month(month) if month else None)
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
@@ -291,6 +364,64 @@ def router(templates: Jinja2Templates) -> APIRouter:
         return HTMLResponse(html, headers=headers)
 
     return routes
+
+
+def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The voice page's tables: themes, complaint themes by value at risk, upgrade wishes, silent signals."""
+    theme_rows = [
+        {
+            "theme": t["name"],
+            "texts": t["texts"],
+            "negative_share": t["negative_share"],
+            "customers": t["customers"],
+            "value_at_risk": t["value_at_risk"],
+            "quote": (t.get("quotes") or [""])[0],
+        }
+        for t in themes["themes"]
+    ]
+    complaints = [
+        {
+            "complaint": t["name"],
+            "texts": t["texts"],
+            "customers": t["customers"],
+            "value_at_risk": t["value_at_risk"],
+            "growth": t.get("growth"),
+            "quote": (t.get("quotes") or [""])[0],
+        }
+        for t in needs["complaint_themes"]
+    ]
+    wishes = [
+        {
+            "wish": w["name"],
+            "texts": w["texts"],
+            "customers": w["customers"],
+            "spend": w["value"],
+            "quote": w["quotes"][0],
+        }
+        for w in needs["upgrade_wishes"]
+        if w["quotes"]
+    ]
+    silent = needs.get("silent_dissatisfaction") or {}
+    signals = [
+        {"signal": name.replace("_", " "), "customers": s["customers"], "spend": s["spend"], "rule": s["rule"]}
+        for name, s in (silent.get("signals") or {}).items()
+    ]
+    return [
+        table(
+            "Themes",
+            "voice-themes",
+            theme_rows,
+            ["theme", "texts", "negative_share", "customers", "value_at_risk", "quote"],
+        ),
+        table("Hidden needs: complaints by value at risk", "needs-complaints", complaints),
+        table("Hidden needs: service upgrades customers ask for", "needs-wishes", wishes),
+        table("Hidden needs: silent dissatisfaction (what customers do, not say)", "needs-silent", signals),
+    ]
+
+
+def _evidence(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stage evidence as labelled rows, in the order the stage rule reads them."""
+    return [{"name": key.replace("_", " "), "value": value} for key, value in evidence.items()]
 
 
 def _number(value: Any) -> float | None:

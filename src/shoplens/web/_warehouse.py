@@ -1,43 +1,127 @@
-"""The warehouse as the web app sees it: read-only, one runner per request, ETags from query and data version."""
+"""The warehouse as the web app reads it: read-only, opened only when a result is not already at hand.
+
+A request first asks :meth:`StoreReader.version` which data it would see. The answer comes from the warehouse
+file's fingerprint (size, modification time and inode of the DuckDB file and its write-ahead log): any write
+changes one of them, and only then is the file opened to read its data version. Results are kept in memory by
+(kind, query, data version, time zone), so a warm request neither opens DuckDB nor computes anything, and the
+server never holds the warehouse open between requests (an import in another process can always write).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
 
 from shoplens.config import Settings
-from shoplens.metrics import MetricQuery, MetricsRunner
+from shoplens.errors import WarehouseError
+from shoplens.metrics import MetricQuery, MetricResult, MetricsRunner
 from shoplens.warehouse import Warehouse
 from shoplens.web._errors import ApiError
 
 NO_STORE = "no store yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
+BUSY = "the store is being updated (an import holds the warehouse); try again in a moment"
+RESULTS_KEPT = 256
+
+T = TypeVar("T")
+R = TypeVar("R", bound=MetricResult)
 
 
-@contextmanager
-def read_only_warehouse(settings: Settings) -> Iterator[Warehouse]:
-    """The store's warehouse, opened read-only for the length of one request."""
-    if not settings.warehouse_path.exists():
-        raise ApiError(404, "not_found", NO_STORE)
-    with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
-        yield warehouse
+class StoreReader:
+    """Reads one store's warehouse for the web app; shared by every request of the app, thread-safe."""
 
+    def __init__(self, settings: Settings, *, results_kept: int = RESULTS_KEPT) -> None:
+        self.settings = settings
+        self.results_kept = results_kept
+        self._lock = threading.Lock()
+        self._version: tuple[tuple[int, ...], int] | None = None
+        self._results: OrderedDict[str, Any] = OrderedDict()
 
-@contextmanager
-def metrics_runner(settings: Settings) -> Iterator[MetricsRunner]:
-    """A runner over the store's warehouse, opened read-only for the length of one request."""
-    with read_only_warehouse(settings) as warehouse:
-        yield MetricsRunner.for_warehouse(
-            warehouse, store_timezone=settings.store_timezone, cache_dir=settings.home / "cache" / "metrics"
+    def _fingerprint(self) -> tuple[int, ...]:
+        found: list[int] = []
+        for path in (self.settings.warehouse_path, Path(f"{self.settings.warehouse_path}.wal")):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                found.extend((0, 0, 0))
+                continue
+            found.extend((stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        return tuple(found)
+
+    def version(self) -> int:
+        """The data version a request would see now; opens the warehouse only when its files have changed."""
+        if not self.settings.warehouse_path.exists():
+            raise ApiError(404, "not_found", NO_STORE)
+        fingerprint = self._fingerprint()
+        with self._lock:
+            if self._version is not None and self._version[0] == fingerprint:
+                return self._version[1]
+        with self.open() as warehouse:
+            version = warehouse.data_version
+        with self._lock:
+            self._version = (fingerprint, version)
+        return version
+
+    @contextmanager
+    def open(self) -> Iterator[Warehouse]:
+        """The warehouse, opened read-only for as long as the block runs."""
+        if not self.settings.warehouse_path.exists():
+            raise ApiError(404, "not_found", NO_STORE)
+        try:
+            warehouse = Warehouse(self.settings.warehouse_path, read_only=True)
+        except WarehouseError as exc:
+            if "lock" in str(exc).lower():
+                raise ApiError(503, "busy", BUSY, headers={"Retry-After": "5"}) from None
+            raise
+        with warehouse:
+            yield warehouse
+
+    def runner_for(self, warehouse: Warehouse) -> MetricsRunner:
+        """A metrics runner over an open warehouse, with the on-disk result cache the CLI shares."""
+        return MetricsRunner.for_warehouse(
+            warehouse, store_timezone=self.settings.store_timezone, cache_dir=self.settings.home / "cache" / "metrics"
         )
 
+    @contextmanager
+    def runner(self) -> Iterator[MetricsRunner]:
+        """A metrics runner over the warehouse, for as long as the block runs."""
+        with self.open() as warehouse:
+            yield self.runner_for(warehouse)
 
-def etag(kind: str, query: MetricQuery | str, runner: MetricsRunner | None) -> str:
-    """A strong validator for a result: the query, the data it was computed from and the store's time zone.
+    def etag(self, kind: str, described: str, version: int) -> str:
+        """A strong validator for a result: what was asked, the data it was computed from and the time zone."""
+        text = f"{kind}|{described}|{version}|{self.settings.store_timezone}"
+        return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
-    Without a runner, ``query`` must already name the data version.
-    """
-    described = query if isinstance(query, str) else query.model_dump_json()
-    version = f"{runner.data_version}|{runner.store_timezone}" if runner is not None else ""
-    digest = hashlib.sha256(f"{kind}|{described}|{version}".encode())
-    return f'"{digest.hexdigest()[:32]}"'
+    def result(self, kind: str, described: str, version: int, compute: Callable[[Warehouse], T]) -> T:
+        """The result of ``compute`` for this question and data version, computed at most once while kept.
+
+        Should the data change between asking for the version and computing, the result is kept under the
+        version it was really computed from.
+        """
+        key = self.etag(kind, described, version)
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]  # type: ignore[no-any-return]
+        with self.open() as warehouse:
+            value = compute(warehouse)
+            key = self.etag(kind, described, warehouse.data_version)
+        with self._lock:
+            self._results[key] = value
+            while len(self._results) > self.results_kept:
+                self._results.popitem(last=False)
+        return value
+
+    def metric(self, query: MetricQuery, result_type: type[R], version: int | None = None) -> R:
+        """A metric query's typed result, through the memory cache, then the runner (and its disk cache)."""
+
+        def compute(warehouse: Warehouse) -> R:
+            return self.runner_for(warehouse).run_as(query, result_type)
+
+        seen = self.version() if version is None else version
+        return self.result(query.kind, query.model_dump_json(), seen, compute)

@@ -1,0 +1,129 @@
+"""The web app's reader: a warm request opens nothing, an import is seen at once, a busy warehouse answers 503."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.web.conftest import Store
+
+from shoplens.config import Settings
+from shoplens.web import _warehouse, create_app
+
+TOKEN = "a-server-token-of-enough-length-0123456789"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+MAPPING = Path(str(resources.files("shoplens.ingest").joinpath("mappings", "demo.yaml")))
+
+
+@pytest.fixture
+def own_store(demo_store: Store, tmp_path: Path) -> Path:
+    """A copy of the demo store that a test may change."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_store.home, home, ignore=shutil.ignore_patterns("cache", "demo-export"))
+    return home
+
+
+def test_a_warm_request_does_not_open_the_warehouse(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = TestClient(
+        create_app(Settings(home=demo_store.home)), headers={"Authorization": f"Bearer {demo_store.tokens['owner']}"}
+    )
+    first = client.get("/api/v1/rfm")
+    assert first.status_code == 200
+    opened: list[Path] = []
+    real = _warehouse.Warehouse
+
+    def counting(path: Path, **options: Any) -> Any:
+        opened.append(path)
+        return real(path, **options)
+
+    monkeypatch.setattr(_warehouse, "Warehouse", counting)
+    again = client.get("/api/v1/rfm")
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert opened == [], "the same question on the same data is answered from memory"
+    assert client.get("/customers").status_code == 200
+    assert len(opened) == 3, "the page's first drawing gets RFM, lifecycle and stage, one opening each"
+    assert client.get("/customers").status_code == 200
+    assert len(opened) == 3, "drawing it again opens nothing"
+
+
+def _late_order(demo_export: Path, out: Path) -> None:
+    """One more demo order: 2 × 10.00, no discount, shipping or tax, on the last day of the demo data."""
+    with demo_export.open(encoding="utf-8", newline="") as source:
+        reader = csv.DictReader(source)
+        row = next(reader)
+        fields = reader.fieldnames or []
+    row.update(
+        order_id="LATE-1",
+        ordered_at="2025-12-30 12:00:00",
+        quantity="2",
+        unit_price="10.00",
+        line_discount="0.00",
+        order_discount="0.00",
+        shipping="0.00",
+        tax="0.00",
+        discount_code="",
+        refund_amount="",
+        refund_reason="",
+        is_refund="false",
+        status="paid",
+    )
+    with out.open("w", encoding="utf-8", newline="") as target:
+        writer = csv.DictWriter(target, fieldnames=fields)
+        writer.writeheader()
+        writer.writerow(row)
+
+
+def test_an_import_is_seen_by_the_next_request(
+    own_store: Path, demo_store: Store, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    client = TestClient(create_app(Settings(home=own_store), api_token=TOKEN), headers=BEARER)
+    before = client.get("/api/v1/kpis", params={"grain": "quarter"})
+    extra = tmp_path / "late.csv"
+    _late_order(demo_store.home / "demo-export" / "orders.csv", extra)
+    imported = cli(
+        "import", str(extra), "--profile", "generic", "--mapping", str(MAPPING), "--json", home_dir=own_store
+    )
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.json()["rows_loaded"] == 1
+    after = client.get("/api/v1/kpis", params={"grain": "quarter"})
+    assert after.headers["etag"] != before.headers["etag"]
+    last_before, last_after = before.json()["rows"][-1], after.json()["rows"][-1]
+    assert last_after["orders"] == last_before["orders"] + 1
+    assert Decimal(str(last_after["revenue"])) == Decimal(str(last_before["revenue"])) + Decimal("20.00")
+
+
+def test_a_warehouse_held_by_a_writer_answers_503_in_the_one_error_shape(own_store: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; held = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+            str(own_store / "warehouse.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        client = TestClient(create_app(Settings(home=own_store), api_token=TOKEN), headers=BEARER)
+        answer = client.get("/api/v1/kpis")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json() == {"error": {"code": "busy", "message": _warehouse.BUSY}}
+    time.sleep(0.1)
+    assert client.get("/api/v1/kpis").status_code == 200, "once the writer is gone the store answers again"
