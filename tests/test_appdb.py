@@ -37,7 +37,7 @@ def _exercise(url: str) -> None:
     assert [(r.import_id, r.rows_read, r.rows_loaded, r.files) for r in runs] == [("imp-1", 10, 7, ["a.csv"])]
     engine = create_engine(url)
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
     assert "import_runs" in inspect(engine).get_table_names()
     engine.dispose()
 

@@ -1,10 +1,12 @@
-"""The app database (SQLAlchemy 2 + Alembic): imports log and surveys now; users, campaigns and the rest later.
+"""The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts and the audit log; campaigns later.
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
 migrated to the newest schema on first use.
 """
 
 from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession
+from shoplens.appdb._audit import AuditRecord
+from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._models import Base, ImportRun
 from shoplens.appdb._session import AppDatabase
 from shoplens.appdb._surveys import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
@@ -13,8 +15,11 @@ __all__ = [
     "ROLES",
     "ApiToken",
     "AppDatabase",
+    "AuditRecord",
     "Base",
     "ImportRun",
+    "Job",
+    "JobLog",
     "Survey",
     "SurveyAnswer",
     "SurveyInvitation",
@@ -22,4 +27,5 @@ __all__ = [
     "SurveyResponse",
     "User",
     "WebSession",
+    "recent_jobs",
 ]

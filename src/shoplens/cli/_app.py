@@ -58,9 +58,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: bad input exits 2 with one line on stderr, never a traceback."""
     from shoplens.cli import (
         _analytics,  # noqa: F401  (registers the analytics commands)
+        _audit,  # noqa: F401  (registers audit verify and audit list)
         _commands,  # noqa: F401  (registers the commands)
         _models,  # noqa: F401  (registers clv, forecast and events)
         _report,  # noqa: F401  (registers report)
+        _share,  # noqa: F401  (registers share export)
         _voice,  # noqa: F401  (registers voice and survey)
         _web,  # noqa: F401  (registers serve)
     )

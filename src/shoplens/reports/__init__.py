@@ -1,14 +1,29 @@
-"""Reports: the monthly online customer report as HTML and PDF, and the server-side charts they share with the
-dashboard. Numbers come from :class:`shoplens.metrics.MetricsRunner`; nothing is computed here but the layout.
+"""Reports: the monthly online customer report as HTML and PDF, the server-side charts they share with the
+dashboard, and the k-anonymous data package for vendors and web designers. Numbers come from
+:class:`shoplens.metrics.MetricsRunner` (the share package's aggregates are Ibis expressions over its tables).
 """
 
 from shoplens.reports._charts import bar_chart, heatmap, sparkline
 from shoplens.reports._monthly import MonthlyReport, build_monthly_report, parse_month, render_html, render_pdf
+from shoplens.reports._share import (
+    SHARE_FORMATS,
+    SharedDataset,
+    ShareFormat,
+    SharePackage,
+    build_share_package,
+    dataset_descriptions,
+)
 
 __all__ = [
+    "SHARE_FORMATS",
     "MonthlyReport",
+    "ShareFormat",
+    "SharePackage",
+    "SharedDataset",
     "bar_chart",
     "build_monthly_report",
+    "build_share_package",
+    "dataset_descriptions",
     "heatmap",
     "parse_month",
     "render_html",

@@ -1,0 +1,78 @@
+"""``shoplens audit``: check and read the tamper-evident audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from shoplens.appdb import AppDatabase
+from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._output import emit_json, stdout
+from shoplens.privacy import recent_audit, verify_audit
+
+audit_app = typer.Typer(
+    name="audit",
+    help=(
+        "The audit log: every data export and other sensitive action, chained with a keyed hash (HMAC with the "
+        "store secret) so that editing or deleting an entry shows."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(audit_app)
+
+
+@audit_app.command("verify")
+def verify_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check every entry's hash and its link to the entry before.
+
+    Prints {"ok", "entries", "first_bad_entry"}; exits 0 when the chain checks (also when it is empty) and 1
+    when it does not, naming the first entry that was edited, or that follows a deleted one. Cutting off the
+    newest entries cannot show in the chain itself: compare "entries" with a count kept elsewhere.
+    """
+    config = settings(ctx)
+    secret = config.store_secret()  # creates the home (and its secret) on a fresh store
+    database = AppDatabase(config.app_database_url)
+    try:
+        verdict = verify_audit(database, secret=secret)
+    finally:
+        database.close()
+    if as_json:
+        emit_json(verdict.as_dict())
+    elif verdict.ok:
+        stdout.print(f"audit log ok: {verdict.entries:,} entries, every hash and link checks")
+    else:
+        stdout.print(
+            f"audit log NOT ok: entry {verdict.first_bad_entry} was changed or follows a deleted entry "
+            f"({verdict.entries:,} entries)"
+        )
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="How many of the newest entries.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the newest entries, newest first (run `shoplens audit verify` to know they are untouched)."""
+    config = settings(ctx)
+    config.ensure_home()
+    database = AppDatabase(config.app_database_url)
+    try:
+        entries = recent_audit(database, limit=limit)
+    finally:
+        database.close()
+    if as_json:
+        emit_json({"entries": [entry.as_dict() for entry in entries]})
+        return
+    if not entries:
+        stdout.print("the audit log is empty")
+        return
+    table = Table("id", "at (UTC)", "actor", "action", "details")
+    for entry in entries:
+        details = ", ".join(f"{key}={value}" for key, value in sorted(entry.details.items()) if key != "datasets")
+        table.add_row(str(entry.id), entry.as_dict()["at"], entry.actor, entry.action, details)
+    stdout.print(table)

@@ -1,0 +1,62 @@
+"""Fixtures for the privacy tests: the real UCI store and a demo store, each imported once, and their packages."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from privacy_stores import DEMO_TIMEZONE, UCI_TIMEZONE, runner_over
+from tests.conftest import ONLINE_RETAIL
+
+from shoplens.cli import main
+from shoplens.reports import SharePackage, build_share_package
+from shoplens.warehouse import Warehouse, import_files
+
+SECRET = b"privacy-tests-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def uci_home(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Path:
+    home = tmp_path_factory.mktemp("privacy-uci")
+    with Warehouse(home / "warehouse.duckdb") as warehouse:
+        import_files(
+            warehouse, [ONLINE_RETAIL], profile_name="online-retail", secret=SECRET, quarantine_dir=home / "quarantine"
+        )
+    return home
+
+
+@pytest.fixture(scope="session")
+def uci_packages(uci_home: Path) -> dict[int, SharePackage]:
+    """The UCI package at k=10 (the default) and k=200 (where the product-pair floor is also 200 orders)."""
+    with runner_over(uci_home, UCI_TIMEZONE) as runner:
+        return {k: build_share_package(runner, k=k) for k in (10, 200)}
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``shoplens demo --customers 1500 --seed 11 --no-serve``: orders, products, web events and the vault."""
+    home = tmp_path_factory.mktemp("privacy-demo") / "home"
+    exit_code: object = 0
+    try:
+        main(["--home", str(home), "demo", "--customers", "1500", "--seed", "11", "--no-serve", "--json"])
+    except SystemExit as done:
+        exit_code = done.code
+    assert not exit_code, "the demo store builds"
+    return home
+
+
+@pytest.fixture(scope="session")
+def demo_packages(demo_home: Path) -> dict[int, SharePackage]:
+    with runner_over(demo_home, DEMO_TIMEZONE) as runner:
+        return {k: build_share_package(runner, k=k) for k in (2, 10)}
+
+
+@pytest.fixture
+def demo_copy(demo_home: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo store (warehouse and secret, no app database), for tests that write to it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("warehouse.duckdb", "store.secret"):
+        shutil.copy2(demo_home / name, home / name)
+    return home
