@@ -146,7 +146,18 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
 ) -> None:
     page = _log_in(browser, server, demo_store.email("owner"))
     menu = page.locator("header nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")  # type: ignore[attr-defined]
-    assert menu == ["/", "/funnel", "/products", "/customers", "/cohorts", "/behaviour", "/voice", "/clv"]
+    assert menu == [
+        "/",
+        "/funnel",
+        "/products",
+        "/customers",
+        "/cohorts",
+        "/behaviour",
+        "/voice",
+        "/clv",
+        "/sharing",
+        "/jobs",
+    ]
     for path in menu:
         page.click(f"header nav a[href='{path}']")  # type: ignore[attr-defined]
         page.wait_for_load_state()  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from shoplens.appdb import AppDatabase, ImportRun
 from shoplens.cli._app import JsonOption, app, settings
-from shoplens.cli._output import emit_json, progress_reporter, stderr, stdout
+from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
 from shoplens.ingest import registered_profiles
@@ -38,13 +38,15 @@ def _read_mapping(path: Path | None) -> dict[str, Any] | None:
     return loaded
 
 
-def run_import(
-    config: Settings, paths: list[Path], profile: str, mapping: dict[str, Any] | None, *, quiet: bool = False
-) -> ImportSummary:
+def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[str, Any] | None) -> ImportSummary:
     """Import into the store at ``config.home`` and log the run in the app database."""
     config.ensure_home()
     started = datetime.now(UTC)
-    with Warehouse(config.warehouse_path) as warehouse, progress_reporter("import") as progress:
+    names = ", ".join(path.name for path in paths)
+    with (
+        Warehouse(config.warehouse_path) as warehouse,
+        tracked_job(config, "import", f"import {names} ({profile} profile)") as progress,
+    ):
         summary = import_files(
             warehouse,
             paths,
@@ -52,7 +54,7 @@ def run_import(
             secret=config.store_secret(),
             quarantine_dir=config.quarantine_dir,
             mapping=mapping,
-            progress=None if quiet else progress,
+            progress=progress,
         )
     app_db = AppDatabase(config.app_database_url)
     app_db.record_import(
@@ -111,7 +113,7 @@ def import_command(
 
     Example: shoplens import online_retail.parquet --profile online-retail --json
     """
-    summary = run_import(settings(ctx), paths, profile, _read_mapping(mapping), quiet=False)
+    summary = run_import(settings(ctx), paths, profile, _read_mapping(mapping))
     if as_json:
         emit_json(summary.as_dict())
     else:
@@ -227,7 +229,7 @@ def demo_command(
 
     config = settings(ctx)
     out_dir = out or config.ensure_home() / "demo-export"
-    with progress_reporter("demo") as progress:
+    with tracked_job(config, "demo", f"build a demo store of {customers:,} customers") as progress:
         files = generate_demo_store(
             out_dir, customers=customers, seed=seed, max_order_lines=lines, with_events=not no_events, progress=progress
         )

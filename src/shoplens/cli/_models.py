@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from shoplens.cli._app import JsonOption, app, settings
-from shoplens.cli._output import emit_json, stdout
+from shoplens.cli._output import emit_json, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.warehouse import Warehouse, load_table_file
 
@@ -159,7 +159,11 @@ def clv_fit_command(
         seed=seed,
         plot=plot,
     )
-    with _open_read_only(config) as warehouse:
+    with (
+        tracked_job(config, "model fit", f"clv fit --model {model.value}") as progress,
+        _open_read_only(config) as warehouse,
+    ):
+        progress(f"fitting {model.value}", 0, 1)
         version = warehouse.data_version
         document = run_clv_fit(
             warehouse.ibis(),

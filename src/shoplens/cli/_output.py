@@ -14,6 +14,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from shoplens.appdb import AppDatabase, JobLog
+from shoplens.config import Settings
+from shoplens.errors import ShoplensError
+
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
@@ -60,3 +64,30 @@ def progress_reporter(title: str) -> Iterator[Callable[[str, int, int], None]]:
             bar.update(task, description=f"{title}: {step}", completed=done, total=max(total, 1))
 
         yield update
+
+
+@contextmanager
+def tracked_job(config: Settings, kind: str, description: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A :func:`progress_reporter` that also records the job and its progress in the app database, where the
+    dashboard's Jobs page shows it while it runs; the job ends as done, or failed with its one-line reason."""
+    config.ensure_home()
+    database = AppDatabase(config.app_database_url)
+    job = JobLog(database, kind, description)
+    try:
+        with progress_reporter(kind) as progress:
+
+            def both(step: str, done: int, total: int) -> None:
+                progress(step, done, total)
+                job.update(step, done, total)
+
+            yield both
+    except ShoplensError as exc:
+        job.finish(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise
+    except BaseException as exc:
+        job.finish(f"stopped ({type(exc).__name__})")
+        raise
+    else:
+        job.finish()
+    finally:
+        database.close()

@@ -36,6 +36,11 @@ class Principal:
     name: str
     role: str
     csrf_token: str | None = None
+    key: str = "server"  # the user's or token's id: who did it, in the audit log (never an e-mail)
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.key}"
 
 
 def _sha256(token: str) -> str:
@@ -114,7 +119,7 @@ def token_principal(db: AppDatabase, secret: str) -> Principal | None:
         record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
         if record is None or record.revoked:
             return None
-        return Principal("token", record.token_id, record.role)
+        return Principal("token", record.token_id, record.role, key=str(record.token_id))
 
 
 def start_session(db: AppDatabase, user: User) -> str:
@@ -144,7 +149,7 @@ def session_principal(db: AppDatabase, secret: str) -> Principal | None:
         user = session.get(User, found.user_id)
         if user is None or not user.active:
             return None
-        return Principal("user", user.email, user.role, found.csrf_token)
+        return Principal("user", user.email, user.role, found.csrf_token, key=str(user.user_id))
 
 
 def end_session(db: AppDatabase, secret: str) -> None:

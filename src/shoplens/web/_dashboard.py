@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from shoplens.appdb import recent_jobs
 from shoplens.errors import InputError
 from shoplens.metrics import (
     BasketQuery,
@@ -37,13 +38,24 @@ from shoplens.metrics import (
     StageResult,
 )
 from shoplens.models.runners import ClvPredictQuery
-from shoplens.reports import bar_chart, build_monthly_report, heatmap, parse_month, render_html, render_pdf, sparkline
+from shoplens.privacy import DEFAULT_K
+from shoplens.reports import (
+    bar_chart,
+    build_monthly_report,
+    dataset_descriptions,
+    heatmap,
+    parse_month,
+    render_html,
+    render_pdf,
+    sparkline,
+)
 from shoplens.voice import NeedsQuery, ThemesQuery, run_needs, run_themes
 from shoplens.warehouse import Warehouse
 from shoplens.web._api import clv_summary_of, customer_page, store_of
 from shoplens.web._auth import Principal
-from shoplens.web._deps import CUSTOMER_LEVEL, EVERYONE, principal_of
+from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
 from shoplens.web._errors import ApiError
+from shoplens.web._share import ShareFormatQuery, ShareK, download, share_exports
 
 KPI_FIELDS = (
     ("revenue", "Revenue"),
@@ -55,6 +67,7 @@ KPI_FIELDS = (
     ("refund_rate", "Refund rate"),
 )
 PAGE_SIZE = 50
+JOBS_SHOWN = 20
 SPLITS = ("channel", "device", "country", "segment")
 # (path, label, customer-level): the menu; vendors see only the store-level pages
 NAVIGATION = (
@@ -66,6 +79,8 @@ NAVIGATION = (
     ("/behaviour", "Behaviour", True),
     ("/voice", "Voice", True),
     ("/clv", "CLV & churn", True),
+    ("/sharing", "Sharing", False),
+    ("/jobs", "Jobs", True),
 )
 # the voice pages use keywords: sentence embeddings take seconds per thousand texts, too slow for a page
 VOICE_METHOD = "keywords"
@@ -110,12 +125,19 @@ def router(templates: Jinja2Templates) -> APIRouter:
     routes = APIRouter(include_in_schema=False)
 
     def render(request: Request, name: str, principal: Principal, **context: Any) -> HTMLResponse:
+        jobs = context.get("jobs") or recent_jobs(app_database(request), limit=JOBS_SHOWN)
         menu = [
             {"path": path, "label": label, "current": request.url.path == path}
             for path, label, customer_level in NAVIGATION
             if principal.role in CUSTOMER_LEVEL or not customer_level
         ]
-        context.update(principal=principal, csrf_token=principal.csrf_token, page=name.removesuffix(".html"), menu=menu)
+        context.update(
+            principal=principal,
+            csrf_token=principal.csrf_token,
+            page=name.removesuffix(".html"),
+            menu=menu,
+            running_jobs=[job for job in jobs if job.state == "running"],
+        )
         return templates.TemplateResponse(request, name, context, headers={"Cache-Control": "no-store"})
 
     def problem(request: Request, principal: Principal, message: str) -> HTMLResponse:
@@ -342,6 +364,27 @@ def router(templates: Jinja2Templates) -> APIRouter:
         return analysis(
             request, principal, "Voice of the customer", notes=notes, tables=hidden_need_tables(themes, needs)
         )
+
+    @routes.get("/sharing", response_class=HTMLResponse)
+    def sharing_page(request: Request, principal: Viewer) -> HTMLResponse:
+        """What the vendor and web-designer package holds, its download, and (for analysts) who downloaded it."""
+        exports = share_exports(request) if principal.role in ANALYSTS else []
+        return render(request, "sharing.html", principal, k=DEFAULT_K, datasets=dataset_descriptions(), exports=exports)
+
+    @routes.get("/sharing/package")
+    def sharing_download(
+        request: Request, principal: Viewer, output_format: ShareFormatQuery = "csv", k: ShareK = DEFAULT_K
+    ) -> Response:
+        """The package as a zip download; written to the audit log."""
+        try:
+            return download(request, principal, k, output_format)
+        except (ApiError, InputError) as exc:
+            return problem(request, principal, str(exc))
+
+    @routes.get("/jobs", response_class=HTMLResponse)
+    def jobs_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+        """Imports, demo builds and model fits started from the command line, with their progress."""
+        return render(request, "jobs.html", principal, jobs=recent_jobs(app_database(request), limit=JOBS_SHOWN))
 
     @routes.get("/reports/monthly")
     def monthly_report(

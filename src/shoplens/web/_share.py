@@ -1,0 +1,91 @@
+"""Sharing with vendors and web designers: the k-anonymous export package, as a download page and an API route.
+
+Every role may download the package (it holds aggregates only, see :mod:`shoplens.reports._share`); over the web
+k is at least the default of 10, and each download is one entry in the audit log, naming who downloaded it (a user
+or token id, never an e-mail), the format, k, what was released and suppressed, and the zip's SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from shoplens.privacy import DEFAULT_K, recent_audit, record_audit
+from shoplens.reports import SharePackage, build_share_package
+from shoplens.web._api import store_of
+from shoplens.web._auth import Principal
+from shoplens.web._deps import EVERYONE, app_database, principal_of, require_roles
+from shoplens.web._errors import API_PREFIX
+
+ShareK = Annotated[int, Query(ge=DEFAULT_K, le=10_000, description="people behind every released row, at least 10")]
+ShareFormatQuery = Annotated[Literal["csv", "parquet"], Query(alias="format")]
+EXPORTS_SHOWN = 20
+
+
+def package_of(request: Request, k: int) -> SharePackage:
+    """The package for this k and the current data, built once per data version."""
+    store = store_of(request)
+    return store.result(
+        "share-package",
+        str(k),
+        store.version(),
+        lambda warehouse: build_share_package(store.runner_for(warehouse), k=k),
+    )
+
+
+def download(request: Request, principal: Principal, k: int, output_format: Literal["csv", "parquet"]) -> Response:
+    """The package as a zip, with one audit entry for this download."""
+    package = package_of(request, k)
+    data = package.to_zip(output_format)
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"shoplens-share-{datetime.now(UTC):%Y%m%d}-k{k}-{output_format}.zip"
+    settings = store_of(request).settings
+    entry = record_audit(
+        app_database(request),
+        actor=principal.actor,
+        action="share.export",
+        details={
+            "file": name,
+            "format": output_format,
+            "k": k,
+            "datasets": {dataset: found.summary() for dataset, found in package.datasets.items()},
+            "sha256": digest,
+            "via": "web",
+        },
+        secret=settings.store_secret(),
+    )
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+        "X-Audit-Entry": str(entry.id),
+        "X-Content-SHA256": digest,
+    }
+    return Response(data, media_type="application/zip", headers=headers)
+
+
+def share_exports(request: Request) -> list[Any]:
+    """The latest share exports in the audit log, newest first."""
+    found = [entry for entry in recent_audit(app_database(request), limit=200) if entry.action == "share.export"]
+    return found[:EXPORTS_SHOWN]
+
+
+def _principal(request: Request) -> Principal:
+    found = principal_of(request)
+    assert found is not None, "require_roles ran first"
+    return found
+
+
+def api_router() -> APIRouter:
+    routes = APIRouter(prefix=API_PREFIX, tags=["sharing"])
+
+    @routes.get("/share/package", dependencies=[require_roles(*EVERYONE)])
+    def share_package(request: Request, output_format: ShareFormatQuery = "csv", k: ShareK = DEFAULT_K) -> Response:
+        """The vendor and web-designer package (zip: funnel drop-offs, segment preferences, product affinity,
+        response times, data dictionary, manifest), k-anonymous; each download is written to the audit log."""
+        return download(request, _principal(request), k, output_format)
+
+    return routes
