@@ -38,7 +38,21 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "benchmarks" / "data"
 EMAIL = "analyst@bench.example"
 PASSWORD = "benchmark password of enough length"
-PAGES = ["/", "/customers", "/cohorts", "/funnel", "/behaviour", "/products", "/voice", "/clv"]
+PAGES = [
+    "/",
+    "/?by=channel",
+    "/customers",
+    "/customers?segment=Champions",
+    "/cohorts",
+    "/funnel",
+    "/behaviour",
+    "/products",
+    "/voice",
+    "/clv",
+    "/surveys",
+    "/sharing",
+    "/jobs",
+]
 API = [
     "/api/v1/kpis",
     "/api/v1/kpis?grain=day",
@@ -55,6 +69,8 @@ API = [
     "/api/v1/clv",
     "/api/v1/voice/themes?method=keywords",
     "/api/v1/voice/needs?method=keywords",
+    "/api/v1/forecast",
+    "/api/v1/share/package",  # each download is also an audit-log entry (one SQLite write)
 ]
 
 

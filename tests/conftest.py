@@ -30,6 +30,28 @@ def datasets() -> Path:
     return DATASETS
 
 
+def build_demo_store(home: Path, *, customers: int, seed: int) -> Path:
+    """`shoplens demo --customers N --seed S --no-serve` into HOME; fails the test if it does not build."""
+    exit_code: object = 0
+    try:
+        main(["--home", str(home), "demo", "--customers", str(customers), "--seed", str(seed), "--no-serve", "--json"])
+    except SystemExit as done:
+        exit_code = done.code
+    assert not exit_code, "the demo store builds"
+    return home
+
+
+def import_online_retail(home: Path, secret: bytes) -> Path:
+    """The real UCI Online Retail file imported into a warehouse under ``home`` with the given store secret."""
+    from shoplens.warehouse import Warehouse, import_files
+
+    with Warehouse(home / "warehouse.duckdb") as warehouse:
+        import_files(
+            warehouse, [ONLINE_RETAIL], profile_name="online-retail", secret=secret, quarantine_dir=home / "quarantine"
+        )
+    return home
+
+
 @dataclass
 class CliResult:
     exit_code: int

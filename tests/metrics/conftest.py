@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from metrics_backends import RunnerFor, Store, postgres_schemas, spark_databases
-from tests.conftest import ONLINE_RETAIL
+from tests.conftest import import_online_retail
 
 from shoplens.ingest._demo import generate_demo_store
 from shoplens.metrics import MetricsRunner
@@ -26,12 +26,7 @@ SECRET = b"metrics-tests-secret-0123456789abcdef"
 
 @pytest.fixture(scope="session")
 def uci(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Store:
-    home = tmp_path_factory.mktemp("uci")
-    with Warehouse(home / "warehouse.duckdb") as warehouse:
-        import_files(
-            warehouse, [ONLINE_RETAIL], profile_name="online-retail", secret=SECRET, quarantine_dir=home / "quarantine"
-        )
-    return Store("uci", home, UCI_TIMEZONE)
+    return Store("uci", import_online_retail(tmp_path_factory.mktemp("uci"), SECRET), UCI_TIMEZONE)
 
 
 @pytest.fixture(scope="session")

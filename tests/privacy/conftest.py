@@ -7,23 +7,16 @@ from pathlib import Path
 
 import pytest
 from privacy_stores import DEMO_TIMEZONE, UCI_TIMEZONE, runner_over
-from tests.conftest import ONLINE_RETAIL
+from tests.conftest import build_demo_store, import_online_retail
 
-from shoplens.cli import main
 from shoplens.reports import SharePackage, build_share_package
-from shoplens.warehouse import Warehouse, import_files
 
 SECRET = b"privacy-tests-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
 def uci_home(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Path:
-    home = tmp_path_factory.mktemp("privacy-uci")
-    with Warehouse(home / "warehouse.duckdb") as warehouse:
-        import_files(
-            warehouse, [ONLINE_RETAIL], profile_name="online-retail", secret=SECRET, quarantine_dir=home / "quarantine"
-        )
-    return home
+    return import_online_retail(tmp_path_factory.mktemp("privacy-uci"), SECRET)
 
 
 @pytest.fixture(scope="session")
@@ -36,14 +29,7 @@ def uci_packages(uci_home: Path) -> dict[int, SharePackage]:
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``shoplens demo --customers 1500 --seed 11 --no-serve``: orders, products, web events and the vault."""
-    home = tmp_path_factory.mktemp("privacy-demo") / "home"
-    exit_code: object = 0
-    try:
-        main(["--home", str(home), "demo", "--customers", "1500", "--seed", "11", "--no-serve", "--json"])
-    except SystemExit as done:
-        exit_code = done.code
-    assert not exit_code, "the demo store builds"
-    return home
+    return build_demo_store(tmp_path_factory.mktemp("privacy-demo") / "home", customers=1500, seed=11)
 
 
 @pytest.fixture(scope="session")

@@ -119,5 +119,14 @@ def test_the_shipped_model_is_what_the_training_script_makes(reviews_path: Path,
 
     out = tmp_path / "model.json.gz"
     assert train(["--reviews", str(reviews_path), "--out", str(out)]) == 0
-    shipped = resources.files("shoplens.voice").joinpath("data", "sentiment_model.json.gz").read_bytes()
-    assert out.read_bytes() == shipped
+    shipped = json.loads(
+        gzip.decompress(resources.files("shoplens.voice").joinpath("data", "sentiment_model.json.gz").read_bytes())
+    )
+    retrained = json.loads(gzip.decompress(out.read_bytes()))
+    # Everything but the solver's last digits is identical; L-BFGS on another BLAS or scipy build may move the
+    # sixth significant digit of a few coefficients, which changes no label on the held-out reviews.
+    assert {k: v for k, v in retrained.items() if k not in {"coef", "intercept"}} == {
+        k: v for k, v in shipped.items() if k not in {"coef", "intercept"}
+    }
+    assert retrained["coef"] == pytest.approx(shipped["coef"], abs=1e-5)
+    assert retrained["intercept"] == pytest.approx(shipped["intercept"], abs=1e-5)

@@ -203,6 +203,17 @@ def test_a_survey_end_to_end(cli: Callable[..., Any], demo_copy: Path, tmp_path:
     assert {k for k, _ in stored if k is not None} == linked_keys
     assert sorted(s for _, s in stored) == sorted(segment_of[r["customer_key"]] for r in answered)
 
+    owner = TestClient(
+        create_app(Settings(home=home), api_token="t" * 40), headers={"Authorization": "Bearer " + "t" * 40}
+    )
+    listing = owner.get("/surveys").text
+    assert f'href="/surveys?survey={survey_id}"' in listing
+    shown = owner.get("/surveys", params={"survey": survey_id}).text
+    assert f'<strong id="response-rate">{report["response_rate"]}</strong>' in shown
+    assert f'<span class="nps">NPS {nps["nps"]}</span> (95% interval {nps["ci_low"]} to {nps["ci_high"]}' in shown
+    assert f'<span class="csat">CSAT {csat["csat"]}</span>' in shown
+    assert "There is no survey &#39;nope&#39;." in owner.get("/surveys", params={"survey": "nope"}).text
+
 
 @pytest.fixture
 def profiles() -> pd.DataFrame:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from tests.conftest import build_demo_store
 
 from shoplens.appdb import ROLES, AppDatabase
-from shoplens.cli import main
 from shoplens.config import Settings
 from shoplens.web import add_user, create_app, create_token
 
@@ -30,13 +30,7 @@ class Store:
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """``shoplens demo --customers 500 --no-serve`` into a fresh home, with one user and one token per role."""
-    home = tmp_path_factory.mktemp("web") / "home"
-    exit_code: object = 0
-    try:
-        main(["--home", str(home), "demo", "--customers", "500", "--seed", "11", "--no-serve", "--json"])
-    except SystemExit as done:
-        exit_code = done.code
-    assert not exit_code, "the demo store builds"
+    home = build_demo_store(tmp_path_factory.mktemp("web") / "home", customers=500, seed=11)
     database = AppDatabase(Settings(home=home).app_database_url)
     tokens = {}
     for role in ROLES:

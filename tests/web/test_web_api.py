@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import duckdb
 import pytest
@@ -205,3 +206,36 @@ def test_the_overview_splits_its_table_by_channel(as_role: Callable[[str], TestC
     assert shown == [row["channel"] if row["channel"] is not None else "–" for row in rows]
     refused = client.get("/", params={"by": "postcode"})
     assert "The table can be split by channel, device, country, segment, not by &#39;postcode&#39;." in refused.text
+
+
+def test_forecast_fit_and_sentiment_answer_as_the_command_line_does(
+    as_role: Callable[[str], TestClient], demo_store: Store, cli: Callable[..., Any]
+) -> None:
+    analyst = as_role("analyst")
+    forecast = analyst.get("/api/v1/forecast", params={"metric": "orders", "horizon": 14, "backtest_weeks": 0})
+    assert forecast.status_code == 200, forecast.text
+    expected = cli(
+        "forecast", "--metric", "orders", "--horizon", "14", "--backtest-weeks", "0", "--json", home_dir=demo_store.home
+    ).json()
+    assert [(r["period"], r["forecast"]) for r in forecast.json()["rows"]] == [
+        (r["period"], r["forecast"]) for r in expected["rows"]
+    ]
+    assert len(expected["rows"]) == 14
+
+    fitted = analyst.post("/api/v1/clv/fit", params={"model": "bgnbd", "time_unit": "W"})
+    assert fitted.status_code == 200, fitted.text
+    by_cli = cli("clv", "fit", "--model", "bgnbd", "--time-unit", "W", "--json", home_dir=demo_store.home).json()
+    assert fitted.json()["params"] == pytest.approx(by_cli["params"], rel=1e-9)
+    assert fitted.json()["log_likelihood"] == pytest.approx(by_cli["log_likelihood"], rel=1e-9)
+    assert as_role("marketer").post("/api/v1/clv/fit").status_code == 403
+
+    texts = ["Arrived broken and nobody answers my emails.", "Lovely quality, fits perfectly!"]
+    scored = as_role("marketer").post("/api/v1/voice/sentiment", json={"texts": texts, "method": "vader"})
+    assert scored.status_code == 200, scored.text
+    for text, result in zip(texts, scored.json()["results"], strict=True):
+        one = cli("voice", "sentiment", "--text", text, "--method", "vader", "--json", home_dir=demo_store.home).json()
+        assert (result["label"], result["score"]) == (one["label"], one["score"])
+    wrong = as_role("marketer").post("/api/v1/voice/sentiment", json={"texts": texts, "method": "guess"})
+    assert wrong.status_code == 422
+    assert set(wrong.json()) == {"error"}
+    assert as_role("marketer").post("/api/v1/voice/sentiment", json={"texts": ["x"] * 1001}).status_code == 422

@@ -155,6 +155,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/behaviour",
         "/voice",
         "/clv",
+        "/surveys",
         "/sharing",
         "/jobs",
     ]

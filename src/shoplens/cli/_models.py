@@ -160,7 +160,7 @@ def clv_fit_command(
         plot=plot,
     )
     with (
-        tracked_job(config, "model fit", f"clv fit --model {model.value}") as progress,
+        tracked_job(config, "model fit", f"clv fit --model {model.value}", echo=False) as progress,
         _open_read_only(config) as warehouse,
     ):
         progress(f"fitting {model.value}", 0, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -67,20 +67,24 @@ def progress_reporter(title: str) -> Iterator[Callable[[str, int, int], None]]:
 
 
 @contextmanager
-def tracked_job(config: Settings, kind: str, description: str) -> Iterator[Callable[[str, int, int], None]]:
-    """A :func:`progress_reporter` that also records the job and its progress in the app database, where the
-    dashboard's Jobs page shows it while it runs; the job ends as done, or failed with its one-line reason."""
+def tracked_job(
+    config: Settings, kind: str, description: str, *, echo: bool = True
+) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback that records the job and its progress in the app database, where the dashboard's
+    Jobs page shows it while it runs (the job ends as done, or failed with its one-line reason); with ``echo``
+    it also reports on stderr as :func:`progress_reporter` does."""
     config.ensure_home()
     database = AppDatabase(config.app_database_url)
     job = JobLog(database, kind, description)
     try:
-        with progress_reporter(kind) as progress:
+        with progress_reporter(kind) if echo else nullcontext(None) as progress:
 
-            def both(step: str, done: int, total: int) -> None:
-                progress(step, done, total)
+            def report(step: str, done: int, total: int) -> None:
+                if progress is not None:
+                    progress(step, done, total)
                 job.update(step, done, total)
 
-            yield both
+            yield report
     except ShoplensError as exc:
         job.finish(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise

@@ -17,7 +17,7 @@ from shoplens.metrics._behaviour import (
     weekday_hour,
 )
 from shoplens.metrics._cohorts import cohorts
-from shoplens.metrics._funnel import FUNNEL_STEPS, funnel
+from shoplens.metrics._funnel import FUNNEL_STEPS, funnel, reached_steps
 from shoplens.metrics._kpis import sales_kpis
 from shoplens.metrics._lifecycle import LIFECYCLE_STATES, lifecycle, lifecycle_rule, lifecycle_summary
 from shoplens.metrics._products import (
@@ -108,6 +108,7 @@ __all__ = [
     "product_comebacks",
     "product_performance",
     "purchase_gaps",
+    "reached_steps",
     "retention_stability",
     "rfm_scores",
     "rfm_segments",

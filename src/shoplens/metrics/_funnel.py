@@ -23,6 +23,20 @@ FUNNEL_STEPS: tuple[str, ...] = ("view", "cart", "checkout", "order")
 FUNNEL_SPLITS: tuple[str, ...] = ("source", "medium", "device", "campaign")
 
 
+def reached_steps(sessions: ir.Table) -> dict[str, ir.BooleanValue]:
+    """Per funnel step, whether each session (a row with ``at_STEP``, the first event of each step) reached it:
+    it has that step's event no earlier than the first event of the step before, and reached that one."""
+    reached: dict[str, ir.BooleanValue] = {}
+    previous: str | None = None
+    for step in FUNNEL_STEPS:
+        here = sessions[f"at_{step}"].notnull()
+        if previous is not None:
+            here = reached[previous] & here & (sessions[f"at_{step}"] >= sessions[f"at_{previous}"])
+        reached[step] = here
+        previous = step
+    return reached
+
+
 def funnel(
     events: ir.Table,
     *,
@@ -47,14 +61,7 @@ def funnel(
         **{f"at_{step}": steps.at.min(where=steps.type == step) for step in FUNNEL_STEPS}
     )
     sessions = firsts.inner_join(opening, "session_id")
-    reached: dict[str, ir.BooleanValue] = {}
-    previous: str | None = None
-    for step in FUNNEL_STEPS:
-        here = sessions[f"at_{step}"].notnull()
-        if previous is not None:
-            here = reached[previous] & here & (sessions[f"at_{step}"] >= sessions[f"at_{previous}"])
-        reached[step] = here
-        previous = step
+    reached = reached_steps(sessions)
     per_step = []
     for index, step in enumerate(FUNNEL_STEPS):
         if index > 0:

@@ -36,7 +36,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from shoplens.errors import InputError
-from shoplens.metrics import FUNNEL_STEPS, MetricsRunner, rfm_scores
+from shoplens.metrics import FUNNEL_STEPS, MetricsRunner, reached_steps, rfm_scores
 from shoplens.privacy import DEFAULT_K, check_k, people, share_of_released, suppress_small_cells
 
 ShareFormat = Literal["csv", "parquet"]
@@ -403,14 +403,7 @@ def session_facts(events: ir.Table) -> ir.Table:
         landing_page=opening.page.min().fill_null(UNKNOWN), device=opening.device.min().fill_null(UNKNOWN)
     )
     sessions = firsts.inner_join(opening, "session_id")
-    reached: dict[str, ir.BooleanValue] = {}
-    previous: str | None = None
-    for step in FUNNEL_STEPS:
-        here = sessions[f"at_{step}"].notnull()
-        if previous is not None:
-            here = reached[previous] & here & (sessions[f"at_{step}"] >= sessions[f"at_{previous}"])
-        reached[step] = here
-        previous = step
+    reached = reached_steps(sessions)
     return sessions.mutate(**{f"reached_{step}": reached[step] for step in FUNNEL_STEPS})
 
 

@@ -10,12 +10,14 @@ store-level figures (KPIs, funnel, products, baskets); customer-level routes ans
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import ibis
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.config import Settings
 from shoplens.metrics import (
@@ -34,14 +36,30 @@ from shoplens.metrics import (
     rfm_scores,
     rows,
 )
-from shoplens.models.runners import ClvPredictQuery, run_clv_predict
-from shoplens.voice import NeedsQuery, ThemesQuery, run_needs, run_themes
+from shoplens.models.runners import (
+    ClvFitQuery,
+    ClvPredictQuery,
+    ForecastQuery,
+    run_clv_fit,
+    run_clv_predict,
+    run_forecast,
+)
+from shoplens.voice import NeedsQuery, ThemesQuery, analyse_sentiment, run_needs, run_themes
 from shoplens.warehouse import Warehouse
-from shoplens.web._deps import EVERYONE, CustomerLevel, require_roles
+from shoplens.web._deps import EVERYONE, Analysts, CustomerLevel, require_roles
 from shoplens.web._errors import API_PREFIX
 from shoplens.web._warehouse import StoreReader
 
 MAX_PAGE_SIZE = 500
+MAX_SENTIMENT_TEXTS = 1000
+
+
+class SentimentRequest(BaseModel):
+    """Texts to score (``shoplens voice sentiment``), up to 1,000 at a time."""
+
+    model_config = ConfigDict(extra="forbid")
+    texts: list[Annotated[str, Field(max_length=10_000)]] = Field(min_length=1, max_length=MAX_SENTIMENT_TEXTS)
+    method: Literal["tfidf-logreg", "vader"] = "tfidf-logreg"
 
 
 def store_of(request: Request) -> StoreReader:
@@ -210,6 +228,61 @@ def router() -> APIRouter:
         query = ClvPredictQuery(horizon=horizon, model=model, limit=1)
         settings = store_of(request).settings
         return respond(request, "clv", f"{horizon}|{model}", lambda w: clv_summary_of(w, query, settings))
+
+    @routes.post("/clv/fit", dependencies=[Analysts])
+    def clv_fit(
+        request: Request,
+        model: Annotated[Literal["bgnbd", "pareto-nbd", "gamma-gamma"], Query()] = "bgnbd",
+        calibration_end: Annotated[date | None, Query(description="last day of calibration")] = None,
+        observation_end: Annotated[date | None, Query(description="last day of the holdout")] = None,
+        time_unit: Annotated[Literal["D", "W"], Query()] = "D",
+    ) -> Response:
+        """Fit a customer-base model and save it for CLV predictions (``ClvFitQuery``, as ``shoplens clv fit``):
+        parameters, log-likelihood, warnings and, with a calibration end before the last order, the holdout."""
+        store = store_of(request)
+        query = ClvFitQuery(
+            model=model, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit
+        )
+
+        def fit(warehouse: Warehouse) -> dict[str, Any]:
+            settings = store.settings
+            return run_clv_fit(
+                warehouse.ibis(),
+                query,
+                data_version=warehouse.data_version,
+                models_dir=settings.home / "models",
+                timezone=settings.store_timezone,
+            )
+
+        return respond(request, "clv-fit", f"{model}|{calibration_end}|{observation_end}|{time_unit}", fit)
+
+    @routes.get("/forecast", dependencies=[CustomerLevel])
+    def forecast(
+        request: Request,
+        metric: Annotated[Literal["revenue", "orders"], Query()] = "revenue",
+        grain: Annotated[Literal["day", "week"], Query()] = "day",
+        horizon: Annotated[int | None, Query(ge=1, le=730, description="periods ahead (28 days or 8 weeks)")] = None,
+        by_category: Annotated[bool, Query()] = False,
+        backtest_weeks: Annotated[int, Query(ge=0, le=104)] = 8,
+        use_events: Annotated[bool, Query()] = True,
+    ) -> Response:
+        """Revenue or orders ahead with intervals, and the backtest against seasonal naive (``ForecastQuery``)."""
+        query = ForecastQuery(
+            metric=metric,
+            grain=grain,
+            horizon=horizon or (28 if grain == "day" else 8),
+            by_category=by_category,
+            backtest_weeks=backtest_weeks,
+            use_events=use_events,
+        )
+        zone = store_of(request).settings.store_timezone
+        return respond(request, "forecast", repr(query), lambda w: run_forecast(w.ibis(), query, timezone=zone))
+
+    @routes.post("/voice/sentiment", dependencies=[CustomerLevel])
+    def voice_sentiment(body: SentimentRequest) -> dict[str, Any]:
+        """The sentiment of each text: label positive, neutral or negative and a score from -1 to +1."""
+        found = analyse_sentiment(body.texts, body.method)
+        return {"method": body.method, "results": [s.as_dict() for s in found]}
 
     @routes.get("/voice/themes", dependencies=[CustomerLevel])
     def voice_themes(request: Request, query: Annotated[ThemesQuery, Query()]) -> Response:

@@ -49,7 +49,7 @@ from shoplens.reports import (
     render_pdf,
     sparkline,
 )
-from shoplens.voice import NeedsQuery, ThemesQuery, run_needs, run_themes
+from shoplens.voice import NeedsQuery, ThemesQuery, analyse_survey, list_surveys, run_needs, run_themes
 from shoplens.warehouse import Warehouse
 from shoplens.web._api import clv_summary_of, customer_page, store_of
 from shoplens.web._auth import Principal
@@ -79,11 +79,12 @@ NAVIGATION = (
     ("/behaviour", "Behaviour", True),
     ("/voice", "Voice", True),
     ("/clv", "CLV & churn", True),
+    ("/surveys", "Surveys", True),
     ("/sharing", "Sharing", False),
     ("/jobs", "Jobs", True),
 )
 # the voice pages use keywords: sentence embeddings take seconds per thousand texts, too slow for a page
-VOICE_METHOD = "keywords"
+VOICE_METHOD: Literal["keywords"] = "keywords"
 
 
 class PageDeniedError(Exception):
@@ -380,6 +381,20 @@ def router(templates: Jinja2Templates) -> APIRouter:
             return download(request, principal, k, output_format)
         except (ApiError, InputError) as exc:
             return problem(request, principal, str(exc))
+
+    @routes.get("/surveys", response_class=HTMLResponse)
+    def surveys_page(
+        request: Request, principal: CustomerViewer, survey: Annotated[str | None, Query(max_length=64)] = None
+    ) -> HTMLResponse:
+        """The store's surveys; with ``survey``, its results: response rate, NPS and CSAT with intervals, choices."""
+        database = app_database(request)
+        surveys = list_surveys(database)
+        results = None
+        if survey is not None:
+            if survey not in {s["survey_id"] for s in surveys}:
+                return problem(request, principal, f"There is no survey {survey[:64]!r}.")
+            results = analyse_survey(database, survey, theme_method=VOICE_METHOD)
+        return render(request, "surveys.html", principal, surveys=surveys, results=results)
 
     @routes.get("/jobs", response_class=HTMLResponse)
     def jobs_page(request: Request, principal: CustomerViewer) -> HTMLResponse:

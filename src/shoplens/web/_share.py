@@ -26,24 +26,26 @@ ShareFormatQuery = Annotated[Literal["csv", "parquet"], Query(alias="format")]
 EXPORTS_SHOWN = 20
 
 
-def package_of(request: Request, k: int) -> SharePackage:
-    """The package for this k and the current data, built once per data version."""
+def package_of(request: Request, k: int, version: int) -> SharePackage:
+    """The package for this k and data version, built once while kept."""
     store = store_of(request)
     return store.result(
-        "share-package",
-        str(k),
-        store.version(),
-        lambda warehouse: build_share_package(store.runner_for(warehouse), k=k),
+        "share-package", str(k), version, lambda warehouse: build_share_package(store.runner_for(warehouse), k=k)
     )
 
 
 def download(request: Request, principal: Principal, k: int, output_format: Literal["csv", "parquet"]) -> Response:
-    """The package as a zip, with one audit entry for this download."""
-    package = package_of(request, k)
-    data = package.to_zip(output_format)
-    digest = hashlib.sha256(data).hexdigest()
+    """The package as a zip (packed once per data version), with one audit entry for this download."""
+    store = store_of(request)
+    version = store.version()
+    package = package_of(request, k, version)
+
+    def packed() -> tuple[bytes, str]:
+        data = package.to_zip(output_format)
+        return data, hashlib.sha256(data).hexdigest()
+
+    data, digest = store.remember("share-zip", f"{k}|{output_format}", version, packed)
     name = f"shoplens-share-{datetime.now(UTC):%Y%m%d}-k{k}-{output_format}.zip"
-    settings = store_of(request).settings
     entry = record_audit(
         app_database(request),
         actor=principal.actor,
@@ -56,7 +58,7 @@ def download(request: Request, principal: Principal, k: int, output_format: Lite
             "sha256": digest,
             "via": "web",
         },
-        secret=settings.store_secret(),
+        secret=store.settings.store_secret(),
     )
     headers = {
         "Content-Disposition": f'attachment; filename="{name}"',

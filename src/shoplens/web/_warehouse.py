@@ -97,24 +97,41 @@ class StoreReader:
         text = f"{kind}|{described}|{version}|{self.settings.store_timezone}"
         return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
+    def _kept(self, key: str) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return True, self._results[key]
+        return False, None
+
+    def _keep(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._results[key] = value
+            while len(self._results) > self.results_kept:
+                self._results.popitem(last=False)
+
+    def remember(self, kind: str, described: str, version: int, make: Callable[[], T]) -> T:
+        """``make()`` for this question and data version, made at most once while kept (nothing is opened)."""
+        key = self.etag(kind, described, version)
+        found, value = self._kept(key)
+        if not found:
+            value = make()
+            self._keep(key, value)
+        return value  # type: ignore[no-any-return]
+
     def result(self, kind: str, described: str, version: int, compute: Callable[[Warehouse], T]) -> T:
         """The result of ``compute`` for this question and data version, computed at most once while kept.
 
         Should the data change between asking for the version and computing, the result is kept under the
         version it was really computed from.
         """
-        key = self.etag(kind, described, version)
-        with self._lock:
-            if key in self._results:
-                self._results.move_to_end(key)
-                return self._results[key]  # type: ignore[no-any-return]
+        found, value = self._kept(self.etag(kind, described, version))
+        if found:
+            return value  # type: ignore[no-any-return]
         with self.open() as warehouse:
             value = compute(warehouse)
             key = self.etag(kind, described, warehouse.data_version)
-        with self._lock:
-            self._results[key] = value
-            while len(self._results) > self.results_kept:
-                self._results.popitem(last=False)
+        self._keep(key, value)
         return value
 
     def metric(self, query: MetricQuery, result_type: type[R], version: int | None = None) -> R:
