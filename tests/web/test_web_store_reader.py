@@ -13,12 +13,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import Store
 
 from shoplens.config import Settings
-from shoplens.web import _warehouse, create_app
+from shoplens.errors import InputError
+from shoplens.web import _dashboard, _warehouse, create_app
 
 TOKEN = "a-server-token-of-enough-length-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -127,3 +129,66 @@ def test_a_warehouse_held_by_a_writer_answers_503_in_the_one_error_shape(own_sto
     assert answer.json() == {"error": {"code": "busy", "message": _warehouse.BUSY}}
     time.sleep(0.1)
     assert client.get("/api/v1/kpis").status_code == 200, "once the writer is gone the store answers again"
+
+
+def test_a_slow_result_is_computed_once_in_the_background_while_pages_say_so(own_store: Path) -> None:
+    store = _warehouse.StoreReader(Settings(home=own_store))
+    version = store.version()
+    calls: list[float] = []
+
+    def slow(warehouse: Any) -> int:
+        calls.append(time.monotonic())
+        time.sleep(0.5)
+        return int(warehouse.scalar("SELECT count(*) FROM orders"))
+
+    with pytest.raises(_warehouse.StillComputingError) as first:
+        store.result("slow", "q", version, slow, wait=0.05)
+    assert first.value.kind == "slow"
+    with pytest.raises(_warehouse.StillComputingError):
+        store.result("slow", "q", version, slow, wait=0.05)
+    answer = store.result("slow", "q", version, slow)  # waits for the computation already under way
+    with duckdb.connect(str(own_store / "warehouse.duckdb"), read_only=True) as con:
+        orders = con.execute("SELECT count(*) FROM orders").fetchone()
+    assert orders is not None
+    assert answer == orders[0]
+    assert store.result("slow", "q", version, slow, wait=0.0) == answer
+    assert len(calls) == 1, "asked four times, computed once"
+
+
+def test_an_error_in_the_background_reaches_the_request_and_is_not_kept(own_store: Path) -> None:
+    store = _warehouse.StoreReader(Settings(home=own_store))
+    version = store.version()
+    attempts: list[int] = []
+
+    def failing(warehouse: Any) -> int:
+        attempts.append(1)
+        raise InputError("no such thing to compute")
+
+    for _ in range(2):
+        with pytest.raises(InputError, match="no such thing to compute"):
+            store.result("failing", "q", version, failing)
+    assert len(attempts) == 2, "a failure is not kept: the next request tries again"
+
+
+def test_a_page_whose_numbers_take_long_says_what_it_computes_and_reloads(
+    own_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = _warehouse.StoreReader.runner_for
+
+    def slow_runner(self: Any, warehouse: Any) -> Any:
+        time.sleep(0.4)
+        return real(self, warehouse)
+
+    monkeypatch.setattr(_warehouse.StoreReader, "runner_for", slow_runner)
+    monkeypatch.setattr(_dashboard, "PAGE_WAIT_SECONDS", 0.05)
+    client = TestClient(create_app(Settings(home=own_store), api_token=TOKEN), headers=BEARER)
+    waiting = client.get("/funnel")
+    assert waiting.status_code == 200
+    assert '<meta http-equiv="refresh" content="2">' in waiting.text
+    assert "Computing the funnel over every web session on the store's data" in waiting.text
+    deadline = time.monotonic() + 20
+    while 'id="computing"' in (page := client.get("/funnel").text):
+        assert time.monotonic() < deadline, "the funnel is computed within 20 seconds"
+        time.sleep(0.2)
+    steps = client.get("/api/v1/funnel").json()["steps"]
+    assert f"<td>{steps[0]['sessions']}</td>" in page

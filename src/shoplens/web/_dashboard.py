@@ -56,6 +56,7 @@ from shoplens.web._auth import Principal
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
 from shoplens.web._errors import ApiError
 from shoplens.web._share import ShareFormatQuery, ShareK, download, share_exports
+from shoplens.web._warehouse import PageReader, StillComputingError
 
 KPI_FIELDS = (
     ("revenue", "Revenue"),
@@ -67,6 +68,24 @@ KPI_FIELDS = (
     ("refund_rate", "Refund rate"),
 )
 PAGE_SIZE = 50
+# a page waits this long for a result; then it says what is being computed and reloads itself until it is ready
+PAGE_WAIT_SECONDS = 3.0
+PAGE_TROUBLE = (ApiError, InputError, StillComputingError)
+COMPUTING = {
+    "kpis": "the KPIs",
+    "rfm": "the RFM segments",
+    "lifecycle": "the lifecycle states",
+    "stage": "the development stage",
+    "cohorts": "the cohorts",
+    "funnel": "the funnel over every web session",
+    "behaviour": "the purchase behaviour",
+    "products": "the product performance",
+    "basket": "the baskets",
+    "customer-page": "this segment's customers",
+    "clv.summary": "the customer lifetime values",
+    "voice-themes": "the feedback themes",
+    "voice-needs": "the hidden needs",
+}
 JOBS_SHOWN = 20
 SPLITS = ("channel", "device", "country", "segment")
 # (path, label, customer-level): the menu; vendors see only the store-level pages
@@ -112,6 +131,10 @@ Viewer = Annotated[Principal, page_roles(*EVERYONE)]
 CustomerViewer = Annotated[Principal, page_roles(*CUSTOMER_LEVEL)]
 
 
+def page_store(request: Request) -> PageReader:
+    return PageReader(store_of(request), PAGE_WAIT_SECONDS)
+
+
 def table(title: str, table_id: str, records: list[dict[str, Any]], columns: list[str] | None = None) -> dict[str, Any]:
     """A table for ``analysis.html``: its columns are the first record's keys unless given."""
     return {
@@ -144,6 +167,13 @@ def router(templates: Jinja2Templates) -> APIRouter:
     def problem(request: Request, principal: Principal, message: str) -> HTMLResponse:
         return render(request, "no_data.html", principal, message=message)
 
+    def trouble(request: Request, principal: Principal, exc: Exception) -> HTMLResponse:
+        """A page that could not be drawn: still computing (it reloads itself), or the reason."""
+        if isinstance(exc, StillComputingError):
+            what = COMPUTING.get(exc.kind, exc.kind.replace("-", " "))
+            return render(request, "computing.html", principal, what=what, seconds=exc.seconds)
+        return problem(request, principal, str(exc))
+
     def analysis(request: Request, principal: Principal, title: str, **parts: Any) -> HTMLResponse:
         parts.setdefault("notes", [])
         parts.setdefault("charts", [])
@@ -165,12 +195,12 @@ def router(templates: Jinja2Templates) -> APIRouter:
             return problem(request, principal, "The start of the date range is after its end.")
         if by and by not in SPLITS:
             return problem(request, principal, f"The table can be split by {', '.join(SPLITS)}, not by {by[:20]!r}.")
-        store = store_of(request)
+        store = page_store(request)
         try:
             result = store.metric(query, KpiResult)
             split = store.metric(query.model_copy(update={"by": by}), KpiResult) if by else None
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         latest = result.rows[-1] if result.rows else {}
         cards = [
             {
@@ -201,7 +231,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
         segment: Annotated[str | None, Query(max_length=64)] = None,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> HTMLResponse:
-        store = store_of(request)
+        store = page_store(request)
         try:
             version = store.version()
             rfm = store.metric(RfmQuery(), RfmResult, version)
@@ -217,8 +247,8 @@ def router(templates: Jinja2Templates) -> APIRouter:
                         store.runner_for(w), segment=segment, state=None, offset=offset, limit=PAGE_SIZE
                     ),
                 )
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         return render(
             request,
             "customers.html",
@@ -235,9 +265,9 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/cohorts", response_class=HTMLResponse)
     def cohort_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         try:
-            result = store_of(request).metric(CohortQuery(), CohortResult)
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+            result = page_store(request).metric(CohortQuery(), CohortResult)
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         records = [
             {"cohort": str(r["cohort"]), "period_index": r["period_index"], "retention": r["retention"]}
             for r in result.rows
@@ -248,9 +278,9 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/funnel", response_class=HTMLResponse)
     def funnel_page(request: Request, principal: Viewer) -> HTMLResponse:
         try:
-            result = store_of(request).metric(FunnelQuery(), FunnelResult)
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+            result = page_store(request).metric(FunnelQuery(), FunnelResult)
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         chart = Markup(bar_chart(result.steps, category="step", value="sessions", title="Sessions reaching each step"))
         steps = table("Steps", "funnel-steps", result.steps, ["step", "sessions", "conversion", "drop_off"])
         return analysis(request, principal, "Funnel", charts=[chart], tables=[steps])
@@ -258,9 +288,9 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/behaviour", response_class=HTMLResponse)
     def behaviour_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         try:
-            result = store_of(request).metric(BehaviourQuery(), BehaviourResult)
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+            result = page_store(request).metric(BehaviourQuery(), BehaviourResult)
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         gaps = result.inter_purchase
         discounts = result.discounts
         notes = [
@@ -292,13 +322,13 @@ def router(templates: Jinja2Templates) -> APIRouter:
 
     @routes.get("/products", response_class=HTMLResponse)
     def products_page(request: Request, principal: Viewer) -> HTMLResponse:
-        store = store_of(request)
+        store = page_store(request)
         try:
             version = store.version()
             products = store.metric(ProductQuery(), ProductResult, version)
             baskets = store.metric(BasketQuery(), BasketResult, version)
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         top = products.top_products[:10]
         records = [{"name": r["name"], "revenue": float(r["revenue"])} for r in top]
         chart = Markup(bar_chart(records, category="name", value="revenue", title="Top products by revenue"))
@@ -314,15 +344,15 @@ def router(templates: Jinja2Templates) -> APIRouter:
 
     @routes.get("/clv", response_class=HTMLResponse)
     def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
-        store = store_of(request)
+        store = page_store(request)
         query = ClvPredictQuery(horizon=365, limit=1)
         try:
             # the same cached answer as GET /api/v1/clv?horizon=365&model=bgnbd
             summary = store.result(
                 "clv.summary", "365|bgnbd", store.version(), lambda w: clv_summary_of(w, query, store.settings)
             )
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         notes = [
             f"Expected value of {summary['n_customers']} customers over the next {summary['horizon_days']} days "
             f"(margin {summary['margin']}): {summary['totals']['clv']:,.2f}.",
@@ -340,7 +370,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
 
     @routes.get("/voice", response_class=HTMLResponse)
     def voice_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
-        store = store_of(request)
+        store = page_store(request)
         themes_query = ThemesQuery(n_themes=6, method=VOICE_METHOD)
         needs_query = NeedsQuery(n_themes=6, method=VOICE_METHOD)
         zone = store.settings.store_timezone
@@ -355,8 +385,8 @@ def router(templates: Jinja2Templates) -> APIRouter:
             version = store.version()
             themes = store.result("voice-themes", themes_query.model_dump_json(), version, themes_of)
             needs = store.result("voice-needs", needs_query.model_dump_json(), version, needs_of)
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         notes = [
             f"{themes['texts']} texts, themes by keywords (the API offers sentence embeddings: method=auto).",
             f"Hidden needs: {needs['critical_texts']} critical texts ({needs['critical_is']}); complaint themes are "
@@ -379,8 +409,8 @@ def router(templates: Jinja2Templates) -> APIRouter:
         """The package as a zip download; written to the audit log."""
         try:
             return download(request, principal, k, output_format)
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
 
     @routes.get("/surveys", response_class=HTMLResponse)
     def surveys_page(
@@ -412,8 +442,8 @@ def router(templates: Jinja2Templates) -> APIRouter:
         try:
             with store_of(request).runner() as runner:
                 report = build_monthly_report(runner, parse_month(month) if month else None)
-        except (ApiError, InputError) as exc:
-            return problem(request, principal, str(exc))
+        except PAGE_TROUBLE as exc:
+            return trouble(request, principal, exc)
         html = render_html(report)
         name = f"shoplens-report-{report.month:%Y-%m}.{output_format}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}

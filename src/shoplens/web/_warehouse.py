@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,26 @@ T = TypeVar("T")
 R = TypeVar("R", bound=MetricResult)
 
 
+class Computation:
+    """A result being computed in its own thread: what, since when, and (once done) its value or error."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.started = time.monotonic()
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class StillComputingError(Exception):
+    """A result asked for with a time limit is still being computed (the computation goes on)."""
+
+    def __init__(self, running: Computation) -> None:
+        self.kind = running.kind
+        self.seconds = round(time.monotonic() - running.started, 1)
+        super().__init__(f"{self.kind} is still being computed ({self.seconds} s so far)")
+
+
 class StoreReader:
     """Reads one store's warehouse for the web app; shared by every request of the app, thread-safe."""
 
@@ -40,6 +61,7 @@ class StoreReader:
         self._lock = threading.Lock()
         self._version: tuple[tuple[int, ...], int] | None = None
         self._results: OrderedDict[str, Any] = OrderedDict()
+        self._running: dict[str, Computation] = {}
 
     def _fingerprint(self) -> tuple[int, ...]:
         found: list[int] = []
@@ -119,26 +141,80 @@ class StoreReader:
             self._keep(key, value)
         return value  # type: ignore[no-any-return]
 
-    def result(self, kind: str, described: str, version: int, compute: Callable[[Warehouse], T]) -> T:
+    def result(
+        self,
+        kind: str,
+        described: str,
+        version: int,
+        compute: Callable[[Warehouse], T],
+        *,
+        wait: float | None = None,
+    ) -> T:
         """The result of ``compute`` for this question and data version, computed at most once while kept.
 
-        Should the data change between asking for the version and computing, the result is kept under the
-        version it was really computed from.
+        The computation runs in its own thread, and a request asking for a result already being computed waits for
+        that one. With ``wait`` (seconds), a result not ready by then raises :class:`StillComputingError` while
+        the computation goes on, so a page can say so instead of hanging. Should the data change between asking
+        for the version and computing, the result is kept under the version it was really computed from.
         """
-        found, value = self._kept(self.etag(kind, described, version))
+        key = self.etag(kind, described, version)
+        found, value = self._kept(key)
         if found:
             return value  # type: ignore[no-any-return]
-        with self.open() as warehouse:
-            value = compute(warehouse)
-            key = self.etag(kind, described, warehouse.data_version)
-        self._keep(key, value)
-        return value
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                running = self._running[key] = Computation(kind)
+                worker = threading.Thread(target=self._compute, args=(key, described, running, compute), daemon=True)
+                worker.start()
+        if not running.done.wait(wait):
+            raise StillComputingError(running)
+        if running.error is not None:
+            raise running.error
+        return running.value  # type: ignore[no-any-return]
 
-    def metric(self, query: MetricQuery, result_type: type[R], version: int | None = None) -> R:
+    def _compute(self, key: str, described: str, running: Computation, compute: Callable[[Warehouse], Any]) -> None:
+        try:
+            with self.open() as warehouse:
+                running.value = compute(warehouse)
+                computed_from = warehouse.data_version
+            self._keep(self.etag(running.kind, described, computed_from), running.value)
+        except BaseException as exc:  # handed to every request waiting for this result
+            running.error = exc
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+            running.done.set()
+
+    def metric(
+        self, query: MetricQuery, result_type: type[R], version: int | None = None, *, wait: float | None = None
+    ) -> R:
         """A metric query's typed result, through the memory cache, then the runner (and its disk cache)."""
 
         def compute(warehouse: Warehouse) -> R:
             return self.runner_for(warehouse).run_as(query, result_type)
 
         seen = self.version() if version is None else version
-        return self.result(query.kind, query.model_dump_json(), seen, compute)
+        return self.result(query.kind, query.model_dump_json(), seen, compute, wait=wait)
+
+
+class PageReader:
+    """The store as a dashboard page reads it: a result not ready within ``wait`` seconds raises
+    :class:`StillComputingError` (the page then says what is being computed and reloads itself)."""
+
+    def __init__(self, store: StoreReader, wait: float) -> None:
+        self.store = store
+        self.wait = wait
+        self.settings = store.settings
+
+    def version(self) -> int:
+        return self.store.version()
+
+    def runner_for(self, warehouse: Warehouse) -> MetricsRunner:
+        return self.store.runner_for(warehouse)
+
+    def metric(self, query: MetricQuery, result_type: type[R], version: int | None = None) -> R:
+        return self.store.metric(query, result_type, version, wait=self.wait)
+
+    def result(self, kind: str, described: str, version: int, compute: Callable[[Warehouse], T]) -> T:
+        return self.store.result(kind, described, version, compute, wait=self.wait)
