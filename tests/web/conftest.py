@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,3 +54,11 @@ def as_role(store_app: FastAPI, demo_store: Store) -> Callable[[str], TestClient
         return TestClient(store_app, headers={"Authorization": f"Bearer {demo_store.tokens[role]}"})
 
     return client
+
+
+@pytest.fixture
+def own_store(demo_store: Store, tmp_path: Path) -> Path:
+    """A copy of the demo store that a test may change."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_store.home, home, ignore=shutil.ignore_patterns("cache", "demo-export"))
+    return home

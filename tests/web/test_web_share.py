@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import Store
 
 from shoplens.appdb import ApiToken, AppDatabase
 from shoplens.config import Settings
 from shoplens.privacy import recent_audit, verify_audit
+from shoplens.web import _dashboard, _share, create_app
 
 FILES = {
     "funnel_dropoffs.csv",
@@ -101,3 +105,34 @@ def test_the_sharing_page_lists_downloads_for_analysts_only(as_role: Callable[[s
     assert 'id="share-csv"' in vendor_page
     assert "Recent downloads" not in vendor_page
     assert 'href="/sharing"' in vendor_page
+
+
+def test_a_package_that_takes_long_shows_a_waiting_page_then_downloads(
+    own_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = _share.build_share_package
+
+    def slow_build(runner: Any, *, k: int) -> Any:
+        time.sleep(0.5)
+        return real(runner, k=k)
+
+    monkeypatch.setattr(_share, "build_share_package", slow_build)
+    monkeypatch.setattr(_dashboard, "PAGE_WAIT_SECONDS", 0.05)
+    token = "a-server-token-of-enough-length-0123456789"
+    client = TestClient(
+        create_app(Settings(home=own_store), api_token=token), headers={"Authorization": f"Bearer {token}"}
+    )
+    waiting = client.get("/sharing/package", params={"format": "csv"})
+    assert waiting.headers["content-type"].startswith("text/html")
+    assert "Computing the package to share (the download starts when it is ready)" in waiting.text
+    assert '<meta http-equiv="refresh" content="2">' in waiting.text
+    deadline = time.monotonic() + 30
+    while (
+        (answer := client.get("/sharing/package", params={"format": "csv"}))
+        .headers["content-type"]
+        .startswith("text/html")
+    ):
+        assert time.monotonic() < deadline, "the package is built within 30 seconds"
+        time.sleep(0.2)
+    assert answer.headers["content-type"] == "application/zip"
+    assert set(zipfile.ZipFile(io.BytesIO(answer.content)).namelist()) == FILES

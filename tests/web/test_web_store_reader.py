@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 import time
@@ -25,14 +24,6 @@ from shoplens.web import _dashboard, _warehouse, create_app
 TOKEN = "a-server-token-of-enough-length-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 MAPPING = Path(str(resources.files("shoplens.ingest").joinpath("mappings", "demo.yaml")))
-
-
-@pytest.fixture
-def own_store(demo_store: Store, tmp_path: Path) -> Path:
-    """A copy of the demo store that a test may change."""
-    home = tmp_path / "home"
-    shutil.copytree(demo_store.home, home, ignore=shutil.ignore_patterns("cache", "demo-export"))
-    return home
 
 
 def test_a_warm_request_does_not_open_the_warehouse(demo_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -85,6 +85,7 @@ COMPUTING = {
     "clv.summary": "the customer lifetime values",
     "voice-themes": "the feedback themes",
     "voice-needs": "the hidden needs",
+    "share-package": "the package to share (the download starts when it is ready)",
 }
 JOBS_SHOWN = 20
 SPLITS = ("channel", "device", "country", "segment")
@@ -408,7 +409,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     ) -> Response:
         """The package as a zip download; written to the audit log."""
         try:
-            return download(request, principal, k, output_format)
+            return download(request, principal, k, output_format, wait=PAGE_WAIT_SECONDS)
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
 

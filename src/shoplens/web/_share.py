@@ -26,19 +26,31 @@ ShareFormatQuery = Annotated[Literal["csv", "parquet"], Query(alias="format")]
 EXPORTS_SHOWN = 20
 
 
-def package_of(request: Request, k: int, version: int) -> SharePackage:
-    """The package for this k and data version, built once while kept."""
+def package_of(request: Request, k: int, version: int, *, wait: float | None = None) -> SharePackage:
+    """The package for this k and data version, built once while kept (see :meth:`StoreReader.result`)."""
     store = store_of(request)
     return store.result(
-        "share-package", str(k), version, lambda warehouse: build_share_package(store.runner_for(warehouse), k=k)
+        "share-package",
+        str(k),
+        version,
+        lambda warehouse: build_share_package(store.runner_for(warehouse), k=k),
+        wait=wait,
     )
 
 
-def download(request: Request, principal: Principal, k: int, output_format: Literal["csv", "parquet"]) -> Response:
-    """The package as a zip (packed once per data version), with one audit entry for this download."""
+def download(
+    request: Request,
+    principal: Principal,
+    k: int,
+    output_format: Literal["csv", "parquet"],
+    *,
+    wait: float | None = None,
+) -> Response:
+    """The package as a zip (packed once per data version), with one audit entry for this download; with ``wait``,
+    :class:`StillComputingError` when the package is not built by then."""
     store = store_of(request)
     version = store.version()
-    package = package_of(request, k, version)
+    package = package_of(request, k, version, wait=wait)
 
     def packed() -> tuple[bytes, str]:
         data = package.to_zip(output_format)
