@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -124,3 +125,18 @@ def test_openapi_and_health_are_public(client: TestClient) -> None:
     assert "/api/v1/survey-answers/{token}" in spec.json()["paths"]
     assert client.get("/api/v1/health").json()["status"] == "ok"
     assert client.get("/").status_code == 200
+
+
+def test_the_lint_api_answers_as_the_command_line(client: TestClient, cli: Any) -> None:
+    questions = [
+        "Don't you agree that our delivery is fast and cheap?",
+        "How satisfied are you with your most recent order?",
+    ]
+    auth = {"Authorization": f"Bearer {API_TOKEN}"}
+    answer = client.post("/api/v1/surveys/lint", json={"questions": questions}, headers=auth)
+    assert answer.status_code == 200, answer.text
+    by_cli = cli("survey", "lint", *questions, "--json")
+    assert by_cli.exit_code == 0, by_cli.stderr
+    assert answer.json() == by_cli.json()
+    assert [r["ok"] for r in answer.json()["results"]] == [False, True]
+    assert client.post("/api/v1/surveys/lint", json={"questions": []}, headers=auth).status_code == 422

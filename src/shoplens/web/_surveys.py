@@ -8,18 +8,19 @@ and ``Cache-Control: no-store`` so the token does not leak to other sites or sta
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.voice import (
     DONT_KNOW,
     SurveyForm,
     SurveyFormError,
     analyse_survey,
+    lint_questions,
     list_surveys,
     submit_response,
     survey_form,
@@ -34,6 +35,14 @@ SCALE_LABELS: dict[str, tuple[str, str]] = {
     "nps": ("0 = not at all likely", "10 = extremely likely"),
     "csat": ("1 = very dissatisfied", "5 = very satisfied"),
 }
+
+
+class LintRequest(BaseModel):
+    """Survey questions to check (``shoplens survey lint``), up to 200 at a time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[Annotated[str, Field(max_length=2000)]] = Field(min_length=1, max_length=200)
 
 
 class AnswerSubmission(BaseModel):
@@ -134,6 +143,12 @@ def router(templates: Jinja2Templates) -> APIRouter:
     def surveys(db: AppDb) -> dict[str, Any]:
         """Every survey with its questions, targeting and status."""
         return {"surveys": list_surveys(db)}
+
+    @routes.post(f"{API_PREFIX}/surveys/lint", dependencies=[CustomerLevel], tags=["surveys"])
+    def lint(body: LintRequest) -> dict[str, Any]:
+        """Check draft questions for leading, double-barrelled, vague or loaded wording, each problem with its rule,
+        reason and a suggestion (``shoplens survey lint``)."""
+        return {"results": [result.as_dict() for result in lint_questions(body.questions)]}
 
     @routes.get(f"{API_PREFIX}/surveys/{{survey_id}}/results", dependencies=[CustomerLevel], tags=["surveys"])
     def survey_results(survey_id: str, db: AppDb) -> dict[str, Any]:
