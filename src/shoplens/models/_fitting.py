@@ -8,13 +8,19 @@ careful analyst should know in ``warnings`` rather than failing.
 
 Bootstrap intervals resample customers with replacement (Efron & Tibshirani 1993, "An Introduction to the
 Bootstrap", ch. 13, percentile intervals). Resampling customers is the same as drawing multinomial counts over the
-collapsed rows, so a resample costs one refit on the already-collapsed data.
+collapsed rows, so a resample costs one refit on the already-collapsed data. A bootstrap may be given a time
+budget: on a few dozen customers most refits take milliseconds, but a resample that pushes Pareto/NBD's s and β
+towards "nobody ever leaves" can send the optimiser into thousands of slow evaluations, and an interval must not
+hold a command for an hour. The budget is checked inside the objective, so it stops even in the middle of a refit,
+and the result says how many resamples it rests on.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +30,7 @@ from scipy import optimize
 from shoplens.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
+T = TypeVar("T")
 
 # Below these sizes the published parameter estimates are unstable and their sampling error is large; the fit
 # still runs, with a warning that points to bootstrap intervals.
@@ -196,15 +203,20 @@ def maximise_log_likelihood(
     log_likelihood: LogLikelihood | None = None,
     log_likelihood_with_gradient: LogLikelihoodWithGradient | None = None,
     shape_parameters: Collection[str] = (),
+    deadline: float | None = None,
 ) -> MaximumLikelihood:
     """Maximise a total log-likelihood over log-parameters with L-BFGS-B, falling back to Nelder-Mead.
 
     The objective is the *mean* negative log-likelihood so that tolerances do not depend on the number of
     customers. Give either ``log_likelihood`` (gradient by central differences) or
     ``log_likelihood_with_gradient`` (analytic gradient, much faster). ``shape_parameters`` are checked against
-    :data:`EXTREME_SHAPE`.
+    :data:`EXTREME_SHAPE`. Past ``deadline`` (a ``time.monotonic()`` value) the objective raises
+    :class:`BudgetExhaustedError`.
     """
     scale = 1.0 / total_weight
+    if deadline is not None:
+        log_likelihood = _until(deadline, log_likelihood)
+        log_likelihood_with_gradient = _until(deadline, log_likelihood_with_gradient)
 
     def negative_mean(log_params: FloatArray) -> float:
         params = np.exp(log_params)
@@ -278,14 +290,34 @@ def maximise_log_likelihood(
     )
 
 
+class BudgetExhaustedError(Exception):
+    """Raised from inside an objective once its deadline has passed; ends a time-budgeted bootstrap early."""
+
+
+def _until(deadline: float, objective: Callable[[FloatArray], T] | None) -> Callable[[FloatArray], T] | None:
+    if objective is None:
+        return None
+
+    def checked(params: FloatArray) -> T:
+        if time.monotonic() > deadline:
+            raise BudgetExhaustedError
+        return objective(params)
+
+    return checked
+
+
 @dataclass(frozen=True)
 class BootstrapIntervals:
-    """Percentile bootstrap intervals, one ``(low, high)`` per parameter."""
+    """Percentile bootstrap intervals, one ``(low, high)`` per parameter, from ``n_resamples`` resamples drawn
+    (``n_failed`` of them not fitted) of the ``requested``; ``stopped_early`` when a time budget ran out."""
 
     intervals: dict[str, tuple[float, float]]
     level: float
     n_resamples: int
     n_failed: int
+    requested: int
+    stopped_early: bool
+    seconds: float = field(compare=False)  # how long it took, not part of the result
 
 
 def check_bootstrap_settings(n_resamples: int, level: float) -> None:
@@ -303,29 +335,37 @@ def bootstrap_parameter_intervals(
     n_resamples: int,
     seed: int,
     level: float,
+    started: float | None = None,
 ) -> BootstrapIntervals:
     """Percentile intervals from refits on customers resampled with replacement.
 
     ``refit`` returns the parameters or ``None`` when a resample cannot be fitted (e.g. it has no repeat buyer);
-    such resamples are counted in ``n_failed`` and left out.
+    such resamples are counted in ``n_failed`` and left out. A refit raising :class:`BudgetExhaustedError` ends
+    the resampling there. ``started`` (``time.monotonic()``) is when the work began, for ``seconds``.
     """
     check_bootstrap_settings(n_resamples, level)
+    started = time.monotonic() if started is None else started
     generator = np.random.default_rng(seed)
     n_customers = rows.n_customers
     shares = rows.counts / rows.counts.sum()
     draws: list[Mapping[str, float]] = []
     failed = 0
+    stopped_early = False
     for _ in range(n_resamples):
         counts = generator.multinomial(n_customers, shares).astype(np.float64)
         kept = counts > 0
         resample = WeightedRows(columns=tuple(column[kept] for column in rows.columns), counts=counts[kept])
-        params = refit(resample)
+        try:
+            params = refit(resample)
+        except BudgetExhaustedError:
+            stopped_early = True
+            break
         if params is None:
             failed += 1
         else:
             draws.append(params)
     if len(draws) < 2:
-        raise InputError(f"bootstrap: only {len(draws)} of {n_resamples} resamples could be fitted")
+        raise InputError(f"bootstrap: only {len(draws)} of {len(draws) + failed} resamples could be fitted")
     tail = (1.0 - level) / 2.0 * 100.0
     intervals = {
         name: (
@@ -334,4 +374,48 @@ def bootstrap_parameter_intervals(
         )
         for name in draws[0]
     }
-    return BootstrapIntervals(intervals=intervals, level=level, n_resamples=n_resamples, n_failed=failed)
+    return BootstrapIntervals(
+        intervals=intervals,
+        level=level,
+        n_resamples=len(draws) + failed,
+        n_failed=failed,
+        requested=n_resamples,
+        stopped_early=stopped_early,
+        seconds=time.monotonic() - started,
+    )
+
+
+def has_repeat_buyer(rows: WeightedRows) -> bool:
+    """A resample BG/NBD or Pareto/NBD can be fitted on: someone in it bought again."""
+    return bool((rows.columns[0] > 0).any())
+
+
+FitRows = Callable[[WeightedRows, FloatArray | None, float | None], MaximumLikelihood]
+
+
+def refitting_bootstrap(
+    rows: WeightedRows,
+    fit_rows: FitRows,
+    *,
+    usable: Callable[[WeightedRows], bool],
+    n_resamples: int,
+    seed: int,
+    level: float,
+    seconds: float | None = None,
+) -> BootstrapIntervals:
+    """The models' bootstrap: fit all of ``rows``, then refit each ``usable`` resample from that estimate.
+
+    ``fit_rows(rows, start, deadline)`` fits one set of rows. With ``seconds``, the refits stop once that many
+    seconds have passed since the call began (the full-data fit itself is not cut short).
+    """
+    started = time.monotonic()
+    deadline = None if seconds is None else started + seconds
+    start = np.array(list(fit_rows(rows, None, None).params.values()))
+
+    def refit(resample: WeightedRows) -> Mapping[str, float] | None:
+        if not usable(resample):
+            return None
+        found = fit_rows(resample, start, deadline)
+        return found.params if found.converged else None
+
+    return bootstrap_parameter_intervals(rows, refit, n_resamples=n_resamples, seed=seed, level=level, started=started)

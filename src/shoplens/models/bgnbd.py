@@ -24,11 +24,13 @@ from shoplens.models._fitting import (
     BootstrapIntervals,
     DistinctValues,
     FloatArray,
+    MaximumLikelihood,
     WeightedRows,
-    bootstrap_parameter_intervals,
     check_bootstrap_settings,
     collapse_identical_rows,
+    has_repeat_buyer,
     maximise_log_likelihood,
+    refitting_bootstrap,
     small_data_warnings,
     validate_repeat_purchase_summary,
 )
@@ -171,17 +173,16 @@ class FittedBGNBD:
         return p["r"], p["alpha"], p["a"], p["b"]
 
 
-def _fit_rows(rows: WeightedRows, start: FloatArray | None = None) -> tuple[FloatArray, float, bool, list[str]]:
+def _fit_rows(rows: WeightedRows, start: FloatArray | None = None, deadline: float | None = None) -> MaximumLikelihood:
     frequency = DistinctValues.of(rows.columns[0])
-    result = maximise_log_likelihood(
+    return maximise_log_likelihood(
         PARAM_NAMES,
         _starting_values(rows) if start is None else start,
         rows.counts.sum(),
         log_likelihood_with_gradient=lambda params: _total_log_likelihood_and_gradient(params, rows, frequency),
         shape_parameters=SHAPE_PARAMETERS,
+        deadline=deadline,
     )
-    values = np.array([result.params[name] for name in PARAM_NAMES])
-    return values, result.log_likelihood, result.converged, result.warnings
 
 
 def fit(data: pd.DataFrame) -> FittedBGNBD:
@@ -189,31 +190,28 @@ def fit(data: pd.DataFrame) -> FittedBGNBD:
     frequency, recency, age = validate_repeat_purchase_summary(data, model=MODEL_NAME)
     rows = collapse_identical_rows(frequency, recency, age)
     n_repeat_buyers = int((frequency > 0).sum())
-    values, log_likelihood, converged, fit_warnings = _fit_rows(rows)
-    warnings = small_data_warnings(len(frequency), n_repeat_buyers) + fit_warnings
-    if abs(values[2] - 1.0) < 1e-6:
+    found = _fit_rows(rows)
+    warnings = small_data_warnings(len(frequency), n_repeat_buyers) + found.warnings
+    if abs(found.params["a"] - 1.0) < 1e-6:
         warnings.append("a ≈ 1: expected-purchase predictions lose precision near this singular value")
     return FittedBGNBD(
-        params=dict(zip(PARAM_NAMES, map(float, values), strict=True)),
-        log_likelihood=log_likelihood,
+        params=found.params,
+        log_likelihood=found.log_likelihood,
         n_customers=len(frequency),
         n_repeat_buyers=n_repeat_buyers,
-        converged=converged,
+        converged=found.converged,
         warnings=warnings,
     )
 
 
-def bootstrap(data: pd.DataFrame, *, n: int = 200, seed: int = 0, level: float = 0.95) -> BootstrapIntervals:
-    """Percentile bootstrap intervals for r, α, a, b from ``n`` refits on customers resampled with replacement."""
+def bootstrap(
+    data: pd.DataFrame, *, n: int = 200, seed: int = 0, level: float = 0.95, seconds: float | None = None
+) -> BootstrapIntervals:
+    """Percentile bootstrap intervals for r, α, a, b from ``n`` refits on customers resampled with replacement; with
+    ``seconds``, the refits stop once that time budget is spent (see :func:`refitting_bootstrap`)."""
     check_bootstrap_settings(n, level)
     frequency, recency, age = validate_repeat_purchase_summary(data, model=MODEL_NAME)
     rows = collapse_identical_rows(frequency, recency, age)
-    start = _fit_rows(rows)[0]
-
-    def refit(resample: WeightedRows) -> dict[str, float] | None:
-        if not (resample.columns[0] > 0).any():
-            return None
-        values, _, converged, _ = _fit_rows(resample, start)
-        return dict(zip(PARAM_NAMES, map(float, values), strict=True)) if converged else None
-
-    return bootstrap_parameter_intervals(rows, refit, n_resamples=n, seed=seed, level=level)
+    return refitting_bootstrap(
+        rows, _fit_rows, usable=has_repeat_buyer, n_resamples=n, seed=seed, level=level, seconds=seconds
+    )

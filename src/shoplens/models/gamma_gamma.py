@@ -29,11 +29,12 @@ from shoplens.models._fitting import (
     BootstrapIntervals,
     DistinctValues,
     FloatArray,
+    MaximumLikelihood,
     WeightedRows,
-    bootstrap_parameter_intervals,
     check_bootstrap_settings,
     collapse_identical_rows,
     maximise_log_likelihood,
+    refitting_bootstrap,
     small_data_warnings,
     validate_columns,
 )
@@ -158,54 +159,55 @@ def _repeat_buyers(data: pd.DataFrame) -> tuple[FloatArray, FloatArray, list[str
     return frequency, monetary_value, warnings
 
 
-def _fit_rows(rows: WeightedRows, start: FloatArray | None = None) -> tuple[FloatArray, float, bool, list[str]]:
+def _fit_rows(rows: WeightedRows, start: FloatArray | None = None, deadline: float | None = None) -> MaximumLikelihood:
     frequency = DistinctValues.of(rows.columns[0])
-    result = maximise_log_likelihood(
+    return maximise_log_likelihood(
         PARAM_NAMES,
         _starting_values(rows) if start is None else start,
         rows.counts.sum(),
         log_likelihood_with_gradient=lambda params: _total_log_likelihood_and_gradient(params, rows, frequency),
         shape_parameters=SHAPE_PARAMETERS,
+        deadline=deadline,
     )
-    values = np.array([result.params[name] for name in PARAM_NAMES])
-    return values, result.log_likelihood, result.converged, result.warnings
+
+
+def _has_two_spend_levels(rows: WeightedRows) -> bool:
+    """A resample the model can be fitted on: more than one distinct repeat buyer."""
+    return len(rows.counts) >= 2
 
 
 def fit(data: pd.DataFrame) -> FittedGammaGamma:
     """Fit the Gamma-Gamma model on the repeat buyers of ``data`` (columns ``frequency``, ``monetary_value``)."""
     frequency, monetary_value, warnings = _repeat_buyers(data)
     rows = collapse_identical_rows(frequency, monetary_value)
-    values, log_likelihood, converged, fit_warnings = _fit_rows(rows)
-    warnings = small_data_warnings(len(frequency), len(frequency)) + warnings + fit_warnings
+    found = _fit_rows(rows)
+    warnings = small_data_warnings(len(frequency), len(frequency)) + warnings + found.warnings
     correlation = float(np.corrcoef(frequency, monetary_value)[0, 1]) if np.ptp(frequency) > 0 else float("nan")
     if abs(correlation) > INDEPENDENCE_WARNING_CORRELATION:
         warnings.append(
             f"frequency and average spend are correlated (Pearson ρ = {correlation:.2f}); the Gamma-Gamma model "
             "assumes they are independent, so spend predictions may be biased"
         )
-    if values[1] <= 1.0:
+    if found.params["q"] <= 1.0:
         warnings.append("q ≤ 1: the population mean spend is not finite; spend predictions for new buyers are NaN")
     return FittedGammaGamma(
-        params=dict(zip(PARAM_NAMES, map(float, values), strict=True)),
-        log_likelihood=log_likelihood,
+        params=found.params,
+        log_likelihood=found.log_likelihood,
         n_customers=len(frequency),
         frequency_monetary_correlation=correlation,
-        converged=converged,
+        converged=found.converged,
         warnings=warnings,
     )
 
 
-def bootstrap(data: pd.DataFrame, *, n: int = 200, seed: int = 0, level: float = 0.95) -> BootstrapIntervals:
-    """Percentile bootstrap intervals for p, q, γ from ``n`` refits on repeat buyers resampled with replacement."""
+def bootstrap(
+    data: pd.DataFrame, *, n: int = 200, seed: int = 0, level: float = 0.95, seconds: float | None = None
+) -> BootstrapIntervals:
+    """Percentile bootstrap intervals for p, q, γ from ``n`` refits on repeat buyers resampled with replacement; with
+    ``seconds``, the refits stop once that time budget is spent (see :func:`refitting_bootstrap`)."""
     check_bootstrap_settings(n, level)
     frequency, monetary_value, _ = _repeat_buyers(data)
     rows = collapse_identical_rows(frequency, monetary_value)
-    start = _fit_rows(rows)[0]
-
-    def refit(resample: WeightedRows) -> dict[str, float] | None:
-        if len(resample.counts) < 2:
-            return None
-        values, _, converged, _ = _fit_rows(resample, start)
-        return dict(zip(PARAM_NAMES, map(float, values), strict=True)) if converged else None
-
-    return bootstrap_parameter_intervals(rows, refit, n_resamples=n, seed=seed, level=level)
+    return refitting_bootstrap(
+        rows, _fit_rows, usable=_has_two_spend_levels, n_resamples=n, seed=seed, level=level, seconds=seconds
+    )

@@ -32,11 +32,13 @@ from scipy import integrate, special
 from shoplens.models._fitting import (
     BootstrapIntervals,
     FloatArray,
+    MaximumLikelihood,
     WeightedRows,
-    bootstrap_parameter_intervals,
     check_bootstrap_settings,
     collapse_identical_rows,
+    has_repeat_buyer,
     maximise_log_likelihood,
+    refitting_bootstrap,
     small_data_warnings,
     validate_repeat_purchase_summary,
 )
@@ -251,16 +253,15 @@ class FittedParetoNBD:
         return p["r"], p["alpha"], p["s"], p["beta"]
 
 
-def _fit_rows(rows: WeightedRows, start: FloatArray | None = None) -> tuple[FloatArray, float, bool, list[str]]:
-    result = maximise_log_likelihood(
+def _fit_rows(rows: WeightedRows, start: FloatArray | None = None, deadline: float | None = None) -> MaximumLikelihood:
+    return maximise_log_likelihood(
         PARAM_NAMES,
         _starting_values(rows) if start is None else start,
         rows.counts.sum(),
         log_likelihood=lambda params: _total_log_likelihood(params, rows),
         shape_parameters=SHAPE_PARAMETERS,
+        deadline=deadline,
     )
-    values = np.array([result.params[name] for name in PARAM_NAMES])
-    return values, result.log_likelihood, result.converged, result.warnings
 
 
 def fit(data: pd.DataFrame) -> FittedParetoNBD:
@@ -268,28 +269,25 @@ def fit(data: pd.DataFrame) -> FittedParetoNBD:
     frequency, recency, age = validate_repeat_purchase_summary(data, model=MODEL_NAME)
     rows = collapse_identical_rows(frequency, recency, age)
     n_repeat_buyers = int((frequency > 0).sum())
-    values, log_likelihood, converged, fit_warnings = _fit_rows(rows)
+    found = _fit_rows(rows)
     return FittedParetoNBD(
-        params=dict(zip(PARAM_NAMES, map(float, values), strict=True)),
-        log_likelihood=log_likelihood,
+        params=found.params,
+        log_likelihood=found.log_likelihood,
         n_customers=len(frequency),
         n_repeat_buyers=n_repeat_buyers,
-        converged=converged,
-        warnings=small_data_warnings(len(frequency), n_repeat_buyers) + fit_warnings,
+        converged=found.converged,
+        warnings=small_data_warnings(len(frequency), n_repeat_buyers) + found.warnings,
     )
 
 
-def bootstrap(data: pd.DataFrame, *, n: int = 200, seed: int = 0, level: float = 0.95) -> BootstrapIntervals:
-    """Percentile bootstrap intervals for r, α, s, β from ``n`` refits on customers resampled with replacement."""
+def bootstrap(
+    data: pd.DataFrame, *, n: int = 200, seed: int = 0, level: float = 0.95, seconds: float | None = None
+) -> BootstrapIntervals:
+    """Percentile bootstrap intervals for r, α, s, β from ``n`` refits on customers resampled with replacement; with
+    ``seconds``, the refits stop once that time budget is spent (see :func:`refitting_bootstrap`)."""
     check_bootstrap_settings(n, level)
     frequency, recency, age = validate_repeat_purchase_summary(data, model=MODEL_NAME)
     rows = collapse_identical_rows(frequency, recency, age)
-    start = _fit_rows(rows)[0]
-
-    def refit(resample: WeightedRows) -> dict[str, float] | None:
-        if not (resample.columns[0] > 0).any():
-            return None
-        values, _, converged, _ = _fit_rows(resample, start)
-        return dict(zip(PARAM_NAMES, map(float, values), strict=True)) if converged else None
-
-    return bootstrap_parameter_intervals(rows, refit, n_resamples=n, seed=seed, level=level)
+    return refitting_bootstrap(
+        rows, _fit_rows, usable=has_repeat_buyer, n_resamples=n, seed=seed, level=level, seconds=seconds
+    )

@@ -43,8 +43,7 @@ import pandas as pd
 
 from shoplens.errors import InputError
 from shoplens.models import bgnbd, gamma_gamma, pareto_nbd
-from shoplens.models._budgeted_bootstrap import BudgetedIntervals, budgeted_bootstrap
-from shoplens.models._fitting import SMALL_DATA_CUSTOMERS
+from shoplens.models._fitting import SMALL_DATA_CUSTOMERS, BootstrapIntervals
 from shoplens.models._holdout_plot import (
     bucket_errors,
     check_chart_path,
@@ -384,15 +383,14 @@ def _resolve_period(query: ClvFitQuery, span: PurchaseSpan) -> tuple[date, date 
     return calibration_end, observation_end
 
 
-def _intervals(result: BudgetedIntervals) -> dict[str, Any]:
-    intervals = result.intervals
+def _intervals(result: BootstrapIntervals) -> dict[str, Any]:
     return {
-        "level": intervals.level,
-        "n_resamples": intervals.n_resamples,
-        "n_failed": intervals.n_failed,
+        "level": result.level,
+        "n_resamples": result.n_resamples,
+        "n_failed": result.n_failed,
         "requested": result.requested,
         "seconds": round(result.seconds, 2),
-        "params": {name: [low, high] for name, (low, high) in intervals.intervals.items()},
+        "params": {name: [low, high] for name, (low, high) in result.intervals.items()},
     }
 
 
@@ -401,8 +399,8 @@ def _parameter_intervals(query: ClvFitQuery, summary: pd.DataFrame) -> tuple[dic
     if query.bootstrap is None and len(summary) >= SMALL_DATA_CUSTOMERS:
         return None, []
     automatic = query.bootstrap is None
-    result = budgeted_bootstrap(
-        query.model,
+    model = {"bgnbd": bgnbd, "pareto-nbd": pareto_nbd, "gamma-gamma": gamma_gamma}[query.model]
+    result = model.bootstrap(
         summary,
         n=AUTOMATIC_BOOTSTRAP_RESAMPLES if automatic else int(query.bootstrap or 0),
         seed=query.seed,
@@ -412,13 +410,13 @@ def _parameter_intervals(query: ClvFitQuery, summary: pd.DataFrame) -> tuple[dic
     notes = []
     if result.stopped_early:
         notes.append(
-            f"the bootstrap stopped at its time limit ({result.seconds:.0f} s) after {result.intervals.n_resamples} "
+            f"the bootstrap stopped at its time limit ({result.seconds:.0f} s) after {result.n_resamples} "
             f"of {result.requested} resamples; the intervals are rough"
             + (" (ask for more time with --bootstrap N)" if automatic else "")
         )
-    if result.intervals.n_failed:
+    if result.n_failed:
         notes.append(
-            f"{result.intervals.n_failed} bootstrap resample(s) could not be fitted (no repeat buyer, or no "
+            f"{result.n_failed} bootstrap resample(s) could not be fitted (no repeat buyer, or no "
             "convergence) and are left out of the intervals"
         )
     return _intervals(result), notes
