@@ -28,6 +28,7 @@ from shoplens.metrics import (
     KpiQuery,
     LifecycleQuery,
     MetricQuery,
+    MetricResult,
     MetricsRunner,
     ProductQuery,
     RfmQuery,
@@ -40,6 +41,7 @@ from shoplens.models.runners import (
     ClvFitQuery,
     ClvPredictQuery,
     ForecastQuery,
+    TransactionModelName,
     run_clv_fit,
     run_clv_predict,
     run_forecast,
@@ -48,7 +50,7 @@ from shoplens.voice import NeedsQuery, ThemesQuery, analyse_sentiment, run_needs
 from shoplens.warehouse import Warehouse
 from shoplens.web._deps import EVERYONE, Analysts, CustomerLevel, require_roles
 from shoplens.web._errors import API_PREFIX
-from shoplens.web._warehouse import StoreReader
+from shoplens.web._warehouse import PageReader, StoreReader
 
 MAX_PAGE_SIZE = 500
 MAX_SENTIMENT_TEXTS = 1000
@@ -72,8 +74,8 @@ def _matches(request: Request, tag: str) -> bool:
     return tag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
 
 
-def respond(request: Request, kind: str, described: str, compute: Callable[[Warehouse], Any]) -> Response:
-    """``compute``'s answer as JSON with its ETag; 304 when the client has it, from memory when the app has it."""
+def _json_answer(request: Request, kind: str, described: str, document: Callable[[StoreReader, int], Any]) -> Response:
+    """``document``'s JSON with its ETag: 304 when the client has it; the bytes are kept next to the result."""
     store = store_of(request)
     version = store.version()
     tag = store.etag(kind, described, version)
@@ -81,22 +83,52 @@ def respond(request: Request, kind: str, described: str, compute: Callable[[Ware
     if _matches(request, tag):
         return Response(status_code=304, headers=headers)
 
-    def body(warehouse: Warehouse) -> bytes:
-        return bytes(JSONResponse(jsonable_encoder(compute(warehouse))).body)
+    def body() -> bytes:
+        return bytes(JSONResponse(jsonable_encoder(document(store, version))).body)
 
     return Response(
-        store.result(f"{kind}.json", described, version, body), media_type="application/json", headers=headers
+        store.remember(f"{kind}.json", described, version, body), media_type="application/json", headers=headers
+    )
+
+
+def respond(request: Request, kind: str, described: str, compute: Callable[[Warehouse], Any]) -> Response:
+    """``compute``'s answer as JSON (see :meth:`StoreReader.result`: computed once, shared with the dashboard)."""
+    return _json_answer(
+        request, kind, described, lambda store, version: store.result(kind, described, version, compute)
     )
 
 
 def answer(request: Request, query: MetricQuery) -> Response:
-    """A metric query's result (see :func:`respond`)."""
-    store = store_of(request)
+    """A metric query's result as JSON: the same kept result the dashboard draws from."""
 
-    def compute(warehouse: Warehouse) -> Any:
-        return store.runner_for(warehouse).run(query).model_dump(mode="json")
+    def document(store: StoreReader, version: int) -> Any:
+        return store.metric(query, MetricResult, version).model_dump(mode="json")
 
-    return respond(request, query.kind, query.model_dump_json(), compute)
+    return _json_answer(request, query.kind, query.model_dump_json(), document)
+
+
+def customer_listing(
+    store: StoreReader | PageReader, *, segment: str | None, state: str | None, offset: int, limit: int, version: int
+) -> dict[str, Any]:
+    """A page of :func:`customer_page`, computed once per data version for the API and the dashboard alike."""
+    return store.result(
+        "customers",
+        f"{segment}|{state}|{offset}|{limit}",
+        version,
+        lambda warehouse: customer_page(
+            store.runner_for(warehouse), segment=segment, state=state, offset=offset, limit=limit
+        ),
+    )
+
+
+def clv_totals(
+    store: StoreReader | PageReader, *, horizon: int, model: TransactionModelName, version: int
+) -> dict[str, Any]:
+    """The CLV summary (:func:`clv_summary_of`), computed once per data version for the API and the dashboard."""
+    query = ClvPredictQuery(horizon=horizon, model=model, limit=1)
+    return store.result(
+        "clv", f"{horizon}|{model}", version, lambda warehouse: clv_summary_of(warehouse, query, store.settings)
+    )
 
 
 def customer_page(
@@ -210,13 +242,14 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> Response:
         """Pseudonymous customers (key, segment, lifecycle state), paginated; never anything from the PII vault."""
-        store = store_of(request)
+        described = f"{segment}|{lifecycle_state}|{offset}|{limit}"
 
-        def compute(warehouse: Warehouse) -> dict[str, Any]:
-            runner = store.runner_for(warehouse)
-            return customer_page(runner, segment=segment, state=lifecycle_state, offset=offset, limit=limit)
+        def listing(store: StoreReader, version: int) -> dict[str, Any]:
+            return customer_listing(
+                store, segment=segment, state=lifecycle_state, offset=offset, limit=limit, version=version
+            )
 
-        return respond(request, "customers", f"{segment}|{lifecycle_state}|{offset}|{limit}", compute)
+        return _json_answer(request, "customers", described, listing)
 
     @routes.get("/clv", dependencies=[CustomerLevel])
     def clv_summary(
@@ -225,9 +258,12 @@ def router() -> APIRouter:
         model: Annotated[Literal["bgnbd", "pareto-nbd"], Query()] = "bgnbd",
     ) -> Response:
         """CLV and churn risk (``ClvPredictQuery``): totals by churn risk and value tier, no per-customer rows."""
-        query = ClvPredictQuery(horizon=horizon, model=model, limit=1)
-        settings = store_of(request).settings
-        return respond(request, "clv", f"{horizon}|{model}", lambda w: clv_summary_of(w, query, settings))
+        return _json_answer(
+            request,
+            "clv",
+            f"{horizon}|{model}",
+            lambda store, version: clv_totals(store, horizon=horizon, model=model, version=version),
+        )
 
     @routes.post("/clv/fit", dependencies=[Analysts])
     def clv_fit(

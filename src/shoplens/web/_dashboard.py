@@ -37,7 +37,6 @@ from shoplens.metrics import (
     StageQuery,
     StageResult,
 )
-from shoplens.models.runners import ClvPredictQuery
 from shoplens.privacy import DEFAULT_K
 from shoplens.reports import (
     bar_chart,
@@ -51,7 +50,7 @@ from shoplens.reports import (
 )
 from shoplens.voice import NeedsQuery, ThemesQuery, analyse_survey, list_surveys, run_needs, run_themes
 from shoplens.warehouse import Warehouse
-from shoplens.web._api import clv_summary_of, customer_page, store_of
+from shoplens.web._api import clv_totals, customer_listing, store_of
 from shoplens.web._auth import Principal
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
 from shoplens.web._errors import ApiError
@@ -81,8 +80,8 @@ COMPUTING = {
     "behaviour": "the purchase behaviour",
     "products": "the product performance",
     "basket": "the baskets",
-    "customer-page": "this segment's customers",
-    "clv.summary": "the customer lifetime values",
+    "customers": "this segment's customers",
+    "clv": "the customer lifetime values",
     "voice-themes": "the feedback themes",
     "voice-needs": "the hidden needs",
     "share-package": "the package to share (the download starts when it is ready)",
@@ -240,13 +239,8 @@ def router(templates: Jinja2Templates) -> APIRouter:
             stage = store.metric(StageQuery(), StageResult, version)
             listing = None
             if segment:
-                listing = store.result(
-                    "customer-page",
-                    f"{segment}|{offset}",
-                    version,
-                    lambda w: customer_page(
-                        store.runner_for(w), segment=segment, state=None, offset=offset, limit=PAGE_SIZE
-                    ),
+                listing = customer_listing(
+                    store, segment=segment, state=None, offset=offset, limit=PAGE_SIZE, version=version
                 )
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
@@ -346,12 +340,9 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/clv", response_class=HTMLResponse)
     def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         store = page_store(request)
-        query = ClvPredictQuery(horizon=365, limit=1)
         try:
-            # the same cached answer as GET /api/v1/clv?horizon=365&model=bgnbd
-            summary = store.result(
-                "clv.summary", "365|bgnbd", store.version(), lambda w: clv_summary_of(w, query, store.settings)
-            )
+            # the same kept answer as GET /api/v1/clv?horizon=365&model=bgnbd
+            summary = clv_totals(store, horizon=365, model="bgnbd", version=store.version())
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         notes = [
