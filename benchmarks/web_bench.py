@@ -30,7 +30,7 @@ from shoplens.appdb import AppDatabase
 from shoplens.cli import main
 from shoplens.config import Settings
 from shoplens.errors import InputError
-from shoplens.metrics import KpiQuery, MetricsRunner
+from shoplens.queries import BackendSource, KpiQuery, QueryRunner
 from shoplens.warehouse import Warehouse
 from shoplens.web import add_user, create_app, create_token
 
@@ -124,8 +124,10 @@ def main_bench() -> None:
 
     def baseline() -> object:
         with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
-            runner = MetricsRunner.for_warehouse(
-                warehouse, store_timezone=settings.store_timezone, cache_dir=settings.home / "cache" / "metrics"
+            runner = QueryRunner(
+                BackendSource(warehouse.ibis(), data_version=warehouse.data_version),
+                store_timezone=settings.store_timezone,
+                cache_dir=settings.home / "cache" / "metrics",
             )
             return runner.run(KpiQuery())
 

@@ -2,7 +2,7 @@
 
 ``uci`` and ``demo`` are imported once per session into DuckDB warehouses. ``engine`` is parametrised like
 ibis' ``con`` fixture: DuckDB always, PostgreSQL under the ``postgres`` marker, Spark under the ``spark``
-marker; each engine holds copies of both stores, and ``runner_for(store)`` gives a MetricsRunner over one.
+marker; each engine holds copies of both stores, and ``runner_for(store)`` gives a QueryRunner over one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from metrics_backends import RunnerFor, Store, postgres_schemas, spark_databases
 from tests.conftest import import_online_retail
 
 from shoplens.ingest._demo import generate_demo_store
-from shoplens.metrics import MetricsRunner
+from shoplens.queries import QueryRunner
 from shoplens.warehouse import Warehouse, import_files, load_table_file
 
 UCI_TIMEZONE = "Europe/London"  # the UCI file's times are UK local time
@@ -51,12 +51,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return Store("demo", home, DEMO_TIMEZONE)
 
 
-def _duckdb_runner(store: Store) -> MetricsRunner:
+def _duckdb_runner(store: Store) -> QueryRunner:
     import duckdb
     import ibis
 
     backend = ibis.duckdb.from_connection(duckdb.connect(str(store.warehouse), read_only=True))
-    return MetricsRunner(backend, store_timezone=store.timezone)
+    return QueryRunner.over(backend, store_timezone=store.timezone)
 
 
 @pytest.fixture(scope="session")
@@ -76,16 +76,16 @@ class Engines:
         if name not in self.loaded:
             if name == "postgres":
                 backends = self.exits.enter_context(postgres_schemas(self.stores))
-                self.loaded[name] = lambda store: MetricsRunner(backends[store.name], store_timezone=store.timezone)
+                self.loaded[name] = lambda store: QueryRunner.over(backends[store.name], store_timezone=store.timezone)
             else:
                 pytest.importorskip(
                     "pyspark", reason="Spark tests need: pip install 'ibis-framework[pyspark]' 'pyspark<4.1'"
                 )
                 found = self.exits.enter_context(spark_databases(self.stores))
 
-                def spark_runner(store: Store) -> MetricsRunner:
+                def spark_runner(store: Store) -> QueryRunner:
                     backend, database = found[store.name]
-                    return MetricsRunner(backend, store_timezone=store.timezone, database=database)
+                    return QueryRunner.over(backend, store_timezone=store.timezone, database=database)
 
                 self.loaded[name] = spark_runner
         return self.loaded[name]

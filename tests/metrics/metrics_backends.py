@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from shoplens.metrics import MetricsRunner
+from shoplens.queries import QueryRunner
 from shoplens.schema import TABLES
 
 METRIC_TABLES = ("orders", "order_lines", "refunds", "customers", "products", "events")
@@ -132,7 +132,7 @@ class Store:
         return self.home / "warehouse.duckdb"
 
 
-RunnerFor = Callable[[Store], MetricsRunner]
+RunnerFor = Callable[[Store], QueryRunner]
 
 
 def same(expected: Any, got: Any, *, path: str = "", tolerance: float = 2e-6) -> None:

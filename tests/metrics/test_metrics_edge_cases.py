@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from shoplens.metrics import KpiQuery, MetricQuery, MetricResult, MetricsRunner, RfmQuery, RfmResult
+from shoplens.queries import BackendSource, KpiQuery, Query, QueryRunner, Result, RfmQuery, RfmResult
 from shoplens.warehouse import Warehouse
 
 COMMANDS = ["kpis", "rfm", "cohorts", "stage", "funnel", "basket", "lifecycle", "behaviour", "products"]
@@ -53,10 +53,14 @@ def build_store(home: Path, orders: Sequence[Order], refunds: Sequence[Refund] =
     return home
 
 
-def run(home: Path, query: MetricQuery, zone: str = "UTC") -> MetricResult:
+def run(home: Path, query: Query, zone: str = "UTC") -> Result:
     """Run ``query`` through the runner the CLI uses, caching in ``<home>/cache``."""
     with Warehouse(home / "warehouse.duckdb", read_only=True) as warehouse:
-        runner = MetricsRunner.for_warehouse(warehouse, store_timezone=zone, cache_dir=home / "cache")
+        runner = QueryRunner(
+            BackendSource(warehouse.ibis(), data_version=warehouse.data_version),
+            store_timezone=zone,
+            cache_dir=home / "cache",
+        )
         return runner.run(query)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from metrics_backends import RunnerFor, Store
 
-from shoplens.metrics import BasketQuery, BehaviourQuery, FunnelQuery, LifecycleQuery, MetricsRunner
+from shoplens.queries import BasketQuery, BehaviourQuery, FunnelQuery, LifecycleQuery, QueryRunner
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +99,7 @@ def test_purchase_gaps_equal_pandas(duckdb_runner: RunnerFor, uci: Store) -> Non
 
 
 def test_funnel_equals_pandas(duckdb_runner: RunnerFor, demo: Store) -> None:
-    runner: MetricsRunner = duckdb_runner(demo)
+    runner: QueryRunner = duckdb_runner(demo)
     steps = runner.run(FunnelQuery()).model_dump()["steps"]
     events = frame(demo, 'SELECT session_id, type, "at" FROM events')
     firsts = events.pivot_table(index="session_id", columns="type", values="at", aggfunc="min")

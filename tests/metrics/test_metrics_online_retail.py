@@ -16,7 +16,7 @@ import pytest
 from metrics_backends import RunnerFor, Store
 from tests.conftest import ONLINE_RETAIL
 
-from shoplens.metrics import CohortQuery, KpiQuery, RfmQuery, RfmResult
+from shoplens.queries import CohortQuery, KpiQuery, RfmQuery, RfmResult
 
 pytestmark = pytest.mark.slow
 

@@ -12,20 +12,20 @@ from typing import Any
 import pytest
 from metrics_backends import RunnerFor, Store, same
 
-from shoplens.metrics import (
+from shoplens.queries import (
     BasketQuery,
     BehaviourQuery,
     CohortQuery,
     FunnelQuery,
     KpiQuery,
     LifecycleQuery,
-    MetricQuery,
     ProductQuery,
+    Query,
     RfmQuery,
     StageQuery,
 )
 
-QUERIES: list[tuple[str, MetricQuery]] = [
+QUERIES: list[tuple[str, Query]] = [
     ("kpis-month", KpiQuery(grain="month")),
     ("kpis-week-channel", KpiQuery(grain="week", by="channel")),
     ("kpis-day-window", KpiQuery(grain="day", start=date(2024, 11, 1), end=date(2024, 12, 31), by="device")),
@@ -60,7 +60,7 @@ def _compare(engine: tuple[str, RunnerFor], duckdb_runner: RunnerFor, store: Sto
 
 @pytest.mark.parametrize(("name", "query"), QUERIES, ids=[n for n, _ in QUERIES])
 def test_demo_store_same_on_every_engine(
-    other_engine: tuple[str, RunnerFor], duckdb_runner: RunnerFor, demo: Store, name: str, query: MetricQuery
+    other_engine: tuple[str, RunnerFor], duckdb_runner: RunnerFor, demo: Store, name: str, query: Query
 ) -> None:
     _compare(other_engine, duckdb_runner, demo, name, query)
 
@@ -68,6 +68,6 @@ def test_demo_store_same_on_every_engine(
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "query"), UCI_QUERIES, ids=[n for n, _ in UCI_QUERIES])
 def test_uci_same_on_every_engine(
-    other_engine: tuple[str, RunnerFor], duckdb_runner: RunnerFor, uci: Store, name: str, query: MetricQuery
+    other_engine: tuple[str, RunnerFor], duckdb_runner: RunnerFor, uci: Store, name: str, query: Query
 ) -> None:
     _compare(other_engine, duckdb_runner, uci, name, query)

@@ -14,20 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoplens.metrics import (
-    SEGMENT_NAMES,
-    SEGMENTS,
-    KpiQuery,
-    StageQuery,
-    decide_stage,
-    local_time,
-    period_start,
-    segment_of,
-)
-from shoplens.metrics._cache import ResultCache
+from shoplens.metrics import SEGMENT_NAMES, SEGMENTS, decide_stage, local_time, period_start, segment_of
 from shoplens.metrics._facts import pro_rata
-from shoplens.metrics._queries import KpiResult
 from shoplens.metrics._time import StoreZone, python_period_start, utc_offsets
+from shoplens.queries import KpiQuery, KpiResult, StageQuery
+from shoplens.queries._cache import ResultCache, question_key
 
 ZONES = ["Europe/London", "America/New_York", "Asia/Hong_Kong", "Australia/Sydney", "Asia/Kolkata", "UTC"]
 CON = ibis.duckdb.from_connection(duckdb.connect())
@@ -162,13 +153,13 @@ def test_cache_keeps_types_and_keys_on_query_zone_and_version(tmp_path: Path) ->
         rows=[{"period": date(2024, 1, 1), "revenue": Decimal("1.10"), "aov": None, "orders": 2}],
         data_version=3,
     )
-    key = cache.key(KpiQuery(grain="day"), 3, "UTC")
-    assert key != cache.key(KpiQuery(grain="week"), 3, "UTC")
-    assert key != cache.key(KpiQuery(grain="day"), 3, "Asia/Hong_Kong")
+    key = question_key(KpiQuery(grain="day"), "UTC")
+    assert key != question_key(KpiQuery(grain="week"), "UTC")
+    assert key != question_key(KpiQuery(grain="day"), "Asia/Hong_Kong")
     cache.put(key, result, 3)
-    back = cache.get(key, KpiQuery, 3)
+    back = cache.get(key, KpiQuery(grain="day"), 3)
     assert back is not None
     assert back.cached is True
     assert back.model_dump(exclude={"cached"}) == result.model_dump(exclude={"cached"})
-    assert cache.get(key, KpiQuery, 4) is None
-    assert cache.get(cache.key(StageQuery(), 3, "UTC"), StageQuery, 3) is None
+    assert cache.get(key, KpiQuery(grain="day"), 4) is None
+    assert cache.get(question_key(StageQuery(), "UTC"), StageQuery(), 3) is None

@@ -9,16 +9,16 @@ from pathlib import Path
 import duckdb
 import ibis
 
-from shoplens.metrics import MetricsRunner
+from shoplens.queries import QueryRunner
 
 UCI_TIMEZONE = "Europe/London"  # the UCI file's times are UK local time
 DEMO_TIMEZONE = "UTC"  # the demo command keeps the default store settings
 
 
 @contextmanager
-def runner_over(home: Path, timezone: str) -> Iterator[MetricsRunner]:
+def runner_over(home: Path, timezone: str) -> Iterator[QueryRunner]:
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
-        yield MetricsRunner(ibis.duckdb.from_connection(con), store_timezone=timezone)
+        yield QueryRunner.over(ibis.duckdb.from_connection(con), store_timezone=timezone)
     finally:
         con.close()

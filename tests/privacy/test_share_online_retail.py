@@ -11,7 +11,7 @@ import pytest
 from privacy_stores import UCI_TIMEZONE, runner_over
 from tests.conftest import ONLINE_RETAIL
 
-from shoplens.metrics import RfmQuery, RfmResult
+from shoplens.queries import RfmQuery, RfmResult
 from shoplens.reports import SharePackage
 
 pytestmark = pytest.mark.slow
@@ -93,7 +93,7 @@ def test_segment_people_add_up_to_rfm_segment_sizes(
     uci_packages: dict[int, SharePackage], uci_home: Path, k: int
 ) -> None:
     with runner_over(uci_home, UCI_TIMEZONE) as runner:
-        rfm = runner.run_as(RfmQuery(), RfmResult)
+        rfm = runner.run(RfmQuery(), RfmResult)
     sizes = {row.segment: row.customers for row in rfm.segments if row.customers}
     dataset = uci_packages[k].datasets["segment_preferences"]
     shared = dataset.table.to_pandas()

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import Store
 
 from shoplens.config import Settings
-from shoplens.metrics import KpiQuery, KpiResult, MetricsRunner, RfmQuery, RfmResult
+from shoplens.queries import BackendSource, KpiQuery, KpiResult, QueryRunner, RfmQuery, RfmResult
 from shoplens.warehouse import Warehouse
 
 ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycle", "stage"]
@@ -23,7 +23,9 @@ ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycl
 def _runner_result(store: Store, query: KpiQuery | RfmQuery) -> KpiResult | RfmResult:
     settings = Settings(home=store.home)
     with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
-        runner = MetricsRunner.for_warehouse(warehouse, store_timezone="UTC", cache_dir=None)
+        runner = QueryRunner(
+            BackendSource(warehouse.ibis(), data_version=warehouse.data_version), store_timezone="UTC", cache_dir=None
+        )
         return runner.run(query)  # type: ignore[return-value]
 
 

@@ -1,13 +1,12 @@
 """Analytics sub-commands: kpis, funnel, cohorts, rfm, lifecycle, stage, behaviour, basket, products.
 
-Each command builds a typed query, hands it to the one :class:`shoplens.metrics.MetricsRunner`, and prints
+Each command builds a typed query, hands it to the one :class:`shoplens.queries.QueryRunner`, and prints
 the result: one JSON document with --json, tables otherwise. Nothing is computed here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -20,7 +19,7 @@ from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError
-from shoplens.metrics import (
+from shoplens.queries import (
     BasketQuery,
     BasketResult,
     BehaviourQuery,
@@ -33,20 +32,19 @@ from shoplens.metrics import (
     KpiResult,
     LifecycleQuery,
     LifecycleResult,
-    MetricQuery,
-    MetricResult,
-    MetricsRunner,
     ProductQuery,
     ProductResult,
+    Query,
+    QueryRunner,
+    Result,
     RfmQuery,
     RfmResult,
     StageQuery,
     StageResult,
 )
-from shoplens.warehouse import Warehouse
 
-Q = TypeVar("Q", bound=MetricQuery)
-R = TypeVar("R", bound=MetricResult)
+Q = TypeVar("Q", bound=Query)
+R = TypeVar("R", bound=Result)
 DASH = "–"
 
 FromOption = Annotated[
@@ -61,7 +59,7 @@ AsOfOption = Annotated[
 ]
 
 
-def _query(kind: type[Q], **values: Any) -> Q:
+def query_of(kind: type[Q], **values: Any) -> Q:
     """Build a query from command-line values; a bad value is bad input (exit 2) with one line."""
     try:
         return kind(**{k: v for k, v in values.items() if v is not None})
@@ -72,22 +70,14 @@ def _query(kind: type[Q], **values: Any) -> Q:
         raise InputError(f"{where}: {message}" if where else message) from None
 
 
-@contextmanager
-def _runner(config: Settings) -> Iterator[MetricsRunner]:
-    if not config.warehouse_path.exists():
-        raise InputError(
-            f"no store in {config.home} yet: import the store's exports first "
-            "(shoplens import FILE --profile P, or shoplens demo)"
-        )
-    with Warehouse(config.warehouse_path, read_only=True) as warehouse:
-        yield MetricsRunner.for_warehouse(
-            warehouse, store_timezone=config.store_timezone, cache_dir=config.home / "cache" / "metrics"
-        )
+def runner(config: Settings) -> QueryRunner:
+    """The store's query runner (the one the API and the dashboard use too)."""
+    return QueryRunner.for_store(config)
 
 
-def _run(ctx: typer.Context, query: MetricQuery, result_type: type[R]) -> R:
-    with _runner(settings(ctx)) as runner:
-        return runner.run_as(query, result_type)
+def run(ctx: typer.Context, query: Query, result_type: type[R]) -> R:
+    """``query``'s typed answer for the store of this command line."""
+    return runner(settings(ctx)).run(query, result_type)
 
 
 def _day(value: datetime | None) -> Any:
@@ -145,8 +135,8 @@ def kpis_command(
     Revenue is net sales (after discounts) less refunds given in the period; guests count as orders,
     not customers. Example: shoplens kpis --grain month --from 2024-01-01 --by channel --json
     """
-    query = _query(KpiQuery, start=_day(start), end=_day(end), grain=grain, by=by)
-    result = _run(ctx, query, KpiResult)
+    query = query_of(KpiQuery, start=_day(start), end=_day(end), grain=grain, by=by)
+    result = run(ctx, query, KpiResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -176,7 +166,7 @@ def rfm_command(ctx: typer.Context, as_of: AsOfOption = None, as_json: JsonOptio
 
     Each segment comes with what it means, its rule on the scores and the recommended action.
     """
-    result = _run(ctx, _query(RfmQuery, as_of=_day(as_of)), RfmResult)
+    result = run(ctx, query_of(RfmQuery, as_of=_day(as_of)), RfmResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -215,7 +205,7 @@ def cohorts_command(
     With --json, one row per cohort and period index (the triangle in long form); otherwise the retention
     triangle.
     """
-    result = _run(ctx, _query(CohortQuery, grain=grain, by=by), CohortResult)
+    result = run(ctx, query_of(CohortQuery, grain=grain, by=by), CohortResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -237,7 +227,7 @@ def cohorts_command(
 @app.command("stage")
 def stage_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The store's development stage (initial, development, mature), the evidence, and what the next stage needs."""
-    result = _run(ctx, StageQuery(), StageResult)
+    result = run(ctx, StageQuery(), StageResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -262,7 +252,7 @@ def funnel_command(
     as_json: JsonOption = False,
 ) -> None:
     """The web funnel view → cart → checkout → order: sessions, step conversion, drop-off, time between steps."""
-    result = _run(ctx, _query(FunnelQuery, start=_day(start), end=_day(end), by=by), FunnelResult)
+    result = run(ctx, query_of(FunnelQuery, start=_day(start), end=_day(end), by=by), FunnelResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -291,8 +281,8 @@ def basket_command(
     as_json: JsonOption = False,
 ) -> None:
     """Products bought together: association rules A → B with support, confidence and lift."""
-    query = _query(BasketQuery, min_support=min_support, min_confidence=min_confidence, limit=limit)
-    result = _run(ctx, query, BasketResult)
+    query = query_of(BasketQuery, min_support=min_support, min_confidence=min_confidence, limit=limit)
+    result = run(ctx, query, BasketResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -328,8 +318,8 @@ def lifecycle_command(
     as_json: JsonOption = False,
 ) -> None:
     """Customers by lifecycle state (new, active, reactivated, at risk, lapsed), with the rule of each state."""
-    query = _query(LifecycleQuery, as_of=_day(as_of), active_days=active_days, lapsed_days=lapsed_days)
-    result = _run(ctx, query, LifecycleResult)
+    query = query_of(LifecycleQuery, as_of=_day(as_of), active_days=active_days, lapsed_days=lapsed_days)
+    result = run(ctx, query, LifecycleResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -348,8 +338,8 @@ def behaviour_command(
     as_json: JsonOption = False,
 ) -> None:
     """Purchase behaviour: time between orders, when people buy, basket sizes, discounts, channels, first products."""
-    query = _query(BehaviourQuery, window_days=window_days, min_customers=min_customers, top=top)
-    result = _run(ctx, query, BehaviourResult)
+    query = query_of(BehaviourQuery, window_days=window_days, min_customers=min_customers, top=top)
+    result = run(ctx, query, BehaviourResult)
     if as_json:
         emit_json(result.model_dump())
         return
@@ -409,7 +399,7 @@ def products_command(
     as_json: JsonOption = False,
 ) -> None:
     """The product range: ABC (Pareto) classes, top products, categories, returns by product and supplier."""
-    result = _run(ctx, _query(ProductQuery, top=top, min_buyers=min_buyers), ProductResult)
+    result = run(ctx, query_of(ProductQuery, top=top, min_buyers=min_buyers), ProductResult)
     if as_json:
         emit_json(result.model_dump())
         return

@@ -10,12 +10,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from shoplens.cli._analytics import query_of, run
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout, tracked_job
-from shoplens.config import Settings
+from shoplens.queries import (
+    ClvFitQuery,
+    ClvFitResult,
+    ClvPredictQuery,
+    ClvPredictResult,
+    ForecastQuery,
+    ForecastResult,
+)
 from shoplens.warehouse import Warehouse, load_table_file
-
-# The models (scipy, statsmodels) are imported inside the commands: every other command starts faster.
 
 clv_app = typer.Typer(
     name="clv",
@@ -67,14 +73,6 @@ class ByChoice(StrEnum):
 
 def _day(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
-
-
-def _open_read_only(config: Settings) -> Warehouse:
-    return Warehouse(config.warehouse_path, read_only=True)
-
-
-def _models_dir(config: Settings) -> Path:
-    return config.home / "models"
 
 
 # --- clv -------------------------------------------------------------------------------------------------------------
@@ -147,10 +145,9 @@ def clv_fit_command(
 
     Example: shoplens clv fit --model bgnbd --calibration-end 1997-09-30 --time-unit W --json
     """
-    from shoplens.models.runners import ClvFitQuery, run_clv_fit
-
     config = settings(ctx)
-    query = ClvFitQuery(
+    query = query_of(
+        ClvFitQuery,
         model=model.value,
         calibration_end=_day(calibration_end),
         observation_end=_day(observation_end),
@@ -159,19 +156,9 @@ def clv_fit_command(
         seed=seed,
         plot=plot,
     )
-    with (
-        tracked_job(config, "model fit", f"clv fit --model {model.value}", echo=False) as progress,
-        _open_read_only(config) as warehouse,
-    ):
+    with tracked_job(config, "model fit", f"clv fit --model {model.value}", echo=False) as progress:
         progress(f"fitting {model.value}", 0, 1)
-        version = warehouse.data_version
-        document = run_clv_fit(
-            warehouse.ibis(),
-            query,
-            data_version=version,
-            models_dir=_models_dir(config),
-            timezone=config.store_timezone,
-        )
+        document = run(ctx, query, ClvFitResult).model_dump(mode="json")
     if as_json:
         emit_json(document)
     else:
@@ -231,10 +218,8 @@ def clv_predict_command(
 
     Example: shoplens clv predict --horizon 52 --time-unit W --margin 0.3 --limit 100 --json
     """
-    from shoplens.models.runners import ClvPredictQuery, run_clv_predict
-
-    config = settings(ctx)
-    query = ClvPredictQuery(
+    query = query_of(
+        ClvPredictQuery,
         horizon=horizon,
         time_unit=time_unit.value,
         model=model.value,
@@ -242,15 +227,7 @@ def clv_predict_command(
         annual_discount_rate=discount_rate,
         limit=limit,
     )
-    with _open_read_only(config) as warehouse:
-        version = warehouse.data_version
-        document = run_clv_predict(
-            warehouse.ibis(),
-            query,
-            data_version=version,
-            models_dir=_models_dir(config),
-            timezone=config.store_timezone,
-        )
+    document = run(ctx, query, ClvPredictResult).model_dump(mode="json")
     if as_json:
         emit_json(document)
     else:
@@ -278,7 +255,7 @@ def _show_forecast(document: dict[str, Any]) -> None:
             f"backtest, last {backtest['weeks']} weeks: MAPE {model['mape']:.1f}% vs {baseline['mape']:.1f}% "
             f"({backtest['baseline']}); MASE {model['mase']:.3f} vs {baseline['mase']:.3f}"
         )
-    for category in document.get("categories", []):
+    for category in document["categories"] or []:
         total = sum(row["forecast"] for row in category["rows"])
         stdout.print(f"{category['category']}: {total:,.1f} over the horizon")
     for warning in document["warnings"]:
@@ -310,10 +287,8 @@ def forecast_command(
 
     Example: shoplens forecast --metric revenue --grain day --horizon 28 --by category --json
     """
-    from shoplens.models.runners import ForecastQuery, run_forecast
-
-    config = settings(ctx)
-    query = ForecastQuery(
+    query = query_of(
+        ForecastQuery,
         metric=metric.value,
         grain=grain.value,
         horizon=horizon or (28 if grain == GrainChoice.day else 8),
@@ -321,8 +296,7 @@ def forecast_command(
         backtest_weeks=backtest_weeks,
         use_events=use_events,
     )
-    with _open_read_only(config) as warehouse:
-        document = run_forecast(warehouse.ibis(), query, timezone=config.store_timezone)
+    document = run(ctx, query, ForecastResult).model_dump(mode="json")
     if as_json:
         emit_json(document)
     else:
@@ -386,7 +360,7 @@ def events_list_command(
 
     config = settings(ctx)
     if config.warehouse_path.exists():
-        with _open_read_only(config) as warehouse:
+        with Warehouse(config.warehouse_path, read_only=True) as warehouse:
             events = events_calendar.list_events(warehouse, start=_day(start), end=_day(end))
     else:
         events = []

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from shoplens.cli._analytics import _runner
+from shoplens.cli._analytics import runner
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
 from shoplens.errors import InputError
@@ -28,8 +28,7 @@ def report_command(
     if output_format not in FORMATS:
         raise InputError(f"--format is html or pdf, not {output_format[:20]!r}")
     config = settings(ctx)
-    with _runner(config) as runner:
-        report = build_monthly_report(runner, parse_month(month) if month else None)
+    report = build_monthly_report(runner(config), parse_month(month) if month else None)
     html = render_html(report)
     path = out or Path(f"report-{report.month:%Y-%m}.{output_format}")
     if output_format == "pdf":

@@ -8,12 +8,12 @@ from typing import Annotated, cast
 import typer
 
 from shoplens.appdb import AppDatabase
-from shoplens.cli._analytics import _runner
+from shoplens.cli._analytics import runner
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
 from shoplens.errors import InputError
 from shoplens.privacy import DEFAULT_K, check_k, record_audit
-from shoplens.reports import SHARE_FORMATS, ShareFormat, build_share_package
+from shoplens.reports import SHARE_FORMATS, ShareFormat, share_package
 
 share_app = typer.Typer(
     name="share",
@@ -61,8 +61,7 @@ def export_command(
     if not out.parent.is_dir():
         raise InputError(f"--out: the folder {out.parent} does not exist")
     config = settings(ctx)
-    with _runner(config) as runner:
-        package = build_share_package(runner, k=k)
+    package = share_package(runner(config), k=k)
     digest = package.write(out, cast(ShareFormat, output_format))
     datasets = {
         name: {

@@ -15,10 +15,12 @@ import yaml
 from rich.table import Table
 
 from shoplens.appdb import AppDatabase
+from shoplens.cli._analytics import query_of, run
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError, UnreadableFileError
+from shoplens.queries import NeedsQuery, NeedsResult, ThemesQuery, ThemesResult
 from shoplens.warehouse import Warehouse
 
 voice_app = typer.Typer(
@@ -126,12 +128,10 @@ def themes_command(
 
     Example: shoplens voice themes --themes 8 --json
     """
-    from shoplens.voice import ThemesQuery, run_themes
-
-    config = settings(ctx)
-    query = ThemesQuery(n_themes=themes, seed=seed, method=_theme_method(method), sample=sample, source=source)
-    with _read_only(config) as warehouse:
-        document = run_themes(warehouse.ibis(), query)
+    query = query_of(
+        ThemesQuery, n_themes=themes, seed=seed, method=_theme_method(method), sample=sample, source=source
+    )
+    document = run(ctx, query, ThemesResult).model_dump(mode="json")
     if as_json:
         emit_json(document)
         return
@@ -160,12 +160,8 @@ def needs_command(
 
     Example: shoplens voice needs --json
     """
-    from shoplens.voice import NeedsQuery, run_needs
-
-    config = settings(ctx)
-    query = NeedsQuery(n_themes=themes, seed=seed, method=_theme_method(method), sample=sample)
-    with _read_only(config) as warehouse:
-        document = run_needs(warehouse.ibis(), query, zone=config.store_timezone)
+    query = query_of(NeedsQuery, n_themes=themes, seed=seed, method=_theme_method(method), sample=sample)
+    document = run(ctx, query, NeedsResult).model_dump(mode="json")
     if as_json:
         emit_json(document)
         return

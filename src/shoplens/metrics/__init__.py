@@ -1,8 +1,8 @@
 """Customer analytics: KPIs, funnels, cohorts, RFM, lifecycle, development stage, behaviour, baskets, products.
 
 Every metric is a pure Ibis function ``Table(s) -> Table`` (no connection inside), so the same code runs on
-the DuckDB warehouse, PostgreSQL or Spark. Callers ask questions with the typed queries below and get typed
-results from one :class:`MetricsRunner`, which caches them by query and data version.
+the DuckDB warehouse, PostgreSQL or Spark. The questions callers ask, and the one runner that answers them, are in
+:mod:`shoplens.queries`.
 """
 
 from shoplens.metrics._basket import association_rules, basket_overview
@@ -29,63 +29,21 @@ from shoplens.metrics._products import (
     supplier_returns,
     unattributed_refunds,
 )
-from shoplens.metrics._queries import (
-    BasketQuery,
-    BasketResult,
-    BehaviourQuery,
-    BehaviourResult,
-    CohortQuery,
-    CohortResult,
-    FunnelQuery,
-    FunnelResult,
-    KpiQuery,
-    KpiResult,
-    LifecycleQuery,
-    LifecycleResult,
-    MetricQuery,
-    MetricResult,
-    ProductQuery,
-    ProductResult,
-    RfmQuery,
-    RfmResult,
-    SegmentRow,
-    StageQuery,
-    StageResult,
-)
+from shoplens.metrics._rfm import SCORING as RFM_SCORING
 from shoplens.metrics._rfm import SEGMENT_NAMES, SEGMENTS, Segment, rfm_scores, rfm_segments, rfm_thresholds, segment_of
-from shoplens.metrics._runner import MetricsRunner, rows
-from shoplens.metrics._stage import StageVerdict, decide_stage, retention_stability, stage_evidence
-from shoplens.metrics._time import local_time, period_start
+from shoplens.metrics._stage import STAGE_RULE, StageVerdict, decide_stage, retention_stability, stage_evidence
+from shoplens.metrics._time import StoreZone, local_time, period_start
 
 __all__ = [
     "FUNNEL_STEPS",
     "LIFECYCLE_STATES",
+    "RFM_SCORING",
     "SEGMENTS",
     "SEGMENT_NAMES",
-    "BasketQuery",
-    "BasketResult",
-    "BehaviourQuery",
-    "BehaviourResult",
-    "CohortQuery",
-    "CohortResult",
-    "FunnelQuery",
-    "FunnelResult",
-    "KpiQuery",
-    "KpiResult",
-    "LifecycleQuery",
-    "LifecycleResult",
-    "MetricQuery",
-    "MetricResult",
-    "MetricsRunner",
-    "ProductQuery",
-    "ProductResult",
-    "RfmQuery",
-    "RfmResult",
+    "STAGE_RULE",
     "Segment",
-    "SegmentRow",
-    "StageQuery",
-    "StageResult",
     "StageVerdict",
+    "StoreZone",
     "abc_classes",
     "abc_summary",
     "acquisition_effects",
@@ -113,7 +71,6 @@ __all__ = [
     "rfm_scores",
     "rfm_segments",
     "rfm_thresholds",
-    "rows",
     "sales_kpis",
     "segment_of",
     "stage_evidence",

@@ -8,14 +8,15 @@ One module per model, each with ``fit(data) -> Fitted…`` and predictions on th
 * :mod:`shoplens.models.clv` — lifetime value, churn-risk bands and next-purchase timing combining them;
 * :mod:`shoplens.models.forecast` — demand forecast per day or week with the events calendar, and its backtest;
 * :mod:`shoplens.models.events_calendar` — the user-edited calendar of sales, festivals and closures;
-* :mod:`shoplens.models.runners` — the questions the CLI (and API) ask, answered from the store's warehouse.
+* :mod:`shoplens.models.runners` — fit, predict and forecast from the store's warehouse, for the query layer.
 
 Their input is the per-customer summary built by :func:`rfm_summary`, an Ibis expression over the orders table.
 """
 
 from shoplens.models import bgnbd, clv, events_calendar, forecast, gamma_gamma, pareto_nbd, runners
 from shoplens.models._fitting import BootstrapIntervals
-from shoplens.models._summary import rfm_summary
+from shoplens.models._holdout_plot import check_chart_path
+from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, rfm_summary
 from shoplens.models.bgnbd import FittedBGNBD
 from shoplens.models.clv import (
     churn_risk_band,
@@ -24,15 +25,41 @@ from shoplens.models.clv import (
     holdout_comparison,
     predict_customers,
 )
+from shoplens.models.forecast import DEFAULT_INTERVAL_LEVEL
+from shoplens.models.forecast import GRAINS as FORECAST_GRAINS
+from shoplens.models.forecast import METRICS as FORECAST_METRICS
+from shoplens.models.forecast import Grain as ForecastGrain
+from shoplens.models.forecast import Metric as ForecastMetric
 from shoplens.models.gamma_gamma import FittedGammaGamma
 from shoplens.models.pareto_nbd import FittedParetoNBD
+from shoplens.models.runners import (
+    MODEL_NAMES,
+    TRANSACTION_MODEL_NAMES,
+    ModelName,
+    TransactionModelName,
+    run_clv_fit,
+    run_clv_predict,
+    run_forecast,
+)
 
 __all__ = [
+    "DAYS_PER_TIME_UNIT",
+    "DEFAULT_INTERVAL_LEVEL",
+    "FORECAST_GRAINS",
+    "FORECAST_METRICS",
+    "MODEL_NAMES",
+    "TRANSACTION_MODEL_NAMES",
     "BootstrapIntervals",
     "FittedBGNBD",
     "FittedGammaGamma",
     "FittedParetoNBD",
+    "ForecastGrain",
+    "ForecastMetric",
+    "ModelName",
+    "TimeUnit",
+    "TransactionModelName",
     "bgnbd",
+    "check_chart_path",
     "churn_risk_band",
     "clv",
     "customer_lifetime_value",
@@ -44,5 +71,8 @@ __all__ = [
     "pareto_nbd",
     "predict_customers",
     "rfm_summary",
+    "run_clv_fit",
+    "run_clv_predict",
+    "run_forecast",
     "runners",
 ]

@@ -1,9 +1,8 @@
 """Runners: typed questions about the store's customers and demand, answered from its warehouse.
 
-Each question is a small frozen query object (:class:`ClvFitQuery`, :class:`ClvPredictQuery`,
-:class:`ForecastQuery`) and a ``run_…`` function that reads the warehouse through Ibis, calls the models and returns
-a plain JSON-ready ``dict``. The command line (and later the API and dashboard) call these, so every number has one
-place where it is computed.
+Each ``run_…`` function reads the warehouse through Ibis, calls the models and returns a JSON-ready ``dict`` that
+the query layer (:mod:`shoplens.queries`) validates into its typed result; the questions themselves (what may be
+asked, and its validation) are the query layer's. The parameters are described here as protocols.
 
 **What a purchase is.** The customer-base models follow customers over time, so they read the orders of known
 customers only (``customer_key`` not NULL: a guest order cannot be linked to anyone's history) and leave out
@@ -33,7 +32,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 from zoneinfo import ZoneInfo
 
 import ibis
@@ -46,7 +45,6 @@ from shoplens.models import bgnbd, gamma_gamma, pareto_nbd
 from shoplens.models._fitting import SMALL_DATA_CUSTOMERS, BootstrapIntervals
 from shoplens.models._holdout_plot import (
     bucket_errors,
-    check_chart_path,
     holdout_by_frequency,
     holdout_chart,
     write_chart,
@@ -55,9 +53,6 @@ from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, rfm_summary
 from shoplens.models.bgnbd import FittedBGNBD
 from shoplens.models.clv import CHURN_RISK_BANDS, holdout_comparison, predict_customers
 from shoplens.models.forecast import (
-    DEFAULT_INTERVAL_LEVEL,
-    GRAINS,
-    METRICS,
     Accuracy,
     Backtest,
     Closures,
@@ -325,32 +320,24 @@ def _finite_or_none(value: float | None) -> float | None:
 # --- clv fit ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ClvFitQuery:
-    """Fit one model. ``calibration_end`` defaults to the last purchase day; a holdout is scored when it is earlier
-    (up to ``observation_end``, default the last purchase day)."""
+class ClvFitQuery(Protocol):
+    """What to fit (validated by the query layer): the model, the calibration and holdout ends, the time unit,
+    bootstrap resamples and seed, and where to draw the holdout chart."""
 
-    model: ModelName = "bgnbd"
-    calibration_end: date | None = None
-    observation_end: date | None = None
-    time_unit: TimeUnit = "D"
-    bootstrap: int | None = None
-    seed: int = 0
-    plot: Path | None = None
-
-    def __post_init__(self) -> None:
-        if self.model not in MODEL_NAMES:
-            raise InputError(f"unknown model {self.model!r}; choose one of: {', '.join(MODEL_NAMES)}")
-        if self.time_unit not in DAYS_PER_TIME_UNIT:
-            raise InputError(f"time unit must be D (days) or W (weeks), not {self.time_unit!r}")
-        if self.bootstrap is not None and self.bootstrap < 2:
-            raise InputError(f"--bootstrap needs at least 2 resamples, got {self.bootstrap}")
-        if self.observation_end is not None and self.calibration_end is None:
-            raise InputError("--observation-end needs a --calibration-end: the holdout starts after it")
-        if self.plot is not None:
-            if self.model == "gamma-gamma":
-                raise InputError("--plot compares holdout purchases; use --model bgnbd or pareto-nbd")
-            check_chart_path(self.plot)
+    @property
+    def model(self) -> ModelName: ...
+    @property
+    def calibration_end(self) -> date | None: ...
+    @property
+    def observation_end(self) -> date | None: ...
+    @property
+    def time_unit(self) -> TimeUnit: ...
+    @property
+    def bootstrap(self) -> int | None: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def plot(self) -> Path | None: ...
 
 
 def _resolve_period(query: ClvFitQuery, span: PurchaseSpan) -> tuple[date, date | None]:
@@ -567,34 +554,23 @@ def _run_clv_fit(
 # --- clv predict -----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ClvPredictQuery:
-    """Per-customer predictions over ``horizon`` time units from the end of the data."""
-
-    horizon: int = 365
-    time_unit: TimeUnit = "D"
-    model: TransactionModelName = "bgnbd"
-    margin: float = 0.3
-    annual_discount_rate: float = 0.1
-    limit: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.horizon < 1:
-            raise InputError(f"--horizon must be at least 1, got {self.horizon}")
-        if self.time_unit not in DAYS_PER_TIME_UNIT:
-            raise InputError(f"time unit must be D (days) or W (weeks), not {self.time_unit!r}")
-        if self.model not in TRANSACTION_MODEL_NAMES:
-            raise InputError(f"--model must be one of {', '.join(TRANSACTION_MODEL_NAMES)}, not {self.model!r}")
-        if not (math.isfinite(self.margin) and 0.0 <= self.margin <= 1.0):
-            raise InputError(f"--margin is a share of revenue between 0 and 1, got {self.margin}")
-        if not (math.isfinite(self.annual_discount_rate) and 0.0 <= self.annual_discount_rate < 1.0):
-            raise InputError(f"--discount-rate is a yearly rate between 0 and 1, got {self.annual_discount_rate}")
-        if self.limit is not None and self.limit < 1:
-            raise InputError(f"--limit must be at least 1, got {self.limit}")
+class ClvPredictQuery(Protocol):
+    """What to predict (validated by the query layer): horizon and time unit, model, margin, discount rate, rows."""
 
     @property
-    def horizon_days(self) -> int:
-        return self.horizon * DAYS_PER_TIME_UNIT[self.time_unit]
+    def horizon(self) -> int: ...
+    @property
+    def time_unit(self) -> TimeUnit: ...
+    @property
+    def model(self) -> TransactionModelName: ...
+    @property
+    def margin(self) -> float: ...
+    @property
+    def annual_discount_rate(self) -> float: ...
+    @property
+    def limit(self) -> int | None: ...
+    @property
+    def horizon_days(self) -> int: ...
 
 
 def _current_fit(
@@ -778,30 +754,23 @@ def _run_clv_predict(
 # --- forecast --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ForecastQuery:
-    """Forecast ``metric`` per ``grain`` for ``horizon`` periods, backtested over the last ``backtest_weeks`` weeks
-    (0: no backtest); per product category too when ``by_category``."""
+class ForecastQuery(Protocol):
+    """What to forecast (validated by the query layer)."""
 
-    metric: Metric = "revenue"
-    grain: Grain = "day"
-    horizon: int = 28
-    by_category: bool = False
-    backtest_weeks: int = 8
-    use_events: bool = True
-    level: float = DEFAULT_INTERVAL_LEVEL
-
-    def __post_init__(self) -> None:
-        if self.metric not in METRICS:
-            raise InputError(f"--metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
-        if self.grain not in GRAINS:
-            raise InputError(f"--grain must be one of {', '.join(GRAINS)}, not {self.grain!r}")
-        if self.horizon < 1:
-            raise InputError(f"--horizon must be at least 1, got {self.horizon}")
-        if self.backtest_weeks < 0:
-            raise InputError(f"--backtest-weeks must be 0 (no backtest) or more, got {self.backtest_weeks}")
-        if not 0.0 < self.level < 1.0:
-            raise InputError(f"the interval level must be between 0 and 1, got {self.level}")
+    @property
+    def metric(self) -> Metric: ...
+    @property
+    def grain(self) -> Grain: ...
+    @property
+    def horizon(self) -> int: ...
+    @property
+    def by_category(self) -> bool: ...
+    @property
+    def backtest_weeks(self) -> int: ...
+    @property
+    def use_events(self) -> bool: ...
+    @property
+    def level(self) -> float: ...
 
 
 def _accuracy(result: Accuracy) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Reports: the monthly online customer report as HTML and PDF, the server-side charts they share with the
 dashboard, and the k-anonymous data package for vendors and web designers. Numbers come from
-:class:`shoplens.metrics.MetricsRunner` (the share package's aggregates are Ibis expressions over its tables).
+:class:`shoplens.queries.QueryRunner` (the share package's aggregates are Ibis expressions over its tables; it is
+a question of its own, :class:`SharePackageQuery`).
 """
 
 from shoplens.reports._charts import bar_chart, heatmap, sparkline
@@ -10,8 +11,11 @@ from shoplens.reports._share import (
     SharedDataset,
     ShareFormat,
     SharePackage,
+    SharePackageQuery,
+    SharePackageResult,
     build_share_package,
     dataset_descriptions,
+    share_package,
 )
 
 __all__ = [
@@ -19,6 +23,8 @@ __all__ = [
     "MonthlyReport",
     "ShareFormat",
     "SharePackage",
+    "SharePackageQuery",
+    "SharePackageResult",
     "SharedDataset",
     "bar_chart",
     "build_monthly_report",
@@ -28,5 +34,6 @@ __all__ = [
     "parse_month",
     "render_html",
     "render_pdf",
+    "share_package",
     "sparkline",
 ]

@@ -16,18 +16,19 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from shoplens.errors import InputError
-from shoplens.metrics import (
+from shoplens.queries import (
     CohortQuery,
     CohortResult,
     KpiQuery,
     KpiResult,
-    MetricsRunner,
+    NeedsQuery,
+    NeedsResult,
+    QueryRunner,
     RfmQuery,
     RfmResult,
     SegmentRow,
 )
 from shoplens.reports._charts import bar_chart, heatmap
-from shoplens.voice import NeedsQuery, run_needs
 
 REPORT_KPIS = (
     ("revenue", "Revenue"),
@@ -83,22 +84,22 @@ def parse_month(text: str) -> date:
         raise InputError(f"--month wants YYYY-MM, not {text[:20]!r}") from None
 
 
-def build_monthly_report(runner: MetricsRunner, month: date | None = None) -> MonthlyReport:
+def build_monthly_report(runner: QueryRunner, month: date | None = None) -> MonthlyReport:
     """The report of ``month`` (default: the last month with orders)."""
     if month is None:
-        every_month = runner.run_as(KpiQuery(grain="month"), KpiResult).rows
+        every_month = runner.run(KpiQuery(grain="month"), KpiResult).rows
         if not every_month:
             raise InputError("the warehouse has no orders to report on")
         month = every_month[-1]["period"]
         assert isinstance(month, date)
     first = _month_start(month)
     previous_first = _month_start(first - timedelta(days=1))
-    kpis = runner.run_as(KpiQuery(grain="month", start=previous_first, end=_month_end(first)), KpiResult)
+    kpis = runner.run(KpiQuery(grain="month", start=previous_first, end=_month_end(first)), KpiResult)
     by_period = {row["period"]: row for row in kpis.rows}
     if first not in by_period:
         raise InputError(f"no orders in {first:%Y-%m}")
-    rfm = runner.run_as(RfmQuery(as_of=_month_end(first)), RfmResult)
-    cohorts = runner.run_as(CohortQuery(grain="month"), CohortResult)
+    rfm = runner.run(RfmQuery(as_of=_month_end(first)), RfmResult)
+    cohorts = runner.run(CohortQuery(grain="month"), CohortResult)
     recent = sorted({row["cohort"] for row in cohorts.rows if row["cohort"] <= first})[-COHORTS_SHOWN:]
     needs = hidden_needs(runner)
     return MonthlyReport(
@@ -115,12 +116,12 @@ def build_monthly_report(runner: MetricsRunner, month: date | None = None) -> Mo
     )
 
 
-def hidden_needs(runner: MetricsRunner) -> dict[str, Any] | None:
+def hidden_needs(runner: QueryRunner) -> dict[str, Any] | None:
     """The hidden-needs report over the whole store's feedback, or None when there is no feedback with text."""
-    feedback = runner.table("feedback")
-    if int(feedback.filter(feedback.text.notnull()).count().execute()) == 0:
+    needs = runner.run(REPORT_NEEDS, NeedsResult)
+    if needs.sampled_from == 0:
         return None
-    return run_needs(runner.backend, REPORT_NEEDS, zone=runner.store_timezone)
+    return needs.model_dump(mode="json")
 
 
 def next_steps(segments: list[SegmentRow], needs: dict[str, Any] | None) -> list[str]:

@@ -26,7 +26,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -34,10 +34,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from pydantic import ConfigDict
 
 from shoplens.errors import InputError
-from shoplens.metrics import FUNNEL_STEPS, MetricsRunner, reached_steps, rfm_scores
+from shoplens.metrics import FUNNEL_STEPS, reached_steps, rfm_scores
 from shoplens.privacy import DEFAULT_K, check_k, people, share_of_released, suppress_small_cells
+from shoplens.queries import Query, QueryContext, QueryRunner, Result, answers
 
 ShareFormat = Literal["csv", "parquet"]
 SHARE_FORMATS: tuple[str, ...] = ("csv", "parquet")
@@ -275,7 +277,7 @@ def _encode(table: pa.Table, format: ShareFormat) -> bytes:
 
 
 def build_share_package(
-    runner: MetricsRunner, *, k: int = DEFAULT_K, min_pair_support: float = MIN_PAIR_SUPPORT
+    runner: QueryContext, *, k: int = DEFAULT_K, min_pair_support: float = MIN_PAIR_SUPPORT
 ) -> SharePackage:
     """Compute the four k-anonymous datasets from the runner's tables."""
     check_k(k)
@@ -351,7 +353,7 @@ def _empty(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 
 
-def _events(runner: MetricsRunner) -> ir.Table | None:
+def _events(runner: QueryContext) -> ir.Table | None:
     try:
         events = runner.table("events")
     except Exception:  # a backend without an events table: no sessions to share
@@ -601,3 +603,31 @@ def pair_cells(baskets: ir.Table, products: ir.Table, *, min_pair_orders: int) -
 
 def order_pairs(released: ir.Table) -> ir.Table:
     return released.order_by([ibis.desc("orders_together"), "product_a", "product_b"])
+
+
+class SharePackageQuery(Query):
+    """The k-anonymous package for vendors and web designers (``shoplens share export``)."""
+
+    kind: ClassVar[str] = "share_package"
+    kept_on_disk: ClassVar[bool] = False  # arrow tables; rebuilt per data version, kept in memory by the web app
+
+    k: int = DEFAULT_K
+    min_pair_support: float = MIN_PAIR_SUPPORT
+
+
+class SharePackageResult(Result):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    query: SharePackageQuery
+    package: SharePackage
+
+
+@answers(SharePackageQuery, SharePackageResult)
+def answer_share_package(context: QueryContext, query: SharePackageQuery) -> SharePackageResult:
+    package = build_share_package(context, k=query.k, min_pair_support=query.min_pair_support)
+    return SharePackageResult(query=query, package=package)
+
+
+def share_package(runner: QueryRunner, *, k: int = DEFAULT_K, wait: float | None = None) -> SharePackage:
+    """The store's share package with k, through the runner (computed once per data version where kept)."""
+    return runner.run(SharePackageQuery(k=k), SharePackageResult, wait=wait).package

@@ -11,7 +11,7 @@ dissatisfaction), and how to ask them well (surveys and a question linter).
 from shoplens.voice._customers import customer_profiles, customer_spend
 from shoplens.voice._embeddings import SentenceEncoder, load_sentence_encoder
 from shoplens.voice._lint import RULE_NAMES, LintResult, Problem, lint_question, lint_questions
-from shoplens.voice._runner import NeedsQuery, ThemesQuery, load_feedback, run_needs, run_themes
+from shoplens.voice._runner import DEFAULT_SAMPLE, load_feedback, run_needs, run_themes
 from shoplens.voice._sentiment import (
     DEFAULT_SENTIMENT_METHOD,
     SENTIMENT_METHODS,
@@ -40,17 +40,18 @@ from shoplens.voice._surveys import (
     submit_response,
     survey_form,
 )
-from shoplens.voice._themes import FeedbackItem, Theme, ThemeResult, mine_themes
+from shoplens.voice._themes import DEFAULT_THEMES, FeedbackItem, Theme, ThemeMethod, ThemeResult, mine_themes
 from shoplens.voice._wishes import upgrade_wishes
 
 __all__ = [
+    "DEFAULT_SAMPLE",
     "DEFAULT_SENTIMENT_METHOD",
+    "DEFAULT_THEMES",
     "DONT_KNOW",
     "RULE_NAMES",
     "SENTIMENT_METHODS",
     "FeedbackItem",
     "LintResult",
-    "NeedsQuery",
     "Problem",
     "SentenceEncoder",
     "Sentiment",
@@ -58,8 +59,8 @@ __all__ = [
     "SurveyFormError",
     "SurveySpec",
     "Theme",
+    "ThemeMethod",
     "ThemeResult",
-    "ThemesQuery",
     "analyse_sentiment",
     "analyse_survey",
     "close_survey",

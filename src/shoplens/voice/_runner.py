@@ -1,24 +1,24 @@
 """The questions the CLI and the web app ask about feedback, answered from the store's warehouse.
 
-Each question is a small typed query; the runner functions are the one place where its answer is computed.
+The questions (what may be asked) are the query layer's (:mod:`shoplens.queries`); these functions are the one
+place where their answers are computed.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.voice._customers import SPEND_WINDOW_DAYS, customer_profiles, customer_spend
 from shoplens.voice._embeddings import SentenceEncoder
-from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD, Sentiment, analyse_sentiment
+from shoplens.voice._sentiment import Sentiment, analyse_sentiment
 from shoplens.voice._silent import silent_dissatisfaction
 from shoplens.voice._text import split_sentences
-from shoplens.voice._themes import DEFAULT_THEMES, FeedbackItem, Theme, ThemeMethod, mine_themes
+from shoplens.voice._themes import FeedbackItem, Theme, ThemeMethod, mine_themes
 from shoplens.voice._wishes import upgrade_wishes
 
 DEFAULT_SAMPLE = 5000
@@ -30,29 +30,36 @@ VALUE_AT_RISK = (
 )
 
 
-class ThemesQuery(BaseModel):
-    """Themes of the feedback in the warehouse (``shoplens voice themes``)."""
+class ThemesQuery(Protocol):
+    """What to mine (validated by the query layer, :mod:`shoplens.queries`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    @property
+    def n_themes(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def method(self) -> ThemeMethod: ...
+    @property
+    def sample(self) -> int: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def sentiment_method(self) -> str: ...
 
-    n_themes: int = Field(default=DEFAULT_THEMES, ge=1, le=50)
-    seed: int = 0
-    method: ThemeMethod = "auto"
-    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
-    source: str | None = None
-    sentiment_method: str = DEFAULT_SENTIMENT_METHOD
 
+class NeedsQuery(Protocol):
+    """What the hidden-needs report looks at (validated by the query layer)."""
 
-class NeedsQuery(BaseModel):
-    """The hidden-needs report (``shoplens voice needs``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    n_themes: int = Field(default=6, ge=1, le=50)
-    seed: int = 0
-    method: ThemeMethod = "auto"
-    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
-    sentiment_method: str = DEFAULT_SENTIMENT_METHOD
+    @property
+    def n_themes(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def method(self) -> ThemeMethod: ...
+    @property
+    def sample(self) -> int: ...
+    @property
+    def sentiment_method(self) -> str: ...
 
 
 def _optional_datetime(value: Any) -> datetime | None:

@@ -9,50 +9,41 @@ store-level figures (KPIs, funnel, products, baskets); customer-level routes ans
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import ibis
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shoplens.config import Settings
-from shoplens.metrics import (
+from shoplens.queries import (
+    MAX_PAGE_SIZE,
     BasketQuery,
     BehaviourQuery,
+    ClvFitQuery,
+    ClvSummaryQuery,
     CohortQuery,
+    CustomerListQuery,
+    ForecastQuery,
     FunnelQuery,
     KpiQuery,
     LifecycleQuery,
-    MetricQuery,
-    MetricResult,
-    MetricsRunner,
+    NeedsQuery,
     ProductQuery,
+    Result,
     RfmQuery,
     StageQuery,
-    lifecycle,
-    rfm_scores,
-    rows,
+    ThemesQuery,
 )
-from shoplens.models.runners import (
-    ClvFitQuery,
-    ClvPredictQuery,
-    ForecastQuery,
-    TransactionModelName,
-    run_clv_fit,
-    run_clv_predict,
-    run_forecast,
+from shoplens.queries import (
+    Query as Question,
 )
-from shoplens.voice import NeedsQuery, ThemesQuery, analyse_sentiment, run_needs, run_themes
-from shoplens.warehouse import Warehouse
+from shoplens.voice import analyse_sentiment
 from shoplens.web._deps import EVERYONE, Analysts, CustomerLevel, require_roles
 from shoplens.web._errors import API_PREFIX
-from shoplens.web._warehouse import PageReader, StoreReader
+from shoplens.web._warehouse import StoreReader
 
-MAX_PAGE_SIZE = 500
 MAX_SENTIMENT_TEXTS = 1000
 
 
@@ -74,113 +65,23 @@ def _matches(request: Request, tag: str) -> bool:
     return tag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
 
 
-def _json_answer(request: Request, kind: str, described: str, document: Callable[[StoreReader, int], Any]) -> Response:
-    """``document``'s JSON with its ETag: 304 when the client has it; the bytes are kept next to the result."""
+def answer(request: Request, query: Question) -> Response:
+    """A query's answer as JSON with its ETag: 304 when the client has it. The answer is the same kept result the
+    dashboard draws from, and its JSON bytes are kept next to it."""
     store = store_of(request)
     version = store.version()
-    tag = store.etag(kind, described, version)
+    described = query.model_dump_json()
+    tag = store.etag(query.kind, described, version)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
     if _matches(request, tag):
         return Response(status_code=304, headers=headers)
 
     def body() -> bytes:
-        return bytes(JSONResponse(jsonable_encoder(document(store, version))).body)
+        document = store.answer(query, Result).model_dump(mode="json")
+        return bytes(JSONResponse(jsonable_encoder(document)).body)
 
-    return Response(
-        store.remember(f"{kind}.json", described, version, body), media_type="application/json", headers=headers
-    )
-
-
-def respond(request: Request, kind: str, described: str, compute: Callable[[Warehouse], Any]) -> Response:
-    """``compute``'s answer as JSON (see :meth:`StoreReader.result`: computed once, shared with the dashboard)."""
-    return _json_answer(
-        request, kind, described, lambda store, version: store.result(kind, described, version, compute)
-    )
-
-
-def answer(request: Request, query: MetricQuery) -> Response:
-    """A metric query's result as JSON: the same kept result the dashboard draws from."""
-
-    def document(store: StoreReader, version: int) -> Any:
-        return store.metric(query, MetricResult, version).model_dump(mode="json")
-
-    return _json_answer(request, query.kind, query.model_dump_json(), document)
-
-
-def customer_listing(
-    store: StoreReader | PageReader, *, segment: str | None, state: str | None, offset: int, limit: int, version: int
-) -> dict[str, Any]:
-    """A page of :func:`customer_page`, computed once per data version for the API and the dashboard alike."""
-    return store.result(
-        "customers",
-        f"{segment}|{state}|{offset}|{limit}",
-        version,
-        lambda warehouse: customer_page(
-            store.runner_for(warehouse), segment=segment, state=state, offset=offset, limit=limit
-        ),
-    )
-
-
-def clv_totals(
-    store: StoreReader | PageReader, *, horizon: int, model: TransactionModelName, version: int
-) -> dict[str, Any]:
-    """The CLV summary (:func:`clv_summary_of`), computed once per data version for the API and the dashboard."""
-    query = ClvPredictQuery(horizon=horizon, model=model, limit=1)
-    return store.result(
-        "clv", f"{horizon}|{model}", version, lambda warehouse: clv_summary_of(warehouse, query, store.settings)
-    )
-
-
-def customer_page(
-    runner: MetricsRunner, *, segment: str | None, state: str | None, offset: int, limit: int
-) -> dict[str, Any]:
-    """Pseudonymous customers with their RFM segment and lifecycle state, largest spenders first.
-
-    Reads only the analytic ``orders`` and ``refunds`` tables: nothing from the PII vault is ever joined in.
-    """
-    orders = runner.table("orders")
-    refunds = runner.table("refunds")
-    known = orders.filter(orders.customer_key.notnull())
-    scores = rfm_scores(known, refunds, zone=runner.zone).select(
-        "customer_key", "recency_days", "frequency", "monetary", "segment"
-    )
-    states = lifecycle(known, refunds, zone=runner.zone).select("customer_key", "orders", "revenue", state="state")
-    joined = scores.join(states, "customer_key")
-    if segment is not None:
-        joined = joined.filter(joined.segment == segment)
-    if state is not None:
-        joined = joined.filter(joined.state == state)
-    total = int(joined.count().execute())
-    page = joined.order_by([ibis.desc("revenue"), "customer_key"]).limit(limit, offset=offset)
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "customers": [
-            {
-                "customer_key": row["customer_key"],
-                "segment": row["segment"],
-                "lifecycle": row["state"],
-                "orders": row["orders"],
-                "revenue": row["revenue"],
-                "recency_days": row["recency_days"],
-            }
-            for row in rows(page)
-        ],
-    }
-
-
-def clv_summary_of(warehouse: Warehouse, query: ClvPredictQuery, settings: Settings) -> dict[str, Any]:
-    """The CLV runner's answer without its per-customer rows."""
-    document = run_clv_predict(
-        warehouse.ibis(),
-        query,
-        data_version=warehouse.data_version,
-        models_dir=settings.home / "models",
-        timezone=settings.store_timezone,
-    )
-    document.pop("rows", None)
-    return document
+    kept = store.remember(f"{query.kind}.json", described, version, body)
+    return Response(kept, media_type="application/json", headers=headers)
 
 
 def router() -> APIRouter:
@@ -242,14 +143,8 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> Response:
         """Pseudonymous customers (key, segment, lifecycle state), paginated; never anything from the PII vault."""
-        described = f"{segment}|{lifecycle_state}|{offset}|{limit}"
-
-        def listing(store: StoreReader, version: int) -> dict[str, Any]:
-            return customer_listing(
-                store, segment=segment, state=lifecycle_state, offset=offset, limit=limit, version=version
-            )
-
-        return _json_answer(request, "customers", described, listing)
+        query = CustomerListQuery(segment=segment, lifecycle=lifecycle_state, offset=offset, limit=limit)
+        return answer(request, query)
 
     @routes.get("/clv", dependencies=[CustomerLevel])
     def clv_summary(
@@ -257,13 +152,8 @@ def router() -> APIRouter:
         horizon: Annotated[int, Query(ge=1, le=3650, description="days ahead")] = 365,
         model: Annotated[Literal["bgnbd", "pareto-nbd"], Query()] = "bgnbd",
     ) -> Response:
-        """CLV and churn risk (``ClvPredictQuery``): totals by churn risk and value tier, no per-customer rows."""
-        return _json_answer(
-            request,
-            "clv",
-            f"{horizon}|{model}",
-            lambda store, version: clv_totals(store, horizon=horizon, model=model, version=version),
-        )
+        """CLV and churn risk (``ClvSummaryQuery``): totals by churn risk and value tier, no per-customer rows."""
+        return answer(request, ClvSummaryQuery(horizon=horizon, model=model))
 
     @routes.post("/clv/fit", dependencies=[Analysts])
     def clv_fit(
@@ -275,22 +165,10 @@ def router() -> APIRouter:
     ) -> Response:
         """Fit a customer-base model and save it for CLV predictions (``ClvFitQuery``, as ``shoplens clv fit``):
         parameters, log-likelihood, warnings and, with a calibration end before the last order, the holdout."""
-        store = store_of(request)
         query = ClvFitQuery(
             model=model, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit
         )
-
-        def fit(warehouse: Warehouse) -> dict[str, Any]:
-            settings = store.settings
-            return run_clv_fit(
-                warehouse.ibis(),
-                query,
-                data_version=warehouse.data_version,
-                models_dir=settings.home / "models",
-                timezone=settings.store_timezone,
-            )
-
-        return respond(request, "clv-fit", f"{model}|{calibration_end}|{observation_end}|{time_unit}", fit)
+        return answer(request, query)
 
     @routes.get("/forecast", dependencies=[CustomerLevel])
     def forecast(
@@ -311,8 +189,7 @@ def router() -> APIRouter:
             backtest_weeks=backtest_weeks,
             use_events=use_events,
         )
-        zone = store_of(request).settings.store_timezone
-        return respond(request, "forecast", repr(query), lambda w: run_forecast(w.ibis(), query, timezone=zone))
+        return answer(request, query)
 
     @routes.post("/voice/sentiment", dependencies=[CustomerLevel])
     def voice_sentiment(body: SentimentRequest) -> dict[str, Any]:
@@ -323,13 +200,12 @@ def router() -> APIRouter:
     @routes.get("/voice/themes", dependencies=[CustomerLevel])
     def voice_themes(request: Request, query: Annotated[ThemesQuery, Query()]) -> Response:
         """Themes in the customers' feedback with quotes, negative share and value at risk (``ThemesQuery``)."""
-        return respond(request, "voice-themes", query.model_dump_json(), lambda w: run_themes(w.ibis(), query))
+        return answer(request, query)
 
     @routes.get("/voice/needs", dependencies=[CustomerLevel])
     def voice_needs(request: Request, query: Annotated[NeedsQuery, Query()]) -> Response:
         """Hidden needs (``NeedsQuery``): complaint themes by value at risk, service-upgrade wishes, and silent
         dissatisfaction (customers who stopped buying without saying why)."""
-        zone = store_of(request).settings.store_timezone
-        return respond(request, "voice-needs", query.model_dump_json(), lambda w: run_needs(w.ibis(), query, zone=zone))
+        return answer(request, query)
 
     return routes

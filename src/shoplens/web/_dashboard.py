@@ -17,27 +17,35 @@ from markupsafe import Markup
 
 from shoplens.appdb import recent_jobs
 from shoplens.errors import InputError
-from shoplens.metrics import (
+from shoplens.privacy import DEFAULT_K
+from shoplens.queries import (
     BasketQuery,
     BasketResult,
     BehaviourQuery,
     BehaviourResult,
+    ClvSummaryQuery,
+    ClvSummaryResult,
     CohortQuery,
     CohortResult,
+    CustomerListQuery,
+    CustomerListResult,
     FunnelQuery,
     FunnelResult,
     KpiQuery,
     KpiResult,
     LifecycleQuery,
     LifecycleResult,
+    NeedsQuery,
+    NeedsResult,
     ProductQuery,
     ProductResult,
     RfmQuery,
     RfmResult,
     StageQuery,
     StageResult,
+    ThemesQuery,
+    ThemesResult,
 )
-from shoplens.privacy import DEFAULT_K
 from shoplens.reports import (
     bar_chart,
     build_monthly_report,
@@ -48,9 +56,8 @@ from shoplens.reports import (
     render_pdf,
     sparkline,
 )
-from shoplens.voice import NeedsQuery, ThemesQuery, analyse_survey, list_surveys, run_needs, run_themes
-from shoplens.warehouse import Warehouse
-from shoplens.web._api import clv_totals, customer_listing, store_of
+from shoplens.voice import analyse_survey, list_surveys
+from shoplens.web._api import store_of
 from shoplens.web._auth import Principal
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
 from shoplens.web._errors import ApiError
@@ -81,10 +88,10 @@ COMPUTING = {
     "products": "the product performance",
     "basket": "the baskets",
     "customers": "this segment's customers",
-    "clv": "the customer lifetime values",
-    "voice-themes": "the feedback themes",
-    "voice-needs": "the hidden needs",
-    "share-package": "the package to share (the download starts when it is ready)",
+    "clv_summary": "the customer lifetime values",
+    "voice_themes": "the feedback themes",
+    "voice_needs": "the hidden needs",
+    "share_package": "the package to share (the download starts when it is ready)",
 }
 JOBS_SHOWN = 20
 SPLITS = ("channel", "device", "country", "segment")
@@ -170,7 +177,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     def trouble(request: Request, principal: Principal, exc: Exception) -> HTMLResponse:
         """A page that could not be drawn: still computing (it reloads itself), or the reason."""
         if isinstance(exc, StillComputingError):
-            what = COMPUTING.get(exc.kind, exc.kind.replace("-", " "))
+            what = COMPUTING.get(exc.kind, exc.kind.replace("_", " "))
             return render(request, "computing.html", principal, what=what, seconds=exc.seconds)
         return problem(request, principal, str(exc))
 
@@ -197,8 +204,8 @@ def router(templates: Jinja2Templates) -> APIRouter:
             return problem(request, principal, f"The table can be split by {', '.join(SPLITS)}, not by {by[:20]!r}.")
         store = page_store(request)
         try:
-            result = store.metric(query, KpiResult)
-            split = store.metric(query.model_copy(update={"by": by}), KpiResult) if by else None
+            result = store.answer(query, KpiResult)
+            split = store.answer(query.model_copy(update={"by": by}), KpiResult) if by else None
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         latest = result.rows[-1] if result.rows else {}
@@ -233,15 +240,14 @@ def router(templates: Jinja2Templates) -> APIRouter:
     ) -> HTMLResponse:
         store = page_store(request)
         try:
-            version = store.version()
-            rfm = store.metric(RfmQuery(), RfmResult, version)
-            states = store.metric(LifecycleQuery(), LifecycleResult, version)
-            stage = store.metric(StageQuery(), StageResult, version)
+            rfm = store.answer(RfmQuery(), RfmResult)
+            states = store.answer(LifecycleQuery(), LifecycleResult)
+            stage = store.answer(StageQuery(), StageResult)
             listing = None
             if segment:
-                listing = customer_listing(
-                    store, segment=segment, state=None, offset=offset, limit=PAGE_SIZE, version=version
-                )
+                listing = store.answer(
+                    CustomerListQuery(segment=segment, offset=offset, limit=PAGE_SIZE), CustomerListResult
+                ).model_dump()
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         return render(
@@ -260,7 +266,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/cohorts", response_class=HTMLResponse)
     def cohort_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         try:
-            result = page_store(request).metric(CohortQuery(), CohortResult)
+            result = page_store(request).answer(CohortQuery(), CohortResult)
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         records = [
@@ -273,7 +279,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/funnel", response_class=HTMLResponse)
     def funnel_page(request: Request, principal: Viewer) -> HTMLResponse:
         try:
-            result = page_store(request).metric(FunnelQuery(), FunnelResult)
+            result = page_store(request).answer(FunnelQuery(), FunnelResult)
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         chart = Markup(bar_chart(result.steps, category="step", value="sessions", title="Sessions reaching each step"))
@@ -283,7 +289,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     @routes.get("/behaviour", response_class=HTMLResponse)
     def behaviour_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         try:
-            result = page_store(request).metric(BehaviourQuery(), BehaviourResult)
+            result = page_store(request).answer(BehaviourQuery(), BehaviourResult)
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         gaps = result.inter_purchase
@@ -319,9 +325,8 @@ def router(templates: Jinja2Templates) -> APIRouter:
     def products_page(request: Request, principal: Viewer) -> HTMLResponse:
         store = page_store(request)
         try:
-            version = store.version()
-            products = store.metric(ProductQuery(), ProductResult, version)
-            baskets = store.metric(BasketQuery(), BasketResult, version)
+            products = store.answer(ProductQuery(), ProductResult)
+            baskets = store.answer(BasketQuery(), BasketResult)
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         top = products.top_products[:10]
@@ -342,7 +347,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
         store = page_store(request)
         try:
             # the same kept answer as GET /api/v1/clv?horizon=365&model=bgnbd
-            summary = clv_totals(store, horizon=365, model="bgnbd", version=store.version())
+            summary = store.answer(ClvSummaryQuery(horizon=365, model="bgnbd"), ClvSummaryResult).model_dump()
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         notes = [
@@ -365,18 +370,9 @@ def router(templates: Jinja2Templates) -> APIRouter:
         store = page_store(request)
         themes_query = ThemesQuery(n_themes=6, method=VOICE_METHOD)
         needs_query = NeedsQuery(n_themes=6, method=VOICE_METHOD)
-        zone = store.settings.store_timezone
-
-        def themes_of(warehouse: Warehouse) -> dict[str, Any]:
-            return run_themes(warehouse.ibis(), themes_query)
-
-        def needs_of(warehouse: Warehouse) -> dict[str, Any]:
-            return run_needs(warehouse.ibis(), needs_query, zone=zone)
-
         try:
-            version = store.version()
-            themes = store.result("voice-themes", themes_query.model_dump_json(), version, themes_of)
-            needs = store.result("voice-needs", needs_query.model_dump_json(), version, needs_of)
+            themes = store.answer(themes_query, ThemesResult).model_dump()
+            needs = store.answer(needs_query, NeedsResult).model_dump()
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         notes = [
@@ -432,8 +428,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
     ) -> Response:
         """The monthly online customer report to download, as HTML or PDF."""
         try:
-            with store_of(request).runner() as runner:
-                report = build_monthly_report(runner, parse_month(month) if month else None)
+            report = build_monthly_report(store_of(request).runner, parse_month(month) if month else None)
         except PAGE_TROUBLE as exc:
             return trouble(request, principal, exc)
         html = render_html(report)
@@ -489,7 +484,7 @@ def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[di
     return [
         table(
             "Themes",
-            "voice-themes",
+            "voice_themes",
             theme_rows,
             ["theme", "texts", "negative_share", "customers", "value_at_risk", "quote"],
         ),

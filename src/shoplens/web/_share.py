@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from shoplens.privacy import DEFAULT_K, recent_audit, record_audit
-from shoplens.reports import SharePackage, build_share_package
+from shoplens.reports import SharePackage, SharePackageQuery, SharePackageResult
 from shoplens.web._api import store_of
 from shoplens.web._auth import Principal
 from shoplens.web._deps import EVERYONE, app_database, principal_of, require_roles
@@ -26,16 +26,9 @@ ShareFormatQuery = Annotated[Literal["csv", "parquet"], Query(alias="format")]
 EXPORTS_SHOWN = 20
 
 
-def package_of(request: Request, k: int, version: int, *, wait: float | None = None) -> SharePackage:
-    """The package for this k and data version, built once while kept (see :meth:`StoreReader.result`)."""
-    store = store_of(request)
-    return store.result(
-        "share-package",
-        str(k),
-        version,
-        lambda warehouse: build_share_package(store.runner_for(warehouse), k=k),
-        wait=wait,
-    )
+def package_of(request: Request, k: int, *, wait: float | None = None) -> SharePackage:
+    """The package for this k and the current data, built once while kept (see :meth:`StoreReader.answer`)."""
+    return store_of(request).answer(SharePackageQuery(k=k), SharePackageResult, wait=wait).package
 
 
 def download(
@@ -50,7 +43,7 @@ def download(
     :class:`StillComputingError` when the package is not built by then."""
     store = store_of(request)
     version = store.version()
-    package = package_of(request, k, version, wait=wait)
+    package = package_of(request, k, wait=wait)
 
     def packed() -> tuple[bytes, str]:
         data = package.to_zip(output_format)

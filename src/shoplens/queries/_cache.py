@@ -1,4 +1,4 @@
-"""Result cache: one JSON file per (query, data version, time zone) under ``<home>/cache/metrics``.
+"""Result cache on disk: one JSON file per (query, data version, time zone) under ``<home>/cache/queries``.
 
 A key is the SHA-256 of the query's kind and JSON form, the store's time zone and :data:`CACHE_FORMAT`;
 the warehouse's data version is part of the file name, so an import (which bumps the version) makes every
@@ -19,21 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shoplens.metrics._queries import (
-    BasketResult,
-    BehaviourResult,
-    CohortResult,
-    FunnelResult,
-    KpiResult,
-    LifecycleResult,
-    MetricQuery,
-    MetricResult,
-    ProductResult,
-    RfmResult,
-    StageResult,
-)
+from shoplens.queries._base import Query, Result, registration
 
-CACHE_FORMAT = 1  # bump when a metric's definition changes, so stale results are not served
+CACHE_FORMAT = 2  # bump when a metric's definition changes, so stale results are not served
 
 
 def _encode(value: Any) -> Any:
@@ -66,32 +54,36 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def question_key(query: Query, store_timezone: str) -> str:
+    """What was asked, as a short stable name: the query's kind and a hash of its fields and the time zone."""
+    text = json.dumps(
+        {"kind": query.kind, "query": query.model_dump(mode="json"), "tz": store_timezone, "format": CACHE_FORMAT},
+        sort_keys=True,
+    )
+    return f"{query.kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
+
+
 class ResultCache:
+    """Results on disk; a file that cannot be read is ignored (and recomputed)."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-
-    def key(self, query: MetricQuery, data_version: int, store_timezone: str) -> str:
-        text = json.dumps(
-            {"kind": query.kind, "query": query.model_dump(mode="json"), "tz": store_timezone, "format": CACHE_FORMAT},
-            sort_keys=True,
-        )
-        return f"{query.kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
     def _path(self, key: str, data_version: int) -> Path:
         return self.directory / f"{key}-v{data_version}.json"
 
-    def get(self, key: str, query_type: type[MetricQuery], data_version: int) -> MetricResult | None:
+    def get(self, key: str, query: Query, data_version: int) -> Result | None:
         path = self._path(key, data_version)
         try:
             document = _decode(json.loads(path.read_text(encoding="utf-8")))
-            result_type = _RESULT_TYPES[query_type.kind]
+            result_type = registration(query).result_type
             result = result_type.model_validate(document)
         except (OSError, ValueError, KeyError, ValidationError):
             return None
         result.cached = True
         return result
 
-    def put(self, key: str, result: MetricResult, data_version: int) -> None:
+    def put(self, key: str, result: Result, data_version: int) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             kind = key.split("-")[0]
@@ -105,16 +97,3 @@ class ResultCache:
             os.replace(temporary, self._path(key, data_version))
         except OSError:
             return  # a read-only home still answers, just without caching
-
-
-_RESULT_TYPES: dict[str, type[MetricResult]] = {
-    "kpis": KpiResult,
-    "funnel": FunnelResult,
-    "cohorts": CohortResult,
-    "rfm": RfmResult,
-    "lifecycle": LifecycleResult,
-    "stage": StageResult,
-    "behaviour": BehaviourResult,
-    "basket": BasketResult,
-    "products": ProductResult,
-}

@@ -1,0 +1,101 @@
+"""Every question shoplens answers, and the one runner that answers it.
+
+A question is a frozen pydantic :class:`Query`; its answer a typed :class:`Result`. Each is registered once (with
+:func:`answers`) beside its computation, and :class:`QueryRunner` — built from a store's settings, or over a bare
+Ibis backend — answers it through the memory cache (:class:`ResultStore`, for long-running processes), the disk
+cache and finally the warehouse. The command line, the API, the dashboard and the reports only parse, run, render.
+"""
+
+from shoplens.queries._analytics import (
+    BasketQuery,
+    BasketResult,
+    BehaviourQuery,
+    BehaviourResult,
+    CohortQuery,
+    CohortResult,
+    FunnelQuery,
+    FunnelResult,
+    KpiQuery,
+    KpiResult,
+    LifecycleQuery,
+    LifecycleResult,
+    ProductQuery,
+    ProductResult,
+    RfmQuery,
+    RfmResult,
+    SegmentRow,
+    StageQuery,
+    StageResult,
+)
+from shoplens.queries._base import Query, Registered, Result, Row, answers, registered, registration
+from shoplens.queries._context import QueryContext, rows
+from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
+from shoplens.queries._memory import ResultStore, StillComputingError
+from shoplens.queries._runner import QueryRunner
+from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
+from shoplens.queries._value import (
+    ClvFitQuery,
+    ClvFitResult,
+    ClvPredictQuery,
+    ClvPredictResult,
+    ClvSummaryQuery,
+    ClvSummaryResult,
+    ForecastQuery,
+    ForecastResult,
+)
+from shoplens.queries._voice import NeedsQuery, NeedsResult, ThemesQuery, ThemesResult
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "BackendSource",
+    "BasketQuery",
+    "BasketResult",
+    "BehaviourQuery",
+    "BehaviourResult",
+    "ClvFitQuery",
+    "ClvFitResult",
+    "ClvPredictQuery",
+    "ClvPredictResult",
+    "ClvSummaryQuery",
+    "ClvSummaryResult",
+    "CohortQuery",
+    "CohortResult",
+    "CustomerListQuery",
+    "CustomerListResult",
+    "ForecastQuery",
+    "ForecastResult",
+    "FunnelQuery",
+    "FunnelResult",
+    "KpiQuery",
+    "KpiResult",
+    "LifecycleQuery",
+    "LifecycleResult",
+    "NeedsQuery",
+    "NeedsResult",
+    "NoStoreError",
+    "Opened",
+    "ProductQuery",
+    "ProductResult",
+    "Query",
+    "QueryContext",
+    "QueryRunner",
+    "Registered",
+    "Result",
+    "ResultStore",
+    "RfmQuery",
+    "RfmResult",
+    "Row",
+    "SegmentRow",
+    "Source",
+    "StageQuery",
+    "StageResult",
+    "StillComputingError",
+    "StoreBusyError",
+    "StoreSource",
+    "ThemesQuery",
+    "ThemesResult",
+    "answers",
+    "registered",
+    "registration",
+    "rows",
+]

@@ -1,0 +1,123 @@
+"""What a computation sees: the canonical tables of one warehouse at one data version, and the store's zone."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import ibis.expr.types as ir
+
+from shoplens.errors import InputError
+from shoplens.metrics import StoreZone
+from shoplens.queries._base import Query, Result, Row
+
+if TYPE_CHECKING:
+    from shoplens.queries._runner import QueryRunner
+
+FLOAT_DIGITS = 6
+NO_ORDERS = "the warehouse has no orders yet: import the store's exports first (shoplens import FILE --profile P)"
+NO_CUSTOMERS = "no known customers: every order is a guest order, so there is no customer to {what}"
+R = TypeVar("R", bound=Result)
+
+
+def rows(table: ir.Table) -> list[Row]:
+    """Execute ``table`` and return plain Python rows: Decimal money, dates, ints, floats (never NaN)."""
+    return [{key: _clean(value) for key, value in row.items()} for row in table.to_pyarrow().to_pylist()]
+
+
+def one_row(table: ir.Table) -> Row:
+    found = rows(table)
+    return found[0] if found else {}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else round(value, FLOAT_DIGITS)
+    return value
+
+
+class QueryContext:
+    """The canonical tables on one Ibis backend, for the computations of one runner call.
+
+    ``data_version`` is the warehouse's version the tables show (None for a bare backend, which is never cached);
+    ``models_dir`` is where fitted models are saved. A computation that needs another question's answer asks
+    :meth:`run`, which goes through the same caches.
+    """
+
+    def __init__(
+        self,
+        backend: Any,
+        *,
+        runner: QueryRunner,
+        data_version: int | None,
+        store_timezone: str,
+        models_dir: Path | None,
+        database: str | None = None,
+    ) -> None:
+        self.backend = backend
+        self.runner = runner
+        self.data_version = data_version
+        self.store_timezone = store_timezone
+        self.models_dir = models_dir
+        self.database = database
+        self._zone: StoreZone | None = None
+
+    def run(self, query: Query, result_type: type[R]) -> R:
+        """Another question's answer, over the same tables."""
+        return self.runner.run_in(self, query, result_type)
+
+    def table(self, name: str) -> ir.Table:
+        if self.database is None:
+            return self.backend.table(name)
+        return self.backend.table(name, database=self.database)
+
+    def count(self, table: ir.Table) -> int:
+        return int(table.count().execute())
+
+    def orders(self) -> ir.Table:
+        """The orders table; an InputError when the store has none."""
+        orders = self.table("orders")
+        if self.count(orders) == 0:
+            raise InputError(NO_ORDERS)
+        return orders
+
+    def customer_orders(self, what: str) -> ir.Table:
+        """The orders table when some orders are from known customers (``what`` says what they are needed for)."""
+        orders = self.orders()
+        if self.count(orders.filter(orders.customer_key.notnull())) == 0:
+            raise InputError(NO_CUSTOMERS.format(what=what))
+        return orders
+
+    def events(self) -> ir.Table | None:
+        """The web events, or None when the store has none."""
+        try:
+            events = self.table("events")
+        except Exception:  # a backend without the events table: no sessions to count
+            return None
+        return events if self.count(events) > 0 else None
+
+    def models_directory(self) -> Path:
+        if self.models_dir is None:
+            raise InputError("this runner has no models directory: model fits need a store home")
+        return self.models_dir
+
+    @property
+    def zone(self) -> StoreZone:
+        """The store's time zone, narrowed to the years the data spans (keeps the local-time SQL small)."""
+        if self._zone is None:
+            years: list[int] = []
+            for name, column in (("orders", "ordered_at"), ("refunds", "refunded_at")):
+                table = self.table(name)
+                span = one_row(table.aggregate(first=table[column].min(), last=table[column].max()))
+                years += [span[key].year for key in ("first", "last") if span.get(key) is not None]
+            events = self.events()
+            if events is not None:
+                span = one_row(events.aggregate(first=events.at.min(), last=events.at.max()))
+                years += [span[key].year for key in ("first", "last") if span.get(key) is not None]
+            self._zone = (
+                StoreZone(self.store_timezone, min(years) - 1, max(years) + 1)
+                if years
+                else StoreZone(self.store_timezone)
+            )
+        return self._zone

@@ -1,0 +1,114 @@
+"""Where a runner reads from: the store's warehouse (opened read-only per computation) or a bare Ibis backend.
+
+A store's data version is asked for often (every web request) and opening the warehouse for it each time would be
+wasteful: :class:`StoreSource` keeps the version it read together with the warehouse's change token (for a DuckDB
+file its size, modification time and inode, and those of its write-ahead log) and opens the warehouse again only
+when the token changed. The warehouse is never held open between computations, so an import in another process can
+always write.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from shoplens.config import Settings
+from shoplens.errors import InputError, WarehouseError
+from shoplens.warehouse import Warehouse
+
+NO_STORE = (
+    "no store in {home} yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
+)
+BUSY = "the store is being updated (an import holds the warehouse); try again in a moment"
+
+
+class NoStoreError(InputError):
+    """The home holds no warehouse yet."""
+
+
+class StoreBusyError(WarehouseError):
+    """An import holds the warehouse; a reader should try again shortly."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An open backend with the canonical tables, and the data version it shows (None: not versioned)."""
+
+    backend: Any
+    data_version: int | None
+    database: str | None = None
+
+
+class Source(Protocol):
+    def version(self) -> int | None: ...
+
+    def open(self) -> AbstractContextManager[Opened]: ...
+
+
+class BackendSource:
+    """A fixed Ibis backend (tests, notebooks, parity across engines); versioned only when told its version."""
+
+    def __init__(self, backend: Any, *, database: str | None = None, data_version: int | None = None) -> None:
+        self.backend = backend
+        self.database = database
+        self.data_version = data_version
+
+    def version(self) -> int | None:
+        return self.data_version
+
+    @contextmanager
+    def open(self) -> Iterator[Opened]:
+        yield Opened(self.backend, self.data_version, self.database)
+
+
+class StoreSource:
+    """The warehouse of a store home, read-only; thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._seen: tuple[tuple[int, ...], int] | None = None
+
+    def _change_token(self) -> tuple[int, ...]:
+        found: list[int] = []
+        for path in (self.settings.warehouse_path, Path(f"{self.settings.warehouse_path}.wal")):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                found.extend((0, 0, 0))
+                continue
+            found.extend((stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        return tuple(found)
+
+    def version(self) -> int:
+        """The data version a reader would see now; opens the warehouse only when it has changed."""
+        self._check_exists()
+        token = self._change_token()
+        with self._lock:
+            if self._seen is not None and self._seen[0] == token:
+                return self._seen[1]
+        with self.open() as opened:
+            version = int(opened.data_version or 0)
+        with self._lock:
+            self._seen = (token, version)
+        return version
+
+    def _check_exists(self) -> None:
+        if not self.settings.warehouse_path.exists():
+            raise NoStoreError(NO_STORE.format(home=self.settings.home))
+
+    @contextmanager
+    def open(self) -> Iterator[Opened]:
+        self._check_exists()
+        try:
+            warehouse = Warehouse(self.settings.warehouse_path, read_only=True)
+        except WarehouseError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusyError(BUSY) from None
+            raise
+        with warehouse:
+            yield Opened(warehouse.ibis(), warehouse.data_version)
