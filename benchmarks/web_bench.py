@@ -30,8 +30,7 @@ from shoplens.appdb import AppDatabase
 from shoplens.cli import main
 from shoplens.config import Settings
 from shoplens.errors import InputError
-from shoplens.queries import BackendSource, KpiQuery, QueryRunner
-from shoplens.warehouse import Warehouse
+from shoplens.queries import KpiQuery, QueryRunner
 from shoplens.web import add_user, create_app, create_token
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,13 +122,7 @@ def main_bench() -> None:
     database.close()
 
     def baseline() -> object:
-        with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
-            runner = QueryRunner(
-                BackendSource(warehouse.ibis(), data_version=warehouse.data_version),
-                store_timezone=settings.store_timezone,
-                cache_dir=settings.home / "cache" / "metrics",
-            )
-            return runner.run(KpiQuery())
+        return QueryRunner.for_store(settings).run(KpiQuery())
 
     baseline()
     base = _timings(baseline, args.repeat)

@@ -198,11 +198,23 @@ def test_holdout_comparison_counts_actual_purchases() -> None:
 
 def test_public_api_is_pinned() -> None:
     assert shoplens.models.__all__ == [
+        "DAYS_PER_TIME_UNIT",
+        "DEFAULT_INTERVAL_LEVEL",
+        "FORECAST_GRAINS",
+        "FORECAST_METRICS",
+        "MODEL_NAMES",
+        "TRANSACTION_MODEL_NAMES",
         "BootstrapIntervals",
         "FittedBGNBD",
         "FittedGammaGamma",
         "FittedParetoNBD",
+        "ForecastGrain",
+        "ForecastMetric",
+        "ModelName",
+        "TimeUnit",
+        "TransactionModelName",
         "bgnbd",
+        "check_chart_path",
         "churn_risk_band",
         "clv",
         "customer_lifetime_value",
@@ -214,5 +226,8 @@ def test_public_api_is_pinned() -> None:
         "pareto_nbd",
         "predict_customers",
         "rfm_summary",
+        "run_clv_fit",
+        "run_clv_predict",
+        "run_forecast",
         "runners",
     ]

@@ -9,7 +9,7 @@ import pytest
 from privacy_stores import DEMO_TIMEZONE, UCI_TIMEZONE, runner_over
 from tests.conftest import build_demo_store, import_online_retail
 
-from shoplens.reports import SharePackage, build_share_package
+from shoplens.reports import SharePackage, share_package
 
 SECRET = b"privacy-tests-secret-0123456789abcdef"
 
@@ -23,7 +23,7 @@ def uci_home(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Path:
 def uci_packages(uci_home: Path) -> dict[int, SharePackage]:
     """The UCI package at k=10 (the default) and k=200 (where the product-pair floor is also 200 orders)."""
     with runner_over(uci_home, UCI_TIMEZONE) as runner:
-        return {k: build_share_package(runner, k=k) for k in (10, 200)}
+        return {k: share_package(runner, k=k) for k in (10, 200)}
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_packages(demo_home: Path) -> dict[int, SharePackage]:
     with runner_over(demo_home, DEMO_TIMEZONE) as runner:
-        return {k: build_share_package(runner, k=k) for k in (2, 10)}
+        return {k: share_package(runner, k=k) for k in (2, 10)}
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_every_subcommand_has_help_and_json(cli: Callable[..., Any], group: str,
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["voice", "themes", "--json"], 1, "error: no warehouse at"),
+        (["voice", "themes", "--json"], 2, "error: no store in"),
         (["survey", "results", "sv-none", "--json"], 2, "error: no survey 'sv-none'; see shoplens survey list"),
         (
             ["survey", "create", "missing.yaml", "--json"],

@@ -18,7 +18,8 @@ from tests.web.conftest import Store
 from shoplens.appdb import ApiToken, AppDatabase
 from shoplens.config import Settings
 from shoplens.privacy import recent_audit, verify_audit
-from shoplens.web import _dashboard, _share, create_app
+from shoplens.reports import _share as share_module
+from shoplens.web import _dashboard, create_app
 
 FILES = {
     "funnel_dropoffs.csv",
@@ -110,13 +111,13 @@ def test_the_sharing_page_lists_downloads_for_analysts_only(as_role: Callable[[s
 def test_a_package_that_takes_long_shows_a_waiting_page_then_downloads(
     own_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = _share.build_share_package
+    real = share_module.build_share_package
 
-    def slow_build(runner: Any, *, k: int) -> Any:
+    def slow_build(context: Any, *, k: int, min_pair_support: float) -> Any:
         time.sleep(0.5)
-        return real(runner, k=k)
+        return real(context, k=k, min_pair_support=min_pair_support)
 
-    monkeypatch.setattr(_share, "build_share_package", slow_build)
+    monkeypatch.setattr(share_module, "build_share_package", slow_build)
     monkeypatch.setattr(_dashboard, "PAGE_WAIT_SECONDS", 0.05)
     token = "a-server-token-of-enough-length-0123456789"
     client = TestClient(

@@ -19,7 +19,8 @@ from tests.web.conftest import Store
 
 from shoplens.config import Settings
 from shoplens.errors import InputError
-from shoplens.web import _dashboard, _warehouse, create_app
+from shoplens.queries import QueryRunner, ResultStore, StillComputingError, _store
+from shoplens.web import _dashboard, create_app
 
 TOKEN = "a-server-token-of-enough-length-0123456789"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -33,13 +34,13 @@ def test_a_warm_request_does_not_open_the_warehouse(demo_store: Store, monkeypat
     first = client.get("/api/v1/rfm")
     assert first.status_code == 200
     opened: list[Path] = []
-    real = _warehouse.Warehouse
+    real = _store.Warehouse
 
     def counting(path: Path, **options: Any) -> Any:
         opened.append(path)
         return real(path, **options)
 
-    monkeypatch.setattr(_warehouse, "Warehouse", counting)
+    monkeypatch.setattr(_store, "Warehouse", counting)
     again = client.get("/api/v1/rfm")
     assert again.content == first.content
     assert again.headers["etag"] == first.headers["etag"]
@@ -117,60 +118,61 @@ def test_a_warehouse_held_by_a_writer_answers_503_in_the_one_error_shape(own_sto
         holder.wait()
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "5"
-    assert answer.json() == {"error": {"code": "busy", "message": _warehouse.BUSY}}
+    assert answer.json() == {"error": {"code": "busy", "message": _store.BUSY}}
     time.sleep(0.1)
     assert client.get("/api/v1/kpis").status_code == 200, "once the writer is gone the store answers again"
 
 
 def test_a_slow_result_is_computed_once_in_the_background_while_pages_say_so(own_store: Path) -> None:
-    store = _warehouse.StoreReader(Settings(home=own_store))
-    version = store.version()
+    memory = ResultStore()
     calls: list[float] = []
 
-    def slow(warehouse: Any) -> int:
+    def slow() -> tuple[int, str]:
         calls.append(time.monotonic())
         time.sleep(0.5)
-        return int(warehouse.scalar("SELECT count(*) FROM orders"))
+        with duckdb.connect(str(own_store / "warehouse.duckdb"), read_only=True) as con:
+            found = con.execute("SELECT count(*) FROM orders").fetchone()
+        assert found is not None
+        return int(found[0]), "slow-q"
 
-    with pytest.raises(_warehouse.StillComputingError) as first:
-        store.result("slow", "q", version, slow, wait=0.05)
+    with pytest.raises(StillComputingError) as first:
+        memory.compute("slow-q", "slow", slow, wait=0.05)
     assert first.value.kind == "slow"
-    with pytest.raises(_warehouse.StillComputingError):
-        store.result("slow", "q", version, slow, wait=0.05)
-    answer = store.result("slow", "q", version, slow)  # waits for the computation already under way
+    with pytest.raises(StillComputingError):
+        memory.compute("slow-q", "slow", slow, wait=0.05)
+    answer = memory.compute("slow-q", "slow", slow)  # waits for the computation already under way
     with duckdb.connect(str(own_store / "warehouse.duckdb"), read_only=True) as con:
         orders = con.execute("SELECT count(*) FROM orders").fetchone()
     assert orders is not None
     assert answer == orders[0]
-    assert store.result("slow", "q", version, slow, wait=0.0) == answer
+    assert memory.compute("slow-q", "slow", slow, wait=0.0) == answer
     assert len(calls) == 1, "asked four times, computed once"
 
 
 def test_an_error_in_the_background_reaches_the_request_and_is_not_kept(own_store: Path) -> None:
-    store = _warehouse.StoreReader(Settings(home=own_store))
-    version = store.version()
+    memory = ResultStore()
     attempts: list[int] = []
 
-    def failing(warehouse: Any) -> int:
+    def failing() -> tuple[int, str]:
         attempts.append(1)
         raise InputError("no such thing to compute")
 
     for _ in range(2):
         with pytest.raises(InputError, match="no such thing to compute"):
-            store.result("failing", "q", version, failing)
+            memory.compute("failing-q", "failing", failing)
     assert len(attempts) == 2, "a failure is not kept: the next request tries again"
 
 
 def test_a_page_whose_numbers_take_long_says_what_it_computes_and_reloads(
     own_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = _warehouse.StoreReader.runner_for
+    real = QueryRunner._answer
 
-    def slow_runner(self: Any, warehouse: Any) -> Any:
+    def slow_answer(self: QueryRunner, query: Any) -> Any:
         time.sleep(0.4)
-        return real(self, warehouse)
+        return real(self, query)
 
-    monkeypatch.setattr(_warehouse.StoreReader, "runner_for", slow_runner)
+    monkeypatch.setattr(QueryRunner, "_answer", slow_answer)
     monkeypatch.setattr(_dashboard, "PAGE_WAIT_SECONDS", 0.05)
     client = TestClient(create_app(Settings(home=own_store), api_token=TOKEN), headers=BEARER)
     waiting = client.get("/funnel")

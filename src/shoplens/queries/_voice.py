@@ -1,7 +1,7 @@
 """Voice of the customer as questions: the themes of the store's feedback, and its hidden needs.
 
-The computations are in :mod:`shoplens.voice`. Mining 20,000 reviews takes minutes, so the answers are kept on disk
-like every other (the query, including its seed, fixes the answer for a data version).
+The computations are in :mod:`shoplens.voice`. With ``method="auto"`` the answer depends on whether sentence
+embeddings are installed, not only on the warehouse, so these answers are kept in memory only.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class ThemesQuery(Query):
     """Themes of the feedback in the warehouse (``shoplens voice themes``)."""
 
     kind: ClassVar[str] = "voice_themes"
+    kept_on_disk: ClassVar[bool] = False
 
     n_themes: int = Field(default=DEFAULT_THEMES, ge=1, le=50)
     seed: int = 0
@@ -46,6 +47,7 @@ class NeedsQuery(Query):
     """The hidden-needs report (``shoplens voice needs``)."""
 
     kind: ClassVar[str] = "voice_needs"
+    kept_on_disk: ClassVar[bool] = False
 
     n_themes: int = Field(default=6, ge=1, le=50)
     seed: int = 0

@@ -484,7 +484,7 @@ def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[di
     return [
         table(
             "Themes",
-            "voice_themes",
+            "voice-themes",
             theme_rows,
             ["theme", "texts", "negative_share", "customers", "value_at_risk", "quote"],
         ),
