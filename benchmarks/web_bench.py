@@ -125,7 +125,7 @@ def main_bench() -> None:
     def baseline() -> object:
         with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
             runner = MetricsRunner.for_warehouse(
-                warehouse, store_timezone=settings.store_timezone, cache_dir=settings.home / "cache" / "metrics"
+                warehouse, store_timezone=settings.timezone, cache_dir=settings.home / "cache" / "metrics"
             )
             return runner.run(KpiQuery())
 

@@ -81,7 +81,7 @@ def _runner(config: Settings) -> Iterator[MetricsRunner]:
         )
     with Warehouse(config.warehouse_path, read_only=True) as warehouse:
         yield MetricsRunner.for_warehouse(
-            warehouse, store_timezone=config.store_timezone, cache_dir=config.home / "cache" / "metrics"
+            warehouse, store_timezone=config.timezone, cache_dir=config.home / "cache" / "metrics"
         )
 
 

@@ -170,7 +170,7 @@ def clv_fit_command(
             query,
             data_version=version,
             models_dir=_models_dir(config),
-            timezone=config.store_timezone,
+            timezone=config.timezone,
         )
     if as_json:
         emit_json(document)
@@ -249,7 +249,7 @@ def clv_predict_command(
             query,
             data_version=version,
             models_dir=_models_dir(config),
-            timezone=config.store_timezone,
+            timezone=config.timezone,
         )
     if as_json:
         emit_json(document)
@@ -322,7 +322,7 @@ def forecast_command(
         use_events=use_events,
     )
     with _open_read_only(config) as warehouse:
-        document = run_forecast(warehouse.ibis(), query, timezone=config.store_timezone)
+        document = run_forecast(warehouse.ibis(), query, timezone=config.timezone)
     if as_json:
         emit_json(document)
     else:

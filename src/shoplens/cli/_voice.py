@@ -165,7 +165,7 @@ def needs_command(
     config = settings(ctx)
     query = NeedsQuery(n_themes=themes, seed=seed, method=_theme_method(method), sample=sample)
     with _read_only(config) as warehouse:
-        document = run_needs(warehouse.ibis(), query, zone=config.store_timezone)
+        document = run_needs(warehouse.ibis(), query, zone=config.timezone)
     if as_json:
         emit_json(document)
         return
@@ -318,7 +318,7 @@ def sample_command(
 
     config = settings(ctx)
     with _read_only(config) as warehouse:
-        profiles = customer_profiles(warehouse.ibis(), zone=config.store_timezone)
+        profiles = customer_profiles(warehouse.ibis(), zone=config.timezone)
     db = _app_db(config)
     try:
         report = sample_survey(db, survey_id, profiles, secret=config.store_secret())

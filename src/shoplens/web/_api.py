@@ -177,7 +177,7 @@ def clv_summary_of(warehouse: Warehouse, query: ClvPredictQuery, settings: Setti
         query,
         data_version=warehouse.data_version,
         models_dir=settings.home / "models",
-        timezone=settings.store_timezone,
+        timezone=settings.timezone,
     )
     document.pop("rows", None)
     return document
@@ -287,7 +287,7 @@ def router() -> APIRouter:
                 query,
                 data_version=warehouse.data_version,
                 models_dir=settings.home / "models",
-                timezone=settings.store_timezone,
+                timezone=settings.timezone,
             )
 
         return respond(request, "clv-fit", f"{model}|{calibration_end}|{observation_end}|{time_unit}", fit)
@@ -311,7 +311,7 @@ def router() -> APIRouter:
             backtest_weeks=backtest_weeks,
             use_events=use_events,
         )
-        zone = store_of(request).settings.store_timezone
+        zone = store_of(request).settings.timezone
         return respond(request, "forecast", repr(query), lambda w: run_forecast(w.ibis(), query, timezone=zone))
 
     @routes.post("/voice/sentiment", dependencies=[CustomerLevel])
@@ -329,7 +329,7 @@ def router() -> APIRouter:
     def voice_needs(request: Request, query: Annotated[NeedsQuery, Query()]) -> Response:
         """Hidden needs (``NeedsQuery``): complaint themes by value at risk, service-upgrade wishes, and silent
         dissatisfaction (customers who stopped buying without saying why)."""
-        zone = store_of(request).settings.store_timezone
+        zone = store_of(request).settings.timezone
         return respond(request, "voice-needs", query.model_dump_json(), lambda w: run_needs(w.ibis(), query, zone=zone))
 
     return routes

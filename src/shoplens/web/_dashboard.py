@@ -365,7 +365,7 @@ def router(templates: Jinja2Templates) -> APIRouter:
         store = page_store(request)
         themes_query = ThemesQuery(n_themes=6, method=VOICE_METHOD)
         needs_query = NeedsQuery(n_themes=6, method=VOICE_METHOD)
-        zone = store.settings.store_timezone
+        zone = store.settings.timezone
 
         def themes_of(warehouse: Warehouse) -> dict[str, Any]:
             return run_themes(warehouse.ibis(), themes_query)

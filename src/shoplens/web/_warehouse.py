@@ -105,7 +105,7 @@ class StoreReader:
     def runner_for(self, warehouse: Warehouse) -> MetricsRunner:
         """A metrics runner over an open warehouse, with the on-disk result cache the CLI shares."""
         return MetricsRunner.for_warehouse(
-            warehouse, store_timezone=self.settings.store_timezone, cache_dir=self.settings.home / "cache" / "metrics"
+            warehouse, store_timezone=self.settings.timezone, cache_dir=self.settings.home / "cache" / "metrics"
         )
 
     @contextmanager
@@ -116,7 +116,7 @@ class StoreReader:
 
     def etag(self, kind: str, described: str, version: int) -> str:
         """A strong validator for a result: what was asked, the data it was computed from and the time zone."""
-        text = f"{kind}|{described}|{version}|{self.settings.store_timezone}"
+        text = f"{kind}|{described}|{version}|{self.settings.timezone}"
         return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
     def _kept(self, key: str) -> tuple[bool, Any]:
