@@ -1,21 +1,52 @@
-"""Typed settings, read from the environment (``SHOPLENS_*``) and the command line.
+"""Typed settings: the store's own settings file, the environment (``SHOPLENS_*``) and the command line.
 
 The store's home directory holds everything shoplens writes: the DuckDB warehouse, the SQLite app
-database, quarantine files and the store secret used for pseudonymous customer keys.
+database, quarantine files, the store secret used for pseudonymous customer keys, and ``settings.json``,
+the store settings kept with the store (``shoplens config set KEY VALUE``):
+
+    timezone       IANA zone whose days, weeks and months the analyses count in (default UTC)
+    currency       ISO 4217 code the store reports in (default USD)
+    store_name     the shop's name as reports and the dashboard show it (default "My shop")
+    locale         language and region, such as en_GB or zh_HK (default en_US)
+    warehouse_url  where the warehouse lives; absent means the DuckDB file in the home
+
+A value is taken from, first to last: what the caller passes to :class:`Settings`, the environment variable
+``SHOPLENS_<KEY>`` (``SHOPLENS_STORE_TIMEZONE`` still works for the time zone, deprecated), the home's
+settings file, the default.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import secrets
+import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from shoplens.errors import ConfigError
+from shoplens.errors import ConfigError, InputError
 
 SECRET_FILE = "store.secret"
+SETTINGS_FILE = "settings.json"
+STORE_SETTING_KEYS = ("timezone", "currency", "store_name", "locale", "warehouse_url")
+WAREHOUSE_URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "spark://", "sc://")
+DEPRECATED_ENV_NAMES = {"SHOPLENS_STORE_TIMEZONE": "timezone"}
+MASK = "***"
+_SECRET_PARAMETERS = frozenset({"password", "token"})
+
+_CURRENCY_SHAPE = re.compile(r"[A-Z]{3}")
+# language (ISO 639), optional script (ISO 15924), optional region (ISO 3166 or a UN M49 number): en_GB,
+# zh_Hant_HK, es_419.
+_LOCALE_SHAPE = re.compile(r"[a-z]{2,3}(_[A-Z][a-z]{3})?(_([A-Z]{2}|[0-9]{3}))?")
+_LONGEST_STORE_NAME = 200
 
 
 def known_timezone(value: str) -> str:
@@ -27,6 +58,203 @@ def known_timezone(value: str) -> str:
     return value
 
 
+def currency_code(value: str) -> str:
+    """``value`` in upper case if it has the shape of an ISO 4217 code (three letters).
+
+    The shape only: without a currency database installed, ``XYZ`` passes, ``US$`` and ``EURO`` do not.
+    """
+    code = value.strip().upper()
+    if not _CURRENCY_SHAPE.fullmatch(code):
+        raise ValueError(f"currency must be an ISO 4217 code of three letters such as USD or EUR, not {value!r}")
+    return code
+
+
+def locale_name(value: str) -> str:
+    """``value`` as ``language[_Script][_REGION]`` (``en-gb`` becomes ``en_GB``) if it has that shape."""
+    parts = value.strip().replace("-", "_").split("_")
+    parts = [parts[0].lower(), *(part.title() if len(part) == 4 else part.upper() for part in parts[1:])]
+    name = "_".join(parts)
+    if not _LOCALE_SHAPE.fullmatch(name):
+        raise ValueError(f"locale must be a language and region such as en_GB or zh_HK, not {value!r}")
+    return name
+
+
+def store_name_text(value: str) -> str:
+    """``value`` without surrounding spaces, if it is one line of 1 to 200 characters."""
+    name = value.strip()
+    if not name:
+        raise ValueError("store_name must not be empty")
+    if len(name) > _LONGEST_STORE_NAME or any(not character.isprintable() for character in name):
+        raise ValueError(f"store_name must be one line of at most {_LONGEST_STORE_NAME} printable characters")
+    return name
+
+
+def masked_url(url: str) -> str:
+    """``url`` with any secret in it replaced by ``***``: the password of ``user:PASSWORD@host``, and
+    ``password=`` or ``token=`` parameters (``?password=…`` for PostgreSQL, ``/;token=…`` for Spark Connect)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not even the shape of a URL: show nothing of it
+        return MASK
+    netloc = parts.netloc
+    if "@" in netloc:
+        user_info, host = netloc.rsplit("@", 1)
+        if ":" in user_info:
+            netloc = f"{user_info.split(':', 1)[0]}:{MASK}@{host}"
+    path = ";".join(
+        f"{piece.split('=', 1)[0]}={MASK}" if piece.split("=", 1)[0].lower() in _SECRET_PARAMETERS else piece
+        for piece in parts.path.split(";")
+    )
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = parts.query
+    if any(name.lower() in _SECRET_PARAMETERS for name, _ in pairs):
+        query = urlencode([(n, MASK if n.lower() in _SECRET_PARAMETERS else v) for n, v in pairs], safe="*")
+    return urlunsplit(parts._replace(netloc=netloc, path=path, query=query))
+
+
+def warehouse_address(value: str) -> str:
+    """``value`` if it names a warehouse shoplens can use (PostgreSQL, a local Spark session, Spark Connect)."""
+    url = value.strip()
+    if not url.startswith(WAREHOUSE_URL_SCHEMES) or url in WAREHOUSE_URL_SCHEMES:
+        schemes = ", ".join(WAREHOUSE_URL_SCHEMES[:-1]) + f" or {WAREHOUSE_URL_SCHEMES[-1]}"
+        # The message may be printed: never with the password in it.
+        raise ValueError(f"warehouse_url must start with {schemes} and name a server, not {masked_url(url)!r}")
+    return url
+
+
+STORE_SETTING_RULES: dict[str, Callable[[str], str]] = {
+    "timezone": known_timezone,
+    "currency": currency_code,
+    "store_name": store_name_text,
+    "locale": locale_name,
+    "warehouse_url": warehouse_address,
+}
+
+
+def store_setting_value(key: str, value: str) -> str:
+    """``value`` checked and normalised for the store setting ``key``; an InputError naming what is wrong."""
+    if key not in STORE_SETTING_RULES:
+        raise InputError(f"unknown setting {key!r}; the settings are: {', '.join(STORE_SETTING_KEYS)}")
+    try:
+        return STORE_SETTING_RULES[key](value)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def env_names(key: str) -> list[str]:
+    """The environment variables that set the store setting ``key``, the current name first."""
+    return [f"SHOPLENS_{key.upper()}", *(name for name, old in DEPRECATED_ENV_NAMES.items() if old == key)]
+
+
+def overriding_variable(key: str) -> str | None:
+    """The environment variable that sets the store setting ``key`` now, if any (the current name first)."""
+    return next((name for name in env_names(key) if _environment_value(name) is not None), None)
+
+
+def _environment_value(name: str) -> str | None:
+    # pydantic-settings reads the environment case-insensitively; so does this.
+    wanted = name.lower()
+    return next((value for env, value in os.environ.items() if env.lower() == wanted), None)
+
+
+class StoreSettingsFile:
+    """``<home>/settings.json``: the store settings kept with the store, written whole and atomically.
+
+    The file is created with mode 0600 because a warehouse address can hold a password.
+    """
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / SETTINGS_FILE
+
+    def read(self) -> dict[str, str]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read {self.path}: {exc.strerror}") from None
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{self.path} is not valid JSON (line {exc.lineno}); fix it or delete it") from None
+        if not isinstance(document, dict) or not all(isinstance(value, str) for value in document.values()):
+            raise ConfigError(f"{self.path} must hold one JSON object of text values; fix it or delete it")
+        return {key: value for key, value in document.items() if key in STORE_SETTING_KEYS}
+
+    def set(self, key: str, value: str) -> str:
+        """Check ``value`` for ``key``, keep it, and return it as stored (normalised)."""
+        stored = store_setting_value(key, value)
+        self._write({**self.read(), key: stored})
+        return stored
+
+    def unset(self, key: str) -> bool:
+        """Forget ``key`` (its default applies again); False when it was not set."""
+        if key not in STORE_SETTING_KEYS:
+            raise InputError(f"unknown setting {key!r}; the settings are: {', '.join(STORE_SETTING_KEYS)}")
+        values = self.read()
+        if key not in values:
+            return False
+        del values[key]
+        self._write(values)
+        return True
+
+    def _write(self, values: Mapping[str, str]) -> None:
+        home = self.path.parent
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            # A temporary file in the same directory, then a rename: a reader sees the old file or the new one.
+            handle, temporary = tempfile.mkstemp(dir=home, prefix=".settings-", suffix=".json")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:  # mkstemp creates it with mode 0600
+                    json.dump(dict(sorted(values.items())), out, indent=2)
+                    out.write("\n")
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temporary, self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ConfigError(f"cannot write {self.path}: {exc.strerror}") from None
+
+    def origins(self) -> dict[str, str]:
+        """Where each store setting's value comes from: ``environment (NAME)``, ``settings file`` or ``default``."""
+        stored = self.read()
+        found: dict[str, str] = {}
+        for key in STORE_SETTING_KEYS:
+            if name := overriding_variable(key):
+                found[key] = f"environment ({name}{', deprecated' if name in DEPRECATED_ENV_NAMES else ''})"
+            else:
+                found[key] = "settings file" if key in stored else "default"
+        return found
+
+
+class _DeprecatedEnvironment(PydanticBaseSettingsSource):
+    """Old environment names that still work, below the current ones."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the whole environment at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, key in DEPRECATED_ENV_NAMES.items():
+            value = _environment_value(name)
+            if value is not None and key not in self.current_state:
+                values[key] = value
+        return values
+
+
+class _HomeSettingsFile(PydanticBaseSettingsSource):
+    """The home's ``settings.json``; the home itself comes from the sources above it (argument, environment)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the whole file at once
+
+    def __call__(self) -> dict[str, Any]:
+        home = self.current_state.get("home", self.settings_cls.model_fields["home"].default)
+        return dict(StoreSettingsFile(Path(home)).read())
+
+
 class Settings(BaseSettings):
     """Where the store lives and how it is configured."""
 
@@ -34,9 +262,47 @@ class Settings(BaseSettings):
 
     home: Path = Path("shoplens-data")
     database_url: str | None = None
-    store_timezone: str = "UTC"
+    timezone: str = "UTC"
+    currency: str = "USD"
+    store_name: str = "My shop"
+    locale: str = "en_US"
+    warehouse_url: str | None = None
 
-    _known_timezone = field_validator("store_timezone")(lambda value: known_timezone(value))
+    _known_timezone = field_validator("timezone")(lambda value: known_timezone(value))
+    _currency_code = field_validator("currency")(lambda value: currency_code(value))
+    _store_name_text = field_validator("store_name")(lambda value: store_name_text(value))
+    _locale_name = field_validator("locale")(lambda value: locale_name(value))
+    _warehouse_address = field_validator("warehouse_url")(
+        lambda value: None if value is None else warehouse_address(value)
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _DeprecatedEnvironment(settings_cls),
+            dotenv_settings,
+            _HomeSettingsFile(settings_cls),
+            file_secret_settings,
+        )
+
+    def store_settings(self) -> dict[str, str | None]:
+        """The five store settings as ``config show --json`` prints them: a warehouse password masked."""
+        return {
+            "timezone": self.timezone,
+            "currency": self.currency,
+            "store_name": self.store_name,
+            "locale": self.locale,
+            "warehouse_url": None if self.warehouse_url is None else masked_url(self.warehouse_url),
+        }
 
     @property
     def warehouse_path(self) -> Path:

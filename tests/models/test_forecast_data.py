@@ -92,7 +92,7 @@ def test_the_events_calendar_lowers_the_error_around_events(
     cli: Callable[..., Any], demo_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The demo shop sells in Hong Kong: its days are Hong Kong days.
-    monkeypatch.setenv("SHOPLENS_STORE_TIMEZONE", "Asia/Hong_Kong")
+    monkeypatch.setenv("SHOPLENS_TIMEZONE", "Asia/Hong_Kong")
     runs = {}
     for flag in ("--events", "--no-events"):
         result = cli(

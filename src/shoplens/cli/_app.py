@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from typer.exceptions import TyperException
 
 from shoplens.cli._output import stderr
-from shoplens.config import Settings
-from shoplens.errors import ShoplensError
+from shoplens.config import Settings, StoreSettingsFile
+from shoplens.errors import ConfigError, InputError, ShoplensError
 
 app = typer.Typer(
     name="shoplens",
@@ -33,7 +33,7 @@ def _global(
         typer.Option(
             "--home",
             envvar="SHOPLENS_HOME",
-            help="Store directory: warehouse, app database, quarantine files.",
+            help="Store directory: warehouse, app database, settings, quarantine files.",
             show_default=True,
         ),
     ] = Path("shoplens-data"),
@@ -41,8 +41,26 @@ def _global(
     """Global options; every command also takes --json for one JSON document on stdout."""
     try:
         ctx.obj = Settings(home=home)
-    except ValidationError as exc:
-        raise ShoplensError(f"settings: {exc.errors()[0]['msg']}") from None
+    except (ValidationError, ConfigError) as exc:
+        if ctx.invoked_subcommand == "config":  # so that `config set` and `config unset` can repair a bad setting
+            return
+        raise settings_error(exc, home) from None
+
+
+def settings_error(exc: ValidationError | ConfigError, home: Path) -> ShoplensError:
+    """A bad store setting as bad input (exit 2) in one line that names the setting and where it was set."""
+    if isinstance(exc, ConfigError):
+        return exc
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    settings_file = StoreSettingsFile(home)
+    origin = settings_file.origins().get(key, "")
+    if origin.startswith("environment"):
+        return InputError(f"settings: {key} from the {origin}: {message}")
+    if origin == "settings file":
+        return InputError(f"settings: {key} in {settings_file.path}: {message} (change it with shoplens config set)")
+    return InputError(f"settings: {key}: {message}" if key else f"settings: {message}")
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -60,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         _analytics,  # noqa: F401  (registers the analytics commands)
         _audit,  # noqa: F401  (registers audit verify and audit list)
         _commands,  # noqa: F401  (registers the commands)
+        _config,  # noqa: F401  (registers config show, set and unset)
         _models,  # noqa: F401  (registers clv, forecast and events)
         _report,  # noqa: F401  (registers report)
         _share,  # noqa: F401  (registers share export)

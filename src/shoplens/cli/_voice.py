@@ -314,7 +314,7 @@ def sample_command(
 
     config = settings(ctx)
     with _read_only(config) as warehouse:
-        profiles = customer_profiles(warehouse.ibis(), zone=config.store_timezone)
+        profiles = customer_profiles(warehouse.ibis(), zone=config.timezone)
     db = _app_db(config)
     try:
         report = sample_survey(db, survey_id, profiles, secret=config.store_secret())

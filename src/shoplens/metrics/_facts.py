@@ -9,7 +9,7 @@ Conventions every metric follows (README "Customer analytics"):
   (``refunded_at``); **revenue** is net sales less refunds;
 * a customer's orders are numbered 0, 1, 2, ... by time (ties broken by order id): order 0 is the first
   purchase, and every later order is a **repeat** order;
-* periods and days are the store's own (``Settings.store_timezone``), not UTC.
+* periods and days are the store's own (``Settings.timezone``), not UTC.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ many exports (UCI Online Retail credit notes) are not linked to the order they r
 purchase would be guesswork. When the store has refunds the fit says how large they are, so that ``--margin`` can be
 lowered to match. CDNOW has none.
 
-**Days.** Purchase days are the store's local days (``Settings.store_timezone``), shifting UTC order times by the
+**Days.** Purchase days are the store's local days (``Settings.timezone``), shifting UTC order times by the
 zone's UTC offset at the end of the data (an order within an hour of midnight may land on the neighbouring day
 across a daylight-saving change; the models count days, so this is immaterial).
 

@@ -45,7 +45,7 @@ class QueryRunner:
         """The runner of a store home: its warehouse, time zone, saved models and result cache."""
         return cls(
             StoreSource(settings),
-            store_timezone=settings.store_timezone,
+            store_timezone=settings.timezone,
             models_dir=settings.home / "models",
             cache_dir=settings.home / "cache" / "queries",
             memory=memory,

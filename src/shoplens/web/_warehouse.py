@@ -53,7 +53,7 @@ class StoreReader:
 
     def etag(self, kind: str, described: str, version: int) -> str:
         """A strong validator for an answer: what was asked, the data it was computed from and the time zone."""
-        text = f"{kind}|{described}|{version}|{self.settings.store_timezone}"
+        text = f"{kind}|{described}|{version}|{self.settings.timezone}"
         return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
     def remember(self, kind: str, described: str, version: int, make: Callable[[], T]) -> T:
