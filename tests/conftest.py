@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from shoplens.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-DATASETS = Path(__import__("os").environ.get("SHOPLENS_DATASETS", REPO.parent / "shared" / "datasets"))
+DATASETS = REPO / "datasets"  # real published data, shipped with the repository (datasets/SOURCES.md)
 FIXTURES = Path(__file__).parent / "fixtures"
 ONLINE_RETAIL = DATASETS / "online_retail" / "online_retail.parquet"
 CDNOW_SAMPLE = DATASETS / "cdnow" / "CDNOW_sample.csv.gz"
@@ -26,7 +26,7 @@ POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @pytest.fixture(scope="session")
 def datasets() -> Path:
     if not DATASETS.is_dir():
-        pytest.fail(f"the real datasets are missing at {DATASETS} (set SHOPLENS_DATASETS)")
+        pytest.fail(f"the real datasets are missing at {DATASETS} (they are part of the repository)")
     return DATASETS
 
 
