@@ -135,6 +135,10 @@ class Store:
 RunnerFor = Callable[[Store], MetricsRunner]
 
 
+class ResultsDifferError(AssertionError):
+    """An engine answered a query differently from DuckDB: the exception a parity gap marker names."""
+
+
 def same(expected: Any, got: Any, *, path: str = "", tolerance: float = 2e-6) -> None:
     """Assert two results are equal: exactly for ints, money, dates and text; floats to ``tolerance``."""
     if isinstance(expected, dict):
