@@ -23,7 +23,7 @@ from shoplens.ingest._demo import generate_demo_store
 from shoplens.warehouse import Warehouse, import_files
 
 REPO = Path(__file__).resolve().parents[1]
-ONLINE_RETAIL = REPO.parent / "shared" / "datasets" / "online_retail" / "online_retail.parquet"
+ONLINE_RETAIL = REPO / "datasets" / "online_retail" / "online_retail.parquet"
 DATA = REPO / "benchmarks" / "data"
 
 

@@ -39,7 +39,7 @@ import pandas as pd
 from shoplens.models import bgnbd, gamma_gamma, pareto_nbd
 
 REPO = Path(__file__).resolve().parents[1]
-CDNOW_SUMMARY = REPO.parent / "shared" / "datasets" / "cdnow" / "cdnow_customers_summary_with_transactions.csv"
+CDNOW_SUMMARY = REPO / "datasets" / "cdnow" / "cdnow_customers_summary_with_transactions.csv"
 SIMULATED_PURCHASES = {"r": 0.25, "alpha": 30.0, "a": 0.8, "b": 2.5}
 SIMULATED_SPEND = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 TARGET_SECONDS = 2.0  # BG/NBD + Gamma-Gamma on 100,000 customers

@@ -8,6 +8,7 @@ columns the metrics read are copied (row fingerprints and import ids stay behind
 from __future__ import annotations
 
 import io
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -95,9 +96,12 @@ def spark_databases(stores: dict[str, Path]) -> Iterator[dict[str, tuple[Any, st
     import ibis
     from pyspark.sql import SparkSession
 
+    # Tables are written under spark.sql.warehouse.dir, by default ./spark-warehouse of the checkout.
+    tables_dir = tempfile.TemporaryDirectory(prefix="shoplens-spark-")
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("shoplens-metrics-tests")
+        .config("spark.sql.warehouse.dir", tables_dir.name)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
@@ -119,6 +123,7 @@ def spark_databases(stores: dict[str, Path]) -> Iterator[dict[str, tuple[Any, st
         for store in stores:
             spark.sql(f"DROP DATABASE IF EXISTS {session}_{store} CASCADE")
         spark.stop()
+        tables_dir.cleanup()
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,10 @@ class Store:
 
 
 RunnerFor = Callable[[Store], QueryRunner]
+
+
+class ResultsDifferError(AssertionError):
+    """An engine answered a query differently from DuckDB: the exception a parity gap marker names."""
 
 
 def same(expected: Any, got: Any, *, path: str = "", tolerance: float = 2e-6) -> None:

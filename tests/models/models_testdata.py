@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CDNOW_DIR = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "cdnow"
+CDNOW_DIR = Path(__file__).resolve().parents[2] / "datasets" / "cdnow"
 CDNOW_SAMPLE_TRANSACTIONS = CDNOW_DIR / "CDNOW_sample.csv.gz"
 CDNOW_SUMMARY = CDNOW_DIR / "cdnow_customers_summary_with_transactions.csv"
 

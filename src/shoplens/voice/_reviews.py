@@ -1,7 +1,7 @@
 """The labelled reviews the sentiment methods are trained and judged on, and their fixed train/held-out split.
 
-The Women's E-Commerce Clothing Reviews (Nick Brooks, Kaggle 2018, CC0; ``../shared/datasets/reviews``): 23,486
-reviews with a 1-5 star rating. A review's polarity is *positive* for 4-5 stars and *negative* for 1-2; 3-star
+The Women's E-Commerce Clothing Reviews (Nick Brooks, Kaggle 2018, CC0; ``datasets/reviews`` in the repository):
+23,486 reviews with a 1-5 star rating. A review's polarity is *positive* for 4-5 stars and *negative* for 1-2; 3-star
 reviews are mixed and are not used to judge positive/negative agreement.
 
 **Split.** A review is held out when its original row index (the file's first, unnamed column) is divisible by

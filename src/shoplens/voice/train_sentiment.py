@@ -1,10 +1,11 @@
 """Train the shipped sentiment model on the labelled clothing reviews and record how both methods score.
 
-    python -m shoplens.voice.train_sentiment \\
-        --reviews ../shared/datasets/reviews/womens_clothing_ecommerce_reviews.csv.gz
+    python -m shoplens.voice.train_sentiment [--reviews FILE]
 
-writes ``src/shoplens/voice/data/sentiment_model.json.gz``. Only the training split is used for fitting (the
-split is fixed, see :mod:`shoplens.voice._reviews`); the held-out macro-F1 of both methods is written into the file.
+run from a source checkout, reads ``datasets/reviews/womens_clothing_ecommerce_reviews.csv.gz`` of the repository
+unless ``--reviews`` names another copy, and writes ``src/shoplens/voice/data/sentiment_model.json.gz``. Only the
+training split is used for fitting (the split is fixed, see :mod:`shoplens.voice._reviews`); the held-out macro-F1
+of both methods is written into the file.
 The same data gives the same file byte for byte. shoplens itself never trains: it reads this file.
 
 Choices: words and word pairs seen in at least 3 training reviews, the 20,000 most frequent, sublinear TF-IDF;
@@ -51,6 +52,9 @@ REGULARISATION_C = 4.0
 NEUTRAL_BAND = 0.2  # |2·P(positive) − 1| below this is neutral: P(positive) between 0.4 and 0.6
 SIGNIFICANT_DIGITS = 6
 DEFAULT_OUT = Path(__file__).parent / "data" / MODEL_FILE
+REVIEWS_FILE_NAME = "womens_clothing_ecommerce_reviews.csv.gz"
+# The test datasets live beside src/ in a source checkout; an installed package has no copy of them.
+DEFAULT_REVIEWS = Path(__file__).resolve().parents[3] / "datasets" / "reviews" / REVIEWS_FILE_NAME
 
 
 def _rounded(values: Any) -> list[float]:
@@ -141,9 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shoplens.voice.train_sentiment", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--reviews", type=Path, required=True, help="womens_clothing_ecommerce_reviews.csv(.gz)")
+    parser.add_argument(
+        "--reviews",
+        type=Path,
+        default=DEFAULT_REVIEWS,
+        help=f"womens_clothing_ecommerce_reviews.csv(.gz) (default {DEFAULT_REVIEWS})",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"model file to write (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
+    if not args.reviews.is_file():
+        parser.error(f"no reviews file at {args.reviews}")
     content = build_model_file(args.reviews)
     args.out.write_bytes(content)
     evaluation = json.loads(gzip.decompress(content))["evaluation"]
