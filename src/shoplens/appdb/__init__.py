@@ -4,7 +4,7 @@ SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_UR
 migrated to the newest schema on first use.
 """
 
-from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession
+from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession, token_by_hash, user_by_email, users_by_email
 from shoplens.appdb._audit import AuditRecord
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._models import Base, ImportRun
@@ -28,4 +28,7 @@ __all__ = [
     "User",
     "WebSession",
     "recent_jobs",
+    "token_by_hash",
+    "user_by_email",
+    "users_by_email",
 ]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shoplens.appdb._models import Base
 
@@ -52,3 +52,16 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    """The user whose (lower-case) e-mail is ``email``."""
+    return session.scalar(select(User).where(User.email == email))
+
+
+def users_by_email(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,13 +12,17 @@ from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shoplens.appdb import _audit
 from shoplens.appdb._models import ImportRun
 from shoplens.errors import WarehouseError
+from shoplens.privacy import AuditRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class AppDatabase:
+    """The app database; also the store of the audit chain (:class:`shoplens.privacy.AuditStore`)."""
+
     def __init__(self, url: str) -> None:
         try:
             self.engine: Engine = create_engine(url)
@@ -46,6 +50,15 @@ class AppDatabase:
     def recent_imports(self, limit: int = 10) -> list[ImportRun]:
         with self.session() as session:
             return list(session.scalars(select(ImportRun).order_by(ImportRun.started_at.desc()).limit(limit)))
+
+    def append_audit(self, seal: Callable[[AuditRow | None], AuditRow]) -> AuditRow:
+        return _audit.append_audit(self, seal)
+
+    def audit_rows(self) -> Iterator[AuditRow]:
+        return _audit.audit_rows(self)
+
+    def newest_audit_rows(self, limit: int) -> list[AuditRow]:
+        return _audit.newest_audit_rows(self, limit)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -330,23 +330,38 @@ def sample_command(
 
 
 def _write_recipients(
-    config: Settings, survey_id: str, out: Path, base_url: str, contacts: bool, invitation_ids: list[str] | None
+    config: Settings,
+    survey_id: str,
+    out: Path,
+    base_url: str,
+    contacts: bool,
+    invitation_ids: list[str] | None,
+    purpose: str,
 ) -> dict[str, Any]:
-    from shoplens.voice import marketing_contacts, recipients
+    from shoplens.privacy import audit_sink
+    from shoplens.privacy import contacts as vault_contacts
+    from shoplens.voice import recipients
 
     db = _app_db(config)
     try:
         rows = recipients(db, survey_id, secret=config.store_secret(), base_url=base_url, invitation_ids=invitation_ids)
+        columns = ["customer_key", "segment", "lifecycle", "answer_url", "reminders_sent"]
+        release = None
+        if contacts:
+            with _read_only(config) as warehouse:
+                release = vault_contacts(
+                    warehouse.ibis(),
+                    [r["customer_key"] for r in rows],
+                    purpose=purpose,
+                    action="survey.contacts_export",
+                    audit=audit_sink(db, actor="cli", secret=config.store_secret()),
+                    context={"survey_id": survey_id, "file": out.name},
+                )
+            emails = {contact.customer_key: contact.email for contact in release.contacts}
+            rows = [{**r, "email": emails[r["customer_key"]]} for r in rows if r["customer_key"] in emails]
+            columns.append("email")
     finally:
         db.close()
-    columns = ["customer_key", "segment", "lifecycle", "answer_url", "reminders_sent"]
-    without_consent = 0
-    if contacts:
-        with _read_only(config) as warehouse:
-            emails = marketing_contacts(warehouse.con, [r["customer_key"] for r in rows])
-        without_consent = sum(1 for r in rows if r["customer_key"] not in emails)
-        rows = [{**r, "email": emails[r["customer_key"]]} for r in rows if r["customer_key"] in emails]
-        columns.append("email")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", newline="", encoding="utf-8") as handle:
@@ -357,12 +372,15 @@ def _write_recipients(
             out.chmod(0o600)  # personal data: readable by the owner only
     except OSError as exc:
         raise UnreadableFileError(f"{out}: cannot write ({exc.strerror})") from None
-    return {
+    document: dict[str, Any] = {
         "survey_id": survey_id,
         "path": str(out),
         "recipients": len(rows),
-        "left_out_without_consent": without_consent,
+        "left_out_without_consent": release.left_out if release is not None else 0,
     }
+    if release is not None:
+        document["audit_entry"] = release.audit_entry.id
+    return document
 
 
 @survey_app.command("export")
@@ -372,16 +390,21 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     base_url: BaseUrlOption = DEFAULT_BASE_URL,
     contacts: Annotated[
-        bool, typer.Option("--contacts", help="Add e-mail addresses from the vault (marketing consent only).")
+        bool,
+        typer.Option(
+            "--contacts",
+            help="Add e-mail addresses from the vault (marketing consent only; recorded in the audit log).",
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the recipients to a CSV: pseudonymous key, segment, stage and one-time answer link.
 
     With --contacts the file also carries e-mail addresses from the vault, for customers who agreed to marketing
-    only (the others are left out and counted); such a file is personal data, written readable by you only.
+    only (the others are left out and counted); such a file is personal data, written readable by you only,
+    and each such export is an entry in the audit log (how many addresses, for which survey; never an address).
     """
-    document = _write_recipients(settings(ctx), survey_id, out, base_url, contacts, None)
+    document = _write_recipients(settings(ctx), survey_id, out, base_url, contacts, None, "survey invitations")
     if as_json:
         emit_json(document)
     else:
@@ -395,7 +418,11 @@ def remind_command(
     out: Annotated[Path, typer.Option("--out", help="CSV file of the recipients to remind.")],
     base_url: BaseUrlOption = DEFAULT_BASE_URL,
     contacts: Annotated[
-        bool, typer.Option("--contacts", help="Add e-mail addresses from the vault (marketing consent only).")
+        bool,
+        typer.Option(
+            "--contacts",
+            help="Add e-mail addresses from the vault (marketing consent only; recorded in the audit log).",
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -408,7 +435,7 @@ def remind_command(
         due = due_reminders(db, survey_id)
     finally:
         db.close()
-    document = _write_recipients(config, survey_id, out, base_url, contacts, due)
+    document = _write_recipients(config, survey_id, out, base_url, contacts, due, "survey reminders")
     if as_json:
         emit_json(document)
     else:

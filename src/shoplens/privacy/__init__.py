@@ -1,5 +1,10 @@
-"""Privacy: the tamper-evident audit log and k-anonymity for data that leaves the store.
+"""Privacy, at the bottom of the layers: the vault of personal data, the tamper-evident audit log, k-anonymity.
 
+Every layer above may use it; it imports only errors, config and schema, so callers pass in what it works on
+(an Ibis backend over the warehouse, an :class:`AuditStore` such as the app database).
+
+* :func:`contacts` is the one read of personal data: consent checked, only the fields asked for, each release
+  written to the audit log. :func:`vault_rows` and :func:`vault_upserts` describe what an import writes there.
 * :func:`record_audit` appends an entry to the hash-chained audit log; :func:`verify_audit` checks the chain.
 * :func:`suppress_small_cells` keeps only aggregate rows with at least ``k`` people behind them.
 """
@@ -7,7 +12,11 @@
 from shoplens.privacy._audit import (
     GENESIS_HASH,
     AuditEntry,
+    AuditRow,
+    AuditSink,
+    AuditStore,
     AuditVerdict,
+    audit_sink,
     canonical_details,
     entry_hash,
     recent_audit,
@@ -15,20 +24,46 @@ from shoplens.privacy._audit import (
     verify_audit,
 )
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
+from shoplens.privacy._vault import (
+    CONTACT_FIELDS,
+    PERSONAL_COLUMNS,
+    VAULT_COLUMNS,
+    VAULT_KEY,
+    VAULT_TABLE,
+    Contact,
+    ContactRelease,
+    contacts,
+    vault_rows,
+    vault_upserts,
+)
 
 __all__ = [
+    "CONTACT_FIELDS",
     "DEFAULT_K",
     "GENESIS_HASH",
+    "PERSONAL_COLUMNS",
+    "VAULT_COLUMNS",
+    "VAULT_KEY",
+    "VAULT_TABLE",
     "AuditEntry",
+    "AuditRow",
+    "AuditSink",
+    "AuditStore",
     "AuditVerdict",
+    "Contact",
+    "ContactRelease",
     "Suppressed",
+    "audit_sink",
     "canonical_details",
     "check_k",
+    "contacts",
     "entry_hash",
     "people",
     "recent_audit",
     "record_audit",
     "share_of_released",
     "suppress_small_cells",
+    "vault_rows",
+    "vault_upserts",
     "verify_audit",
 ]

@@ -5,6 +5,9 @@
 secret cannot produce matching hashes, so :func:`verify_audit` names the first entry that no longer checks.
 What a chain cannot show on its own is that its newest entries were cut off: keep the count or the last hash
 elsewhere (a backup, a ticket) when that matters.
+
+The chain's rules live here; where the rows are kept does not. Callers pass in an :class:`AuditStore` (the app
+database is one), which appends a row in one transaction and hands rows back in order.
 """
 
 from __future__ import annotations
@@ -13,20 +16,50 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from shoplens.appdb import AppDatabase, AuditRecord
-from shoplens.errors import InputError, WarehouseError
+from shoplens.errors import InputError
 
 GENESIS_HASH = "0" * 64
 ACTOR_PATTERN = re.compile(r"cli|system|(user|token):[A-Za-z0-9_-]{1,64}")
 ACTION_PATTERN = re.compile(r"[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*")
-WRITE_ATTEMPTS = 5
+MAX_ACTION_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One entry as it is stored: ``details`` is the canonical JSON text that the hash covers."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    details: str
+    prev_hash: str
+    hash: str
+
+
+class AuditStore(Protocol):
+    """Where the chain is kept. :class:`shoplens.appdb.AppDatabase` is one."""
+
+    def append_audit(self, seal: Callable[[AuditRow | None], AuditRow]) -> AuditRow:
+        """In one transaction, read the newest row (None when there is none) and store ``seal(newest)``.
+
+        A store shared by several writers must make a writer that raced another read again and call ``seal``
+        anew, so that the chain never forks.
+        """
+        ...
+
+    def audit_rows(self) -> Iterator[AuditRow]:
+        """Every row, oldest first."""
+        ...
+
+    def newest_audit_rows(self, limit: int) -> list[AuditRow]:
+        """The newest ``limit`` rows, newest first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +95,10 @@ class AuditVerdict:
         return {"ok": self.ok, "entries": self.entries, "first_bad_entry": self.first_bad_entry}
 
 
+AuditSink = Callable[[str, dict[str, Any]], AuditEntry]
+"""Writes one entry, given its action and details, for an actor and store fixed beforehand (:func:`audit_sink`)."""
+
+
 def canonical_details(details: dict[str, Any]) -> str:
     """The one text form of ``details``: JSON with sorted keys and no spaces (refuses NaN and non-JSON values)."""
     try:
@@ -82,90 +119,60 @@ def entry_hash(secret: bytes, prev_hash: str, id: int, at: datetime, actor: str,
     return hmac.new(secret, (prev_hash + content).encode(), hashlib.sha256).hexdigest()
 
 
-def record_audit(
-    database: AppDatabase, *, actor: str, action: str, details: dict[str, Any], secret: bytes
-) -> AuditEntry:
-    """Append one entry in one transaction and return it.
-
-    The last entry is read inside the same transaction that writes the new one; a writer that raced another
-    hits the primary key (same next id) or the unique ``prev_hash`` and starts again on the new last entry.
-    """
+def record_audit(store: AuditStore, *, actor: str, action: str, details: dict[str, Any], secret: bytes) -> AuditEntry:
+    """Append one entry to ``store``'s chain and return it."""
     if not ACTOR_PATTERN.fullmatch(actor):
         raise InputError(f"audit actor must be cli, system, user:<id> or token:<id>, not {actor[:40]!r}")
-    if not ACTION_PATTERN.fullmatch(action) or len(action) > 64:
+    if not ACTION_PATTERN.fullmatch(action) or len(action) > MAX_ACTION_LENGTH:
         raise InputError(f"audit action must look like 'share.export', not {action[:40]!r}")
     body = canonical_details(details)
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            with database.session() as session:
-                if session.get_bind().dialect.name == "postgresql":
-                    # Writers queue here; readers (verify, list) are not blocked.
-                    session.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))
-                last = session.execute(
-                    select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
-                ).first()
-                new_id, prev_hash = (last[0] + 1, last[1]) if last is not None else (1, GENESIS_HASH)
-                at = datetime.now(UTC)
-                record = AuditRecord(
-                    id=new_id,
-                    at=at,
-                    actor=actor,
-                    action=action,
-                    details=body,
-                    prev_hash=prev_hash,
-                    hash=entry_hash(secret, prev_hash, new_id, at, actor, action, body),
-                )
-                session.add(record)
-            return AuditEntry(new_id, at, actor, action, json.loads(body), prev_hash, record.hash)
-        except (IntegrityError, OperationalError) as exc:  # lost a race (or SQLite was busy): read again
-            if attempt == WRITE_ATTEMPTS - 1:
-                raise WarehouseError(f"cannot append to the audit log: {str(exc).splitlines()[0][:160]}") from None
-    raise AssertionError("unreachable")
+
+    def seal(newest: AuditRow | None) -> AuditRow:
+        new_id, prev_hash = (newest.id + 1, newest.hash) if newest is not None else (1, GENESIS_HASH)
+        at = datetime.now(UTC)
+        return AuditRow(
+            new_id, at, actor, action, body, prev_hash, entry_hash(secret, prev_hash, new_id, at, actor, action, body)
+        )
+
+    return _entry(store.append_audit(seal))
 
 
-def verify_audit(database: AppDatabase, *, secret: bytes) -> AuditVerdict:
+def audit_sink(store: AuditStore, *, actor: str, secret: bytes) -> AuditSink:
+    """An :data:`AuditSink` that records as ``actor`` in ``store``: what a reader of personal data is handed."""
+
+    def record(action: str, details: dict[str, Any]) -> AuditEntry:
+        return record_audit(store, actor=actor, action=action, details=details, secret=secret)
+
+    return record
+
+
+def verify_audit(store: AuditStore, *, secret: bytes) -> AuditVerdict:
     """Walk the chain from the first entry; stop at the first entry whose hash or link does not check."""
     entries = 0
     expected_prev = GENESIS_HASH
-    with database.session() as session:
-        rows = session.execute(
-            select(
-                AuditRecord.id,
-                AuditRecord.at,
-                AuditRecord.actor,
-                AuditRecord.action,
-                AuditRecord.details,
-                AuditRecord.prev_hash,
-                AuditRecord.hash,
-            )
-            .order_by(AuditRecord.id)
-            .execution_options(yield_per=1000)
-        )
-        for id, at, actor, action, details, prev_hash, stored_hash in rows:
-            entries += 1
-            good_link = hmac.compare_digest(prev_hash, expected_prev)
-            good_hash = hmac.compare_digest(stored_hash, entry_hash(secret, prev_hash, id, at, actor, action, details))
-            if not (good_link and good_hash):
-                total = session.scalar(select(func.count()).select_from(AuditRecord)) or 0
-                return AuditVerdict(ok=False, entries=int(total), first_bad_entry=int(id))
-            expected_prev = stored_hash
+    rows = store.audit_rows()
+    for row in rows:
+        entries += 1
+        good_link = hmac.compare_digest(row.prev_hash, expected_prev)
+        recomputed = entry_hash(secret, row.prev_hash, row.id, row.at, row.actor, row.action, row.details)
+        if not (good_link and hmac.compare_digest(row.hash, recomputed)):
+            return AuditVerdict(ok=False, entries=entries + sum(1 for _ in rows), first_bad_entry=row.id)
+        expected_prev = row.hash
     return AuditVerdict(ok=True, entries=entries, first_bad_entry=None)
 
 
-def recent_audit(database: AppDatabase, *, limit: int = 20) -> list[AuditEntry]:
+def recent_audit(store: AuditStore, *, limit: int = 20) -> list[AuditEntry]:
     """The newest ``limit`` entries, newest first (as stored: run :func:`verify_audit` to trust them)."""
     if limit < 1:
         raise InputError(f"--limit must be at least 1, not {limit}")
-    with database.session() as session:
-        records = session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit))
-        return [_entry(record) for record in records]
+    return [_entry(row) for row in store.newest_audit_rows(limit)]
 
 
-def _entry(record: AuditRecord) -> AuditEntry:
+def _entry(row: AuditRow) -> AuditEntry:
     try:
-        details = json.loads(record.details)
+        details = json.loads(row.details)
     except ValueError:
         details = {"unreadable": True}
     if not isinstance(details, dict):
         details = {"value": details}
-    return AuditEntry(record.id, record.at, record.actor, record.action, details, record.prev_hash, record.hash)
+    return AuditEntry(row.id, row.at, row.actor, row.action, details, row.prev_hash, row.hash)

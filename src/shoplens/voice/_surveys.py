@@ -10,8 +10,9 @@ The life of a survey:
    the contact cap. Each invitation gets a one-time token; the database keeps only the token's SHA-256, and the
    token itself is a keyed hash of the invitation id with the store secret, so the export can be written again
    but a copy of the database alone cannot answer for anyone.
-3. **distribute**: export the recipients (pseudonymous keys and answer links; e-mail addresses from the vault only
-   for customers with marketing consent), and reminders for those who have not answered after some days.
+3. **distribute**: export the recipients (pseudonymous keys and answer links; e-mail addresses only through the
+   vault, :func:`shoplens.privacy.contacts`, for customers with marketing consent and written to the audit log),
+   and reminders for those who have not answered after some days.
 4. **answer** through the public form of the web app with the token (once; not after the window closes).
 5. **analyse**: response rate by segment with a non-response bias warning, NPS with a 95 % confidence interval,
    CSAT, ratings, choices, and open answers through the same theme mining as feedback.
@@ -354,24 +355,6 @@ def sample_survey(
             by_segment=by_segment,
             closes_at=survey.closes_at,
         )
-
-
-def marketing_contacts(con: Any, customer_keys: Sequence[str]) -> dict[str, str]:
-    """E-mail addresses from the vault of those ``customer_keys`` whose customers agreed to marketing.
-
-    The only read of personal data in the voice package: for a distribution list the shop sends itself. ``con``
-    is the warehouse's DuckDB connection.
-    """
-    if not customer_keys:
-        return {}
-    rows = con.execute(
-        """
-        SELECT p.customer_key, p.email FROM customer_pii p JOIN customers c USING (customer_key)
-        WHERE c.consent_marketing AND p.email IS NOT NULL AND p.customer_key IN (SELECT unnest($keys))
-        """,
-        {"keys": list(customer_keys)},
-    ).fetchall()
-    return {str(key): str(email) for key, email in rows}
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -16,9 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
 
-from shoplens.appdb import ROLES, ApiToken, AppDatabase, User, WebSession
+from shoplens.appdb import ROLES, ApiToken, AppDatabase, User, WebSession, token_by_hash, user_by_email, users_by_email
 from shoplens.errors import InputError
 
 MIN_PASSWORD_LENGTH = 10
@@ -65,13 +64,13 @@ def add_user(db: AppDatabase, email: str, password: str, role: str) -> User:
     """A new active user; the e-mail is stored lower-case and must be new."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 320:
-        raise InputError(f"{email!r} is not an e-mail address")
+        raise InputError("not an e-mail address: it needs an @ and at most 320 characters")
     check_role(role)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     with db.session() as session:
-        if session.scalar(select(User).where(User.email == email)) is not None:
-            raise InputError(f"a user {email} exists already")
+        if user_by_email(session, email) is not None:
+            raise InputError("a user with that e-mail exists already")
         user = User(email=email, role=role, password_hash=_hasher.hash(password), active=True, created_at=_now())
         session.add(user)
     return user
@@ -79,13 +78,13 @@ def add_user(db: AppDatabase, email: str, password: str, role: str) -> User:
 
 def list_users(db: AppDatabase) -> list[User]:
     with db.session() as session:
-        return list(session.scalars(select(User).order_by(User.email)))
+        return users_by_email(session)
 
 
 def authenticate(db: AppDatabase, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None (in about the same time either way)."""
     with db.session() as session:
-        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        user = user_by_email(session, email.strip().lower())
         try:
             _hasher.verify(user.password_hash if user is not None else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
@@ -116,7 +115,7 @@ def create_token(db: AppDatabase, role: str, name: str = "") -> tuple[str, ApiTo
 
 def token_principal(db: AppDatabase, secret: str) -> Principal | None:
     with db.session() as session:
-        record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+        record = token_by_hash(session, _sha256(secret))
         if record is None or record.revoked:
             return None
         return Principal("token", record.token_id, record.role, key=str(record.token_id))

@@ -1,0 +1,178 @@
+"""The vault: the one way in and out of the store's personal data (names, e-mails, phones, addresses).
+
+Personal data lives in one warehouse table, ``customer_pii``, keyed by the pseudonymous ``customer_key``; every
+other table carries the key only. Everything that reads that table goes through :func:`contacts`, which checks
+consent, releases only the fields asked for, and writes one entry to the audit log for every release (counts
+and purpose, never a personal value). What an import writes there is described here too
+(:func:`vault_upserts`), so the rules for merging new contact details with stored ones are stated once.
+
+Callers pass in the warehouse as an Ibis backend and the audit log as an :data:`AuditSink`; this module opens
+nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+from ibis.common.exceptions import TableNotFound
+
+from shoplens.errors import InputError, WarehouseError
+from shoplens.privacy._audit import AuditEntry, AuditSink
+from shoplens.schema import TABLES
+
+VAULT = TABLES["customer_pii"]
+VAULT_TABLE = VAULT.name
+VAULT_KEY = "customer_key"
+VAULT_COLUMNS = tuple(VAULT.column_names)
+CONTACT_FIELDS = ("email", "name", "phone", "address")
+PERSONAL_COLUMNS = ("source_customer_id", *CONTACT_FIELDS)  # the shop's own customer id identifies a person too
+MAX_PURPOSE_LENGTH = 80
+_RELEASE_DETAILS = ("purpose", "asked", "released", "left_out", "fields", "consent")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach one customer. ``name`` is filled only when it was asked for."""
+
+    customer_key: str
+    email: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactRelease:
+    """The contacts handed out, of how many asked for, and the audit entry that records the release."""
+
+    contacts: list[Contact]
+    asked: int
+    audit_entry: AuditEntry
+
+    @property
+    def left_out(self) -> int:
+        """Customers asked for whose contact was not released (no consent, or no e-mail in the vault)."""
+        return self.asked - len(self.contacts)
+
+
+def contacts(
+    backend: ibis.BaseBackend,
+    customer_keys: Sequence[str],
+    *,
+    purpose: str,
+    action: str,
+    audit: AuditSink,
+    require_marketing_consent: bool = True,
+    with_name: bool = False,
+    context: Mapping[str, str | int] | None = None,
+) -> ContactRelease:
+    """The e-mail address (and with ``with_name`` the name) of those ``customer_keys`` that may be contacted.
+
+    With ``require_marketing_consent`` (the default) only customers who agreed to marketing are released; a
+    customer with no e-mail in the vault is never released. The release is written to the audit log as
+    ``action``, with ``purpose``, the counts, the fields released and ``context`` (which must hold no personal
+    data: a survey id, a file name), before the contacts are returned. Contacts come in the order asked for.
+    """
+    if not purpose.strip() or len(purpose) > MAX_PURPOSE_LENGTH:
+        raise InputError(f"a release of personal data needs a purpose of 1 to {MAX_PURPOSE_LENGTH} characters")
+    clashing = sorted(set(context or {}) & set(_RELEASE_DETAILS))
+    if clashing:
+        raise InputError(f"the audit context may not set {', '.join(clashing)}: the vault records those itself")
+    keys = list(dict.fromkeys(str(key) for key in customer_keys))
+    fields = ["email", "name"] if with_name else ["email"]
+    found = _reachable(backend, keys, fields, require_marketing_consent) if keys else {}
+    released = [found[key] for key in keys if key in found]
+    entry = audit(
+        action,
+        {
+            **(context or {}),
+            "purpose": purpose,
+            "asked": len(keys),
+            "released": len(released),
+            "left_out": len(keys) - len(released),
+            "fields": fields,
+            "consent": "marketing" if require_marketing_consent else "not required",
+        },
+    )
+    return ContactRelease(released, len(keys), entry)
+
+
+def _reachable(
+    backend: ibis.BaseBackend, keys: list[str], fields: list[str], require_marketing_consent: bool
+) -> dict[str, Contact]:
+    try:
+        vault = backend.table(VAULT_TABLE)
+        customers = backend.table("customers")
+    except TableNotFound:
+        raise WarehouseError("the warehouse has no customer vault yet: import data first") from None
+    # A key list joined as a table, not an IN list: a survey may reach hundreds of thousands of customers.
+    asked = ibis.memtable({VAULT_KEY: keys}, schema={VAULT_KEY: "string"})
+    reachable = vault.filter(vault.email.notnull()).semi_join(asked, VAULT_KEY)
+    if require_marketing_consent:
+        # NULL consent is unknown, and unknown is no.
+        consenting = customers.filter(customers.consent_marketing.fill_null(False))
+        reachable = reachable.semi_join(consenting, VAULT_KEY)
+    rows = reachable.select(VAULT_KEY, *fields).to_pyarrow().to_pylist()
+    return {str(row[VAULT_KEY]): Contact(str(row[VAULT_KEY]), str(row["email"]), row.get("name")) for row in rows}
+
+
+def vault_rows(incoming: ir.Table, *, at: datetime | None = None) -> ir.Table:
+    """``incoming`` shaped as vault rows: every vault column in order, absent ones NULL, ``updated_at`` = ``at``.
+
+    ``incoming`` has ``customer_key`` and any of :data:`PERSONAL_COLUMNS`; any other column is refused, so that
+    personal data cannot reach the vault under a name nobody knows to protect, or analytic data land in it.
+    """
+    if VAULT_KEY not in incoming.columns:
+        raise InputError(f"vault rows need a {VAULT_KEY!r} column")
+    unknown = [name for name in incoming.columns if name not in (VAULT_KEY, *PERSONAL_COLUMNS)]
+    if unknown:
+        raise InputError(f"the vault has no column(s) {', '.join(unknown)}; it keeps {', '.join(PERSONAL_COLUMNS)}")
+    moment = ibis.literal(_naive_utc(at), type="timestamp")
+    return incoming.select(
+        **{
+            name: incoming[name].cast("string") if name in incoming.columns else ibis.null().cast("string")
+            for name in (VAULT_KEY, *PERSONAL_COLUMNS)
+        },
+        updated_at=moment,
+    ).select(*VAULT_COLUMNS)
+
+
+def vault_upserts(
+    stored: ir.Table,
+    incoming: ir.Table,
+    *,
+    prefer: Literal["incoming", "stored"],
+    at: datetime | None = None,
+) -> ir.Table:
+    """The vault rows an import writes: new customers, and stored customers whose contact details change.
+
+    ``incoming`` holds at most one row per ``customer_key`` (see :func:`vault_rows` for its columns). Field by
+    field, ``prefer="incoming"`` lets a known new value replace the stored one (an order import: the newest
+    order's address is the one to use); ``prefer="stored"`` only fills what the vault lacks (a feedback import:
+    an e-mail typed into a review does not replace the one the shop holds). The first ``source_customer_id``
+    stays. Rows that would not change are left out; the caller replaces the rows of the keys returned.
+    """
+    new = vault_rows(incoming, at=at)
+    old = stored.select(**{f"stored_{name}": stored[name] for name in (VAULT_KEY, *PERSONAL_COLUMNS)})
+    joined = new.left_join(old, new[VAULT_KEY] == old[f"stored_{VAULT_KEY}"])
+
+    def merged(name: str) -> ir.Value:
+        fresh, kept = joined[name], joined[f"stored_{name}"]
+        if name == "source_customer_id" or prefer == "stored":
+            return kept.coalesce(fresh)
+        return fresh.coalesce(kept)
+
+    values = {name: merged(name) for name in PERSONAL_COLUMNS}
+    changed = joined[f"stored_{VAULT_KEY}"].isnull()
+    for name, value in values.items():
+        changed = changed | ~value.identical_to(joined[f"stored_{name}"])
+    return joined.filter(changed).select(VAULT_KEY, **values, updated_at=joined.updated_at).select(*VAULT_COLUMNS)
+
+
+def _naive_utc(at: datetime | None) -> datetime:
+    """The vault keeps UTC in a TIMESTAMP without zone, as every warehouse table does."""
+    moment = at if at is not None else datetime.now(UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
