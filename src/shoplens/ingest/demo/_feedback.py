@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shoplens.ingest.demo._block import _Block
 from shoplens.ingest.demo._calendar import SECONDS_PER_DAY, _Calendar
 from shoplens.ingest.demo._catalogue import _Catalogue
 from shoplens.ingest.demo._columns import _numbered, _texts
-from shoplens.ingest.demo._orders import _Block
 from shoplens.ingest.demo._sampling import _categorical
 from shoplens.ingest.demo._shop import CANCELLED
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shoplens.ingest._profile import SALES_FIELD_NAMES
+from shoplens.ingest.demo._block import _Block
 from shoplens.ingest.demo._calendar import _Calendar
 from shoplens.ingest.demo._catalogue import CATEGORIES, _Catalogue
 from shoplens.ingest.demo._columns import _csv_field, _join, _money_texts, _numbered, _texts
-from shoplens.ingest.demo._orders import _Block
 from shoplens.ingest.demo._personal import REGION_NAMES
 from shoplens.ingest.demo._shop import (
     CHANNEL_NAMES,

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from shoplens.ingest.demo._block import _Totals
 from shoplens.ingest.demo._calendar import _Calendar
 from shoplens.ingest.demo._columns import _decimals
-from shoplens.ingest.demo._orders import _Totals
 from shoplens.ingest.demo._sampling import FloatArray, IntArray
 from shoplens.ingest.demo._shop import CHANNEL_NAMES
 
