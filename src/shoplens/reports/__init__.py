@@ -11,8 +11,8 @@ from shoplens.reports._share import (
     ShareFormat,
     SharePackage,
     build_share_package,
-    dataset_descriptions,
 )
+from shoplens.reports._share_dictionary import dataset_descriptions
 
 __all__ = [
     "SHARE_FORMATS",
