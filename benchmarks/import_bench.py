@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from shoplens.ingest._demo import generate_demo_store
+from shoplens.ingest.demo import generate_demo_store
 from shoplens.warehouse import Warehouse, import_files
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ import duckdb
 import ibis
 import yaml
 
-from shoplens.ingest._demo import generate_demo_store
+from shoplens.ingest.demo import generate_demo_store
 from shoplens.metrics import (
     abc_classes,
     association_rules,

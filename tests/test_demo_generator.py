@@ -16,7 +16,8 @@ import yaml
 
 from shoplens.errors import InputError
 from shoplens.ingest import ORDER_LEVEL_FIELDS, SALES_FIELD_NAMES, registered_profiles
-from shoplens.ingest._demo import DemoFiles, _catalogue_size, generate_demo_store
+from shoplens.ingest.demo import DemoFiles, generate_demo_store
+from shoplens.ingest.demo._catalogue import _catalogue_size
 
 CUSTOMERS = 400
 SEED = 11

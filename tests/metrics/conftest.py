@@ -15,7 +15,7 @@ import pytest
 from metrics_backends import RunnerFor, Store, postgres_schemas, spark_databases
 from tests.conftest import import_online_retail
 
-from shoplens.ingest._demo import generate_demo_store
+from shoplens.ingest.demo import generate_demo_store
 from shoplens.queries import QueryRunner
 from shoplens.warehouse import Warehouse, import_files, load_table_file
 

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import pandas as pd
 import pytest
 
-from shoplens.ingest._demo import REVIEW_THEMES
+from shoplens.ingest.demo import REVIEW_THEMES
 from shoplens.voice import FeedbackItem, Sentiment, analyse_sentiment, load_sentence_encoder, mine_themes
 
 TOPICS = ("late", "size", "box")

@@ -224,7 +224,7 @@ def demo_command(
 
     Large files for benchmarks: shoplens demo --lines 10000000 --no-events --export-only --out DIR
     """
-    from shoplens.ingest._demo import generate_demo_store
+    from shoplens.ingest.demo import generate_demo_store
     from shoplens.warehouse import load_table_file
 
     config = settings(ctx)

@@ -1,10 +1,10 @@
 """Maximum-likelihood machinery shared by the customer-base models.
 
-Every model here is fitted the same way: validate the per-customer summary, collapse customers with identical
-inputs into one weighted row (on real shops thousands of customers share ``frequency = 0, recency = 0`` and a
-handful of ages, so the likelihood is evaluated on far fewer rows), maximise the total log-likelihood over the
-logarithms of the parameters (which keeps them positive without constraints) with L-BFGS-B, and report anything a
-careful analyst should know in ``warnings`` rather than failing.
+Every model here is fitted the same way: validate the per-customer summary (``_validation``), collapse customers
+with identical inputs into one weighted row (on real shops thousands of customers share
+``frequency = 0, recency = 0`` and a handful of ages, so the likelihood is evaluated on far fewer rows), maximise the
+total log-likelihood over the logarithms of the parameters (which keeps them positive without constraints) with
+L-BFGS-B, and report anything a careful analyst should know in ``warnings`` rather than failing.
 
 Bootstrap intervals resample customers with replacement (Efron & Tibshirani 1993, "An Introduction to the
 Bootstrap", ch. 13, percentile intervals). Resampling customers is the same as drawing multinomial counts over the
@@ -24,7 +24,6 @@ from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from scipy import optimize
 
 from shoplens.errors import InputError
@@ -44,9 +43,6 @@ LOG_PARAM_BOUND = 18.0
 # Gamma and beta shape parameters outside this range mean a mixing distribution collapsed to a point or spread
 # to nothing: the likelihood keeps improving towards a limit (e.g. "nobody drops out") instead of having a maximum.
 EXTREME_SHAPE = (1e-4, 1e4)
-
-# Tolerance for "the summary is consistent" checks on inputs written with two decimals (e.g. recency ≤ T).
-SUMMARY_ROUNDING_TOLERANCE = 1e-6
 
 # L-BFGS-B on the *mean* log-likelihood: stop when the projected gradient is this small. The published estimates
 # are quoted to 4 significant figures, which needs the optimum to ~1e-6 relative; 1e-9 leaves ample margin.
@@ -97,76 +93,6 @@ def collapse_identical_rows(*columns: FloatArray) -> WeightedRows:
         columns=tuple(np.ascontiguousarray(unique_rows[:, i]) for i in range(unique_rows.shape[1])),
         counts=counts.astype(np.float64),
     )
-
-
-def validate_columns(data: pd.DataFrame, columns: Sequence[str], *, model: str) -> dict[str, FloatArray]:
-    """Check that ``data`` has the numeric, finite, non-negative ``columns``; return them as float arrays."""
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(f"{model}: expected a pandas DataFrame with columns {', '.join(columns)}, not {type(data)}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise InputError(
-            f"{model}: missing column(s) {', '.join(missing)}; the data has {', '.join(map(str, data.columns))}. "
-            "Build it with shoplens.models.rfm_summary"
-        )
-    arrays: dict[str, FloatArray] = {}
-    for name in columns:
-        column = data[name]
-        if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-            raise InputError(f"{model}: column {name!r} must be numeric, not {column.dtype}")
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            raise InputError(
-                f"{model}: column {name!r} has {int(bad.sum())} missing or infinite value(s), "
-                f"first at row {int(np.argmax(bad))}"
-            )
-        negative = values < 0
-        if negative.any():
-            raise InputError(
-                f"{model}: column {name!r} has {int(negative.sum())} negative value(s), "
-                f"first at row {int(np.argmax(negative))}; it counts purchases, time or money"
-            )
-        arrays[name] = values
-    return arrays
-
-
-def validate_repeat_purchase_summary(data: pd.DataFrame, *, model: str) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Validate the (frequency, recency, T) summary the BG/NBD and Pareto/NBD models are fitted on."""
-    arrays = validate_columns(data, ("frequency", "recency", "T"), model=model)
-    frequency, recency, age = arrays["frequency"], arrays["recency"], arrays["T"]
-    if len(frequency) < 2:
-        raise InputError(f"{model}: needs at least 2 customers, got {len(frequency)}")
-    fractional = frequency != np.round(frequency)
-    if fractional.any():
-        raise InputError(
-            f"{model}: column 'frequency' must count repeat purchases (whole numbers); "
-            f"row {int(np.argmax(fractional))} is {frequency[fractional][0]}"
-        )
-    recency_after_age = recency > age + SUMMARY_ROUNDING_TOLERANCE
-    if recency_after_age.any():
-        raise InputError(
-            f"{model}: column 'recency' exceeds 'T' in {int(recency_after_age.sum())} row(s), first at row "
-            f"{int(np.argmax(recency_after_age))}; the last purchase cannot be after the end of calibration"
-        )
-    recency_without_repeat = (frequency == 0) & (recency > SUMMARY_ROUNDING_TOLERANCE)
-    if recency_without_repeat.any():
-        raise InputError(
-            f"{model}: column 'recency' must be 0 when 'frequency' is 0 (no repeat purchase), "
-            f"but is not in {int(recency_without_repeat.sum())} row(s), first at row "
-            f"{int(np.argmax(recency_without_repeat))}"
-        )
-    if np.all(age <= SUMMARY_ROUNDING_TOLERANCE):
-        raise InputError(
-            f"{model}: all purchases fall on the last day of the calibration period (T = 0 for every customer), "
-            "so there is no time in which a repeat purchase could be observed"
-        )
-    if not (frequency > 0).any():
-        raise InputError(
-            f"{model}: no customer has a repeat purchase (frequency > 0), so buying rate and dropout cannot be "
-            "told apart; use a longer calibration period"
-        )
-    return frequency, np.minimum(recency, age), age
 
 
 def small_data_warnings(n_customers: int, n_repeat_buyers: int) -> list[str]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from shoplens.errors import InputError
-from shoplens.models._fitting import validate_columns
+from shoplens.models._validation import validate_columns
 from shoplens.models.clv import TransactionModel
 
 # Customers with this many or more calibration repeat purchases share the last group ("7+"), as in the paper.

@@ -22,8 +22,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from shoplens.errors import InputError
-from shoplens.models._fitting import FloatArray, validate_columns
+from shoplens.models._fitting import FloatArray
 from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit
+from shoplens.models._validation import validate_columns
 from shoplens.models.gamma_gamma import FittedGammaGamma
 
 # Churn-risk bands on P(alive). A customer the model gives at least a 70 % chance of still being active is low

@@ -36,8 +36,8 @@ from shoplens.models._fitting import (
     maximise_log_likelihood,
     refitting_bootstrap,
     small_data_warnings,
-    validate_columns,
 )
+from shoplens.models._validation import validate_columns
 
 MODEL_NAME = "Gamma-Gamma"
 SHAPE_PARAMETERS = ("p", "q")

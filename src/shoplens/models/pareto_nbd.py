@@ -40,8 +40,8 @@ from shoplens.models._fitting import (
     maximise_log_likelihood,
     refitting_bootstrap,
     small_data_warnings,
-    validate_repeat_purchase_summary,
 )
+from shoplens.models._validation import validate_repeat_purchase_summary
 
 MODEL_NAME = "Pareto/NBD"
 SHAPE_PARAMETERS = ("r", "s")

@@ -14,9 +14,9 @@ from shoplens.reports._share import (
     SharePackageQuery,
     SharePackageResult,
     build_share_package,
-    dataset_descriptions,
     share_package,
 )
+from shoplens.reports._share_dictionary import dataset_descriptions
 
 __all__ = [
     "SHARE_FORMATS",

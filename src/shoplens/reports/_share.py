@@ -12,6 +12,8 @@ Two rules keep suppressed cells suppressed:
   cell is released (``continued_sessions`` of a funnel row is the next step's row);
 * response times are measured over the sessions of released funnel rows only, so their session counts are sums
   of released cells, not totals from which a suppressed funnel row could be recovered by subtraction.
+
+The datasets' expressions are in ``_share_cells``; the words of the data dictionary in ``_share_dictionary``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,159 +38,31 @@ import pyarrow.parquet as pq
 from pydantic import ConfigDict
 
 from shoplens.errors import InputError
-from shoplens.metrics import FUNNEL_STEPS, reached_steps, rfm_scores
-from shoplens.privacy import DEFAULT_K, check_k, people, share_of_released, suppress_small_cells
+from shoplens.metrics import rfm_scores
+from shoplens.privacy import DEFAULT_K, check_k, suppress_small_cells
 from shoplens.queries import Query, QueryContext, QueryRunner, Result, answers
+from shoplens.reports._share_cells import (
+    FUNNEL_SCHEMA,
+    RESPONSE_SCHEMA,
+    _baskets,
+    funnel_cells,
+    order_pairs,
+    order_response_times,
+    pair_cells,
+    response_time_cells,
+    segment_preference_cells,
+    session_facts,
+    with_continuation,
+    with_segment_shares,
+)
+from shoplens.reports._share_dictionary import DATASETS, MIN_PAIR_SUPPORT, data_dictionary
 
 ShareFormat = Literal["csv", "parquet"]
 SHARE_FORMATS: tuple[str, ...] = ("csv", "parquet")
-DATASETS: tuple[str, ...] = ("funnel_dropoffs", "segment_preferences", "product_affinity", "response_times")
-MIN_PAIR_SUPPORT = 0.01  # a pair is considered from 1% of orders together (as `shoplens basket`), and k orders
-UNKNOWN = "(unknown)"
-NO_CATEGORY = "(no category)"
 FLOAT_DIGITS = 6
 NO_EVENTS = "the store has no web session events, so there is no funnel or response time to share"
 Finish = Callable[[ir.Table], ir.Table]  # shares, links and order, computed on released rows
 NO_PAIRS = "no product pair was bought together in {orders} orders (min_pair_orders), so there is no pair to share"
-TIMED_STEPS: tuple[str, ...] = FUNNEL_STEPS[1:]  # cart, checkout, order: time from the session's start
-
-# --- the data dictionary: every column of every dataset ---------------------------------------------------------
-
-Column = tuple[str, str, str]  # name, unit, meaning and how it is computed
-
-COLUMNS: dict[str, tuple[str, tuple[Column, ...]]] = {
-    "funnel_dropoffs": (
-        "Where web shoppers stop: one row per landing page (the page of a session's first event), device and "
-        "funnel step (view → cart → checkout → order). A session reaches a step when it has an event of that "
-        "type no earlier than the first event of the step before (as in `shoplens funnel`).",
-        (
-            ("landing_page", "page path", "page of the session's first event; (unknown) when the export has none"),
-            ("device", "text", "device of the session's first event; (unknown) when the export has none"),
-            ("step", "text", "funnel step: view, cart, checkout or order (a purchase)"),
-            ("step_index", "integer", "0 for view, 1 cart, 2 checkout, 3 order"),
-            ("sessions", "sessions", "sessions of this landing page and device that reached the step"),
-            ("people", "people", "people behind those sessions (see 'Who counts as a person')"),
-            (
-                "continued_sessions",
-                "sessions",
-                "of those sessions, how many reached the next step: the next step's row. Empty for order (the last "
-                "step) and when the next step's row was suppressed, since giving it here would reveal that row",
-            ),
-            ("continued_people", "people", "people behind continued_sessions; empty when continued_sessions is"),
-            (
-                "drop_off_rate",
-                "share 0-1",
-                "1 - continued_sessions / sessions: the share of sessions that stopped at this step",
-            ),
-        ),
-    ),
-    "segment_preferences": (
-        "What each RFM segment buys. Every customer with an order is counted once, under the segment `shoplens rfm` "
-        "gives them and their favourite product category (the category of most of their merchandise spend; ties "
-        "go to the first category by name). Guest orders belong to no segment and are left out.",
-        (
-            ("segment", "text", "RFM segment (see `shoplens rfm` for the rule of each)"),
-            ("category", "text", "favourite product category; (no category) when products carry none"),
-            ("people", "people", "customers of the segment whose favourite category this is"),
-            ("orders", "orders", "all orders those customers placed"),
-            ("units", "units", "all units in those orders (order line quantities)"),
-            ("spend", "store currency, 2 decimals", "net merchandise sales of those orders (orders.net)"),
-            (
-                "share_of_segment_spend",
-                "share 0-1",
-                "spend / the spend of the segment's released rows (suppressed rows are not in the total)",
-            ),
-            (
-                "favourite_category_share",
-                "share 0-1",
-                "line amounts in the favourite category / all line amounts of those customers",
-            ),
-        ),
-    ),
-    "product_affinity": (
-        "Products bought in the same order, one row per pair (product_a < product_b). A pair is considered when "
-        "bought together in at least `min_pair_orders` orders (see the manifest: the larger of k and "
-        f"{MIN_PAIR_SUPPORT:.1%} of orders), and released when at least k people bought both.",
-        (
-            ("product_a", "product id", "the first product of the pair (ids sort a before b)"),
-            ("product_a_name", "text", "its name in the product catalogue"),
-            ("product_b", "product id", "the second product of the pair"),
-            ("product_b_name", "text", "its name in the product catalogue"),
-            ("orders_together", "orders", "orders containing both products"),
-            ("people", "people", "people who bought both in one order"),
-            ("support", "share 0-1", "orders_together / all orders with a product line"),
-            ("confidence_a_to_b", "share 0-1", "orders_together / orders containing product_a"),
-            ("confidence_b_to_a", "share 0-1", "orders_together / orders containing product_b"),
-            (
-                "lift",
-                "ratio",
-                "orders_together x all orders / (orders with a x orders with b): above 1, buying one makes the other "
-                "more likely than it is anyway",
-            ),
-        ),
-    ),
-    "response_times": (
-        "How long shoppers take from the start of a session (its first event) to reaching the cart, the checkout "
-        "and the order, by device. Measured over the sessions of released funnel_dropoffs rows only, so the "
-        "counts here are sums of released funnel cells. No minimum or maximum is given: they describe one person.",
-        (
-            ("device", "text", "device of the session's first event"),
-            ("step", "text", "cart, checkout or order (a purchase)"),
-            ("sessions", "sessions", "sessions that reached the step (in released funnel rows)"),
-            ("people", "people", "people behind those sessions"),
-            ("q1_minutes", "minutes", "first quartile (continuous) of the minutes from session start to the step"),
-            ("median_minutes", "minutes", "median of the same"),
-            ("q3_minutes", "minutes", "third quartile of the same"),
-        ),
-    ),
-}
-
-PEOPLE_RULE = (
-    "A known customer counts once however many sessions or orders they have (distinct pseudonymous customer keys, "
-    "which are never shared). A guest session or guest order cannot be linked to any other, so each counts as one "
-    "person: a guest who visits twice counts as two, which can only overstate `people` for guests."
-)
-
-
-def _k_rule(k: int) -> str:
-    return (
-        f"Every released row stands for at least k = {k} people; rows with fewer are suppressed (left out), and the "
-        "manifest counts them per dataset (`suppressed_cells` rows, `suppressed_people` = the sum of their "
-        "`people`, so a person in two suppressed rows counts twice). Totals and shares are computed from released "
-        "rows only, so no suppressed row can be recovered by subtraction."
-    )
-
-
-def dataset_descriptions() -> dict[str, str]:
-    """Each dataset's one-paragraph description from the data dictionary, in package order."""
-    return {name: COLUMNS[name][0] for name in DATASETS}
-
-
-def data_dictionary(k: int, min_pair_orders: int) -> str:
-    """The data dictionary as Markdown: the rules, then every column of every dataset."""
-    parts = [
-        "# Data dictionary",
-        "",
-        "Aggregates of the store's data for vendors and web designers. Nothing here identifies a person: there are "
-        "no customer keys, order ids, names, e-mail addresses, free text, or minima and maxima of individual values.",
-        "",
-        "## The k rule",
-        "",
-        _k_rule(k),
-        "",
-        "## Who counts as a person",
-        "",
-        PEOPLE_RULE,
-        "",
-        f"Product pairs are considered from {min_pair_orders} orders together upwards (min_pair_orders).",
-    ]
-    for name in DATASETS:
-        meaning, columns = COLUMNS[name]
-        parts += ["", f"## {name}", "", meaning, "", "| column | unit | meaning |", "|---|---|---|"]
-        parts += [f"| {column} | {unit} | {text} |" for column, unit, text in columns]
-    return "\n".join(parts) + "\n"
-
-
 # --- the package ---------------------------------------------------------------------------------------------------
 
 
@@ -359,250 +232,6 @@ def _events(runner: QueryContext) -> ir.Table | None:
     except Exception:  # a backend without an events table: no sessions to share
         return None
     return events if int(events.count().execute()) > 0 else None
-
-
-# --- funnel drop-offs and response times ---------------------------------------------------------------------------
-
-FUNNEL_SCHEMA = pa.schema(
-    [
-        ("landing_page", pa.string()),
-        ("device", pa.string()),
-        ("step", pa.string()),
-        ("step_index", pa.int64()),
-        ("sessions", pa.int64()),
-        ("people", pa.int64()),
-        ("continued_sessions", pa.int64()),
-        ("continued_people", pa.int64()),
-        ("drop_off_rate", pa.float64()),
-    ]
-)
-RESPONSE_SCHEMA = pa.schema(
-    [
-        ("device", pa.string()),
-        ("step", pa.string()),
-        ("sessions", pa.int64()),
-        ("people", pa.int64()),
-        ("q1_minutes", pa.float64()),
-        ("median_minutes", pa.float64()),
-        ("q3_minutes", pa.float64()),
-    ]
-)
-
-
-def session_facts(events: ir.Table) -> ir.Table:
-    """One row per session: ``session_id, customer_key, landing_page, device, started_at``, and per funnel step
-    ``at_STEP`` (first event of that type) and ``reached_STEP`` (the funnel's rule)."""
-    firsts = events.group_by("session_id").aggregate(
-        started_at=events.at.min(),
-        customer_key=events.customer_key.max(),  # a session belongs to at most one known customer
-        **{f"at_{step}": events.at.min(where=events.type == step) for step in FUNNEL_STEPS},
-    )
-    opening = events.inner_join(
-        firsts.select("session_id", "started_at"),
-        [events.session_id == firsts.session_id, events.at == firsts.started_at],
-    )
-    opening = opening.group_by("session_id").aggregate(
-        landing_page=opening.page.min().fill_null(UNKNOWN), device=opening.device.min().fill_null(UNKNOWN)
-    )
-    sessions = firsts.inner_join(opening, "session_id")
-    reached = reached_steps(sessions)
-    return sessions.mutate(**{f"reached_{step}": reached[step] for step in FUNNEL_STEPS})
-
-
-def funnel_cells(sessions: ir.Table) -> ir.Table:
-    """Sessions and people per landing page, device and step (steps nobody reached are no cells)."""
-    per_step = []
-    for index, step in enumerate(FUNNEL_STEPS):
-        here = sessions.filter(sessions[f"reached_{step}"])
-        per_step.append(
-            here.group_by(["landing_page", "device"]).aggregate(
-                step=ibis.literal(step),
-                step_index=ibis.literal(index).cast("int64"),
-                sessions=here.count().cast("int64"),
-                people=people(here.customer_key),
-            )
-        )
-    return ibis.union(*per_step, distinct=False)
-
-
-def with_continuation(released: ir.Table) -> ir.Table:
-    """Add the next step's sessions and people, only where the next step's row is itself released."""
-    following = released.select(
-        landing_page=released.landing_page,
-        device=released.device,
-        previous_index=released.step_index - 1,
-        continued_sessions=released.sessions,
-        continued_people=released.people,
-    )
-    joined = released.left_join(
-        following,
-        [
-            released.landing_page == following.landing_page,
-            released.device == following.device,
-            released.step_index == following.previous_index,
-        ],
-    )
-    table = joined.select(
-        "landing_page",
-        "device",
-        "step",
-        "step_index",
-        "sessions",
-        "people",
-        "continued_sessions",
-        "continued_people",
-        drop_off_rate=1.0 - joined.continued_sessions.cast("float64") / joined.sessions.cast("float64"),
-    )
-    return table.order_by(["landing_page", "device", "step_index"])
-
-
-def response_time_cells(sessions: ir.Table, released_funnel: ir.Table) -> ir.Table:
-    """Minutes from session start to each step, by device, over sessions of released funnel rows."""
-    parts = []
-    for step in TIMED_STEPS:
-        here = sessions.filter(sessions[f"reached_{step}"])
-        parts.append(
-            here.select(
-                "customer_key",
-                "landing_page",
-                "device",
-                step=ibis.literal(step),
-                minutes=(here[f"at_{step}"].epoch_seconds() - here.started_at.epoch_seconds()).cast("float64") / 60.0,
-            )
-        )
-    timed = ibis.union(*parts, distinct=False)
-    timed = timed.semi_join(
-        released_funnel.select("landing_page", "device", "step"), ["landing_page", "device", "step"]
-    )
-    cells = timed.group_by(["device", "step"]).aggregate(
-        sessions=timed.count().cast("int64"),
-        people=people(timed.customer_key),
-        q1_minutes=timed.minutes.quantile(0.25),
-        median_minutes=timed.minutes.quantile(0.5),
-        q3_minutes=timed.minutes.quantile(0.75),
-    )
-    return cells.select(*RESPONSE_SCHEMA.names)
-
-
-def order_response_times(released: ir.Table) -> ir.Table:
-    step_order = ibis.cases(*[(released.step == step, index) for index, step in enumerate(TIMED_STEPS)])
-    return released.order_by([released.device, step_order])
-
-
-# --- segment preferences --------------------------------------------------------------------------------------------
-
-
-def segment_preference_cells(scores: ir.Table, orders: ir.Table, lines: ir.Table, products: ir.Table) -> ir.Table:
-    """Per RFM segment and favourite category: people, orders, units, spend, favourite-category share."""
-    known = orders.filter(orders.customer_key.notnull()).select("order_id", "customer_key", "net")
-    categories = products.select("product_id", "category")
-    bought = lines.select("order_id", "product_id", "quantity", "amount").inner_join(
-        known.select("order_id", "customer_key"), "order_id"
-    )
-    bought = bought.left_join(categories, "product_id")
-    bought = bought.mutate(category=bought.category.fill_null(NO_CATEGORY))
-    by_category = bought.group_by(["customer_key", "category"]).aggregate(category_amount=bought.amount.sum())
-    rank = ibis.row_number().over(
-        group_by=by_category.customer_key,
-        order_by=[ibis.desc(by_category.category_amount), by_category.category],
-    )
-    favourite = by_category.mutate(rank=rank).filter(lambda t: t["rank"] == 0)
-    line_totals = bought.group_by("customer_key").aggregate(
-        units=bought.quantity.sum().cast("int64"), line_amount=bought.amount.sum()
-    )
-    order_totals = known.group_by("customer_key").aggregate(orders=known.count().cast("int64"), spend=known.net.sum())
-    customers = (
-        scores.select("customer_key", "segment")
-        .left_join(order_totals, "customer_key")
-        .select("customer_key", "segment", "orders", "spend")
-    )
-    customers = customers.left_join(line_totals, "customer_key").select(
-        "customer_key", "segment", "orders", "spend", "units", "line_amount"
-    )
-    customers = customers.left_join(favourite.select("customer_key", "category", "category_amount"), "customer_key")
-    customers = customers.select(
-        "segment",
-        "orders",
-        "spend",
-        category=customers.category.fill_null(NO_CATEGORY),
-        units=customers.units.fill_null(0),
-        line_amount=customers.line_amount,
-        category_amount=customers.category_amount,
-    )
-    return customers.group_by(["segment", "category"]).aggregate(
-        people=customers.count().cast("int64"),
-        orders=customers.orders.sum().cast("int64"),
-        units=customers.units.sum().cast("int64"),
-        spend=customers.spend.sum().cast("decimal(38, 2)"),
-        favourite_category_share=customers.category_amount.sum().cast("float64")
-        / customers.line_amount.sum().cast("float64").nullif(0.0),
-    )
-
-
-def with_segment_shares(released: ir.Table) -> ir.Table:
-    table = released.mutate(share_of_segment_spend=share_of_released(released.spend, within=["segment"]))
-    return table.select(
-        "segment",
-        "category",
-        "people",
-        "orders",
-        "units",
-        "spend",
-        "share_of_segment_spend",
-        "favourite_category_share",
-    ).order_by(["segment", ibis.desc("people"), "category"])
-
-
-# --- product affinity -----------------------------------------------------------------------------------------------
-
-
-def _baskets(orders: ir.Table, lines: ir.Table) -> ir.Table:
-    """Each product once per order, with the order's customer: ``order_id, product_id, customer_key``."""
-    products = lines.filter(lines.product_id.notnull()).select("order_id", "product_id").distinct()
-    return products.inner_join(orders.select("order_id", "customer_key"), "order_id")
-
-
-def pair_cells(baskets: ir.Table, products: ir.Table, *, min_pair_orders: int) -> ir.Table:
-    """Pairs bought together in at least ``min_pair_orders`` orders, with people, support, confidence, lift.
-
-    Only products in that many orders can be in such a pair, so the others are left out before pairing (exact,
-    not an approximation: a pair is never in more orders than either of its products).
-    """
-    total = baskets.order_id.nunique().as_scalar()
-    singles = baskets.group_by("product_id").aggregate(item_orders=baskets.count())
-    singles = singles.filter(singles.item_orders >= min_pair_orders)
-    frequent = baskets.semi_join(singles, "product_id")
-    left = frequent.select("order_id", "customer_key", product_a="product_id")
-    right = frequent.select(order_id_b="order_id", product_b="product_id")
-    pairs = left.inner_join(right, [left.order_id == right.order_id_b, left.product_a < right.product_b])
-    counts = pairs.group_by(["product_a", "product_b"]).aggregate(
-        orders_together=pairs.count().cast("int64"), people=people(pairs.customer_key)
-    )
-    counts = counts.filter(counts.orders_together >= min_pair_orders)
-    a = singles.select(product_a="product_id", orders_a="item_orders")
-    b = singles.select(product_b="product_id", orders_b="item_orders")
-    names = products.select("product_id", "name")
-    rules = counts.inner_join(a, "product_a").inner_join(b, "product_b")
-    rules = rules.left_join(names.select(product_a="product_id", product_a_name="name"), "product_a")
-    rules = rules.left_join(names.select(product_b="product_id", product_b_name="name"), "product_b")
-    together = rules.orders_together.cast("float64")
-    table = rules.select(
-        "product_a",
-        "product_a_name",
-        "product_b",
-        "product_b_name",
-        "orders_together",
-        "people",
-        support=together / total.cast("float64"),
-        confidence_a_to_b=together / rules.orders_a.cast("float64"),
-        confidence_b_to_a=together / rules.orders_b.cast("float64"),
-        lift=together * total.cast("float64") / (rules.orders_a.cast("float64") * rules.orders_b.cast("float64")),
-    )
-    return table
-
-
-def order_pairs(released: ir.Table) -> ir.Table:
-    return released.order_by([ibis.desc("orders_together"), "product_a", "product_b"])
 
 
 class SharePackageQuery(Query):

@@ -5,7 +5,10 @@ dissatisfaction), and how to ask them well (surveys and a question linter).
 * :mod:`~shoplens.voice._themes` — themes from sentence embeddings (MiniLM) or keywords, named by c-TF-IDF;
 * :mod:`~shoplens.voice._wishes` and :mod:`~shoplens.voice._silent` — service-upgrade wishes and behaviour signals;
 * :mod:`~shoplens.voice._runner` — the themes and hidden-needs reports over the warehouse;
-* :mod:`~shoplens.voice._lint` and :mod:`~shoplens.voice._surveys` — the question linter and the survey life cycle.
+* :mod:`~shoplens.voice._lint` — the question linter;
+* :mod:`~shoplens.voice._surveys` — the survey life cycle (create, sample, distribute, remind), with the
+  definition (``_survey_spec``), the answer form (``_survey_form``) and the analysis (``_survey_results``,
+  ``_survey_statistics``) beside it.
 """
 
 from shoplens.voice._customers import customer_profiles, customer_spend
@@ -20,24 +23,18 @@ from shoplens.voice._sentiment import (
     macro_f1,
     shipped_review_model,
 )
+from shoplens.voice._survey_form import DONT_KNOW, SurveyForm, SurveyFormError, submit_response, survey_form
+from shoplens.voice._survey_results import analyse_survey
+from shoplens.voice._survey_spec import SurveySpec, parse_survey_spec
+from shoplens.voice._survey_statistics import customer_satisfaction, net_promoter_score
 from shoplens.voice._surveys import (
-    DONT_KNOW,
-    SurveyForm,
-    SurveyFormError,
-    SurveySpec,
-    analyse_survey,
     close_survey,
     create_survey,
-    customer_satisfaction,
     due_reminders,
     invitation_token,
     list_surveys,
-    net_promoter_score,
-    parse_survey_spec,
     recipients,
     sample_survey,
-    submit_response,
-    survey_form,
 )
 from shoplens.voice._themes import DEFAULT_THEMES, FeedbackItem, Theme, ThemeMethod, ThemeResult, mine_themes
 from shoplens.voice._wishes import upgrade_wishes
