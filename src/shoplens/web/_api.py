@@ -84,128 +84,146 @@ def answer(request: Request, query: Question) -> Response:
     return Response(kept, media_type="application/json", headers=headers)
 
 
+VendorsToo = require_roles(*EVERYONE)
+routes = APIRouter(prefix=API_PREFIX, tags=["analytics"])
+
+
 def router() -> APIRouter:
-    vendors_too = require_roles(*EVERYONE)
-    routes = APIRouter(prefix=API_PREFIX, tags=["analytics"])
-
-    @routes.get("/kpis", dependencies=[vendors_too])
-    def kpis(request: Request, query: Annotated[KpiQuery, Query()]) -> Response:
-        """Revenue, orders, customers, AOV, refund and repeat rates per period (``KpiQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/funnel", dependencies=[vendors_too])
-    def funnel(request: Request, query: Annotated[FunnelQuery, Query()]) -> Response:
-        """Sessions through product view, cart, checkout and purchase (``FunnelQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/products", dependencies=[vendors_too])
-    def products(request: Request, query: Annotated[ProductQuery, Query()]) -> Response:
-        """Product performance, ABC classes, categories and supplier returns (``ProductQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/basket", dependencies=[vendors_too])
-    def basket(request: Request, query: Annotated[BasketQuery, Query()]) -> Response:
-        """Basket overview and association rules (``BasketQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/behaviour", dependencies=[CustomerLevel])
-    def behaviour(request: Request, query: Annotated[BehaviourQuery, Query()]) -> Response:
-        """Purchase gaps, weekday and hour, basket sizes, discount sensitivity, first-product effect
-        (``BehaviourQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/rfm", dependencies=[CustomerLevel])
-    def rfm(request: Request, query: Annotated[RfmQuery, Query()]) -> Response:
-        """RFM segments with size, revenue, meaning and suggested action (``RfmQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/cohorts", dependencies=[CustomerLevel])
-    def cohort_table(request: Request, query: Annotated[CohortQuery, Query()]) -> Response:
-        """Retention and revenue of each acquisition cohort by period (``CohortQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/lifecycle", dependencies=[CustomerLevel])
-    def lifecycle_states(request: Request, query: Annotated[LifecycleQuery, Query()]) -> Response:
-        """Customers per lifecycle state: new, active, at risk, lapsed (``LifecycleQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/stage", dependencies=[CustomerLevel])
-    def stage(request: Request) -> Response:
-        """The business's development stage with its evidence (``StageQuery``)."""
-        return answer(request, StageQuery())
-
-    @routes.get("/customers", dependencies=[CustomerLevel])
-    def customers(
-        request: Request,
-        segment: Annotated[str | None, Query(max_length=64)] = None,
-        lifecycle_state: Annotated[str | None, Query(alias="lifecycle", max_length=32)] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    ) -> Response:
-        """Pseudonymous customers (key, segment, lifecycle state), paginated; never anything from the PII vault."""
-        query = CustomerListQuery(segment=segment, lifecycle=lifecycle_state, offset=offset, limit=limit)
-        return answer(request, query)
-
-    @routes.get("/clv", dependencies=[CustomerLevel])
-    def clv_summary(
-        request: Request,
-        horizon: Annotated[int, Query(ge=1, le=3650, description="days ahead")] = 365,
-        model: Annotated[Literal["bgnbd", "pareto-nbd"], Query()] = "bgnbd",
-    ) -> Response:
-        """CLV and churn risk (``ClvSummaryQuery``): totals by churn risk and value tier, no per-customer rows."""
-        return answer(request, ClvSummaryQuery(horizon=horizon, model=model))
-
-    @routes.post("/clv/fit", dependencies=[Analysts])
-    def clv_fit(
-        request: Request,
-        model: Annotated[Literal["bgnbd", "pareto-nbd", "gamma-gamma"], Query()] = "bgnbd",
-        calibration_end: Annotated[date | None, Query(description="last day of calibration")] = None,
-        observation_end: Annotated[date | None, Query(description="last day of the holdout")] = None,
-        time_unit: Annotated[Literal["D", "W"], Query()] = "D",
-    ) -> Response:
-        """Fit a customer-base model and save it for CLV predictions (``ClvFitQuery``, as ``shoplens clv fit``):
-        parameters, log-likelihood, warnings and, with a calibration end before the last order, the holdout."""
-        query = ClvFitQuery(
-            model=model, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit
-        )
-        return answer(request, query)
-
-    @routes.get("/forecast", dependencies=[CustomerLevel])
-    def forecast(
-        request: Request,
-        metric: Annotated[Literal["revenue", "orders"], Query()] = "revenue",
-        grain: Annotated[Literal["day", "week"], Query()] = "day",
-        horizon: Annotated[int | None, Query(ge=1, le=730, description="periods ahead (28 days or 8 weeks)")] = None,
-        by_category: Annotated[bool, Query()] = False,
-        backtest_weeks: Annotated[int, Query(ge=0, le=104)] = 8,
-        use_events: Annotated[bool, Query()] = True,
-    ) -> Response:
-        """Revenue or orders ahead with intervals, and the backtest against seasonal naive (``ForecastQuery``)."""
-        query = ForecastQuery(
-            metric=metric,
-            grain=grain,
-            horizon=horizon or (28 if grain == "day" else 8),
-            by_category=by_category,
-            backtest_weeks=backtest_weeks,
-            use_events=use_events,
-        )
-        return answer(request, query)
-
-    @routes.post("/voice/sentiment", dependencies=[CustomerLevel])
-    def voice_sentiment(body: SentimentRequest) -> dict[str, Any]:
-        """The sentiment of each text: label positive, neutral or negative and a score from -1 to +1."""
-        found = analyse_sentiment(body.texts, body.method)
-        return {"method": body.method, "results": [s.as_dict() for s in found]}
-
-    @routes.get("/voice/themes", dependencies=[CustomerLevel])
-    def voice_themes(request: Request, query: Annotated[ThemesQuery, Query()]) -> Response:
-        """Themes in the customers' feedback with quotes, negative share and value at risk (``ThemesQuery``)."""
-        return answer(request, query)
-
-    @routes.get("/voice/needs", dependencies=[CustomerLevel])
-    def voice_needs(request: Request, query: Annotated[NeedsQuery, Query()]) -> Response:
-        """Hidden needs (``NeedsQuery``): complaint themes by value at risk, service-upgrade wishes, and silent
-        dissatisfaction (customers who stopped buying without saying why)."""
-        return answer(request, query)
-
+    """The analytics routes, one per question."""
     return routes
+
+
+@routes.get("/kpis", dependencies=[VendorsToo])
+def kpis(request: Request, query: Annotated[KpiQuery, Query()]) -> Response:
+    """Revenue, orders, customers, AOV, refund and repeat rates per period (``KpiQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/funnel", dependencies=[VendorsToo])
+def funnel(request: Request, query: Annotated[FunnelQuery, Query()]) -> Response:
+    """Sessions through product view, cart, checkout and purchase (``FunnelQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/products", dependencies=[VendorsToo])
+def products(request: Request, query: Annotated[ProductQuery, Query()]) -> Response:
+    """Product performance, ABC classes, categories and supplier returns (``ProductQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/basket", dependencies=[VendorsToo])
+def basket(request: Request, query: Annotated[BasketQuery, Query()]) -> Response:
+    """Basket overview and association rules (``BasketQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/behaviour", dependencies=[CustomerLevel])
+def behaviour(request: Request, query: Annotated[BehaviourQuery, Query()]) -> Response:
+    """Purchase gaps, weekday and hour, basket sizes, discount sensitivity, first-product effect
+    (``BehaviourQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/rfm", dependencies=[CustomerLevel])
+def rfm(request: Request, query: Annotated[RfmQuery, Query()]) -> Response:
+    """RFM segments with size, revenue, meaning and suggested action (``RfmQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/cohorts", dependencies=[CustomerLevel])
+def cohort_table(request: Request, query: Annotated[CohortQuery, Query()]) -> Response:
+    """Retention and revenue of each acquisition cohort by period (``CohortQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/lifecycle", dependencies=[CustomerLevel])
+def lifecycle_states(request: Request, query: Annotated[LifecycleQuery, Query()]) -> Response:
+    """Customers per lifecycle state: new, active, at risk, lapsed (``LifecycleQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/stage", dependencies=[CustomerLevel])
+def stage(request: Request) -> Response:
+    """The business's development stage with its evidence (``StageQuery``)."""
+    return answer(request, StageQuery())
+
+
+@routes.get("/customers", dependencies=[CustomerLevel])
+def customers(
+    request: Request,
+    segment: Annotated[str | None, Query(max_length=64)] = None,
+    lifecycle_state: Annotated[str | None, Query(alias="lifecycle", max_length=32)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Response:
+    """Pseudonymous customers (key, segment, lifecycle state), paginated; never anything from the PII vault."""
+    query = CustomerListQuery(segment=segment, lifecycle=lifecycle_state, offset=offset, limit=limit)
+    return answer(request, query)
+
+
+@routes.get("/clv", dependencies=[CustomerLevel])
+def clv_summary(
+    request: Request,
+    horizon: Annotated[int, Query(ge=1, le=3650, description="days ahead")] = 365,
+    model: Annotated[Literal["bgnbd", "pareto-nbd"], Query()] = "bgnbd",
+) -> Response:
+    """CLV and churn risk (``ClvSummaryQuery``): totals by churn risk and value tier, no per-customer rows."""
+    return answer(request, ClvSummaryQuery(horizon=horizon, model=model))
+
+
+@routes.post("/clv/fit", dependencies=[Analysts])
+def clv_fit(
+    request: Request,
+    model: Annotated[Literal["bgnbd", "pareto-nbd", "gamma-gamma"], Query()] = "bgnbd",
+    calibration_end: Annotated[date | None, Query(description="last day of calibration")] = None,
+    observation_end: Annotated[date | None, Query(description="last day of the holdout")] = None,
+    time_unit: Annotated[Literal["D", "W"], Query()] = "D",
+) -> Response:
+    """Fit a customer-base model and save it for CLV predictions (``ClvFitQuery``, as ``shoplens clv fit``):
+    parameters, log-likelihood, warnings and, with a calibration end before the last order, the holdout."""
+    query = ClvFitQuery(
+        model=model, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit
+    )
+    return answer(request, query)
+
+
+@routes.get("/forecast", dependencies=[CustomerLevel])
+def forecast(
+    request: Request,
+    metric: Annotated[Literal["revenue", "orders"], Query()] = "revenue",
+    grain: Annotated[Literal["day", "week"], Query()] = "day",
+    horizon: Annotated[int | None, Query(ge=1, le=730, description="periods ahead (28 days or 8 weeks)")] = None,
+    by_category: Annotated[bool, Query()] = False,
+    backtest_weeks: Annotated[int, Query(ge=0, le=104)] = 8,
+    use_events: Annotated[bool, Query()] = True,
+) -> Response:
+    """Revenue or orders ahead with intervals, and the backtest against seasonal naive (``ForecastQuery``)."""
+    query = ForecastQuery(
+        metric=metric,
+        grain=grain,
+        horizon=horizon or (28 if grain == "day" else 8),
+        by_category=by_category,
+        backtest_weeks=backtest_weeks,
+        use_events=use_events,
+    )
+    return answer(request, query)
+
+
+@routes.post("/voice/sentiment", dependencies=[CustomerLevel])
+def voice_sentiment(body: SentimentRequest) -> dict[str, Any]:
+    """The sentiment of each text: label positive, neutral or negative and a score from -1 to +1."""
+    found = analyse_sentiment(body.texts, body.method)
+    return {"method": body.method, "results": [s.as_dict() for s in found]}
+
+
+@routes.get("/voice/themes", dependencies=[CustomerLevel])
+def voice_themes(request: Request, query: Annotated[ThemesQuery, Query()]) -> Response:
+    """Themes in the customers' feedback with quotes, negative share and value at risk (``ThemesQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/voice/needs", dependencies=[CustomerLevel])
+def voice_needs(request: Request, query: Annotated[NeedsQuery, Query()]) -> Response:
+    """Hidden needs (``NeedsQuery``): complaint themes by value at risk, service-upgrade wishes, and silent
+    dissatisfaction (customers who stopped buying without saying why)."""
+    return answer(request, query)
