@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from shoplens import __version__
 from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
-from shoplens.web import _api, _dashboard, _login, _share, _surveys
+from shoplens.web import _api, _dashboard, _login, _pages, _share, _surveys
 from shoplens.web._auth import LoginLimiter
 from shoplens.web._deps import principal_of
 from shoplens.web._errors import API_PREFIX, install_error_handlers
@@ -55,11 +55,11 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.state.settings = settings
     app.state.store = StoreReader(settings)
     app.state.web_settings = web_settings or WebSettings()
-    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     install_error_handlers(app)
 
-    @app.exception_handler(_dashboard.PageDeniedError)
-    async def _page_denied(request: Request, exc: _dashboard.PageDeniedError) -> Response:
+    @app.exception_handler(_pages.PageDeniedError)
+    async def _page_denied(request: Request, exc: _pages.PageDeniedError) -> Response:
         if exc.reason == "login":
             return RedirectResponse("/login", status_code=303)
         principal = principal_of(request)
@@ -75,5 +75,5 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.include_router(_login.router(templates, LoginLimiter()))
     app.include_router(_api.router())
     app.include_router(_share.api_router())
-    app.include_router(_dashboard.router(templates))
+    app.include_router(_dashboard.router())
     return app

@@ -1,0 +1,181 @@
+"""The dashboard's page furniture: the menu, role checks for pages, tables, and the one way a page is drawn."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from shoplens.appdb import recent_jobs
+from shoplens.web._auth import Principal
+from shoplens.web._deps import CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
+from shoplens.web._warehouse import StillComputingError
+
+COMPUTING = {
+    "kpis": "the KPIs",
+    "rfm": "the RFM segments",
+    "lifecycle": "the lifecycle states",
+    "stage": "the development stage",
+    "cohorts": "the cohorts",
+    "funnel": "the funnel over every web session",
+    "behaviour": "the purchase behaviour",
+    "products": "the product performance",
+    "basket": "the baskets",
+    "customers": "this segment's customers",
+    "clv_summary": "the customer lifetime values",
+    "voice_themes": "the feedback themes",
+    "voice_needs": "the hidden needs",
+    "share_package": "the package to share (the download starts when it is ready)",
+}
+JOBS_SHOWN = 20
+
+# (path, label, customer-level): the menu; vendors see only the store-level pages
+NAVIGATION = (
+    ("/", "Overview", False),
+    ("/funnel", "Funnel", False),
+    ("/products", "Products", False),
+    ("/customers", "Customers", True),
+    ("/cohorts", "Cohorts", True),
+    ("/behaviour", "Behaviour", True),
+    ("/voice", "Voice", True),
+    ("/clv", "CLV & churn", True),
+    ("/surveys", "Surveys", True),
+    ("/sharing", "Sharing", False),
+    ("/jobs", "Jobs", True),
+)
+
+
+class PageDeniedError(Exception):
+    """A dashboard page refused: ``login`` (no session) or ``role`` (a role that may not see it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def page_roles(*roles: str) -> Any:
+    def check(request: Request) -> Principal:
+        found = principal_of(request)
+        if found is None:
+            raise PageDeniedError("login")
+        if found.role not in roles:
+            raise PageDeniedError("role")
+        return found
+
+    check.roles = roles  # type: ignore[attr-defined]  # read by the route audit test
+    return Depends(check)
+
+
+Viewer = Annotated[Principal, page_roles(*EVERYONE)]
+CustomerViewer = Annotated[Principal, page_roles(*CUSTOMER_LEVEL)]
+
+
+def table(title: str, table_id: str, records: list[dict[str, Any]], columns: list[str] | None = None) -> dict[str, Any]:
+    """A table for ``analysis.html``: its columns are the first record's keys unless given."""
+    return {
+        "title": title,
+        "id": table_id,
+        "columns": columns or (list(records[0]) if records else []),
+        "rows": records,
+    }
+
+
+def render(request: Request, name: str, principal: Principal, **context: Any) -> HTMLResponse:
+    jobs = context.get("jobs") or recent_jobs(app_database(request), limit=JOBS_SHOWN)
+    menu = [
+        {"path": path, "label": label, "current": request.url.path == path}
+        for path, label, customer_level in NAVIGATION
+        if principal.role in CUSTOMER_LEVEL or not customer_level
+    ]
+    context.update(
+        principal=principal,
+        csrf_token=principal.csrf_token,
+        page=name.removesuffix(".html"),
+        menu=menu,
+        running_jobs=[job for job in jobs if job.state == "running"],
+    )
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, name, context, headers={"Cache-Control": "no-store"})
+
+
+def problem(request: Request, principal: Principal, message: str) -> HTMLResponse:
+    return render(request, "no_data.html", principal, message=message)
+
+
+def trouble(request: Request, principal: Principal, exc: Exception) -> HTMLResponse:
+    """A page that could not be drawn: still computing (it reloads itself), or the reason."""
+    if isinstance(exc, StillComputingError):
+        what = COMPUTING.get(exc.kind, exc.kind.replace("_", " "))
+        return render(request, "computing.html", principal, what=what, seconds=exc.seconds)
+    return problem(request, principal, str(exc))
+
+
+def analysis(request: Request, principal: Principal, title: str, **parts: Any) -> HTMLResponse:
+    parts.setdefault("notes", [])
+    parts.setdefault("charts", [])
+    parts.setdefault("tables", [])
+    return render(request, "analysis.html", principal, title=title, **parts)
+
+
+def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The voice page's tables: themes, complaint themes by value at risk, upgrade wishes, silent signals."""
+    theme_rows = [
+        {
+            "theme": t["name"],
+            "texts": t["texts"],
+            "negative_share": t["negative_share"],
+            "customers": t["customers"],
+            "value_at_risk": t["value_at_risk"],
+            "quote": (t.get("quotes") or [""])[0],
+        }
+        for t in themes["themes"]
+    ]
+    complaints = [
+        {
+            "complaint": t["name"],
+            "texts": t["texts"],
+            "customers": t["customers"],
+            "value_at_risk": t["value_at_risk"],
+            "growth": t.get("growth"),
+            "quote": (t.get("quotes") or [""])[0],
+        }
+        for t in needs["complaint_themes"]
+    ]
+    wishes = [
+        {
+            "wish": w["name"],
+            "texts": w["texts"],
+            "customers": w["customers"],
+            "spend": w["value"],
+            "quote": w["quotes"][0],
+        }
+        for w in needs["upgrade_wishes"]
+        if w["quotes"]
+    ]
+    silent = needs.get("silent_dissatisfaction") or {}
+    signals = [
+        {"signal": name.replace("_", " "), "customers": s["customers"], "spend": s["spend"], "rule": s["rule"]}
+        for name, s in (silent.get("signals") or {}).items()
+    ]
+    return [
+        table(
+            "Themes",
+            "voice-themes",
+            theme_rows,
+            ["theme", "texts", "negative_share", "customers", "value_at_risk", "quote"],
+        ),
+        table("Hidden needs: complaints by value at risk", "needs-complaints", complaints),
+        table("Hidden needs: service upgrades customers ask for", "needs-wishes", wishes),
+        table("Hidden needs: silent dissatisfaction (what customers do, not say)", "needs-silent", signals),
+    ]
+
+
+def evidence_rows(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stage evidence as labelled rows, in the order the stage rule reads them."""
+    return [{"name": key.replace("_", " "), "value": value} for key, value in evidence.items()]
+
+
+def as_number(value: Any) -> float | None:
+    return float(value) if value is not None else None
