@@ -71,7 +71,7 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
         """Public: the server is up."""
         return {"status": "ok", "version": __version__}
 
-    app.include_router(_surveys.router(templates))
+    app.include_router(_surveys.router())
     app.include_router(_login.router(templates, LoginLimiter()))
     app.include_router(_api.router())
     app.include_router(_share.api_router())
