@@ -2,7 +2,10 @@
 
 The runner looks the canonical tables up on an Ibis backend (the DuckDB warehouse, or PostgreSQL or Spark
 holding the same tables), checks there is something to analyse, calls the metric functions, and turns their
-tables into a typed result. Results are cached by the query, the warehouse's data version and the store's
+tables into a typed result. It hands out the sales tables as every analysis must read them: ``orders`` holds
+the purchases only, ``order_lines`` and ``refunds`` leave out those of orders that are not purchases
+(:func:`shoplens.metrics._facts.purchases`), so no metric, and no caller that reads tables through the runner,
+can count a cancelled or voided order. Results are cached by the query, the warehouse's data version and the store's
 time zone (see :mod:`shoplens.metrics._cache`), so asking twice computes once and any import invalidates.
 """
 
@@ -31,6 +34,7 @@ from shoplens.metrics._behaviour import (
 )
 from shoplens.metrics._cache import ResultCache
 from shoplens.metrics._cohorts import cohorts
+from shoplens.metrics._facts import purchase_lines, purchase_refunds, purchases
 from shoplens.metrics._funnel import funnel
 from shoplens.metrics._kpis import sales_kpis
 from shoplens.metrics._lifecycle import LIFECYCLE_STATES, lifecycle, lifecycle_rule, lifecycle_summary
@@ -168,16 +172,22 @@ class MetricsRunner:
             if events is not None:
                 span = _one(events.aggregate(first=events.at.min(), last=events.at.max()))
                 years += [span[key].year for key in ("first", "last") if span.get(key) is not None]
-            self._zone = (
-                StoreZone(self.store_timezone, min(years) - 1, max(years) + 1)
-                if years
-                else StoreZone(self.store_timezone)
-            )
+            self._zone = StoreZone.spanning(self.store_timezone, years)
         return self._zone
 
     # --- tables and checks ------------------------------------------------------------------------
 
     def table(self, name: str) -> ir.Table:
+        """The warehouse table ``name``; for ``orders``, ``order_lines`` and ``refunds``, the purchases' rows."""
+        if name == "orders":
+            return purchases(self._stored("orders"))
+        if name == "order_lines":
+            return purchase_lines(self._stored("order_lines"), self._stored("orders"))
+        if name == "refunds":
+            return purchase_refunds(self._stored("refunds"), self._stored("orders"))
+        return self._stored(name)
+
+    def _stored(self, name: str) -> ir.Table:
         if self.database is None:
             return self.backend.table(name)
         return self.backend.table(name, database=self.database)
