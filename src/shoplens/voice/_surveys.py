@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -39,6 +40,7 @@ from sqlalchemy.orm import Session
 from shoplens.appdb import AppDatabase, Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
 from shoplens.errors import InputError
 from shoplens.metrics import LIFECYCLE_STATES, SEGMENT_NAMES
+from shoplens.voice._customers import total_spend
 from shoplens.voice._embeddings import SentenceEncoder
 from shoplens.voice._lint import LintResult, lint_question
 from shoplens.voice._sentiment import analyse_sentiment
@@ -686,7 +688,7 @@ def analyse_survey(
     db: AppDatabase,
     survey_id: str,
     *,
-    spend: Mapping[str, float] | None = None,
+    spend: Mapping[str, Decimal] | None = None,
     theme_method: ThemeMethod = "auto",
     encoder: SentenceEncoder | None = None,
     n_themes: int = 5,
@@ -786,7 +788,7 @@ def _nps_by_segment(
 def _linked_value(
     questions: Sequence[SurveyQuestion],
     answers: Sequence[tuple[SurveyResponse, SurveyAnswer]],
-    spend: Mapping[str, float],
+    spend: Mapping[str, Decimal],
 ) -> dict[str, Any]:
     """Answers linked (with consent) to customers, and the spend of linked NPS detractors."""
     linked = {r.response_id for r, _ in answers if r.customer_key}
@@ -799,5 +801,5 @@ def _linked_value(
     return {
         "responses": len(linked),
         "detractors": len(detractors),
-        "detractor_spend": round(float(sum(spend.get(k, 0.0) for k in detractors)), 2),
+        "detractor_spend": total_spend(spend, detractors),
     }
