@@ -33,7 +33,7 @@ from shoplens.metrics._queries import (
     StageResult,
 )
 
-CACHE_FORMAT = 1  # bump when a metric's definition changes, so stale results are not served
+CACHE_FORMAT = 2  # bump when a metric's definition changes, so stale results are not served (2: purchases only)
 
 
 def _encode(value: Any) -> Any:

@@ -81,7 +81,8 @@ AUTOMATIC_BOOTSTRAP_RESAMPLES = 100
 AUTOMATIC_BOOTSTRAP_SECONDS = 20.0
 REQUESTED_BOOTSTRAP_SECONDS = 300.0
 BOOTSTRAP_LEVEL = 0.95
-SAVED_FIT_FORMAT = 1
+# A saved fit of another format is refitted, not reused (2: purchases only, on DST-exact local days).
+SAVED_FIT_FORMAT = 2
 # Discounting is monthly: the horizon is cut into whole periods of about this many days.
 DISCOUNT_PERIOD_DAYS = 365.25 / 12
 # Value tiers: the customers with the highest predicted CLV, by share of customers.
