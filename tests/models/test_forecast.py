@@ -78,8 +78,8 @@ def test_categories_share_each_orders_net_by_line_amount(shop: ibis.BaseBackend)
 
 
 def test_store_local_days_and_partial_weeks(shop: ibis.BaseBackend) -> None:
-    hourly = shop.execute(order_volume(shop.table("orders"), bucket="hour"))
-    local = demand_periods(hourly, grain="day", timezone="Asia/Hong_Kong").set_index("period")
+    in_hong_kong = shop.execute(order_volume(shop.table("orders"), zone="Asia/Hong_Kong"))
+    local = demand_periods(in_hong_kong, grain="day", timezone="Asia/Hong_Kong").set_index("period")
     # The data cover whole UTC days, 1 Jan 00:00 to 15 Jan 00:00 UTC = 1 Jan 08:00 to 15 Jan 08:00 in Hong Kong:
     # the first and last local days are only partly covered and dropped.
     assert (local.index[0], local.index[-1]) == (pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-14"))

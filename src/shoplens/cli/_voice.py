@@ -7,6 +7,7 @@ document with --json, text otherwise. Heavy libraries (scikit-learn, torch) are 
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -454,7 +455,7 @@ def results_command(
     from shoplens.voice import analyse_survey, customer_spend
 
     config = settings(ctx)
-    spend: dict[str, float] = {}
+    spend: dict[str, Decimal] = {}
     if config.warehouse_path.exists():
         with _read_only(config) as warehouse:
             spend = customer_spend(warehouse.ibis())

@@ -3,6 +3,11 @@
 Every metric is a pure Ibis function ``Table(s) -> Table`` (no connection inside), so the same code runs on
 the DuckDB warehouse, PostgreSQL or Spark. The questions callers ask, and the one runner that answers them, are in
 :mod:`shoplens.queries`.
+
+The facts below the metrics are defined here once, for models, voice and sharing too: which orders are
+purchases (:func:`purchases`, :func:`purchase_lines`, :func:`purchase_refunds`), a customer's purchases on
+store-local days (:func:`customer_orders`, :func:`customer_purchases`, :class:`StoreZone`), and what a
+customer spent (:func:`recent_spend`, in DECIMAL).
 """
 
 from shoplens.metrics._basket import association_rules, basket_overview
@@ -17,6 +22,18 @@ from shoplens.metrics._behaviour import (
     weekday_hour,
 )
 from shoplens.metrics._cohorts import cohorts
+from shoplens.metrics._facts import (
+    NOT_PURCHASED_STATUSES,
+    customer_orders,
+    customer_purchases,
+    customer_refunds,
+    is_purchase,
+    purchase_lines,
+    purchase_refunds,
+    purchases,
+    recent_spend,
+    with_local_day,
+)
 from shoplens.metrics._funnel import FUNNEL_STEPS, funnel, reached_steps
 from shoplens.metrics._kpis import sales_kpis
 from shoplens.metrics._lifecycle import LIFECYCLE_STATES, lifecycle, lifecycle_rule, lifecycle_summary
@@ -32,11 +49,12 @@ from shoplens.metrics._products import (
 from shoplens.metrics._rfm import SCORING as RFM_SCORING
 from shoplens.metrics._rfm import SEGMENT_NAMES, SEGMENTS, Segment, rfm_scores, rfm_segments, rfm_thresholds, segment_of
 from shoplens.metrics._stage import STAGE_RULE, StageVerdict, decide_stage, retention_stability, stage_evidence
-from shoplens.metrics._time import StoreZone, local_time, period_start
+from shoplens.metrics._time import StoreZone, Zone, local_time, period_start
 
 __all__ = [
     "FUNNEL_STEPS",
     "LIFECYCLE_STATES",
+    "NOT_PURCHASED_STATUSES",
     "RFM_SCORING",
     "SEGMENTS",
     "SEGMENT_NAMES",
@@ -44,6 +62,7 @@ __all__ = [
     "Segment",
     "StageVerdict",
     "StoreZone",
+    "Zone",
     "abc_classes",
     "abc_summary",
     "acquisition_effects",
@@ -52,12 +71,16 @@ __all__ = [
     "basket_sizes",
     "category_share",
     "cohorts",
+    "customer_orders",
+    "customer_purchases",
+    "customer_refunds",
     "decide_stage",
     "discount_sensitivity",
     "first_product_effect",
     "funnel",
     "gap_distribution",
     "gap_summary",
+    "is_purchase",
     "lifecycle",
     "lifecycle_rule",
     "lifecycle_summary",
@@ -66,7 +89,11 @@ __all__ = [
     "product_comebacks",
     "product_performance",
     "purchase_gaps",
+    "purchase_lines",
+    "purchase_refunds",
+    "purchases",
     "reached_steps",
+    "recent_spend",
     "retention_stability",
     "rfm_scores",
     "rfm_segments",
@@ -77,4 +104,5 @@ __all__ = [
     "supplier_returns",
     "unattributed_refunds",
     "weekday_hour",
+    "with_local_day",
 ]

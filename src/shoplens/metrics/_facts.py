@@ -1,15 +1,22 @@
-"""Building blocks shared by the metrics: store-local times, order numbers, units, and safe ratios.
+"""The facts every analysis shares: what a purchase is, store-local days, order numbers, units, safe ratios.
 
-Conventions every metric follows (README "Customer analytics"):
+This module is the one definition of these facts; metrics, models, voice and sharing all read them from here
+(README "Customer analytics", *One rule for purchases, refunds and days*):
 
-* an **order** is a row of ``orders``; guest orders (``customer_key`` NULL) count as orders and as sales,
-  never as customers;
-* **net sales** is ``orders.net`` (gross merchandise value less discounts; shipping and tax apart);
-  **refunds** come from ``refunds.amount`` and count in the period in which they were given
-  (``refunded_at``); **revenue** is net sales less refunds;
+* a **purchase** is an order whose status is not in :data:`NOT_PURCHASED_STATUSES` (cancelled, voided, failed,
+  deleted, draft and test orders never became sales). :func:`purchases`, :func:`purchase_lines` and
+  :func:`purchase_refunds` read the warehouse's ``orders``, ``order_lines`` and ``refunds`` that way;
+  the lines and refunds of an order that is not a purchase are left out with it;
+* guest orders (``customer_key`` NULL) count as orders and as sales, never as customers;
+* **net sales** is ``orders.net`` (gross merchandise value less discounts; shipping and tax apart), counted
+  when the order is placed; **refunds** come from ``refunds.amount`` and count when they were given
+  (``refunded_at``), against the customer, order and product they name; **revenue** is net sales less
+  refunds. A purchase *occasion* (the transaction models, the demand forecast) is counted at its net sales,
+  before refunds: a refund is a later event, not a smaller purchase;
 * a customer's orders are numbered 0, 1, 2, ... by time (ties broken by order id): order 0 is the first
   purchase, and every later order is a **repeat** order;
-* periods and days are the store's own (``Settings.timezone``), not UTC.
+* days and periods are the store's own (``Settings.timezone``), exact across daylight-saving changes
+  (:func:`shoplens.metrics._time.local_time`), not UTC; money is DECIMAL, never float.
 """
 
 from __future__ import annotations
@@ -25,6 +32,23 @@ import ibis.expr.types as ir
 from shoplens.metrics._time import Zone, local_time, period_start
 
 MONEY = dt.Decimal(38, 2)
+
+# Statuses (compared in lower case, trimmed) of orders that never became sales, so no analysis counts them:
+# cancelled orders (Shopify writes "cancelled" when "Cancelled at" is set; WooCommerce and the demo store too;
+# "canceled" is the American spelling other shop systems use), payments voided before capture (Shopify "voided")
+# or never authorised ("expired") or failed (WooCommerce "failed"), orders deleted ("trash") or never placed
+# ("checkout-draft") in WooCommerce, and test orders (a generic mapping can map a test flag to "test"). Refunded
+# orders did happen: they stay purchases, and their refunds are netted like any other.
+NOT_PURCHASED_STATUSES: tuple[str, ...] = (
+    "cancelled",
+    "canceled",
+    "voided",
+    "expired",
+    "failed",
+    "trash",
+    "checkout-draft",
+    "test",
+)
 
 
 def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
@@ -52,6 +76,32 @@ def pro_rata(total: ir.NumericValue, part: ir.NumericValue, whole: ir.NumericVal
     numerator = in_cents(total) * in_cents(part) * 2 + in_cents(whole)
     result = numerator // (in_cents(whole) * 2).nullif(0)
     return (result.cast(MONEY) * ibis.literal(Decimal("0.01"), type=dt.Decimal(3, 2))).cast(MONEY)
+
+
+def is_purchase(orders: ir.Table) -> ir.BooleanValue:
+    """True for the orders that count as purchases (an order without a status is one)."""
+    return ~orders.status.strip().lower().isin(NOT_PURCHASED_STATUSES).fill_null(False)
+
+
+def purchases(orders: ir.Table) -> ir.Table:
+    """The warehouse's ``orders`` that count as purchases (see :data:`NOT_PURCHASED_STATUSES`)."""
+    return orders.filter(is_purchase(orders))
+
+
+def _not_purchased(orders: ir.Table) -> ir.Table:
+    return orders.filter(~is_purchase(orders)).select("order_id")
+
+
+def purchase_lines(order_lines: ir.Table, orders: ir.Table) -> ir.Table:
+    """The lines of purchases: ``order_lines`` without those of orders that are not purchases."""
+    return order_lines.anti_join(_not_purchased(orders), "order_id")
+
+
+def purchase_refunds(refunds: ir.Table, orders: ir.Table) -> ir.Table:
+    """``refunds`` without those of orders that are not purchases (money given back on an order that never
+    became a sale is no refund of a sale). Refunds that name no order, or an order not in the warehouse (credit
+    notes), stay. ``orders`` is the warehouse's ``orders`` table, not :func:`purchases` of it."""
+    return refunds.anti_join(_not_purchased(orders), "order_id")
 
 
 def numbered_orders(orders: ir.Table, keep: Sequence[str] | None = None) -> ir.Table:
@@ -99,9 +149,20 @@ def order_units(order_lines: ir.Table) -> ir.Table:
     )
 
 
-def customer_purchases(orders: ir.Table, zone: Zone) -> ir.Table:
+def customer_orders(orders: ir.Table, zone: Zone = "UTC") -> ir.Table:
+    """Every purchase of a known customer, one row per order, on its store-local day.
+
+    Columns: ``customer_key, order_id, ordered_at`` (UTC), ``local_at, local_day, net``. ``orders`` may be the
+    warehouse's table as it is: orders that are not purchases and guest orders are left out here.
+    """
+    bought = purchases(orders)
+    known = bought.filter(bought.customer_key.notnull()).select("customer_key", "order_id", "ordered_at", "net")
+    return with_local_day(known, "ordered_at", zone)
+
+
+def customer_purchases(orders: ir.Table, zone: Zone = "UTC") -> ir.Table:
     """One row per known customer: first and last order (UTC and store-local day), orders and net sales."""
-    known = with_local_day(orders.filter(orders.customer_key.notnull()), "ordered_at", zone)
+    known = customer_orders(orders, zone)
     return known.group_by("customer_key").aggregate(
         first_order_at=known.ordered_at.min(),
         last_order_at=known.ordered_at.max(),
@@ -118,6 +179,29 @@ def customer_refunds(refunds: ir.Table, *, until: ir.TimestampValue | None = Non
     if until is not None:
         known = known.filter(known.refunded_at.isnull() | (known.refunded_at <= until))
     return known.group_by("customer_key").aggregate(refunds=money(known.amount.sum()))
+
+
+def recent_spend(orders: ir.Table, refunds: ir.Table, *, days: int) -> ir.Table:
+    """What each known customer spent in the last ``days`` days of the data: ``customer_key, spend``.
+
+    ``spend`` (DECIMAL) is the net sales of the customer's purchases in the window less the refunds given to
+    them since it began, so it is revenue, as everywhere else; customers without a purchase in the window are
+    absent. The window ends at the last purchase in the store. Takes the warehouse's ``orders`` and ``refunds``
+    as they are.
+    """
+    bought = purchases(orders)
+    end = bought.ordered_at.max().as_scalar()
+    start = end - ibis.interval(days=days)
+    known = bought.filter(bought.customer_key.notnull(), bought.ordered_at > start)
+    sales = known.group_by("customer_key").aggregate(net_sales=money(known.net.sum()))
+    given = purchase_refunds(refunds, orders)
+    given = given.filter(given.customer_key.notnull(), given.refunded_at > start)
+    returned = given.group_by("customer_key").aggregate(refunds=money(given.amount.sum()))
+    joined = sales.left_join(returned, "customer_key")
+    return joined.select(
+        customer_key=joined.customer_key,
+        spend=money(joined.net_sales - joined.refunds.fill_null(zero_money())),
+    )
 
 
 def first_orders(orders: ir.Table, zone: Zone, window_days: int) -> ir.Table:

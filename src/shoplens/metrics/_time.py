@@ -12,6 +12,7 @@ tree then holds only those years' transitions (a handful instead of ~160), which
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -37,6 +38,12 @@ class StoreZone:
     name: str
     first_year: int = _FIRST_YEAR
     last_year: int = _LAST_YEAR
+
+    @classmethod
+    def spanning(cls, name: str, years: Iterable[int]) -> StoreZone:
+        """The zone for data in ``years``, with a year to spare either side; every year when there are none."""
+        found = list(years)
+        return cls(name, min(found) - 1, max(found) + 1) if found else cls(name)
 
 
 Zone = str | StoreZone

@@ -99,11 +99,12 @@ def rfm_summary(
         raise InputError(f"column {amount_col!r} must be numeric (an amount of money), not {amount_type}")
 
     known = transactions.filter(transactions[customer_col].notnull(), transactions[time_col].notnull())
-    # Same-day transactions of a customer are one purchase occasion (module docstring).
+    # Same-day transactions of a customer are one purchase occasion (module docstring). Money is summed in its own
+    # type (DECIMAL in the warehouse: exact, so the same data always give the same summary) and made float last.
     purchase_days = (
         known.mutate(_day=purchase_day.name("_day"))
         .group_by([customer_col, "_day"])
-        .aggregate(_amount=lambda t: t[amount_col].cast("float64").sum().fill_null(0.0))
+        .aggregate(_amount=lambda t: t[amount_col].sum().fill_null(0))
     )
 
     if calibration_end is None:
@@ -128,7 +129,10 @@ def rfm_summary(
         recency=per_customer["_last"].delta(per_customer["_first"], unit="day").cast("float64") / days_per_unit,
         T=end_of_calibration.delta(per_customer["_first"], unit="day").cast("float64") / days_per_unit,
         monetary_value=ibis.cases(
-            (repeat_purchases > 0, per_customer["_repeat_amount"].fill_null(0.0) / repeat_purchases.cast("float64")),
+            (
+                repeat_purchases > 0,
+                per_customer["_repeat_amount"].cast("float64").fill_null(0.0) / repeat_purchases.cast("float64"),
+            ),
             else_=ibis.literal(0.0),
         ),
     )
@@ -149,7 +153,10 @@ def rfm_summary(
         *SUMMARY_COLUMNS,
         frequency_holdout=holdout_count.cast("float64"),
         monetary_value_holdout=ibis.cases(
-            (holdout_count > 0, joined["_holdout_amount"].fill_null(0.0) / holdout_count.cast("float64")),
+            (
+                holdout_count > 0,
+                joined["_holdout_amount"].cast("float64").fill_null(0.0) / holdout_count.cast("float64"),
+            ),
             else_=ibis.literal(0.0),
         ),
         duration_holdout=ibis.literal(duration, type="float64"),

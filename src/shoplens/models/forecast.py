@@ -53,6 +53,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from shoplens.errors import InputError
+from shoplens.metrics import Zone, purchase_lines, purchases, with_local_day
+from shoplens.models._fitting import FloatArray
 from shoplens.models._forecast_backtest import Accuracy, Backtest, accuracy, backtest, season_length
 from shoplens.models._forecast_closures import (
     CLOSURE_MIN_TYPICAL_ORDERS,
@@ -92,7 +94,6 @@ from shoplens.models._forecast_periods import (
 )
 
 __all__ = [
-    "CANCELLED_STATUS",
     "CLOSED_KIND",
     "CLOSURE_MIN_TYPICAL_ORDERS",
     "CLOSURE_WINDOW_WEEKS",
@@ -127,8 +128,6 @@ __all__ = [
 Metric = Literal["revenue", "orders"]
 METRICS: tuple[Metric, ...] = ("revenue", "orders")
 
-# Orders with this status never happened (cancelled before fulfilment); refunded orders did happen and count.
-CANCELLED_STATUS = "cancelled"
 # Category of products the catalogue does not categorise (or lines without a product).
 UNCATEGORISED = "uncategorised"
 # --- data ------------------------------------------------------------------------------------------------------------
@@ -137,31 +136,35 @@ UNCATEGORISED = "uncategorised"
 def order_volume(
     orders: ir.Table,
     *,
-    bucket: Literal["day", "hour"] = "day",
+    zone: Zone = "UTC",
     order_lines: ir.Table | None = None,
     products: ir.Table | None = None,
 ) -> ir.Table:
-    """Revenue and number of orders per UTC day (or hour), and per product category when lines and products are given.
+    """Revenue and number of orders per store-local day, and per product category when lines and products are given.
 
     Revenue is ``orders.net`` (merchandise after discounts, before refunds: demand as ordered — a refund is a later
-    event, not less demand). Cancelled orders never happened and are left out; guest orders are demand and count.
+    event, not less demand). Only purchases count (:func:`shoplens.metrics.purchases`: cancelled, voided and test
+    orders never happened); guest orders are demand and count. Days are the store's (``zone``), as in the metrics.
     Per category, each order's net is spread over its lines in proportion to the line amounts, so categories add
     up to the total revenue; an order with lines in two categories counts as an order in each.
 
-    Columns: ``bucket`` (date, or timestamp truncated to the hour), ``category`` (with lines), ``revenue``
-    (float64), ``orders`` (int64).
+    Columns: ``bucket`` (the local day), ``category`` (with lines), ``revenue`` (float64), ``orders`` (int64), and
+    ``first_at``, ``last_at``: the first and last order's UTC time, which tell which days the data cover.
     """
-    placed = orders.filter(orders["status"].isnull() | (orders["status"] != CANCELLED_STATUS))
-    stamp = placed["ordered_at"]
-    placed = placed.mutate(bucket=stamp.date() if bucket == "day" else stamp.truncate("h"))
+    placed = with_local_day(purchases(orders), "ordered_at", zone)
+    placed = placed.mutate(bucket=placed["local_day"])
     if order_lines is None:
         return placed.group_by("bucket").aggregate(
-            revenue=placed["net"].cast("float64").sum().fill_null(0.0), orders=placed.count()
+            revenue=placed["net"].cast("float64").sum().fill_null(0.0),
+            orders=placed.count(),
+            first_at=placed["ordered_at"].min(),
+            last_at=placed["ordered_at"].max(),
         )
     if products is None:
         raise InputError("order_volume: per-category volume needs the products table as well as order_lines")
-    lines = order_lines.select("order_id", "product_id", line_amount=order_lines["amount"].cast("float64"))
-    joined = lines.join(placed.select("order_id", "bucket", "net"), "order_id")
+    bought = purchase_lines(order_lines, orders)
+    lines = bought.select("order_id", "product_id", line_amount=bought["amount"].cast("float64"))
+    joined = lines.join(placed.select("order_id", "bucket", "net", "ordered_at"), "order_id")
     joined = joined.left_join(products.select("product_id", "category"), "product_id")
     line_total = joined["line_amount"].sum().over(group_by="order_id")
     line_count = joined.count().over(group_by="order_id")
@@ -174,17 +177,20 @@ def order_volume(
         category=joined["category"].fill_null(UNCATEGORISED), line_revenue=net.fill_null(0.0) * share
     )
     return allocated.group_by(["bucket", "category"]).aggregate(
-        revenue=allocated["line_revenue"].sum(), orders=allocated["order_id"].nunique()
+        revenue=allocated["line_revenue"].sum(),
+        orders=allocated["order_id"].nunique(),
+        first_at=allocated["ordered_at"].min(),
+        last_at=allocated["ordered_at"].max(),
     )
 
 
 def demand_periods(volume: pd.DataFrame, *, grain: Grain, timezone: str = "UTC") -> pd.DataFrame:
-    """Complete series per store-local period from :func:`order_volume`'s result.
+    """Complete series per store-local period from :func:`order_volume`'s result (made with the same zone).
 
-    ``bucket`` is converted from UTC to ``timezone`` (hour buckets convert exactly; zones with half-hour offsets
-    are placed by the whole hour), then summed per local day or Monday-start week. Every period between the first
-    and last is present (zeros where nothing was ordered), for every category; weeks cut off by the start or end
-    of the data are dropped, since a partial week would read as a drop in demand.
+    Local days are summed per day or Monday-start week. Every period between the first and last is present
+    (zeros where nothing was ordered), for every category; local days the data cover only in part are dropped
+    (timestamps are stored in UTC, so an export covers whole UTC days), and so are weeks cut off by the start
+    or end of the data, since a partial day or week would read as a drop in demand.
 
     Returns columns ``period`` (datetime64, period start), ``category`` (when the volume has it), ``revenue``,
     ``orders``, sorted.
@@ -193,14 +199,13 @@ def demand_periods(volume: pd.DataFrame, *, grain: Grain, timezone: str = "UTC")
         raise InputError(f"grain must be one of {', '.join(GRAINS)}, not {grain!r}")
     if volume.empty:
         raise InputError("no orders to forecast: the warehouse has no placed orders")
-    utc = pd.to_datetime(volume["bucket"])
-    # Timestamps are stored in UTC, so an export covers whole UTC days: [first day 00:00, last day + 1 00:00).
-    covered_from, covered_to = utc.min().floor("D"), utc.max().floor("D") + pd.Timedelta(days=1)
-    days = _local_days(utc, timezone)
+    # An export covers whole UTC days: [first day 00:00, last day + 1 00:00).
+    covered_from = pd.Timestamp(pd.to_datetime(volume["first_at"]).min()).floor("D")
+    covered_to = pd.Timestamp(pd.to_datetime(volume["last_at"]).max()).floor("D") + pd.Timedelta(days=1)
     by_category = "category" in volume.columns
     frame = pd.DataFrame(
         {
-            "day": days,
+            "day": pd.to_datetime(volume["bucket"]),
             "category": volume["category"].astype(str) if by_category else "",
             "revenue": volume["revenue"].astype("float64"),
             "orders": volume["orders"].astype("int64"),
@@ -227,11 +232,6 @@ def demand_periods(volume: pd.DataFrame, *, grain: Grain, timezone: str = "UTC")
     complete["orders"] = complete["orders"].astype("int64")
     columns = ["period", "category", "revenue", "orders"] if by_category else ["period", "revenue", "orders"]
     return complete[columns].sort_values(columns[:2] if by_category else ["period"]).reset_index(drop=True)
-
-
-def _local_days(utc: pd.Series, timezone: str) -> pd.Series:
-    local = utc if timezone == "UTC" else utc.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
-    return pd.Series(local.dt.floor("D"), index=utc.index)
 
 
 def _complete_local_days(

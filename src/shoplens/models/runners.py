@@ -4,17 +4,16 @@ Each ``run_…`` function reads the warehouse through Ibis, calls the models and
 the query layer (:mod:`shoplens.queries`) validates into its typed result; the questions themselves (what may be
 asked, and its validation) are the query layer's. The parameters are described here as protocols.
 
-**What a purchase is.** The customer-base models follow customers over time, so they read the orders of known
-customers only (``customer_key`` not NULL: a guest order cannot be linked to anyone's history) and leave out
-cancelled orders, which never happened. The amount is ``orders.net`` — merchandise after discounts, *before*
-refunds: the transaction models count purchase occasions, and a refunded order was still an occasion; refunds in
-many exports (UCI Online Retail credit notes) are not linked to the order they reverse, so subtracting them per
-purchase would be guesswork. When the store has refunds the fit says how large they are, so that ``--margin`` can be
-lowered to match. CDNOW has none.
+**What a purchase is.** The customer-base models follow customers over time, so they read the purchases of known
+customers only (:func:`shoplens.metrics.customer_orders`: a guest order cannot be linked to anyone's history, and
+cancelled, voided and test orders never happened). The amount is ``orders.net`` — merchandise after discounts,
+*before* refunds: the transaction models count purchase occasions, and a refunded order was still an occasion;
+refunds in many exports (UCI Online Retail credit notes) are not linked to the order they reverse, so subtracting
+them per purchase would be guesswork. When the store has refunds the fit says how large they are, so that
+``--margin`` can be lowered to match. CDNOW has none.
 
-**Days.** Purchase days are the store's local days (``Settings.timezone``), shifting UTC order times by the
-zone's UTC offset at the end of the data (an order within an hour of midnight may land on the neighbouring day
-across a daylight-saving change; the models count days, so this is immaterial).
+**Days.** Purchase days are the store's local days (``Settings.timezone``), the same days the metrics use:
+exact across daylight-saving changes.
 
 **Saved fits.** ``run_clv_fit`` writes the fitted parameters to ``<models_dir>/<model>.json`` with the warehouse's
 data version; ``run_clv_predict`` reuses them while the data version is unchanged, and otherwise fits BG/NBD (or
@@ -30,17 +29,16 @@ import warnings as python_warnings
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
-from zoneinfo import ZoneInfo
 
-import ibis
-import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from shoplens.errors import InputError
+from shoplens.metrics import StoreZone, customer_orders, purchase_refunds
 from shoplens.models import bgnbd, gamma_gamma, pareto_nbd
 from shoplens.models._fitting import SMALL_DATA_CUSTOMERS, BootstrapIntervals
 from shoplens.models._holdout_plot import (
@@ -73,13 +71,13 @@ MODEL_NAMES: tuple[ModelName, ...] = ("bgnbd", "pareto-nbd", "gamma-gamma")
 TRANSACTION_MODEL_NAMES: tuple[TransactionModelName, ...] = ("bgnbd", "pareto-nbd")
 TIME_UNIT_NAMES = {"D": "days", "W": "weeks"}
 
-CANCELLED_STATUS = "cancelled"
 # Below SMALL_DATA_CUSTOMERS customers every fit reports bootstrap intervals, with this many resamples unless asked.
 AUTOMATIC_BOOTSTRAP_RESAMPLES = 100
 AUTOMATIC_BOOTSTRAP_SECONDS = 20.0
 REQUESTED_BOOTSTRAP_SECONDS = 300.0
 BOOTSTRAP_LEVEL = 0.95
-SAVED_FIT_FORMAT = 1
+# A saved fit of another format is refitted, not reused (2: purchases only, on DST-exact local days).
+SAVED_FIT_FORMAT = 2
 # Discounting is monthly: the horizon is cut into whole periods of about this many days.
 DISCOUNT_PERIOD_DAYS = 365.25 / 12
 # Value tiers: the customers with the highest predicted CLV, by share of customers.
@@ -112,18 +110,6 @@ def _single_threaded_blas() -> AbstractContextManager[object]:
 # --- what the warehouse holds ----------------------------------------------------------------------------------------
 
 
-def customer_purchases(orders: ir.Table, *, utc_offset: timedelta = timedelta(0)) -> ir.Table:
-    """Orders of known customers that were not cancelled: ``customer_key``, ``ordered_at`` (store-local), ``amount``."""
-    known = orders.filter(
-        orders["customer_key"].notnull(),
-        orders["status"].isnull() | (orders["status"] != CANCELLED_STATUS),
-    )
-    local_time = known["ordered_at"]
-    if utc_offset:
-        local_time = local_time + ibis.interval(seconds=int(utc_offset.total_seconds()))
-    return known.select("customer_key", ordered_at=local_time, amount=known["net"])
-
-
 @dataclass(frozen=True)
 class PurchaseSpan:
     """When the known customers' purchases start and end, in store-local days."""
@@ -131,41 +117,50 @@ class PurchaseSpan:
     first_day: date
     last_day: date
     customers: int
-    utc_offset: timedelta
+    zone: StoreZone
+
+
+def _store_zone(backend: Any, timezone: str) -> StoreZone:
+    """The store's zone narrowed to the years its orders span (keeps the local-time expression small)."""
+    orders = backend.table("orders")
+    row = backend.execute(orders.aggregate(first=orders["ordered_at"].min(), last=orders["ordered_at"].max()))
+    years = [pd.Timestamp(row[column].iloc[0]).year for column in ("first", "last") if pd.notna(row[column].iloc[0])]
+    return StoreZone.spanning(timezone, years)
 
 
 def purchase_span(backend: Any, *, timezone: str = "UTC") -> PurchaseSpan:
     """The span of the store's customer purchases; an InputError when there are none."""
-    orders = backend.table("orders")
-    utc = customer_purchases(orders)
-    last_utc = backend.execute(utc["ordered_at"].max())
-    if last_utc is None or (isinstance(last_utc, float) and math.isnan(last_utc)) or pd.isna(last_utc):
+    zone = _store_zone(backend, timezone)
+    purchases = customer_orders(backend.table("orders"), zone)
+    row = backend.execute(
+        purchases.aggregate(
+            first=purchases["local_day"].min(),
+            last=purchases["local_day"].max(),
+            customers=purchases["customer_key"].nunique(),
+        )
+    ).iloc[0]
+    if pd.isna(row["last"]):
         raise InputError(
             "no orders from known customers in the warehouse: import orders with customer ids first "
             "(guest orders cannot be followed over time)"
         )
-    moment = pd.Timestamp(last_utc).to_pydatetime().replace(tzinfo=UTC)
-    offset = ZoneInfo(timezone).utcoffset(moment) or timedelta(0)
-    local = customer_purchases(orders, utc_offset=offset)
-    row = backend.execute(
-        local.aggregate(
-            first=local["ordered_at"].min(), last=local["ordered_at"].max(), customers=local["customer_key"].nunique()
-        )
-    ).iloc[0]
     return PurchaseSpan(
         first_day=pd.Timestamp(row["first"]).date(),
         last_day=pd.Timestamp(row["last"]).date(),
         customers=int(row["customers"]),
-        utc_offset=offset,
+        zone=zone,
     )
 
 
 def _refund_share(backend: Any) -> float:
-    orders, refunds = backend.table("orders"), backend.table("refunds")
-    placed = orders.filter(orders["customer_key"].notnull())
-    ordered = backend.execute(placed["net"].cast("float64").sum()) or 0.0
-    refunded = backend.execute(refunds.filter(refunds["customer_key"].notnull())["amount"].cast("float64").sum()) or 0.0
-    return float(refunded) / float(ordered) if ordered and ordered > 0 else 0.0
+    """Refunds to known customers as a share of their purchases' net sales."""
+    orders = backend.table("orders")
+    refunds = purchase_refunds(backend.table("refunds"), orders)
+    ordered = backend.execute(customer_orders(orders)["net"].sum())
+    refunded = backend.execute(refunds.filter(refunds["customer_key"].notnull())["amount"].sum())
+    if ordered is None or pd.isna(ordered) or ordered <= 0 or refunded is None or pd.isna(refunded):
+        return 0.0
+    return float(Decimal(refunded) / Decimal(ordered))
 
 
 def _summary(
@@ -176,13 +171,14 @@ def _summary(
     observation_end: date | None,
     time_unit: TimeUnit,
 ) -> pd.DataFrame:
-    purchases = customer_purchases(backend.table("orders"), utc_offset=span.utc_offset)
+    purchases = customer_orders(backend.table("orders"), span.zone)
     expression = rfm_summary(
         purchases,
         calibration_end=calibration_end,
         observation_end=observation_end,
         time_unit=time_unit,
-        amount_col="amount",
+        time_col="local_day",
+        amount_col="net",
     )
     summary: pd.DataFrame = backend.execute(expression)
     return summary.sort_values("customer_key").reset_index(drop=True)
@@ -874,9 +870,9 @@ def run_forecast(backend: Any, query: ForecastQuery, *, timezone: str = "UTC") -
 
 
 def _run_forecast(backend: Any, query: ForecastQuery, *, timezone: str) -> dict[str, Any]:
-    bucket: Literal["day", "hour"] = "day" if timezone == "UTC" else "hour"
+    zone = _store_zone(backend, timezone)
     orders = backend.table("orders")
-    totals = demand_periods(backend.execute(order_volume(orders, bucket=bucket)), grain=query.grain, timezone=timezone)
+    totals = demand_periods(backend.execute(order_volume(orders, zone=zone)), grain=query.grain, timezone=timezone)
     calendar = backend.execute(backend.table("events_calendar"))
     store_orders = totals.set_index("period")["orders"]
     closures = find_closures(store_orders, grain=query.grain, calendar=calendar)
@@ -901,7 +897,7 @@ def _run_forecast(backend: Any, query: ForecastQuery, *, timezone: str) -> dict[
     document |= _series_document(history, query, calendar, store_orders, closures)
     if query.by_category:
         lines = order_volume(
-            orders, bucket=bucket, order_lines=backend.table("order_lines"), products=backend.table("products")
+            orders, zone=zone, order_lines=backend.table("order_lines"), products=backend.table("products")
         )
         per_category = demand_periods(backend.execute(lines), grain=query.grain, timezone=timezone)
         categories = []

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from shoplens.queries._base import Query, Result, registration
 
-CACHE_FORMAT = 2  # bump when a metric's definition changes, so stale results are not served
+CACHE_FORMAT = 3  # bump when a definition changes, so stale results are not served (3: purchases only)
 
 
 def _encode(value: Any) -> Any:

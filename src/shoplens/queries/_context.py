@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import ibis.expr.types as ir
 
 from shoplens.errors import InputError
-from shoplens.metrics import StoreZone
+from shoplens.metrics import StoreZone, purchase_lines, purchase_refunds, purchases
 from shoplens.queries._base import Query, Result, Row
 
 if TYPE_CHECKING:
@@ -68,6 +68,19 @@ class QueryContext:
         return self.runner.run_in(self, query, result_type)
 
     def table(self, name: str) -> ir.Table:
+        """The warehouse table ``name``; for ``orders``, ``order_lines`` and ``refunds``, the purchases' rows only.
+
+        Every computation reads the sales tables through here, so none can count a cancelled or voided order.
+        """
+        if name == "orders":
+            return purchases(self._stored("orders"))
+        if name == "order_lines":
+            return purchase_lines(self._stored("order_lines"), self._stored("orders"))
+        if name == "refunds":
+            return purchase_refunds(self._stored("refunds"), self._stored("orders"))
+        return self._stored(name)
+
+    def _stored(self, name: str) -> ir.Table:
         if self.database is None:
             return self.backend.table(name)
         return self.backend.table(name, database=self.database)
@@ -115,9 +128,5 @@ class QueryContext:
             if events is not None:
                 span = one_row(events.aggregate(first=events.at.min(), last=events.at.max()))
                 years += [span[key].year for key in ("first", "last") if span.get(key) is not None]
-            self._zone = (
-                StoreZone(self.store_timezone, min(years) - 1, max(years) + 1)
-                if years
-                else StoreZone(self.store_timezone)
-            )
+            self._zone = StoreZone.spanning(self.store_timezone, years)
         return self._zone

@@ -1,14 +1,19 @@
-"""What voice analyses need to know about customers: segment, lifecycle stage and recent spend (Ibis, no SQL)."""
+"""What voice analyses need to know about customers: segment, lifecycle stage and recent spend (Ibis, no SQL).
+
+The facts come from :mod:`shoplens.metrics`: purchases only (no cancelled or voided orders), store-local days,
+and spend in DECIMAL, as in every other analysis.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import ibis
-import ibis.expr.types as ir
 import pandas as pd
 
-from shoplens.metrics import lifecycle, rfm_scores
+from shoplens.metrics import lifecycle, purchase_refunds, purchases, recent_spend, rfm_scores
 
 SPEND_WINDOW_DAYS = 365
 
@@ -18,7 +23,8 @@ def customer_profiles(backend: Any, *, zone: str = "UTC") -> pd.DataFrame:
 
     ``segment`` is the RFM segment and ``lifecycle`` the lifecycle state, both as of the last order day.
     """
-    orders, refunds = backend.table("orders"), backend.table("refunds")
+    stored = backend.table("orders")
+    orders, refunds = purchases(stored), purchase_refunds(backend.table("refunds"), stored)
     segments = rfm_scores(orders, refunds, zone=zone).select("customer_key", "segment")
     states = lifecycle(orders, refunds, zone=zone).select("customer_key", lifecycle=ibis._.state)
     customers = backend.table("customers").select("customer_key", "consent_marketing")
@@ -33,15 +39,14 @@ def customer_profiles(backend: Any, *, zone: str = "UTC") -> pd.DataFrame:
     return frame
 
 
-def recent_spend(orders: ir.Table, *, days: int = SPEND_WINDOW_DAYS) -> ir.Table:
-    """Net order value per customer over the last ``days`` days of the data: ``customer_key, spend``."""
-    known = orders.filter(orders.customer_key.notnull())
-    last = orders.ordered_at.max().as_scalar()
-    recent = known.filter(known.ordered_at > last - ibis.interval(days=days))
-    return recent.group_by("customer_key").aggregate(spend=recent.net.sum().cast("float64"))
+def customer_spend(backend: Any, *, days: int = SPEND_WINDOW_DAYS) -> dict[str, Decimal]:
+    """``{customer_key: spend in the last 365 days of the data}`` (net sales less refunds, see
+    :func:`shoplens.metrics.recent_spend`); customers with no purchase in that time are absent."""
+    spend = recent_spend(backend.table("orders"), backend.table("refunds"), days=days)
+    return {str(row["customer_key"]): Decimal(row["spend"]) for row in spend.to_pyarrow().to_pylist()}
 
 
-def customer_spend(backend: Any, *, days: int = SPEND_WINDOW_DAYS) -> dict[str, float]:
-    """``{customer_key: net spend in the last 365 days of the data}``; customers with no such order are absent."""
-    frame = recent_spend(backend.table("orders"), days=days).to_pandas()
-    return {str(k): float(v) for k, v in zip(frame["customer_key"], frame["spend"], strict=True)}
+def total_spend(spend: Mapping[str, Decimal], customers: Iterable[str | None]) -> float:
+    """The spend of ``customers`` added up exactly (customers without spend, or without a key, add nothing),
+    as a number to the cent for JSON."""
+    return round(float(sum((spend.get(key, Decimal(0)) for key in customers if key), Decimal(0))), 2)

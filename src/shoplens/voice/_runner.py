@@ -25,8 +25,8 @@ DEFAULT_SAMPLE = 5000
 CRITICAL_MAX_STARS = 3
 PRAISE_MIN_SCORE = 0.9  # a sentence this positive is praise, even inside a critical review
 VALUE_AT_RISK = (
-    f"net order value in the last {SPEND_WINDOW_DAYS} days of the data of the customers who wrote a negative text "
-    "in the theme (0 when feedback is not linked to customers)"
+    f"net sales less refunds in the last {SPEND_WINDOW_DAYS} days of the data of the customers who wrote a "
+    "negative text in the theme (0 when feedback is not linked to customers)"
 )
 
 
@@ -152,7 +152,9 @@ def run_needs(
     )
     ranked = sorted(complaints.themes, key=_priority)
     wishes = upgrade_wishes([i.text for i in items], [i.customer_key for i in items], spend=spend)
-    silent = silent_dissatisfaction(backend, customer_profiles(backend, zone=zone), spend) if with_orders else None
+    silent = None
+    if with_orders:
+        silent = silent_dissatisfaction(backend, customer_profiles(backend, zone=zone), spend, zone=zone)
     return {
         "texts": len(items),
         "sampled_from": len(everything),
@@ -164,7 +166,8 @@ def run_needs(
         "method": complaints.method,
         "seed": query.seed,
         "value_at_risk_is": (
-            f"net order value in the last {SPEND_WINDOW_DAYS} days of the data of the customers voicing the theme"
+            f"net sales less refunds in the last {SPEND_WINDOW_DAYS} days of the data of the customers voicing the "
+            "theme"
         ),
         "ranked_by": "value at risk, then negative share, then growth (last 90 days against the 90 before)",
         "complaint_themes": [t.as_dict() for t in ranked],

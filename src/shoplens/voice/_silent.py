@@ -10,17 +10,23 @@ shows it, as of the last order day in the store (*day 0* below):
 * **abandoned after shipping costs** — in the last 90 days, a web session in which she looked at shipping costs
   (``events.type = 'shipping_view'``) and did not order afterwards;
 * **discount-only buyer** — at least 2 orders, every one of them discounted.
+
+Orders are the store's purchases (:func:`shoplens.metrics.purchases`: no cancelled or voided orders), days are its
+local days, and spend is DECIMAL, as in the metrics.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from shoplens.metrics import purchase_gaps
+from shoplens.metrics import Zone, purchase_gaps, purchase_refunds, purchases, with_local_day
+from shoplens.voice._customers import total_spend
 
 RECENT_DAYS = 90
 RISING_RETURNS_MIN_INCREASE = 0.10
@@ -79,18 +85,21 @@ def rising_returns(orders: ir.Table, refunds: ir.Table) -> ir.Table:
     return rising.select("customer_key", "recent_return_rate", "previous_return_rate")
 
 
-def overdue_repeat_buyers(orders: ir.Table) -> ir.Table:
-    """``customer_key, orders, median_gap_days, longest_gap_days, days_since_last`` for customers off their rhythm."""
-    gaps = purchase_gaps(orders)
+def overdue_repeat_buyers(orders: ir.Table, *, zone: Zone = "UTC") -> ir.Table:
+    """``customer_key, orders, median_gap_days, longest_gap_days, days_since_last`` for customers off their rhythm.
+
+    Gaps and days since the last order are counted in store-local days (``zone``)."""
+    gaps = purchase_gaps(orders, zone=zone)
     rhythm = gaps.group_by("customer_key").aggregate(
         orders=gaps.count() + 1,
         median_gap_days=gaps.gap_days.cast("float64").median(),
         longest_gap_days=gaps.gap_days.max(),
     )
-    known = orders.filter(orders.customer_key.notnull())
-    last = known.group_by("customer_key").aggregate(last_at=known.ordered_at.max())
-    end = _day_zero(orders)
-    since = last.mutate(days_since_last=end.date().delta(last.last_at.date(), unit="day").cast("int64"))
+    local = with_local_day(orders, "ordered_at", zone)
+    known = local.filter(local.customer_key.notnull())
+    last = known.group_by("customer_key").aggregate(last_day=known.local_day.max())
+    end = local.local_day.max().as_scalar()
+    since = last.mutate(days_since_last=end.delta(last.last_day, unit="day").cast("int64"))
     joined = rhythm.join(since, "customer_key")
     overdue = joined.filter(
         (joined.orders >= OVERDUE_MIN_ORDERS)
@@ -142,15 +151,18 @@ def discount_only_buyers(orders: ir.Table) -> ir.Table:
     )
 
 
-def silent_dissatisfaction(backend: Any, profiles: pd.DataFrame, spend: dict[str, float]) -> dict[str, Any]:
+def silent_dissatisfaction(
+    backend: Any, profiles: pd.DataFrame, spend: Mapping[str, Decimal], *, zone: Zone = "UTC"
+) -> dict[str, Any]:
     """Customers showing each signal, per RFM segment, with their spend in the last 365 days.
 
     Customers with a signal but no order (logged-in visitors) are counted in the row "no orders yet".
     """
-    orders, refunds = backend.table("orders"), backend.table("refunds")
+    stored = backend.table("orders")
+    orders, refunds = purchases(stored), purchase_refunds(backend.table("refunds"), stored)
     found: dict[str, set[str]] = {
         "rising_returns": set(rising_returns(orders, refunds).customer_key.to_pandas()),
-        "overdue_repeat_buyers": set(overdue_repeat_buyers(orders).customer_key.to_pandas()),
+        "overdue_repeat_buyers": set(overdue_repeat_buyers(orders, zone=zone).customer_key.to_pandas()),
         "discount_only_buyers": set(discount_only_buyers(orders).customer_key.to_pandas()),
     }
     events = backend.table("events")  # a canonical table: present, perhaps empty
@@ -178,7 +190,7 @@ def silent_dissatisfaction(backend: Any, profiles: pd.DataFrame, spend: dict[str
             row[signal] = {
                 "customers": len(members),
                 "share": round(len(members) / sizes[segment], 4),
-                "spend": round(float(sum(spend.get(k, 0.0) for k in members)), 2),
+                "spend": total_spend(spend, members),
             }
         by_segment.append(row)
     return {
@@ -186,7 +198,7 @@ def silent_dissatisfaction(backend: Any, profiles: pd.DataFrame, spend: dict[str
             name: {
                 "rule": SIGNALS[name],
                 "customers": len(keys),
-                "spend": round(float(sum(spend.get(k, 0.0) for k in keys)), 2),
+                "spend": total_spend(spend, keys),
             }
             for name, keys in found.items()
         },

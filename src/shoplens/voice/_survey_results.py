@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from shoplens.appdb import AppDatabase, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
+from shoplens.voice._customers import total_spend
 from shoplens.voice._embeddings import SentenceEncoder
 from shoplens.voice._sentiment import analyse_sentiment
 from shoplens.voice._survey_statistics import customer_satisfaction, net_promoter_score
@@ -61,7 +63,7 @@ def analyse_survey(
     db: AppDatabase,
     survey_id: str,
     *,
-    spend: Mapping[str, float] | None = None,
+    spend: Mapping[str, Decimal] | None = None,
     theme_method: ThemeMethod = "auto",
     encoder: SentenceEncoder | None = None,
     n_themes: int = 5,
@@ -161,7 +163,7 @@ def _nps_by_segment(
 def _linked_value(
     questions: Sequence[SurveyQuestion],
     answers: Sequence[tuple[SurveyResponse, SurveyAnswer]],
-    spend: Mapping[str, float],
+    spend: Mapping[str, Decimal],
 ) -> dict[str, Any]:
     """Answers linked (with consent) to customers, and the spend of linked NPS detractors."""
     linked = {r.response_id for r, _ in answers if r.customer_key}
@@ -174,5 +176,5 @@ def _linked_value(
     return {
         "responses": len(linked),
         "detractors": len(detractors),
-        "detractor_spend": round(float(sum(spend.get(k, 0.0) for k in detractors)), 2),
+        "detractor_spend": total_spend(spend, detractors),
     }

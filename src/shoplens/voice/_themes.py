@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from shoplens.errors import InputError
+from shoplens.voice._customers import total_spend
 from shoplens.voice._embeddings import SentenceEncoder, load_sentence_encoder
 from shoplens.voice._sentiment import Sentiment
 from shoplens.voice._text import quote, split_sentences, unit_key
@@ -242,7 +244,7 @@ def mine_themes(
     seed: int = 0,
     method: ThemeMethod = "auto",
     encoder: SentenceEncoder | None = None,
-    spend: Mapping[str, float] | None = None,
+    spend: Mapping[str, Decimal] | None = None,
     at_risk: Sequence[bool] | None = None,
 ) -> ThemeResult:
     """Themes of ``items`` (with their ``sentiments``), largest first.
@@ -293,7 +295,7 @@ def mine_themes(
                 texts=len(theme_items),
                 negative_share=round(len(negative) / len(theme_items), 4),
                 customers=len(customers),
-                value_at_risk=round(float(sum(spend.get(key, 0.0) for key in at_risk_keys if key)), 2),
+                value_at_risk=total_spend(spend, at_risk_keys),
                 quotes=_quotes(units, members, vectors, np.asarray(centres[cluster]).ravel()),
                 growth=_growth(items, set(theme_items)),
                 item_indexes=theme_items,

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from shoplens.voice._customers import total_spend
 from shoplens.voice._text import quote, split_sentences
 
 _WISH_MARKER = re.compile(
@@ -124,7 +126,7 @@ def upgrade_wishes(
     texts: Sequence[str],
     customer_keys: Sequence[str | None],
     *,
-    spend: Mapping[str, float] | None = None,
+    spend: Mapping[str, Decimal] | None = None,
     max_quotes: int = 3,
 ) -> list[UpgradeWish]:
     """One entry per upgrade class with at least one wish, most asked-for first."""
@@ -149,7 +151,7 @@ def upgrade_wishes(
                 upgrade.name,
                 texts=len(owners),
                 customers=len(customers),
-                value=round(float(sum(spend.get(k, 0.0) for k in customers if k)), 2),
+                value=total_spend(spend, customers),
                 quotes=quotes,
             )
         )
