@@ -229,5 +229,4 @@ def test_public_api_is_pinned() -> None:
         "run_clv_fit",
         "run_clv_predict",
         "run_forecast",
-        "runners",
     ]

@@ -8,14 +8,19 @@ One module per model, each with ``fit(data) -> Fitted…`` and predictions on th
 * :mod:`shoplens.models.clv` — lifetime value, churn-risk bands and next-purchase timing combining them;
 * :mod:`shoplens.models.forecast` — demand forecast per day or week with the events calendar, and its backtest;
 * :mod:`shoplens.models.events_calendar` — the user-edited calendar of sales, festivals and closures;
-* :mod:`shoplens.models.runners` — fit, predict and forecast from the store's warehouse, for the query layer.
+* ``_clv_fit``, ``_clv_predict``, ``_demand`` — fit, predict and forecast from the store's warehouse, for the query
+  layer (:mod:`shoplens.queries`), with fits saved by ``_saved_fits``.
 
 Their input is the per-customer summary built by :func:`rfm_summary`, an Ibis expression over the orders table.
 """
 
-from shoplens.models import bgnbd, clv, events_calendar, forecast, gamma_gamma, pareto_nbd, runners
+from shoplens.models import bgnbd, clv, events_calendar, forecast, gamma_gamma, pareto_nbd
+from shoplens.models._clv_fit import run_clv_fit
+from shoplens.models._clv_predict import run_clv_predict
+from shoplens.models._demand import run_forecast
 from shoplens.models._fitting import BootstrapIntervals
 from shoplens.models._holdout_plot import check_chart_path
+from shoplens.models._saved_fits import MODEL_NAMES, TRANSACTION_MODEL_NAMES, ModelName, TransactionModelName
 from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, rfm_summary
 from shoplens.models.bgnbd import FittedBGNBD
 from shoplens.models.clv import (
@@ -32,15 +37,6 @@ from shoplens.models.forecast import Grain as ForecastGrain
 from shoplens.models.forecast import Metric as ForecastMetric
 from shoplens.models.gamma_gamma import FittedGammaGamma
 from shoplens.models.pareto_nbd import FittedParetoNBD
-from shoplens.models.runners import (
-    MODEL_NAMES,
-    TRANSACTION_MODEL_NAMES,
-    ModelName,
-    TransactionModelName,
-    run_clv_fit,
-    run_clv_predict,
-    run_forecast,
-)
 
 __all__ = [
     "DAYS_PER_TIME_UNIT",
@@ -74,5 +70,4 @@ __all__ = [
     "run_clv_fit",
     "run_clv_predict",
     "run_forecast",
-    "runners",
 ]

@@ -54,7 +54,6 @@ import pandas as pd
 
 from shoplens.errors import InputError
 from shoplens.metrics import Zone, purchase_lines, purchases, with_local_day
-from shoplens.models._fitting import FloatArray
 from shoplens.models._forecast_backtest import Accuracy, Backtest, accuracy, backtest, season_length
 from shoplens.models._forecast_closures import (
     CLOSURE_MIN_TYPICAL_ORDERS,

@@ -1,0 +1,275 @@
+"""Fit one customer-base model on the store's purchases, score it on a holdout, save it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from shoplens.errors import InputError
+from shoplens.models import bgnbd, gamma_gamma, pareto_nbd
+from shoplens.models._customer_base import (
+    PurchaseSpan,
+    check_summary,
+    customer_summary,
+    purchase_span,
+    quiet_numerics,
+    refund_share,
+)
+from shoplens.models._fitting import SMALL_DATA_CUSTOMERS, BootstrapIntervals
+from shoplens.models._holdout_plot import (
+    bucket_errors,
+    holdout_by_frequency,
+    holdout_chart,
+    write_chart,
+)
+from shoplens.models._saved_fits import ModelName, SavedFit, finite_or_none, save_fit
+from shoplens.models._summary import TimeUnit
+from shoplens.models.bgnbd import FittedBGNBD
+from shoplens.models.clv import holdout_comparison
+from shoplens.models.pareto_nbd import FittedParetoNBD
+
+TIME_UNIT_NAMES = {"D": "days", "W": "weeks"}
+
+# Below SMALL_DATA_CUSTOMERS customers every fit reports bootstrap intervals, with this many resamples unless asked.
+AUTOMATIC_BOOTSTRAP_RESAMPLES = 100
+AUTOMATIC_BOOTSTRAP_SECONDS = 20.0
+REQUESTED_BOOTSTRAP_SECONDS = 300.0
+BOOTSTRAP_LEVEL = 0.95
+
+
+# --- clv fit ---------------------------------------------------------------------------------------------------------
+
+
+class ClvFitQuery(Protocol):
+    """What to fit (validated by the query layer): the model, the calibration and holdout ends, the time unit,
+    bootstrap resamples and seed, and where to draw the holdout chart."""
+
+    @property
+    def model(self) -> ModelName: ...
+    @property
+    def calibration_end(self) -> date | None: ...
+    @property
+    def observation_end(self) -> date | None: ...
+    @property
+    def time_unit(self) -> TimeUnit: ...
+    @property
+    def bootstrap(self) -> int | None: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def plot(self) -> Path | None: ...
+
+
+def _resolve_period(query: ClvFitQuery, span: PurchaseSpan) -> tuple[date, date | None]:
+    calibration_end = query.calibration_end or span.last_day
+    if calibration_end < span.first_day:
+        raise InputError(
+            f"--calibration-end {calibration_end} is before the first order ({span.first_day}): no customer to fit on"
+        )
+    if calibration_end > span.last_day:
+        raise InputError(
+            f"--calibration-end {calibration_end} is after the last order ({span.last_day}); the data end there"
+        )
+    observation_end = query.observation_end
+    if observation_end is None:
+        observation_end = span.last_day if calibration_end < span.last_day else None
+    elif observation_end <= calibration_end:
+        raise InputError(
+            f"--observation-end {observation_end} must be after --calibration-end {calibration_end}, "
+            "or the holdout period is empty"
+        )
+    elif observation_end > span.last_day:
+        raise InputError(
+            f"--observation-end {observation_end} is after the last order ({span.last_day}); the holdout would "
+            "count days without data as days without purchases"
+        )
+    if query.plot is not None and observation_end is None:
+        raise InputError(
+            f"--plot needs a holdout period: give a --calibration-end before the last order ({span.last_day})"
+        )
+    return calibration_end, observation_end
+
+
+def _intervals(result: BootstrapIntervals) -> dict[str, Any]:
+    return {
+        "level": result.level,
+        "n_resamples": result.n_resamples,
+        "n_failed": result.n_failed,
+        "requested": result.requested,
+        "seconds": round(result.seconds, 2),
+        "params": {name: [low, high] for name, (low, high) in result.intervals.items()},
+    }
+
+
+def _parameter_intervals(query: ClvFitQuery, summary: pd.DataFrame) -> tuple[dict[str, Any] | None, list[str]]:
+    """Bootstrap intervals when asked for, or automatically (within a time budget) for a small store."""
+    if query.bootstrap is None and len(summary) >= SMALL_DATA_CUSTOMERS:
+        return None, []
+    automatic = query.bootstrap is None
+    model = {"bgnbd": bgnbd, "pareto-nbd": pareto_nbd, "gamma-gamma": gamma_gamma}[query.model]
+    result = model.bootstrap(
+        summary,
+        n=AUTOMATIC_BOOTSTRAP_RESAMPLES if automatic else int(query.bootstrap or 0),
+        seed=query.seed,
+        level=BOOTSTRAP_LEVEL,
+        seconds=AUTOMATIC_BOOTSTRAP_SECONDS if automatic else REQUESTED_BOOTSTRAP_SECONDS,
+    )
+    notes = []
+    if result.stopped_early:
+        notes.append(
+            f"the bootstrap stopped at its time limit ({result.seconds:.0f} s) after {result.n_resamples} "
+            f"of {result.requested} resamples; the intervals are rough"
+            + (" (ask for more time with --bootstrap N)" if automatic else "")
+        )
+    if result.n_failed:
+        notes.append(
+            f"{result.n_failed} bootstrap resample(s) could not be fitted (no repeat buyer, or no "
+            "convergence) and are left out of the intervals"
+        )
+    return _intervals(result), notes
+
+
+def fit_model(
+    model: ModelName, summary: pd.DataFrame, *, time_unit: TimeUnit, calibration_end: date, data_version: int
+) -> SavedFit:
+    if model == "gamma-gamma":
+        spend = gamma_gamma.fit(summary)
+        return SavedFit(
+            model=model,
+            params=spend.params,
+            log_likelihood=spend.log_likelihood,
+            n_customers=spend.n_customers,
+            n_repeat_buyers=spend.n_customers,
+            converged=spend.converged,
+            warnings=list(spend.warnings),
+            time_unit=time_unit,
+            calibration_end=calibration_end,
+            data_version=data_version,
+            frequency_monetary_correlation=spend.frequency_monetary_correlation,
+        )
+    fitted: FittedBGNBD | FittedParetoNBD = bgnbd.fit(summary) if model == "bgnbd" else pareto_nbd.fit(summary)
+    return SavedFit(
+        model=model,
+        params=fitted.params,
+        log_likelihood=fitted.log_likelihood,
+        n_customers=fitted.n_customers,
+        n_repeat_buyers=fitted.n_repeat_buyers,
+        converged=fitted.converged,
+        warnings=list(fitted.warnings),
+        time_unit=time_unit,
+        calibration_end=calibration_end,
+        data_version=data_version,
+    )
+
+
+def _transaction_holdout(
+    fit: SavedFit, summary: pd.DataFrame, *, observation_end: date, plot: Path | None
+) -> dict[str, Any]:
+    model = fit.transaction_model()
+    totals = holdout_comparison(model, summary)
+    buckets = holdout_by_frequency(model, summary)
+    document: dict[str, Any] = {
+        "observation_end": observation_end.isoformat(),
+        "duration": float(summary["duration_holdout"].iloc[0]),
+        "customers": int(totals["customers"]),
+        "actual_purchases": totals["actual_purchases"],
+        "predicted_purchases": totals["predicted_purchases"],
+        "predicted_to_actual": finite_or_none(totals["predicted_to_actual"]),
+        "mean_absolute_error_per_customer": totals["mean_absolute_error"],
+        "buckets": [
+            {
+                "calibration_frequency": str(row["bucket"]),
+                "customers": int(row["customers"]),
+                "actual_mean": float(row["actual"]),
+                "predicted_mean": float(row["predicted"]),
+            }
+            for row in buckets.to_dict("records")
+        ],
+        "bucket_errors": bucket_errors(buckets),
+        "plot": None,
+    }
+    if plot is not None:
+        duration = float(summary["duration_holdout"].iloc[0])
+        unit = TIME_UNIT_NAMES[fit.time_unit][:-1]
+        title = (
+            f"{'BG/NBD' if fit.model == 'bgnbd' else 'Pareto/NBD'}: holdout purchases to {observation_end} "
+            f"(calibration to {fit.calibration_end})"
+        )
+        document["plot"] = str(
+            write_chart(holdout_chart(buckets, title=title, holdout_length=f"{duration:.3g}-{unit}"), plot)
+        )
+    return document
+
+
+def _spend_holdout(fit: SavedFit, summary: pd.DataFrame, *, observation_end: date) -> dict[str, Any]:
+    """Predicted average spend (from the calibration) against the actual mean spend of the holdout purchases."""
+    buyers = summary[summary["frequency_holdout"] > 0]
+    document: dict[str, Any] = {"observation_end": observation_end.isoformat(), "customers": len(buyers)}
+    if buyers.empty:
+        return document | {"actual_mean_spend": None, "predicted_mean_spend": None, "mean_absolute_error": None}
+    predicted = fit.spend_model().conditional_expected_average_spend(buyers["frequency"], buyers["monetary_value"])
+    actual = buyers["monetary_value_holdout"].to_numpy(dtype=np.float64)
+    return document | {
+        "actual_mean_spend": float(actual.mean()),
+        "predicted_mean_spend": finite_or_none(float(np.nanmean(predicted))),
+        "mean_absolute_error": finite_or_none(float(np.nanmean(np.abs(predicted - actual)))),
+    }
+
+
+def run_clv_fit(
+    backend: Any, query: ClvFitQuery, *, data_version: int, models_dir: Path, timezone: str = "UTC"
+) -> dict[str, Any]:
+    """Fit ``query.model`` on the warehouse behind ``backend`` (an Ibis backend), save it, and report it."""
+    with quiet_numerics():
+        return _run_clv_fit(backend, query, data_version=data_version, models_dir=models_dir, timezone=timezone)
+
+
+def _run_clv_fit(
+    backend: Any, query: ClvFitQuery, *, data_version: int, models_dir: Path, timezone: str
+) -> dict[str, Any]:
+    span = purchase_span(backend, timezone=timezone)
+    calibration_end, observation_end = _resolve_period(query, span)
+    summary = customer_summary(
+        backend, span, calibration_end=calibration_end, observation_end=observation_end, time_unit=query.time_unit
+    )
+    check_summary(summary, span, calibration_end)
+    fit = fit_model(
+        query.model, summary, time_unit=query.time_unit, calibration_end=calibration_end, data_version=data_version
+    )
+    warnings = list(fit.warnings)
+    refunded = refund_share(backend)
+    if refunded > 0:
+        warnings.append(
+            f"refunds are {refunded:.1%} of the value of customers' orders; spend and CLV are before refunds, "
+            "so lower the margin for clv predict to match"
+        )
+    document: dict[str, Any] = {
+        "model": query.model,
+        "params": fit.params,
+        "log_likelihood": fit.log_likelihood,
+        "n_customers": fit.n_customers,
+        "n_repeat_buyers": fit.n_repeat_buyers,
+        "converged": fit.converged,
+        "time_unit": query.time_unit,
+        "calibration_start": span.first_day.isoformat(),
+        "calibration_end": calibration_end.isoformat(),
+        "data_version": data_version,
+        "warnings": warnings,
+    }
+    if query.model == "gamma-gamma":
+        document["frequency_monetary_correlation"] = finite_or_none(fit.frequency_monetary_correlation)
+    intervals, notes = _parameter_intervals(query, summary)
+    if intervals is not None:
+        document["intervals"] = intervals
+        warnings += notes
+    if observation_end is not None:
+        if query.model == "gamma-gamma":
+            document["holdout"] = _spend_holdout(fit, summary, observation_end=observation_end)
+        else:
+            document["holdout"] = _transaction_holdout(fit, summary, observation_end=observation_end, plot=query.plot)
+    document["saved_to"] = str(save_fit(models_dir, fit))
+    return document

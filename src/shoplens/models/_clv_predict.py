@@ -1,0 +1,224 @@
+"""Per-customer predictions: expected purchases, P(alive), churn risk, spend, CLV and next order date."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from shoplens.models._clv_fit import fit_model
+from shoplens.models._customer_base import PurchaseSpan, check_summary, customer_summary, purchase_span, quiet_numerics
+from shoplens.models._saved_fits import ModelName, SavedFit, TransactionModelName, finite_or_none, load_fit, save_fit
+from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit
+from shoplens.models.clv import CHURN_RISK_BANDS, predict_customers
+
+# Discounting is monthly: the horizon is cut into whole periods of about this many days.
+DISCOUNT_PERIOD_DAYS = 365.25 / 12
+# Value tiers: the customers with the highest predicted CLV, by share of customers.
+VALUE_TIERS = (("high", 0.2), ("medium", 0.3), ("low", 0.5))
+
+
+# --- clv predict -----------------------------------------------------------------------------------------------------
+
+
+class ClvPredictQuery(Protocol):
+    """What to predict (validated by the query layer): horizon and time unit, model, margin, discount rate, rows."""
+
+    @property
+    def horizon(self) -> int: ...
+    @property
+    def time_unit(self) -> TimeUnit: ...
+    @property
+    def model(self) -> TransactionModelName: ...
+    @property
+    def margin(self) -> float: ...
+    @property
+    def annual_discount_rate(self) -> float: ...
+    @property
+    def limit(self) -> int | None: ...
+    @property
+    def horizon_days(self) -> int: ...
+
+
+def _current_fit(
+    backend: Any,
+    span: PurchaseSpan,
+    model: ModelName,
+    *,
+    data_version: int,
+    models_dir: Path,
+    time_unit: TimeUnit,
+    summary_cache: dict[str, pd.DataFrame],
+) -> tuple[SavedFit, bool]:
+    """The saved fit when it is for the current data; otherwise a new fit on all the data, saved. (fit, reused)."""
+    saved = load_fit(models_dir, model)
+    if saved is not None and saved.data_version == data_version:
+        return saved, True
+    if time_unit not in summary_cache:
+        summary = customer_summary(
+            backend, span, calibration_end=span.last_day, observation_end=None, time_unit=time_unit
+        )
+        check_summary(summary, span, span.last_day)
+        summary_cache[time_unit] = summary
+    fit = fit_model(
+        model, summary_cache[time_unit], time_unit=time_unit, calibration_end=span.last_day, data_version=data_version
+    )
+    save_fit(models_dir, fit)
+    return fit, False
+
+
+def _value_tiers(clv: pd.Series) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """'high' for the top 20 % of customers by predicted CLV, 'medium' for the next 30 %, 'low' for the rest."""
+    share_ranked_above = clv.rank(method="first", ascending=False).to_numpy() / max(len(clv), 1)
+    tiers = np.empty(len(clv), dtype=object)
+    upper_share = 0.0
+    for name, share in VALUE_TIERS:
+        lower_share, upper_share = upper_share, upper_share + share
+        tiers[(share_ranked_above > lower_share) & (share_ranked_above <= upper_share + 1e-12)] = name
+    return tiers
+
+
+def _group_totals(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> list[dict[str, Any]]:
+    total_clv = float(frame["clv"].sum())
+    rows = []
+    for name in order:
+        group = frame[frame[column] == name]
+        clv_sum = float(group["clv"].sum())
+        rows.append(
+            {
+                column: name,
+                "customers": len(group),
+                "expected_purchases": float(group["expected_purchases"].sum()),
+                "mean_p_alive": finite_or_none(float(group["probability_alive"].mean())) if len(group) else None,
+                "clv": clv_sum,
+                "clv_share": clv_sum / total_clv if total_clv > 0 else None,
+            }
+        )
+    return rows
+
+
+def _optional_number(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def run_clv_predict(
+    backend: Any, query: ClvPredictQuery, *, data_version: int, models_dir: Path, timezone: str = "UTC"
+) -> dict[str, Any]:
+    """Expected purchases, P(alive), churn risk, spend, CLV and next order date per customer, plus group totals."""
+    with quiet_numerics():
+        return _run_clv_predict(backend, query, data_version=data_version, models_dir=models_dir, timezone=timezone)
+
+
+def _run_clv_predict(
+    backend: Any, query: ClvPredictQuery, *, data_version: int, models_dir: Path, timezone: str
+) -> dict[str, Any]:
+    span = purchase_span(backend, timezone=timezone)
+    cache: dict[str, pd.DataFrame] = {}
+    transaction_fit, transaction_reused = _current_fit(
+        backend,
+        span,
+        query.model,
+        data_version=data_version,
+        models_dir=models_dir,
+        time_unit=query.time_unit,
+        summary_cache=cache,
+    )
+    spend_fit, spend_reused = _current_fit(
+        backend,
+        span,
+        "gamma-gamma",
+        data_version=data_version,
+        models_dir=models_dir,
+        time_unit=transaction_fit.time_unit,
+        summary_cache=cache,
+    )
+    unit = transaction_fit.time_unit
+    summary = cache.get(unit)
+    if summary is None:
+        summary = customer_summary(backend, span, calibration_end=span.last_day, observation_end=None, time_unit=unit)
+    horizon_in_fit_units = query.horizon_days / DAYS_PER_TIME_UNIT[unit]
+    periods = max(1, round(query.horizon_days / DISCOUNT_PERIOD_DAYS))
+    period_length = horizon_in_fit_units / periods
+    period_days = query.horizon_days / periods
+    discount_per_period = (1.0 + query.annual_discount_rate) ** (period_days / 365.25) - 1.0
+    predictions = predict_customers(
+        transaction_fit.transaction_model(),
+        summary,
+        horizon_periods=periods,
+        spend_model=spend_fit.spend_model(),
+        discount_rate_per_period=discount_per_period,
+        margin=query.margin,
+        period_length=period_length,
+        calibration_end=span.last_day,
+        time_unit=unit,
+    )
+    predictions["customer_key"] = summary["customer_key"].to_numpy()
+    predictions["value_tier"] = _value_tiers(predictions["clv"])
+    ordered = predictions.join(summary[["frequency", "recency", "T", "monetary_value"]]).sort_values(
+        ["clv", "customer_key"], ascending=[False, True]
+    )
+    shown = ordered if query.limit is None else ordered.head(query.limit)
+    warnings: list[str] = []
+    for fit in (transaction_fit, spend_fit):
+        if fit.calibration_end < span.last_day:
+            warnings.append(
+                f"the saved {fit.model} fit was calibrated on data up to {fit.calibration_end} "
+                f"(clv fit --calibration-end); run clv fit without it to use all data to {span.last_day}"
+            )
+        warnings += [f"{fit.model}: {w}" for w in fit.warnings]
+    return {
+        "as_of": span.last_day.isoformat(),
+        "horizon": query.horizon,
+        "time_unit": query.time_unit,
+        "horizon_days": query.horizon_days,
+        "margin": query.margin,
+        "annual_discount_rate": query.annual_discount_rate,
+        "models": {
+            "transaction": {
+                "model": transaction_fit.model,
+                "params": transaction_fit.params,
+                "calibration_end": transaction_fit.calibration_end.isoformat(),
+                "time_unit": unit,
+                "reused_saved_fit": transaction_reused,
+            },
+            "spend": {
+                "model": spend_fit.model,
+                "params": spend_fit.params,
+                "calibration_end": spend_fit.calibration_end.isoformat(),
+                "reused_saved_fit": spend_reused,
+            },
+        },
+        "data_version": data_version,
+        "n_customers": len(predictions),
+        "totals": {
+            "expected_purchases": float(predictions["expected_purchases"].sum()),
+            "clv": float(predictions["clv"].sum()),
+        },
+        "by_churn_risk": _group_totals(predictions, "churn_risk", CHURN_RISK_BANDS),
+        "by_value_tier": _group_totals(predictions, "value_tier", tuple(name for name, _ in VALUE_TIERS)),
+        "rows": [
+            {
+                "customer_key": str(row["customer_key"]),
+                "frequency": float(row["frequency"]),
+                "recency": float(row["recency"]),
+                "T": float(row["T"]),
+                "expected_purchases": float(row["expected_purchases"]),
+                "p_alive": float(row["probability_alive"]),
+                "churn_risk": str(row["churn_risk"]),
+                "expected_average_spend": _optional_number(row["expected_average_spend"]),
+                "clv": _optional_number(row["clv"]),
+                "expected_next_order_date": (
+                    row["next_purchase_date"].isoformat() if isinstance(row["next_purchase_date"], date) else None
+                ),
+                "value_tier": str(row["value_tier"]),
+            }
+            for row in shown.to_dict("records")
+        ],
+        "rows_shown": len(shown),
+        "warnings": warnings,
+    }
