@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shoplens.errors import ConfigError
 
 SECRET_FILE = "store.secret"
+WAREHOUSE_SCHEMES = ("postgresql://", "postgresql+psycopg://", "spark://", "sc://")
 
 
 def known_timezone(value: str) -> str:
@@ -35,8 +36,18 @@ class Settings(BaseSettings):
     home: Path = Path("shoplens-data")
     database_url: str | None = None
     store_timezone: str = "UTC"
+    # Absent: the DuckDB file in the home. Else postgresql://user@host:port/db, spark://local or sc://host:port.
+    warehouse_url: str | None = None
 
     _known_timezone = field_validator("store_timezone")(lambda value: known_timezone(value))
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _known_warehouse(cls, value: str | None) -> str | None:
+        value = value.strip() if value else None
+        if value and not value.startswith(WAREHOUSE_SCHEMES):
+            raise ValueError(f"warehouse_url must start with one of {', '.join(WAREHOUSE_SCHEMES)}")
+        return value or None
 
     @property
     def warehouse_path(self) -> Path:
