@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 import yaml
 from rich.table import Table
@@ -148,7 +149,9 @@ def store_status(config: Settings) -> dict[str, Any]:
         counts, version, location = warehouse.row_counts(), warehouse.data_version, warehouse.location
         orders = warehouse.backend.table("orders")
         span = orders.aggregate(first=orders.ordered_at.min(), last=orders.ordered_at.max())
-        first, last = warehouse.backend.to_pyarrow(span).to_pylist()[0].values()
+        first, last = (
+            None if pd.isna(value) else value.to_pydatetime() for value in warehouse.backend.execute(span).iloc[0]
+        )
     app_db = AppDatabase(config.app_database_url)
     imports = [
         {

@@ -1,7 +1,7 @@
 """The canonical tables (schema/_tables.py) in each engine's types, and the table the data version lives in.
 
 DuckDB keeps the schema's own types. PostgreSQL and Spark have no unsigned 128-bit integer, so a row's
-fingerprint (``row_key``, only ever compared for equality) is kept there as its decimal text.
+fingerprint (``row_key``, only ever compared for equality) is kept there as its hexadecimal text.
 """
 
 from __future__ import annotations

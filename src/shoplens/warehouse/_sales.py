@@ -211,7 +211,7 @@ def _split_new(load: FileLoad) -> FileCounts:
 
 
 def _count_file(load: FileLoad, summary: ImportSummary) -> None:
-    row = load.con.execute(
+    rows = load.con.execute(
         """
         SELECT count(DISTINCT order_id) FILTER (WHERE NOT coalesce(is_refund, false)),
                count(DISTINCT customer_id),
@@ -220,12 +220,13 @@ def _count_file(load: FileLoad, summary: ImportSummary) -> None:
                count(*) FILTER (WHERE customer_id IS NULL AND NOT coalesce(is_refund, false))
         FROM stg_parsed WHERE _fault IS NULL
         """
-    ).fetchone()
-    if row:
-        summary.orders += int(row[0])
-        summary.customers += int(row[1])
-        summary.refunds += int(row[2])
-        summary.guest_rows += int(row[3])
+    ).fetchall()
+    if rows:
+        orders, customers, refunds, guest_rows = rows[0]
+        summary.orders += int(orders)
+        summary.customers += int(customers)
+        summary.refunds += int(refunds)
+        summary.guest_rows += int(guest_rows)
 
 
 def _load(load: FileLoad) -> tuple[int, int]:
@@ -306,9 +307,9 @@ def _load_orders(load: FileLoad, profile: str) -> int:
                gross - discount, discount_code, coalesce(status, 'paid'), {profile}
         FROM stg_orders WHERE order_id NOT IN (SELECT order_id FROM orders)
         """
-    ).fetchone()
+    ).fetchall()
     con.execute("DROP TABLE stg_orders")
-    return int(inserted[0]) if inserted else 0
+    return int(inserted[0][0]) if inserted else 0
 
 
 def _load_customers(load: FileLoad, profile: str) -> int:
@@ -347,14 +348,14 @@ def _load_customers(load: FileLoad, profile: str) -> int:
         SELECT customer_key, first_seen, country, region, channel_acquired, consent, {profile} FROM stg_customers
         WHERE customer_key NOT IN (SELECT customer_key FROM customers)
         """
-    ).fetchone()
+    ).fetchall()
     write_personal_data(
         con,
         "SELECT customer_key, customer_id AS source_customer_id, email, name, phone, address FROM stg_customers",
         newer_wins=True,
     )
     con.execute("DROP TABLE stg_customers")
-    return int(inserted[0]) if inserted else 0
+    return int(inserted[0][0]) if inserted else 0
 
 
 def _load_products(load: FileLoad) -> None:

@@ -28,15 +28,20 @@ def _before(table: Table) -> str:
 
 
 def _as_travelled(table: Table) -> str:
-    """The table's columns as they travel to other engines (fingerprints as text)."""
+    """The table's columns as they travel to other engines (fingerprints as hexadecimal text: DuckDB writes
+    a UHUGEINT in hexadecimal hundreds of times faster than in decimal)."""
     return ", ".join(
-        f'CAST("{c.name}" AS VARCHAR) AS "{c.name}"' if c.sql_type == FINGERPRINT_TYPE else f'"{c.name}"'
-        for c in table.columns
+        f'hex("{c.name}") AS "{c.name}"' if c.sql_type == FINGERPRINT_TYPE else f'"{c.name}"' for c in table.columns
     )
 
 
 def _as_stored(table: Table) -> str:
-    return ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in table.columns)
+    return ", ".join(
+        f'CAST(\'0x\' || "{c.name}" AS {c.sql_type}) AS "{c.name}"'
+        if c.sql_type == FINGERPRINT_TYPE
+        else f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"'
+        for c in table.columns
+    )
 
 
 class ScratchMirror:
