@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.conftest import ONLINE_RETAIL
+from tests.conftest import FIXTURES, ONLINE_RETAIL
 
 from shoplens.config import SECRET_FILE, Settings
 from shoplens.warehouse import connect
@@ -122,3 +122,45 @@ def _demo_matches(cli: Callable[..., Any], url: str, tmp_path: Path, monkeypatch
     assert set(again["tables_loaded"].values()) == {0}
     assert again["status"]["tables"] == duck["status"]["tables"]
     assert again["status"]["data_version"] == other["status"]["data_version"]
+
+
+@pytest.mark.postgres
+def test_feedback_finds_its_customers_in_a_postgres_vault(
+    cli: Callable[..., Any], postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text(
+        "text,email,rating,created_at\n"
+        "Lovely dress,AMY.CHAN@example.com,5,2024-03-01 10:00:00\n"
+        "Arrived late,new.person@example.com,2,2024-03-02 11:00:00\n"
+        "Arrived late,new.person@example.com,2,2024-03-02 11:00:00\n"
+    )
+    shopify = FIXTURES / "shopify_orders.csv"
+    duck_home, pg_home = tmp_path / "duckdb", tmp_path / "postgres"
+    found: dict[str, tuple[Any, ...]] = {}
+    for home, url in ((duck_home, None), (pg_home, postgres_url)):
+        if url is None:
+            monkeypatch.delenv("SHOPLENS_WAREHOUSE_URL", raising=False)
+        else:
+            _same_secret(duck_home, pg_home)
+            monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", url)
+        assert cli("import", str(shopify), "--profile", "shopify", "--json", home_dir=home).exit_code == 0
+        summary = cli("import", str(reviews), "--profile", "feedback", "--json", home_dir=home).json()
+        again = cli("import", str(reviews), "--profile", "feedback", "--json", home_dir=home).json()
+        with connect(Settings(home=home, warehouse_url=url), read_only=True) as warehouse:
+            feedback = warehouse.backend.table("feedback").select("feedback_id", "customer_key", "rating", "text")
+            vault = warehouse.backend.table("customer_pii").select("customer_key", "email")
+            found[str(url)] = (
+                _counts(summary),
+                _counts(again),
+                warehouse.backend.to_pyarrow(feedback).sort_by("feedback_id").to_pylist(),
+                warehouse.backend.to_pyarrow(vault).sort_by("customer_key").to_pylist(),
+            )
+    duck, pg = found["None"], found[postgres_url]
+    assert pg == duck
+    summary, again, feedback, vault = pg
+    assert (summary["rows_loaded"], summary["customers"], summary["customers_new"]) == (3, 2, 1)
+    assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 3)
+    amy = next(row["customer_key"] for row in vault if row["email"] and row["email"].lower() == "amy.chan@example.com")
+    assert [row["customer_key"] for row in feedback if row["text"] == "Lovely dress"] == [amy]
+    assert len(vault) == 3  # the two Shopify customers and the new reviewer
