@@ -83,6 +83,11 @@ class Warehouse:
         engine has them)."""
         self.store.apply([change for change in changes if not change.empty])
 
+    def bump_data_version(self) -> int:
+        """Mark the data as changed (cached results go stale); return the new version."""
+        self.store.apply([])
+        return self.data_version
+
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection of a DuckDB-file warehouse (the import pipeline works in it)."""
