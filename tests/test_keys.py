@@ -9,7 +9,8 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoplens.ingest import customer_key, customer_key_sql, hmac_pads
+from shoplens.ingest import customer_key, hmac_pads
+from shoplens.warehouse import customer_key_sql
 
 
 @settings(max_examples=50, deadline=None)

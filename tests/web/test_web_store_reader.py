@@ -34,13 +34,13 @@ def test_a_warm_request_does_not_open_the_warehouse(demo_store: Store, monkeypat
     first = client.get("/api/v1/rfm")
     assert first.status_code == 200
     opened: list[Path] = []
-    real = _store.Warehouse
+    real = _store.connect
 
-    def counting(path: Path, **options: Any) -> Any:
-        opened.append(path)
-        return real(path, **options)
+    def counting(settings: Settings, **options: Any) -> Any:
+        opened.append(settings.warehouse_path)
+        return real(settings, **options)
 
-    monkeypatch.setattr(_store, "Warehouse", counting)
+    monkeypatch.setattr(_store, "connect", counting)
     again = client.get("/api/v1/rfm")
     assert again.content == first.content
     assert again.headers["etag"] == first.headers["etag"]

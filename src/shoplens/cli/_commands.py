@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 import yaml
 from rich.table import Table
@@ -17,7 +18,7 @@ from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
 from shoplens.ingest import registered_profiles
-from shoplens.warehouse import ImportSummary, Warehouse, import_files
+from shoplens.warehouse import ImportSummary, connect, import_files, load_table_file, warehouse_exists
 
 PROFILE_HELP = "Source profile: " + ", ".join(sorted(registered_profiles())) + ". See `shoplens profiles`."
 
@@ -44,7 +45,7 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
     started = datetime.now(UTC)
     names = ", ".join(path.name for path in paths)
     with (
-        Warehouse(config.warehouse_path) as warehouse,
+        connect(config) as warehouse,
         tracked_job(config, "import", f"import {names} ({profile} profile)") as progress,
     ):
         summary = import_files(
@@ -142,11 +143,15 @@ def profiles_command(as_json: JsonOption = False) -> None:
 
 
 def store_status(config: Settings) -> dict[str, Any]:
-    if not config.warehouse_path.exists():
+    if not warehouse_exists(config):
         return {"home": str(config.home), "warehouse": None, "tables": {}, "data_version": 0, "imports": []}
-    with Warehouse(config.warehouse_path, read_only=True) as warehouse:
-        counts, version = warehouse.row_counts(), warehouse.data_version
-        span = warehouse.con.execute("SELECT min(ordered_at), max(ordered_at) FROM orders").fetchone()
+    with connect(config, read_only=True) as warehouse:
+        counts, version, location = warehouse.row_counts(), warehouse.data_version, warehouse.location
+        orders = warehouse.backend.table("orders")
+        span = orders.aggregate(first=orders.ordered_at.min(), last=orders.ordered_at.max())
+        first, last = (
+            None if pd.isna(value) else value.to_pydatetime() for value in warehouse.backend.execute(span).iloc[0]
+        )
     app_db = AppDatabase(config.app_database_url)
     imports = [
         {
@@ -160,11 +165,11 @@ def store_status(config: Settings) -> dict[str, Any]:
     app_db.close()
     return {
         "home": str(config.home),
-        "warehouse": str(config.warehouse_path),
+        "warehouse": location,
         "tables": counts,
         "data_version": version,
-        "first_order": span[0] if span else None,
-        "last_order": span[1] if span else None,
+        "first_order": first,
+        "last_order": last,
         "imports": imports,
     }
 
@@ -225,7 +230,6 @@ def demo_command(
     Large files for benchmarks: shoplens demo --lines 10000000 --no-events --export-only --out DIR
     """
     from shoplens.ingest.demo import generate_demo_store
-    from shoplens.warehouse import load_table_file
 
     config = settings(ctx)
     out_dir = out or config.ensure_home() / "demo-export"
@@ -256,7 +260,7 @@ def demo_command(
         "events_calendar": files.events_calendar_path,
     }
     loaded: dict[str, int] = {}
-    with Warehouse(config.warehouse_path) as warehouse:
+    with connect(config) as warehouse:
         secret = config.store_secret()
         for table, path in side.items():
             if path is not None:

@@ -21,7 +21,7 @@ from shoplens.queries import (
     ForecastQuery,
     ForecastResult,
 )
-from shoplens.warehouse import Warehouse, load_table_file
+from shoplens.warehouse import connect, load_table_file, warehouse_exists
 
 clv_app = typer.Typer(
     name="clv",
@@ -335,7 +335,7 @@ def events_add_command(
 
     config = settings(ctx)
     config.ensure_home()
-    with Warehouse(config.warehouse_path) as warehouse:
+    with connect(config) as warehouse:
         added = events_calendar.add_event(warehouse, name=name, first_day=day.date(), last_day=_day(until), kind=kind)
         version = warehouse.data_version
     rows = [event.as_dict() for event in added]
@@ -359,8 +359,8 @@ def events_list_command(
     from shoplens.models import events_calendar
 
     config = settings(ctx)
-    if config.warehouse_path.exists():
-        with Warehouse(config.warehouse_path, read_only=True) as warehouse:
+    if warehouse_exists(config):
+        with connect(config, read_only=True) as warehouse:
             events = events_calendar.list_events(warehouse, start=_day(start), end=_day(end))
     else:
         events = []
@@ -388,7 +388,7 @@ def events_remove_command(
     from shoplens.models import events_calendar
 
     config = settings(ctx)
-    with Warehouse(config.warehouse_path) as warehouse:
+    with connect(config) as warehouse:
         removed = events_calendar.remove_event(warehouse, name=name, first_day=_day(day), last_day=_day(until))
         version = warehouse.data_version
     if as_json:
@@ -408,7 +408,7 @@ def events_import_command(
     Example: shoplens events import holidays.csv --json
     """
     config = settings(ctx)
-    with Warehouse(config.warehouse_path) as warehouse:
+    with connect(config) as warehouse:
         added = load_table_file(warehouse, "events_calendar", path, config.store_secret())
         version = warehouse.data_version
     if as_json:

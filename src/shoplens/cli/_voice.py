@@ -22,7 +22,7 @@ from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError, UnreadableFileError
 from shoplens.queries import NeedsQuery, NeedsResult, ThemesQuery, ThemesResult
-from shoplens.warehouse import Warehouse
+from shoplens.warehouse import Warehouse, connect, warehouse_exists
 
 voice_app = typer.Typer(
     name="voice",
@@ -64,7 +64,7 @@ def _theme_method(value: str) -> Any:
 
 
 def _read_only(config: Settings) -> Warehouse:
-    return Warehouse(config.warehouse_path, read_only=True)
+    return connect(config, read_only=True)
 
 
 def _print_themes(themes: list[dict[str, Any]], title: str) -> None:
@@ -315,7 +315,7 @@ def sample_command(
 
     config = settings(ctx)
     with _read_only(config) as warehouse:
-        profiles = customer_profiles(warehouse.ibis(), zone=config.timezone)
+        profiles = customer_profiles(warehouse.backend, zone=config.timezone)
     db = _app_db(config)
     try:
         report = sample_survey(db, survey_id, profiles, secret=config.store_secret())
@@ -351,7 +351,7 @@ def _write_recipients(
         if contacts:
             with _read_only(config) as warehouse:
                 release = vault_contacts(
-                    warehouse.ibis(),
+                    warehouse.backend,
                     [r["customer_key"] for r in rows],
                     purpose=purpose,
                     action="survey.contacts_export",
@@ -456,9 +456,9 @@ def results_command(
 
     config = settings(ctx)
     spend: dict[str, Decimal] = {}
-    if config.warehouse_path.exists():
+    if warehouse_exists(config):
         with _read_only(config) as warehouse:
-            spend = customer_spend(warehouse.ibis())
+            spend = customer_spend(warehouse.backend)
     db = _app_db(config)
     try:
         document = analyse_survey(db, survey_id, spend=spend, theme_method=_theme_method(method))

@@ -1,13 +1,18 @@
-"""Ingest: source profiles, file readers, pseudonymous keys and the demo store generator."""
+"""Ingest: source profiles (plug-ins, also through entry points), pseudonymous keys and the demo store generator."""
 
 from shoplens.ingest import profiles as _builtin_profiles  # noqa: F401  (registers the built-in profiles)
-from shoplens.ingest._keys import customer_key, customer_key_sql, customer_keys, hmac_pads
+from shoplens.ingest._keys import KEY_HEX_CHARS, KEY_PREFIX, customer_key, customer_keys, hmac_pads
 from shoplens.ingest._profile import (
+    DEFAULT_DATE_FORMATS,
+    ENTRY_POINT_GROUP,
     ORDER_LEVEL_FIELDS,
     PERSONAL_FIELDS,
     SALES_FIELD_NAMES,
     SALES_FIELDS,
     CsvDialect,
+    FeedbackPlan,
+    FieldKind,
+    FilePlan,
     RowRule,
     SalesField,
     SalesMapping,
@@ -17,29 +22,29 @@ from shoplens.ingest._profile import (
     registered_profiles,
     text_literal,
 )
-from shoplens.ingest._readers import Reject, StagedFile, file_format, read_header, stage_file
 
 __all__ = [
+    "DEFAULT_DATE_FORMATS",
+    "ENTRY_POINT_GROUP",
+    "KEY_HEX_CHARS",
+    "KEY_PREFIX",
     "ORDER_LEVEL_FIELDS",
     "PERSONAL_FIELDS",
     "SALES_FIELDS",
     "SALES_FIELD_NAMES",
     "CsvDialect",
-    "Reject",
+    "FeedbackPlan",
+    "FieldKind",
+    "FilePlan",
     "RowRule",
     "SalesField",
     "SalesMapping",
     "SourceProfile",
-    "StagedFile",
     "col",
     "customer_key",
-    "customer_key_sql",
     "customer_keys",
-    "file_format",
     "hmac_pads",
-    "read_header",
     "register_profile",
     "registered_profiles",
-    "stage_file",
     "text_literal",
 ]

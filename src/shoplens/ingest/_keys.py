@@ -2,9 +2,9 @@
 
 Keys are computed from the id exactly as given (the importer has already trimmed it). The same customer
 id always gets the same key in one store, keys cannot be reversed or recomputed
-without the secret, and two stores never share keys. The importer computes the HMAC inside DuckDB
-(:func:`customer_key_sql`, millions of ids in parallel); :func:`customer_key` is the same function in
-Python, and a test holds the two equal.
+without the secret, and two stores never share keys. The importer computes the same HMAC inside its staging
+database (``shoplens.warehouse.customer_key_sql``, millions of ids in parallel) from :func:`hmac_pads`;
+:func:`customer_key` is the function in Python, and a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -32,9 +32,3 @@ def hmac_pads(secret: bytes) -> tuple[bytes, bytes]:
     key = hashlib.sha256(secret).digest() if len(secret) > _BLOCK else secret
     block = key.ljust(_BLOCK, b"\0")
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
-
-
-def customer_key_sql(value_sql: str, inner_param: str = "$inner_pad", outer_param: str = "$outer_pad") -> str:
-    """DuckDB SQL for :func:`customer_key` of a text expression, given the pads as named parameters."""
-    inner = f"unhex(sha256({inner_param} || encode({value_sql})))"
-    return f"'{KEY_PREFIX}' || left(sha256({outer_param} || {inner}), {KEY_HEX_CHARS})"

@@ -1,18 +1,24 @@
 """The one interface every source profile implements, built-in or third-party.
 
-A profile says how the rows of one kind of store export become *sales rows*: one row per order
-line (or per refunded line), described by :data:`SALES_FIELDS`. It only names source columns and
-writes small SQL expressions over them; parsing, validation, quarantine, de-duplication and loading
-are the same for every profile and live in the warehouse layer.
+A profile says how the rows of one kind of store export become the rows of one *import target*: sales rows
+(one row per order line or refunded line, described by :data:`SALES_FIELDS`) or feedback rows. It only names
+source columns and writes small SQL expressions over them; parsing, validation, quarantine, de-duplication and
+loading are one pipeline for every profile and target, in the warehouse layer.
 
-Expressions are DuckDB SQL over a staging table whose columns are the file's own columns, all as
-VARCHAR. Use :func:`col` to quote a source column name.
+Expressions are SQL over a staging table (DuckDB's dialect, whatever engine holds the warehouse) whose columns
+are the file's own columns, all as VARCHAR. Use :func:`col` to quote a source column name.
+
+Profiles are plug-ins: :func:`register_profile` adds one, and so does a package that declares an entry point
+in the group ``shoplens.profiles`` naming a :class:`SourceProfile` (or a function returning one); entry points
+are read the first time the registry is asked for its profiles.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from typing import Literal
 
 FieldKind = Literal["text", "int", "money", "price", "timestamp", "bool"]
@@ -119,23 +125,43 @@ class SalesMapping:
     fill_order_fields: bool = False
 
 
+@dataclass(frozen=True)
+class FeedbackPlan:
+    """How the rows of one feedback file become feedback rows: a SQL expression over source columns per field."""
+
+    expressions: Mapping[str, str]
+    layout: str  # "mapping", "canonical" or the name of a recognised export
+    id_prefix: str = ""
+    date_formats: Sequence[str] = DEFAULT_DATE_FORMATS
+    source_timezone: str = "UTC"
+    personal_columns: Sequence[str] = field(default_factory=tuple)
+
+
+# What a profile's ``build`` hands to the import target it feeds.
+FilePlan = SalesMapping | FeedbackPlan
+ENTRY_POINT_GROUP = "shoplens.profiles"
+_log = logging.getLogger(__name__)
+
+
 @dataclass
 class SourceProfile:
     """A registered way to read one kind of store export.
 
     ``required`` lists the source columns without which a file is not this profile's export;
-    ``build`` turns the file's header (and an optional mapping file) into a :class:`SalesMapping`.
+    ``build`` turns the file's header (and an optional mapping file) into the plan its target reads:
+    a :class:`SalesMapping` for ``target="sales"``, a :class:`FeedbackPlan` for ``target="feedback"``.
     """
 
     name: str
     description: str
     required: Sequence[str]
-    build: Callable[[Sequence[str], Mapping[str, object] | None], SalesMapping]
+    build: Callable[[Sequence[str], Mapping[str, object] | None], FilePlan]
     dialect: CsvDialect = field(default_factory=CsvDialect)
     needs_mapping: bool = False
     dialect_from_mapping: Callable[[Mapping[str, object]], CsvDialect] | None = None
-    # What the rows are: order lines ("sales", through ``build``) or customer feedback ("feedback").
-    target: Literal["sales", "feedback"] = "sales"
+    # The import target its rows fill: order lines ("sales"), customer feedback ("feedback"), or a target
+    # registered with shoplens.warehouse.register_import_target.
+    target: str = "sales"
 
     def dialect_for(self, mapping: Mapping[str, object] | None) -> CsvDialect:
         if mapping is not None and self.dialect_from_mapping is not None:
@@ -148,6 +174,7 @@ class SourceProfile:
 
 
 _REGISTRY: dict[str, SourceProfile] = {}
+_ENTRY_POINTS_READ: set[str] = set()
 
 
 def register_profile(profile: SourceProfile) -> SourceProfile:
@@ -157,4 +184,28 @@ def register_profile(profile: SourceProfile) -> SourceProfile:
 
 
 def registered_profiles() -> dict[str, SourceProfile]:
+    _register_entry_points()
     return dict(_REGISTRY)
+
+
+def _register_entry_points() -> None:
+    """Register the profiles installed packages declare in the ``shoplens.profiles`` entry point group.
+
+    Each entry point is read once per process. One that fails to load is logged and left out, so a broken
+    plug-in cannot stop the built-in profiles from working.
+    """
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        key = f"{point.name}={point.value}"
+        if key in _ENTRY_POINTS_READ:
+            continue
+        _ENTRY_POINTS_READ.add(key)
+        try:
+            loaded = point.load()
+            profile = loaded() if callable(loaded) and not isinstance(loaded, SourceProfile) else loaded
+        except Exception:  # a third party's code: whatever it raises, shoplens goes on without it
+            _log.warning("the source profile entry point %s could not be loaded", key, exc_info=True)
+            continue
+        if isinstance(profile, SourceProfile):
+            register_profile(profile)
+        else:
+            _log.warning("the entry point %s names %r, not a shoplens SourceProfile", key, type(profile).__name__)

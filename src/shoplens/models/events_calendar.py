@@ -2,7 +2,8 @@
 
 The demand forecast (:mod:`shoplens.models.forecast`) uses it: each named event becomes a regressor, estimated from
 its past occurrences, and days of kind ``"closed"`` are closures. A multi-day event (a 12-day Christmas sale) is one
-row per day with the same name. Every change bumps the warehouse's data version, so cached results go stale.
+row per day with the same name. Every change goes through the warehouse (any engine) and bumps its data version, so
+cached results go stale.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pyarrow as pa
+
 from shoplens.errors import InputError
-from shoplens.warehouse import Warehouse
+from shoplens.warehouse import TableChange, Warehouse
 
 # Suggested kinds; any short word is accepted. "closed" has a meaning for the forecast: the store is shut.
 KNOWN_KINDS = ("holiday", "shopping_festival", "store_sale", "promotion", "closed")
@@ -43,6 +46,16 @@ def _check(name: str, kind: str | None, first_day: date, last_day: date) -> tupl
     return clean_name, clean_kind or None
 
 
+def _calendar_rows(events: list[CalendarEvent]) -> pa.Table:
+    return pa.table(
+        {
+            "date": pa.array([e.date for e in events], pa.date32()),
+            "name": pa.array([e.name for e in events], pa.string()),
+            "kind": pa.array([e.kind for e in events], pa.string()),
+        }
+    )
+
+
 def add_event(
     warehouse: Warehouse, *, name: str, first_day: date, last_day: date | None = None, kind: str | None = None
 ) -> list[CalendarEvent]:
@@ -51,20 +64,11 @@ def add_event(
     last_day = last_day or first_day
     clean_name, clean_kind = _check(name, kind, first_day, last_day)
     days = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
-    con = warehouse.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.executemany(
-            "INSERT INTO events_calendar (date, name, kind) VALUES (?, ?, ?) "
-            "ON CONFLICT (date, name) DO UPDATE SET kind = excluded.kind",
-            [(day, clean_name, clean_kind) for day in days],
-        )
-        warehouse.bump_data_version()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return [CalendarEvent(day, clean_name, clean_kind) for day in days]
+    events = [CalendarEvent(day, clean_name, clean_kind) for day in days]
+    rows = _calendar_rows(events)
+    # One change: the days already holding this event are replaced, the others added; the data version moves.
+    warehouse.apply_changes([TableChange("events_calendar", rows, replaced=rows.select(["date", "name"]))])
+    return events
 
 
 def remove_event(
@@ -74,25 +78,16 @@ def remove_event(
     clean_name = " ".join(name.split())
     low = first_day or date.min
     high = last_day or first_day or date.max
-    con = warehouse.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        row = con.execute(
-            "DELETE FROM events_calendar WHERE name = ? AND date BETWEEN ? AND ? RETURNING 1",
-            [clean_name, low, high],
-        ).fetchall()
-        if row:
-            warehouse.bump_data_version()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return len(row)
+    removed = [event for event in list_events(warehouse, start=low, end=high) if event.name == clean_name]
+    if removed:
+        keys = _calendar_rows(removed).select(["date", "name"])
+        warehouse.apply_changes([TableChange("events_calendar", _calendar_rows([]), replaced=keys)])
+    return len(removed)
 
 
 def list_events(warehouse: Warehouse, *, start: date | None = None, end: date | None = None) -> list[CalendarEvent]:
     """Calendar rows from ``start`` to ``end`` (inclusive, either open), by date and name."""
-    table = warehouse.ibis().table("events_calendar")
+    table = warehouse.backend.table("events_calendar")
     if start is not None:
         table = table.filter(table["date"] >= start)
     if end is not None:

@@ -1,10 +1,10 @@
 """Where a runner reads from: the store's warehouse (opened read-only per computation) or a bare Ibis backend.
 
 A store's data version is asked for often (every web request) and opening the warehouse for it each time would be
-wasteful: :class:`StoreSource` keeps the version it read together with the warehouse's change token (for a DuckDB
-file its size, modification time and inode, and those of its write-ahead log) and opens the warehouse again only
-when the token changed. The warehouse is never held open between computations, so an import in another process can
-always write.
+wasteful: :class:`StoreSource` keeps the version it read together with the warehouse's change token
+(:func:`shoplens.warehouse.change_token`: for a DuckDB file the fingerprint of the file and its write-ahead log,
+read without opening it) and opens the warehouse again only when the token changed. The warehouse is never held
+open between computations, so an import in another process can always write.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from shoplens.config import Settings
 from shoplens.errors import InputError, WarehouseError
-from shoplens.warehouse import Warehouse
+from shoplens.warehouse import change_token, connect, warehouse_exists
 
 NO_STORE = (
     "no store in {home} yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
@@ -66,28 +65,17 @@ class BackendSource:
 
 
 class StoreSource:
-    """The warehouse of a store home, read-only; thread-safe."""
+    """The warehouse of a store home (wherever its settings put it), read-only; thread-safe."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._seen: tuple[tuple[int, ...], int] | None = None
-
-    def _change_token(self) -> tuple[int, ...]:
-        found: list[int] = []
-        for path in (self.settings.warehouse_path, Path(f"{self.settings.warehouse_path}.wal")):
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                found.extend((0, 0, 0))
-                continue
-            found.extend((stat.st_size, stat.st_mtime_ns, stat.st_ino))
-        return tuple(found)
+        self._seen: tuple[str, int] | None = None
 
     def version(self) -> int:
-        """The data version a reader would see now; opens the warehouse only when it has changed."""
+        """The data version a reader would see now; opens the warehouse only when its change token moved."""
         self._check_exists()
-        token = self._change_token()
+        token = change_token(self.settings)
         with self._lock:
             if self._seen is not None and self._seen[0] == token:
                 return self._seen[1]
@@ -98,17 +86,17 @@ class StoreSource:
         return version
 
     def _check_exists(self) -> None:
-        if not self.settings.warehouse_path.exists():
+        if not warehouse_exists(self.settings):
             raise NoStoreError(NO_STORE.format(home=self.settings.home))
 
     @contextmanager
     def open(self) -> Iterator[Opened]:
         self._check_exists()
         try:
-            warehouse = Warehouse(self.settings.warehouse_path, read_only=True)
+            warehouse = connect(self.settings, read_only=True)
         except WarehouseError as exc:
             if "lock" in str(exc).lower():
                 raise StoreBusyError(BUSY) from None
             raise
         with warehouse:
-            yield Opened(warehouse.ibis(), warehouse.data_version)
+            yield Opened(warehouse.backend, warehouse.data_version)

@@ -1,17 +1,53 @@
-"""The warehouse: a DuckDB file with the canonical tables, and the importer that fills it."""
+"""The warehouse: wherever the settings put it (a DuckDB file, PostgreSQL, Spark), its canonical tables as an
+Ibis backend, the data version, and the one import pipeline that fills it."""
 
-from shoplens.warehouse._connection import Warehouse
-from shoplens.warehouse._feedback_loader import import_feedback
-from shoplens.warehouse._importer import ImportSummary, get_profile, import_files, new_import_id
-from shoplens.warehouse._tables_loader import SIDE_TABLES, load_table_file
+from shoplens.warehouse._changes import TableChange
+from shoplens.warehouse._connection import Warehouse, change_token, connect, warehouse_exists
+from shoplens.warehouse._ddl import EngineName
+from shoplens.warehouse._import_files import import_feedback, import_files, import_target, register_import_target
+from shoplens.warehouse._parsing import customer_key_sql
+from shoplens.warehouse._personal_data import write_personal_data
+from shoplens.warehouse._pipeline import (
+    FileCounts,
+    FileLoad,
+    ImportSummary,
+    ImportTarget,
+    Plan,
+    Progress,
+    TableFile,
+    get_profile,
+    new_import_id,
+)
+from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_header, stage_file
+from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
 
 __all__ = [
     "SIDE_TABLES",
+    "EngineName",
+    "FileCounts",
+    "FileLoad",
     "ImportSummary",
+    "ImportTarget",
+    "Plan",
+    "Progress",
+    "Reject",
+    "StagedFile",
+    "TableChange",
+    "TableFile",
     "Warehouse",
+    "change_token",
+    "connect",
+    "customer_key_sql",
+    "file_format",
     "get_profile",
     "import_feedback",
     "import_files",
+    "import_target",
     "load_table_file",
     "new_import_id",
+    "read_header",
+    "register_import_target",
+    "stage_file",
+    "warehouse_exists",
+    "write_personal_data",
 ]

@@ -1,40 +1,46 @@
-"""The DuckDB file warehouse: one connection, the canonical DDL, and an Ibis view of it for analytics."""
+"""The warehouse, wherever the store's settings put it: a DuckDB file in the home, PostgreSQL, or Spark.
+
+:func:`connect` opens the one the settings name (``warehouse_url``; absent = ``<home>/warehouse.duckdb``).
+Analytics only ever see :attr:`Warehouse.backend`, an Ibis backend over the canonical tables, so the same
+expressions run on every engine. Everything engine-specific (DDL, bulk loads, the data version) stays in
+this package.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import duckdb
+import ibis
 
+from shoplens.config import Settings
 from shoplens.errors import WarehouseError
-from shoplens.schema import TABLES
+from shoplens.warehouse._changes import TableChange
+from shoplens.warehouse._ddl import EngineName
+from shoplens.warehouse._duckdb_file import DuckDBFile, file_fingerprint
+from shoplens.warehouse._postgres import PostgresWarehouse
+from shoplens.warehouse._spark import SparkWarehouse
 
-META_TABLE = "_shoplens_meta"
-
-
-def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        f"UPDATE {META_TABLE} SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'"
-    )
+EngineStore = DuckDBFile | PostgresWarehouse | SparkWarehouse
+RemoteStore = PostgresWarehouse | SparkWarehouse
 
 
 class Warehouse:
-    """An open warehouse file. Use as a context manager; analytics get :meth:`ibis` tables, never the raw connection."""
+    """An open warehouse. Use as a context manager; analytics get :attr:`backend`, never a raw connection.
+
+    ``Warehouse(path)`` opens (and creates) a DuckDB file; :func:`connect` opens whatever the settings name.
+    """
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        self.path = path
-        if read_only and not path.exists():
-            raise WarehouseError(f"no warehouse at {path}; import data first (shoplens import ... or shoplens demo)")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(path), read_only=read_only)
-        except (duckdb.Error, OSError) as exc:
-            raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
-        self.con.execute("SET enable_progress_bar = false")  # stdout belongs to --json; we report progress ourselves
-        if not read_only:
-            self.ensure_schema()
+        self.store: EngineStore = DuckDBFile(path, read_only=read_only)
+
+    @classmethod
+    def of(cls, store: EngineStore) -> Warehouse:
+        warehouse = cls.__new__(cls)
+        warehouse.store = store
+        return warehouse
 
     def __enter__(self) -> Warehouse:
         return self
@@ -42,38 +48,93 @@ class Warehouse:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
-    def close(self) -> None:
-        self.con.close()
+    @property
+    def engine(self) -> EngineName:
+        return self.store.engine
 
-    def ensure_schema(self) -> None:
-        for table in TABLES.values():
-            self.con.execute(table.ddl())
-        self.con.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        self.con.execute(f"INSERT INTO {META_TABLE} VALUES ('data_version', '0') ON CONFLICT DO NOTHING")
+    @property
+    def backend(self) -> ibis.BaseBackend:
+        """An Ibis backend over the canonical tables."""
+        return self.store.backend
+
+    def ibis(self) -> ibis.BaseBackend:
+        """The same as :attr:`backend` (the name older callers use)."""
+        return self.store.backend
+
+    @property
+    def location(self) -> str:
+        """Where the warehouse is, fit to print (a password in a URL is never shown)."""
+        return self.store.describe()
 
     @property
     def data_version(self) -> int:
-        """Bumped by every change of data, so cached results know when they are stale."""
-        # fetchall, not fetchone: a half-read result keeps the connection busy for the Ibis backend sharing it
-        rows = self.con.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'data_version'").fetchall()
-        return int(rows[0][0]) if rows else 0
+        """Bumped by every change of data, so cached results know when they are stale; kept in the warehouse."""
+        return self.store.data_version()
 
-    def bump_data_version(self) -> int:
-        bump_data_version(self.con)
-        return self.data_version
+    def change_token(self) -> str:
+        """A cheap token that changes whenever the data may have changed (the file's fingerprint for DuckDB)."""
+        return self.store.change_token()
 
     def row_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for name in TABLES:
-            counts[name] = int(self.scalar(f'SELECT count(*) FROM "{name}"'))
-        return counts
+        return self.store.row_counts()
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        rows = self.con.execute(sql, params or []).fetchall()
+    def apply_changes(self, changes: Sequence[TableChange]) -> None:
+        """Replace and append rows of canonical tables and bump the data version (one transaction where the
+        engine has them)."""
+        self.store.apply([change for change in changes if not change.empty])
+
+    def bump_data_version(self) -> int:
+        """Mark the data as changed (cached results go stale); return the new version."""
+        self.store.apply([])
+        return self.data_version
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection of a DuckDB-file warehouse (the import pipeline works in it)."""
+        if not isinstance(self.store, DuckDBFile):
+            raise WarehouseError(f"the warehouse on {self.engine} has no DuckDB connection; use .backend")
+        return self.store.con
+
+    def scalar(self, sql: str, params: Sequence[object] | None = None) -> object:
+        """The first value of a DuckDB query on a DuckDB-file warehouse (for tests and tools; analytics use Ibis)."""
+        rows = self.con.execute(sql, list(params or [])).fetchall()
         return rows[0][0] if rows else None
 
-    def ibis(self) -> Any:
-        """An Ibis backend over this warehouse (the same connection)."""
-        import ibis
+    def close(self) -> None:
+        self.store.close()
 
-        return ibis.duckdb.from_connection(self.con)
+
+def connect(settings: Settings, *, read_only: bool = False) -> Warehouse:
+    """Open the store's warehouse: the DuckDB file in the home unless ``settings.warehouse_url`` names another.
+
+    ``read_only`` opens an existing warehouse for reading and raises :class:`WarehouseError` when there is none.
+    """
+    url = settings.warehouse_url
+    if url is None:
+        return Warehouse(settings.warehouse_path, read_only=read_only)
+    if url.startswith(("postgresql://", "postgresql+psycopg://")):
+        return Warehouse.of(PostgresWarehouse(url, read_only=read_only))
+    if url.startswith(("spark://", "sc://")):
+        return Warehouse.of(SparkWarehouse(url, settings.home, read_only=read_only))
+    raise WarehouseError(f"unknown warehouse URL {url.split('://', 1)[0]}://…; see shoplens --help")
+
+
+def change_token(settings: Settings) -> str:
+    """:meth:`Warehouse.change_token` of the store's warehouse; for a DuckDB file it opens nothing."""
+    if settings.warehouse_url is None:
+        return file_fingerprint(settings.warehouse_path)
+    with connect(settings, read_only=True) as warehouse:
+        return warehouse.change_token()
+
+
+def warehouse_exists(settings: Settings) -> bool:
+    """Whether the store has a warehouse yet (for a DuckDB file, without opening it)."""
+    if settings.warehouse_url is None:
+        return settings.warehouse_path.exists()
+    try:
+        connect(settings, read_only=True).close()
+    except WarehouseError as exc:
+        if str(exc).startswith("no warehouse"):
+            return False
+        raise
+    return True

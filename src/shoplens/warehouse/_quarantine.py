@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from shoplens.ingest import StagedFile, col, text_literal
+from shoplens.ingest import col, text_literal
+from shoplens.warehouse._readers import StagedFile
 
 REDACTED = "[redacted]"
 FAULT_SEPARATOR = "\x1f"  # between the column and the reason in a staged row's ``_fault``

@@ -20,7 +20,7 @@ described by a YAML mapping like the generic profile's::
     personal_columns: [Requester name]   # more source columns to redact in quarantine files
 
 E-mails are personal data: they go to the vault (``customer_pii``) and are used to find the customer, never
-written to the feedback table. The loading itself is in :mod:`shoplens.warehouse` (``import_feedback``).
+written to the feedback table. The loading itself is the warehouse's one import pipeline (its feedback target).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from shoplens.errors import InputError, MappingError, MissingColumnsError
+from shoplens.errors import MappingError, MissingColumnsError
 from shoplens.ingest._mapping import FileMapping
 from shoplens.ingest._profile import (
     DEFAULT_DATE_FORMATS,
     CsvDialect,
-    SalesMapping,
+    FeedbackPlan,
     SourceProfile,
     col,
     register_profile,
@@ -85,18 +85,6 @@ class FeedbackMappingFile(FileMapping):
     field_kind = "feedback field"
 
     id_prefix: str = ""
-
-
-@dataclass(frozen=True)
-class FeedbackPlan:
-    """How the rows of one feedback file become feedback rows: a SQL expression over source columns per field."""
-
-    expressions: Mapping[str, str]
-    layout: str  # "mapping", "canonical" or the name of a recognised export
-    id_prefix: str = ""
-    date_formats: Sequence[str] = FEEDBACK_DATE_FORMATS
-    source_timezone: str = "UTC"
-    personal_columns: Sequence[str] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -169,6 +157,7 @@ def feedback_plan(header: Sequence[str], mapping: Mapping[str, object] | None) -
                 expressions=_expressions(export.columns, export.constants),
                 layout=export.name,
                 id_prefix=export.id_prefix,
+                date_formats=FEEDBACK_DATE_FORMATS,
             )
     columns: dict[str, str] = {}
     for name, candidates in _SYNONYMS.items():
@@ -178,7 +167,12 @@ def feedback_plan(header: Sequence[str], mapping: Mapping[str, object] | None) -
     if "text" not in columns:
         raise MissingColumnsError("input", PROFILE_NAME, ["text"])
     personal = [columns[f] for f in PERSONAL_FEEDBACK_FIELDS if f in columns]
-    return FeedbackPlan(expressions=_expressions(columns, {}), layout="canonical", personal_columns=tuple(personal))
+    return FeedbackPlan(
+        expressions=_expressions(columns, {}),
+        layout="canonical",
+        date_formats=FEEDBACK_DATE_FORMATS,
+        personal_columns=tuple(personal),
+    )
 
 
 def _expressions(columns: Mapping[str, str], constants: Mapping[str, str]) -> dict[str, str]:
@@ -186,12 +180,6 @@ def _expressions(columns: Mapping[str, str], constants: Mapping[str, str]) -> di
     for name, value in constants.items():
         expressions.setdefault(name, text_literal(value))
     return expressions
-
-
-def _not_sales(header: Sequence[str], mapping: Mapping[str, object] | None) -> SalesMapping:
-    raise InputError(
-        "feedback rows are not sales rows: load them with import_feedback (shoplens import --profile feedback)"
-    )
 
 
 PROFILE = register_profile(
@@ -202,7 +190,7 @@ PROFILE = register_profile(
             "product_id, rating, created_at, source (or --mapping); knows the Women's Clothing Reviews export"
         ),
         required=(),
-        build=_not_sales,
+        build=feedback_plan,
         dialect_from_mapping=feedback_dialect,
         target="feedback",
     )

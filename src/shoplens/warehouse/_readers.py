@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shoplens.errors import UnreadableFileError
-from shoplens.ingest._profile import CsvDialect, text_literal
+from shoplens.ingest import CsvDialect, text_literal
 
 _READ_FORMATS = {
     ".csv": "csv",
