@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import FIXTURES, ONLINE_RETAIL
 
 from shoplens.config import SECRET_FILE, Settings
-from shoplens.warehouse import connect
+from shoplens.warehouse import connect, store_schema
 
 SUMMARY_COUNTS = (
     "rows_read",
@@ -72,7 +72,8 @@ def test_online_retail_into_postgres_matches_duckdb(
     duck_status = cli("status", "--json", home_dir=duck_home).json()
     assert pg_status["tables"] == duck_status["tables"]
     assert pg_status["tables"]["order_lines"] == duck["rows_loaded"] - duck["refunds"]
-    assert pg_status["warehouse"] == "postgresql://" + postgres_url.split("://", 1)[1]
+    schema = store_schema(postgres_url, Settings(home=pg_home).store_secret())
+    assert pg_status["warehouse"] == "postgresql://" + postgres_url.split("://", 1)[1] + f" (schema {schema})"
     assert (pg_status["first_order"], pg_status["last_order"]) == (
         duck_status["first_order"],
         duck_status["last_order"],
@@ -164,3 +165,23 @@ def test_feedback_finds_its_customers_in_a_postgres_vault(
     amy = next(row["customer_key"] for row in vault if row["email"] and row["email"].lower() == "amy.chan@example.com")
     assert [row["customer_key"] for row in feedback if row["text"] == "Lovely dress"] == [amy]
     assert len(vault) == 3  # the two Shopify customers and the new reviewer
+
+
+@pytest.mark.postgres
+def test_two_stores_in_one_postgres_database_never_see_each_other(
+    cli: Callable[..., Any], postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each store's tables live in a schema named after its store secret (or the URL's ``?schema=``)."""
+    monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", postgres_url)
+    shopify, woo = FIXTURES / "shopify_orders.csv", FIXTURES / "woocommerce_orders.csv"
+    first = cli("import", str(shopify), "--profile", "shopify", "--json", home_dir=tmp_path / "a").json()
+    second = cli("import", str(woo), "--profile", "woocommerce", "--json", home_dir=tmp_path / "b").json()
+    for home, summary in ((tmp_path / "a", first), (tmp_path / "b", second)):
+        status = cli("status", "--json", home_dir=home).json()
+        assert status["tables"]["orders"] == summary["orders"], home
+    named = f"{postgres_url}?schema=shop_named"
+    monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", named)
+    cli("import", str(shopify), "--profile", "shopify", "--json", home_dir=tmp_path / "c")
+    with connect(Settings(home=tmp_path / "c", warehouse_url=named), read_only=True) as warehouse:
+        assert "(schema shop_named)" in warehouse.location
+        assert warehouse.backend.table("orders").count().execute() == first["orders"]

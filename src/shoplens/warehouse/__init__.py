@@ -18,6 +18,7 @@ from shoplens.warehouse._pipeline import (
     get_profile,
     new_import_id,
 )
+from shoplens.warehouse._postgres import store_schema
 from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_header, stage_file
 from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
 
@@ -48,6 +49,7 @@ __all__ = [
     "read_header",
     "register_import_target",
     "stage_file",
+    "store_schema",
     "warehouse_exists",
     "write_personal_data",
 ]

@@ -20,7 +20,7 @@ from shoplens.errors import WarehouseError
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._ddl import EngineName
 from shoplens.warehouse._duckdb_file import DuckDBFile, file_fingerprint
-from shoplens.warehouse._postgres import PostgresWarehouse
+from shoplens.warehouse._postgres import PostgresWarehouse, store_schema
 from shoplens.warehouse._spark import SparkWarehouse
 
 EngineStore = DuckDBFile | PostgresWarehouse | SparkWarehouse
@@ -113,7 +113,8 @@ def connect(settings: Settings, *, read_only: bool = False) -> Warehouse:
     if url is None:
         return Warehouse(settings.warehouse_path, read_only=read_only)
     if url.startswith(("postgresql://", "postgresql+psycopg://")):
-        return Warehouse.of(PostgresWarehouse(url, read_only=read_only))
+        schema = store_schema(url, settings.store_secret())
+        return Warehouse.of(PostgresWarehouse(url, schema=schema, read_only=read_only))
     if url.startswith(("spark://", "sc://")):
         return Warehouse.of(SparkWarehouse(url, settings.home, read_only=read_only))
     raise WarehouseError(f"unknown warehouse URL {url.split('://', 1)[0]}://…; see shoplens --help")

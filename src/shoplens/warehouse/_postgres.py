@@ -7,9 +7,11 @@ COPY, one transaction per file.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 from collections.abc import Sequence
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import ibis
 import psycopg
@@ -24,9 +26,27 @@ from shoplens.warehouse._ddl import META_TABLE, EngineName, arrow_schema, create
 _COPY_OPTIONS = "(FORMAT csv)"
 
 
+SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
 def _libpq_url(url: str) -> str:
-    """The URL as libpq reads it: SQLAlchemy's ``postgresql+psycopg://`` spelling is accepted too."""
-    return "postgresql://" + url.split("://", 1)[1]
+    """The URL as libpq reads it: SQLAlchemy's ``postgresql+psycopg://`` spelling is accepted too, and shoplens'
+    own ``schema`` parameter is taken out (libpq does not know it)."""
+    parts = urlsplit("postgresql://" + url.split("://", 1)[1])
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "schema"]
+    return parts._replace(query=urlencode(kept)).geturl()
+
+
+def store_schema(url: str, secret: bytes) -> str:
+    """The PostgreSQL schema that holds this store's tables: the URL's ``?schema=NAME``, or one named after the
+    store secret, so that stores sharing a database never see each other's rows (the secret is what makes a
+    store's customer keys; homes that share it are one store)."""
+    named = dict(parse_qsl(urlsplit(url).query)).get("schema")
+    if named is not None:
+        if not SCHEMA_NAME.fullmatch(named):
+            raise WarehouseError(f"schema {named[:40]!r} in the warehouse URL: use letters, digits and _ only")
+        return named
+    return f"shoplens_{hashlib.sha256(secret).hexdigest()[:12]}"
 
 
 def redacted_url(url: str) -> str:
@@ -51,10 +71,14 @@ class PostgresWarehouse:
 
     engine: EngineName = "postgres"
 
-    def __init__(self, url: str, *, read_only: bool = False) -> None:
+    def __init__(self, url: str, *, schema: str, read_only: bool = False) -> None:
         self.url = _libpq_url(url)
+        self.schema = schema
         try:
             self.con = psycopg.connect(self.url, autocommit=True)
+            if not read_only:
+                self.con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
+            self.con.execute(f'SET search_path TO "{schema}"'.encode())
         except psycopg.Error as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise WarehouseError(f"cannot open warehouse {redacted_url(url)}: {message}") from None
@@ -69,7 +93,7 @@ class PostgresWarehouse:
         self._backend: ibis.BaseBackend | None = None
 
     def _has_meta(self) -> bool:
-        row = self.con.execute("SELECT to_regclass(%s)", (META_TABLE,)).fetchone()
+        row = self.con.execute("SELECT to_regclass(%s)", (f'"{self.schema}".{META_TABLE}',)).fetchone()
         return row is not None and row[0] is not None
 
     def ensure_schema(self) -> None:
@@ -89,11 +113,12 @@ class PostgresWarehouse:
                 user=unquote(parts.username) if parts.username else None,
                 password=unquote(parts.password) if parts.password else None,
                 database=parts.path.lstrip("/") or None,
+                schema=self.schema,
             )
         return self._backend
 
     def describe(self) -> str:
-        return redacted_url(self.url)
+        return f"{redacted_url(self.url)} (schema {self.schema})"
 
     def data_version(self) -> int:
         row = self.con.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'data_version'".encode()).fetchone()
