@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -84,7 +85,10 @@ def test_warehouse_urls_are_read_from_the_environment(
 
 
 def test_an_unknown_warehouse_url_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="warehouse_url must start with one of postgresql://"):
+    with pytest.raises(
+        ValidationError,
+        match=re.escape("warehouse_url must start with postgresql://, postgresql+psycopg://, spark:// or sc://"),
+    ):
         Settings(home=tmp_path, warehouse_url="mysql://shop@db/shoplens")
 
 
