@@ -118,7 +118,7 @@ def test_header_is_the_canonical_sales_fields(store: DemoFiles) -> None:
 
 
 def test_mapping_is_the_identity_and_the_generic_profile_accepts_it(store: DemoFiles) -> None:
-    packaged = Path(__file__).parents[1] / "src/shoplens/ingest/mappings/demo.yaml"
+    packaged = Path(__file__).parents[2] / "src/shoplens/ingest/mappings/demo.yaml"
     assert store.mapping_path.read_bytes() == packaged.read_bytes()
     mapping = yaml.safe_load(store.mapping_path.read_text(encoding="utf-8"))
     header = store.orders_path.read_text(encoding="utf-8").splitlines()[0].split(",")
