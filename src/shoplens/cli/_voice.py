@@ -192,8 +192,7 @@ def evaluate_command(
     Positive = 4-5 stars, negative = 1-2 stars; held out = reviews whose row index is divisible by 5. The
     shipped model was trained on the other reviews only.
     """
-    from shoplens.voice import SENTIMENT_METHODS, analyse_sentiment, macro_f1
-    from shoplens.voice._reviews import read_labelled_reviews, split_reviews
+    from shoplens.voice import SENTIMENT_METHODS, analyse_sentiment, macro_f1, read_labelled_reviews, split_reviews
 
     if not reviews.is_file():
         raise UnreadableFileError(f"{reviews}: no such file")

@@ -14,6 +14,7 @@ dissatisfaction), and how to ask them well (surveys and a question linter).
 from shoplens.voice._customers import customer_profiles, customer_spend
 from shoplens.voice._embeddings import SentenceEncoder, load_sentence_encoder
 from shoplens.voice._lint import RULE_NAMES, LintResult, Problem, lint_question, lint_questions
+from shoplens.voice._reviews import read_labelled_reviews, split_reviews
 from shoplens.voice._runner import DEFAULT_SAMPLE, load_feedback, run_needs, run_themes
 from shoplens.voice._sentiment import (
     DEFAULT_SENTIMENT_METHOD,
@@ -75,11 +76,13 @@ __all__ = [
     "mine_themes",
     "net_promoter_score",
     "parse_survey_spec",
+    "read_labelled_reviews",
     "recipients",
     "run_needs",
     "run_themes",
     "sample_survey",
     "shipped_review_model",
+    "split_reviews",
     "submit_response",
     "survey_form",
     "upgrade_wishes",
