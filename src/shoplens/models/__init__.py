@@ -15,9 +15,9 @@ Their input is the per-customer summary built by :func:`rfm_summary`, an Ibis ex
 """
 
 from shoplens.models import bgnbd, clv, events_calendar, forecast, gamma_gamma, pareto_nbd
-from shoplens.models._clv_fit import run_clv_fit
-from shoplens.models._clv_predict import run_clv_predict
-from shoplens.models._demand import run_forecast
+from shoplens.models._clv_fit import ClvFitParameters, run_clv_fit
+from shoplens.models._clv_predict import ClvPredictParameters, run_clv_predict
+from shoplens.models._demand import ForecastParameters, run_forecast
 from shoplens.models._fitting import BootstrapIntervals
 from shoplens.models._holdout_plot import check_chart_path
 from shoplens.models._saved_fits import MODEL_NAMES, TRANSACTION_MODEL_NAMES, ModelName, TransactionModelName
@@ -46,11 +46,14 @@ __all__ = [
     "MODEL_NAMES",
     "TRANSACTION_MODEL_NAMES",
     "BootstrapIntervals",
+    "ClvFitParameters",
+    "ClvPredictParameters",
     "FittedBGNBD",
     "FittedGammaGamma",
     "FittedParetoNBD",
     "ForecastGrain",
     "ForecastMetric",
+    "ForecastParameters",
     "ModelName",
     "TimeUnit",
     "TransactionModelName",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from shoplens.errors import InputError
 from shoplens.models import bgnbd, gamma_gamma, pareto_nbd
@@ -22,12 +23,13 @@ from shoplens.models._customer_base import (
 from shoplens.models._fitting import SMALL_DATA_CUSTOMERS, BootstrapIntervals
 from shoplens.models._holdout_plot import (
     bucket_errors,
+    check_chart_path,
     holdout_by_frequency,
     holdout_chart,
     write_chart,
 )
-from shoplens.models._saved_fits import ModelName, SavedFit, finite_or_none, save_fit
-from shoplens.models._summary import TimeUnit
+from shoplens.models._saved_fits import MODEL_NAMES, ModelName, SavedFit, finite_or_none, save_fit
+from shoplens.models._summary import TimeUnit, check_time_unit
 from shoplens.models.bgnbd import FittedBGNBD
 from shoplens.models.clv import holdout_comparison
 from shoplens.models.pareto_nbd import FittedParetoNBD
@@ -44,27 +46,46 @@ BOOTSTRAP_LEVEL = 0.95
 # --- clv fit ---------------------------------------------------------------------------------------------------------
 
 
-class ClvFitQuery(Protocol):
-    """What to fit (validated by the query layer): the model, the calibration and holdout ends, the time unit,
-    bootstrap resamples and seed, and where to draw the holdout chart."""
+class ClvFitParameters(BaseModel):
+    """What to fit: the model, the calibration and holdout ends, the time unit, bootstrap resamples and seed, and
+    where to draw the holdout chart. ``calibration_end`` defaults to the last purchase day; a holdout is scored when
+    it is earlier (up to ``observation_end``, default the last purchase day). Checked up front, each bad value with
+    one sentence (an InputError, not a ValueError, so that it reaches the user unchanged)."""
 
-    @property
-    def model(self) -> ModelName: ...
-    @property
-    def calibration_end(self) -> date | None: ...
-    @property
-    def observation_end(self) -> date | None: ...
-    @property
-    def time_unit(self) -> TimeUnit: ...
-    @property
-    def bootstrap(self) -> int | None: ...
-    @property
-    def seed(self) -> int: ...
-    @property
-    def plot(self) -> Path | None: ...
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: ModelName = "bgnbd"
+    calibration_end: date | None = None
+    observation_end: date | None = None
+    time_unit: TimeUnit = "D"
+    bootstrap: int | None = None
+    seed: int = 0
+    plot: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            model = values.get("model", "bgnbd")
+            if model not in MODEL_NAMES:
+                raise InputError(f"unknown model {model!r}; choose one of: {', '.join(MODEL_NAMES)}")
+            check_time_unit(values.get("time_unit", "D"))
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClvFitParameters:
+        if self.bootstrap is not None and self.bootstrap < 2:
+            raise InputError(f"--bootstrap needs at least 2 resamples, got {self.bootstrap}")
+        if self.observation_end is not None and self.calibration_end is None:
+            raise InputError("--observation-end needs a --calibration-end: the holdout starts after it")
+        if self.plot is not None:
+            if self.model == "gamma-gamma":
+                raise InputError("--plot compares holdout purchases; use --model bgnbd or pareto-nbd")
+            check_chart_path(self.plot)
+        return self
 
 
-def _resolve_period(query: ClvFitQuery, span: PurchaseSpan) -> tuple[date, date | None]:
+def _resolve_period(query: ClvFitParameters, span: PurchaseSpan) -> tuple[date, date | None]:
     calibration_end = query.calibration_end or span.last_day
     if calibration_end < span.first_day:
         raise InputError(
@@ -105,7 +126,7 @@ def _intervals(result: BootstrapIntervals) -> dict[str, Any]:
     }
 
 
-def _parameter_intervals(query: ClvFitQuery, summary: pd.DataFrame) -> tuple[dict[str, Any] | None, list[str]]:
+def _parameter_intervals(query: ClvFitParameters, summary: pd.DataFrame) -> tuple[dict[str, Any] | None, list[str]]:
     """Bootstrap intervals when asked for, or automatically (within a time budget) for a small store."""
     if query.bootstrap is None and len(summary) >= SMALL_DATA_CUSTOMERS:
         return None, []
@@ -221,7 +242,7 @@ def _spend_holdout(fit: SavedFit, summary: pd.DataFrame, *, observation_end: dat
 
 
 def run_clv_fit(
-    backend: Any, query: ClvFitQuery, *, data_version: int, models_dir: Path, timezone: str = "UTC"
+    backend: Any, query: ClvFitParameters, *, data_version: int, models_dir: Path, timezone: str = "UTC"
 ) -> dict[str, Any]:
     """Fit ``query.model`` on the warehouse behind ``backend`` (an Ibis backend), save it, and report it."""
     with quiet_numerics():
@@ -229,7 +250,7 @@ def run_clv_fit(
 
 
 def _run_clv_fit(
-    backend: Any, query: ClvFitQuery, *, data_version: int, models_dir: Path, timezone: str
+    backend: Any, query: ClvFitParameters, *, data_version: int, models_dir: Path, timezone: str
 ) -> dict[str, Any]:
     span = purchase_span(backend, timezone=timezone)
     calibration_end, observation_end = _resolve_period(query, span)

@@ -5,15 +5,25 @@ from __future__ import annotations
 import math
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from shoplens.errors import InputError
 from shoplens.models._clv_fit import fit_model
 from shoplens.models._customer_base import PurchaseSpan, check_summary, customer_summary, purchase_span, quiet_numerics
-from shoplens.models._saved_fits import ModelName, SavedFit, TransactionModelName, finite_or_none, load_fit, save_fit
-from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit
+from shoplens.models._saved_fits import (
+    TRANSACTION_MODEL_NAMES,
+    ModelName,
+    SavedFit,
+    TransactionModelName,
+    finite_or_none,
+    load_fit,
+    save_fit,
+)
+from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, check_time_unit
 from shoplens.models.clv import CHURN_RISK_BANDS, predict_customers
 
 # Discounting is monthly: the horizon is cut into whole periods of about this many days.
@@ -25,23 +35,44 @@ VALUE_TIERS = (("high", 0.2), ("medium", 0.3), ("low", 0.5))
 # --- clv predict -----------------------------------------------------------------------------------------------------
 
 
-class ClvPredictQuery(Protocol):
-    """What to predict (validated by the query layer): horizon and time unit, model, margin, discount rate, rows."""
+class ClvPredictParameters(BaseModel):
+    """Per-customer predictions over ``horizon`` time units from the end of the data, with the margin and the
+    yearly discount rate of CLV; ``limit`` keeps the customers of highest CLV. Checked up front."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    horizon: int = 365
+    time_unit: TimeUnit = "D"
+    model: TransactionModelName = "bgnbd"
+    margin: float = 0.3
+    annual_discount_rate: float = 0.1
+    limit: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            check_time_unit(values.get("time_unit", "D"))
+            model = values.get("model", "bgnbd")
+            if model not in TRANSACTION_MODEL_NAMES:
+                raise InputError(f"--model must be one of {', '.join(TRANSACTION_MODEL_NAMES)}, not {model!r}")
+        return values
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ClvPredictParameters:
+        if self.horizon < 1:
+            raise InputError(f"--horizon must be at least 1, got {self.horizon}")
+        if not (math.isfinite(self.margin) and 0.0 <= self.margin <= 1.0):
+            raise InputError(f"--margin is a share of revenue between 0 and 1, got {self.margin}")
+        if not (math.isfinite(self.annual_discount_rate) and 0.0 <= self.annual_discount_rate < 1.0):
+            raise InputError(f"--discount-rate is a yearly rate between 0 and 1, got {self.annual_discount_rate}")
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"--limit must be at least 1, got {self.limit}")
+        return self
 
     @property
-    def horizon(self) -> int: ...
-    @property
-    def time_unit(self) -> TimeUnit: ...
-    @property
-    def model(self) -> TransactionModelName: ...
-    @property
-    def margin(self) -> float: ...
-    @property
-    def annual_discount_rate(self) -> float: ...
-    @property
-    def limit(self) -> int | None: ...
-    @property
-    def horizon_days(self) -> int: ...
+    def horizon_days(self) -> int:
+        return self.horizon * DAYS_PER_TIME_UNIT[self.time_unit]
 
 
 def _current_fit(
@@ -107,7 +138,7 @@ def _optional_number(value: Any) -> float | None:
 
 
 def run_clv_predict(
-    backend: Any, query: ClvPredictQuery, *, data_version: int, models_dir: Path, timezone: str = "UTC"
+    backend: Any, query: ClvPredictParameters, *, data_version: int, models_dir: Path, timezone: str = "UTC"
 ) -> dict[str, Any]:
     """Expected purchases, P(alive), churn risk, spend, CLV and next order date per customer, plus group totals."""
     with quiet_numerics():
@@ -115,7 +146,7 @@ def run_clv_predict(
 
 
 def _run_clv_predict(
-    backend: Any, query: ClvPredictQuery, *, data_version: int, models_dir: Path, timezone: str
+    backend: Any, query: ClvPredictParameters, *, data_version: int, models_dir: Path, timezone: str
 ) -> dict[str, Any]:
     span = purchase_span(backend, timezone=timezone)
     cache: dict[str, pd.DataFrame] = {}

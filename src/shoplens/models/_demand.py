@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from shoplens.errors import InputError
 from shoplens.models._customer_base import quiet_numerics, store_zone
 from shoplens.models.forecast import (
+    DEFAULT_INTERVAL_LEVEL,
+    GRAINS,
+    METRICS,
     Accuracy,
     Backtest,
     Closures,
@@ -23,23 +28,40 @@ from shoplens.models.forecast import (
 # --- forecast --------------------------------------------------------------------------------------------------------
 
 
-class ForecastQuery(Protocol):
-    """What to forecast (validated by the query layer)."""
+class ForecastParameters(BaseModel):
+    """Forecast ``metric`` per ``grain`` for ``horizon`` periods, backtested over the last ``backtest_weeks`` weeks
+    (0: no backtest); per product category too when ``by_category``. Checked up front."""
 
-    @property
-    def metric(self) -> Metric: ...
-    @property
-    def grain(self) -> Grain: ...
-    @property
-    def horizon(self) -> int: ...
-    @property
-    def by_category(self) -> bool: ...
-    @property
-    def backtest_weeks(self) -> int: ...
-    @property
-    def use_events(self) -> bool: ...
-    @property
-    def level(self) -> float: ...
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: Metric = "revenue"
+    grain: Grain = "day"
+    horizon: int = 28
+    by_category: bool = False
+    backtest_weeks: int = 8
+    use_events: bool = True
+    level: float = DEFAULT_INTERVAL_LEVEL
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            metric, grain = values.get("metric", "revenue"), values.get("grain", "day")
+            if metric not in METRICS:
+                raise InputError(f"--metric must be one of {', '.join(METRICS)}, not {metric!r}")
+            if grain not in GRAINS:
+                raise InputError(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}")
+        return values
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ForecastParameters:
+        if self.horizon < 1:
+            raise InputError(f"--horizon must be at least 1, got {self.horizon}")
+        if self.backtest_weeks < 0:
+            raise InputError(f"--backtest-weeks must be 0 (no backtest) or more, got {self.backtest_weeks}")
+        if not 0.0 < self.level < 1.0:
+            raise InputError(f"the interval level must be between 0 and 1, got {self.level}")
+        return self
 
 
 def _accuracy(result: Accuracy) -> dict[str, Any]:
@@ -81,7 +103,7 @@ def _backtest_document(result: Backtest) -> dict[str, Any]:
 
 
 def _series_document(
-    history: pd.Series, query: ForecastQuery, calendar: pd.DataFrame, store_orders: pd.Series, closures: Closures
+    history: pd.Series, query: ForecastParameters, calendar: pd.DataFrame, store_orders: pd.Series, closures: Closures
 ) -> dict[str, Any]:
     predicted = forecast(
         history,
@@ -136,13 +158,13 @@ def _series_document(
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def run_forecast(backend: Any, query: ForecastQuery, *, timezone: str = "UTC") -> dict[str, Any]:
+def run_forecast(backend: Any, query: ForecastParameters, *, timezone: str = "UTC") -> dict[str, Any]:
     """Forecast the store's demand (and per category), with a backtest against the seasonal-naive baseline."""
     with quiet_numerics():
         return _run_forecast(backend, query, timezone=timezone)
 
 
-def _run_forecast(backend: Any, query: ForecastQuery, *, timezone: str) -> dict[str, Any]:
+def _run_forecast(backend: Any, query: ForecastParameters, *, timezone: str) -> dict[str, Any]:
     zone = store_zone(backend, timezone)
     orders = backend.table("orders")
     totals = demand_periods(backend.execute(order_volume(orders, zone=zone)), grain=query.grain, timezone=timezone)

@@ -35,6 +35,13 @@ TimeUnit = Literal["D", "W"]
 
 DAYS_PER_TIME_UNIT: dict[str, int] = {"D": 1, "W": 7}
 
+
+def check_time_unit(unit: object) -> None:
+    """An InputError unless ``unit`` is D (days) or W (weeks)."""
+    if unit not in DAYS_PER_TIME_UNIT:
+        raise InputError(f"time unit must be D (days) or W (weeks), not {unit!r}")
+
+
 SUMMARY_COLUMNS = ("frequency", "recency", "T", "monetary_value")
 HOLDOUT_COLUMNS = ("frequency_holdout", "monetary_value_holdout", "duration_holdout")
 

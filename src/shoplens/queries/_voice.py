@@ -8,25 +8,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import QueryContext
-from shoplens.voice import DEFAULT_SAMPLE, DEFAULT_SENTIMENT_METHOD, DEFAULT_THEMES, ThemeMethod, run_needs, run_themes
+from shoplens.voice import NeedsParameters, ThemesParameters, run_needs, run_themes
 
 
-class ThemesQuery(Query):
+class ThemesQuery(ThemesParameters, Query):
     """Themes of the feedback in the warehouse (``shoplens voice themes``)."""
 
     kind: ClassVar[str] = "voice_themes"
     kept_on_disk: ClassVar[bool] = False
-
-    n_themes: int = Field(default=DEFAULT_THEMES, ge=1, le=50)
-    seed: int = 0
-    method: ThemeMethod = "auto"
-    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
-    source: str | None = None
-    sentiment_method: str = DEFAULT_SENTIMENT_METHOD
 
 
 class ThemesResult(Result):
@@ -43,17 +34,11 @@ class ThemesResult(Result):
     value_at_risk_is: str
 
 
-class NeedsQuery(Query):
+class NeedsQuery(NeedsParameters, Query):
     """The hidden-needs report (``shoplens voice needs``)."""
 
     kind: ClassVar[str] = "voice_needs"
     kept_on_disk: ClassVar[bool] = False
-
-    n_themes: int = Field(default=6, ge=1, le=50)
-    seed: int = 0
-    method: ThemeMethod = "auto"
-    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
-    sentiment_method: str = DEFAULT_SENTIMENT_METHOD
 
 
 class NeedsResult(Result):

@@ -15,7 +15,14 @@ from shoplens.voice._customers import customer_profiles, customer_spend
 from shoplens.voice._embeddings import SentenceEncoder, load_sentence_encoder
 from shoplens.voice._lint import RULE_NAMES, LintResult, Problem, lint_question, lint_questions
 from shoplens.voice._reviews import read_labelled_reviews, split_reviews
-from shoplens.voice._runner import DEFAULT_SAMPLE, load_feedback, run_needs, run_themes
+from shoplens.voice._runner import (
+    DEFAULT_SAMPLE,
+    NeedsParameters,
+    ThemesParameters,
+    load_feedback,
+    run_needs,
+    run_themes,
+)
 from shoplens.voice._sentiment import (
     DEFAULT_SENTIMENT_METHOD,
     SENTIMENT_METHODS,
@@ -49,6 +56,7 @@ __all__ = [
     "SENTIMENT_METHODS",
     "FeedbackItem",
     "LintResult",
+    "NeedsParameters",
     "Problem",
     "SentenceEncoder",
     "Sentiment",
@@ -58,6 +66,7 @@ __all__ = [
     "Theme",
     "ThemeMethod",
     "ThemeResult",
+    "ThemesParameters",
     "analyse_sentiment",
     "analyse_survey",
     "close_survey",

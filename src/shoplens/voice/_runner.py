@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.voice._customers import SPEND_WINDOW_DAYS, customer_profiles, customer_spend
 from shoplens.voice._embeddings import SentenceEncoder
-from shoplens.voice._sentiment import Sentiment, analyse_sentiment
+from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD, Sentiment, analyse_sentiment
 from shoplens.voice._silent import silent_dissatisfaction
 from shoplens.voice._text import split_sentences
-from shoplens.voice._themes import FeedbackItem, Theme, ThemeMethod, mine_themes
+from shoplens.voice._themes import DEFAULT_THEMES, FeedbackItem, Theme, ThemeMethod, mine_themes
 from shoplens.voice._wishes import upgrade_wishes
 
 DEFAULT_SAMPLE = 5000
@@ -30,36 +31,30 @@ VALUE_AT_RISK = (
 )
 
 
-class ThemesQuery(Protocol):
-    """What to mine (validated by the query layer, :mod:`shoplens.queries`)."""
+class ThemesParameters(BaseModel):
+    """What to mine: how many themes, the seed of the sample and the clustering, the method, the sample size, one
+    feedback source only, and the sentiment method."""
 
-    @property
-    def n_themes(self) -> int: ...
-    @property
-    def seed(self) -> int: ...
-    @property
-    def method(self) -> ThemeMethod: ...
-    @property
-    def sample(self) -> int: ...
-    @property
-    def source(self) -> str | None: ...
-    @property
-    def sentiment_method(self) -> str: ...
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_themes: int = Field(default=DEFAULT_THEMES, ge=1, le=50)
+    seed: int = 0
+    method: ThemeMethod = "auto"
+    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
+    source: str | None = None
+    sentiment_method: str = DEFAULT_SENTIMENT_METHOD
 
 
-class NeedsQuery(Protocol):
-    """What the hidden-needs report looks at (validated by the query layer)."""
+class NeedsParameters(BaseModel):
+    """What the hidden-needs report looks at (its complaint themes are mined like :class:`ThemesParameters`)."""
 
-    @property
-    def n_themes(self) -> int: ...
-    @property
-    def seed(self) -> int: ...
-    @property
-    def method(self) -> ThemeMethod: ...
-    @property
-    def sample(self) -> int: ...
-    @property
-    def sentiment_method(self) -> str: ...
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_themes: int = Field(default=6, ge=1, le=50)
+    seed: int = 0
+    method: ThemeMethod = "auto"
+    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
+    sentiment_method: str = DEFAULT_SENTIMENT_METHOD
 
 
 def _optional_datetime(value: Any) -> datetime | None:
@@ -97,7 +92,7 @@ def _has_orders(backend: Any) -> bool:
     return int(backend.table("orders").count().to_pandas()) > 0
 
 
-def run_themes(backend: Any, query: ThemesQuery, *, encoder: SentenceEncoder | None = None) -> dict[str, Any]:
+def run_themes(backend: Any, query: ThemesParameters, *, encoder: SentenceEncoder | None = None) -> dict[str, Any]:
     everything = load_feedback(backend, source=query.source)
     items = sample_items(everything, query.sample, query.seed)
     sentiments = analyse_sentiment([i.text for i in items], query.sentiment_method)
@@ -131,7 +126,7 @@ def _priority(theme: Theme) -> tuple[float, float, float, str]:
 
 
 def run_needs(
-    backend: Any, query: NeedsQuery, *, encoder: SentenceEncoder | None = None, zone: str = "UTC"
+    backend: Any, query: NeedsParameters, *, encoder: SentenceEncoder | None = None, zone: str = "UTC"
 ) -> dict[str, Any]:
     """Complaint themes ranked by value at risk, service-upgrade wishes, and silent dissatisfaction per segment."""
     everything = load_feedback(backend)
