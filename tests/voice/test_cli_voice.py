@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from shoplens.cli import _voice
+from shoplens.cli import _survey, _voice
 from shoplens.cli import _web as _registered_web  # noqa: F401  (registers serve)
 
 SUBCOMMANDS = [("voice", c.name or "") for c in _voice.voice_app.registered_commands] + [
-    ("survey", c.name or "") for c in _voice.survey_app.registered_commands
+    ("survey", c.name or "") for c in _survey.survey_app.registered_commands
 ]
 
 

@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         _models,  # noqa: F401  (registers clv, forecast and events)
         _report,  # noqa: F401  (registers report)
         _share,  # noqa: F401  (registers share export)
-        _voice,  # noqa: F401  (registers voice and survey)
+        _survey,  # noqa: F401  (registers survey)
+        _voice,  # noqa: F401  (registers voice)
         _web,  # noqa: F401  (registers serve)
     )
 
