@@ -13,7 +13,8 @@ import pytest
 
 from shoplens.cli import _analytics as _analytics_registered  # noqa: F401  (registers the analytics commands)
 from shoplens.cli import _commands as _registered  # noqa: F401  (registers the commands)
-from shoplens.cli import _models as _registered_models  # noqa: F401  (clv, forecast, events)
+from shoplens.cli import _events as _registered_events  # noqa: F401  (events)
+from shoplens.cli import _models as _registered_models  # noqa: F401  (clv, forecast)
 from shoplens.cli import _report as _registered_report  # noqa: F401  (report)
 from shoplens.cli import _survey as _registered_survey  # noqa: F401  (survey)
 from shoplens.cli import _voice as _registered_voice  # noqa: F401  (voice)
