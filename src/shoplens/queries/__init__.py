@@ -7,20 +7,12 @@ cache and finally the warehouse. The command line, the API, the dashboard and th
 """
 
 from shoplens.queries._analytics import (
-    BasketQuery,
-    BasketResult,
     BehaviourQuery,
     BehaviourResult,
     CohortQuery,
     CohortResult,
-    FunnelQuery,
-    FunnelResult,
-    KpiQuery,
-    KpiResult,
     LifecycleQuery,
     LifecycleResult,
-    ProductQuery,
-    ProductResult,
     RfmQuery,
     RfmResult,
     SegmentRow,
@@ -32,6 +24,16 @@ from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
 from shoplens.queries._memory import ResultStore, StillComputingError
 from shoplens.queries._runner import QueryRunner
+from shoplens.queries._sales import (
+    BasketQuery,
+    BasketResult,
+    FunnelQuery,
+    FunnelResult,
+    KpiQuery,
+    KpiResult,
+    ProductQuery,
+    ProductResult,
+)
 from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
 from shoplens.queries._value import (
     ClvFitQuery,
