@@ -6,16 +6,14 @@ the result: one JSON document with --json, tables otherwise. Nothing is computed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._format import change, count, money, number, share, table_of, text
 from shoplens.cli._output import emit_json, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError
@@ -45,7 +43,6 @@ from shoplens.queries import (
 
 Q = TypeVar("Q", bound=Query)
 R = TypeVar("R", bound=Result)
-DASH = "–"
 
 FromOption = Annotated[
     datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD, store time).")
@@ -84,40 +81,6 @@ def _day(value: datetime | None) -> Any:
     return value.date() if value is not None else None
 
 
-# --- formatting for people ------------------------------------------------------------------------
-
-
-def _money(value: Any) -> str:
-    return DASH if value is None else f"{Decimal(value):,.2f}"
-
-
-def _count(value: Any) -> str:
-    return DASH if value is None else f"{int(value):,}"
-
-
-def _share(value: Any, digits: int = 1) -> str:
-    return DASH if value is None else f"{float(value):.{digits}%}"
-
-
-def _change(value: Any) -> str:
-    return DASH if value is None else f"{float(value):+.1%}"
-
-
-def _number(value: Any, digits: int = 1) -> str:
-    return DASH if value is None else f"{float(value):,.{digits}f}"
-
-
-def _text(value: Any) -> str:
-    return DASH if value is None else str(value)
-
-
-def _table(title: str, columns: Sequence[str], body: Sequence[Sequence[str]]) -> Table:
-    table = Table(*columns, title=title)
-    for row in body:
-        table.add_row(*row)
-    return table
-
-
 # --- commands -------------------------------------------------------------------------------------
 
 
@@ -145,19 +108,19 @@ def kpis_command(
     body = [
         [
             str(r["period"]),
-            *[_text(r[by]) for by in split],
-            _count(r["orders"]),
-            _money(r["revenue"]),
-            _count(r["customers"]),
-            _count(r["new_customers"]),
-            _money(r["aov"]),
-            _share(r["refund_rate"]),
-            _share(r["repeat_rate"]),
-            _change(r["revenue_change"]),
+            *[text(r[by]) for by in split],
+            count(r["orders"]),
+            money(r["revenue"]),
+            count(r["customers"]),
+            count(r["new_customers"]),
+            money(r["aov"]),
+            share(r["refund_rate"]),
+            share(r["repeat_rate"]),
+            change(r["revenue_change"]),
         ]
         for r in result.rows
     ]
-    stdout.print(_table(f"KPIs by {grain} ({result.store_timezone})", columns, body))
+    stdout.print(table_of(f"KPIs by {grain} ({result.store_timezone})", columns, body))
 
 
 @app.command("rfm")
@@ -173,23 +136,23 @@ def rfm_command(ctx: typer.Context, as_of: AsOfOption = None, as_json: JsonOptio
     body = [
         [
             s.segment,
-            _count(s.customers),
-            _share(s.share_of_customers),
-            _money(s.revenue),
-            _share(s.share_of_revenue),
+            count(s.customers),
+            share(s.share_of_customers),
+            money(s.revenue),
+            share(s.share_of_revenue),
             s.rule,
         ]
         for s in result.segments
     ]
     title = f"RFM segments as of {result.as_of}: {result.customers:,} customers"
-    stdout.print(_table(title, ["segment", "customers", "share", "revenue", "revenue share", "rule"], body))
+    stdout.print(table_of(title, ["segment", "customers", "share", "revenue", "revenue share", "rule"], body))
     for s in result.segments:
         stdout.print(f"[bold]{s.segment}[/bold]: {s.meaning} → {s.action}")
     thresholds = [
-        [t["measure"], str(t["score"]), _number(t["low"], 2), _number(t["high"], 2), _count(t["customers"])]
+        [t["measure"], str(t["score"]), number(t["low"], 2), number(t["high"], 2), count(t["customers"])]
         for t in result.thresholds
     ]
-    stdout.print(_table("What the scores mean", ["measure", "score", "from", "to", "customers"], thresholds))
+    stdout.print(table_of("What the scores mean", ["measure", "score", "from", "to", "customers"], thresholds))
     stdout.print(result.scoring)
 
 
@@ -218,10 +181,10 @@ def cohorts_command(
     width = max((max(cells) for cells in triangle.values()), default=0) + 1
     columns = ["cohort", *([by] if by else []), "customers", *[str(i) for i in range(width)]]
     body = [
-        [str(k[0]), *([_text(k[1])] if by else []), _count(sizes[k]), *[_share(cells.get(i), 0) for i in range(width)]]
+        [str(k[0]), *([text(k[1])] if by else []), count(sizes[k]), *[share(cells.get(i), 0) for i in range(width)]]
         for k, cells in triangle.items()
     ]
-    stdout.print(_table(f"Customer retention by {grain} since the first order", columns, body))
+    stdout.print(table_of(f"Customer retention by {grain} since the first order", columns, body))
 
 
 @app.command("stage")
@@ -232,8 +195,8 @@ def stage_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         emit_json(result.model_dump())
         return
     stdout.print(f"Stage: [bold]{result.stage}[/bold]")
-    evidence = [[name, _text(value)] for name, value in result.evidence.items()]
-    stdout.print(_table("Evidence", ["measure", "value"], evidence))
+    evidence = [[name, text(value)] for name, value in result.evidence.items()]
+    stdout.print(table_of("Evidence", ["measure", "value"], evidence))
     for reason in result.reasons:
         stdout.print(f"• {reason}")
     if result.next_stage_needs:
@@ -259,17 +222,17 @@ def funnel_command(
     columns = [*([by] if by else []), "step", "sessions", "conversion", "from start", "drop-off", "median min"]
     body = [
         [
-            *([_text(s[by])] if by else []),
+            *([text(s[by])] if by else []),
             s["step"],
-            _count(s["sessions"]),
-            _share(s["conversion"]),
-            _share(s["conversion_from_start"]),
-            _share(s["drop_off"]),
-            _number(s["median_minutes"]),
+            count(s["sessions"]),
+            share(s["conversion"]),
+            share(s["conversion_from_start"]),
+            share(s["drop_off"]),
+            number(s["median_minutes"]),
         ]
         for s in result.steps
     ]
-    stdout.print(_table("Funnel", columns, body))
+    stdout.print(table_of("Funnel", columns, body))
 
 
 @app.command("basket")
@@ -295,17 +258,17 @@ def basket_command(
         return
     body = [
         [
-            f"{r['antecedent']} {_text(r.get('antecedent_name'))}",
-            f"{r['consequent']} {_text(r.get('consequent_name'))}",
-            _count(r["orders"]),
-            _share(r["support"], 2),
-            _share(r["confidence"]),
-            _number(r["lift"], 2),
+            f"{r['antecedent']} {text(r.get('antecedent_name'))}",
+            f"{r['consequent']} {text(r.get('consequent_name'))}",
+            count(r["orders"]),
+            share(r["support"], 2),
+            share(r["confidence"]),
+            number(r["lift"], 2),
         ]
         for r in result.rules
     ]
     stdout.print(
-        _table("Association rules", ["if bought", "then also", "orders", "support", "confidence", "lift"], body)
+        table_of("Association rules", ["if bought", "then also", "orders", "support", "confidence", "lift"], body)
     )
 
 
@@ -324,9 +287,9 @@ def lifecycle_command(
         emit_json(result.model_dump())
         return
     body = [
-        [s["state"], _count(s["customers"]), _share(s["share"]), _money(s["revenue"]), s["rule"]] for s in result.states
+        [s["state"], count(s["customers"]), share(s["share"]), money(s["revenue"]), s["rule"]] for s in result.states
     ]
-    stdout.print(_table(f"Lifecycle as of {result.as_of}", ["state", "customers", "share", "revenue", "rule"], body))
+    stdout.print(table_of(f"Lifecycle as of {result.as_of}", ["state", "customers", "share", "revenue", "rule"], body))
 
 
 @app.command("behaviour")
@@ -345,50 +308,48 @@ def behaviour_command(
         return
     gaps = result.inter_purchase
     stdout.print(
-        f"Time between orders: median {_number(gaps.get('median_days'))} days, mean {_number(gaps.get('mean_days'))}"
-        f" (over {_count(gaps.get('repeat_orders'))} repeat orders)"
+        f"Time between orders: median {number(gaps.get('median_days'))} days, mean {number(gaps.get('mean_days'))}"
+        f" (over {count(gaps.get('repeat_orders'))} repeat orders)"
     )
     stdout.print(
-        _table(
+        table_of(
             "Days between orders",
             ["gap", "repeat orders", "share"],
-            [[g["bucket"], _count(g["repeat_orders"]), _share(g["share"])] for g in result.inter_purchase_distribution],
+            [[g["bucket"], count(g["repeat_orders"]), share(g["share"])] for g in result.inter_purchase_distribution],
         )
     )
     stdout.print(
-        _table(
+        table_of(
             "Products per order",
             ["products", "orders", "share", "AOV"],
-            [[b["products"], _count(b["orders"]), _share(b["share"]), _money(b["aov"])] for b in result.basket_sizes],
+            [[b["products"], count(b["orders"]), share(b["share"]), money(b["aov"])] for b in result.basket_sizes],
         )
     )
     d = result.discounts
     stdout.print(
-        f"Discounts: {_share(d.get('discounted_share'))} of orders; repeat rate within {window_days} days: "
-        f"{_share(d.get('discount_acquired_repeat_rate'))} for customers won with a discount, "
-        f"{_share(d.get('full_price_repeat_rate'))} for full-price customers"
+        f"Discounts: {share(d.get('discounted_share'))} of orders; repeat rate within {window_days} days: "
+        f"{share(d.get('discount_acquired_repeat_rate'))} for customers won with a discount, "
+        f"{share(d.get('full_price_repeat_rate'))} for full-price customers"
     )
     for title, key, found in (("channel", "channel", result.channels), ("device", "device", result.devices)):
         body = [
             [
-                _text(c[key]),
-                _count(c["customers"]),
-                _share(c["repeat_rate"]),
-                _number(c["orders_per_customer"], 2),
-                _money(c["revenue_per_customer"]),
+                text(c[key]),
+                count(c["customers"]),
+                share(c["repeat_rate"]),
+                number(c["orders_per_customer"], 2),
+                money(c["revenue_per_customer"]),
             ]
             for c in found
         ]
         columns = [f"first-order {title}", "customers", "repeat rate", "orders/customer", "revenue/customer"]
-        stdout.print(_table(f"By {title} of the first order", columns, body))
+        stdout.print(table_of(f"By {title} of the first order", columns, body))
     for title, found in (
         ("First products with the most repeat customers", result.first_products_most_repeat),
         ("First products with the fewest repeat customers", result.first_products_least_repeat),
     ):
-        body = [
-            [p["product_id"], _count(p["customers"]), _share(p["repeat_rate"]), _number(p["lift"], 2)] for p in found
-        ]
-        stdout.print(_table(title, ["product", "customers", "repeat rate", "lift"], body))
+        body = [[p["product_id"], count(p["customers"]), share(p["repeat_rate"]), number(p["lift"], 2)] for p in found]
+        stdout.print(table_of(title, ["product", "customers", "repeat rate", "lift"], body))
 
 
 @app.command("products")
@@ -406,32 +367,34 @@ def products_command(
     abc = [
         [
             a["abc_class"],
-            _count(a["products"]),
-            _share(a["product_share"]),
-            _money(a["revenue"]),
-            _share(a["revenue_share"]),
+            count(a["products"]),
+            share(a["product_share"]),
+            money(a["revenue"]),
+            share(a["revenue_share"]),
         ]
         for a in result.abc
     ]
     stdout.print(
-        _table(f"ABC of {result.products:,} products", ["class", "products", "share", "revenue", "share"], abc)
+        table_of(f"ABC of {result.products:,} products", ["class", "products", "share", "revenue", "share"], abc)
     )
     top_rows = [
         [
             str(p["rank"]),
             p["product_id"],
-            _text(p["name"]),
-            _money(p["revenue"]),
-            _share(p["return_rate"]),
+            text(p["name"]),
+            money(p["revenue"]),
+            share(p["return_rate"]),
             p["abc_class"],
         ]
         for p in result.top_products
     ]
-    stdout.print(_table("Top products", ["#", "product", "name", "revenue", "return rate", "class"], top_rows))
+    stdout.print(table_of("Top products", ["#", "product", "name", "revenue", "return rate", "class"], top_rows))
     suppliers = [
-        [s["supplier"], _count(s["products"]), _money(s["sales"]), _money(s["refunds"]), _share(s["return_rate"])]
+        [s["supplier"], count(s["products"]), money(s["sales"]), money(s["refunds"]), share(s["return_rate"])]
         for s in result.suppliers
     ]
-    stdout.print(_table("Returns by supplier", ["supplier", "products", "sales", "refunds", "return rate"], suppliers))
-    comeback = [[p["product_id"], _count(p["buyers"]), _share(p["comeback_rate"])] for p in result.comeback_products]
-    stdout.print(_table("Products that bring customers back", ["product", "buyers", "came back"], comeback))
+    stdout.print(
+        table_of("Returns by supplier", ["supplier", "products", "sales", "refunds", "return rate"], suppliers)
+    )
+    comeback = [[p["product_id"], count(p["buyers"]), share(p["comeback_rate"])] for p in result.comeback_products]
+    stdout.print(table_of("Products that bring customers back", ["product", "buyers", "came back"], comeback))
