@@ -1,14 +1,18 @@
-"""The one place an import writes personal data: the vault table ``customer_pii``.
+"""The one place an import writes personal data: the vault table, by the vault's own merge rule.
 
 Every import target hands its people here as SQL selecting one row per ``customer_key`` with
-``source_customer_id, email, name, phone, address``; nothing else in the pipeline writes personal data.
+``source_customer_id, email, name, phone, address``. Which of them are written, and with which values, is
+:func:`shoplens.privacy.vault_upserts` (stated once, in the privacy layer); this module only runs it on the
+import's DuckDB connection and replaces the vault rows of the keys it returns. Nothing else in the pipeline
+writes personal data.
 """
 
 from __future__ import annotations
 
 import duckdb
+import ibis
 
-PERSONAL_COLUMNS = ("email", "name", "phone", "address")
+from shoplens.privacy import VAULT_COLUMNS, VAULT_KEY, VAULT_TABLE, vault_upserts
 
 
 def write_personal_data(con: duckdb.DuckDBPyConnection, people_sql: str, *, newer_wins: bool) -> int:
@@ -18,24 +22,16 @@ def write_personal_data(con: duckdb.DuckDBPyConnection, people_sql: str, *, newe
     otherwise only a value the vault lacks is filled in (feedback: a review does not overrule an order).
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE stg_people AS {people_sql}")
-    if newer_wins:
-        updates = ", ".join(f"{c} = coalesce(n.{c}, customer_pii.{c})" for c in PERSONAL_COLUMNS)
-        only_when = ""
-    else:
-        updates = ", ".join(f"{c} = coalesce(customer_pii.{c}, n.{c})" for c in PERSONAL_COLUMNS)
-        only_when = (
-            " AND (" + " OR ".join(f"(customer_pii.{c} IS NULL AND n.{c} IS NOT NULL)" for c in PERSONAL_COLUMNS) + ")"
-        )
-    con.execute(
-        f"UPDATE customer_pii SET {updates}, updated_at = now()::TIMESTAMP FROM stg_people n "
-        f"WHERE customer_pii.customer_key = n.customer_key{only_when}"
-    )
-    inserted = con.execute(
-        """
-        INSERT INTO customer_pii (customer_key, source_customer_id, email, name, phone, address, updated_at)
-        SELECT customer_key, source_customer_id, email, name, phone, address, now()::TIMESTAMP FROM stg_people
-        WHERE customer_key NOT IN (SELECT customer_key FROM customer_pii)
-        """
+    backend = ibis.duckdb.from_connection(con)
+    stored = backend.table(VAULT_TABLE)
+    changed = vault_upserts(stored, backend.table("stg_people"), prefer="incoming" if newer_wins else "stored")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_vault AS {backend.compile(changed)}")
+    new = con.execute(
+        f"SELECT count(*) FROM stg_vault WHERE {VAULT_KEY} NOT IN (SELECT {VAULT_KEY} FROM {VAULT_TABLE})"
     ).fetchall()
+    columns = ", ".join(VAULT_COLUMNS)
+    con.execute(f"DELETE FROM {VAULT_TABLE} WHERE {VAULT_KEY} IN (SELECT {VAULT_KEY} FROM stg_vault)")
+    con.execute(f"INSERT INTO {VAULT_TABLE} ({columns}) SELECT {columns} FROM stg_vault")
     con.execute("DROP TABLE stg_people")
-    return int(inserted[0][0]) if inserted else 0
+    con.execute("DROP TABLE stg_vault")
+    return int(new[0][0]) if new else 0
