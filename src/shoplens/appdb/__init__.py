@@ -1,7 +1,8 @@
 """The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts and the audit log; campaigns later.
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
-migrated to the newest schema on first use.
+migrated to the newest schema on first use. SQLAlchemy stays inside this package: the layers above read and write
+through its functions and stores (:func:`survey_store`, :func:`user_by_email`, :func:`recent_jobs`, ...).
 """
 
 from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession, token_by_hash, user_by_email, users_by_email
@@ -9,7 +10,15 @@ from shoplens.appdb._audit import AuditRecord
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._models import Base, ImportRun
 from shoplens.appdb._session import AppDatabase
-from shoplens.appdb._surveys import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
+from shoplens.appdb._surveys import (
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyStore,
+    survey_store,
+)
 
 __all__ = [
     "ROLES",
@@ -25,9 +34,11 @@ __all__ = [
     "SurveyInvitation",
     "SurveyQuestion",
     "SurveyResponse",
+    "SurveyStore",
     "User",
     "WebSession",
     "recent_jobs",
+    "survey_store",
     "token_by_hash",
     "user_by_email",
     "users_by_email",

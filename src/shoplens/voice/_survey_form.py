@@ -10,10 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-
-from shoplens.appdb import AppDatabase, Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
+from shoplens.appdb import (
+    AppDatabase,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyStore,
+    survey_store,
+)
 from shoplens.errors import InputError
 from shoplens.voice._surveys import _aware, _now, _survey, token_hash
 
@@ -70,11 +76,11 @@ class SurveyForm:
         }
 
 
-def _invitation_for(session: Session, token: str, moment: datetime) -> tuple[SurveyInvitation, Survey]:
-    invitation = session.scalar(select(SurveyInvitation).where(SurveyInvitation.token_hash == token_hash(token)))
+def _invitation_for(store: SurveyStore, token: str, moment: datetime) -> tuple[SurveyInvitation, Survey]:
+    invitation = store.invitation_by_token_hash(token_hash(token))
     if invitation is None:
         raise SurveyFormError("unknown", "this survey link is not valid")
-    survey = _survey(session, invitation.survey_id)
+    survey = _survey(store, invitation.survey_id)
     if invitation.answered:
         raise SurveyFormError("answered", "this survey link has already been used; thank you for answering")
     if survey.status != "open" or survey.closes_at is None or moment >= _aware(survey.closes_at):
@@ -84,8 +90,8 @@ def _invitation_for(session: Session, token: str, moment: datetime) -> tuple[Sur
 
 def survey_form(db: AppDatabase, token: str, *, now: datetime | None = None) -> SurveyForm:
     """The questions behind a one-time token, if it can still be used."""
-    with db.session() as session:
-        _, survey = _invitation_for(session, token, _now(now))
+    with survey_store(db) as store:
+        _, survey = _invitation_for(store, token, _now(now))
         return SurveyForm(
             name=survey.name,
             anonymity=survey.anonymity,
@@ -149,21 +155,15 @@ def submit_response(
     customer who ticked the consent box.
     """
     moment = _now(now)
-    with db.session() as session:
-        invitation, survey = _invitation_for(session, token, moment)
+    with survey_store(db) as store:
+        invitation, survey = _invitation_for(store, token, moment)
         known = {q.question_id for q in survey.questions}
         stray = sorted(set(answers) - known)
         if stray:
             raise SurveyFormError("invalid", f"answers to unknown question id(s) {', '.join(map(str, stray))}")
         parsed = [_parse_answer(q, answers.get(q.question_id, ())) for q in survey.questions]
-        # One use per token, even with two submissions racing: only the first flips `answered`.
-        used = session.execute(
-            update(SurveyInvitation)
-            .where(SurveyInvitation.invitation_id == invitation.invitation_id, SurveyInvitation.answered.is_(False))
-            .values(answered=True)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(used, "rowcount", 1) != 1:
+        # One use per token, even with two submissions racing: only the first claim succeeds.
+        if not store.claim_invitation(invitation.invitation_id):
             raise SurveyFormError("answered", "this survey link has already been used; thank you for answering")
         linked = survey.anonymity == "linked-with-consent" and link_to_customer
         response = SurveyResponse(
@@ -174,5 +174,5 @@ def submit_response(
             submitted_on=moment.date(),
             answers=[a for a in parsed if a is not None],
         )
-        session.add(response)
+        store.add_response(response)
         return response.response_id

@@ -9,9 +9,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
-from shoplens.appdb import AppDatabase, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse
+from shoplens.appdb import AppDatabase, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse, survey_store
 from shoplens.voice._customers import total_spend
 from shoplens.voice._embeddings import SentenceEncoder
 from shoplens.voice._sentiment import analyse_sentiment
@@ -73,10 +71,10 @@ def analyse_survey(
 
     ``spend`` (customer key → spend) values the detractors among the answers linked to customers.
     """
-    with db.session() as session:
-        survey = _survey(session, survey_id)
-        invitations = list(session.scalars(select(SurveyInvitation).where(SurveyInvitation.survey_id == survey_id)))
-        responses = list(session.scalars(select(SurveyResponse).where(SurveyResponse.survey_id == survey_id)))
+    with survey_store(db) as store:
+        survey = _survey(store, survey_id)
+        invitations = store.invitations(survey_id)
+        responses = store.responses(survey_id)
         answers = [(r, a) for r in responses for a in r.answers]
         rates, warnings = _response_rates(invitations)
         questions = [_analyse_question(q, answers, theme_method, encoder, n_themes, seed) for q in survey.questions]

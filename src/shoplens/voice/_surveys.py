@@ -35,10 +35,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from shoplens.appdb import AppDatabase, Survey, SurveyInvitation, SurveyQuestion
+from shoplens.appdb import AppDatabase, Survey, SurveyInvitation, SurveyQuestion, SurveyStore, survey_store
 from shoplens.errors import InputError
 from shoplens.voice._lint import LintResult
 from shoplens.voice._survey_spec import DEFAULT_RATING_SCALE, FIXED_SCALES, SurveySpec, lint_survey
@@ -102,13 +100,13 @@ def create_survey(
                 scale_max=scale[1] if scale else None,
             )
         )
-    with db.session() as session:
-        session.add(survey)
+    with survey_store(db) as store:
+        store.add_survey(survey)
     return survey_id, results
 
 
-def _survey(session: Session, survey_id: str) -> Survey:
-    survey = session.get(Survey, survey_id)
+def _survey(store: SurveyStore, survey_id: str) -> Survey:
+    survey = store.survey(survey_id)
     if survey is None:
         raise InputError(f"no survey {survey_id!r}; see shoplens survey list")
     return survey
@@ -140,9 +138,8 @@ def survey_summary(survey: Survey) -> dict[str, Any]:
 
 
 def list_surveys(db: AppDatabase) -> list[dict[str, Any]]:
-    with db.session() as session:
-        surveys = list(session.scalars(select(Survey).order_by(Survey.created_at)))
-        return [survey_summary(s) for s in surveys]
+    with survey_store(db) as store:
+        return [survey_summary(s) for s in store.surveys()]
 
 
 def invitation_token(secret: bytes, invitation_id: str) -> str:
@@ -182,8 +179,8 @@ def sample_survey(
 ) -> SampleReport:
     """Draw the survey's recipients from ``profiles`` (:func:`customer_profiles`) and open the survey."""
     moment = _now(now)
-    with db.session() as session:
-        survey = _survey(session, survey_id)
+    with survey_store(db) as store:
+        survey = _survey(store, survey_id)
         if survey.status != "draft":
             raise InputError(f"survey {survey_id} is {survey.status}; only a draft survey can be sampled")
         targeted = profiles
@@ -193,37 +190,17 @@ def sample_survey(
             targeted = targeted[targeted["lifecycle"].isin(survey.target_lifecycle)]
         if survey.consented_only:
             targeted = targeted[targeted["consent_marketing"]]
-        cap_start = moment - timedelta(days=survey.contact_cap_days)
-        contacted = set(
-            session.scalars(
-                select(SurveyInvitation.customer_key).where(
-                    (SurveyInvitation.invited_at >= cap_start) | (SurveyInvitation.last_reminded_at >= cap_start)
-                )
-            )
-        )
+        contacted = store.contacted_since(moment - timedelta(days=survey.contact_cap_days))
         eligible = targeted[~targeted["customer_key"].isin(contacted)].sort_values("customer_key")
         size = min(survey.sample_size, len(eligible))
         chosen = np.sort(np.random.default_rng(survey.seed).choice(len(eligible), size=size, replace=False))
         picked = eligible.iloc[chosen]
-        for key, segment, stage in zip(picked["customer_key"], picked["segment"], picked["lifecycle"], strict=True):
-            invitation_id = "inv-" + secrets.token_hex(8)
-            session.add(
-                SurveyInvitation(
-                    invitation_id=invitation_id,
-                    survey_id=survey_id,
-                    customer_key=str(key),
-                    segment=_text_or_none(segment),
-                    lifecycle=_text_or_none(stage),
-                    token_hash=token_hash(invitation_token(secret, invitation_id)),
-                    invited_at=moment,
-                    reminders_sent=0,
-                    last_reminded_at=None,
-                    answered=False,
-                )
-            )
-        survey.status = "open"
-        survey.opened_at = moment
-        survey.closes_at = moment + timedelta(days=survey.response_window_days)
+        store.add_invitations(
+            _invitation(survey_id, str(key), segment, stage, secret=secret, invited_at=moment)
+            for key, segment, stage in zip(picked["customer_key"], picked["segment"], picked["lifecycle"], strict=True)
+        )
+        closes_at = moment + timedelta(days=survey.response_window_days)
+        store.open_survey(survey, opened_at=moment, closes_at=closes_at)
         by_segment = {str(k): int(v) for k, v in sorted(Counter(picked["segment"].fillna("unknown")).items())}
         return SampleReport(
             survey_id,
@@ -232,8 +209,26 @@ def sample_survey(
             recently_contacted=len(targeted) - len(eligible),
             sampled=len(picked),
             by_segment=by_segment,
-            closes_at=survey.closes_at,
+            closes_at=closes_at,
         )
+
+
+def _invitation(
+    survey_id: str, customer_key: str, segment: Any, stage: Any, *, secret: bytes, invited_at: datetime
+) -> SurveyInvitation:
+    invitation_id = "inv-" + secrets.token_hex(8)
+    return SurveyInvitation(
+        invitation_id=invitation_id,
+        survey_id=survey_id,
+        customer_key=customer_key,
+        segment=_text_or_none(segment),
+        lifecycle=_text_or_none(stage),
+        token_hash=token_hash(invitation_token(secret, invitation_id)),
+        invited_at=invited_at,
+        reminders_sent=0,
+        last_reminded_at=None,
+        answered=False,
+    )
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -253,12 +248,8 @@ def recipients(
     invitation_ids: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The survey's recipients (all, or the given invitations): pseudonymous key, segment, stage, answer link."""
-    with db.session() as session:
-        _survey(session, survey_id)
-        query = select(SurveyInvitation).where(SurveyInvitation.survey_id == survey_id)
-        if invitation_ids is not None:
-            query = query.where(SurveyInvitation.invitation_id.in_(list(invitation_ids)))
-        invitations = list(session.scalars(query.order_by(SurveyInvitation.customer_key)))
+    with survey_store(db) as store:
+        _survey(store, survey_id)
         return [
             {
                 "customer_key": inv.customer_key,
@@ -268,7 +259,7 @@ def recipients(
                 "reminders_sent": inv.reminders_sent,
                 "answered": inv.answered,
             }
-            for inv in invitations
+            for inv in store.invitations(survey_id, invitation_ids)
         ]
 
 
@@ -278,29 +269,21 @@ def due_reminders(db: AppDatabase, survey_id: str, *, now: datetime | None = Non
     With ``mark`` they are counted as reminded (the caller sends them).
     """
     moment = _now(now)
-    with db.session() as session:
-        survey = _survey(session, survey_id)
+    with survey_store(db) as store:
+        survey = _survey(store, survey_id)
         if survey.status != "open" or survey.closes_at is None or moment >= _aware(survey.closes_at):
             return []
         wait = timedelta(days=survey.reminder_after_days)
         due = [
             inv
-            for inv in session.scalars(
-                select(SurveyInvitation).where(
-                    SurveyInvitation.survey_id == survey_id,
-                    SurveyInvitation.answered.is_(False),
-                    SurveyInvitation.reminders_sent < survey.max_reminders,
-                )
-            )
+            for inv in store.unanswered_invitations(survey_id, reminded_fewer_than=survey.max_reminders)
             if moment - _aware(inv.last_reminded_at or inv.invited_at) >= wait
         ]
         if mark:
-            for inv in due:
-                inv.reminders_sent += 1
-                inv.last_reminded_at = moment
+            store.mark_reminded(due, moment)
         return sorted(inv.invitation_id for inv in due)
 
 
 def close_survey(db: AppDatabase, survey_id: str) -> None:
-    with db.session() as session:
-        _survey(session, survey_id).status = "closed"
+    with survey_store(db) as store:
+        store.close_survey(_survey(store, survey_id))
