@@ -1,10 +1,13 @@
-"""Shared fixtures: the real datasets, a fresh store home, and an in-process CLI runner; the engine gap markers."""
+"""Shared fixtures: the real datasets, a fresh store home, an in-process CLI runner, the warehouse engine a test
+runs on; the engine gap markers."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,12 +44,8 @@ def datasets() -> Path:
 
 def build_demo_store(home: Path, *, customers: int, seed: int) -> Path:
     """`shoplens demo --customers N --seed S --no-serve` into HOME; fails the test if it does not build."""
-    exit_code: object = 0
-    try:
-        main(["--home", str(home), "demo", "--customers", str(customers), "--seed", str(seed), "--no-serve", "--json"])
-    except SystemExit as done:
-        exit_code = done.code
-    assert not exit_code, "the demo store builds"
+    args = ["--home", str(home), "demo", "--customers", str(customers), "--seed", str(seed), "--no-serve", "--json"]
+    assert not _exit_code_of(args), "the demo store builds"
     return home
 
 
@@ -71,6 +70,23 @@ class CliResult:
         return json.loads(self.stdout)
 
 
+def _exit_code_of(args: Sequence[str]) -> int:
+    try:
+        main(list(args))
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
+
+
+def run_cli(home: Path, *args: str) -> CliResult:
+    """``shoplens --home HOME ARGS...`` in-process, its streams captured without pytest's ``capsys`` (so that
+    module-scoped fixtures can run the command line too)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = _exit_code_of(["--home", str(home), *args])
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., CliResult]:
     """Run ``shoplens --home <tmp>/home ARGS...`` in-process and capture its exit code and streams."""
@@ -78,25 +94,42 @@ def cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., Cli
 
     def run(*args: str, home_dir: Path | None = None) -> CliResult:
         capsys.readouterr()
-        try:
-            main(["--home", str(home_dir or home), *args])
-            code = 0
-        except SystemExit as done:
-            code = int(done.code or 0)
+        code = _exit_code_of(["--home", str(home_dir or home), *args])
         out, err = capsys.readouterr()
         return CliResult(code, out, err)
 
     return run
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on the local server, dropped afterwards (tests marked ``postgres``)."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the local PostgreSQL server (its URL), dropped on leaving."""
     name = f"shoplens_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as con:
         con.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as con:
-        con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the local server, dropped afterwards (tests marked ``postgres``)."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The engine the store's warehouse is on for this test, the ibis way: DuckDB (the file in the home, always),
+    and PostgreSQL (a fresh database through ``SHOPLENS_WAREHOUSE_URL``, ``postgres`` marker)."""
+    engine = str(request.param)
+    if engine == "postgres":
+        monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("SHOPLENS_WAREHOUSE_URL", raising=False)
+    return engine

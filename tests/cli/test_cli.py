@@ -1,4 +1,8 @@
-"""Command-line conventions (DESIGN.md): every command has help and --json; bad input exits 2 with one line."""
+"""Command-line conventions (DESIGN.md): every command has help and --json; bad input exits 2 with one line.
+
+Tests that reach the warehouse run on DuckDB and on PostgreSQL (``warehouse_engine``); those that only parse
+arguments, print help or list profiles never open it and run once.
+"""
 
 from __future__ import annotations
 
@@ -54,7 +58,7 @@ def test_every_command_has_help_and_json(cli: Callable[..., Any], command: str) 
     assert len(summary_line) > 20, f"{command} --help should say what the command is for"
 
 
-def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path, warehouse_engine: str) -> None:
     result = cli("status", "--json")
     assert result.exit_code == 0
     assert result.json() == {
@@ -87,7 +91,9 @@ def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path) -> Non
         ),
     ],
 )
-def test_bad_input_exits_2_with_one_line(cli: Callable[..., Any], args: list[str], message: str) -> None:
+def test_bad_input_exits_2_with_one_line(
+    cli: Callable[..., Any], args: list[str], message: str, warehouse_engine: str
+) -> None:
     result = cli(*args)
     assert result.exit_code == 2
     assert result.stderr.strip().startswith(message)
@@ -107,7 +113,7 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     assert {"cdnow", "generic", "online-retail", "shopify", "woocommerce"} <= set(names)
 
 
-def test_demo_imports_once_and_reruns_add_nothing(cli: Callable[..., Any]) -> None:
+def test_demo_imports_once_and_reruns_add_nothing(cli: Callable[..., Any], warehouse_engine: str) -> None:
     first = cli("demo", "--customers", "300", "--seed", "7", "--no-serve", "--json")
     assert first.exit_code == 0, first.stderr
     document = first.json()
@@ -119,13 +125,15 @@ def test_demo_imports_once_and_reruns_add_nothing(cli: Callable[..., Any]) -> No
     assert tables["orders"] == summary["orders"]
     assert tables["customers"] == summary["customers"]
     assert min(tables.values()) > 0, "the demo fills every canonical table"
+    where = document["status"]["warehouse"]
+    assert where.startswith("postgresql://") if warehouse_engine == "postgres" else where.endswith("warehouse.duckdb")
     again = cli("demo", "--customers", "300", "--seed", "7", "--no-serve", "--json").json()
     assert again["import"]["rows_loaded"] == 0
     assert set(again["tables_loaded"].values()) == {0}
     assert again["status"]["tables"] == tables
 
 
-def test_demo_serves_its_dashboard_with_a_demo_owner(tmp_path: Path) -> None:
+def test_demo_serves_its_dashboard_with_a_demo_owner(tmp_path: Path, warehouse_engine: str) -> None:
     """`make demo` ends serving the dashboard; the owner account it prints can log in."""
     import socket
     import time

@@ -167,7 +167,7 @@ def test_a_warehouse_password_is_kept_but_never_shown(cli: Callable[..., Any], t
 
 
 def test_a_bad_setting_stops_other_commands_naming_where_it_is(
-    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse_engine: str
 ) -> None:
     monkeypatch.setenv("SHOPLENS_TIMEZONE", "Mars/Base")
     assert _one_error_line(cli("status", "--json")) == (
@@ -207,7 +207,7 @@ def _orders_per_day(cli: Callable[..., Any]) -> dict[str, tuple[int, float]]:
 
 
 def test_the_time_zone_set_for_the_store_moves_an_order_to_its_local_day(
-    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse_engine: str
 ) -> None:
     data, mapping = tmp_path / "orders.csv", tmp_path / "mapping.yaml"
     data.write_text(ORDERS_NEAR_MIDNIGHT)
