@@ -6,6 +6,7 @@ The public API is what this module exports; everything in underscore modules may
 from shoplens.config import Settings
 from shoplens.errors import (
     ConfigError,
+    FieldError,
     InputError,
     MappingError,
     MissingColumnsError,
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "FieldError",
     "ImportSummary",
     "InputError",
     "MappingError",

@@ -10,14 +10,16 @@ files, columns, row numbers and rules, not customers.
     │   ├── UnknownProfileError    --profile names no registered source profile
     │   ├── MissingColumnsError    a file lacks columns its profile needs
     │   ├── UnreadableFileError    a file is missing, empty or not in a format we read
-    │   └── MappingError           a generic mapping file is invalid
+    │   ├── MappingError           a generic mapping file is invalid
+    │   └── FieldError             a field of a question has a bad value (named as each front end names it)
     ├── ConfigError                settings are unsafe or inconsistent
     └── WarehouseError             the warehouse or app database cannot be used
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 
 
 class ShoplensError(Exception):
@@ -49,6 +51,29 @@ class UnreadableFileError(InputError):
 
 class MappingError(InputError):
     """A mapping file for the generic profile is invalid."""
+
+
+class FieldError(InputError):
+    """A bad value of a field of a question: ``{field}`` placeholders in the message name the fields.
+
+    Each front end names a field its own way when it shows the message: the command line as its option
+    (``--calibration-end``), the API as its parameter (``calibration_end``, also what ``str()`` gives), so the
+    layers below never speak in command-line flags.
+    """
+
+    _FIELD = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        super().__init__(self.render(lambda field: field))
+
+    @property
+    def fields(self) -> list[str]:
+        return self._FIELD.findall(self.template)
+
+    def render(self, name_of: Callable[[str], str]) -> str:
+        """The message with each field named by ``name_of``."""
+        return self._FIELD.sub(lambda found: name_of(found.group(1)), self.template)
 
 
 class ConfigError(ShoplensError):

@@ -224,7 +224,7 @@ def test_planted_events_make_the_model_beat_seasonal_naive_around_them() -> None
         (lambda h: forecast(h, grain="month", horizon=7), "grain must be one of day, week, not 'month'"),
         (
             lambda h: backtest(h.iloc[:60], grain="day", weeks=8),
-            "a 8-week backtest leaves 4 days to fit on, fewer than the 28 needed; use --backtest-weeks 4 or less",
+            "a 8-week backtest leaves 4 days to fit on, fewer than the 28 needed; use backtest_weeks 4 or less",
         ),
     ],
 )

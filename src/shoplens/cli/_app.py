@@ -13,7 +13,7 @@ from typer.exceptions import TyperException
 
 from shoplens.cli._output import stderr
 from shoplens.config import Settings, StoreSettingsFile
-from shoplens.errors import ConfigError, InputError, ShoplensError
+from shoplens.errors import ConfigError, FieldError, InputError, ShoplensError
 
 app = typer.Typer(
     name="shoplens",
@@ -69,6 +69,23 @@ def settings(ctx: typer.Context) -> Settings:
     return value
 
 
+# Fields of a question whose option is not simply --field-name.
+OPTION_NAMES = {
+    "start": "--from",
+    "end": "--to",
+    "annual_discount_rate": "--discount-rate",
+    "n_themes": "--themes",
+    "by_category": "--by",
+    "first_day": "--date",
+    "last_day": "--until",
+}
+
+
+def option_name(field: str) -> str:
+    """The command-line option of a question's field."""
+    return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 
 
@@ -102,6 +119,9 @@ def main(argv: list[str] | None = None) -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         stderr.print(f"error: {message}", markup=False, soft_wrap=True)
         sys.exit(2)
+    except FieldError as exc:  # the fields named as this command line's options
+        stderr.print(f"error: {exc.render(option_name)}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
     except ShoplensError as exc:
         stderr.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)

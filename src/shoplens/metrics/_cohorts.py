@@ -19,7 +19,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError
 from shoplens.metrics._facts import money, numbered_orders, ratio, with_local_day, zero_money
 from shoplens.metrics._time import Zone, check_grain, period_ordinal
 
@@ -34,7 +34,7 @@ def cohorts(
     revenue, revenue_retention, cumulative_revenue_per_customer``."""
     check_grain(grain, COHORT_GRAINS)
     if by is not None and by not in COHORT_SPLITS:
-        raise InputError(f"cohorts --by must be one of {', '.join(COHORT_SPLITS)}, not {by!r}")
+        raise FieldError(f"cohorts {{by}} must be one of {', '.join(COHORT_SPLITS)}, not {by!r}")
     known = numbered_orders(orders.filter(orders.customer_key.notnull()), ["net", *([by] if by else [])])
     known = with_local_day(known, "ordered_at", zone, grain)
     first = known.filter(known.order_number == 0).select(

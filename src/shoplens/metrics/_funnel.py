@@ -15,7 +15,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError
 from shoplens.metrics._facts import ratio, with_local_day, within
 from shoplens.metrics._time import Zone
 
@@ -48,7 +48,7 @@ def funnel(
     """One row per step (per group with ``by``): ``step, step_index, sessions, conversion,
     conversion_from_start, drop_off, median_minutes``."""
     if by is not None and by not in FUNNEL_SPLITS:
-        raise InputError(f"funnel --by must be one of {', '.join(FUNNEL_SPLITS)}, not {by!r}")
+        raise FieldError(f"funnel {{by}} must be one of {', '.join(FUNNEL_SPLITS)}, not {by!r}")
     steps = events.filter(events.type.isin(FUNNEL_STEPS))
     first_seen = with_local_day(events.group_by("session_id").aggregate(started_at=events.at.min()), "started_at", zone)
     first_seen = within(first_seen, start, end).select("session_id", "started_at")

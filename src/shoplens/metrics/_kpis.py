@@ -25,7 +25,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.metrics._facts import (
     money,
     numbered_orders,
@@ -69,7 +69,7 @@ def _customer_lookup(by: str, customers: ir.Table, segments: ir.Table | None) ->
         if segments is None:
             raise InputError("KPIs by segment need the RFM segments of the customers")
         return segments.select("customer_key", group=segments.segment)
-    raise InputError(f"--by must be one of {', '.join(KPI_SPLITS)}, not {by!r}")
+    raise FieldError(f"{{by}} must be one of {', '.join(KPI_SPLITS)}, not {by!r}")
 
 
 def sales_kpis(
@@ -92,7 +92,7 @@ def sales_kpis(
     """
     check_grain(grain)
     if by is not None and by not in KPI_SPLITS:
-        raise InputError(f"--by must be one of {', '.join(KPI_SPLITS)}, not {by!r}")
+        raise FieldError(f"{{by}} must be one of {', '.join(KPI_SPLITS)}, not {by!r}")
     numbered = numbered_orders(orders, ["gross", "discount", "net", *([by] if by in ("channel", "device") else [])])
     placed = within(with_local_day(numbered, "ordered_at", zone, grain), start, end)
     placed = _order_dimension(placed, by, customers, segments)

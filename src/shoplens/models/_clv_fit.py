@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.models import bgnbd, gamma_gamma, pareto_nbd
 from shoplens.models._customer_base import (
     PurchaseSpan,
@@ -75,12 +75,12 @@ class ClvFitParameters(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ClvFitParameters:
         if self.bootstrap is not None and self.bootstrap < 2:
-            raise InputError(f"--bootstrap needs at least 2 resamples, got {self.bootstrap}")
+            raise FieldError(f"{{bootstrap}} needs at least 2 resamples, got {self.bootstrap}")
         if self.observation_end is not None and self.calibration_end is None:
-            raise InputError("--observation-end needs a --calibration-end: the holdout starts after it")
+            raise FieldError("{observation_end} needs a {calibration_end}: the holdout starts after it")
         if self.plot is not None:
             if self.model == "gamma-gamma":
-                raise InputError("--plot compares holdout purchases; use --model bgnbd or pareto-nbd")
+                raise FieldError("{plot} compares holdout purchases; use {model} bgnbd or pareto-nbd")
             check_chart_path(self.plot)
         return self
 
@@ -88,29 +88,29 @@ class ClvFitParameters(BaseModel):
 def _resolve_period(query: ClvFitParameters, span: PurchaseSpan) -> tuple[date, date | None]:
     calibration_end = query.calibration_end or span.last_day
     if calibration_end < span.first_day:
-        raise InputError(
-            f"--calibration-end {calibration_end} is before the first order ({span.first_day}): no customer to fit on"
+        raise FieldError(
+            f"{{calibration_end}} {calibration_end} is before the first order ({span.first_day}): no customer to fit on"
         )
     if calibration_end > span.last_day:
-        raise InputError(
-            f"--calibration-end {calibration_end} is after the last order ({span.last_day}); the data end there"
+        raise FieldError(
+            f"{{calibration_end}} {calibration_end} is after the last order ({span.last_day}); the data end there"
         )
     observation_end = query.observation_end
     if observation_end is None:
         observation_end = span.last_day if calibration_end < span.last_day else None
     elif observation_end <= calibration_end:
-        raise InputError(
-            f"--observation-end {observation_end} must be after --calibration-end {calibration_end}, "
+        raise FieldError(
+            f"{{observation_end}} {observation_end} must be after {{calibration_end}} {calibration_end}, "
             "or the holdout period is empty"
         )
     elif observation_end > span.last_day:
-        raise InputError(
-            f"--observation-end {observation_end} is after the last order ({span.last_day}); the holdout would "
+        raise FieldError(
+            f"{{observation_end}} {observation_end} is after the last order ({span.last_day}); the holdout would "
             "count days without data as days without purchases"
         )
     if query.plot is not None and observation_end is None:
-        raise InputError(
-            f"--plot needs a holdout period: give a --calibration-end before the last order ({span.last_day})"
+        raise FieldError(
+            f"{{plot}} needs a holdout period: give a {{calibration_end}} before the last order ({span.last_day})"
         )
     return calibration_end, observation_end
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError
 from shoplens.models._clv_fit import fit_model
 from shoplens.models._customer_base import PurchaseSpan, check_summary, customer_summary, purchase_span, quiet_numerics
 from shoplens.models._saved_fits import (
@@ -55,19 +55,21 @@ class ClvPredictParameters(BaseModel):
             check_time_unit(values.get("time_unit", "D"))
             model = values.get("model", "bgnbd")
             if model not in TRANSACTION_MODEL_NAMES:
-                raise InputError(f"--model must be one of {', '.join(TRANSACTION_MODEL_NAMES)}, not {model!r}")
+                raise FieldError(f"{{model}} must be one of {', '.join(TRANSACTION_MODEL_NAMES)}, not {model!r}")
         return values
 
     @model_validator(mode="after")
     def _in_range(self) -> ClvPredictParameters:
         if self.horizon < 1:
-            raise InputError(f"--horizon must be at least 1, got {self.horizon}")
+            raise FieldError(f"{{horizon}} must be at least 1, got {self.horizon}")
         if not (math.isfinite(self.margin) and 0.0 <= self.margin <= 1.0):
-            raise InputError(f"--margin is a share of revenue between 0 and 1, got {self.margin}")
+            raise FieldError(f"{{margin}} is a share of revenue between 0 and 1, got {self.margin}")
         if not (math.isfinite(self.annual_discount_rate) and 0.0 <= self.annual_discount_rate < 1.0):
-            raise InputError(f"--discount-rate is a yearly rate between 0 and 1, got {self.annual_discount_rate}")
+            raise FieldError(
+                f"{{annual_discount_rate}} is a yearly rate between 0 and 1, got {self.annual_discount_rate}"
+            )
         if self.limit is not None and self.limit < 1:
-            raise InputError(f"--limit must be at least 1, got {self.limit}")
+            raise FieldError(f"{{limit}} must be at least 1, got {self.limit}")
         return self
 
     @property

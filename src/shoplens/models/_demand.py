@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.models._customer_base import quiet_numerics, store_zone
 from shoplens.models.forecast import (
     DEFAULT_INTERVAL_LEVEL,
@@ -48,17 +48,17 @@ class ForecastParameters(BaseModel):
         if isinstance(values, dict):
             metric, grain = values.get("metric", "revenue"), values.get("grain", "day")
             if metric not in METRICS:
-                raise InputError(f"--metric must be one of {', '.join(METRICS)}, not {metric!r}")
+                raise FieldError(f"{{metric}} must be one of {', '.join(METRICS)}, not {metric!r}")
             if grain not in GRAINS:
-                raise InputError(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}")
+                raise FieldError(f"{{grain}} must be one of {', '.join(GRAINS)}, not {grain!r}")
         return values
 
     @model_validator(mode="after")
     def _in_range(self) -> ForecastParameters:
         if self.horizon < 1:
-            raise InputError(f"--horizon must be at least 1, got {self.horizon}")
+            raise FieldError(f"{{horizon}} must be at least 1, got {self.horizon}")
         if self.backtest_weeks < 0:
-            raise InputError(f"--backtest-weeks must be 0 (no backtest) or more, got {self.backtest_weeks}")
+            raise FieldError(f"{{backtest_weeks}} must be 0 (no backtest) or more, got {self.backtest_weeks}")
         if not 0.0 < self.level < 1.0:
             raise InputError(f"the interval level must be between 0 and 1, got {self.level}")
         return self

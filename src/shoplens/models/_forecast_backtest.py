@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.models._fitting import FloatArray
 from shoplens.models._forecast_closures import find_closures
 from shoplens.models._forecast_events import _event_days, _event_names_per_period, _event_regressors, _kinds
@@ -83,10 +83,10 @@ def backtest(
     if first_origin < MIN_HISTORY_PERIODS[grain]:
         most = (len(index) - MIN_HISTORY_PERIODS[grain]) // step
         unit = "days" if grain == "day" else "weeks"
-        raise InputError(
+        raise FieldError(
             f"a {weeks}-week backtest leaves {max(first_origin, 0)} {unit} to fit on, fewer than the "
             f"{MIN_HISTORY_PERIODS[grain]} needed; "
-            + (f"use --backtest-weeks {most} or less" if most > 0 else "there is too little history for a backtest")
+            + (f"use {{backtest_weeks}} {most} or less" if most > 0 else "there is too little history for a backtest")
         )
     before = store_orders.iloc[:first_origin] if store_orders is not None else None
     closures = find_closures(before, grain=grain, calendar=calendar)

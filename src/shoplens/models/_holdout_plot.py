@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError
 from shoplens.models._validation import validate_columns
 from shoplens.models.clv import TransactionModel
 
@@ -90,9 +90,9 @@ def holdout_chart(table: pd.DataFrame, *, title: str, holdout_length: str) -> An
 def check_chart_path(path: Path) -> None:
     """Refuse a chart path we cannot write before any work is done."""
     if path.suffix.lower() not in CHART_FORMATS:
-        raise InputError(f"--plot {path}: the chart is written as SVG or PNG; name the file .svg or .png")
+        raise FieldError(f"{{plot}} {path}: the chart is written as SVG or PNG; name the file .svg or .png")
     if not path.parent.exists():
-        raise InputError(f"--plot {path}: folder {path.parent} does not exist")
+        raise FieldError(f"{{plot}} {path}: folder {path.parent} does not exist")
 
 
 def write_chart(chart: Any, path: Path) -> Path:

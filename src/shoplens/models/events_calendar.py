@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.warehouse import TableChange, Warehouse
 
 # Suggested kinds; any short word is accepted. "closed" has a meaning for the forecast: the store is shut.
@@ -40,7 +40,7 @@ def _check(name: str, kind: str | None, first_day: date, last_day: date) -> tupl
         raise InputError(f"event names are at most {MAX_NAME_LENGTH} characters")
     clean_kind = kind.strip().lower().replace(" ", "_") if kind else None
     if last_day < first_day:
-        raise InputError(f"--until {last_day} is before --date {first_day}")
+        raise FieldError(f"{{last_day}} {last_day} is before {{first_day}} {first_day}")
     if (last_day - first_day).days + 1 > MAX_EVENT_DAYS:
         raise InputError(f"an event spans at most {MAX_EVENT_DAYS} days")
     return clean_name, clean_kind or None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 
 GENESIS_HASH = "0" * 64
 ACTOR_PATTERN = re.compile(r"cli|system|(user|token):[A-Za-z0-9_-]{1,64}")
@@ -164,7 +164,7 @@ def verify_audit(store: AuditStore, *, secret: bytes) -> AuditVerdict:
 def recent_audit(store: AuditStore, *, limit: int = 20) -> list[AuditEntry]:
     """The newest ``limit`` entries, newest first (as stored: run :func:`verify_audit` to trust them)."""
     if limit < 1:
-        raise InputError(f"--limit must be at least 1, not {limit}")
+        raise FieldError(f"{{limit}} must be at least 1, not {limit}")
     return [_entry(row) for row in store.newest_audit_rows(limit)]
 
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal, cast
 import ibis
 from pydantic import BaseModel, Field, model_validator
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.metrics import (
     LIFECYCLE_STATES,
     RFM_SCORING,
@@ -62,7 +62,7 @@ class LifecycleQuery(Query):
     @model_validator(mode="after")
     def _ordered(self) -> LifecycleQuery:
         if self.active_days >= self.lapsed_days:
-            raise ValueError("--active-days must be smaller than --lapsed-days")
+            raise FieldError("{active_days} must be smaller than {lapsed_days}")
         return self
 
 

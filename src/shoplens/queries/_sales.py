@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 import ibis
 from pydantic import Field, model_validator
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.metrics import (
     abc_classes,
     abc_summary,
@@ -37,7 +37,7 @@ class _Window(Query):
     @model_validator(mode="after")
     def _ordered(self) -> _Window:
         if self.start is not None and self.end is not None and self.start > self.end:
-            raise ValueError(f"--from {self.start} is after --to {self.end}")
+            raise FieldError(f"{{start}} {self.start} is after {{end}} {self.end}")
         return self
 
 

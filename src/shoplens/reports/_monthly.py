@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from shoplens.errors import InputError
+from shoplens.errors import FieldError, InputError
 from shoplens.queries import (
     CohortQuery,
     CohortResult,
@@ -81,7 +81,7 @@ def parse_month(text: str) -> date:
         year, month = (int(part) for part in text.split("-"))
         return date(year, month, 1)
     except ValueError:
-        raise InputError(f"--month wants YYYY-MM, not {text[:20]!r}") from None
+        raise FieldError(f"{{month}} wants YYYY-MM, not {text[:20]!r}") from None
 
 
 def build_monthly_report(runner: QueryRunner, month: date | None = None) -> MonthlyReport:

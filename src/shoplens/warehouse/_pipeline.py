@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import duckdb
 import numpy as np
 
-from shoplens.errors import InputError, MissingColumnsError, UnknownProfileError
+from shoplens.errors import FieldError, InputError, MissingColumnsError, UnknownProfileError
 from shoplens.ingest import CsvDialect, FilePlan, SourceProfile, hmac_pads, registered_profiles
 from shoplens.warehouse._connection import Warehouse
 from shoplens.warehouse._duckdb_file import DuckDBFile, bump_data_version
@@ -177,7 +177,7 @@ class ProfileSource:
 
     def __init__(self, profile: SourceProfile, mapping: Mapping[str, object] | None) -> None:
         if profile.needs_mapping and mapping is None:
-            raise InputError(f"the {profile.name} profile needs --mapping FILE (see shoplens import --help)")
+            raise FieldError(f"the {profile.name} profile needs {{mapping}} FILE (see shoplens import {{help}})")
         self.profile = profile
         self.mapping = mapping
         self.name = profile.name

@@ -116,7 +116,7 @@ def overview(
 ) -> HTMLResponse:
     try:
         query = KpiQuery(start=start, end=end, grain=grain)
-    except ValueError:
+    except (ValueError, InputError):
         return problem(request, principal, "The start of the date range is after its end.")
     if by and by not in SPLITS:
         return problem(request, principal, f"The table can be split by {', '.join(SPLITS)}, not by {by[:20]!r}.")

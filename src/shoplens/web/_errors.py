@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shoplens.errors import InputError, ShoplensError
+from shoplens.errors import FieldError, InputError, ShoplensError
 
 API_PREFIX = "/api/v1"
 _CODES = {
@@ -70,6 +70,11 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
         return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(FieldError)
+    async def _bad_field(request: Request, exc: FieldError) -> JSONResponse:
+        # a parameter's value the question cannot use; the message names the parameters as the API spells them
+        return error_response(422, "invalid_request", str(exc))
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
