@@ -61,8 +61,9 @@ class ClvPredictQuery(ClvPredictParameters, Query):
     kept_on_disk: ClassVar[bool] = False
 
 
-class ClvPredictResult(Result):
-    query: ClvPredictQuery
+class _ClvTotals(Result):
+    """What a CLV prediction says about the whole store: its settings, the fits used, totals and groups."""
+
     as_of: date
     horizon: int
     time_unit: TimeUnit
@@ -74,9 +75,13 @@ class ClvPredictResult(Result):
     totals: dict[str, float]
     by_churn_risk: list[Row]
     by_value_tier: list[Row]
+    warnings: list[str]
+
+
+class ClvPredictResult(_ClvTotals):
+    query: ClvPredictQuery
     rows: list[Row]
     rows_shown: int
-    warnings: list[str]
 
 
 class ClvSummaryQuery(Query):
@@ -113,22 +118,10 @@ class ForecastResult(Result):
     categories: list[dict[str, Any]] | None = None
 
 
-class ClvSummaryResult(Result):
+class ClvSummaryResult(_ClvTotals):
     """:class:`ClvPredictResult` without its per-customer rows."""
 
     query: ClvSummaryQuery
-    as_of: date
-    horizon: int
-    time_unit: TimeUnit
-    horizon_days: int
-    margin: float
-    annual_discount_rate: float
-    models: dict[str, Any]
-    n_customers: int
-    totals: dict[str, float]
-    by_churn_risk: list[Row]
-    by_value_tier: list[Row]
-    warnings: list[str]
 
 
 @answers(ClvFitQuery, ClvFitResult)
