@@ -92,12 +92,12 @@ def list_events(warehouse: Warehouse, *, start: date | None = None, end: date | 
         table = table.filter(table["date"] >= start)
     if end is not None:
         table = table.filter(table["date"] <= end)
-    frame = table.order_by(["date", "name"]).execute()
+    rows = table.order_by(["date", "name"]).to_pyarrow().to_pylist()  # NULL stays None, days stay dates
     return [
         CalendarEvent(
-            date=value.date() if hasattr(value, "date") else value,
-            name=str(name),
-            kind=None if kind is None or kind != kind else str(kind),
+            date=row["date"].date() if hasattr(row["date"], "hour") else row["date"],
+            name=str(row["name"]),
+            kind=None if row["kind"] is None else str(row["kind"]),
         )
-        for value, name, kind in zip(frame["date"], frame["name"], frame["kind"], strict=True)
+        for row in rows
     ]
