@@ -57,7 +57,7 @@ def run(home: Path, query: Query, zone: str = "UTC") -> Result:
     """Run ``query`` through the runner the CLI uses, caching in ``<home>/cache``."""
     with Warehouse(home / "warehouse.duckdb", read_only=True) as warehouse:
         runner = QueryRunner(
-            BackendSource(warehouse.ibis(), data_version=warehouse.data_version),
+            BackendSource(warehouse.backend, data_version=warehouse.data_version),
             store_timezone=zone,
             cache_dir=home / "cache",
         )

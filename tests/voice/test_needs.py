@@ -64,7 +64,7 @@ def hand_made(tmp_path: Path) -> Any:
             con.execute(
                 'INSERT INTO events (event_id, session_id, customer_key, type, "at") VALUES (?, ?, ?, ?, ?)', event
             )
-        yield warehouse.ibis()
+        yield warehouse.backend
 
 
 def test_each_silent_signal_finds_exactly_its_customer(hand_made: Any) -> None:

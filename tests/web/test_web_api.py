@@ -24,7 +24,7 @@ def _runner_result(store: Store, query: KpiQuery | RfmQuery) -> KpiResult | RfmR
     settings = Settings(home=store.home)
     with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
         runner = QueryRunner(
-            BackendSource(warehouse.ibis(), data_version=warehouse.data_version), store_timezone="UTC", cache_dir=None
+            BackendSource(warehouse.backend, data_version=warehouse.data_version), store_timezone="UTC", cache_dir=None
         )
         return runner.run(query)  # type: ignore[return-value]
 

@@ -206,19 +206,21 @@ def _write_recipients(
     return document
 
 
+ContactsOption = Annotated[
+    bool,
+    typer.Option(
+        "--contacts", help="Add e-mail addresses from the vault (marketing consent only; recorded in the audit log)."
+    ),
+]
+
+
 @survey_app.command("export")
 def export_command(
     ctx: typer.Context,
     survey_id: Annotated[str, typer.Argument()],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     base_url: BaseUrlOption = DEFAULT_BASE_URL,
-    contacts: Annotated[
-        bool,
-        typer.Option(
-            "--contacts",
-            help="Add e-mail addresses from the vault (marketing consent only; recorded in the audit log).",
-        ),
-    ] = False,
+    contacts: ContactsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the recipients to a CSV: pseudonymous key, segment, stage and one-time answer link.
@@ -240,13 +242,7 @@ def remind_command(
     survey_id: Annotated[str, typer.Argument()],
     out: Annotated[Path, typer.Option("--out", help="CSV file of the recipients to remind.")],
     base_url: BaseUrlOption = DEFAULT_BASE_URL,
-    contacts: Annotated[
-        bool,
-        typer.Option(
-            "--contacts",
-            help="Add e-mail addresses from the vault (marketing consent only; recorded in the audit log).",
-        ),
-    ] = False,
+    contacts: ContactsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the recipients due a reminder (no answer yet, reminders left, window open) and count them reminded."""

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shoplens.config import Settings
-from shoplens.errors import InputError, WarehouseError
-from shoplens.warehouse import change_token, connect, warehouse_exists
+from shoplens.errors import InputError, ShoplensError, WarehouseError
+from shoplens.warehouse import change_token, connect
 
 NO_STORE = (
     "no store in {home} yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
@@ -74,8 +74,10 @@ class StoreSource:
 
     def version(self) -> int:
         """The data version a reader would see now; opens the warehouse only when its change token moved."""
-        self._check_exists()
-        token = change_token(self.settings)
+        try:
+            token = change_token(self.settings)  # a DuckDB file: its fingerprint, nothing opened
+        except WarehouseError as exc:
+            raise self._no_store_or(exc) from None
         with self._lock:
             if self._seen is not None and self._seen[0] == token:
                 return self._seen[1]
@@ -85,18 +87,20 @@ class StoreSource:
             self._seen = (token, version)
         return version
 
-    def _check_exists(self) -> None:
-        if not warehouse_exists(self.settings):
-            raise NoStoreError(NO_STORE.format(home=self.settings.home))
+    def _no_store_or(self, exc: WarehouseError) -> ShoplensError:
+        """A warehouse that cannot be opened: not there yet, held by an import, or the error itself."""
+        message = str(exc)
+        if message.startswith("no warehouse"):
+            return NoStoreError(NO_STORE.format(home=self.settings.home))
+        if "lock" in message.lower():
+            return StoreBusyError(BUSY)
+        return exc
 
     @contextmanager
     def open(self) -> Iterator[Opened]:
-        self._check_exists()
         try:
             warehouse = connect(self.settings, read_only=True)
         except WarehouseError as exc:
-            if "lock" in str(exc).lower():
-                raise StoreBusyError(BUSY) from None
-            raise
+            raise self._no_store_or(exc) from None
         with warehouse:
             yield Opened(warehouse.backend, warehouse.data_version)

@@ -124,27 +124,24 @@ class ClvSummaryResult(_ClvTotals):
     query: ClvSummaryQuery
 
 
+def _fits_of(context: QueryContext) -> dict[str, Any]:
+    """Where a computation saves and finds fits: the data version they are for, the models directory, the zone."""
+    return {
+        "data_version": int(context.data_version or 0),
+        "models_dir": context.models_directory(),
+        "timezone": context.store_timezone,
+    }
+
+
 @answers(ClvFitQuery, ClvFitResult)
 def answer_clv_fit(context: QueryContext, query: ClvFitQuery) -> ClvFitResult:
-    document = run_clv_fit(
-        context.backend,
-        query,
-        data_version=int(context.data_version or 0),
-        models_dir=context.models_directory(),
-        timezone=context.store_timezone,
-    )
+    document = run_clv_fit(context.backend, query, **_fits_of(context))
     return ClvFitResult.model_validate(document | {"query": query})
 
 
 @answers(ClvPredictQuery, ClvPredictResult)
 def answer_clv_predict(context: QueryContext, query: ClvPredictQuery) -> ClvPredictResult:
-    document = run_clv_predict(
-        context.backend,
-        query,
-        data_version=int(context.data_version or 0),
-        models_dir=context.models_directory(),
-        timezone=context.store_timezone,
-    )
+    document = run_clv_predict(context.backend, query, **_fits_of(context))
     return ClvPredictResult.model_validate(document | {"query": query})
 
 

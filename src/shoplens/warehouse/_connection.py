@@ -57,10 +57,6 @@ class Warehouse:
         """An Ibis backend over the canonical tables."""
         return self.store.backend
 
-    def ibis(self) -> ibis.BaseBackend:
-        """The same as :attr:`backend` (the name older callers use)."""
-        return self.store.backend
-
     @property
     def location(self) -> str:
         """Where the warehouse is, fit to print (a password in a URL is never shown)."""
