@@ -94,6 +94,22 @@ def test_racing_writers_keep_one_chain(sqlite_db: AppDatabase) -> None:
     assert verify_audit(sqlite_db, secret=SECRET).as_dict() == {"ok": True, "entries": 40, "first_bad_entry": None}
 
 
+def test_writers_with_their_own_connections_queue_instead_of_failing(tmp_path: Path) -> None:
+    """Separate engines on one file stand for separate processes (the CLI beside a running server)."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    databases = [AppDatabase(url) for _ in range(4)]
+
+    def write(worker: int) -> None:
+        for number in range(15):
+            record_audit(databases[worker], actor=f"user:{worker}", action="test.race", details={"n": number}, secret=SECRET)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(4)))
+    assert verify_audit(databases[0], secret=SECRET).as_dict() == {"ok": True, "entries": 60, "first_bad_entry": None}
+    for database in databases:
+        database.close()
+
+
 @pytest.mark.parametrize("actor", ["alice@example.com", "c_561377c36938c8280794", "user:", ""])
 def test_an_actor_is_an_account_never_a_customer(sqlite_db: AppDatabase, actor: str) -> None:
     with pytest.raises(InputError, match="audit actor must be"):

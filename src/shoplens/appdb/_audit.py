@@ -51,7 +51,7 @@ def append_audit(database: AppDatabase, seal: Callable[[AuditRow | None], AuditR
     """
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            with database.session() as session:
+            with database.session(writer=True) as session:
                 if session.get_bind().dialect.name == "postgresql":
                     # Writers queue here; readers (verify, list) are not blocked.
                     session.execute(text("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +18,24 @@ from shoplens.errors import WarehouseError
 from shoplens.privacy import AuditRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITER = "shoplens_writer"
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """Let SQLite transactions begin where SQLAlchemy begins them, and writers take the lock at once.
+
+    Python's sqlite3 module opens a transaction only at the first INSERT/UPDATE/DELETE, so a read before a write
+    would run outside it; ``BEGIN IMMEDIATE`` makes a writer wait for another instead of failing after its read.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITER, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class AppDatabase:
@@ -26,6 +44,8 @@ class AppDatabase:
     def __init__(self, url: str) -> None:
         try:
             self.engine: Engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                _sqlite_transactions(self.engine)
             self._migrate()
         except SQLAlchemyError as exc:
             raise WarehouseError(f"cannot open the app database: {str(exc).splitlines()[0][:200]}") from None
@@ -39,8 +59,11 @@ class AppDatabase:
             command.upgrade(config, "head")
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, writer: bool = False) -> Iterator[Session]:
+        """One transaction; ``writer`` takes the write lock at its start, so what it reads cannot change under it."""
         with self._sessions.begin() as session:
+            if writer:
+                session.connection(execution_options={WRITER: True})
             yield session
 
     def record_import(self, run: ImportRun) -> None:
