@@ -101,7 +101,9 @@ def test_writers_with_their_own_connections_queue_instead_of_failing(tmp_path: P
 
     def write(worker: int) -> None:
         for number in range(15):
-            record_audit(databases[worker], actor=f"user:{worker}", action="test.race", details={"n": number}, secret=SECRET)
+            record_audit(
+                databases[worker], actor=f"user:{worker}", action="test.race", details={"n": number}, secret=SECRET
+            )
 
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(write, range(4)))
