@@ -17,6 +17,9 @@ from pathlib import Path
 from shoplens.voice import RULE_NAMES, lint_question
 
 QUESTION_SET = Path(__file__).parent / "data" / "question_set.csv"
+# Written after the rules and committed before it was scored: first precision 23/23, recall 23/32 (0.719); the
+# rules were then widened (see QUESTION_SET.md), so it no longer measures unseen phrasing.
+FRESH_BATCH = Path(__file__).parent / "data" / "question_set_fresh.csv"
 SPLIT_SEED = 2026
 TARGET = 0.9
 # Each error kind of the set, and the linter rules that name it (see the table in ``shoplens.voice._lint``).
@@ -41,8 +44,8 @@ class Labelled:
     question: str
 
 
-def load_question_set() -> list[Labelled]:
-    with QUESTION_SET.open(newline="", encoding="utf-8") as handle:
+def load_question_set(path: Path = QUESTION_SET) -> list[Labelled]:
+    with path.open(newline="", encoding="utf-8") as handle:
         return [
             Labelled(row["id"], row["label"] == "flawed", row["kind"], row["question"])
             for row in csv.DictReader(handle)
@@ -136,6 +139,17 @@ def test_precision_and_recall_on_the_held_out_half_and_the_whole_set() -> None:
     whole = score(rows)
     assert whole.precision >= TARGET
     assert whole.recall >= TARGET
+
+
+def test_the_fresh_batch() -> None:
+    rows = load_question_set(FRESH_BATCH)
+    assert (len(rows), sum(r.flawed for r in rows)) == (62, 32)
+    assert {r.kind for r in rows if r.flawed} == set(KINDS)
+    assert {r.question.casefold() for r in rows}.isdisjoint(r.question.casefold() for r in load_question_set())
+    s = score(rows)
+    print(f"\nfresh batch: precision {s.true_positives}/{s.flagged}, recall {s.true_positives}/{s.flawed}")
+    assert s.precision >= TARGET
+    assert s.recall >= TARGET
 
 
 def rule_agreement(rows: list[Labelled]) -> tuple[int, int]:

@@ -71,9 +71,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
 )
 RULE_NAMES = tuple(name for name, _ in RULES)
 # The rules that read what fills a standard frame ("How likely are you to recommend <this store> to a friend?").
-_SUBJECT_RULES = frozenset(
-    {"vague", "double-barrelled", "leading", "jargon", "my-company", "competitor", "unbalanced-scale"}
-)
+_SUBJECT_RULES = frozenset({"vague", "double-barrelled", "leading", "jargon", "competitor", "unbalanced-scale"})
 
 
 def lint_question(question: str, *, options: Sequence[str] = (), offers_dont_know: bool = False) -> LintResult:

@@ -19,7 +19,7 @@ _LONG_AGO = any_of(
     r"\b(\d+|two|three|four|five|several|many) years ago\b",
     r"\bthe year before\b",
     r"\bin the (past|last) (6|9|12|18|24|36|six|nine|twelve|eighteen) months\b",
-    r"\bever (bought|ordered|purchased|visited|used)\b",
+    r"\bever (bought|ordered|purchased|visited|used|looked|saw|viewed|searched|read|opened|clicked)\b",
     r"\bvery first\b",
     r"\bfirst \w+ you ever\b",
     r"\bthe first time you\b",
@@ -44,6 +44,7 @@ def recall(asked: AskedQuestion) -> Problem | None:
 _NOT_HERS_TO_KNOW = any_of(
     r"\bhow (many|much)\b[^?]*\b(does|do|did|is|are) (our|we|the store|the company)\b(?![^?]*\byou\b)",
     r"\bcosts? (us|the store|the company)\b",
+    r"\b(does|do) it take (us|our \w+|the (store|warehouse|team|company|staff))\b",
     r"\bwhat (does|do|did) (our|we) [\w ]*\bdo\b",
     r"\bour (costs?|margins?|profits?|warehouse|suppliers?|staff numbers|sales figures|revenue|turnover)\b",
     r"\bwhat (percentage|proportion|share|fraction|percent) of (our |all )?(customers|shoppers|people|buyers|"

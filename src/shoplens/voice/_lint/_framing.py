@@ -25,7 +25,7 @@ _JUDGING_US = any_of(
     rf"^(please )?rate the features of {_OUR_THING}",
     r"\bhow \w+ (is|are|do you find|would you say is|would you say are) our\b",
     r"\bwhat do you think (of|about) (our|my)\b",
-    rf"\b(do|did) you like {_OUR_THING}",
+    rf"\b(do|did) you (\w+ )?like {_OUR_THING}",
     rf"\bhow do you like {_OUR_THING}",
     rf"\bhow (would|do) you (rate|describe|judge|sum up) our {_THING}",
     r"\bwhich of our \w+( \w+)? (is|are) (the )?(best|better|worst|most)\b",
@@ -56,7 +56,9 @@ _ABOUT_THE_ASKER = any_of(
     r"\b(like|as) me\b",
     r"\bas (the|a) founder\b",
     r"\bI (founded|started|built|created|designed|run|own|opened)\b",
-    r"\bdid you know (that )?(we|I|our)\b",
+    r"\b(did you know|were you aware|are you aware|do you know)( that)? (we|I|our|my)\b",
+    r"\b(our|my) (company|business|firm)\b",
+    r"\bshould (we|I) (move|open|hire|expand|change|invest|raise|sell|close|launch|rename|rebrand|grow)\b",
     r"\bour team worked\b",
 )
 
@@ -98,14 +100,21 @@ _RIVAL = (
     r"marketplaces?|middle-?m[ae]n|department stores?|high[- ]street(?: shops| stores)?|chain stores?|"
     r"discount (?:sites|shops|stores|retailers)|fast[- ]fashion|subscription boxe?s?|big (?:brands|retailers|chains)|"
     r"supermarkets?|competitors?|rivals?|(?:other|online) (?:shops|stores|retailers|sellers|sites|websites|brands)|"
+    r"(?:online |retail |tech )?giants?|corporations?|multinationals?|big (?:online )?(?:shops|stores|companies)|"
     r"\w+ sellers)"
 )
-_ARGUING = (
-    r"(?:\binstead of\b|\brather than\b|\bcompared (?:with|to)\b|\bthan\b|\bunlike\b|\bswitch (?:from|to)\b|"
-    r"\bstill\b|\breali[sz]e\b|\bknow that\b|\blose\b|\bovercharge|\bfakes?\b|\bmark-?ups?\b|\bcharge more\b|"
-    r"\bbad value\b|\bsafer\b|\brisky\b|\bwhen (?:we|our|you could)\b|\bwhy (?:do|would|did) (?:you|people|anyone|"
-    r"customers)\b|\bwhen they could\b|\bisn't\b|\bwouldn't\b|\bdon't you\b)"
-)
+# Words that turn a mention of a rival into an argument against it.
+# fmt: off
+_ARGUING = "(?:{})".format("|".join((
+    r"\binstead of\b", r"\brather than\b", r"\bcompared (?:with|to)\b", r"\bthan\b", r"\bunlike\b",
+    r"\bswitch (?:from|to)\b", r"\bstill\b", r"\breali[sz]e\b", r"\bknow that\b", r"\blose\b", r"\bovercharge",
+    r"\boverpay", r"\bfakes?\b", r"\bmark-?ups?\b", r"\bcharge more\b", r"\bpay more\b",
+    r"\bhow much (?:more|extra)\b", r"\bbad value\b", r"\bsafer\b", r"\brisky\b",
+    r"\bwhen (?:we|our|ours|you could|they could)\b", r"\bwhy would (?:you|people|anyone|customers)\b",
+    r"\bwhy do (?:people|anyone|customers)\b", r"\bwhy (?:pay|buy|shop|order|go|bother)\b", r"\bisn't\b",
+    r"\bwouldn't\b", r"\bdon't you\b", r"\bwould you rather\b",
+)))
+# fmt: on
 _AGAINST_A_RIVAL = re.compile(rf"\b{_RIVAL}\b[^?]*{_ARGUING}|{_ARGUING}[^?]*\b{_RIVAL}\b", re.IGNORECASE)
 _MIDDLEMAN = any_of(r"\bbuy direct\b", r"\bdirect from (the maker|us|the brand)\b", r"\bmiddle-?m[ae]n\b")
 
@@ -122,14 +131,18 @@ def competitor(asked: AskedQuestion) -> Problem | None:
 
 # --- debating the customer's choices ----------------------------------------------------------------------------------
 _COUNTERARGUMENT = r"\b(when|even though|although|though|despite|instead of|rather than|if you could)\b"
-_WHY_CHOSE = re.compile(rf"^\W*why (did|would|do) you (\w+)\b(.*?)\s*{_COUNTERARGUMENT}", re.IGNORECASE)
+_WHY_CHOSE = re.compile(
+    rf"^\W*why (?:on earth |ever |in the world )?(did|would|do) you (\w+)\b(.*?)\s*{_COUNTERARGUMENT}", re.IGNORECASE
+)
 _WHY_NOT = re.compile(
     r"^\W*why (didn't|did not|don't|do not|wouldn't|haven't|hadn't|weren't) you (\w+)\b(.*?)[?.]?$", re.IGNORECASE
 )
 _SECOND_GUESSING = any_of(
     r"\byou should(n't| not)? have\b",
     r"\bare you sure\b",
-    r"\b(was(n't)?|is(n't)?) (it|that) (a mistake|wise|sensible|a good idea|the right (choice|decision))\b",
+    r"\b(was(n't)?|is(n't)?) (it|that) (really )?(a mistake|wise|sensible|necessary|needed|a good idea|"
+    r"the right (choice|decision))\b",
+    r"\bwhy (on earth|ever|in the world)\b",
     r"\b(the best|the right|a wise|a good) (way|choice|decision|idea) to\b",
     r"\bdo you regret\b",
     r"\bregret (not|buying|choosing|ordering)\b",
