@@ -49,15 +49,14 @@ def product_centric(asked: AskedQuestion) -> Problem | None:
 # --- my company / my background ---------------------------------------------------------------------------------------
 _ABOUT_THE_ASKER = any_of(
     r"\bmy (?:new |own |latest )?(company|business|background|experience|career|story|shop|store|brand|team|idea|"
-    r"mission|vision|"
-    r"designs?|products?|plans?|collections?|range|work|website|site|app)\b",
-    r"\b(our|the) (company|business|firm)('s)? (mission|history|plans?|values|story|future|growth|expansion|vision)\b",
+    r"mission|vision|designs?|products?|plans?|collections?|range|work|website|site|app)\b",
+    r"\b(our|my) (company|business|firm)\b",
+    r"\bthe (company|business|firm)'s (mission|history|plans?|values|story|future|growth|expansion|vision)\b",
     r"\bour (mission|vision|values|brand story|founders?|owners?|history)\b",
     r"\b(like|as) me\b",
     r"\bas (the|a) founder\b",
     r"\bI (founded|started|built|created|designed|run|own|opened)\b",
     r"\b(did you know|were you aware|are you aware|do you know)( that)? (we|I|our|my)\b",
-    r"\b(our|my) (company|business|firm)\b",
     r"\bshould (we|I) (move|open|hire|expand|change|invest|raise|sell|close|launch|rename|rebrand|grow)\b",
     r"\bour team worked\b",
 )
@@ -96,7 +95,7 @@ def sales_pitch(asked: AskedQuestion) -> Problem | None:
 
 # --- competitor's sales model -----------------------------------------------------------------------------------------
 _RIVAL = (
-    r"(?:amazon(?: prime)?|ebay|etsy|shein|temu|aliexpress|alibaba|zalando|asos|walmart|taobao|wish|zara|h&m|primark|"
+    r"(?:amazon(?: prime)?|ebay|etsy|shein|temu|aliexpress|alibaba|zalando|asos|walmart|taobao|zara|h&m|primark|"
     r"marketplaces?|middle-?m[ae]n|department stores?|high[- ]street(?: shops| stores)?|chain stores?|"
     r"discount (?:sites|shops|stores|retailers)|fast[- ]fashion|subscription boxe?s?|big (?:brands|retailers|chains)|"
     r"supermarkets?|competitors?|rivals?|(?:other|online) (?:shops|stores|retailers|sellers|sites|websites|brands)|"
@@ -164,7 +163,7 @@ def debating_choice(asked: AskedQuestion) -> Problem | None:
     if not_done := _WHY_NOT.search(stem):
         return Problem(
             "debating-choice",
-            f"'{not_done.group(0).strip()}' implies she should have; she defends herself instead of explaining",
+            f"'why {not_done.group(1)} you' implies she should have; she defends herself instead of explaining",
             f'"Did you {not_done.group(2)}{not_done.group(3).rstrip(" ,")}? (Yes / No / Don\'t remember)"',
         )
     if second_guess := _SECOND_GUESSING.search(stem):
