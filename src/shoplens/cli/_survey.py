@@ -48,9 +48,11 @@ def lint_command(
 ) -> None:
     """Check survey questions for wording that makes answers worthless, with a reason and a better wording.
 
-    Flags vague and double-barrelled questions, leading or loaded wording, questions customers cannot answer
-    (jargon, far-past recall, hypothetical prices), product-centric or "my company" framing, sales pitches and
-    swipes at competitors, assumptions taken for granted, and ratings without a "don't know" way out.
+    Answer options written with a question ("(1-5, or not applicable)", "Yes / No / Don't remember") are read
+    apart from it, and standard NPS, CSAT and CES wordings are sound. Flags questions she cannot answer (far-past
+    recall, what only we know, hypothetical prices, ratings without a "don't know"), vague ones and jargon, leading
+    wording, assumptions and unbalanced scales, product-centric and "my company" questions, sales pitches,
+    arguments against a competitor's sales model, debating her choices, and two questions in one.
 
     Example: shoplens survey lint "Don't you agree that our delivery is the fastest?" --json
     """

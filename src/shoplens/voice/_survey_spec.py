@@ -110,4 +110,4 @@ def parse_survey_spec(raw: Mapping[str, Any]) -> SurveySpec:
 
 
 def lint_survey(spec: SurveySpec) -> list[LintResult]:
-    return [lint_question(q.text, offers_dont_know=q.dont_know) for q in spec.questions]
+    return [lint_question(q.text, options=q.options, offers_dont_know=q.dont_know) for q in spec.questions]

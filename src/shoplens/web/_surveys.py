@@ -157,8 +157,8 @@ def surveys(db: AppDb) -> dict[str, Any]:
 
 @routes.post(f"{API_PREFIX}/surveys/lint", dependencies=[CustomerLevel], tags=["surveys"])
 def lint(body: LintRequest) -> dict[str, Any]:
-    """Check draft questions for leading, double-barrelled, vague or loaded wording, each problem with its rule,
-    reason and a suggestion (``shoplens survey lint``)."""
+    """Check draft questions (answer options written with them are read apart) for wording that makes answers
+    worthless, each problem with its rule, reason and a suggested rewrite (``shoplens survey lint``)."""
     return {"results": [result.as_dict() for result in lint_questions(body.questions)]}
 
 

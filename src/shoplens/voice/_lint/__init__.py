@@ -1,0 +1,101 @@
+"""A linter for survey questions: the rules of asking customers well, each with a reason and a better wording.
+
+A customer can only answer well a question that asks one clear thing about her own recent experience, does not
+push an answer, and lets her say she does not know. First the question is separated from the answer options
+written with it ("(1-5, or not applicable)", "Yes / No / Don't remember", "On a scale of 0 to 10"): the options
+never make a question double-barrelled, but they are checked on their own. Validated standard wordings (NPS,
+CSAT, CES) keep their frame; only what fills it is checked. The rules (``rule`` ids in the results), grouped by
+the error they catch:
+
+=================  ==================  ===========================================================================
+error              rule                flags
+=================  ==================  ===========================================================================
+unanswerable       recall              details from long ago (last year, "the very first", "exactly how much")
+                   unknowable          what only we or other people know (our warehouse, our costs, other
+                                       customers' reasons, "what percentage of our customers")
+                   hypothetical        what she would pay or do in an imagined future
+                   dont-know           rates a service not everyone used, with no "don't know / not applicable"
+vague              vague               no subject ("What do you think?"), fuzzy frequency words, "everything"
+                   jargon              words of the trade customers do not use (UX, PDP, last mile…)
+leading            leading             wording that suggests the answer ("Don't you agree…", "our friendly team")
+                   assumption          takes for granted what may not be so ("What do you like most about…")
+                   unbalanced-scale    answer options with more favourable than unfavourable choices
+product-centric    product-centric     asks her to judge our product, brand or website in the abstract
+                   sales-pitch         argues for our offer instead of asking
+my-company         my-company          the asker's own company, mission, plans or background
+competitor         competitor          argues against a competitor's sales model (marketplaces, middlemen…)
+debating-choice    debating-choice     argues with a choice she made ("Why did you … when …?")
+double-barrelled   double-barrelled    two things in one question, or two questions in one
+=================  ==================  ===========================================================================
+
+The rules are patterns, not understanding: they are judged by precision and recall on a labelled set of sound and
+flawed questions in the test suite (``tests/voice/data/question_set.csv``, with a held-out half).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from shoplens.voice._lint._answerable import dont_know, hypothetical, recall, unknowable
+from shoplens.voice._lint._framing import competitor, debating_choice, my_company, product_centric, sales_pitch
+from shoplens.voice._lint._options import AskedQuestion, split_question
+from shoplens.voice._lint._problem import LintResult, Problem
+from shoplens.voice._lint._standard import standard_wording
+from shoplens.voice._lint._wording import (
+    assumption,
+    double_barrelled,
+    jargon,
+    leading,
+    unbalanced_scale,
+    vague,
+)
+
+Rule = Callable[[AskedQuestion], Problem | None]
+
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("vague", vague),
+    ("double-barrelled", double_barrelled),
+    ("leading", leading),
+    ("assumption", assumption),
+    ("unbalanced-scale", unbalanced_scale),
+    ("jargon", jargon),
+    ("recall", recall),
+    ("unknowable", unknowable),
+    ("hypothetical", hypothetical),
+    ("product-centric", product_centric),
+    ("my-company", my_company),
+    ("sales-pitch", sales_pitch),
+    ("competitor", competitor),
+    ("debating-choice", debating_choice),
+    ("dont-know", dont_know),
+)
+RULE_NAMES = tuple(name for name, _ in RULES)
+# The rules that read what fills a standard frame ("How likely are you to recommend <this store> to a friend?").
+_SUBJECT_RULES = frozenset({"vague", "double-barrelled", "leading", "jargon", "competitor", "unbalanced-scale"})
+
+
+def lint_question(question: str, *, options: Sequence[str] = (), offers_dont_know: bool = False) -> LintResult:
+    """The problems of one question; ``options`` are its answer choices when given apart from the text, and
+    ``offers_dont_know`` says its answers include "don't know / not applicable"."""
+    asked = split_question(question, options)
+    standard = standard_wording(asked.stem)
+    subject = asked if standard is None else AskedQuestion(asked.text, standard.subject, asked.options)
+    problems = []
+    for name, check in RULES:
+        if name == "dont-know":
+            # Whether she can rate it at all depends on the whole question and its answers, frame included.
+            problem = None if offers_dont_know else check(asked)
+        elif standard is None or name in _SUBJECT_RULES:
+            problem = check(subject)
+        else:
+            continue
+        if problem is not None:
+            problems.append(problem)
+    return LintResult(question, problems)
+
+
+def lint_questions(questions: Sequence[str]) -> list[LintResult]:
+    return [lint_question(q) for q in questions]
+
+
+__all__ = ["RULES", "RULE_NAMES", "AskedQuestion", "LintResult", "Problem", "lint_question", "lint_questions"]

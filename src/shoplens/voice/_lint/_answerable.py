@@ -1,0 +1,119 @@
+"""Rules on whether she can answer at all: recall, unknowable, hypothetical, dont-know.
+
+A customer knows what she did and saw recently. She cannot recall details from long ago, cannot know our costs,
+our warehouse or other people's motives, can only guess what she would pay or do in an imagined future, and
+cannot rate a service she never used.
+"""
+
+from __future__ import annotations
+
+from shoplens.voice._lint._options import AskedQuestion
+from shoplens.voice._lint._patterns import HEDGED, any_of
+from shoplens.voice._lint._problem import Problem
+
+# --- recall -----------------------------------------------------------------------------------------------------------
+_LONG_AGO = any_of(
+    r"\b(in|during|since) (19|20)\d\d\b",
+    r"\b(last|past|previous) (year|years|decade)\b",
+    r"\b(in|during|over|for) the (last|past|previous) (\w+ )?(years?|decade)\b",
+    r"\b(\d+|two|three|four|five|several|many) years ago\b",
+    r"\bthe year before\b",
+    r"\bin the (past|last) (6|9|12|18|24|36|six|nine|twelve|eighteen) months\b",
+    r"\bever (bought|ordered|purchased|visited|used|looked|saw|viewed|searched|read|opened|clicked)\b",
+    r"\bvery first\b",
+    r"\bfirst \w+ you ever\b",
+    r"\bthe first time you\b",
+    r"\bsince (your|you) (first|started|joined|signed up|opened)\b",
+    r"\bexactly how (much|many|long)\b",
+    r"\b(what|on what|which) date\b",
+    r"\bwhen did you first\b",
+)
+
+
+def recall(asked: AskedQuestion) -> Problem | None:
+    if found := _LONG_AGO.search(asked.stem):
+        return Problem(
+            "recall",
+            f"'{found.group(0)}' asks for details she cannot recall reliably, so she guesses",
+            'Ask about a recent, memorable moment: "In the last 30 days, how many times did you order from us?"',
+        )
+    return None
+
+
+# --- unknowable -------------------------------------------------------------------------------------------------------
+_NOT_HERS_TO_KNOW = any_of(
+    r"\bhow (many|much)\b[^?]*\b(does|do|did|is|are) (our|we|the store|the company)\b(?![^?]*\byou\b)",
+    r"\bcosts? (us|the store|the company)\b",
+    r"\b(does|do) it take (us|our \w+|the (store|warehouse|team|company|staff))\b",
+    r"\bwhat (does|do|did) (our|we) [\w ]*\bdo\b",
+    r"\bour (costs?|margins?|profits?|warehouse|suppliers?|staff numbers|sales figures|revenue|turnover)\b",
+    r"\bwhat (percentage|proportion|share|fraction|percent) of (our |all )?(customers|shoppers|people|buyers|"
+    r"visitors|orders|items)\b",
+    r"\bwhy do(es)? (you think )?(other|most|some|many) (customers|people|shoppers|buyers)\b",
+    r"\bwhy do you think (our|the|other) \w+ (charge|sell|do|are|have|offer|make|price)\b",
+    r"\b(other|most) (customers|shoppers|buyers) (think|want|feel|like|prefer|buy)\b",
+)
+
+
+def unknowable(asked: AskedQuestion) -> Problem | None:
+    if found := _NOT_HERS_TO_KNOW.search(asked.stem):
+        return Problem(
+            "unknowable",
+            f"'{found.group(0).strip()}' asks what only we (or other people) know; she can only guess",
+            'Ask what she saw herself: "How many days did your order take to arrive?"',
+        )
+    return None
+
+
+# --- hypothetical -----------------------------------------------------------------------------------------------------
+_IMAGINED = any_of(
+    r"\bhow much would you (be willing to )?(pay|spend)\b",
+    r"\bwould you (be willing to |still )?pay\b",
+    r"\bwhat would you pay\b",
+    r"\bat what price\b",
+    r"\bwould you (still |ever )?(buy|shop|order|purchase|use|subscribe|switch|try|sign up|join)\b.*\bif\b",
+    r"\bif (we|you|the price|prices)\b.*\bwould you\b",
+    r"\bif we (opened|launched|offered|started|added|introduced|made|sold|raised|lowered|charged|built|had|matched)\b",
+    r"\bhow likely would you be to\b",
+    r"\bwould you (use|try|buy) (a|an) (new )?(feature|service|app|option|product)\b",
+    r"\bwill you (buy|order|place|shop|spend|visit|purchase)\b[^?]*\bnext (year|month|few months|season)\b",
+)
+
+
+def hypothetical(asked: AskedQuestion) -> Problem | None:
+    if _IMAGINED.search(asked.stem):
+        return Problem(
+            "hypothetical",
+            "she cannot know what she would pay or do in an imagined situation; stated intentions overstate "
+            "real behaviour",
+            'Ask about what she did: "The last time you needed this, where did you buy it and what did you pay?"',
+        )
+    return None
+
+
+# --- don't know / not applicable --------------------------------------------------------------------------------------
+_RATING = any_of(
+    r"\bhow (satisfied|happy|helpful|useful|easy)\b", r"\bhow (would|do) you rate\b", r"^(please )?rate\b",
+    r"\bon a scale\b",
+)  # fmt: skip
+_OPTIONAL_SERVICE = any_of(
+    r"\blive chat\b", r"\breturns? (process|policy)\b", r"\brefunds?\b", r"\bloyalty (programme|program|scheme)\b",
+    r"\bmobile app\b", r"\bgift[- ]?wrap\w*\b", r"\bcustomer service\b", r"\bsupport team\b", r"\bnewsletter\b",
+    r"\bsize (guide|chart)\b", r"\bclick (and|&) collect\b", r"\bexchanges?\b", r"\bthe support you received\b",
+)  # fmt: skip
+_ESCAPE_IN_WORDING = any_of(r"\bdon'?t know\b", r"\bnot applicable\b", r"\bn/a\b", r"\bhave used\b")
+
+
+def dont_know(asked: AskedQuestion) -> Problem | None:
+    stem = asked.stem
+    service = _OPTIONAL_SERVICE.search(stem)
+    if not service or not _RATING.search(stem) or asked.offers_escape:
+        return None
+    if HEDGED.search(stem) or _ESCAPE_IN_WORDING.search(stem):
+        return None
+    options = ", ".join(asked.options) if asked.options else "…"
+    return Problem(
+        "dont-know",
+        f"not every customer has used '{service.group(0)}'; without a way out she guesses or drops the survey",
+        f'"{stem} ({options}, or: I have not used it)"',
+    )

@@ -1,0 +1,175 @@
+"""Rules on whose interests a question serves: product-centric, my-company, sales-pitch, competitor, debating-choice.
+
+A survey is for learning about the customer: what she needed, did and went through. Questions that ask her to
+judge our product or brand in the abstract, to take an interest in the asker's company or background, to side
+with our sales model against a competitor's, or to defend a choice she made, tell us what she thinks we want to
+hear.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shoplens.voice._lint._options import AskedQuestion
+from shoplens.voice._lint._patterns import any_of
+from shoplens.voice._lint._problem import Problem
+
+# --- product-centric --------------------------------------------------------------------------------------------------
+_THING = (
+    r"(?:new |latest |current |whole )?(?:\w+ )?(?:products?|product range|range|product lines?|"
+    r"brand|brand name|logo|website|site|app|packaging|design|collection|features?|idea|concept|name)\b"
+)
+_OUR_THING = rf"(?:our|the|this) {_THING}"
+_JUDGING_US = any_of(
+    rf"^(please )?rate {_OUR_THING}",
+    rf"^(please )?rate the features of {_OUR_THING}",
+    r"\bhow \w+ (is|are|do you find|would you say is|would you say are) our\b",
+    r"\bwhat do you think (of|about) (our|my)\b",
+    rf"\b(do|did) you (\w+ )?like {_OUR_THING}",
+    rf"\bhow do you like {_OUR_THING}",
+    rf"\bhow (would|do) you (rate|describe|judge|sum up) our {_THING}",
+    r"\bwhich of our \w+( \w+)? (is|are) (the )?(best|better|worst|most)\b",
+    rf"\b(is|are) {_OUR_THING} (worth|good|any good|better|value)\b",
+    r"\bwhat (features?|products?) (should|would|could) (our|the|we)\b",
+    r"\bfeatures? of our (product|app|service)\b",
+)
+
+
+def product_centric(asked: AskedQuestion) -> Problem | None:
+    if found := _JUDGING_US.search(asked.stem):
+        return Problem(
+            "product-centric",
+            f"'{found.group(0).strip()}' asks her to judge our product instead of telling us about her needs and "
+            "experience",
+            'Ask about her use of it: "What did you use it for in the first week, and how did that go?"',
+        )
+    return None
+
+
+# --- my company / my background ---------------------------------------------------------------------------------------
+_ABOUT_THE_ASKER = any_of(
+    r"\bmy (?:new |own |latest )?(company|business|background|experience|career|story|shop|store|brand|team|idea|"
+    r"mission|vision|designs?|products?|plans?|collections?|range|work|website|site|app)\b",
+    r"\b(our|my) (company|business|firm)\b",
+    r"\bthe (company|business|firm)'s (mission|history|plans?|values|story|future|growth|expansion|vision)\b",
+    r"\bour (mission|vision|values|brand story|founders?|owners?|history)\b",
+    r"\b(like|as) me\b",
+    r"\bas (the|a) founder\b",
+    r"\bI (founded|started|built|created|designed|run|own|opened)\b",
+    r"\b(did you know|were you aware|are you aware|do you know)( that)? (we|I|our|my)\b",
+    r"\bshould (we|I) (move|open|hire|expand|change|invest|raise|sell|close|launch|rename|rebrand|grow)\b",
+    r"\bour team worked\b",
+)
+
+
+def my_company(asked: AskedQuestion) -> Problem | None:
+    if found := _ABOUT_THE_ASKER.search(asked.stem):
+        return Problem(
+            "my-company",
+            f"'{found.group(0)}' is about the asker's own company or background, not about the customer",
+            'Ask about her situation: "What were you trying to get done when you visited us?"',
+        )
+    return None
+
+
+# --- sales pitch ------------------------------------------------------------------------------------------------------
+_PITCH = any_of(
+    r"\b(never|don't|do not) overcharge\b",
+    r"\bsaves? you (money|time)\b",
+    r"\bour (prices|products|quality|service|delivery) (are|is) (lower|better|cheaper|faster|higher)\b",
+    r"\bwould you like to (join|subscribe|sign up|upgrade)\b",
+    r"\bwould you support\b",
+    r"\bdeserves? (more )?(customers|support|a chance)\b",
+)
+
+
+def sales_pitch(asked: AskedQuestion) -> Problem | None:
+    if found := _PITCH.search(asked.stem):
+        return Problem(
+            "sales-pitch",
+            f"'{found.group(0)}' argues for our offer instead of asking",
+            'Ask what she did and why: "What made you choose this order over the other options you looked at?"',
+        )
+    return None
+
+
+# --- competitor's sales model -----------------------------------------------------------------------------------------
+_RIVAL = (
+    r"(?:amazon(?: prime)?|ebay|etsy|shein|temu|aliexpress|alibaba|zalando|asos|walmart|taobao|zara|h&m|primark|"
+    r"marketplaces?|middle-?m[ae]n|department stores?|high[- ]street(?: shops| stores)?|chain stores?|"
+    r"discount (?:sites|shops|stores|retailers)|fast[- ]fashion|subscription boxe?s?|big (?:brands|retailers|chains)|"
+    r"supermarkets?|competitors?|rivals?|(?:other|online) (?:shops|stores|retailers|sellers|sites|websites|brands)|"
+    r"(?:online |retail |tech )?giants?|corporations?|multinationals?|big (?:online )?(?:shops|stores|companies)|"
+    r"\w+ sellers)"
+)
+# Words that turn a mention of a rival into an argument against it.
+# fmt: off
+_ARGUING = "(?:{})".format("|".join((
+    r"\binstead of\b", r"\brather than\b", r"\bcompared (?:with|to)\b", r"\bthan\b", r"\bunlike\b",
+    r"\bswitch (?:from|to)\b", r"\bstill\b", r"\breali[sz]e\b", r"\bknow that\b", r"\blose\b", r"\bovercharge",
+    r"\boverpay", r"\bfakes?\b", r"\bmark-?ups?\b", r"\bcharge more\b", r"\bpay more\b",
+    r"\bhow much (?:more|extra)\b", r"\bbad value\b", r"\bsafer\b", r"\brisky\b",
+    r"\bwhen (?:we|our|ours|you could|they could)\b", r"\bwhy would (?:you|people|anyone|customers)\b",
+    r"\bwhy do (?:people|anyone|customers)\b", r"\bwhy (?:pay|buy|shop|order|go|bother)\b", r"\bisn't\b",
+    r"\bwouldn't\b", r"\bdon't you\b", r"\bwould you rather\b",
+)))
+# fmt: on
+_AGAINST_A_RIVAL = re.compile(rf"\b{_RIVAL}\b[^?]*{_ARGUING}|{_ARGUING}[^?]*\b{_RIVAL}\b", re.IGNORECASE)
+_MIDDLEMAN = any_of(r"\bbuy direct\b", r"\bdirect from (the maker|us|the brand)\b", r"\bmiddle-?m[ae]n\b")
+
+
+def competitor(asked: AskedQuestion) -> Problem | None:
+    if found := _AGAINST_A_RIVAL.search(asked.stem) or _MIDDLEMAN.search(asked.stem):
+        return Problem(
+            "competitor",
+            f"'{found.group(0).strip()}' argues against a competitor's way of selling instead of asking what she did",
+            'Ask what she did: "Where else did you look before ordering, and what made you choose where to buy?"',
+        )
+    return None
+
+
+# --- debating the customer's choices ----------------------------------------------------------------------------------
+_COUNTERARGUMENT = r"\b(when|even though|although|though|despite|instead of|rather than|if you could)\b"
+_WHY_CHOSE = re.compile(
+    rf"^\W*why (?:on earth |ever |in the world )?(did|would|do) you (\w+)\b(.*?)\s*{_COUNTERARGUMENT}", re.IGNORECASE
+)
+_WHY_NOT = re.compile(
+    r"^\W*why (didn't|did not|don't|do not|wouldn't|haven't|hadn't|weren't) you (\w+)\b(.*?)[?.]?$", re.IGNORECASE
+)
+_SECOND_GUESSING = any_of(
+    r"\byou should(n't| not)? have\b",
+    r"\bare you sure\b",
+    r"\b(was(n't)?|is(n't)?) (it|that) (really )?(a mistake|wise|sensible|necessary|needed|a good idea|"
+    r"the right (choice|decision))\b",
+    r"\bwhy (on earth|ever|in the world)\b",
+    r"\b(the best|the right|a wise|a good) (way|choice|decision|idea) to\b",
+    r"\bdo you regret\b",
+    r"\bregret (not|buying|choosing|ordering)\b",
+    r"\bwhat made you think\b",
+    r"\bwhat were you thinking\b",
+    r"\bwhy did you (wait|delay|take so long|ignore|skip|miss|leave it)\b",
+    r"\bwhy did you \w+ (a|an|the|this|that|your) [\w' -]+ (that|which) (matched|fit|fitted|worked|was|were|had)\b",
+)
+
+
+def debating_choice(asked: AskedQuestion) -> Problem | None:
+    stem = asked.stem
+    if chose := _WHY_CHOSE.search(stem):
+        return Problem(
+            "debating-choice",
+            f"'{chose.group(0).strip()}' argues with a choice she made; she defends it instead of explaining it",
+            f'"What made you {chose.group(2)}{chose.group(3).rstrip(" ,")}?"',
+        )
+    if not_done := _WHY_NOT.search(stem):
+        return Problem(
+            "debating-choice",
+            f"'why {not_done.group(1)} you' implies she should have; she defends herself instead of explaining",
+            f'"Did you {not_done.group(2)}{not_done.group(3).rstrip(" ,")}? (Yes / No / Don\'t remember)"',
+        )
+    if second_guess := _SECOND_GUESSING.search(stem):
+        return Problem(
+            "debating-choice",
+            f"'{second_guess.group(0)}' questions her judgement; she defends her choice instead of explaining it",
+            'Ask what happened and why, without judging: "What made you choose this one?"',
+        )
+    return None

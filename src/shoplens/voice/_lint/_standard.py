@@ -1,0 +1,56 @@
+"""Validated standard wordings: Net Promoter Score, customer satisfaction and customer effort.
+
+Their frames are sound by long use and published validation (Reichheld 2003 for NPS; the ACSI satisfaction item;
+Dixon, Freeman & Toman 2010 and the later "made it easy for me" statement for effort), so the frame is not linted:
+"would recommend … to a friend or colleague" is neither hypothetical nor two things at once. What fills the frame
+(the store, the order, the request) is still read for loaded, double or unclear words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StandardWording:
+    metric: str  # nps | csat | ces
+    subject: str  # what fills the frame: "this store", "your most recent order", "handle your request"
+
+
+_FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (metric, re.compile(pattern, re.IGNORECASE))
+    for metric, pattern in (
+        (
+            "nps",
+            r"^(?:overall, )?how likely (?:is it that you would|is it you would|are you to|would you be to) "
+            r"recommend (?P<subject>.{1,60}?) to (?:a |your )?(?:friends?|colleagues?|family|relatives?)"
+            r"(?: (?:or|and) (?:a |your )?(?:friends?|colleagues?|family(?: members?)?|relatives?))?\s*\??$",
+        ),
+        (
+            "csat",
+            r"^(?:overall, |all in all, )?how satisfied (?:or dissatisfied )?(?:are|were) you with "
+            r"(?P<subject>.+?)\s*\??$",
+        ),
+        ("csat", r"^(?:overall, )?how would you rate your (?:overall )?satisfaction with (?P<subject>.+?)\s*\??$"),
+        (
+            "ces",
+            r"^how much effort did you (?:personally )?have to (?:put forth|put in|make|spend) "
+            r"(?:to )?(?P<subject>.+?)\s*\??$",
+        ),
+        (
+            "ces",
+            r"^(?:to what extent|how much) do you agree or disagree with the following statement:\s*"
+            r"(?P<subject>.+?) made it easy for me to (?:handle|resolve|sort out|deal with) my (?:issue|request|"
+            r"problem|return|order)\s*[.?]?$",
+        ),
+        ("ces", r"^how easy (?:or difficult )?was it to (?P<subject>.+?)\s*\??$"),
+    )
+)
+
+
+def standard_wording(stem: str) -> StandardWording | None:
+    for metric, frame in _FRAMES:
+        if match := frame.match(stem):
+            return StandardWording(metric, match.group("subject"))
+    return None
