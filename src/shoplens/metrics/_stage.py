@@ -392,9 +392,12 @@ def decide_stage(evidence: Mapping[str, Any]) -> StageVerdict:
         mature_needs.append(
             f"two years of orders for a young store (now {days} days; the window shows no customers from before it)"
         )
-    base = (
-        f"a window into an established store ({days} days)" if established else f"a {window} with {days} days of orders"
-    )
+    if established:
+        base = f"a window into an established store ({days} days of orders)"
+    elif window == YOUNG_STORE:
+        base = f"a young store with {days} days of orders"
+    else:
+        base = f"{days} days of orders (too short to tell whether they start at the store's beginning)"
     if mature_needs:
         reasons = [
             f"{base}, {customers} customers and {percent(repeat_share)} of revenue from repeat orders: past the "
