@@ -90,6 +90,15 @@ def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path, wareho
             ["demo", "--customers", "3"],
             "error: Invalid value for '--customers': Input should be greater than or equal to 50",
         ),
+        (
+            ["demo", "--customers", "50", "--no-serve", "--end-date", "2035-01-01"],
+            "error: the demo store's calendar covers 2020-2030; choose an end date and days inside it "
+            "(this one runs 2033-01-02 to 2035-01-01)",
+        ),
+        (
+            ["demo", "--no-serve", "--end-date", "2025-13-01"],
+            "error: Invalid value for '--end-date': Value error, '2025-13-01' does not match the formats '%Y-%m-%d'.",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(

@@ -9,6 +9,7 @@ and a one-year window cut from the middle of an old one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 from metrics_backends import RunnerFor, Store
-from tests.conftest import CDNOW_MASTER, DEMO_END, ONLINE_RETAIL
+from tests.conftest import CDNOW_MASTER, DEMO_END, ONLINE_RETAIL, run_cli
 
 from shoplens.ingest.demo import generate_demo_store
 from shoplens.queries import StageQuery, StageResult
@@ -191,3 +192,21 @@ def test_a_window_cut_from_an_old_store_is_told_from_a_young_store(
     assert stage.stage in stages, (stage.reasons, stage.next_stage_needs)
     # Both span one year of orders: the calendar alone cannot tell them apart.
     assert 360 <= stage.evidence["trading_days"] <= 364
+
+
+def test_the_command_line_shows_shares_as_percentages(generated: Callable[[str], tuple[pd.DataFrame, Store]]) -> None:
+    orders, store = generated("young")
+    share, _ = opening_repeat_share(orders)
+    shown = run_cli(store.home, "stage")
+    assert shown.exit_code == 0, shown.stderr
+    assert re.search(rf"opening repeat revenue share\s*│\s*{share * 100:.1f}%", shown.stdout)
+    assert "young store" in shown.stdout
+    assert not re.search(r"\d\.\d{3,}", shown.stdout), "no evidence number with more than two decimals"
+    document = run_cli(store.home, "stage", "--json").json()
+    assert document["window"] == "young store"
+    measures = [v for k, v in document["evidence"].items() if isinstance(v, float) and not k.startswith("revenue_")]
+    assert measures
+    assert all(float(f"{v:.4g}") == v for v in measures)  # 4 significant digits
+    last_half_year = orders[(orders["day"].max() - orders["day"]).dt.days < 182]
+    # money stays to the cent: the generated store has no refunds, so revenue is the orders' sum
+    assert document["evidence"]["revenue_last_half_year"] == pytest.approx(last_half_year["amount"].sum(), abs=0.005)
