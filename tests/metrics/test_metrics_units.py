@@ -153,6 +153,14 @@ def test_stage_rule(evidence: dict[str, Any], stage: str) -> None:
     assert bool(verdict.next_stage_needs) == (stage != "mature")
 
 
+def test_a_share_just_short_of_a_threshold_does_not_read_as_the_threshold() -> None:
+    verdict = decide_stage(
+        {**MATURE_SHAPE, "trading_days": 800, "window": "young store", "repeat_revenue_share": 0.4999}
+    )
+    assert verdict.stage == "development"
+    assert verdict.next_stage_needs == ["at least 50% of revenue from repeat orders (now 49.99%)"]
+
+
 @pytest.mark.parametrize(
     ("signals", "window"),
     [

@@ -320,6 +320,14 @@ def percent(value: float | None, *, signed: bool = False) -> str:
     return f"{text}%"
 
 
+def _short_of(value: float | None, threshold: float) -> str:
+    """``value`` as a percentage that never reads as the threshold it falls short of (49.99%, not 50%)."""
+    shown = percent(value)
+    if value is not None and value < threshold and shown == percent(threshold):
+        return f"{value * 100:.2f}%"
+    return shown
+
+
 def evidence_text(name: str, value: Any) -> str:
     """One evidence value as a person reads it: shares and growth as percentages, ratios to two decimals."""
     if value is None:
@@ -365,7 +373,8 @@ def decide_stage(evidence: Mapping[str, Any]) -> StageVerdict:
         development_needs.append(f"at least {MIN_CUSTOMERS} customers (now {customers})")
     if repeat_share is None or repeat_share < MIN_REPEAT_REVENUE_SHARE:
         development_needs.append(
-            f"at least {percent(MIN_REPEAT_REVENUE_SHARE)} of revenue from repeat orders (now {percent(repeat_share)})"
+            f"at least {percent(MIN_REPEAT_REVENUE_SHARE)} of revenue from repeat orders (now "
+            f"{_short_of(repeat_share, MIN_REPEAT_REVENUE_SHARE)})"
         )
     if not established and days < MIN_YOUNG_DEVELOPMENT_DAYS:
         development_needs.append(f"half a year of orders to show how customers come back (now {days} days)")
@@ -375,7 +384,7 @@ def decide_stage(evidence: Mapping[str, Any]) -> StageVerdict:
     if repeat_share is None or repeat_share < MIN_MATURE_REPEAT_REVENUE_SHARE:
         mature_needs.append(
             f"at least {percent(MIN_MATURE_REPEAT_REVENUE_SHARE)} of revenue from repeat orders (now "
-            f"{percent(repeat_share)})"
+            f"{_short_of(repeat_share, MIN_MATURE_REPEAT_REVENUE_SHARE)})"
         )
     if cv is None or cv > MAX_MATURE_RETENTION_CV:
         now = "unknown: too few complete cohorts" if cv is None else f"{cv:.2f}"
