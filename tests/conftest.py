@@ -24,6 +24,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ONLINE_RETAIL = DATASETS / "online_retail" / "online_retail.parquet"
 CDNOW_SAMPLE = DATASETS / "cdnow" / "CDNOW_sample.csv.gz"
 CDNOW_MASTER = DATASETS / "cdnow" / "CDNOW_master.csv.gz"
+# The demo store ends yesterday by default; tests pin its last day so that their expectations hold on any day.
+DEMO_END = "2025-12-30"
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -45,6 +47,7 @@ def datasets() -> Path:
 def build_demo_store(home: Path, *, customers: int, seed: int) -> Path:
     """`shoplens demo --customers N --seed S --no-serve` into HOME; fails the test if it does not build."""
     args = ["--home", str(home), "demo", "--customers", str(customers), "--seed", str(seed), "--no-serve", "--json"]
+    args += ["--end-date", DEMO_END]
     assert not _exit_code_of(args), "the demo store builds"
     return home
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import DEMO_END
 
 from shoplens.cli import _analytics as _analytics_registered  # noqa: F401  (registers the analytics commands)
 from shoplens.cli import _commands as _registered  # noqa: F401  (registers the commands)
@@ -89,6 +90,15 @@ def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path, wareho
             ["demo", "--customers", "3"],
             "error: Invalid value for '--customers': Input should be greater than or equal to 50",
         ),
+        (
+            ["demo", "--customers", "50", "--no-serve", "--end-date", "2035-01-01"],
+            "error: the demo store's calendar covers 2020-2030; choose an end date and days inside it "
+            "(this one runs 2033-01-02 to 2035-01-01)",
+        ),
+        (
+            ["demo", "--no-serve", "--end-date", "2025-13-01"],
+            "error: Invalid value for '--end-date': Value error, '2025-13-01' does not match the formats '%Y-%m-%d'.",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -114,7 +124,7 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
 
 
 def test_demo_imports_once_and_reruns_add_nothing(cli: Callable[..., Any], warehouse_engine: str) -> None:
-    first = cli("demo", "--customers", "300", "--seed", "7", "--no-serve", "--json")
+    first = cli("demo", "--customers", "300", "--seed", "7", "--end-date", DEMO_END, "--no-serve", "--json")
     assert first.exit_code == 0, first.stderr
     document = first.json()
     summary, tables = document["import"], document["status"]["tables"]
@@ -127,7 +137,7 @@ def test_demo_imports_once_and_reruns_add_nothing(cli: Callable[..., Any], wareh
     assert min(tables.values()) > 0, "the demo fills every canonical table"
     where = document["status"]["warehouse"]
     assert where.startswith("postgresql://") if warehouse_engine == "postgres" else where.endswith("warehouse.duckdb")
-    again = cli("demo", "--customers", "300", "--seed", "7", "--no-serve", "--json").json()
+    again = cli("demo", "--customers", "300", "--seed", "7", "--end-date", DEMO_END, "--no-serve", "--json").json()
     assert again["import"]["rows_loaded"] == 0
     assert set(again["tables_loaded"].values()) == {0}
     assert again["status"]["tables"] == tables

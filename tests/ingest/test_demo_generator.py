@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,22 +13,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from tests.conftest import DEMO_END
 
 from shoplens.errors import InputError
 from shoplens.ingest import ORDER_LEVEL_FIELDS, SALES_FIELD_NAMES, registered_profiles
-from shoplens.ingest.demo import DemoFiles, generate_demo_store
+from shoplens.ingest.demo import DemoFiles, default_end, generate_demo_store
 from shoplens.ingest.demo._catalogue import _catalogue_size
 
 CUSTOMERS = 400
 SEED = 11
-WINDOW_START = date(2024, 1, 1)  # the defaults: 730 days, so the last day is 2025-12-30 (2024 is a leap year)
+END = date.fromisoformat(DEMO_END)  # 730 days (the default) to 2025-12-30 start on 2024-01-01 (2024 is a leap year)
+WINDOW_START = date(2024, 1, 1)
 WINDOW_END = WINDOW_START + timedelta(days=730)
 MONEY_FIELDS = ("unit_cost", "unit_price", "line_discount", "order_discount", "shipping", "tax", "refund_amount")
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
-    return generate_demo_store(tmp_path_factory.mktemp("demo"), customers=CUSTOMERS, seed=SEED)
+    return generate_demo_store(tmp_path_factory.mktemp("demo"), customers=CUSTOMERS, seed=SEED, end=END)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +76,8 @@ def _number(con: duckdb.DuckDBPyConnection, sql: str) -> float:
 
 
 def test_same_seed_writes_identical_files(tmp_path: Path) -> None:
-    first = generate_demo_store(tmp_path / "a", customers=300, seed=5)
-    second = generate_demo_store(tmp_path / "b", customers=300, seed=5)
+    first = generate_demo_store(tmp_path / "a", customers=300, seed=5, end=END)
+    second = generate_demo_store(tmp_path / "b", customers=300, seed=5, end=END)
     names = sorted(p.name for p in first.out_dir.iterdir())
     assert names == sorted(p.name for p in second.out_dir.iterdir())
     for name in names:
@@ -83,14 +85,14 @@ def test_same_seed_writes_identical_files(tmp_path: Path) -> None:
 
 
 def test_another_seed_writes_other_orders(tmp_path: Path) -> None:
-    first = generate_demo_store(tmp_path / "a", customers=300, seed=5, with_events=False)
-    second = generate_demo_store(tmp_path / "b", customers=300, seed=6, with_events=False)
+    first = generate_demo_store(tmp_path / "a", customers=300, seed=5, with_events=False, end=END)
+    second = generate_demo_store(tmp_path / "b", customers=300, seed=6, with_events=False, end=END)
     assert first.orders_path.read_bytes() != second.orders_path.read_bytes()
 
 
 def test_events_do_not_change_the_orders(tmp_path: Path) -> None:
-    with_events = generate_demo_store(tmp_path / "a", customers=300, seed=5)
-    without_events = generate_demo_store(tmp_path / "b", customers=300, seed=5, with_events=False)
+    with_events = generate_demo_store(tmp_path / "a", customers=300, seed=5, end=END)
+    without_events = generate_demo_store(tmp_path / "b", customers=300, seed=5, with_events=False, end=END)
     assert with_events.orders_path.read_bytes() == without_events.orders_path.read_bytes()
     assert without_events.events_path is None
     assert not (tmp_path / "b" / "events.parquet").exists()
@@ -352,7 +354,7 @@ def test_events_calendar_has_the_right_dates(store: DemoFiles) -> None:
 
 def test_max_order_lines_writes_exactly_that_many_lines(tmp_path: Path) -> None:
     """The rule: exactly max_order_lines lines; the last order may be cut short but stays consistent."""
-    written = generate_demo_store(tmp_path, max_order_lines=20_000, with_events=False, seed=3)
+    written = generate_demo_store(tmp_path, max_order_lines=20_000, with_events=False, seed=3, end=END)
     assert written.order_lines == 20_000
     con = duckdb.connect()
     con.execute(f"CREATE TABLE cut AS SELECT * FROM read_csv('{written.orders_path}', all_varchar = true)")
@@ -362,7 +364,7 @@ def test_max_order_lines_writes_exactly_that_many_lines(tmp_path: Path) -> None:
 
 def test_progress_reports_each_step(tmp_path: Path) -> None:
     steps: list[tuple[str, int, int]] = []
-    generate_demo_store(tmp_path, customers=300, with_events=False, progress=lambda *step: steps.append(step))
+    generate_demo_store(tmp_path, customers=300, with_events=False, end=END, progress=lambda *step: steps.append(step))
     assert steps == [
         ("products", 1, 1),
         ("customers", 300, 300),
@@ -376,10 +378,36 @@ def test_progress_reports_each_step(tmp_path: Path) -> None:
     [
         ({"customers": 0}, "customers must be at least 1"),
         ({"max_order_lines": 0}, "max_order_lines must be at least 1"),
-        ({"start": date(2019, 6, 1)}, "calendar covers 2020-2030"),
-        ({"start": date(2030, 6, 1), "days": 400}, "calendar covers 2020-2030"),
+        ({"end": date(2020, 6, 1)}, "calendar covers 2020-2030; .* runs 2018-06-03 to 2020-06-01"),
+        ({"end": date(2031, 1, 1), "days": 400}, "calendar covers 2020-2030"),
+        ({"days": 0, "end": END}, "days must be at least 1"),
     ],
 )
 def test_bad_arguments_are_input_errors(tmp_path: Path, arguments: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         generate_demo_store(tmp_path, **arguments)  # type: ignore[arg-type]
+
+
+def test_the_window_ends_on_the_end_date(tmp_path: Path) -> None:
+    written = generate_demo_store(tmp_path, customers=300, seed=5, end=date(2026, 3, 31), days=90, with_events=False)
+    con = duckdb.connect()
+    first, last = con.execute(
+        f"SELECT min(CAST(ordered_at AS TIMESTAMP)), max(CAST(ordered_at AS TIMESTAMP)) "
+        f"FROM read_csv('{written.orders_path}', all_varchar = true)"
+    ).fetchone()
+    assert datetime(2026, 1, 1) <= first < datetime(2026, 1, 2)  # 90 days to 31 March 2026 start on 1 January
+    assert datetime(2026, 3, 31) <= last < datetime(2026, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "end"),
+    [
+        (datetime(2026, 12, 2, 1, 6, tzinfo=UTC), "Asia/Hong_Kong", date(2026, 12, 1)),  # 09:06 in Hong Kong
+        # 03:00 on 2 December in Hong Kong is 19:00 UTC on 1 December: 1 December's UTC day is not over yet
+        (datetime(2026, 12, 1, 19, 0, tzinfo=UTC), "Asia/Hong_Kong", date(2026, 11, 30)),
+        (datetime(2026, 12, 2, 1, 0, tzinfo=UTC), "America/New_York", date(2026, 11, 30)),  # 20:00 on 1 December
+        (datetime(2026, 12, 2, 0, 0, tzinfo=UTC), "UTC", date(2026, 12, 1)),
+    ],
+)
+def test_the_default_end_is_yesterday_in_the_store_time_zone(now: datetime, zone: str, end: date) -> None:
+    assert default_end(zone, now) == end

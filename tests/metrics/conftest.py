@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
 
 import pytest
 from metrics_backends import RunnerFor, Store, postgres_schemas, spark_databases
-from tests.conftest import import_online_retail
+from tests.conftest import DEMO_END, import_online_retail
 
 from shoplens.ingest.demo import generate_demo_store
 from shoplens.queries import QueryRunner
@@ -32,7 +33,7 @@ def uci(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Store:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
     home = tmp_path_factory.mktemp("demo")
-    files = generate_demo_store(home / "export", customers=1500, seed=11)
+    files = generate_demo_store(home / "export", customers=1500, seed=11, end=date.fromisoformat(DEMO_END))
     import yaml
 
     mapping = yaml.safe_load(files.mapping_path.read_text())

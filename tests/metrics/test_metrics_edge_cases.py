@@ -109,7 +109,9 @@ def test_one_customer_one_order(cli: Callable[..., Any], tmp_path: Path) -> None
     assert stage["stage"] == "initial"
     assert stage["evidence"]["trading_days"] == 0
     assert stage["evidence"]["new_customer_growth"] is None
-    assert any("full year" in need for need in stage["next_stage_needs"])
+    assert stage["window"] == "too short to tell"
+    assert "at least 200 customers (now 1)" in stage["next_stage_needs"]
+    assert "half a year of orders to show how customers come back (now 1 days)" in stage["next_stage_needs"]
     cohorts = cli("cohorts", "--json", home_dir=home).json()["rows"]
     assert [(r["cohort"], r["period_index"], r["customers"], r["retention"]) for r in cohorts] == [
         ("2024-05-01", 0, 1, 1.0)

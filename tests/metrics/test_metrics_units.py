@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -14,7 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shoplens.metrics import SEGMENT_NAMES, SEGMENTS, decide_stage, local_time, period_start, segment_of
+from shoplens.metrics import (
+    SEGMENT_NAMES,
+    SEGMENTS,
+    classify_window,
+    decide_stage,
+    evidence_text,
+    local_time,
+    period_start,
+    segment_of,
+)
 from shoplens.metrics._facts import pro_rata
 from shoplens.metrics._time import StoreZone, python_period_start, utc_offsets
 from shoplens.queries import KpiQuery, KpiResult, StageQuery
@@ -113,37 +123,84 @@ def test_pro_rata_is_exact_half_up_cents() -> None:
     assert got[2] is None
 
 
+MATURE_SHAPE = {
+    "customers": 5000,
+    "repeat_revenue_share": 0.6,
+    "retention_stability_cv": 0.1,
+    "new_customer_trend": 0.05,
+}
+
+
 @pytest.mark.parametrize(
     ("evidence", "stage"),
     [
-        ({"trading_days": 200, "customers": 5000}, "initial"),
-        ({"trading_days": 800, "customers": 300}, "initial"),
-        (
-            {
-                "trading_days": 800,
-                "customers": 5000,
-                "new_customer_growth": 0.5,
-                "repeat_revenue_share": 0.6,
-                "retention_stability_cv": 0.1,
-            },
-            "development",
-        ),
-        (
-            {
-                "trading_days": 800,
-                "customers": 5000,
-                "new_customer_growth": 0.05,
-                "repeat_revenue_share": 0.6,
-                "retention_stability_cv": 0.1,
-            },
-            "mature",
-        ),
+        ({"trading_days": 800, "customers": 150, "repeat_revenue_share": 0.6}, "initial"),
+        ({"trading_days": 800, "customers": 5000, "repeat_revenue_share": 0.2}, "initial"),
+        ({**MATURE_SHAPE, "trading_days": 100, "window": "young store"}, "initial"),
+        # The same shape from a 100-day window into an established store is past the initial stage.
+        ({**MATURE_SHAPE, "trading_days": 100, "window": "window into an established store"}, "mature"),
+        ({**MATURE_SHAPE, "trading_days": 364, "window": "window into an established store"}, "mature"),
+        ({**MATURE_SHAPE, "trading_days": 364, "window": "young store"}, "development"),
+        ({**MATURE_SHAPE, "trading_days": 729, "window": "young store"}, "mature"),
+        ({**MATURE_SHAPE, "trading_days": 800, "window": "young store", "new_customer_trend": 0.5}, "development"),
+        ({**MATURE_SHAPE, "trading_days": 800, "window": "young store", "retention_stability_cv": 0.4}, "development"),
+        ({**MATURE_SHAPE, "trading_days": 800, "window": "young store", "repeat_revenue_share": 0.45}, "development"),
     ],
 )
-def test_stage_rule(evidence: dict[str, float], stage: str) -> None:
+def test_stage_rule(evidence: dict[str, Any], stage: str) -> None:
     verdict = decide_stage(evidence)
     assert verdict.stage == stage
     assert bool(verdict.next_stage_needs) == (stage != "mature")
+
+
+def test_a_share_just_short_of_a_threshold_does_not_read_as_the_threshold() -> None:
+    verdict = decide_stage(
+        {**MATURE_SHAPE, "trading_days": 800, "window": "young store", "repeat_revenue_share": 0.4999}
+    )
+    assert verdict.stage == "development"
+    assert verdict.next_stage_needs == ["at least 50% of revenue from repeat orders (now 49.99%)"]
+
+
+@pytest.mark.parametrize(
+    ("signals", "window"),
+    [
+        ((0.56, 2.2, 2.5), "window into an established store"),
+        ((0.56, 1.0, 1.6), "window into an established store"),
+        ((0.10, 1.6, 1.6), "window into an established store"),
+        ((0.56, 1.0, 1.0), "young store"),
+        ((0.20, 0.99, 0.84), "young store"),
+    ],
+)
+def test_window_needs_two_of_three_signals(signals: tuple[float, float, float], window: str) -> None:
+    share, return_ratio, new_ratio = signals
+    evidence = {
+        "opening_customers": 100,
+        "later_customers": 100,
+        "opening_repeat_revenue_share": share,
+        "opening_return_ratio": return_ratio,
+        "opening_new_customer_ratio": new_ratio,
+    }
+    found, reasons = classify_window(evidence)
+    assert found == window
+    assert len(reasons) == 3
+    assert classify_window({**evidence, "later_customers": 29})[0] == "too short to tell"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("retention_month1_mean", 0.20433066666666666, "20.4%"),
+        ("repeat_revenue_share", 1.0, "100%"),
+        ("repeat_revenue_share", 0.09783, "9.8%"),
+        ("new_customer_trend", -0.2706, "-27.1%"),
+        ("new_customer_growth", 0.05, "+5%"),
+        ("retention_stability_cv", 0.12453, "0.12"),
+        ("customers", 4338, "4338"),
+        ("new_customer_growth", None, "–"),
+    ],
+)
+def test_evidence_is_shown_rounded(name: str, value: Any, shown: str) -> None:
+    assert evidence_text(name, value) == shown
 
 
 def test_cache_keeps_types_and_keys_on_query_zone_and_version(tmp_path: Path) -> None:

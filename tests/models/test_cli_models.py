@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from models_testdata import CDNOW_SAMPLE_TRANSACTIONS, agrees_to_significant_figures, read_cdnow_summary
+from tests.conftest import DEMO_END
 
 from shoplens.cli import main
 from shoplens.config import Settings
@@ -291,7 +292,21 @@ def test_predict_groups_add_up(cli: Callable[..., Any], cdnow_home: Path) -> Non
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated store with names, e-mails, phones and addresses in the vault."""
     home = tmp_path_factory.mktemp("demo") / "home"
-    main(["--home", str(home), "demo", "--customers", "800", "--seed", "11", "--no-serve", "--json"])  # exits on error
+    main(
+        [
+            "--home",
+            str(home),
+            "demo",
+            "--customers",
+            "800",
+            "--seed",
+            "11",
+            "--end-date",
+            DEMO_END,
+            "--no-serve",
+            "--json",
+        ]
+    )  # exits on error
     return home
 
 

@@ -185,6 +185,23 @@ def test_calendar_closures_are_forecast_as_zero_and_rest_days_too() -> None:
     assert (frame["forecast"] <= frame["upper"]).all()
 
 
+def test_a_closed_day_shows_its_closure_name_in_the_events_column() -> None:
+    history, _ = _planted(days=200)
+    calendar = pd.DataFrame(
+        {"date": [date(2023, 7, 25)], "name": ["Stocktake"], "kind": ["closed"]}  # a Tuesday inside the horizon
+    )
+    closures = find_closures(None, grain="day", calendar=calendar)
+    closures = Closures(rest_weekdays=frozenset({6}), closed_periods=closures.closed_periods)
+    frame = forecast(history, grain="day", horizon=14, calendar=calendar, closures=closures).frame.set_index("period")
+    assert frame.loc["2023-07-25", "forecast"] == 0.0
+    assert frame.loc["2023-07-25", "events"] == ["Stocktake"]
+    sundays = frame[pd.DatetimeIndex(frame.index).day_of_week == 6]
+    assert len(sundays) == 2
+    assert sundays["events"].tolist() == [["closed (rest day)"], ["closed (rest day)"]]
+    open_days = frame[(pd.DatetimeIndex(frame.index).day_of_week != 6) & (frame.index != "2023-07-25")]
+    assert open_days["events"].map(len).sum() == 0
+
+
 def test_the_backtest_never_looks_ahead() -> None:
     history, calendar = _planted(days=400)
     first = backtest(history, grain="day", weeks=4, calendar=calendar)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.conftest import ONLINE_RETAIL
+from tests.conftest import DEMO_END, ONLINE_RETAIL
 
 from shoplens.cli import main
 from shoplens.config import Settings
@@ -78,7 +78,21 @@ def test_online_retail_backtest_beats_seasonal_naive(
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two years of a generated Hong Kong store whose calendar has Black Friday, Singles' Day, Christmas, …"""
     home = tmp_path_factory.mktemp("demo-events") / "home"
-    main(["--home", str(home), "demo", "--customers", "5000", "--seed", "5", "--no-serve", "--json"])  # exits on error
+    main(
+        [
+            "--home",
+            str(home),
+            "demo",
+            "--customers",
+            "5000",
+            "--seed",
+            "5",
+            "--end-date",
+            DEMO_END,
+            "--no-serve",
+            "--json",
+        ]
+    )  # exits on error
     return home
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from tests.conftest import DEMO_END
 
 from shoplens.cli import main
 from shoplens.voice import SentenceEncoder, load_sentence_encoder
@@ -35,7 +36,9 @@ def run_cli(home: Path, *args: str) -> int:
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo store (600 customers, seed 5) with orders, events and reviews. Copy it before changing it."""
     home = tmp_path_factory.mktemp("voice-demo") / "home"
-    code = run_cli(home, "demo", "--customers", DEMO_CUSTOMERS, "--seed", DEMO_SEED, "--no-serve", "--json")
+    code = run_cli(
+        home, "demo", "--customers", DEMO_CUSTOMERS, "--seed", DEMO_SEED, "--end-date", DEMO_END, "--no-serve", "--json"
+    )
     assert code == 0
     return home
 

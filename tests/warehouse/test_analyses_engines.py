@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import fresh_postgres_database, run_cli
+from tests.conftest import DEMO_END, fresh_postgres_database, run_cli
 
 from shoplens.config import SECRET_FILE
 
-DEMO = ("demo", "--customers", "300", "--seed", "3", "--no-serve", "--json")
+DEMO = ("demo", "--customers", "300", "--seed", "3", "--end-date", DEMO_END, "--no-serve", "--json")
 ANALYSES = {
     "kpis": ("kpis", "--json"),
     "rfm": ("rfm", "--json"),

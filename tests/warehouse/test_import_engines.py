@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.conftest import FIXTURES, ONLINE_RETAIL
+from tests.conftest import DEMO_END, FIXTURES, ONLINE_RETAIL
 
 from shoplens.config import SECRET_FILE, Settings
 from shoplens.warehouse import connect, store_schema
@@ -106,7 +106,7 @@ def test_a_demo_store_into_spark_matches_duckdb(
 
 def _demo_matches(cli: Callable[..., Any], url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     duck_home, other_home = tmp_path / "duckdb", tmp_path / "other"
-    args = ("demo", "--customers", "300", "--seed", "3", "--no-serve", "--json")
+    args = ("demo", "--customers", "300", "--seed", "3", "--end-date", DEMO_END, "--no-serve", "--json")
     duck = cli(*args, home_dir=duck_home).json()
     _same_secret(duck_home, other_home)
     monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", url)

@@ -166,8 +166,12 @@ def test_the_customers_page_shows_the_stage_with_its_evidence(as_role: Callable[
     stage = client.get("/api/v1/stage").json()
     page = client.get("/customers").text
     assert f'<strong id="stage">{stage["stage"]}</strong>' in page
+    assert f'<strong id="stage-window">{stage["window"]}</strong>' in page
     for name, value in stage["evidence"].items():
-        assert f'data-evidence="{name.replace("_", " ")}">{value}</td>' in page
+        assert f'data-evidence="{name.replace("_", " ")}">' in page
+        if name.endswith("_share") and value is not None:  # shares as percentages, at most one decimal
+            shown = f"{value * 100:.1f}".removesuffix(".0")
+            assert f'data-evidence="{name.replace("_", " ")}">{shown}%</td>' in page
     for need in stage["next_stage_needs"]:
         assert f"<li>{html.escape(need)}</li>" in page
     assert stage["next_stage_needs"], "a 500-customer demo store is not mature: it has needs to show"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from tests.conftest import DEMO_END
 
 from shoplens.appdb import AppDatabase, Job, JobLog, recent_jobs
 from shoplens.config import Settings
@@ -63,7 +64,9 @@ def test_a_job_whose_process_is_gone_is_shown_as_interrupted(tmp_path: Path) -> 
 
 def test_the_command_line_records_its_jobs_done_or_failed(cli: Callable[..., Any], tmp_path: Path) -> None:
     home = tmp_path / "home"
-    built = cli("demo", "--customers", "60", "--no-events", "--no-serve", "--json", home_dir=home)
+    built = cli(
+        "demo", "--customers", "60", "--end-date", DEMO_END, "--no-events", "--no-serve", "--json", home_dir=home
+    )
     assert built.exit_code == 0, built.stderr
     missing = tmp_path / "nowhere.csv"
     failed = cli("import", str(missing), "--profile", "online-retail", "--json", home_dir=home)

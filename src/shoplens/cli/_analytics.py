@@ -194,8 +194,10 @@ def stage_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(result.model_dump())
         return
-    stdout.print(f"Stage: [bold]{result.stage}[/bold]")
-    evidence = [[name, text(value)] for name, value in result.evidence.items()]
+    stdout.print(f"Stage: [bold]{result.stage}[/bold] ({result.window})")
+    for signal in result.window_signals:
+        stdout.print(f"  · {signal}", markup=False)
+    evidence = [[name, value] for name, value in result.evidence_shown()]
     stdout.print(table_of("Evidence", ["measure", "value"], evidence))
     for reason in result.reasons:
         stdout.print(f"• {reason}")
@@ -204,6 +206,7 @@ def stage_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         for need in result.next_stage_needs:
             stdout.print(f"  – {need}")
     stdout.print(f"Rule: {result.rule}")
+    stdout.print(f"Window: {result.window_rule}")
 
 
 @app.command("funnel")

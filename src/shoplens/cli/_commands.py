@@ -216,6 +216,14 @@ def demo_command(
         ),
     ] = None,
     no_events: Annotated[bool, typer.Option("--no-events", help="Skip web sessions (for very large stores).")] = False,
+    end_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--end-date",
+            formats=["%Y-%m-%d"],
+            help="Last day of orders (YYYY-MM-DD; default: yesterday in the store's time zone).",
+        ),
+    ] = None,
     export_only: Annotated[
         bool, typer.Option("--export-only", help="Only write the export files; do not import them.")
     ] = False,
@@ -229,17 +237,25 @@ def demo_command(
 
     Large files for benchmarks: shoplens demo --lines 10000000 --no-events --export-only --out DIR
     """
-    from shoplens.ingest.demo import generate_demo_store
+    from shoplens.ingest.demo import default_end, generate_demo_store
 
     config = settings(ctx)
+    end = end_date.date() if end_date is not None else default_end(config.timezone)
     out_dir = out or config.ensure_home() / "demo-export"
     with tracked_job(config, "demo", f"build a demo store of {customers:,} customers") as progress:
         files = generate_demo_store(
-            out_dir, customers=customers, seed=seed, max_order_lines=lines, with_events=not no_events, progress=progress
+            out_dir,
+            customers=customers,
+            seed=seed,
+            end=end,
+            max_order_lines=lines,
+            with_events=not no_events,
+            progress=progress,
         )
     if export_only:
         written = {
             "export_dir": str(out_dir),
+            "end_date": end.isoformat(),
             "orders": files.orders,
             "order_lines": files.order_lines,
             "customers": files.customers,
@@ -266,7 +282,13 @@ def demo_command(
             if path is not None:
                 loaded[table] = load_table_file(warehouse, table, path, secret)
     status = store_status(config)
-    document = {"export_dir": str(out_dir), "import": summary.as_dict(), "tables_loaded": loaded, "status": status}
+    document = {
+        "export_dir": str(out_dir),
+        "end_date": end.isoformat(),
+        "import": summary.as_dict(),
+        "tables_loaded": loaded,
+        "status": status,
+    }
     if as_json:
         emit_json(document)
     else:

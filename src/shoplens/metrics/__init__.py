@@ -48,7 +48,19 @@ from shoplens.metrics._products import (
 )
 from shoplens.metrics._rfm import SCORING as RFM_SCORING
 from shoplens.metrics._rfm import SEGMENT_NAMES, SEGMENTS, Segment, rfm_scores, rfm_segments, rfm_thresholds, segment_of
-from shoplens.metrics._stage import STAGE_RULE, StageVerdict, decide_stage, retention_stability, stage_evidence
+from shoplens.metrics._stage import (
+    STAGE_RULE,
+    WINDOW_RULE,
+    StageVerdict,
+    classify_window,
+    decide_stage,
+    evidence_text,
+    new_customer_trend,
+    retention_stability,
+    round_evidence,
+    stage_evidence,
+    window_evidence,
+)
 from shoplens.metrics._time import StoreZone, Zone, local_time, period_start
 
 __all__ = [
@@ -59,6 +71,7 @@ __all__ = [
     "SEGMENTS",
     "SEGMENT_NAMES",
     "STAGE_RULE",
+    "WINDOW_RULE",
     "Segment",
     "StageVerdict",
     "StoreZone",
@@ -70,12 +83,14 @@ __all__ = [
     "basket_overview",
     "basket_sizes",
     "category_share",
+    "classify_window",
     "cohorts",
     "customer_orders",
     "customer_purchases",
     "customer_refunds",
     "decide_stage",
     "discount_sensitivity",
+    "evidence_text",
     "first_product_effect",
     "funnel",
     "gap_distribution",
@@ -85,6 +100,7 @@ __all__ = [
     "lifecycle_rule",
     "lifecycle_summary",
     "local_time",
+    "new_customer_trend",
     "period_start",
     "product_comebacks",
     "product_performance",
@@ -98,11 +114,13 @@ __all__ = [
     "rfm_scores",
     "rfm_segments",
     "rfm_thresholds",
+    "round_evidence",
     "sales_kpis",
     "segment_of",
     "stage_evidence",
     "supplier_returns",
     "unattributed_refunds",
     "weekday_hour",
+    "window_evidence",
     "with_local_day",
 ]

@@ -26,8 +26,9 @@ class EventEffect:
     estimated: bool  # False: it never happened before, and the average effect of its kind is used
 
 
-def _event_days(calendar: pd.DataFrame | None, grain: Grain) -> pd.DataFrame:
-    """Calendar rows as (date, name, kind); for daily data, closed days are closures, not events."""
+def _event_days(calendar: pd.DataFrame | None, grain: Grain, *, with_closures: bool = False) -> pd.DataFrame:
+    """Calendar rows as (date, name, kind); for daily data, closed days are closures, not events (unless
+    ``with_closures``: the names a forecast shows on its days include the closures')."""
     if calendar is None or calendar.empty:
         return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "name": [], "kind": []})
     missing = [c for c in ("date", "name") if c not in calendar.columns]
@@ -41,7 +42,7 @@ def _event_days(calendar: pd.DataFrame | None, grain: Grain) -> pd.DataFrame:
             "kind": kinds.fillna("").astype(str),
         }
     )
-    if grain == "day":
+    if grain == "day" and not with_closures:
         days = days[days["kind"] != CLOSED_KIND]
     return days.drop_duplicates(["date", "name"]).reset_index(drop=True)
 

@@ -24,7 +24,8 @@ coefficient lives in the state vector (``mle_regression=False``), so it is estim
 generalised least squares, at no cost to the optimiser however many events there are. An event needs one past
 occurrence to be estimated (Black Friday last year sets Black Friday this year); an event that has never happened
 before gets the average effect of past events of the same ``kind``, or none (with a warning). Days of kind
-:data:`CLOSED_KIND` are closures: left out of the fit and forecast as zero.
+:data:`CLOSED_KIND` are closures: left out of the fit and forecast as zero; a forecast day shows the names of its
+events and closures (a rest weekday without a calendar entry shows as "closed (rest day)").
 
 **Closures.** A day (week) with no orders at all when the same weekday around it usually has at least
 :data:`CLOSURE_MIN_TYPICAL_ORDERS` orders is a closure or a data gap, not low demand: under a Poisson count with that
@@ -264,6 +265,21 @@ class SeriesForecast:
     warnings: list[str]
 
 
+REST_DAY_LABEL = "closed (rest day)"
+
+
+def _shown_events(
+    periods: pd.DatetimeIndex, grain: Grain, calendar: pd.DataFrame | None, closures: Closures
+) -> list[list[str]]:
+    """The names shown on each future period: its events and closures from the calendar; a rest weekday without
+    a calendar entry shows as closed, so a forecast of 0 always says why."""
+    named = _event_names_per_period(periods, grain, _event_days(calendar, grain, with_closures=True))
+    if grain != "day":
+        return named
+    rest = periods.day_of_week.isin(sorted(closures.rest_weekdays))
+    return [names or ([REST_DAY_LABEL] if is_rest else []) for names, is_rest in zip(named, rest, strict=True)]
+
+
 def forecast(
     history: pd.Series,
     *,
@@ -311,7 +327,7 @@ def forecast(
             "expected": prediction.expected,
             "lower": prediction.lower,
             "upper": prediction.upper,
-            "events": _event_names_per_period(future, grain, events),
+            "events": _shown_events(future, grain, calendar, closures),
         }
     )
     notes = estimate.warnings + prediction.warnings

@@ -19,24 +19,30 @@ from shoplens.metrics import (
     RFM_SCORING,
     SEGMENTS,
     STAGE_RULE,
+    WINDOW_RULE,
     acquisition_effects,
     basket_sizes,
+    classify_window,
     cohorts,
     decide_stage,
     discount_sensitivity,
+    evidence_text,
     first_product_effect,
     gap_distribution,
     gap_summary,
     lifecycle,
     lifecycle_rule,
     lifecycle_summary,
+    new_customer_trend,
     purchase_gaps,
     retention_stability,
     rfm_scores,
     rfm_segments,
     rfm_thresholds,
+    round_evidence,
     stage_evidence,
     weekday_hour,
+    window_evidence,
 )
 from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import FLOAT_DIGITS, QueryContext, one_row, rows
@@ -116,10 +122,17 @@ class LifecycleResult(Result):
 class StageResult(Result):
     query: StageQuery = StageQuery()
     stage: Literal["initial", "development", "mature"]
-    evidence: Row
+    window: Literal["young store", "window into an established store", "too short to tell"]
+    window_signals: list[str]
+    evidence: Row = Field(description="floats to 4 significant digits; the verdict reads them unrounded")
     reasons: list[str]
     next_stage_needs: list[str]
     rule: str
+    window_rule: str
+
+    def evidence_shown(self) -> list[tuple[str, str]]:
+        """The evidence as a person reads it: (label, value) with shares as percentages (at most one decimal)."""
+        return [(name.replace("_", " "), evidence_text(name, value)) for name, value in self.evidence.items()]
 
 
 class BehaviourResult(Result):
@@ -216,18 +229,23 @@ def answer_stage(context: QueryContext, query: StageQuery) -> StageResult:
     orders = context.orders()
     refunds = context.table("refunds")
     evidence = one_row(stage_evidence(orders, refunds, zone=context.zone))
-    if context.count(orders.filter(orders.customer_key.notnull())) > 0:
-        evidence.update(retention_stability(rows(cohorts(orders, refunds, zone=context.zone))))
-    else:
-        evidence.update(retention_stability([]))
-    verdict = decide_stage(evidence)
+    known = context.count(orders.filter(orders.customer_key.notnull())) > 0
+    cohort_rows = rows(cohorts(orders, refunds, zone=context.zone)) if known else []
+    evidence.update(retention_stability(cohort_rows))
+    evidence.update(new_customer_trend(cohort_rows))
+    evidence.update(one_row(window_evidence(orders, zone=context.zone)) if known else {})
+    window, signals = classify_window(evidence)
+    verdict = decide_stage({**evidence, "window": window})
     return StageResult(
         query=query,
         stage=cast(Any, verdict.stage),
-        evidence=evidence,
+        window=cast(Any, window),
+        window_signals=signals,
+        evidence={name: round_evidence(value) for name, value in evidence.items()},
         reasons=verdict.reasons,
         next_stage_needs=verdict.next_stage_needs,
         rule=STAGE_RULE,
+        window_rule=WINDOW_RULE,
     )
 
 

@@ -176,7 +176,7 @@ def customers(
         rfm=rfm,
         states=states,
         stage=stage,
-        evidence=evidence_rows(stage.evidence),
+        evidence=evidence_rows(stage),
         segment=segment,
         listing=listing,
         page_size=PAGE_SIZE,

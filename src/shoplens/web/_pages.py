@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from shoplens.appdb import recent_jobs
+from shoplens.queries import StageResult
 from shoplens.web._auth import Principal
 from shoplens.web._deps import CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
 from shoplens.web._warehouse import StillComputingError
@@ -172,9 +173,9 @@ def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[di
     ]
 
 
-def evidence_rows(evidence: dict[str, Any]) -> list[dict[str, Any]]:
-    """The stage evidence as labelled rows, in the order the stage rule reads them."""
-    return [{"name": key.replace("_", " "), "value": value} for key, value in evidence.items()]
+def evidence_rows(stage: StageResult) -> list[dict[str, str]]:
+    """The stage evidence as labelled rows, shares as percentages, in the order the stage rule reads them."""
+    return [{"name": name, "value": value} for name, value in stage.evidence_shown()]
 
 
 def as_number(value: Any) -> float | None:

@@ -41,6 +41,6 @@ sorted by time within a block (and events within chunks of 20,000 orders), ids a
 """
 
 from shoplens.ingest.demo._feedback import REVIEW_THEMES
-from shoplens.ingest.demo._store import DemoFiles, ProgressCallback, generate_demo_store
+from shoplens.ingest.demo._store import DEMO_TIMEZONE, DemoFiles, ProgressCallback, default_end, generate_demo_store
 
-__all__ = ["REVIEW_THEMES", "DemoFiles", "ProgressCallback", "generate_demo_store"]
+__all__ = ["DEMO_TIMEZONE", "REVIEW_THEMES", "DemoFiles", "ProgressCallback", "default_end", "generate_demo_store"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -23,6 +24,7 @@ from shoplens.ingest.demo._spend import _marketing_spend_table
 
 ProgressCallback = Callable[[str, int, int], None]
 DEMO_MAPPING = resources.files("shoplens.ingest").joinpath("mappings/demo.yaml")  # copied next to orders.csv
+DEMO_TIMEZONE = "Asia/Hong_Kong"  # the demo store is a Hong Kong shop
 MAX_BLOCK_CUSTOMERS = 50_000
 EVENT_CHUNK_ORDERS = 20_000  # web sessions are built for this many orders at a time (~30 events per order)
 LINES_PER_CUSTOMER_GUESS = 3.7  # used only to size blocks and the catalogue when max_order_lines is given
@@ -58,7 +60,7 @@ def generate_demo_store(
     *,
     customers: int = 5000,
     seed: int = 0,
-    start: date = date(2024, 1, 1),
+    end: date | None = None,
     days: int = 730,
     max_order_lines: int | None = None,
     with_events: bool = True,
@@ -66,7 +68,9 @@ def generate_demo_store(
 ) -> DemoFiles:
     """Write a demo store into ``out_dir`` (created if needed) and say what was written.
 
-    ``customers`` customers make their first order within ``days`` days from ``start`` (UTC). With
+    ``customers`` customers make their first order within the ``days`` days (UTC) that end on ``end``, the last
+    day of orders; by default yesterday in ``DEMO_TIMEZONE`` (:func:`default_end`), so the store looks current.
+    Pass ``end`` for files that do not change with the day they are made on. With
     ``max_order_lines``, ``customers`` is ignored: blocks of customers are added until exactly
     ``max_order_lines`` order lines are written (the last order may be cut short), and the catalogue
     is sized for the number of customers that is expected to take. ``with_events=False`` skips the
@@ -74,7 +78,9 @@ def generate_demo_store(
     is called after each step: ``products``, then per block ``customers`` (or ``order_lines`` with
     ``max_order_lines``), then ``marketing_spend`` and ``events_calendar``.
     """
-    _check_arguments(customers=customers, days=days, max_order_lines=max_order_lines, start=start)
+    end = end if end is not None else default_end(DEMO_TIMEZONE)
+    _check_arguments(customers=customers, days=days, max_order_lines=max_order_lines, end=end)
+    start = end - timedelta(days=days - 1)
     report = progress or _no_progress
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,18 +131,33 @@ def generate_demo_store(
     )
 
 
-def _check_arguments(*, customers: int, days: int, max_order_lines: int | None, start: date) -> None:
+def default_end(zone: str, now: datetime | None = None) -> date:
+    """Yesterday in the store's time zone ``zone``: the demo store's default last day of orders.
+
+    The generator's days are UTC days, so the window ends at midnight UTC after its last day; where that instant
+    is still to come (east of UTC, in the first hours of the local day) the window ends a day earlier, so that no
+    order lies in the future.
+    """
+    now = now if now is not None else datetime.now(UTC)
+    yesterday = now.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
+    latest_complete_utc_day = now.astimezone(UTC).date() - timedelta(days=1)
+    return min(yesterday, latest_complete_utc_day)
+
+
+def _check_arguments(*, customers: int, days: int, max_order_lines: int | None, end: date) -> None:
     if customers < 1:
         raise InputError("customers must be at least 1")
     if days < 1:
         raise InputError("days must be at least 1")
     if max_order_lines is not None and max_order_lines < 1:
         raise InputError("max_order_lines must be at least 1")
-    end = start + timedelta(days=days)
-    last_day = end - timedelta(days=1)
+    start = end - timedelta(days=days - 1)
     known_years = f"{min(CHINESE_NEW_YEAR)}-{max(CHINESE_NEW_YEAR)}"
-    if start.year not in CHINESE_NEW_YEAR or last_day.year not in CHINESE_NEW_YEAR:
-        raise InputError(f"the demo store's calendar covers {known_years}; choose start and days inside it")
+    if start.year not in CHINESE_NEW_YEAR or end.year not in CHINESE_NEW_YEAR:
+        raise InputError(
+            f"the demo store's calendar covers {known_years}; choose an end date and days inside it "
+            f"(this one runs {start} to {end})"
+        )
 
 
 @dataclass(frozen=True)
