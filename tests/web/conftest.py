@@ -14,7 +14,15 @@ from tests.conftest import build_demo_store
 
 from shoplens.appdb import ROLES, AppDatabase
 from shoplens.config import Settings
-from shoplens.web import add_user, create_app, create_token
+from shoplens.web import _dashboard, add_user, create_app, create_token
+
+
+@pytest.fixture(autouse=True)
+def pages_wait_for_their_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page waits a few seconds before it shows "still computing"; on a busy test machine an analysis can take
+    longer, so page tests wait for the answer. Tests of the "still computing" page set a short wait themselves."""
+    monkeypatch.setattr(_dashboard, "PAGE_WAIT_SECONDS", 300.0)
+
 
 PASSWORD = "correct horse battery staple"
 
