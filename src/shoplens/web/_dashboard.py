@@ -277,10 +277,36 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     chart = Markup(
         bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk")
     )
+    churn = summary["churn"]
+    notes.append(
+        f"Churn risk is the chance of no purchase in the next {churn['window_days']:.0f} days: medium from "
+        f"{churn['medium_from']:.3f}, high from {churn['high_from']:.3f} (cut-offs chosen on the {churn['chosen_on']})."
+    )
     tables = [
         table("By churn risk", "clv-risk", summary["by_churn_risk"]),
         table("By value tier", "clv-tier", summary["by_value_tier"]),
     ]
+    validation = churn["validation"]
+    if validation is not None:
+        notes.append(
+            f"On the holdout {validation['calibration_end']} to {validation['observation_end']} "
+            f"({validation['customers']} customers, {validation['holdout_purchase_rate']:.1%} bought): AUC "
+            f"{validation['auc']:.3f} for no purchase (1 − P(alive) would give {validation['auc_p_alive']:.3f}); "
+            f"Brier score {validation['brier']:.3f} against {validation['brier_base_rate']:.3f} for the base rate."
+        )
+        tables += [
+            table(
+                "Churn bands on the holdout",
+                "churn-validation",
+                validation["bands"],
+                ["band", "customers", "share", "holdout_purchase_rate", "predicted_purchase_rate"],
+            ),
+            table(
+                "Calibration: predicted against observed purchase, by decile",
+                "churn-calibration",
+                validation["calibration"],
+            ),
+        ]
     return analysis(request, principal, "CLV & churn", notes=notes, charts=[chart], tables=tables)
 
 
