@@ -38,6 +38,7 @@ CHURN_WINDOW_DAYS = 90
 # of the score (the search compares every pair of candidates); a finer grid changes the band shares by < 0.1 %.
 MAX_CUT_OFF_CANDIDATES = 1000
 CALIBRATION_GROUPS = 10
+TIE_DECIMALS = 12
 # z for the 95 % Wilson interval of a band's holdout purchase rate.
 WILSON_Z = float(stats.norm.ppf(0.975))
 
@@ -102,7 +103,9 @@ def area_under_curve(score: npt.ArrayLike, event: npt.ArrayLike) -> float:
     n_negative = len(positive) - n_positive
     if n_positive == 0 or n_negative == 0:
         return float("nan")
-    ranks = stats.rankdata(values)
+    # Customers with the same history get the same score up to the last bit of floating point (vectorised exp and
+    # log may differ there); rounding keeps them tied.
+    ranks = stats.rankdata(np.round(values, TIE_DECIMALS))
     rank_sum = float(ranks[positive].sum())
     return (rank_sum - n_positive * (n_positive + 1) / 2.0) / (n_positive * n_negative)
 

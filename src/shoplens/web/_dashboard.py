@@ -8,7 +8,7 @@ before is drawn again without opening the warehouse.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -262,6 +262,11 @@ def products_page(request: Request, principal: Viewer) -> HTMLResponse:
     return analysis(request, principal, "Products & baskets", notes=notes, charts=[chart], tables=tables)
 
 
+def _rounded(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Shares and rates shown to three decimals."""
+    return [{k: round(v, 3) if isinstance(v, float) else v for k, v in record.items()} for record in records]
+
+
 @routes.get("/clv", response_class=HTMLResponse)
 def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     store = page_store(request)
@@ -298,13 +303,13 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
             table(
                 "Churn bands on the holdout",
                 "churn-validation",
-                validation["bands"],
+                _rounded(validation["bands"]),
                 ["band", "customers", "share", "holdout_purchase_rate", "predicted_purchase_rate"],
             ),
             table(
                 "Calibration: predicted against observed purchase, by decile",
                 "churn-calibration",
-                validation["calibration"],
+                _rounded(validation["calibration"]),
             ),
         ]
     return analysis(request, principal, "CLV & churn", notes=notes, charts=[chart], tables=tables)
