@@ -108,7 +108,8 @@ def _show_churn_validation(bands: dict[str, Any] | None, validation: dict[str, A
     if validation is None:
         return
     stdout.print(
-        f"on the holdout {validation['calibration_end']} to {validation['observation_end']}: AUC "
+        f"in the {validation['window_days']:.0f} days after {validation['calibration_end']} (the holdout, to "
+        f"{validation['observation_end']}): AUC "
         f"{validation['auc']:.3f} (1 − P(alive): {validation['auc_p_alive']:.3f}), Brier {validation['brier']:.3f} "
         f"(base rate {validation['brier_base_rate']:.3f})"
     )

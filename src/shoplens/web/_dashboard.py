@@ -294,8 +294,9 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     validation = churn["validation"]
     if validation is not None:
         notes.append(
-            f"On the holdout {validation['calibration_end']} to {validation['observation_end']} "
-            f"({validation['customers']} customers, {validation['holdout_purchase_rate']:.1%} bought): AUC "
+            f"In the {validation['window_days']:.0f} days after {validation['calibration_end']} (the holdout, to "
+            f"{validation['observation_end']}; {validation['customers']} customers, "
+            f"{validation['holdout_purchase_rate']:.1%} bought): AUC "
             f"{validation['auc']:.3f} for no purchase (1 − P(alive) would give {validation['auc_p_alive']:.3f}); "
             f"Brier score {validation['brier']:.3f} against {validation['brier_base_rate']:.3f} for the base rate."
         )
