@@ -262,6 +262,13 @@ def test_predict_agrees_with_the_models_and_reuses_the_saved_fits(
     assert got == pytest.approx(expected, rel=1e-9)
     p_alive = np.sort(model.probability_alive(frequency, recency, age))
     assert np.sort([row["p_alive"] for row in document["rows"]]) == pytest.approx(p_alive, rel=1e-9)
+    # Churn risk is P(no purchase) over the window of the saved fit's holdout (39 weeks), written out here.
+    assert document["churn"]["window_days"] == 273
+    r, alpha = bgnbd_fit["params"]["r"], bgnbd_fit["params"]["alpha"]
+    alive = model.probability_alive(frequency, recency, age)
+    no_purchase = 1 - alive + alive * ((alpha + age) / (alpha + age + 39.0)) ** (r + frequency)
+    got_no_purchase = np.sort([row["p_no_purchase"] for row in document["rows"]])
+    assert got_no_purchase == pytest.approx(np.sort(no_purchase), rel=1e-9)
     # Undiscounted, margin 1: CLV is expected spend per purchase times expected purchases.
     for row in document["rows"][:50]:
         assert row["clv"] == pytest.approx(row["expected_average_spend"] * row["expected_purchases"], rel=1e-9)
@@ -283,8 +290,11 @@ def test_predict_groups_add_up(cli: Callable[..., Any], cdnow_home: Path) -> Non
         )
     tiers = {g["value_tier"]: g["customers"] for g in document["by_value_tier"]}
     assert tiers == {"high": 471, "medium": 707, "low": 1179}  # 20 %, 30 %, 50 % of 2,357 by rank
+    churn = document["churn"]
+    assert churn["chosen_on"] == "holdout"
     for row in document["rows"]:
-        band = "low" if row["p_alive"] >= 0.7 else "high" if row["p_alive"] < 0.3 else "medium"
+        score = row["p_no_purchase"]
+        band = "high" if score >= churn["high_from"] else "medium" if score >= churn["medium_from"] else "low"
         assert row["churn_risk"] == band
 
 
@@ -330,6 +340,7 @@ def test_predict_shows_only_pseudonymous_keys(cli: Callable[..., Any], demo_home
         "T",
         "expected_purchases",
         "p_alive",
+        "p_no_purchase",
         "churn_risk",
         "expected_average_spend",
         "clv",

@@ -12,6 +12,7 @@ from scipy import special
 import shoplens.models
 from shoplens.errors import InputError
 from shoplens.models import (
+    ChurnBands,
     FittedBGNBD,
     FittedGammaGamma,
     bgnbd,
@@ -108,8 +109,12 @@ def test_clv_rejects_nonsense_settings(
         customer_lifetime_value(transaction_model, spend_model, cdnow_summary, **settings)  # type: ignore[arg-type]
 
 
-def test_churn_risk_bands_follow_the_documented_cut_offs() -> None:
-    bands = churn_risk_band([1.0, 0.7, 0.6999, 0.3, 0.2999, 0.0])
+# Cut-offs on P(no purchase) as a saved fit carries them (chosen on a holdout by shoplens.models.churn).
+EXAMPLE_BANDS = ChurnBands(window_days=91.0, medium_from=0.3, high_from=0.7)
+
+
+def test_churn_risk_bands_cut_at_the_given_cut_offs() -> None:
+    bands = churn_risk_band([0.0, 0.2999, 0.3, 0.6999, 0.7, 1.0], EXAMPLE_BANDS)
     assert bands.tolist() == ["low", "low", "medium", "medium", "high", "high"]
 
 
@@ -139,6 +144,7 @@ def test_predict_customers_combines_everything(
         transaction_model,
         customers,
         horizon_periods=12,
+        churn_bands=EXAMPLE_BANDS,
         period_length=WEEKS_PER_MONTH,
         spend_model=spend_model,
         discount_rate_per_period=0.01,
@@ -149,6 +155,7 @@ def test_predict_customers_combines_everything(
     assert table.columns.tolist() == [
         "expected_purchases",
         "probability_alive",
+        "p_no_purchase",
         "churn_risk",
         "time_to_next_purchase",
         "next_purchase_date",
@@ -161,7 +168,11 @@ def test_predict_customers_combines_everything(
     assert first["expected_purchases"] == pytest.approx(
         _bgnbd_expectation_by_hand(transaction_model.params, horizon, 2, 30.43, 38.86), rel=1e-10
     )
-    assert first["churn_risk"] == churn_risk_band(first["probability_alive"]).item()
+    # 91 days are 13 weeks, the unit of the CDNOW fit.
+    assert first["p_no_purchase"] == pytest.approx(
+        float(transaction_model.probability_no_purchase(13.0, 2, 30.43, 38.86)), rel=1e-12
+    )
+    assert first["churn_risk"] == churn_risk_band(first["p_no_purchase"], EXAMPLE_BANDS).item()
     assert first["next_purchase_date"] == calibration_end + timedelta(days=round(first["time_to_next_purchase"] * 7))
     for _, row in table.iterrows():
         assert (row["next_purchase_date"] is None) == bool(np.isnan(row["time_to_next_purchase"]))
@@ -205,6 +216,7 @@ def test_public_api_is_pinned() -> None:
         "MODEL_NAMES",
         "TRANSACTION_MODEL_NAMES",
         "BootstrapIntervals",
+        "ChurnBands",
         "ClvFitParameters",
         "ClvPredictParameters",
         "FittedBGNBD",
@@ -218,6 +230,7 @@ def test_public_api_is_pinned() -> None:
         "TransactionModelName",
         "bgnbd",
         "check_chart_path",
+        "churn",
         "churn_risk_band",
         "clv",
         "customer_lifetime_value",

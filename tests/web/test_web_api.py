@@ -136,6 +136,22 @@ def test_clv_summary_has_totals_but_no_customer_rows(as_role: Callable[[str], Te
     assert as_role("vendor").get("/api/v1/clv").status_code == 403
 
 
+def test_the_clv_page_shows_how_the_churn_bands_did_on_their_holdout(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    churn = client.get("/api/v1/clv").json()["churn"]
+    validation = churn["validation"]
+    assert churn["chosen_on"] == "holdout"
+    assert churn["window_days"] == 90
+    page = client.get("/clv").text
+    assert f"AUC {validation['auc']:.3f}" in page
+    assert f"high from {churn['high_from']:.3f}" in page
+    shown = re.findall(r'id="churn-validation".*?</table>', page, flags=re.DOTALL)[0]
+    for band in validation["bands"]:
+        assert f"<td>{band['band']}</td><td>{band['customers']}</td>" in shown
+    calibration = re.findall(r'id="churn-calibration".*?</table>', page, flags=re.DOTALL)[0]
+    assert len(re.findall(r"<tr><td>", calibration)) == len(validation["calibration"]) == 10
+
+
 def test_voice_themes_take_the_themes_query(as_role: Callable[[str], TestClient]) -> None:
     answer = as_role("marketer").get("/api/v1/voice/themes", params={"method": "keywords", "n_themes": 3})
     assert answer.status_code == 200, answer.text

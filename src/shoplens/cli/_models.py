@@ -74,7 +74,7 @@ def _show_fit(document: dict[str, Any]) -> None:
     table = Table(title=f"{document['model']} on {document['n_customers']:,} customers", show_header=True)
     table.add_column("parameter")
     table.add_column("estimate", justify="right")
-    intervals = document.get("intervals", {}).get("params", {})
+    intervals = (document.get("intervals") or {}).get("params", {})
     if intervals:
         table.add_column(f"{document['intervals']['level']:.0%} interval", justify="right")
     for name, value in document["params"].items():
@@ -93,8 +93,39 @@ def _show_fit(document: dict[str, Any]) -> None:
         )
         if holdout["plot"]:
             stdout.print(f"chart: {holdout['plot']}")
+    _show_churn_validation(document.get("churn_bands"), document.get("churn_validation"))
     for warning in document["warnings"]:
         stdout.print(f"warning: {warning}", markup=False)
+
+
+def _show_churn_validation(bands: dict[str, Any] | None, validation: dict[str, Any] | None) -> None:
+    if bands is None:
+        return
+    stdout.print(
+        f"churn risk: P(no purchase in {bands['window_days']:.0f} days), medium from {bands['medium_from']:.3f}, "
+        f"high from {bands['high_from']:.3f} (chosen on the {bands['chosen_on']})"
+    )
+    if validation is None:
+        return
+    stdout.print(
+        f"in the {validation['window_days']:.0f} days after {validation['calibration_end']} (the holdout, to "
+        f"{validation['observation_end']}): AUC "
+        f"{validation['auc']:.3f} (1 − P(alive): {validation['auc_p_alive']:.3f}), Brier {validation['brier']:.3f} "
+        f"(base rate {validation['brier_base_rate']:.3f})"
+    )
+    table = Table("churn risk", "customers", "bought in holdout", "95 % interval", "predicted")
+    for row in validation["bands"]:
+        if not row["customers"]:
+            table.add_row(row["band"], "0", "-", "-", "-")
+            continue
+        table.add_row(
+            row["band"],
+            f"{row['customers']:,}",
+            f"{row['holdout_purchase_rate']:.1%}",
+            f"{row['holdout_purchase_rate_low']:.1%} – {row['holdout_purchase_rate_high']:.1%}",
+            f"{row['predicted_purchase_rate']:.1%}",
+        )
+    stdout.print(table)
 
 
 @clv_app.command("fit")
@@ -133,7 +164,9 @@ def clv_fit_command(
     order. With --calibration-end before the last order, the model is fitted on the orders up to that day and
     scored on the rest (the holdout): predicted against actual purchases per group of customers with the same
     number of repeat purchases, with MAE, RMSE and MAPE, and a chart with --plot. Below 200 customers the
-    parameters come with bootstrap intervals.
+    parameters come with bootstrap intervals. BG/NBD and Pareto/NBD fits also choose the churn-risk cut-offs on
+    P(no purchase in the holdout window) and validate them there (AUC, purchase rate per band, calibration);
+    without a holdout, on the last 90 days.
 
     Example: shoplens clv fit --model bgnbd --calibration-end 1997-09-30 --time-unit W --json
     """
@@ -170,6 +203,7 @@ def _show_predictions(document: dict[str, Any]) -> None:
             row["churn_risk"], f"{row['customers']:,}", f"{row['expected_purchases']:.1f}", f"{row['clv']:,.0f}"
         )
     stdout.print(bands)
+    _show_churn_validation(document["churn"], document["churn"]["validation"])
     top = Table("customer", "P(alive)", "risk", "expected purchases", "CLV", "next order", title="highest CLV")
     for row in document["rows"][:20]:
         top.add_row(

@@ -5,7 +5,9 @@ One module per model, each with ``fit(data) -> Fitted…`` and predictions on th
 * :mod:`shoplens.models.bgnbd` — BG/NBD (Fader, Hardie & Lee 2005), purchases and P(alive);
 * :mod:`shoplens.models.pareto_nbd` — Pareto/NBD (Schmittlein, Morrison & Colombo 1987);
 * :mod:`shoplens.models.gamma_gamma` — Gamma-Gamma spend per purchase (Fader, Hardie & Lee 2005; Fader & Hardie 2013);
-* :mod:`shoplens.models.clv` — lifetime value, churn-risk bands and next-purchase timing combining them;
+* :mod:`shoplens.models.clv` — lifetime value, churn risk and next-purchase timing combining them;
+* :mod:`shoplens.models.churn` — the churn score P(no purchase in a window), its bands cut on a holdout, and
+  their validation (AUC, purchase rate per band, calibration);
 * :mod:`shoplens.models.forecast` — demand forecast per day or week with the events calendar, and its backtest;
 * :mod:`shoplens.models.events_calendar` — the user-edited calendar of sales, festivals and closures;
 * ``_clv_fit``, ``_clv_predict``, ``_demand`` — fit, predict and forecast from the store's warehouse, for the query
@@ -14,7 +16,7 @@ One module per model, each with ``fit(data) -> Fitted…`` and predictions on th
 Their input is the per-customer summary built by :func:`rfm_summary`, an Ibis expression over the orders table.
 """
 
-from shoplens.models import bgnbd, clv, events_calendar, forecast, gamma_gamma, pareto_nbd
+from shoplens.models import bgnbd, churn, clv, events_calendar, forecast, gamma_gamma, pareto_nbd
 from shoplens.models._clv_fit import ClvFitParameters, run_clv_fit
 from shoplens.models._clv_predict import ClvPredictParameters, run_clv_predict
 from shoplens.models._demand import ForecastParameters, run_forecast
@@ -23,8 +25,8 @@ from shoplens.models._holdout_plot import check_chart_path
 from shoplens.models._saved_fits import MODEL_NAMES, TRANSACTION_MODEL_NAMES, ModelName, TransactionModelName
 from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, rfm_summary
 from shoplens.models.bgnbd import FittedBGNBD
+from shoplens.models.churn import ChurnBands, churn_risk_band
 from shoplens.models.clv import (
-    churn_risk_band,
     customer_lifetime_value,
     expected_time_to_next_purchase,
     holdout_comparison,
@@ -46,6 +48,7 @@ __all__ = [
     "MODEL_NAMES",
     "TRANSACTION_MODEL_NAMES",
     "BootstrapIntervals",
+    "ChurnBands",
     "ClvFitParameters",
     "ClvPredictParameters",
     "FittedBGNBD",
@@ -59,6 +62,7 @@ __all__ = [
     "TransactionModelName",
     "bgnbd",
     "check_chart_path",
+    "churn",
     "churn_risk_band",
     "clv",
     "customer_lifetime_value",

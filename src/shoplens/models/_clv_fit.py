@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,9 @@ from shoplens.models._holdout_plot import (
     write_chart,
 )
 from shoplens.models._saved_fits import MODEL_NAMES, ModelName, SavedFit, finite_or_none, save_fit
-from shoplens.models._summary import TimeUnit, check_time_unit
+from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, check_time_unit
 from shoplens.models.bgnbd import FittedBGNBD
+from shoplens.models.churn import CHURN_WINDOW_DAYS, ChurnBands, choose_cut_offs, validate_churn_score
 from shoplens.models.clv import holdout_comparison
 from shoplens.models.pareto_nbd import FittedParetoNBD
 
@@ -187,6 +189,70 @@ def fit_model(
     )
 
 
+# --- churn cut-offs --------------------------------------------------------------------------------------------------
+
+
+def churn_on_holdout(fit: SavedFit, summary: pd.DataFrame, *, observation_end: date) -> SavedFit:
+    """``fit`` with churn cut-offs chosen on the holdout of ``summary`` (an ``rfm_summary`` with
+    ``observation_end``, the one ``fit`` was calibrated on) and their validation there."""
+    model = fit.transaction_model()
+    window = float(summary["duration_holdout"].iloc[0])
+    frequency, recency, age = summary["frequency"], summary["recency"], summary["T"]
+    score = model.probability_no_purchase(window, frequency, recency, age)
+    bought = summary["frequency_holdout"].to_numpy() > 0
+    medium_from, high_from = choose_cut_offs(score, bought)
+    bands = ChurnBands(window * DAYS_PER_TIME_UNIT[fit.time_unit], medium_from, high_from, chosen_on="holdout")
+    validation = validate_churn_score(score, bought, bands, p_alive=model.probability_alive(frequency, recency, age))
+    validation = {
+        "calibration_end": fit.calibration_end.isoformat(),
+        "observation_end": observation_end.isoformat(),
+        "model": fit.model,
+        "params": fit.params,
+    } | validation
+    return replace(fit, churn_bands=bands, churn_validation=validation)
+
+
+def with_churn_bands(backend: Any, span: PurchaseSpan, fit: SavedFit, summary: pd.DataFrame) -> SavedFit:
+    """``fit`` (calibrated on ``summary``, without a holdout) with churn cut-offs from a time split.
+
+    The same model is fitted on the purchases up to ``CHURN_WINDOW_DAYS`` before the end of ``fit``'s calibration
+    (at most half the store's history) and its cut-offs are chosen on the purchases of that window; they are then
+    used with ``fit``, whose P(no purchase) is on the same scale. When the split cannot be fitted (too little
+    history), the cut-offs are chosen on ``fit``'s own predicted purchase chances, and its warnings say so.
+    """
+    window_days = min(CHURN_WINDOW_DAYS, (fit.calibration_end - span.first_day).days // 2)
+    split_end = fit.calibration_end - timedelta(days=window_days)
+    try:
+        if window_days < 1:
+            raise InputError("the history is too short for a holdout")
+        split_summary = customer_summary(
+            backend, span, calibration_end=split_end, observation_end=fit.calibration_end, time_unit=fit.time_unit
+        )
+        check_summary(split_summary, span, split_end)
+        split_fit = fit_model(
+            fit.model, split_summary, time_unit=fit.time_unit, calibration_end=split_end, data_version=fit.data_version
+        )
+        on_split = churn_on_holdout(split_fit, split_summary, observation_end=fit.calibration_end)
+        return replace(fit, churn_bands=on_split.churn_bands, churn_validation=on_split.churn_validation)
+    except InputError as reason:
+        return _churn_bands_from_model(fit, summary, window_days=max(window_days, 1), reason=str(reason))
+
+
+def _churn_bands_from_model(fit: SavedFit, summary: pd.DataFrame, *, window_days: int, reason: str) -> SavedFit:
+    model = fit.transaction_model()
+    window = window_days / DAYS_PER_TIME_UNIT[fit.time_unit]
+    score = model.probability_no_purchase(window, summary["frequency"], summary["recency"], summary["T"])
+    try:
+        medium_from, high_from = choose_cut_offs(score, 1.0 - score)
+    except InputError:
+        bands = ChurnBands(float(window_days), 0.0, 2.0, chosen_on="none")
+        note = "every customer is 'medium' churn risk: too few customers tell apart"
+    else:
+        bands = ChurnBands(float(window_days), medium_from, high_from, chosen_on="model")
+        note = "churn-risk cut-offs are chosen on the model's own predictions, not validated on a holdout"
+    return replace(fit, churn_bands=bands, churn_validation=None, warnings=[*fit.warnings, f"{note} ({reason})"])
+
+
 def _transaction_holdout(
     fit: SavedFit, summary: pd.DataFrame, *, observation_end: date, plot: Path | None
 ) -> dict[str, Any]:
@@ -261,6 +327,11 @@ def _run_clv_fit(
     fit = fit_model(
         query.model, summary, time_unit=query.time_unit, calibration_end=calibration_end, data_version=data_version
     )
+    if query.model != "gamma-gamma":
+        if observation_end is not None:
+            fit = churn_on_holdout(fit, summary, observation_end=observation_end)
+        else:
+            fit = with_churn_bands(backend, span, fit, summary)
     warnings = list(fit.warnings)
     refunded = refund_share(backend)
     if refunded > 0:
@@ -283,6 +354,9 @@ def _run_clv_fit(
     }
     if query.model == "gamma-gamma":
         document["frequency_monetary_correlation"] = finite_or_none(fit.frequency_monetary_correlation)
+    else:
+        document["churn_bands"] = None if fit.churn_bands is None else fit.churn_bands.as_dict()
+        document["churn_validation"] = fit.churn_validation
     intervals, notes = _parameter_intervals(query, summary)
     if intervals is not None:
         document["intervals"] = intervals

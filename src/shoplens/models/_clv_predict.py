@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from shoplens.errors import FieldError
-from shoplens.models._clv_fit import fit_model
+from shoplens.models._clv_fit import fit_model, with_churn_bands
 from shoplens.models._customer_base import PurchaseSpan, check_summary, customer_summary, purchase_span, quiet_numerics
 from shoplens.models._saved_fits import (
     TRANSACTION_MODEL_NAMES,
@@ -24,7 +24,8 @@ from shoplens.models._saved_fits import (
     save_fit,
 )
 from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, check_time_unit
-from shoplens.models.clv import CHURN_RISK_BANDS, predict_customers
+from shoplens.models.churn import CHURN_RISK_BANDS, ChurnBands
+from shoplens.models.clv import predict_customers
 
 # Discounting is monthly: the horizon is cut into whole periods of about this many days.
 DISCOUNT_PERIOD_DAYS = 365.25 / 12
@@ -87,9 +88,11 @@ def _current_fit(
     time_unit: TimeUnit,
     summary_cache: dict[str, pd.DataFrame],
 ) -> tuple[SavedFit, bool]:
-    """The saved fit when it is for the current data; otherwise a new fit on all the data, saved. (fit, reused)."""
+    """The saved fit when it is for the current data; otherwise a new fit on all the data, saved. (fit, reused).
+
+    A new BG/NBD or Pareto/NBD fit gets its churn cut-offs from a time split (:func:`with_churn_bands`)."""
     saved = load_fit(models_dir, model)
-    if saved is not None and saved.data_version == data_version:
+    if saved is not None and saved.data_version == data_version and (model == "gamma-gamma" or saved.churn_bands):
         return saved, True
     if time_unit not in summary_cache:
         summary = customer_summary(
@@ -100,6 +103,8 @@ def _current_fit(
     fit = fit_model(
         model, summary_cache[time_unit], time_unit=time_unit, calibration_end=span.last_day, data_version=data_version
     )
+    if model != "gamma-gamma":
+        fit = with_churn_bands(backend, span, fit, summary_cache[time_unit])
     save_fit(models_dir, fit)
     return fit, False
 
@@ -127,6 +132,7 @@ def _group_totals(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> l
                 "customers": len(group),
                 "expected_purchases": float(group["expected_purchases"].sum()),
                 "mean_p_alive": finite_or_none(float(group["probability_alive"].mean())) if len(group) else None,
+                "mean_p_no_purchase": finite_or_none(float(group["p_no_purchase"].mean())) if len(group) else None,
                 "clv": clv_sum,
                 "clv_share": clv_sum / total_clv if total_clv > 0 else None,
             }
@@ -137,6 +143,11 @@ def _group_totals(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -> l
 def _optional_number(value: Any) -> float | None:
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def _churn_document(bands: ChurnBands, validation: dict[str, Any] | None) -> dict[str, Any]:
+    """What the churn-risk bands mean: the score, its window, the cut-offs and how they did on their holdout."""
+    return bands.as_dict() | {"validation": validation}
 
 
 def run_clv_predict(
@@ -179,10 +190,13 @@ def _run_clv_predict(
     period_length = horizon_in_fit_units / periods
     period_days = query.horizon_days / periods
     discount_per_period = (1.0 + query.annual_discount_rate) ** (period_days / 365.25) - 1.0
+    churn_bands = transaction_fit.churn_bands
+    assert churn_bands is not None  # _current_fit gives a transaction fit its churn cut-offs
     predictions = predict_customers(
         transaction_fit.transaction_model(),
         summary,
         horizon_periods=periods,
+        churn_bands=churn_bands,
         spend_model=spend_fit.spend_model(),
         discount_rate_per_period=discount_per_period,
         margin=query.margin,
@@ -232,6 +246,7 @@ def _run_clv_predict(
             "expected_purchases": float(predictions["expected_purchases"].sum()),
             "clv": float(predictions["clv"].sum()),
         },
+        "churn": _churn_document(churn_bands, transaction_fit.churn_validation),
         "by_churn_risk": _group_totals(predictions, "churn_risk", CHURN_RISK_BANDS),
         "by_value_tier": _group_totals(predictions, "value_tier", tuple(name for name, _ in VALUE_TIERS)),
         "rows": [
@@ -242,6 +257,7 @@ def _run_clv_predict(
                 "T": float(row["T"]),
                 "expected_purchases": float(row["expected_purchases"]),
                 "p_alive": float(row["probability_alive"]),
+                "p_no_purchase": float(row["p_no_purchase"]),
                 "churn_risk": str(row["churn_risk"]),
                 "expected_average_spend": _optional_number(row["expected_average_spend"]),
                 "clv": _optional_number(row["clv"]),

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from shoplens.models._summary import TimeUnit
 from shoplens.models.bgnbd import FittedBGNBD
+from shoplens.models.churn import ChurnBands
 from shoplens.models.gamma_gamma import FittedGammaGamma
 from shoplens.models.pareto_nbd import FittedParetoNBD
 
@@ -20,8 +21,9 @@ TransactionModelName = Literal["bgnbd", "pareto-nbd"]
 MODEL_NAMES: tuple[ModelName, ...] = ("bgnbd", "pareto-nbd", "gamma-gamma")
 TRANSACTION_MODEL_NAMES: tuple[TransactionModelName, ...] = ("bgnbd", "pareto-nbd")
 
-# A saved fit of another format is refitted, not reused (2: purchases only, on DST-exact local days).
-SAVED_FIT_FORMAT = 2
+# A saved fit of another format is refitted, not reused (2: purchases only, on DST-exact local days; 3: with the
+# churn cut-offs chosen on a holdout).
+SAVED_FIT_FORMAT = 3
 
 
 # --- saved fits ------------------------------------------------------------------------------------------------------
@@ -42,6 +44,9 @@ class SavedFit:
     calibration_end: date
     data_version: int
     frequency_monetary_correlation: float | None = None
+    # BG/NBD and Pareto/NBD only: the churn-risk cut-offs and how they did on the holdout they were chosen on.
+    churn_bands: ChurnBands | None = None
+    churn_validation: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -57,11 +62,14 @@ class SavedFit:
             "calibration_end": self.calibration_end.isoformat(),
             "data_version": self.data_version,
             "frequency_monetary_correlation": finite_or_none(self.frequency_monetary_correlation),
+            "churn_bands": None if self.churn_bands is None else self.churn_bands.as_dict(),
+            "churn_validation": self.churn_validation,
         }
 
     @classmethod
     def from_dict(cls, document: dict[str, Any]) -> SavedFit:
         correlation = document.get("frequency_monetary_correlation")
+        bands = document.get("churn_bands")
         return cls(
             model=document["model"],
             params={str(k): float(v) for k, v in document["params"].items()},
@@ -74,6 +82,8 @@ class SavedFit:
             calibration_end=date.fromisoformat(document["calibration_end"]),
             data_version=int(document["data_version"]),
             frequency_monetary_correlation=None if correlation is None else float(correlation),
+            churn_bands=None if bands is None else ChurnBands.from_dict(bands),
+            churn_validation=document.get("churn_validation"),
         )
 
     def transaction_model(self) -> FittedBGNBD | FittedParetoNBD:

@@ -136,6 +136,28 @@ class FittedBGNBD:
         )
         return np.asarray(special.expit(-log_odds_dead), dtype=np.float64)
 
+    def probability_no_purchase(
+        self,
+        t: npt.ArrayLike,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
+    ) -> FloatArray:
+        """P(no purchase in (T, T+t] | x, t_x, T): she has dropped out, or is active and the Poisson clock is silent.
+
+        A BG/NBD customer drops out only at a purchase, so an active one makes no purchase in the next t with
+        probability e^(−λt); given the data and "active", λ ~ Gamma(r+x, α+T) (the likelihood of an active
+        customer is λ^x e^(−λT)(1−p)^x), whose Laplace transform gives
+        1 − P(alive) + P(alive) · ((α+T)/(α+T+t))^(r+x). Unlike P(alive), this is below 1 for a one-time buyer.
+        """
+        r, alpha, _, _ = self._param_tuple()
+        horizon = np.asarray(t, dtype=np.float64)
+        x = np.asarray(frequency, dtype=np.float64)
+        age = np.asarray(T, dtype=np.float64)
+        silent_if_active = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + horizon)))
+        p_alive = self.probability_alive(x, recency, age)
+        return np.asarray(1.0 - p_alive + p_alive * silent_if_active, dtype=np.float64)
+
     def expected_purchases(
         self,
         t: npt.ArrayLike,

@@ -25,14 +25,8 @@ from shoplens.errors import InputError
 from shoplens.models._fitting import FloatArray
 from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit
 from shoplens.models._validation import validate_columns
+from shoplens.models.churn import ChurnBands
 from shoplens.models.gamma_gamma import FittedGammaGamma
-
-# Churn-risk bands on P(alive). A customer the model gives at least a 70 % chance of still being active is low
-# risk; below 30 % she has most likely already left (high risk); in between is worth a nudge. These are
-# conventional round cut-offs, not estimates: they only sort customers into actionable groups.
-LOW_CHURN_RISK_MIN_P_ALIVE = 0.7
-HIGH_CHURN_RISK_MAX_P_ALIVE = 0.3
-CHURN_RISK_BANDS = ("low", "medium", "high")
 
 
 class TransactionModel(Protocol):
@@ -48,6 +42,14 @@ class TransactionModel(Protocol):
 
     def probability_alive(
         self,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
+    ) -> FloatArray: ...
+
+    def probability_no_purchase(
+        self,
+        t: npt.ArrayLike,
         frequency: npt.ArrayLike,
         recency: npt.ArrayLike,
         T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
@@ -101,15 +103,6 @@ def customer_lifetime_value(
     return pd.Series(margin * spend * discounted_purchases, index=summary.index, name="clv")
 
 
-def churn_risk_band(probability_alive: npt.ArrayLike) -> npt.NDArray[np.object_]:
-    """``"low"`` for P(alive) ≥ 0.7, ``"high"`` below 0.3, ``"medium"`` in between (module constants)."""
-    p_alive = np.asarray(probability_alive, dtype=np.float64)
-    bands = np.where(
-        p_alive >= LOW_CHURN_RISK_MIN_P_ALIVE, "low", np.where(p_alive < HIGH_CHURN_RISK_MAX_P_ALIVE, "high", "medium")
-    )
-    return bands.astype(object)
-
-
 def expected_time_to_next_purchase(
     transaction_model: TransactionModel, summary: pd.DataFrame, *, horizon: float
 ) -> FloatArray:
@@ -135,6 +128,7 @@ def predict_customers(
     summary: pd.DataFrame,
     *,
     horizon_periods: int,
+    churn_bands: ChurnBands,
     spend_model: FittedGammaGamma | None = None,
     discount_rate_per_period: float = 0.0,
     margin: float = 1.0,
@@ -145,9 +139,10 @@ def predict_customers(
     """One row per customer (same index as ``summary``) with everything the CLI and dashboard show.
 
     Columns: ``expected_purchases`` over the horizon (``horizon_periods × period_length`` time units),
-    ``probability_alive``, ``churn_risk``, ``time_to_next_purchase`` (see :func:`expected_time_to_next_purchase`),
-    ``next_purchase_date`` when ``calibration_end`` is given, and with a ``spend_model`` also
-    ``expected_average_spend`` and ``clv``.
+    ``probability_alive``, ``p_no_purchase`` (no purchase in the next ``churn_bands.window_days`` days, see
+    :mod:`shoplens.models.churn`), ``churn_risk`` (its band), ``time_to_next_purchase`` (see
+    :func:`expected_time_to_next_purchase`), ``next_purchase_date`` when ``calibration_end`` is given, and with a
+    ``spend_model`` also ``expected_average_spend`` and ``clv``.
     """
     _check_horizon(horizon_periods, period_length)
     if time_unit not in DAYS_PER_TIME_UNIT:
@@ -156,11 +151,14 @@ def predict_customers(
     frequency, recency, age = arrays["frequency"], arrays["recency"], arrays["T"]
     horizon = horizon_periods * period_length
     p_alive = transaction_model.probability_alive(frequency, recency, age)
+    churn_window = churn_bands.window_days / DAYS_PER_TIME_UNIT[time_unit]
+    p_no_purchase = transaction_model.probability_no_purchase(churn_window, frequency, recency, age)
     result = pd.DataFrame(
         {
             "expected_purchases": transaction_model.expected_purchases(horizon, frequency, recency, age),
             "probability_alive": p_alive,
-            "churn_risk": churn_risk_band(p_alive),
+            "p_no_purchase": p_no_purchase,
+            "churn_risk": churn_bands.band(p_no_purchase),
             "time_to_next_purchase": expected_time_to_next_purchase(transaction_model, summary, horizon=horizon),
         },
         index=summary.index,

@@ -237,6 +237,40 @@ class FittedParetoNBD:
         expected_if_alive = (r + x) * (beta + age) / (alpha + age) * lifetime_factor
         return np.asarray(expected_if_alive * self.probability_alive(x, recency, age), dtype=np.float64)
 
+    def probability_no_purchase(
+        self,
+        t: npt.ArrayLike,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
+    ) -> FloatArray:
+        """P(no purchase in (T, T+t] | x, t_x, T): she has left by T, or she is alive and buys nothing before she
+        leaves or t has passed.
+
+        Given the data and "alive at T", λ ~ Gamma(r+x, α+T) and μ ~ Gamma(s, β+T) independently (the likelihood
+        of a customer alive at T is λ^x e^(−(λ+μ)T)). For given λ, μ the chance of no purchase in t is
+        e^(−(λ+μ)t) + ∫₀ᵗ μ e^(−(λ+μ)u) du; averaged over the posterior that is
+        G(t)·H(t) + ∫₀ᵗ s/(β+T+u) · G(u)·H(u) du with G(u) = ((α+T)/(α+T+u))^(r+x), H(u) = ((β+T)/(β+T+u))^s.
+        With τ = T + u that integral is s (α+T)^(r+x) (β+T)^s / (r+s+x) times the likelihood's A₀ taken from T to
+        T + t instead of from t_x to T, so it is computed by the same careful code as the likelihood.
+        """
+        r, alpha, s, beta = self._param_tuple()
+        horizon, x, t_x, age = np.broadcast_arrays(
+            np.asarray(t, dtype=np.float64),
+            np.asarray(frequency, dtype=np.float64),
+            np.asarray(recency, dtype=np.float64),
+            np.asarray(T, dtype=np.float64),
+        )
+        log_alive_factors = (r + x) * np.log(alpha + age) + s * np.log(beta + age)
+        silent_to_the_end = np.exp(
+            log_alive_factors - (r + x) * np.log(alpha + age + horizon) - s * np.log(beta + age + horizon)
+        )
+        log_a0 = _log_a0(r, alpha, s, beta, x, age, age + horizon)
+        left_before_buying = np.exp(np.log(s) - np.log(r + s + x) + log_alive_factors + log_a0)
+        silent = np.clip(silent_to_the_end + left_before_buying, 0.0, 1.0)
+        p_alive = self.probability_alive(x, t_x, age)
+        return np.asarray(1.0 - p_alive + p_alive * silent, dtype=np.float64)
+
     def expected_purchases_new(self, t: npt.ArrayLike) -> FloatArray:
         """E[X(t)]: expected purchases of a new customer in her first t periods, section 4 of the note."""
         r, alpha, s, beta = self._param_tuple()

@@ -51,6 +51,8 @@ class ClvFitResult(Result):
     frequency_monetary_correlation: float | None = None
     intervals: dict[str, Any] | None = None
     holdout: dict[str, Any] | None = None
+    churn_bands: dict[str, Any] | None = None
+    churn_validation: dict[str, Any] | None = None
     saved_to: str
 
 
@@ -73,6 +75,7 @@ class _ClvTotals(Result):
     models: dict[str, Any]
     n_customers: int
     totals: dict[str, float]
+    churn: dict[str, Any]
     by_churn_risk: list[Row]
     by_value_tier: list[Row]
     warnings: list[str]

@@ -167,7 +167,8 @@ def clv_summary(
     horizon: Annotated[int, Query(ge=1, le=3650, description="days ahead")] = 365,
     model: Annotated[Literal["bgnbd", "pareto-nbd"], Query()] = "bgnbd",
 ) -> Response:
-    """CLV and churn risk (``ClvSummaryQuery``): totals by churn risk and value tier, no per-customer rows."""
+    """CLV and churn risk (``ClvSummaryQuery``): totals by churn risk and value tier, no per-customer rows; ``churn``
+    holds the churn score's window, the band cut-offs and how they did on the holdout they were chosen on."""
     return answer(request, ClvSummaryQuery(horizon=horizon, model=model))
 
 
@@ -180,7 +181,8 @@ def clv_fit(
     time_unit: Annotated[Literal["D", "W"], Query()] = "D",
 ) -> Response:
     """Fit a customer-base model and save it for CLV predictions (``ClvFitQuery``, as ``shoplens clv fit``):
-    parameters, log-likelihood, warnings and, with a calibration end before the last order, the holdout."""
+    parameters, log-likelihood, warnings, the churn cut-offs with their validation (``churn_validation``) and, with
+    a calibration end before the last order, the holdout."""
     query = ClvFitQuery(
         model=model, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit
     )

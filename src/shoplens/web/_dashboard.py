@@ -8,7 +8,7 @@ before is drawn again without opening the warehouse.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -262,6 +262,11 @@ def products_page(request: Request, principal: Viewer) -> HTMLResponse:
     return analysis(request, principal, "Products & baskets", notes=notes, charts=[chart], tables=tables)
 
 
+def _rounded(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Shares and rates shown to three decimals."""
+    return [{k: round(v, 3) if isinstance(v, float) else v for k, v in record.items()} for record in records]
+
+
 @routes.get("/clv", response_class=HTMLResponse)
 def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     store = page_store(request)
@@ -277,10 +282,37 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     chart = Markup(
         bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk")
     )
+    churn = summary["churn"]
+    notes.append(
+        f"Churn risk is the chance of no purchase in the next {churn['window_days']:.0f} days: medium from "
+        f"{churn['medium_from']:.3f}, high from {churn['high_from']:.3f} (cut-offs chosen on the {churn['chosen_on']})."
+    )
     tables = [
         table("By churn risk", "clv-risk", summary["by_churn_risk"]),
         table("By value tier", "clv-tier", summary["by_value_tier"]),
     ]
+    validation = churn["validation"]
+    if validation is not None:
+        notes.append(
+            f"In the {validation['window_days']:.0f} days after {validation['calibration_end']} (the holdout, to "
+            f"{validation['observation_end']}; {validation['customers']} customers, "
+            f"{validation['holdout_purchase_rate']:.1%} bought): AUC "
+            f"{validation['auc']:.3f} for no purchase (1 − P(alive) would give {validation['auc_p_alive']:.3f}); "
+            f"Brier score {validation['brier']:.3f} against {validation['brier_base_rate']:.3f} for the base rate."
+        )
+        tables += [
+            table(
+                "Churn bands on the holdout",
+                "churn-validation",
+                _rounded(validation["bands"]),
+                ["band", "customers", "share", "holdout_purchase_rate", "predicted_purchase_rate"],
+            ),
+            table(
+                "Calibration: predicted against observed purchase, by decile",
+                "churn-calibration",
+                _rounded(validation["calibration"]),
+            ),
+        ]
     return analysis(request, principal, "CLV & churn", notes=notes, charts=[chart], tables=tables)
 
 
