@@ -293,6 +293,9 @@ def test_any_text_gets_a_verdict_and_every_problem_explains_itself(text: str) ->
         ("How many stars would you give our app?", "product-centric"),
         ("Would you consider investing in our business?", "my-company"),
         ("Should we outsource our packing to save money?", "my-company"),
+        ("Do you think we should open on Sundays?", "my-company"),
+        # A scale that does not say how often "often" is leaves the word as vague as before.
+        ("How often do you shop with us? (1 = never, 5 = very often)", "vague"),
     ],
 )
 def test_a_wider_wording_of_each_class_is_caught(question: str, rule: str) -> None:

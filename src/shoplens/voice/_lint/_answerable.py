@@ -36,7 +36,7 @@ _LONG_AGO = any_of(
 # anchored to a recent moment, hedged ("about how many"), or offered in bands as answer options.
 _FINE_COUNT = re.compile(
     r"(?<!about )(?<!roughly )(?<!approximately )(?<!around )\bhow many (seconds|minutes|grams|milligrams|"
-    r"kilograms|kilos|calories|kcal|millilitres|milliliters|ml|steps|clicks|pages|words)\b",
+    r"kilograms|kilos|calories|kcal|millilitres|milliliters|ml|steps|clicks)\b",
     re.IGNORECASE,
 )
 # A daily average over a month or more ("each day last month"), or a weekly one over a year.

@@ -39,7 +39,7 @@ _PRESUMED_DELIGHT = any_of(
 # A premise that flatters her or us before the question is asked ("Given how gentle …", "As someone who loves …").
 _FLATTERING_PREMISE = any_of(
     r"^\W*(given|considering|knowing|seeing|remembering) how\b",
-    r"^\W*(since|as|because|now that) you (clearly|obviously|really|certainly|surely|already|must)\b",
+    r"^\W*(since|as|because|now that) you (clearly|obviously|really|certainly|surely)\b",
     r"^\W*(since|as|because|now that) you (love|value|enjoy|appreciate|care about|adore|trust)\b",
     r"\bas (someone|somebody|a person|a shopper|a customer) who (loves|values|enjoys|appreciates|cares|adores|"
     r"trusts|knows)\b",

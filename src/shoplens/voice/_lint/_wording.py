@@ -24,9 +24,9 @@ _EMPTY_WORDS = frozenset({
 _CLOSING_QUESTION = re.compile(r"\banything else\b", re.IGNORECASE)  # the standard last, open question
 # Answer options that say what the frequency word means ("Weekly / Monthly / Every few months / Never").
 _DEFINED_FREQUENCY = any_of(
-    r"\b(daily|weekly|fortnightly|monthly|yearly|annually|once|twice|every|per|times?)\b",
-    r"\b(a|each) (day|week|month|year)\b", r"^\d",
-)  # fmt: skip
+    r"\b(daily|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
+    r"\b(a|an|each|per|every) (\w+ )?(days?|weeks?|fortnights?|months?|years?)\b",
+)
 # An opinion asked about a topic, not about anything she did or saw ("How do you feel about sustainability?").
 _OPINION_OF_A_TOPIC = re.compile(
     r"^\W*(?:and |so )?(?:how do you feel|what do you think|how do you think|what are your (?:thoughts|views|feelings)|"
