@@ -270,3 +270,62 @@ def test_any_text_gets_a_verdict_and_every_problem_explains_itself(text: str) ->
     result = lint_question(text)
     assert result.question == text
     assert all(p.rule in RULE_NAMES and p.reason and p.suggestion for p in result.problems)
+
+
+# --- the error classes widened after scoring the independent set, on wordings of none of the labelled sets ----------
+@pytest.mark.parametrize(
+    ("question", "rule"),
+    [
+        ("Should we offer free returns like Zalando?", "competitor"),
+        ("Would you like a loyalty card similar to Boots Advantage?", "competitor"),
+        ("Would you want us to run our subscription the way Netflix does?", "competitor"),
+        ("Should we copy Amazon's one-click checkout?", "competitor"),
+        ("Would you use an Uber-style delivery tracker from us?", "competitor"),
+        ("How thrilled were you with your new jacket?", "leading"),
+        ("As a loyal customer, how much do you value our newsletter?", "leading"),
+        ("Since you obviously care about the planet, which packaging do you choose?", "leading"),
+        ("How many seconds did the page take to load?", "recall"),
+        ("How many calories did you eat each day last month?", "recall"),
+        ("Why did the seller cancel your order?", "unknowable"),
+        ("How do you feel about prices?", "vague"),
+        ("What about delivery?", "vague"),
+        ("Score our website from 1 to 5.", "product-centric"),
+        ("How many stars would you give our app?", "product-centric"),
+        ("Would you consider investing in our business?", "my-company"),
+        ("Should we outsource our packing to save money?", "my-company"),
+        ("Do you think we should open on Sundays?", "my-company"),
+        # A scale that does not say how often "often" is leaves the word as vague as before.
+        ("How often do you shop with us? (1 = never, 5 = very often)", "vague"),
+    ],
+)
+def test_a_wider_wording_of_each_class_is_caught(question: str, rule: str) -> None:
+    assert rule in [p.rule for p in lint_question(question).problems]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A brand named in a question about what she did is no proposal to copy it.
+        "Did you compare prices on sites like Amazon before ordering? (Yes / No / Don't remember)",
+        "Before you subscribed, did you use a meal kit like HelloFresh? (Yes / No)",
+        "Did you find us through a search engine like Google?",
+        "Would you like to hear about our Black Friday sale? (Yes / No)",
+        # Both directions named, or hedged, or anchored: nothing is pushed or beyond recall.
+        "How pleased or displeased were you with the fit? (Very displeased - Very pleased)",
+        "About how many minutes did you wait on hold?",
+        "As you were checking out, what, if anything, made you hesitate?",
+        "To what extent do you agree that the product page showed what you needed? (Strongly disagree / Disagree / "
+        "Neither agree nor disagree / Agree / Strongly agree)",
+        # Her own reasons, a concrete topic, a fragment that has a verb.
+        "Why did the product not meet your expectations?",
+        "How did you feel about the delivery time of your last order?",
+        "What about the checkout made it hard to finish your order?",
+        # Frequency defined by the options; instructions on how to answer; wording addressed to those who used it.
+        "How often do you cook at home? (Every day / 3-5 times a week / Once or twice a week / Less often)",
+        "Which of these did you use? Tick all that apply. (Size guide / Reviews / Live chat / None of these)",
+        "Did you check any other shops before ordering? (Yes / No)",
+        "How helpful was the live chat agent you spoke to? (Not at all helpful - Extremely helpful)",
+    ],
+)
+def test_sound_questions_near_the_widened_classes_pass(question: str) -> None:
+    assert lint_question(question).problems == []

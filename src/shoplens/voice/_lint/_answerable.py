@@ -7,8 +7,10 @@ cannot rate a service she never used.
 
 from __future__ import annotations
 
+import re
+
 from shoplens.voice._lint._options import AskedQuestion
-from shoplens.voice._lint._patterns import HEDGED, any_of
+from shoplens.voice._lint._patterns import HEDGED, TIMEFRAME, any_of
 from shoplens.voice._lint._problem import Problem
 
 # --- recall -----------------------------------------------------------------------------------------------------------
@@ -30,8 +32,31 @@ _LONG_AGO = any_of(
 )
 
 
+# A count in units too fine to remember ("how many minutes", "how many grams"): answerable only when it is
+# anchored to a recent moment, hedged ("about how many"), or offered in bands as answer options.
+_FINE_COUNT = re.compile(
+    r"(?<!about )(?<!roughly )(?<!approximately )(?<!around )\bhow many (seconds|minutes|grams|milligrams|"
+    r"kilograms|kilos|calories|kcal|millilitres|milliliters|ml|steps|clicks)\b",
+    re.IGNORECASE,
+)
+# A daily average over a month or more ("each day last month"), or a weekly one over a year.
+_AVERAGE_OVER_PERIOD = any_of(
+    r"\b(each|every|per|a) day\b[^?]*\b(last|past|previous) (\w+ )?(months?|years?)\b",
+    r"\b(last|past|previous) (\w+ )?(months?|years?)\b[^?]*\b(each|every|per|a) day\b",
+    r"\b(each|every|per|a) week\b[^?]*\b(last|past|previous) (\w+ )?years?\b",
+)
+
+
+def _too_fine(asked: AskedQuestion) -> re.Match[str] | None:
+    if found := _AVERAGE_OVER_PERIOD.search(asked.stem):
+        return found
+    if asked.options or TIMEFRAME.search(asked.stem):
+        return None
+    return _FINE_COUNT.search(asked.stem)
+
+
 def recall(asked: AskedQuestion) -> Problem | None:
-    if found := _LONG_AGO.search(asked.stem):
+    if found := _LONG_AGO.search(asked.stem) or _too_fine(asked):
         return Problem(
             "recall",
             f"'{found.group(0)}' asks for details she cannot recall reliably, so she guesses",
@@ -41,6 +66,12 @@ def recall(asked: AskedQuestion) -> Problem | None:
 
 
 # --- unknowable -------------------------------------------------------------------------------------------------------
+# People and firms whose reasons she can only guess at.
+_AGENT = (
+    r"(couriers?|drivers?|postman|postwoman|postie|carriers?|sellers?|vendors?|staff|employees?|agents?|assistants?|"
+    r"team|shops?|stores?|company|companies|brands?|manufacturers?|makers?|retailers?|suppliers?|warehouse|"
+    r"neighbours?|neighbors?|customers|shoppers|buyers|friends?|family|partner)"
+)
 _NOT_HERS_TO_KNOW = any_of(
     r"\bhow (many|much)\b[^?]*\b(does|do|did|is|are) (our|we|the store|the company)\b(?![^?]*\byou\b)",
     r"\bcosts? (us|the store|the company)\b",
@@ -52,6 +83,11 @@ _NOT_HERS_TO_KNOW = any_of(
     r"\bwhy do(es)? (you think )?(other|most|some|many) (customers|people|shoppers|buyers)\b",
     r"\bwhy do you think (our|the|other) \w+ (charge|sell|do|are|have|offer|make|price)\b",
     r"\b(other|most) (customers|shoppers|buyers) (think|want|feel|like|prefer|buy)\b",
+    # Someone else's reasons: "Why did the courier leave …", "Why do shops charge …", "Why would our team …".
+    r"^\W*why (did|does|do|would|didn't|doesn't|don't|wouldn't) (they|he|she|we|people|others|someone|somebody|"
+    r"anyone|everyone)\b",
+    rf"^\W*why (did|does|do|would|didn't|doesn't|don't|wouldn't|was|were|is|are) (the |our |your |a |an |this |that |"
+    rf"other |most |some )?(\w+ )?{_AGENT}\b",
 )
 
 
@@ -99,9 +135,16 @@ _RATING = any_of(
 _OPTIONAL_SERVICE = any_of(
     r"\blive chat\b", r"\breturns? (process|policy)\b", r"\brefunds?\b", r"\bloyalty (programme|program|scheme)\b",
     r"\bmobile app\b", r"\bgift[- ]?wrap\w*\b", r"\bcustomer service\b", r"\bsupport team\b", r"\bnewsletter\b",
-    r"\bsize (guide|chart)\b", r"\bclick (and|&) collect\b", r"\bexchanges?\b", r"\bthe support you received\b",
+    r"\bsize (guide|chart)\b", r"\bclick (and|&) collect\b", r"\bexchanges?\b",
 )  # fmt: skip
 _ESCAPE_IN_WORDING = any_of(r"\bdon'?t know\b", r"\bnot applicable\b", r"\bn/a\b", r"\bhave used\b")
+# Wording addressed to those who did use it ("the help you received", "when you contacted us"): the survey was
+# sent to them, so every respondent can answer.
+_ADDRESSED_TO_USERS = any_of(
+    r"\byou (received|got|were given|had|used|spoke to|spoke with|talked to|chatted with|dealt with)\b",
+    r"\b(when|after) you (contacted|called|chatted|spoke|wrote|returned|exchanged|used|joined)\b",
+    r"\byour (recent |last |latest )?(contact|call|chat|conversation|request|return|refund|exchange) (with|to)\b",
+)
 
 
 def dont_know(asked: AskedQuestion) -> Problem | None:
@@ -109,7 +152,7 @@ def dont_know(asked: AskedQuestion) -> Problem | None:
     service = _OPTIONAL_SERVICE.search(stem)
     if not service or not _RATING.search(stem) or asked.offers_escape:
         return None
-    if HEDGED.search(stem) or _ESCAPE_IN_WORDING.search(stem):
+    if HEDGED.search(stem) or _ESCAPE_IN_WORDING.search(stem) or _ADDRESSED_TO_USERS.search(stem):
         return None
     options = ", ".join(asked.options) if asked.options else "…"
     return Problem(

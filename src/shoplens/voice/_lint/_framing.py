@@ -1,9 +1,8 @@
-"""Rules on whose interests a question serves: product-centric, my-company, sales-pitch, competitor, debating-choice.
+"""Rules on whose interests a question serves: product-centric, my-company, sales-pitch, debating-choice.
 
 A survey is for learning about the customer: what she needed, did and went through. Questions that ask her to
-judge our product or brand in the abstract, to take an interest in the asker's company or background, to side
-with our sales model against a competitor's, or to defend a choice she made, tell us what she thinks we want to
-hear.
+judge our product or brand in the abstract, to take an interest in the asker's company or background, or to
+defend a choice she made, tell us what she thinks we want to hear (a competitor's model: ``_competitor``).
 """
 
 from __future__ import annotations
@@ -32,6 +31,10 @@ _JUDGING_US = any_of(
     rf"\b(is|are) {_OUR_THING} (worth|good|any good|better|value)\b",
     r"\bwhat (features?|products?) (should|would|could) (our|the|we)\b",
     r"\bfeatures? of our (product|app|service)\b",
+    # Scoring it: "Score our new collection", "Give our app a score", "How many stars would you give our site?"
+    rf"^(please )?(score|grade|rank|mark|evaluate|assess|judge|review) {_OUR_THING}",
+    rf"\b(give|award) {_OUR_THING} (a |an )?(\w+ )?(score|rating|grade|mark|stars?|points?)\b",
+    rf"\b(what|which|how many) (\w+ )?(score|rating|grade|mark|stars?|points?)\b[^?]*\b(give|award) {_OUR_THING}",
 )
 
 
@@ -59,6 +62,16 @@ _ABOUT_THE_ASKER = any_of(
     r"\b(did you know|were you aware|are you aware|do you know)( that)? (we|I|our|my)\b",
     r"\bshould (we|I) (move|open|hire|expand|change|invest|raise|sell|close|launch|rename|rebrand|grow)\b",
     r"\bour team worked\b",
+    # The company's own decisions, put to her: "Should we switch supplier?", "… to cut our fees?"
+    r"^\W*(?:\w+,\s*)?should (we|I)\b",
+    r"\b(do|would) you (think|say) (that )?(we|I) should\b",
+    r"\b(to|and) (cut|reduce|lower|save on|trim) our (costs?|fees|expenses|overheads|spending|bills)\b",
+    r"\bour (payment provider|suppliers?|investors?|shareholders?|funding|accountants?|overheads|payroll|"
+    r"headquarters|business model|strategy|roadmap)\b",
+    # Her money in the business: "investing in our crowdfunding round", "buying shares in us".
+    r"\binvest(ing|ment)? in (us|our|my|the company|the business|this company|this business)\b",
+    r"\b(crowdfunding|crowd-funding|funding round|investment round|share offer|equity stake)\b",
+    r"\bshares in (us|our|my|the company|the business)\b",
 )
 
 
@@ -89,41 +102,6 @@ def sales_pitch(asked: AskedQuestion) -> Problem | None:
             "sales-pitch",
             f"'{found.group(0)}' argues for our offer instead of asking",
             'Ask what she did and why: "What made you choose this order over the other options you looked at?"',
-        )
-    return None
-
-
-# --- competitor's sales model -----------------------------------------------------------------------------------------
-_RIVAL = (
-    r"(?:amazon(?: prime)?|ebay|etsy|shein|temu|aliexpress|alibaba|zalando|asos|walmart|taobao|zara|h&m|primark|"
-    r"marketplaces?|middle-?m[ae]n|department stores?|high[- ]street(?: shops| stores)?|chain stores?|"
-    r"discount (?:sites|shops|stores|retailers)|fast[- ]fashion|subscription boxe?s?|big (?:brands|retailers|chains)|"
-    r"supermarkets?|competitors?|rivals?|(?:other|online) (?:shops|stores|retailers|sellers|sites|websites|brands)|"
-    r"(?:online |retail |tech )?giants?|corporations?|multinationals?|big (?:online )?(?:shops|stores|companies)|"
-    r"\w+ sellers)"
-)
-# Words that turn a mention of a rival into an argument against it.
-# fmt: off
-_ARGUING = "(?:{})".format("|".join((
-    r"\binstead of\b", r"\brather than\b", r"\bcompared (?:with|to)\b", r"\bthan\b", r"\bunlike\b",
-    r"\bswitch (?:from|to)\b", r"\bstill\b", r"\breali[sz]e\b", r"\bknow that\b", r"\blose\b", r"\bovercharge",
-    r"\boverpay", r"\bfakes?\b", r"\bmark-?ups?\b", r"\bcharge more\b", r"\bpay more\b",
-    r"\bhow much (?:more|extra)\b", r"\bbad value\b", r"\bsafer\b", r"\brisky\b",
-    r"\bwhen (?:we|our|ours|you could|they could)\b", r"\bwhy would (?:you|people|anyone|customers)\b",
-    r"\bwhy do (?:people|anyone|customers)\b", r"\bwhy (?:pay|buy|shop|order|go|bother)\b", r"\bisn't\b",
-    r"\bwouldn't\b", r"\bdon't you\b", r"\bwould you rather\b",
-)))
-# fmt: on
-_AGAINST_A_RIVAL = re.compile(rf"\b{_RIVAL}\b[^?]*{_ARGUING}|{_ARGUING}[^?]*\b{_RIVAL}\b", re.IGNORECASE)
-_MIDDLEMAN = any_of(r"\bbuy direct\b", r"\bdirect from (the maker|us|the brand)\b", r"\bmiddle-?m[ae]n\b")
-
-
-def competitor(asked: AskedQuestion) -> Problem | None:
-    if found := _AGAINST_A_RIVAL.search(asked.stem) or _MIDDLEMAN.search(asked.stem):
-        return Problem(
-            "competitor",
-            f"'{found.group(0).strip()}' argues against a competitor's way of selling instead of asking what she did",
-            'Ask what she did: "Where else did you look before ordering, and what made you choose where to buy?"',
         )
     return None
 

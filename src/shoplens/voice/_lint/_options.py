@@ -37,6 +37,12 @@ _QUESTION_START = re.compile(
     r"^(how|what|why|which|who|where|when|did|do|does|is|are|was|were|would|will|can|could|should|please|tell|and)\b",
     re.IGNORECASE,
 )
+# How to answer, not what is asked: "Select all that apply.", "(Tick one)", "Please choose up to three."
+_INSTRUCTION = re.compile(
+    r"(?:^|(?<=[.?!]))\s*\(?(?:please )?(?:select|tick|check|choose|pick|mark) (?:all|any|one|only one|up to \w+|"
+    r"as many as)(?: that apply| answers?| options?| you like| apply)?\s*\)?[.:]?(?=\s|$)",
+    re.IGNORECASE,
+)
 _TRAILING_PARENTHESIS = re.compile(r"\s*\(([^()]*)\)\s*[.?!]?\s*$")
 _INLINE_SCALE = re.compile(
     r",?\s*\b(?:on a scale (?:of|from)|from|between)\s+(\d+)\s+(?:to|and)\s+(\d+)\b\s*,?\s*", re.IGNORECASE
@@ -68,7 +74,8 @@ def option_labels(text: str) -> list[str]:
 def split_question(question: str, options: Sequence[str] = ()) -> AskedQuestion:
     """The question's stem apart from its answer options; ``options`` are those given apart (a survey's choices)."""
     text = " ".join(question.split())
-    stem = text
+    stem = " ".join(_INSTRUCTION.sub(" ", text).split())
+    stem = stem[:1].upper() + stem[1:]
     written: list[str] = []
     while (match := _TRAILING_PARENTHESIS.search(stem)) and _looks_like_options(match.group(1)):
         written[:0] = option_labels(match.group(1))

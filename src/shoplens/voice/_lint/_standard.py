@@ -40,9 +40,9 @@ _FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "ces",
-            r"^(?:to what extent|how much) do you agree or disagree with the following statement:\s*"
-            r"(?P<subject>.+?) made it easy for me to (?:handle|resolve|sort out|deal with) my (?:issue|request|"
-            r"problem|return|order)\s*[.?]?$",
+            r"^(?:to what extent|how much|how strongly) do you agree (?:or disagree )?with the following "
+            r"statement:\s*[\"'“‘]?(?P<subject>.+?) made it easy for me to (?:handle|resolve|sort out|deal with) "
+            r"my (?:issue|request|problem|return|order)\s*[.?]?[\"'”’]?\s*[.?]?$",
         ),
         ("ces", r"^how easy (?:or difficult )?was it to (?P<subject>.+?)\s*\??$"),
     )

@@ -1,11 +1,11 @@
-"""Rules on how a question is worded: vague, jargon, double-barrelled, leading, assumption, unbalanced-scale."""
+"""Rules on how a question is worded: vague, jargon, double-barrelled, unbalanced-scale (leading words: _leading)."""
 
 from __future__ import annotations
 
 import re
 
 from shoplens.voice._lint._options import AskedQuestion, balanced_alternative, unbalanced
-from shoplens.voice._lint._patterns import HEDGED, TIMEFRAME, any_of
+from shoplens.voice._lint._patterns import TIMEFRAME, any_of
 from shoplens.voice._lint._problem import Problem
 
 # --- vague ------------------------------------------------------------------------------------------------------------
@@ -22,12 +22,32 @@ _EMPTY_WORDS = frozenset({
     "ideas", "idea", "say", "tell", "me", "rate", "please", "would", "like", "to", "be",
 })  # fmt: skip
 _CLOSING_QUESTION = re.compile(r"\banything else\b", re.IGNORECASE)  # the standard last, open question
+# Answer options that say what the frequency word means ("Weekly / Monthly / Every few months / Never").
+_DEFINED_FREQUENCY = any_of(
+    r"\b(daily|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
+    r"\b(a|an|each|per|every) (\w+ )?(days?|weeks?|fortnights?|months?|years?)\b",
+)
+# An opinion asked about a topic, not about anything she did or saw ("How do you feel about sustainability?").
+_OPINION_OF_A_TOPIC = re.compile(
+    r"^\W*(?:and |so )?(?:how do you feel|what do you think|how do you think|what are your (?:thoughts|views|feelings)|"
+    r"what is your (?:view|opinion|take)|what's your (?:view|opinion|take)|any (?:thoughts|views|comments)) "
+    r"(?:about|of|on|regarding) (?!(?:your|yours|my|our|this|that|these|those|it)\b)"
+    r"(?P<topic>(?:the |a |an )?[\w-]+(?: [\w-]+)?)\s*[?.]?$",
+    re.IGNORECASE,
+)
+# A fragment with no verb: "What about the new range?", "And the prices?"
+_FRAGMENT = re.compile(r"^\W*(?:and |so |but )?(?:what|how) about\b(?P<rest>.*)$", re.IGNORECASE)
+_VERB_OR_PERSON = re.compile(
+    r"\b(you|your|is|are|was|were|did|do|does|made|makes|make|could|would|should|can|will|has|have|had)\b",
+    re.IGNORECASE,
+)
 
 
 def vague(asked: AskedQuestion) -> Problem | None:
     stem = asked.stem
     fuzzy = _FUZZY_FREQUENCY.search(stem)
-    if fuzzy and not TIMEFRAME.search(stem):
+    defined = sum(bool(_DEFINED_FREQUENCY.search(option)) for option in asked.options) >= 2
+    if fuzzy and not TIMEFRAME.search(stem) and not defined:
         return Problem(
             "vague",
             f"'{fuzzy.group(0)}' means different things to different people, so answers cannot be compared",
@@ -40,6 +60,16 @@ def vague(asked: AskedQuestion) -> Problem | None:
             "vague",
             "the question does not name what it asks about, so each customer answers a different question",
             'Name one concrete experience: "How easy was it to find your size on the product page?"',
+        )
+    if (topic := _OPINION_OF_A_TOPIC.search(stem)) or (
+        (fragment := _FRAGMENT.search(stem)) and not _VERB_OR_PERSON.search(fragment.group("rest"))
+    ):
+        what = f"'{topic.group('topic')}' is a topic, not something she did or saw" if topic else "it has no verb"
+        return Problem(
+            "vague",
+            f"{what}: it does not say what she should tell, so each customer answers a different question",
+            'Ask about one concrete experience: "What, if anything, did you change in how you shop for this in the '
+            'last month?"',
         )
     if broad := _FUZZY_OBJECT.search(stem):
         return Problem(
@@ -95,66 +125,6 @@ def double_barrelled(asked: AskedQuestion) -> Problem | None:
             "double-barrelled",
             f"asks about two things at once ('{left} {conjunction} {right}'); she may feel differently about each",
             f"Ask one question per thing: one about '{left}', another about what follows '{conjunction}'.",
-        )
-    return None
-
-
-# --- leading ----------------------------------------------------------------------------------------------------------
-_NEGATIVE_INTERROGATIVE = re.compile(
-    r"^\W*(?:[\w' ]+,\s*)?(don't|doesn't|didn't|wouldn't|isn't|aren't|won't|can't|shouldn't|haven't|wasn't)\s+"
-    r"(you|it|this|that|they|we|our|a|an|the|buying|shopping)\b",
-    re.IGNORECASE,
-)
-_PUSHING = any_of(
-    r"\b(do|would|don't) you (not )?agree\b", r"\bagree that\b", r"\bsurely\b", r"\bobviously\b", r"\bof course\b",
-    r"\beveryone (knows|agrees|loves|says)\b",
-    r"\bmost (customers|people|shoppers|buyers) (love|like|agree|prefer|say|enjoy|think)\b",
-    r"\bhow (great|amazing|wonderful|fantastic|awesome|excellent|brilliant|much fun) (was|were|is|are)\b",
-    r"\bhow much (did|do) you (enjoy|love|like|adore)\b",
-    r"\b(is|are|have|has|offer) (the )?(fastest|best|cheapest|finest|greatest|lowest)\b",
-    r"\bwent out of (their|our|its) way\b", r"\b(we|our team|i) worked (so )?hard\b",
-)  # fmt: skip
-_LOADED = re.compile(
-    r"\b(?:our|your|the)\s+(?:\w+\s+){0,1}(amazing|awesome|fantastic|excellent|outstanding|superb|wonderful|"
-    r"brilliant|friendly|award-winning|world-class|innovative|revolutionary|unbeatable|incredible|stunning|beautiful|"
-    r"famous|generous|lightning-fast|hassle-free)\b",
-    re.IGNORECASE,
-)
-
-
-def leading(asked: AskedQuestion) -> Problem | None:
-    stem = asked.stem
-    if pushed := _NEGATIVE_INTERROGATIVE.search(stem) or _PUSHING.search(stem):
-        return Problem(
-            "leading",
-            f"'{pushed.group(0).strip()}' suggests the answer we hope for; polite customers go along with it",
-            'Ask neutrally, with both directions open: "How fast or slow was the delivery?"',
-        )
-    if loaded := _LOADED.search(stem):
-        word = loaded.group(1)
-        rewrite = " ".join(re.sub(rf"\b{re.escape(word)}\s+", "", asked.text, count=1).split())
-        return Problem("leading", f"'{word}' praises what the customer is asked to judge", f'"{rewrite}"')
-    return None
-
-
-# --- assumption -------------------------------------------------------------------------------------------------------
-_PRESUMING = any_of(
-    r"\bwhy do you (prefer|like|love|choose|enjoy|trust|recommend)\b",
-    r"\bwhat do you (like|love|enjoy|appreciate) (most|best)\b",
-    r"\byour (favourite|favorite|best) (thing|part|feature|aspect) (about|of) (our|the|us)\b",
-    r"\bhow much (time|money|effort) (did|does|has) (our|we|the|this)\b",
-    r"\bwhen did you last (recommend|tell|share)\b",
-    r"\bhow (has|have|did) (our|the) \w+( \w+)? (changed|improved|helped|made)\b",
-    r"\bwhich (of our )?[\w ]*(features?|channels?|benefits?|accounts?)\b.*\bdo you (like|love|enjoy|follow|use)\b",
-)
-
-
-def assumption(asked: AskedQuestion) -> Problem | None:
-    if (presumed := _PRESUMING.search(asked.stem)) and not HEDGED.search(asked.stem):
-        return Problem(
-            "assumption",
-            f"'{presumed.group(0).strip()}' takes for granted something the customer may not think or do",
-            'Leave room for "nothing": "What, if anything, do you like about the app?"',
         )
     return None
 

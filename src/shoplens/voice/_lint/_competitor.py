@@ -1,0 +1,99 @@
+"""The competitor rule: a question that argues against another business's way of selling, or proposes copying it.
+
+Both put a business model to her instead of asking what she did. Arguing against one ("instead of a
+marketplace", "Isn't it safer than Temu?") asks her to side with us; proposing to copy one ("Should we offer
+next-day delivery like Amazon Prime?", "a membership like Costco's", "the way Zalando does") asks her to design
+our business. Copying is recognised by its form, a comparison with a capitalised name in a proposal, not by a
+list of brands.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shoplens.voice._lint._options import AskedQuestion
+from shoplens.voice._lint._patterns import any_of
+from shoplens.voice._lint._problem import Problem
+
+# --- arguing against a rival's model ----------------------------------------------------------------------------------
+_RIVAL = (
+    r"(?:amazon(?: prime)?|ebay|etsy|shein|temu|aliexpress|alibaba|zalando|asos|walmart|taobao|zara|h&m|primark|"
+    r"marketplaces?|middle-?m[ae]n|department stores?|high[- ]street(?: shops| stores)?|chain stores?|"
+    r"discount (?:sites|shops|stores|retailers)|fast[- ]fashion|subscription boxe?s?|big (?:brands|retailers|chains)|"
+    r"supermarkets?|competitors?|rivals?|(?:other|online) (?:shops|stores|retailers|sellers|sites|websites|brands)|"
+    r"(?:online |retail |tech )?giants?|corporations?|multinationals?|big (?:online )?(?:shops|stores|companies)|"
+    r"\w+ sellers)"
+)
+# Words that turn a mention of a rival into an argument against it.
+# fmt: off
+_ARGUING = "(?:{})".format("|".join((
+    r"\binstead of\b", r"\brather than\b", r"\bcompared (?:with|to)\b", r"\bthan\b", r"\bunlike\b",
+    r"\bswitch (?:from|to)\b", r"\bstill\b", r"\breali[sz]e\b", r"\bknow that\b", r"\blose\b", r"\bovercharge",
+    r"\boverpay", r"\bfakes?\b", r"\bmark-?ups?\b", r"\bcharge more\b", r"\bpay more\b",
+    r"\bhow much (?:more|extra)\b", r"\bbad value\b", r"\bsafer\b", r"\brisky\b",
+    r"\bwhen (?:we|our|ours|you could|they could)\b", r"\bwhy would (?:you|people|anyone|customers)\b",
+    r"\bwhy do (?:people|anyone|customers)\b", r"\bwhy (?:pay|buy|shop|order|go|bother)\b", r"\bisn't\b",
+    r"\bwouldn't\b", r"\bdon't you\b", r"\bwould you rather\b",
+)))
+# fmt: on
+_AGAINST_A_RIVAL = re.compile(rf"\b{_RIVAL}\b[^?]*{_ARGUING}|{_ARGUING}[^?]*\b{_RIVAL}\b", re.IGNORECASE)
+_MIDDLEMAN = any_of(r"\bbuy direct\b", r"\bdirect from (the maker|us|the brand)\b", r"\bmiddle-?m[ae]n\b")
+
+
+# --- proposing to copy a named business -------------------------------------------------------------------------------
+# A capitalised name (case matters here): "Amazon Prime", "Sephora's Beauty Insider", "IKEA", "eBay".
+_NAME = r"(?P<name>(?:[A-Z]|[a-z][A-Z])[\w&'’+.-]*(?: [A-Z][\w&'’+.-]*)*)"
+_COMPARED_WITH_NAME = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"(?i:(?<!\byou )(?<!\bwe )(?<!\bI )(?<!\bthey )(?<!'d )(?<!\bwould )(?<!\bto )\b(?:just |exactly )?like "
+        rf"(?:with |at |on |from )?){_NAME}",
+        rf"(?i:\b(?:in )?the (?:same )?way ){_NAME}",
+        rf"(?i:\bas ){_NAME}(?i: (?:does|do|did|has|have)\b)",
+        rf"(?i:\b(?:similar to|the same as|in the style of|copy|copying|imitate|mimic|emulate|do what) ){_NAME}",
+        rf"\b{_NAME}(?i:-style)\b",
+    )
+)
+# Capitalised words that name no business: the asker, holidays, months and days.
+_NOT_A_BUSINESS = frozenset({
+    "I", "Christmas", "Easter", "Halloween", "Black", "Cyber", "Boxing", "New", "Valentine's", "Mother's", "Father's",
+    "Thanksgiving", "Ramadan", "Eid", "Diwali", "Hanukkah", "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday",
+    "Friday", "Saturday", "Sunday",
+})  # fmt: skip
+# A proposal about what we should do: "Would you like us to …", "Should we …", "Would you prefer …".
+_PROPOSAL = any_of(
+    r"^\W*(?:\w+,\s*)?(would|do) you (like|prefer|want|rather|welcome|wish|be interested|be keen)\b",
+    r"^\W*(?:\w+,\s*)?would you (use|try|join|sign up|subscribe|pay)\b",
+    r"^\W*(?:\w+,\s*)?(should|could|shall) (we|I)\b",
+    r"\b(if|wish|should|could|shall|can) we\b", r"\bus to\b", r"\bwe (should|could|ought to)\b",
+    r"\bhow about\b", r"\bwhat if\b",
+)  # fmt: skip
+
+
+def _copied_business(stem: str) -> re.Match[str] | None:
+    if not _PROPOSAL.search(stem):
+        return None
+    for pattern in _COMPARED_WITH_NAME:
+        for found in pattern.finditer(stem):
+            first = found.group("name").split()[0]
+            if first not in _NOT_A_BUSINESS and re.sub(r"['’]s$", "", first) not in _NOT_A_BUSINESS:
+                return found
+    return None
+
+
+def competitor(asked: AskedQuestion) -> Problem | None:
+    if found := _AGAINST_A_RIVAL.search(asked.stem) or _MIDDLEMAN.search(asked.stem):
+        return Problem(
+            "competitor",
+            f"'{found.group(0).strip()}' argues against a competitor's way of selling instead of asking what she did",
+            'Ask what she did: "Where else did you look before ordering, and what made you choose where to buy?"',
+        )
+    if copied := _copied_business(asked.stem):
+        return Problem(
+            "competitor",
+            f"'{copied.group(0).strip()}' proposes copying another business's model; she can only say whether it "
+            "sounds good, not what she needs",
+            'Ask what she did: "Where else did you look before ordering, and what made you choose where to buy?"',
+        )
+    return None
