@@ -96,7 +96,8 @@ def kpis_command(
     """Sales KPIs per period: revenue net of refunds, orders, customers (new/returning), AOV, rates.
 
     Revenue is net sales (after discounts) less refunds given in the period; guests count as orders,
-    not customers. Example: shoplens kpis --grain month --from 2024-01-01 --by channel --json
+    not customers. A period the data end in (or that --from/--to cut) is partial, marked *, and compared
+    with the same days of the period before. Example: shoplens kpis --grain month --from 2024-01-01 --json
     """
     query = query_of(KpiQuery, start=_day(start), end=_day(end), grain=grain, by=by)
     result = run(ctx, query, KpiResult)
