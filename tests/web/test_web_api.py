@@ -265,3 +265,31 @@ def test_forecast_fit_and_sentiment_answer_as_the_command_line_does(
     assert wrong.status_code == 422
     assert set(wrong.json()) == {"error"}
     assert as_role("marketer").post("/api/v1/voice/sentiment", json={"texts": ["x"] * 1001}).status_code == 422
+
+
+def test_partial_periods_are_marked_and_compared_with_the_same_days(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    window = {"start": "2025-01-10", "end": "2025-03-20"}
+    rows = client.get("/api/v1/kpis", params=window).json()["rows"]
+    days = [(r["period"], r["covers_from"], r["through"], r["days_with_data"], r["partial"]) for r in rows]
+    assert days == [
+        ("2025-01-01", "2025-01-10", "2025-01-31", 22, True),
+        ("2025-02-01", "2025-02-01", "2025-02-28", 28, False),
+        ("2025-03-01", "2025-03-01", "2025-03-20", 20, True),
+    ]
+    march = rows[2]
+    assert (march["comparison"], march["compared_from"], march["compared_through"]) == (
+        "same_days",
+        "2025-02-01",
+        "2025-02-20",
+    )
+    (same_days,) = client.get("/api/v1/kpis", params={"start": "2025-02-01", "end": "2025-02-20"}).json()["rows"]
+    assert (march["previous_revenue"], march["previous_orders"], march["previous_customers"]) == (
+        same_days["revenue"],
+        same_days["orders"],
+        same_days["customers"],
+    )
+    page = client.get("/", params=window).text
+    assert re.findall(r'<tr data-period="([^"]+)"><td data-partial="true">', page) == ["2025-01-01", "2025-03-01"]
+    assert "partial (20/31 days)" in page
+    assert "changes compare with the same days of the period before, 2025-02-01 to 2025-02-20" in page

@@ -37,7 +37,14 @@ def test_pdf_report_shows_the_apis_kpis(
     out = tmp_path / "report.pdf"
     made = cli("report", "--month", MONTH, "--format", "pdf", "--out", str(out), "--json", home_dir=demo_store.home)
     assert made.exit_code == 0, made.stderr
-    assert made.json() == {"month": MONTH, "format": "pdf", "path": str(out)}
+    made_json = made.json()
+    assert {k: made_json[k] for k in ("month", "format", "path", "partial", "chosen")} == {
+        "month": MONTH,
+        "format": "pdf",
+        "path": str(out),
+        "partial": False,  # a month asked for by name, complete
+        "chosen": None,
+    }
     text = _pdf_text(out)
     rows = as_role("analyst").get("/api/v1/kpis", params={"start": "2025-05-01", "end": "2025-06-30"}).json()["rows"]
     previous, current = rows

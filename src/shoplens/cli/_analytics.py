@@ -52,7 +52,7 @@ ToOption = Annotated[
 ]
 AsOfOption = Annotated[
     datetime | None,
-    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Reference day (default: the last order day)."),
+    typer.Option("--as-of", formats=["%Y-%m-%d"], help="Reference day (default: the last day with data)."),
 ]
 
 
@@ -96,7 +96,8 @@ def kpis_command(
     """Sales KPIs per period: revenue net of refunds, orders, customers (new/returning), AOV, rates.
 
     Revenue is net sales (after discounts) less refunds given in the period; guests count as orders,
-    not customers. Example: shoplens kpis --grain month --from 2024-01-01 --by channel --json
+    not customers. A period the data end in (or that --from/--to cut) is partial, marked *, and compared
+    with the same days of the period before. Example: shoplens kpis --grain month --from 2024-01-01 --json
     """
     query = query_of(KpiQuery, start=_day(start), end=_day(end), grain=grain, by=by)
     result = run(ctx, query, KpiResult)
@@ -107,7 +108,7 @@ def kpis_command(
     columns = ["period", *split, "orders", "revenue", "customers", "new", "AOV", "refunds", "repeat", "Δ revenue"]
     body = [
         [
-            str(r["period"]),
+            f"{r['period']}{'*' if r['partial'] else ''}",
             *[text(r[by]) for by in split],
             count(r["orders"]),
             money(r["revenue"]),
@@ -121,6 +122,18 @@ def kpis_command(
         for r in result.rows
     ]
     stdout.print(table_of(f"KPIs by {grain} ({result.store_timezone})", columns, body))
+    partial = {r["period"]: r for r in result.rows if r["partial"]}
+    for r in partial.values():
+        compared = (
+            f"its changes compare with the same days of the period before, {r['compared_from']} to "
+            f"{r['compared_through']}"
+            if r["comparison"] == "same_days"
+            else "there is nothing to compare it with"
+        )
+        stdout.print(
+            f"* {r['period']} is partial: {r['covers_from']} to {r['through']}, {r['days_with_data']} of "
+            f"{r['days_in_period']} days; {compared}."
+        )
 
 
 @app.command("rfm")
@@ -144,7 +157,7 @@ def rfm_command(ctx: typer.Context, as_of: AsOfOption = None, as_json: JsonOptio
         ]
         for s in result.segments
     ]
-    title = f"RFM segments as of {result.as_of}: {result.customers:,} customers"
+    title = f"RFM segments as of {result.as_of} (data through {result.data_end}): {result.customers:,} customers"
     stdout.print(table_of(title, ["segment", "customers", "share", "revenue", "revenue share", "rule"], body))
     for s in result.segments:
         stdout.print(f"[bold]{s.segment}[/bold]: {s.meaning} → {s.action}")
@@ -292,7 +305,8 @@ def lifecycle_command(
     body = [
         [s["state"], count(s["customers"]), share(s["share"]), money(s["revenue"]), s["rule"]] for s in result.states
     ]
-    stdout.print(table_of(f"Lifecycle as of {result.as_of}", ["state", "customers", "share", "revenue", "rule"], body))
+    title = f"Lifecycle as of {result.as_of} (data through {result.data_end})"
+    stdout.print(table_of(title, ["state", "customers", "share", "revenue", "rule"], body))
 
 
 @app.command("behaviour")

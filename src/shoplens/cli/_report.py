@@ -19,12 +19,18 @@ FORMATS = ("html", "pdf")
 @app.command("report")
 def report_command(
     ctx: typer.Context,
-    month: Annotated[str | None, typer.Option("--month", help="Month to report, YYYY-MM (default: the last).")] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="Month to report, YYYY-MM (default: the last complete month).")
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="html, or pdf (printed with weasyprint).")] = "html",
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: report-YYYY-MM.FORMAT).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the monthly online customer report: KPIs against the previous month, segments and cohorts."""
+    """Write the monthly online customer report: KPIs against the previous month, segments and cohorts.
+
+    Without --month it reports the last complete month (the last month whose last day is on or before the last
+    day with data). A month the data end in is partial: it is compared with the same days of the month before.
+    """
     if output_format not in FORMATS:
         raise InputError(f"--format is html or pdf, not {output_format[:20]!r}")
     config = settings(ctx)
@@ -36,6 +42,10 @@ def report_command(
     else:
         path.write_text(html, encoding="utf-8")
     if as_json:
-        emit_json({"month": f"{report.month:%Y-%m}", "format": output_format, "path": str(path)})
-    else:
-        stdout.print(f"wrote {path}")
+        emit_json({**report.summary(), "format": output_format, "path": str(path)})
+        return
+    if report.chosen:
+        stdout.print(report.chosen)
+    if report.partial:
+        stdout.print(report.comparison())
+    stdout.print(f"wrote {path}")

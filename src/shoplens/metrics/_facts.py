@@ -16,7 +16,10 @@ This module is the one definition of these facts; metrics, models, voice and sha
 * a customer's orders are numbered 0, 1, 2, ... by time (ties broken by order id): order 0 is the first
   purchase, and every later order is a **repeat** order;
 * days and periods are the store's own (``Settings.timezone``), exact across daylight-saving changes
-  (:func:`shoplens.metrics._time.local_time`), not UTC; money is DECIMAL, never float.
+  (:func:`shoplens.metrics._time.local_time`), not UTC; money is DECIMAL, never float;
+* the **days with data** run from the first to the last store-local day with a purchase or a refund
+  (:func:`data_span`): the **data end** is the reference day ("as of") of RFM and the lifecycle unless one is
+  given, and a period that ends after it (or starts before the data begin) is **partial**.
 """
 
 from __future__ import annotations
@@ -133,6 +136,24 @@ def within(table: ir.Table, start: date | None, end: date | None) -> ir.Table:
     if end is not None:
         table = table.filter(table.local_day <= ibis.date(end))
     return table
+
+
+def data_span(orders: ir.Table, refunds: ir.Table, zone: Zone) -> ir.Table:
+    """One row, ``first_day, last_day``: the store-local days of the first and the last purchase or refund.
+
+    ``orders`` and ``refunds`` are the purchases and their refunds (refunds without a date are left out); both
+    columns are NULL when there are none.
+    """
+    bought = with_local_day(orders.select(at=orders.ordered_at), "at", zone)
+    given = refunds.filter(refunds.refunded_at.notnull())
+    given = with_local_day(given.select(at=given.refunded_at), "at", zone)
+    days = ibis.union(bought.select("local_day"), given.select("local_day"), distinct=False)
+    return days.aggregate(first_day=days.local_day.min(), last_day=days.local_day.max())
+
+
+def data_end(orders: ir.Table, refunds: ir.Table, zone: Zone) -> ir.DateValue:
+    """The data end (the last day of :func:`data_span`) as a scalar expression."""
+    return data_span(orders, refunds, zone).last_day.as_scalar()
 
 
 def order_quantities(order_lines: ir.Table) -> ir.Table:

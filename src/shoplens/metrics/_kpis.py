@@ -13,8 +13,17 @@ Definitions (per period, and per group with ``by``):
   from repeat orders (a known customer's second or later order);
 * ``sessions`` (web sessions starting in the period) and ``conversion_rate = orders / sessions``, where events
   exist and the split allows it (no split, or by device);
+* ``period_end``, ``days_in_period``; ``covers_from``, ``through`` and ``days_with_data``: the days of the period
+  the row covers, within the days with data (:func:`shoplens.metrics._facts.data_span`: the first to the last
+  store-local day with a purchase or a refund) and within ``start`` and ``end``; ``partial`` is true when that
+  is fewer days than the period has (a month the data end in, or one cut by ``start`` or ``end``);
 * ``revenue_change``, ``orders_change``, ``customers_change``: relative change against the previous calendar
-  period (NULL when that period has no row).
+  period, like with like: a complete period against the whole previous period, a partial one against the same
+  days of the previous period (1-9 December against 1-9 November; the same day offsets for weeks and quarters,
+  cut at the previous period's end). ``comparison`` says which (``whole_period`` or ``same_days``),
+  ``compared_from`` and ``compared_through`` are the days compared against (within the days with data, and
+  read outside ``start`` and ``end`` when need be), and ``previous_revenue``, ``previous_orders`` and
+  ``previous_customers`` their figures. All of them are NULL when those days have no orders or refunds.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import ibis.expr.types as ir
 
 from shoplens.errors import FieldError, InputError
 from shoplens.metrics._facts import (
+    data_span,
     money,
     numbered_orders,
     order_quantities,
@@ -34,7 +44,13 @@ from shoplens.metrics._facts import (
     with_local_day,
     within,
 )
-from shoplens.metrics._time import Zone, check_grain, period_ordinal
+from shoplens.metrics._time import (
+    Zone,
+    add_days,
+    check_grain,
+    period_end,
+    previous_period_start,
+)
 
 KpiSplit = Literal["channel", "device", "country", "segment"]
 KPI_SPLITS: tuple[str, ...] = ("channel", "device", "country", "segment")
@@ -94,8 +110,8 @@ def sales_kpis(
     if by is not None and by not in KPI_SPLITS:
         raise FieldError(f"{{by}} must be one of {', '.join(KPI_SPLITS)}, not {by!r}")
     numbered = numbered_orders(orders, ["gross", "discount", "net", *([by] if by in ("channel", "device") else [])])
-    placed = within(with_local_day(numbered, "ordered_at", zone, grain), start, end)
-    placed = _order_dimension(placed, by, customers, segments)
+    dated = _order_dimension(with_local_day(numbered, "ordered_at", zone, grain), by, customers, segments)
+    placed = within(dated, start, end)
     placed = placed.left_join(order_quantities(order_lines), "order_id").drop("order_id_right")
     known = placed.customer_key.notnull()
     repeat_order = placed.order_number >= 1
@@ -112,10 +128,9 @@ def sales_kpis(
         refunds=ibis.null("decimal(38, 2)"),
         sessions=ibis.null("int64"),
     )
-    given = within(
-        with_local_day(refunds.filter(refunds.refunded_at.notnull()), "refunded_at", zone, grain), start, end
-    )
-    given = _refund_dimension(given, orders, by, customers, segments)
+    every_refund = with_local_day(refunds.filter(refunds.refunded_at.notnull()), "refunded_at", zone, grain)
+    every_refund = _refund_dimension(every_refund, orders, by, customers, segments)
+    given = within(every_refund, start, end)
     returned = given.group_by(["period", "group"]).aggregate(refunds=money(given.amount.sum()))
     parts = [sales, _null_like(sales, returned)]
     if events is not None and by in (None, "device"):
@@ -144,20 +159,36 @@ def sales_kpis(
         repeat_rate=ratio(totals.repeat_customers, totals.customers),
         repeat_revenue_share=ratio(totals.repeat_net_sales, totals.net_sales),
         conversion_rate=ratio(totals.orders, totals.sessions),
-        ordinal=period_ordinal(totals.period, grain),
     )
-    window = ibis.window(group_by=with_rates.group, order_by=with_rates.period)
-    previous_is_adjacent = with_rates.ordinal.lag().over(window) == with_rates.ordinal - 1
+    covered = _coverage(with_rates, data_span(orders, refunds, zone), grain, start, end)
+    compared = _compared_figures(covered, dated, every_refund, by is not None)
+    joined = covered.left_join(compared, _same_row(covered, compared, by is not None))
+    joined = joined.drop(*[name for name in joined.columns if name.endswith("_right")])
 
     def change(column: str) -> ir.FloatingValue:
-        before = with_rates[column].lag().over(window)
-        return ibis.ifelse(previous_is_adjacent, ratio(with_rates[column] - before, before.abs()), ibis.null("float64"))
+        before = joined[f"previous_{column}"]
+        return ratio(joined[column] - before, before.abs())
 
-    result = with_rates.mutate(
-        revenue_change=change("revenue"), orders_change=change("orders"), customers_change=change("customers")
+    result = joined.mutate(
+        comparison=ibis.ifelse(
+            joined.previous_orders.isnull(),
+            ibis.null("string"),
+            ibis.ifelse(joined.partial, ibis.literal("same_days"), ibis.literal("whole_period")),
+        ),
+        compared_from=ibis.ifelse(joined.previous_orders.isnull(), ibis.null("date"), joined.compared_from),
+        compared_through=ibis.ifelse(joined.previous_orders.isnull(), ibis.null("date"), joined.compared_through),
+        revenue_change=change("revenue"),
+        orders_change=change("orders"),
+        customers_change=change("customers"),
     )
     columns = [
         "period",
+        "period_end",
+        "days_in_period",
+        "covers_from",
+        "through",
+        "days_with_data",
+        "partial",
         "orders",
         "revenue",
         "gross_sales",
@@ -176,6 +207,12 @@ def sales_kpis(
         "repeat_revenue_share",
         "sessions",
         "conversion_rate",
+        "comparison",
+        "compared_from",
+        "compared_through",
+        "previous_revenue",
+        "previous_orders",
+        "previous_customers",
         "revenue_change",
         "orders_change",
         "customers_change",
@@ -184,6 +221,83 @@ def sales_kpis(
         result = result.rename({by: "group"})
         columns.insert(1, by)
     return result.select(*columns).order_by(["period", *([ibis.asc(by, nulls_first=True)] if by else [])])
+
+
+def _coverage(table: ir.Table, span: ir.Table, grain: str, start: date | None, end: date | None) -> ir.Table:
+    """``table`` (one row per period) plus the days each row covers and the previous period's days to compare."""
+    first_day, last_day = span.first_day.as_scalar(), span.last_day.as_scalar()
+    ends = period_end(table.period, grain)
+    covers_from = ibis.greatest(table.period, first_day, *([ibis.date(start)] if start else []))
+    through = ibis.least(ends, last_day, *([ibis.date(end)] if end else []))
+    table = table.mutate(period_end=ends, covers_from=covers_from, through=through)
+    spanned = table.through.delta(table.covers_from, unit="day").cast("int64") + 1
+    table = table.mutate(
+        days_in_period=(table.period_end.delta(table.period, unit="day") + 1).cast("int64"),
+        # a period with web sessions only, after the last sale, covers no day with data
+        days_with_data=ibis.greatest(spanned, 0),
+    )
+    table = table.mutate(partial=table.days_with_data < table.days_in_period)
+    previous = previous_period_start(table.period, grain)
+    previous_end = add_days(table.period, ibis.literal(-1))
+    same_from = add_days(previous, table.covers_from.delta(table.period, unit="day").cast("int64"))
+    same_through = ibis.least(
+        add_days(previous, table.through.delta(table.period, unit="day").cast("int64")), previous_end
+    )
+    return table.mutate(
+        previous_period=previous,
+        compared_from=ibis.greatest(ibis.ifelse(table.partial, same_from, previous), first_day),
+        compared_through=ibis.least(ibis.ifelse(table.partial, same_through, previous_end), last_day),
+    )
+
+
+def _compared_figures(covered: ir.Table, orders: ir.Table, refunds: ir.Table, split: bool) -> ir.Table:
+    """Orders, customers and revenue on each row's compared days: ``period, group, previous_orders, ...``.
+
+    ``orders`` and ``refunds`` carry ``period``, ``group`` and ``local_day`` and are not cut to the row window, so
+    the period before the first row shown is compared too. The equality on the period keeps the joins cheap.
+    """
+    windows = covered.select(
+        target_period=covered.period,
+        target_group=covered.group,
+        previous_period=covered.previous_period,
+        compared_from=covered.compared_from,
+        compared_through=covered.compared_through,
+    )
+
+    def on_compared_days(table: ir.Table) -> list[ir.BooleanValue]:
+        predicates = [
+            windows.previous_period == table.period,
+            table.local_day >= windows.compared_from,
+            table.local_day <= windows.compared_through,
+        ]
+        if split:
+            predicates.append(windows.target_group.identical_to(table.group))
+        return predicates
+
+    bought = windows.inner_join(orders, on_compared_days(orders))
+    sales = bought.group_by(period=bought.target_period, group=bought.target_group).aggregate(
+        previous_orders=bought.count(),
+        previous_customers=bought.customer_key.nunique(),
+        previous_net_sales=money(bought.net.sum()),
+        previous_refunds=ibis.null("decimal(38, 2)"),
+    )
+    given = windows.inner_join(refunds, on_compared_days(refunds))
+    returned = given.group_by(period=given.target_period, group=given.target_group).aggregate(
+        previous_refunds=money(given.amount.sum())
+    )
+    both = ibis.union(sales, _null_like(sales, returned), distinct=False)
+    return both.group_by(["period", "group"]).aggregate(
+        previous_orders=both.previous_orders.sum().fill_null(0).cast("int64"),
+        previous_customers=both.previous_customers.sum().fill_null(0).cast("int64"),
+        previous_revenue=money(both.previous_net_sales.sum().fill_null(0) - both.previous_refunds.sum().fill_null(0)),
+    )
+
+
+def _same_row(left: ir.Table, right: ir.Table, split: bool) -> list[ir.BooleanValue]:
+    predicates = [left.period == right.period]
+    if split:
+        predicates.append(left.group.identical_to(right.group))
+    return predicates
 
 
 def _sessions(

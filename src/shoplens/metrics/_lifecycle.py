@@ -1,4 +1,5 @@
-"""Customer lifecycle: where each known customer stands on a reference day (default: the last order day).
+"""Customer lifecycle: where each known customer stands on a reference day (default: the data end, the last
+store-local day with a purchase or a refund).
 
 The rule, applied in this order (``active_days`` = 90 and ``lapsed_days`` = 180 by default; days are
 store-local calendar days):
@@ -19,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from shoplens.errors import InputError
-from shoplens.metrics._facts import money, with_local_day
+from shoplens.metrics._facts import data_end, money, with_local_day
 from shoplens.metrics._time import Zone
 
 LIFECYCLE_STATES: tuple[str, ...] = ("new", "active", "reactivated", "at risk", "lapsed")
@@ -57,7 +58,7 @@ def lifecycle(
         known = known.filter(known.local_day <= ibis.date(as_of))
         reference = ibis.date(as_of)
     else:
-        reference = with_local_day(orders, "ordered_at", zone).local_day.max().as_scalar()
+        reference = data_end(orders, refunds, zone)
     latest_first = ibis.row_number().over(
         group_by=known.customer_key, order_by=[ibis.desc(known.ordered_at), ibis.desc(known.order_id)]
     )

@@ -1,7 +1,7 @@
 """RFM: recency, frequency and monetary quintile scores, and the eleven named segments built from them.
 
-For every known customer with at least one order, as of a reference day (by default the last order day in
-the store):
+For every known customer with at least one order, as of a reference day (by default the data end: the last
+store-local day with a purchase or a refund in the store):
 
 * ``recency_days``: days from the customer's last order day to the reference day;
 * ``frequency``: orders placed; ``monetary``: net sales less the customer's refunds (can be negative).
@@ -33,7 +33,14 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from shoplens.metrics._facts import customer_purchases, customer_refunds, money, with_local_day, zero_money
+from shoplens.metrics._facts import (
+    customer_purchases,
+    customer_refunds,
+    data_end,
+    money,
+    with_local_day,
+    zero_money,
+)
 from shoplens.metrics._time import Zone
 
 
@@ -157,10 +164,7 @@ def rfm_scores(orders: ir.Table, refunds: ir.Table, *, zone: Zone = "UTC", as_of
     if as_of is not None:
         orders = _until(orders, "ordered_at", as_of, zone)
         refunds = _until(refunds, "refunded_at", as_of, zone)
-    if as_of is None:
-        reference = with_local_day(orders, "ordered_at", zone).local_day.max().as_scalar()
-    else:
-        reference = ibis.date(as_of)
+    reference = data_end(orders, refunds, zone) if as_of is None else ibis.date(as_of)
     purchases = customer_purchases(orders, zone)
     given = customer_refunds(refunds)
     joined = purchases.left_join(given, "customer_key").drop("customer_key_right")

@@ -131,6 +131,39 @@ def period_ordinal(period: ir.DateValue, grain: str) -> ir.IntegerValue:
     return days // 7 if grain == "week" else days
 
 
+def period_end(period: ir.DateValue, grain: str) -> ir.DateValue:
+    """The last day of the ``grain`` period that starts on ``period``."""
+    check_grain(grain)
+    if grain == "day":
+        return period
+    if grain == "week":
+        return _date(period + ibis.interval(days=6))
+    # a month has at most 31 days and a quarter at most 92: a jump that long lands in the next period
+    jump = 31 if grain == "month" else 92
+    following = _date(period + ibis.interval(days=jump)).truncate(_TRUNCATE_UNIT[grain])
+    return _date(following - ibis.interval(days=1))
+
+
+def previous_period_start(period: ir.DateValue, grain: str) -> ir.DateValue:
+    """The first day of the period before the ``grain`` period that starts on ``period``."""
+    check_grain(grain)
+    if grain == "day":
+        return _date(period - ibis.interval(days=1))
+    if grain == "week":
+        return _date(period - ibis.interval(days=7))
+    return _date(period - ibis.interval(days=1)).truncate(_TRUNCATE_UNIT[grain])
+
+
+def add_days(day: ir.DateValue, days: ir.IntegerValue) -> ir.DateValue:
+    """``day`` plus ``days`` (an integer expression) days."""
+    return _date(day + days.as_interval("D"))
+
+
+def _date(value: ir.Value) -> ir.DateValue:
+    # Date plus interval is a timestamp in DuckDB and PostgreSQL (ibis types it as a date): cast it back.
+    return value.cast("timestamp").date()
+
+
 def python_period_start(day: date, grain: str) -> date:
     """The same as :func:`period_start`, for a Python date (used to fill and label periods)."""
     check_grain(grain)
@@ -141,3 +174,14 @@ def python_period_start(day: date, grain: str) -> date:
     if grain == "month":
         return day.replace(day=1)
     return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+
+def python_period_end(day: date, grain: str) -> date:
+    """The last day of the ``grain`` period that contains ``day``."""
+    start = python_period_start(day, grain)
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + timedelta(days=6)
+    jump = 31 if grain == "month" else 92
+    return python_period_start(start + timedelta(days=jump), grain) - timedelta(days=1)

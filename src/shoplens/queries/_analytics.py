@@ -24,6 +24,7 @@ from shoplens.metrics import (
     basket_sizes,
     classify_window,
     cohorts,
+    data_span,
     decide_stage,
     discount_sensitivity,
     evidence_text,
@@ -56,12 +57,12 @@ class CohortQuery(Query):
 
 class RfmQuery(Query):
     kind: ClassVar[str] = "rfm"
-    as_of: date | None = Field(None, description="reference day; default: the last order day")
+    as_of: date | None = Field(None, description="reference day; default: the data end (last day with data)")
 
 
 class LifecycleQuery(Query):
     kind: ClassVar[str] = "lifecycle"
-    as_of: date | None = None
+    as_of: date | None = Field(None, description="reference day; default: the data end (last day with data)")
     active_days: int = Field(90, ge=1, le=3650)
     lapsed_days: int = Field(180, ge=2, le=3650)
 
@@ -105,6 +106,7 @@ class SegmentRow(BaseModel):
 class RfmResult(Result):
     query: RfmQuery
     as_of: date
+    data_end: date
     customers: int
     revenue: Decimal
     segments: list[SegmentRow]
@@ -115,6 +117,7 @@ class RfmResult(Result):
 class LifecycleResult(Result):
     query: LifecycleQuery
     as_of: date
+    data_end: date
     rule: dict[str, str]
     states: list[Row]
 
@@ -183,10 +186,11 @@ def answer_rfm(context: QueryContext, query: RfmQuery) -> RfmResult:
                 action=segment.action,
             )
         )
-    as_of = query.as_of or one_row(scores.aggregate(day=scores.last_order_day.max()))["day"]
+    end = last_day_with_data(context)
     return RfmResult(
         query=query,
-        as_of=as_of,
+        as_of=query.as_of or end,
+        data_end=end,
         customers=customers,
         revenue=revenue,
         segments=segments,
@@ -220,8 +224,15 @@ def answer_lifecycle(context: QueryContext, query: LifecycleQuery) -> LifecycleR
         }
         for state in LIFECYCLE_STATES
     ]
-    as_of = query.as_of or one_row(per_customer.aggregate(day=per_customer.last_day.max()))["day"]
-    return LifecycleResult(query=query, as_of=as_of, rule=rule, states=states)
+    end = last_day_with_data(context)
+    return LifecycleResult(query=query, as_of=query.as_of or end, data_end=end, rule=rule, states=states)
+
+
+def last_day_with_data(context: QueryContext) -> date:
+    """The data end: the last store-local day with a purchase or a refund (the default "as of")."""
+    found = one_row(data_span(context.table("orders"), context.table("refunds"), context.zone))["last_day"]
+    assert isinstance(found, date)
+    return found
 
 
 @answers(StageQuery, StageResult)

@@ -52,13 +52,47 @@ class MonthlyReport:
     month: date
     previous_month: date
     current: dict[str, Any]
-    previous: dict[str, Any]
+    previous: dict[str, Any]  # the previous month's figures on the days compared against (all of it, or the same days)
     segments: list[SegmentRow]
     rfm_as_of: date
     cohort_rows: list[dict[str, Any]]
     data_version: int | None
     hidden_needs: dict[str, Any] | None  # the ``voice needs`` document; None when no feedback is imported
     next_steps: list[str]
+    data_end: date  # the last store-local day with a purchase or a refund
+    chosen: str | None = None  # why this month, when the caller named none
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.current.get("partial"))
+
+    @property
+    def through(self) -> date:
+        through = self.current.get("through")
+        return through if isinstance(through, date) else _month_end(self.month)
+
+    def comparison(self) -> str:
+        """What the report compares, in words."""
+        if not self.previous:
+            return f"{self.previous_month:%B %Y} has no orders or refunds to compare with."
+        if not self.partial:
+            return f"Compared with {self.previous_month:%B %Y}."
+        current = _days(self.current["covers_from"], self.current["through"])
+        previous = _days(self.current["compared_from"], self.current["compared_through"])
+        return (
+            f"{self.month:%B %Y} is partial: the data cover {current} ({self.current['days_with_data']} of "
+            f"{self.current['days_in_period']} days). It is compared with the same days of the previous month, "
+            f"{previous}, not with all of {self.previous_month:%B %Y}."
+        )
+
+    def column_labels(self) -> tuple[str, str]:
+        """The headings of the two KPI columns: the month, with its days when they are not the whole month."""
+        if not self.partial or not self.previous:
+            return f"{self.month:%Y-%m}", f"{self.previous_month:%Y-%m}"
+        return (
+            f"{_days(self.current['covers_from'], self.current['through'])}",
+            f"{_days(self.current['compared_from'], self.current['compared_through'])}",
+        )
 
     def kpi_lines(self) -> list[dict[str, Any]]:
         """Each KPI this month and last; the change is the runner's two numbers side by side, not a new metric."""
@@ -66,6 +100,41 @@ class MonthlyReport:
             {"key": key, "label": label, "current": self.current.get(key), "previous": self.previous.get(key)}
             for key, label in REPORT_KPIS
         ]
+
+    def summary(self) -> dict[str, Any]:
+        """What the report covers, for ``shoplens report --json``."""
+        return {
+            "month": f"{self.month:%Y-%m}",
+            "partial": self.partial,
+            "through": self.through.isoformat(),
+            "days_with_data": self.current.get("days_with_data"),
+            "days_in_month": self.current.get("days_in_period"),
+            "data_end": self.data_end.isoformat(),
+            "compared_from": _iso(self.current.get("compared_from")),
+            "compared_through": _iso(self.current.get("compared_through")),
+            "comparison": self.current.get("comparison"),
+            "rfm_as_of": self.rfm_as_of.isoformat(),
+            "chosen": self.chosen,
+        }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, date) else None
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _days(first: date, last: date) -> str:
+    """``1–9 December 2011``, or ``28 November – 3 December 2011`` across months."""
+    if first == last:
+        return f"{first.day} {first:%B %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
 
 
 def _month_start(day: date) -> date:
@@ -84,35 +153,70 @@ def parse_month(text: str) -> date:
         raise FieldError(f"{{month}} wants YYYY-MM, not {text[:20]!r}") from None
 
 
+def default_month(rows: list[dict[str, Any]]) -> tuple[date, str]:
+    """The month a report covers when none is named: the last complete one (the last month whose last day is on
+    or before the data end), and why, in words. ``rows`` are the monthly KPI rows of the whole store."""
+    if not rows:
+        raise InputError("the warehouse has no orders to report on")
+    last = rows[-1]
+    complete = [row for row in rows if row["period_end"] <= last["through"]]
+    if not complete:
+        return last["period"], (
+            f"{last['period']:%B %Y} is the only month with data and it is partial (data through "
+            f"{_day(last['through'])}); no month is complete yet."
+        )
+    month = complete[-1]["period"]
+    if complete[-1] is last:
+        return month, f"{month:%B %Y} is the last complete month (the data end on {_day(last['through'])})."
+    return month, (
+        f"{month:%B %Y} is the last complete month: {last['period']:%B %Y} has data only through "
+        f"{_day(last['through'])} ({last['days_with_data']} of {last['days_in_period']} days), so it is "
+        "left out by default (ask for it with --month)."
+    )
+
+
 def build_monthly_report(runner: QueryRunner, month: date | None = None) -> MonthlyReport:
-    """The report of ``month`` (default: the last month with orders)."""
+    """The report of ``month`` (default: the last complete month; see :func:`default_month`).
+
+    A month the data end in is partial: its figures are compared with the same days of the previous month, and
+    its RFM segments are as of the data end, not the month's last day.
+    """
+    every_month = runner.run(KpiQuery(grain="month"), KpiResult).rows
+    if not every_month:
+        raise InputError("the warehouse has no orders to report on")
+    data_end = every_month[-1]["through"]
+    assert isinstance(data_end, date)
+    chosen = None
     if month is None:
-        every_month = runner.run(KpiQuery(grain="month"), KpiResult).rows
-        if not every_month:
-            raise InputError("the warehouse has no orders to report on")
-        month = every_month[-1]["period"]
-        assert isinstance(month, date)
+        month, chosen = default_month(every_month)
     first = _month_start(month)
     previous_first = _month_start(first - timedelta(days=1))
     kpis = runner.run(KpiQuery(grain="month", start=previous_first, end=_month_end(first)), KpiResult)
     by_period = {row["period"]: row for row in kpis.rows}
     if first not in by_period:
         raise InputError(f"no orders in {first:%Y-%m}")
-    rfm = runner.run(RfmQuery(as_of=_month_end(first)), RfmResult)
+    current = by_period[first]
+    previous = by_period.get(previous_first, {})
+    if current["partial"] and current["compared_from"] is not None:
+        same_days = KpiQuery(grain="month", start=current["compared_from"], end=current["compared_through"])
+        previous = runner.run(same_days, KpiResult).rows[0]
+    rfm = runner.run(RfmQuery(as_of=min(_month_end(first), data_end)), RfmResult)
     cohorts = runner.run(CohortQuery(grain="month"), CohortResult)
     recent = sorted({row["cohort"] for row in cohorts.rows if row["cohort"] <= first})[-COHORTS_SHOWN:]
     needs = hidden_needs(runner)
     return MonthlyReport(
         month=first,
         previous_month=previous_first,
-        current=by_period[first],
-        previous=by_period.get(previous_first, {}),
+        current=current,
+        previous=previous,
         segments=rfm.segments,
         rfm_as_of=rfm.as_of,
         cohort_rows=[r for r in cohorts.rows if r["cohort"] in recent and r["period_index"] <= COHORTS_SHOWN],
         data_version=kpis.data_version,
         hidden_needs=needs,
         next_steps=next_steps(rfm.segments, needs),
+        data_end=data_end,
+        chosen=chosen,
     )
 
 

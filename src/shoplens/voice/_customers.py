@@ -21,7 +21,8 @@ SPEND_WINDOW_DAYS = 365
 def customer_profiles(backend: Any, *, zone: str = "UTC") -> pd.DataFrame:
     """One row per customer with an order: ``customer_key, segment, lifecycle, consent_marketing``.
 
-    ``segment`` is the RFM segment and ``lifecycle`` the lifecycle state, both as of the last order day.
+    ``segment`` is the RFM segment and ``lifecycle`` the lifecycle state, both as of the data end (the last day
+    with a purchase or a refund).
     """
     stored = backend.table("orders")
     orders, refunds = purchases(stored), purchase_refunds(backend.table("refunds"), stored)
