@@ -109,6 +109,13 @@ def engine(request: pytest.FixtureRequest, engines: Engines) -> tuple[str, Runne
     return request.param, engines.runner_for(request.param)
 
 
+@pytest.fixture(params=["duckdb", POSTGRES])
+def sql_engine(request: pytest.FixtureRequest, engines: Engines) -> tuple[str, RunnerFor]:
+    """Like ``engine`` without Spark, for suites on real data where Spark's seconds per query add minutes; such a
+    suite runs one of its tests on ``engine`` so that Spark still answers the same definition."""
+    return request.param, engines.runner_for(request.param)
+
+
 @pytest.fixture(params=[POSTGRES, SPARK])
 def other_engine(request: pytest.FixtureRequest, engines: Engines) -> tuple[str, RunnerFor]:
     """Like ``engine`` without DuckDB, for tests that compare an engine with DuckDB."""

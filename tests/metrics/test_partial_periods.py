@@ -91,9 +91,9 @@ def test_december_2011_is_partial_with_9_days(engine: tuple[str, RunnerFor], uci
 
 
 def test_december_1_to_9_compares_with_november_1_to_9(
-    engine: tuple[str, RunnerFor], uci: Store, lines: pd.DataFrame
+    sql_engine: tuple[str, RunnerFor], uci: Store, lines: pd.DataFrame
 ) -> None:
-    _, runner_for = engine
+    _, runner_for = sql_engine
     december = by_period(runner_for(uci).run(KpiQuery(grain="month"), KpiResult))[date(2011, 12, 1)]
     current = figures(lines, date(2011, 12, 1), date(2011, 12, 9))
     before = figures(lines, date(2011, 11, 1), date(2011, 11, 9))
@@ -112,9 +112,9 @@ def test_december_1_to_9_compares_with_november_1_to_9(
 
 
 def test_the_last_week_and_quarter_compare_like_with_like(
-    engine: tuple[str, RunnerFor], uci: Store, lines: pd.DataFrame
+    sql_engine: tuple[str, RunnerFor], uci: Store, lines: pd.DataFrame
 ) -> None:
-    _, runner_for = engine
+    _, runner_for = sql_engine
     runner = runner_for(uci)
     # Monday 5 to Friday 9 December 2011 against Monday 28 November to Friday 2 December
     week = runner.run(KpiQuery(grain="week", start=date(2011, 11, 1)), KpiResult).rows[-1]
@@ -136,9 +136,9 @@ def test_the_last_week_and_quarter_compare_like_with_like(
 
 
 def test_a_window_that_cuts_a_month_makes_it_partial(
-    engine: tuple[str, RunnerFor], uci: Store, lines: pd.DataFrame
+    sql_engine: tuple[str, RunnerFor], uci: Store, lines: pd.DataFrame
 ) -> None:
-    _, runner_for = engine
+    _, runner_for = sql_engine
     rows = by_period(runner_for(uci).run(KpiQuery(grain="month", start=date(2011, 11, 15)), KpiResult))
     november = rows[date(2011, 11, 1)]
     assert (november["covers_from"], november["through"], november["days_with_data"]) == (
@@ -153,8 +153,8 @@ def test_a_window_that_cuts_a_month_makes_it_partial(
     assert cents(november["previous_revenue"]) == figures(lines, date(2011, 10, 15), date(2011, 10, 30))["revenue"]
 
 
-def test_rfm_and_lifecycle_are_as_of_the_data_end(engine: tuple[str, RunnerFor], uci: Store) -> None:
-    _, runner_for = engine
+def test_rfm_and_lifecycle_are_as_of_the_data_end(sql_engine: tuple[str, RunnerFor], uci: Store) -> None:
+    _, runner_for = sql_engine
     runner = runner_for(uci)
     rfm = runner.run(RfmQuery(), RfmResult)
     assert (rfm.as_of, rfm.data_end) == (date(2011, 12, 9), date(2011, 12, 9))
