@@ -2,7 +2,7 @@
 
 A customer can only answer well a question that asks one clear thing about her own recent experience, does not
 push an answer, and lets her say she does not know. First the question is separated from the answer options
-written with it ("(1-5, or not applicable)", "Yes / No / Don't remember", "On a scale of 0 to 10"), and from
+written with it ("(1-5, or not applicable)", "Yes / No / Don't remember", "1 2 3 4 5", "0 to 10"), and from
 instructions on how to answer ("Select all that apply."): these never make a question double-barrelled, but the
 options are checked on their own and can settle what a word means ("How often …? (Weekly / Monthly / …)").
 Validated standard wordings (NPS, CSAT, CES) keep their frame; only what fills it is checked. The rules (``rule``
@@ -11,27 +11,35 @@ ids in the results), grouped by the error they catch:
 =================  ==================  ===========================================================================
 error              rule                flags
 =================  ==================  ===========================================================================
-unanswerable       recall              details from long ago (last year, "the very first", "exactly how much"),
+unanswerable       recall              details from long ago (last year, "the very first", "exactly how much",
+                                       "what exact date"),
                                        counts too fine to recall ("how many minutes", "grams each day last month")
                    unknowable          what only we or other people know (our warehouse, our costs, other
-                                       customers' reasons, "what percentage of our customers", "why did the
-                                       courier …")
+                                       customers' reasons or thoughts, "what percentage of our customers", "why
+                                       did the courier …", "why do you think the author decided …", which server
+                                       error or bug caused it)
                    hypothetical        what she would pay or do in an imagined future
                    dont-know           rates a service not everyone used, with no "don't know / not applicable"
+                                       (not one done to her or on her own order: "replied to you")
 vague              vague               no subject ("What do you think?"), fuzzy frequency words, "everything",
                                        an opinion of a topic ("… about sustainability?"), fragments ("What about
-                                       the new range?")
+                                       the new range?"), a yes/no verdict by no measure ("Is the pricing ok?")
                    jargon              words of the trade customers do not use (UX, PDP, last mile…)
 leading            leading             wording that suggests the answer ("Don't you agree…", "our friendly team",
-                                       "How delighted were you…", "Since you clearly value…")
+                                       "How delighted were you…", "Since you clearly value…", social proof
+                                       "Most of our customers say…", a boast before the question)
                    assumption          takes for granted what may not be so ("What do you like most about…")
                    unbalanced-scale    answer options with more favourable than unfavourable choices
-product-centric    product-centric     asks her to judge or score our product, brand or website in the abstract
+product-centric    product-centric     asks her to judge, score, describe or rank our product, brand or website in
+                                       the abstract, or to design our range ("Which colour should we add next?")
                    sales-pitch         argues for our offer instead of asking
-my-company         my-company          the asker's own company, mission, plans, decisions, funding or background
+my-company         my-company          the asker's own company, mission, plans, decisions ("What price should we
+                                       charge?"), margins, funding or background
 competitor         competitor          argues against a competitor's sales model (marketplaces, middlemen…), or
                                        proposes copying a named business ("like Amazon Prime", "the way X does")
-debating-choice    debating-choice     argues with a choice she made ("Why did you … when …?")
+                                       or unnamed ones ("like the big chains offer")
+debating-choice    debating-choice     argues with a choice she made ("Why did you … when …?", "Did you really
+                                       need …?")
 double-barrelled   double-barrelled    two things in one question, or two questions in one
 =================  ==================  ===========================================================================
 

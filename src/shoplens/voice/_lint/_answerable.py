@@ -24,10 +24,13 @@ _LONG_AGO = any_of(
     r"\bever (bought|ordered|purchased|visited|used|looked|saw|viewed|searched|read|opened|clicked)\b",
     r"\bvery first\b",
     r"\bfirst \w+ you ever\b",
-    r"\bthe first time you\b",
+    # The start of her history with us; not her first try at a thing the question names ("… the first time you
+    # tried it").
+    r"\bthe first time you\b(?! \w+(?: \w+)? (?:it|them|this|that)\b)",
     r"\bsince (your|you) (first|started|joined|signed up|opened)\b",
     r"\bexactly how (much|many|long)\b",
-    r"\b(what|on what|which) date\b",
+    r"\b(what|on what|which) (exact |precise )?date\b",
+    r"\b(the|what|which|its) (exact|precise) (date|day|time|year|month|amount|number|price|figure|sum)\b",
     r"\bwhen did you first\b",
 )
 
@@ -83,6 +86,18 @@ _NOT_HERS_TO_KNOW = any_of(
     r"\bwhy do(es)? (you think )?(other|most|some|many) (customers|people|shoppers|buyers)\b",
     r"\bwhy do you think (our|the|other) \w+ (charge|sell|do|are|have|offer|make|price)\b",
     r"\b(other|most) (customers|shoppers|buyers) (think|want|feel|like|prefer|buy)\b",
+    # What went on inside our systems: "Which server error caused …", "What bug in the code …".
+    r"^\W*(which|what|why)\b[^?]*\b(servers?|databases?|back-?end|source code|code|algorithms?|firmware|bugs?|"
+    r"hosting|caching|cache|system errors?|error codes?|API)\b",
+    # Other people's minds: "What were the other customers thinking …", "what they were feeling".
+    r"\b(the |those |these )?(other|most|some|many|those) (customers|people|shoppers|buyers|reviewers|readers|members|"
+    r"users|guests|visitors)( \w+)? (think|thinks|thinking|thought|want|wanted|wanting|feel|felt|feeling|mean|meant|"
+    r"meaning|intend|intended|intending|expect|expected|expecting|hope|hoped|hoping|plan|planned|planning)\b",
+    r"\bwhat (was|were|is|are) (they|he|she|the \w+) (thinking|feeling|planning|intending|hoping)\b",
+    # A guess at why a third party did something: "Why do you think the author decided …".
+    r"\bwhy (do|would|did) you (think|suppose|reckon|imagine|guess|believe) (that )?(?!(you|u|your|ur|I)\b)[^?]*"
+    r"\b(decided|decide|decides|chose|choose|chooses|picked|priced|released|launched|stopped|started|changed|made|"
+    r"wanted|charged|charge|charges|sells|sold|offered|offers)\b",
     # Someone else's reasons: "Why did the courier leave …", "Why do shops charge …", "Why would our team …".
     r"^\W*why (did|does|do|would|didn't|doesn't|don't|wouldn't) (they|he|she|we|people|others|someone|somebody|"
     r"anyone|everyone)\b",
@@ -144,6 +159,12 @@ _ADDRESSED_TO_USERS = any_of(
     r"\byou (received|got|were given|had|used|spoke to|spoke with|talked to|chatted with|dealt with)\b",
     r"\b(when|after) you (contacted|called|chatted|spoke|wrote|returned|exchanged|used|joined)\b",
     r"\byour (recent |last |latest )?(contact|call|chat|conversation|request|return|refund|exchange) (with|to)\b",
+    # Done to her ("how quickly our support team replied to you") or part of what she received ("the gift wrapping
+    # on your order"): she had it, so she can rate it.
+    r"\b(replied|responded|answered|helped|wrote|spoke|talked|got back|called|emailed|messaged|served|contacted|gave|"
+    r"sent|told|showed|offered) (back )?(to )?(you|u)\b",
+    r"\b(on|of|in|with|for) (your|ur) (recent |last |latest |most recent )?(orders?|parcels?|packages?|delivery|"
+    r"purchases?|gifts?|items?)\b",
 )
 
 

@@ -65,15 +65,26 @@ _NOT_A_BUSINESS = frozenset({
 _PROPOSAL = any_of(
     r"^\W*(?:\w+,\s*)?(would|do) you (like|prefer|want|rather|welcome|wish|be interested|be keen)\b",
     r"^\W*(?:\w+,\s*)?would you (use|try|join|sign up|subscribe|pay)\b",
-    r"^\W*(?:\w+,\s*)?(should|could|shall) (we|I)\b",
+    r"^\W*(?:\w+,\s*)?(should|could|shall) (we|I|our|us)\b",
     r"\b(if|wish|should|could|shall|can) we\b", r"\bus to\b", r"\bwe (should|could|ought to)\b",
     r"\bhow about\b", r"\bwhat if\b",
 )  # fmt: skip
 
 
+# Copying unnamed rivals: "a price-match promise like the big chains offer", "the way other shops do it".
+_LIKE_OTHER_SELLERS = re.compile(
+    r"\b(?:just |exactly )?(?:like|as|the (?:same )?way) (?:the |other |most |some |many |all the )?(?:[\w-]+ ){0,3}"
+    r"(?:chains?|retailers?|shops|stores|supermarkets?|sites|websites|brands|companies|marketplaces?|competitors?|"
+    r"rivals?|sellers|giants?|big boys|high street)\b(?: (?:offer|offers|do|does|did|have|has|run|runs|give|gives))?",
+    re.IGNORECASE,
+)
+
+
 def _copied_business(stem: str) -> re.Match[str] | None:
     if not _PROPOSAL.search(stem):
         return None
+    if copied := _LIKE_OTHER_SELLERS.search(stem):
+        return copied
     for pattern in _COMPARED_WITH_NAME:
         for found in pattern.finditer(stem):
             first = found.group("name").split()[0]

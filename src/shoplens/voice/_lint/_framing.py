@@ -15,8 +15,9 @@ from shoplens.voice._lint._problem import Problem
 
 # --- product-centric --------------------------------------------------------------------------------------------------
 _THING = (
-    r"(?:new |latest |current |whole )?(?:\w+ )?(?:products?|product range|range|product lines?|"
-    r"brand|brand name|logo|website|site|app|packaging|design|collection|features?|idea|concept|name)\b"
+    r"(?:[\w&'’-]+ ){0,3}(?:products?|product range|range|product lines?|brand|brand name|logo|website|site|app|"
+    r"packaging|design|collection|features?|idea|concept|name|homepage|home page|banner|layout|slogan|tagline|"
+    r"advert|ad|campaign|label|labels|catalogue|catalog|theme|mascot|look)\b"
 )
 _OUR_THING = rf"(?:our|the|this) {_THING}"
 _JUDGING_US = any_of(
@@ -26,11 +27,14 @@ _JUDGING_US = any_of(
     r"\bwhat do you think (of|about) (our|my)\b",
     rf"\b(do|did) you (\w+ )?like {_OUR_THING}",
     rf"\bhow do you like {_OUR_THING}",
-    rf"\bhow (would|do) you (rate|describe|judge|sum up) our {_THING}",
-    r"\bwhich of our \w+( \w+)? (is|are) (the )?(best|better|worst|most)\b",
+    rf"\bhow (would|do) you (rate|describe|judge|sum up|define|characteri[sz]e) {_OUR_THING}",
+    r"\bwhich of our \w+( \w+){0,4}? (is|are) (the |our )?(best|better|worst|most|\w+est)\b",
     rf"\b(is|are) {_OUR_THING} (worth|good|any good|better|value)\b",
     r"\bwhat (features?|products?) (should|would|could) (our|the|we)\b",
     r"\bfeatures? of our (product|app|service)\b",
+    # Designing our range: "Which colour should we add to the range next?", "What should we stock next?"
+    r"\b(what|which)\b[^?]*\b(should|could|shall) (we|I) (add|stock|make|launch|sell|bring out|introduce|design|"
+    r"release|carry|develop)\b",
     # Scoring it: "Score our new collection", "Give our app a score", "How many stars would you give our site?"
     rf"^(please )?(score|grade|rank|mark|evaluate|assess|judge|review) {_OUR_THING}",
     rf"\b(give|award) {_OUR_THING} (a |an )?(\w+ )?(score|rating|grade|mark|stars?|points?)\b",
@@ -64,6 +68,9 @@ _ABOUT_THE_ASKER = any_of(
     r"\bour team worked\b",
     # The company's own decisions, put to her: "Should we switch supplier?", "… to cut our fees?"
     r"^\W*(?:\w+,\s*)?should (we|I)\b",
+    r"^\W*(what|which|how much|how many|when|where|how)\b[^?]*\b(should|shall|ought) (we|I)\b(?! to have\b)",
+    r"\b(make|makes|get|earn|keep|improve|protect|grow) (a |our )?(better|bigger|higher|healthier|more|decent )?"
+    r"(margins?|profits?|profitability)\b",
     r"\b(do|would) you (think|say) (that )?(we|I) should\b",
     r"\b(to|and) (cut|reduce|lower|save on|trim) our (costs?|fees|expenses|overheads|spending|bills)\b",
     r"\bour (payment provider|suppliers?|investors?|shareholders?|funding|accountants?|overheads|payroll|"
@@ -126,6 +133,10 @@ _SECOND_GUESSING = any_of(
     r"\bwhat made you think\b",
     r"\bwhat were you thinking\b",
     r"\bwhy did you (wait|delay|take so long|ignore|skip|miss|leave it)\b",
+    # Doubting she needed what she chose: "Did you really need the 12-pack?", "Do you honestly use all of them?"
+    r"\b(did|do|does|were|was) (you|u|it) (really|actually|honestly|truly|seriously) (need|want|have to|require|use|"
+    r"mean to|think|expect)\b",
+    r"\b(really|actually|truly|honestly) (need|needed|want|wanted|required)\b",
     r"\bwhy did you \w+ (a|an|the|this|that|your) [\w' -]+ (that|which) (matched|fit|fitted|worked|was|were|had)\b",
 )
 

@@ -23,7 +23,10 @@ _NEGATIVE_INTERROGATIVE = re.compile(
 _PUSHING = any_of(
     r"\b(do|would|don't) you (not )?agree\b", r"\bagree that\b", r"\bsurely\b", r"\bobviously\b", r"\bof course\b",
     r"\beveryone (knows|agrees|loves|says)\b",
-    r"\bmost (customers|people|shoppers|buyers) (love|like|agree|prefer|say|enjoy|think)\b",
+    # Social proof: what others are said to think, before she is asked ("Most of our customers say …").
+    r"\b(most|many|all|lots|thousands|hundreds|nine out of ten|\d+%?) (of )?(our |the )?(customers|people|shoppers|"
+    r"buyers|clients|users|members|readers|fans|owners|reviewers)\b (love|loves|like|agree|prefer|say|said|tell us|"
+    r"told us|enjoy|think|rate|rated|find|found|choose|chose|recommend|call)\b",
     r"\bhow (great|amazing|wonderful|fantastic|awesome|excellent|brilliant|much fun) (was|were|is|are)\b",
     r"\bhow much (did|do) you (enjoy|love|like|adore)\b",
     r"\b(is|are|have|has|offer) (the )?(fastest|best|cheapest|finest|greatest|lowest)\b",
@@ -49,6 +52,26 @@ _FLATTERING_PREMISE = any_of(
     r"premium|high-quality|top-quality)\b",
     r"\byou clearly\b",
 )
+# A claim made before the question is asked ("Our hoses are the toughest on the market - how …?"): a statement
+# about us, then the question, so she answers in the light of the boast.
+_CLAIM_THEN_QUESTION = re.compile(
+    r"^\W*(?P<premise>(?:our|we|we're|we've|this|these|the)\b[^?]*?)(?:[.!:;]|\s[-–—])\s+"
+    r"(?:how|what|which|why|did|do|does|is|are|was|were|would|will|can|could|please|tell)\b",
+    re.IGNORECASE,
+)
+_BOAST = re.compile(
+    r"\b(?:the|our) (?!latest\b|honest\b|interest\b)\w+est\b|\b(?:the|our) most \w+\b|\bnumber one\b|\b#1\b|"
+    r"\bunbeatable\b|\baward-winning\b|\bworld-class\b|\blightning[- ]fast\b|\bbest\b|\bleading\b|\bloved by\b",
+    re.IGNORECASE,
+)
+
+
+def _claim_before_question(stem: str) -> re.Match[str] | None:
+    if (claim := _CLAIM_THEN_QUESTION.search(stem)) and _BOAST.search(claim.group("premise")):
+        return claim
+    return None
+
+
 # An agreement scale asked both ways; its "agree" does not push.
 _AGREEMENT_SCALE = any_of(r"\b(to what extent|how much|how strongly|how far) do you agree\b")
 _AGREE = any_of(r"\b(do|would) you (not )?agree\b", r"\bagree that\b")
@@ -63,7 +86,7 @@ def _asked_both_ways(asked: AskedQuestion) -> bool:
 _LOADED = re.compile(
     r"\b(?:our|your|the)\s+(?:\w+\s+){0,1}(amazing|awesome|fantastic|excellent|outstanding|superb|wonderful|"
     r"brilliant|friendly|award-winning|world-class|innovative|revolutionary|unbeatable|incredible|stunning|beautiful|"
-    r"famous|generous|lightning-fast|hassle-free)\b",
+    r"famous|generous|lightning[- ]fast|hassle-free)\b",
     re.IGNORECASE,
 )
 
@@ -76,6 +99,7 @@ def leading(asked: AskedQuestion) -> Problem | None:
         or _PUSHING.search(pushing_text)
         or _PRESUMED_DELIGHT.search(stem)
         or _FLATTERING_PREMISE.search(stem)
+        or _claim_before_question(stem)
     ):
         return Problem(
             "leading",

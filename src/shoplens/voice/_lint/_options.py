@@ -27,7 +27,8 @@ class AskedQuestion:
         return any(_ESCAPE_OPTION.search(option) for option in self.options)
 
 
-_SCALE = r"\d+\s*(?:-|–|—|to)\s*\d+"
+# "1-5", "0 to 10", or the points written out: "1 2 3 4 5".
+_SCALE = r"\d+\s*(?:-|–|—|to)\s*\d+|\b\d+(?:\s+\d+){2,}\b"
 _ANSWER_WORDS = re.compile(
     r"\b(yes|no|maybe|not sure|don'?t know|don'?t remember|n/a|not applicable|other|none)\b|=|" + _SCALE,
     re.IGNORECASE,

@@ -13,7 +13,11 @@ _FUZZY_FREQUENCY = any_of(
     r"\boften\b", r"\bregularly\b", r"\bfrequently\b", r"\brecently\b", r"\blately\b", r"\boccasionally\b",
     r"\ba lot\b",
 )  # fmt: skip
-_FUZZY_OBJECT = any_of(r"\bstuff\b", r"\bthings\b", r"\beverything\b", r"\bin general\b", r"\bgenerally\b")
+# "everything" bounded by a clause about her ("everything you were looking for", "everything you ordered") names a
+# set she knows, so it is not vague.
+_FUZZY_OBJECT = any_of(
+    r"\bstuff\b", r"\bthings\b", r"\beverything\b(?! (?:that )?(?:you|u)\b)", r"\bin general\b", r"\bgenerally\b"
+)  # fmt: skip
 # Words that name nothing: a question made only of these does not say what it asks about ("How was it?").
 _EMPTY_WORDS = frozenset({
     "a", "an", "the", "so", "and", "or", "what", "how", "was", "is", "are", "were", "it", "this", "that", "these",
@@ -33,6 +37,13 @@ _OPINION_OF_A_TOPIC = re.compile(
     r"what is your (?:view|opinion|take)|what's your (?:view|opinion|take)|any (?:thoughts|views|comments)) "
     r"(?:about|of|on|regarding) (?!(?:your|yours|my|our|this|that|these|those|it)\b)"
     r"(?P<topic>(?:the |a |an )?[\w-]+(?: [\w-]+)?)\s*[?.]?$",
+    re.IGNORECASE,
+)
+# A yes/no verdict on an undefined standard ("Is the pricing ok?", "Was the whole experience good?"): "ok" or
+# "good" by whose measure, and in what? A concrete state ("in good condition", "on time") is not a verdict.
+_VAGUE_VERDICT = re.compile(
+    r"^\W*(?:so |and )?(?:is|are|was|were) (?:the|our|your|ur|this|that|it|everything|all)(?: [\w'-]+){0,3} "
+    r"(?:ok|okay|o\.k\.|fine|alright|all right|good|decent|acceptable|nice|bad)\b(?! (?:condition|shape|order|time)\b)",
     re.IGNORECASE,
 )
 # A fragment with no verb: "What about the new range?", "And the prices?"
@@ -70,6 +81,14 @@ def vague(asked: AskedQuestion) -> Problem | None:
             f"{what}: it does not say what she should tell, so each customer answers a different question",
             'Ask about one concrete experience: "What, if anything, did you change in how you shop for this in the '
             'last month?"',
+        )
+    if verdict := _VAGUE_VERDICT.search(stem):
+        return Problem(
+            "vague",
+            f"'{verdict.group(0).strip()}' asks for a verdict without saying by what measure, so a yes means different "
+            "things to different customers",
+            'Ask about one concrete thing on a scale: "How did the price compare with what you expected to pay? '
+            '(Much lower / Lower / About the same / Higher / Much higher)"',
         )
     if broad := _FUZZY_OBJECT.search(stem):
         return Problem(

@@ -1,0 +1,143 @@
+"""The question linter scored on every labelled set of sound and flawed questions (tests/voice/data).
+
+A question counts as flagged when the linter reports any problem for it, whatever the rule; the label says only
+whether it is sound or which kind of flaw it has. Each set has one entry in ``SETS``: its file, its size, and the
+floors it must keep — precision (flawed among flagged), recall (flagged among flawed) and recall per kind, written
+as the counts measured. A comment on each entry records its first scoring run on questions the rules had not seen,
+and whether the rules have since been tuned on it (then the floors document the level reached, not how well the
+linter does on unseen questions). A new set is scored by adding one entry.
+
+Two file layouts are read: ``question,label`` (label ``sound`` or a kind) and ``id,label,kind,…,question`` (label
+``sound`` or ``flawed``, with the kind apart).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from shoplens.voice import lint_question
+
+DATA = Path(__file__).parent / "data"
+SOUND = "sound"
+FLAWED_KINDS = (
+    "unanswerable",
+    "vague",
+    "leading",
+    "product-centric",
+    "my-company",
+    "competitor",
+    "debating-choice",
+    "double-barrelled",
+)
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    file: str
+    sound: int  # how many sound questions it holds
+    precision: str  # "true positives/flagged", the floor
+    recall: str  # "flagged flawed/flawed": the floor, and the number of flawed questions
+    kinds: str  # "found/total" per kind, in the order of FLAWED_KINDS
+
+    def kind_floors(self) -> dict[str, tuple[int, int]]:
+        pairs = [tuple(int(n) for n in pair.split("/")) for pair in self.kinds.split()]
+        assert len(pairs) == len(FLAWED_KINDS), self.file
+        return {kind: (found, total) for kind, (found, total) in zip(FLAWED_KINDS, pairs, strict=True)}
+
+
+SETS = (
+    # Written with the rules, from published guidance, split into a development half the rules were written against
+    # and a held-out half (test_question_set.py); never unseen as a whole. Tuned on.
+    LabelledSet("question_set.csv", 100, "101/101", "101/101", "16/16 13/13 16/16 12/12 11/11 11/11 11/11 11/11"),
+    # Written after the rules, committed before scoring. First unseen run: precision 23/23, recall 23/32 (missed 3
+    # competitor, 2 each unanswerable, my-company, debating-choice). Tuned on since: figures after tuning.
+    LabelledSet("question_set_fresh.csv", 30, "32/32", "32/32", "4/4 4/4 4/4 4/4 4/4 4/4 4/4 4/4"),
+    # Written by someone who never saw the rules (QUESTION_SET_INDEPENDENT.md). First unseen run: 46 flagged, 42
+    # flawed (precision 0.913), recall 42/60 = 0.700; per kind 5/8 5/7 5/8 6/7 5/7 1/8 7/7 8/8. Tuned on since:
+    # figures after tuning.
+    LabelledSet("question_set_independent.csv", 60, "60/60", "60/60", "8/8 7/7 8/8 7/7 7/7 8/8 7/7 8/8"),
+    # A second blind set, by someone who never saw the rules (QUESTION_SET_BLIND2.md). First unseen run: 49 flagged,
+    # 44 flawed (precision 44/49 = 0.898), recall 44/60 = 0.733; per kind 4/8 5/7 6/8 3/7 6/7 6/8 7/8 7/7.
+    # False alarms: options written without parentheses ("1 2 3 4 5", "Yes / No / Not sure"), "the first time you
+    # tried it", satisfaction with a service she had (dont-know). Tuned on since, each miss by its general form:
+    # these floors are measured after tuning, 60 flagged, all flawed, and no longer measure unseen questions.
+    LabelledSet("question_set_blind2.csv", 60, "60/60", "60/60", "8/8 7/7 8/8 7/7 7/7 8/8 8/8 7/7"),
+)
+
+
+@dataclass(frozen=True)
+class Scored:
+    question: str
+    label: str
+    flagged: bool
+
+    @property
+    def flawed(self) -> bool:
+        return self.label != SOUND
+
+
+def read_set(file: str) -> list[tuple[str, str]]:
+    """(question, label) with label ``sound`` or a kind, whichever layout the file has."""
+    with (DATA / file).open(newline="", encoding="utf-8") as handle:
+        return [(row["question"], row.get("kind") or row["label"]) for row in csv.DictReader(handle)]
+
+
+def _ratio(counts: str) -> Fraction:
+    found, total = (int(n) for n in counts.split("/"))
+    return Fraction(found, total)
+
+
+@cache
+def scored(labelled: LabelledSet) -> list[Scored]:
+    return [Scored(question, label, not lint_question(question).ok) for question, label in read_set(labelled.file)]
+
+
+@pytest.fixture(params=SETS, ids=[labelled.file.removesuffix(".csv") for labelled in SETS])
+def labelled(request: pytest.FixtureRequest) -> LabelledSet:
+    entry: LabelledSet = request.param
+    return entry
+
+
+def test_the_set_holds_the_sound_and_flawed_questions_its_entry_says(labelled: LabelledSet) -> None:
+    rows = read_set(labelled.file)
+    labels = [label for _, label in rows]
+    questions = [question.casefold() for question, _ in rows]
+    assert labels.count(SOUND) == labelled.sound
+    assert len(labels) - labels.count(SOUND) == int(labelled.recall.split("/")[1])
+    assert set(labels) == {SOUND, *FLAWED_KINDS}
+    assert {kind: labels.count(kind) for kind in FLAWED_KINDS} == {
+        kind: total for kind, (_, total) in labelled.kind_floors().items()
+    }
+    assert len(set(questions)) == len(questions)
+
+
+def test_precision_of_flagged_against_flawed(labelled: LabelledSet) -> None:
+    flagged = [item for item in scored(labelled) if item.flagged]
+    true_positives = sum(item.flawed for item in flagged)
+    print(f"\n{labelled.file}: precision {true_positives}/{len(flagged)}")
+    assert flagged, "the linter flagged nothing"
+    assert Fraction(true_positives, len(flagged)) >= _ratio(labelled.precision)
+
+
+def test_recall_of_flawed_questions(labelled: LabelledSet) -> None:
+    flawed = [item for item in scored(labelled) if item.flawed]
+    found = sum(item.flagged for item in flawed)
+    print(f"\n{labelled.file}: recall {found}/{len(flawed)}")
+    assert Fraction(found, len(flawed)) >= _ratio(labelled.recall)
+
+
+def test_recall_per_kind(labelled: LabelledSet) -> None:
+    measured = {}
+    for kind in FLAWED_KINDS:
+        of_kind = [item for item in scored(labelled) if item.label == kind]
+        measured[kind] = (sum(item.flagged for item in of_kind), len(of_kind))
+    print(f"\n{labelled.file}: " + ", ".join(f"{kind} {found}/{total}" for kind, (found, total) in measured.items()))
+    for kind, (floor, total) in labelled.kind_floors().items():
+        assert measured[kind][1] == total, kind
+        assert measured[kind][0] >= floor, kind
