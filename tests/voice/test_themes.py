@@ -36,7 +36,7 @@ DEMO_NAMES = {
     "late delivery": {"Late delivery"},
     "sizing": {"Runs small", "Runs large", "Inconsistent sizing"},
     "packaging": {"Damaged on arrival"},
-    "price": {"Too expensive"},
+    "price": {"Too expensive", "Poor quality"},  # "The quality does not justify the price." speaks of both
 }
 
 
@@ -289,3 +289,15 @@ def test_names_say_what_a_theme_is_about(real_keyword_themes: tuple[ThemeResult,
         if name.split(":")[0] not in CURATED_NAMES and not name.startswith("General "):
             assert not set(name.lower().split()) & feeling, name  # "bad", "great", "excellent" name nothing
     assert {"Runs small", "Runs large", "Inconsistent sizing"} & set(names), names
+
+
+def test_cached_sentiments_equal_fresh_ones(tmp_path: Path) -> None:
+    from shoplens.voice._sentiment_cache import cached_sentiment
+
+    texts = ["Arrived broken and late.", "Lovely soft fabric.", "Arrived broken and late.", "It is a top."]
+    fresh = analyse_sentiment(texts)
+    assert cached_sentiment(texts, "tfidf-logreg", tmp_path) == fresh
+    (stored,) = tmp_path.glob("sentiment-tfidf-logreg-*.npz")
+    with np.load(stored) as kept:
+        assert len(kept["keys"]) == 3  # each distinct text judged once
+    assert cached_sentiment(texts[::-1], "tfidf-logreg", tmp_path) == fresh[::-1]

@@ -68,7 +68,7 @@ class NeedsResult(Result):
 
 @answers(ThemesQuery, ThemesResult)
 def answer_themes(context: QueryContext, query: ThemesQuery) -> ThemesResult:
-    document = run_themes(context.backend, query, embeddings_dir=context.embeddings_dir)
+    document = run_themes(context.backend, query, voice_cache_dir=context.voice_cache_dir)
     return ThemesResult.model_validate(document | {"query": query})
 
 

@@ -3,12 +3,13 @@
 Two steps, in order:
 
 1. **Common e-commerce themes.** :data:`COMMON_THEMES` lists what shoppers write about most (delivery, damage in
-   transit, sizing, length, fabric, colour, price, returns, service, fit on the body, comfort, closures), each
-   with a word pattern and a name for a complaint and for praise. A theme takes the name of the entry whose
-   words occur in the largest share of its sentences, when that share is at least :data:`MIN_SHARE` and at
-   least :data:`MIN_LIFT` times the entry's share in the other themes of the same polarity (so "fabric", which
-   comes up everywhere, names only a theme that is about fabric). The list was written reading the Women's
-   E-Commerce Clothing Reviews and is checked on the demo store's feedback, which it was not written from.
+   transit, sizing, length, fabric, quality, colour, price, returns, service, fit on the body, comfort,
+   closures), each with a word pattern and a name for a complaint and for praise. A theme takes the name of
+   the entry whose words occur in the largest share of its sentences, when that share is at least
+   :data:`MIN_SHARE` and at least :data:`MIN_LIFT` times the entry's share in the other themes of the same
+   polarity (so "fabric", which comes up everywhere, names only a theme that is about fabric). The list was
+   written reading the Women's E-Commerce Clothing Reviews and is checked on the demo store's feedback, which it
+   was not written from.
 2. **Its own words otherwise.** The theme's most distinctive phrase by class-based TF-IDF, with stop words and
    sentiment words (VADER's lexicon: "bad", "great", "excellent", …) left out, so the name says what the
    theme is about, not how people feel about it; a word pair is preferred to a single word.
@@ -207,13 +208,18 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
             r"lin(?:ing|ed)",
             r"wash(?:ed|ing)?",
             r"shr[iu]nk",
-            r"quality",
+            r"fabric quality",
             r"seams?",
             r"stitch(?:ing|es)?",
             r"holes?",
             r"thick",
             r"knit",
         ),
+    ),
+    CommonTheme(
+        "Poor quality",
+        "Good quality",
+        _words(r"quality", r"(?:cheaply|poorly|well|nicely) made", r"f[ae]ll apart", r"durable", r"sturdy", r"lasts?"),
     ),
     CommonTheme(
         "Colour not as pictured",
@@ -338,7 +344,7 @@ def common_theme_candidates(
     shares: npt.NDArray[np.float64], background: npt.NDArray[np.float64], polarity: str
 ) -> list[str]:
     """Names of the common themes a theme's sentences are about, best first (empty when none fits)."""
-    lift = shares / np.where(background > 0, background, 1.0)
+    lift = shares / np.maximum(background, 1e-9)  # words no other theme uses lift without bound
     eligible = [i for i in range(len(COMMON_THEMES)) if shares[i] >= MIN_SHARE and lift[i] >= MIN_LIFT]
     eligible.sort(key=lambda i: (-float(shares[i]) * min(float(lift[i]), 4.0), i))
     names = [COMMON_THEMES[i].complaint if polarity == "complaint" else COMMON_THEMES[i].praise for i in eligible]

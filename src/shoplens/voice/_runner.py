@@ -18,7 +18,8 @@ from shoplens.errors import InputError
 from shoplens.voice._customers import SPEND_WINDOW_DAYS, customer_profiles, customer_spend
 from shoplens.voice._embeddings import CachedEncoder, SentenceEncoder, load_sentence_encoder
 from shoplens.voice._progress import report
-from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD, analyse_sentiment
+from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD
+from shoplens.voice._sentiment_cache import cached_sentiment
 from shoplens.voice._silent import silent_dissatisfaction
 from shoplens.voice._themes import (
     CRITICAL_MAX_STARS,
@@ -118,10 +119,10 @@ def run_themes(
     query: ThemesParameters,
     *,
     encoder: SentenceEncoder | None = None,
-    embeddings_dir: Path | None = None,
+    voice_cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Complaint and praise themes of the feedback (of one source, when asked); sentence vectors are kept in
-    ``embeddings_dir`` between runs."""
+    """Complaint and praise themes of the feedback (of one source, when asked); sentence vectors and sentiments
+    are kept in ``voice_cache_dir`` between runs."""
     everything = load_feedback(backend, source=query.source)
     if query.source is not None and not everything:
         known = feedback_sources(backend)
@@ -129,11 +130,11 @@ def run_themes(
         raise InputError(f"no feedback text from source {query.source!r}; the sources are {listed}")
     items = sample_items(everything, query.sample, query.seed)
     report(f"sentiment of {len(items):,} texts", 0, len(items))
-    sentiments = analyse_sentiment([i.text for i in items], query.sentiment_method)
+    sentiments = cached_sentiment([i.text for i in items], query.sentiment_method, voice_cache_dir)
     spend = customer_spend(backend) if _has_orders(backend) else {}
     if query.method != "keywords":
         found = encoder or load_sentence_encoder()
-        encoder = None if found is None else CachedEncoder(found, embeddings_dir)
+        encoder = None if found is None else CachedEncoder(found, voice_cache_dir)
     result = mine_themes(
         items,
         sentiments,
@@ -142,7 +143,7 @@ def run_themes(
         method=query.method,
         encoder=encoder,
         spend=spend,
-        sentence_sentiment=lambda texts: analyse_sentiment(texts, query.sentiment_method),
+        sentence_sentiment=lambda texts: cached_sentiment(texts, query.sentiment_method, voice_cache_dir),
     )
     return {
         **result.as_dict(),

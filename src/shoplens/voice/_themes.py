@@ -8,8 +8,8 @@
 2. Units become vectors: MiniLM sentence embeddings, or — without torch, or when asked — TF-IDF keyword vectors
    (the *keyword fallback*). Embedding is slow on a CPU, so at most :data:`EMBEDDING_BUDGET` units of each
    polarity are embedded (a seeded sample, likelier for frequent sentences; vectors are cached on disk by text
-   hash) and clustered; every other unit joins the theme a TF-IDF logistic regression trained on the embedded
-   units gives it.
+   hash) and clustered; every other unit joins the theme whose embedded units its TF-IDF keywords are nearest
+   (nearest centroid).
 3. k-means (k-means++, a fixed seed; mini-batches for many keyword units) groups the units into themes, so the
    same texts and seed always give the same themes.
 4. A theme is named as a person would (:mod:`shoplens.voice._naming`, from the :data:`NAMING_SAMPLE` units
@@ -219,7 +219,7 @@ def _distinct_rows(vectors: npt.NDArray[np.float64]) -> int:
 @dataclass
 class _Clusters:
     labels: npt.NDArray[np.int64]  # per unit
-    closeness: npt.NDArray[np.float64]  # per unit: cosine to its centre, or the classifier's confidence
+    closeness: npt.NDArray[np.float64]  # per unit: cosine to its centre, or to its theme's keyword centroid
     quotable: npt.NDArray[np.bool_]  # units whose closeness is a cosine to the centre (embedded or keyword units)
     k: int
     embedded: int
@@ -236,21 +236,24 @@ def _embedding_sample(units: _Units, seed: int) -> npt.NDArray[np.int64]:
 
 
 def _propagate(
-    texts: Sequence[str], sample: npt.NDArray[np.int64], sample_labels: npt.NDArray[np.int64], seed: int
+    texts: Sequence[str], sample: npt.NDArray[np.int64], sample_labels: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Theme labels and confidences for every unit from a TF-IDF logistic regression trained on ``sample``."""
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-
+    """Theme labels and confidences for every unit: the theme whose embedded members' mean TF-IDF vector is
+    nearest (cosine), a nearest-centroid classifier — one sparse product, so it takes a second for 100,000."""
     try:
-        features = _tfidf(texts)
+        features = _tfidf(texts)  # rows of unit length
     except ValueError:
         features = None
     if features is None or len(set(sample_labels.tolist())) < 2:
         return np.full(len(texts), int(sample_labels[0]), dtype=np.int64), np.ones(len(texts))
-    model = LogisticRegression(max_iter=500, C=10.0, random_state=seed).fit(features[sample], sample_labels)
-    probabilities = model.predict_proba(features)
-    best = np.argmax(probabilities, axis=1)
-    return np.asarray(model.classes_[best], dtype=np.int64), probabilities[np.arange(len(texts)), best]
+    k = int(sample_labels.max()) + 1
+    membership = sp.csr_matrix((np.ones(len(sample)), (sample_labels, np.arange(len(sample)))), shape=(k, len(sample)))
+    centroids = np.asarray((membership @ features[sample]).todense(), dtype=np.float64)
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    centroids /= np.where(norms > 0, norms, 1.0)
+    similarity = np.asarray(features @ centroids.T, dtype=np.float64)
+    best = np.argmax(similarity, axis=1)
+    return best.astype(np.int64), similarity[np.arange(len(texts)), best]
 
 
 def _cluster_units(units: _Units, n_themes: int, seed: int, encoder: CachedEncoder | None, label: str) -> _Clusters:
@@ -264,7 +267,7 @@ def _cluster_units(units: _Units, n_themes: int, seed: int, encoder: CachedEncod
         labels, closeness = sample_labels, cosine
         quotable = np.ones(len(units.texts), dtype=bool)
         if len(sample) < len(units.texts):
-            labels, closeness = _propagate(units.texts, sample, sample_labels, seed)
+            labels, closeness = _propagate(units.texts, sample, sample_labels)
             labels[sample], closeness[sample] = sample_labels, cosine
             quotable = np.zeros(len(units.texts), dtype=bool)
             quotable[sample] = True
