@@ -82,7 +82,8 @@ def load_sentence_encoder() -> SentenceEncoder | None:
 
 
 def _text_hash(text: str) -> bytes:
-    return hashlib.sha1(text.encode("utf-8")).digest()
+    # hex, not the raw digest: numpy's fixed-width bytes drop trailing NUL bytes, so a raw key could not be found
+    return hashlib.sha1(text.encode("utf-8")).hexdigest().encode("ascii")
 
 
 class CachedEncoder:
@@ -115,7 +116,7 @@ class CachedEncoder:
         if self.path is None or not self._known:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = np.array(list(self._known), dtype="S20")
+        keys = np.array(list(self._known), dtype="S40")
         vectors = np.stack(list(self._known.values())).astype(np.float32)
         partial = self.path.with_suffix(f".{os.getpid()}.partial.npz")
         np.savez(partial, keys=keys, vectors=vectors)

@@ -43,7 +43,8 @@ def cached_sentiment(texts: Sequence[str], method: str, directory: Path | None) 
                     known[bytes(key)] = Sentiment(LABELS[int(label)], float(score))
         except (OSError, ValueError, KeyError, IndexError):  # a damaged cache is rebuilt, never trusted
             known = {}
-    hashes = [hashlib.sha1(t.encode("utf-8")).digest() for t in texts]
+    # hex, not the raw digest: numpy's fixed-width bytes drop trailing NUL bytes, so a raw key could not be found
+    hashes = [hashlib.sha1(t.encode("utf-8")).hexdigest().encode("ascii") for t in texts]
     missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}
     if missing:
         known.update(zip(missing, analyse_sentiment(list(missing.values()), method), strict=True))
@@ -51,7 +52,7 @@ def cached_sentiment(texts: Sequence[str], method: str, directory: Path | None) 
         partial = path.with_suffix(f".{os.getpid()}.partial.npz")
         np.savez(
             partial,
-            keys=np.array(list(known), dtype="S20"),
+            keys=np.array(list(known), dtype="S40"),
             labels=np.array([LABELS.index(s.label) for s in known.values()], dtype=np.int8),
             scores=np.array([s.score for s in known.values()], dtype=np.float64),
         )
