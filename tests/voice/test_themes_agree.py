@@ -51,3 +51,12 @@ def test_an_unknown_source_is_bad_input_naming_the_sources(cli: Callable[..., An
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.strip() == "error: no feedback text from source 'nope'; the sources are review"
+
+
+def test_progress_goes_to_stderr_and_json_alone_to_stdout(cli: Callable[..., Any], demo_copy: Path) -> None:
+    result = cli("voice", "themes", "--method", "keywords", "--json", home_dir=demo_copy)
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    steps = result.stderr.splitlines()
+    assert f"voice themes: sentiment of {document['texts']:,} texts" in steps
+    assert any(s.startswith("voice themes: grouping ") and s.endswith(" by keywords") for s in steps)
