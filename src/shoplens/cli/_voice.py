@@ -7,17 +7,19 @@ JSON document with --json, text otherwise. Heavy libraries (scikit-learn, torch)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from shoplens.cli._analytics import query_of, run
 from shoplens.cli._app import JsonOption, app
-from shoplens.cli._output import emit_json, stdout
+from shoplens.cli._output import emit_json, progress_reporter, stdout
 from shoplens.errors import InputError, UnreadableFileError
-from shoplens.queries import NeedsQuery, NeedsResult, ThemesQuery, ThemesResult
+from shoplens.queries import NeedsQuery, NeedsResult, Query, Result, ThemesQuery, ThemesResult
+from shoplens.voice import DEFAULT_SAMPLE, DEFAULT_THEMES, reporting_progress
 
+R = TypeVar("R", bound=Result)
 voice_app = typer.Typer(
     name="voice",
     help="Voice of the customer: sentiment and themes of feedback, hidden needs and silent dissatisfaction.",
@@ -26,7 +28,9 @@ voice_app = typer.Typer(
 )
 app.add_typer(voice_app, name="voice")
 
-ThemesOption = Annotated[int, typer.Option("--themes", min=1, max=50, help="Number of themes to find.")]
+ThemesOption = Annotated[
+    int, typer.Option("--themes", min=1, max=50, help="Number of themes of each polarity (complaint, praise).")
+]
 SeedOption = Annotated[int, typer.Option("--seed", help="Same seed, same sample and same themes.")]
 MethodOption = Annotated[
     str,
@@ -43,13 +47,20 @@ def theme_method(value: str) -> Any:
     return value
 
 
+def _with_progress(ctx: typer.Context, query: Query, result_type: type[R], title: str) -> R:
+    """``query`` answered by the runner, reporting on stderr how far the work is (sentiment, embedding…)."""
+    with progress_reporter(title) as progress, reporting_progress(progress):
+        return run(ctx, query, result_type)
+
+
 def _print_themes(themes: list[dict[str, Any]], title: str) -> None:
     if not themes:
         stdout.print("No themes: no feedback text with at least three words.")
     for number, theme in enumerate(themes, start=1):
         growth = f", growth {theme['growth']:+.0%}" if theme.get("growth") is not None else ""
+        label = title or theme["polarity"].capitalize()
         stdout.print(
-            f"[bold]{title} {number}: {theme['name']}[/bold] — {theme['texts']:,} texts, "
+            f"[bold]{label} {number}: {theme['name']}[/bold] — {theme['texts']:,} texts, "
             f"{theme['negative_share']:.0%} negative, {theme['customers']:,} customers, "
             f"value at risk {theme['value_at_risk']:,.2f}{growth}"
         )
@@ -88,41 +99,43 @@ def sentiment_command(
 @voice_app.command("themes")
 def themes_command(
     ctx: typer.Context,
-    themes: ThemesOption = 8,
+    themes: ThemesOption = DEFAULT_THEMES,
     seed: SeedOption = 0,
     method: MethodOption = "auto",
-    sample: SampleOption = 5000,
+    sample: SampleOption = DEFAULT_SAMPLE,
     source: Annotated[
         str | None, typer.Option("--source", help="Only feedback of this source (review, ticket, survey, return).")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Themes in the feedback: what customers write about, with quotes, negative share and value at risk.
+    """Themes in the feedback: complaints and praise apart, with quotes, negative share and value at risk.
 
-    Sentences are grouped by meaning (MiniLM sentence embeddings, or keywords without torch) and each theme is
-    named by its most distinctive phrases. Value at risk is the last year's net spend of the customers who wrote
-    a negative text in the theme.
+    Sentences are split into complaints and praise and each group by meaning (MiniLM sentence embeddings, or
+    keywords without torch); each theme gets a plain name ("Late delivery", "Runs small"). Value at risk is the
+    last year's net spend of the customers voicing a complaint theme.
 
     Example: shoplens voice themes --themes 8 --json
     """
     query = query_of(ThemesQuery, n_themes=themes, seed=seed, method=theme_method(method), sample=sample, source=source)
-    document = run(ctx, query, ThemesResult).model_dump(mode="json")
+    document = _with_progress(ctx, query, ThemesResult, "voice themes").model_dump(mode="json")
     if as_json:
         emit_json(document)
         return
+    embedded = f", {document['embedded_units']:,} of {document['units']:,} sentences embedded"
     stdout.print(
         f"{document['texts']:,} texts ({document['sampled_from']:,} in the warehouse), method {document['method']}"
+        + (embedded if document["method"] == "embeddings" else "")
     )
-    _print_themes(document["themes"], "Theme")
+    _print_themes(document["themes"], "")
 
 
 @voice_app.command("needs")
 def needs_command(
     ctx: typer.Context,
-    themes: ThemesOption = 6,
+    themes: ThemesOption = DEFAULT_THEMES,
     seed: SeedOption = 0,
     method: MethodOption = "auto",
-    sample: SampleOption = 5000,
+    sample: SampleOption = DEFAULT_SAMPLE,
     as_json: JsonOption = False,
 ) -> None:
     """Hidden needs: complaint themes ranked by value at risk, upgrade wishes, and silent dissatisfaction.
@@ -136,7 +149,7 @@ def needs_command(
     Example: shoplens voice needs --json
     """
     query = query_of(NeedsQuery, n_themes=themes, seed=seed, method=theme_method(method), sample=sample)
-    document = run(ctx, query, NeedsResult).model_dump(mode="json")
+    document = _with_progress(ctx, query, NeedsResult, "voice needs").model_dump(mode="json")
     if as_json:
         emit_json(document)
         return

@@ -41,7 +41,8 @@ class QueryContext:
     """The canonical tables on one Ibis backend, for the computations of one runner call.
 
     ``data_version`` is the warehouse's version the tables show (None for a bare backend, which is never cached);
-    ``models_dir`` is where fitted models are saved. A computation that needs another question's answer asks
+    ``models_dir`` is where fitted models are saved, ``voice_cache_dir`` where sentence vectors and sentiments
+    are kept between runs (both None for a bare backend). A computation that needs another question's answer asks
     :meth:`run`, which goes through the same caches.
     """
 
@@ -54,8 +55,10 @@ class QueryContext:
         store_timezone: str,
         models_dir: Path | None,
         database: str | None = None,
+        voice_cache_dir: Path | None = None,
     ) -> None:
         self.backend = backend
+        self.voice_cache_dir = voice_cache_dir
         self.runner = runner
         self.data_version = data_version
         self.store_timezone = store_timezone

@@ -33,8 +33,10 @@ class QueryRunner:
         models_dir: Path | None = None,
         cache_dir: Path | None = None,
         memory: ResultStore | None = None,
+        voice_cache_dir: Path | None = None,
     ) -> None:
         self.source = source
+        self.voice_cache_dir = voice_cache_dir
         self.store_timezone = store_timezone
         self.models_dir = models_dir
         self.disk = ResultCache(cache_dir) if cache_dir is not None else None
@@ -49,6 +51,7 @@ class QueryRunner:
             models_dir=settings.home / "models",
             cache_dir=settings.home / "cache" / "queries",
             memory=memory,
+            voice_cache_dir=settings.home / "cache" / "voice",
         )
 
     @classmethod
@@ -108,6 +111,7 @@ class QueryRunner:
                 store_timezone=self.store_timezone,
                 models_dir=self.models_dir,
                 database=opened.database,
+                voice_cache_dir=self.voice_cache_dir,
             )
             return self._cached_or_computed(context, query)
 

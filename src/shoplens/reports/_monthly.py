@@ -43,8 +43,8 @@ REPORT_KPIS = (
 COHORTS_SHOWN = 12
 # segments whose customers are slipping away: the report names the one with the most revenue behind it
 SLIPPING_SEGMENTS = ("Can't lose them", "At risk", "About to sleep", "Need attention")
-# keywords, not sentence embeddings: the same hidden needs as the dashboard's voice page, in seconds
-REPORT_NEEDS = NeedsQuery(n_themes=5, method="keywords")
+# the default question, exactly as `shoplens voice needs`, the API and the dashboard ask it: the same figures
+REPORT_NEEDS = NeedsQuery()
 
 
 @dataclass(frozen=True)

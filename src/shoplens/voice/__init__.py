@@ -2,7 +2,8 @@
 dissatisfaction), and how to ask them well (surveys and a question linter).
 
 * :mod:`~shoplens.voice._sentiment` — VADER and a shipped TF-IDF logistic regression, judged on labelled reviews;
-* :mod:`~shoplens.voice._themes` — themes from sentence embeddings (MiniLM) or keywords, named by c-TF-IDF;
+* :mod:`~shoplens.voice._themes` — complaint and praise themes from sentence embeddings (MiniLM) or keywords,
+  with plain names (:mod:`~shoplens.voice._naming`);
 * :mod:`~shoplens.voice._wishes` and :mod:`~shoplens.voice._silent` — service-upgrade wishes and behaviour signals;
 * :mod:`~shoplens.voice._runner` — the themes and hidden-needs reports over the warehouse;
 * :mod:`~shoplens.voice._lint` — the question linter;
@@ -12,13 +13,15 @@ dissatisfaction), and how to ask them well (surveys and a question linter).
 """
 
 from shoplens.voice._customers import customer_profiles, customer_spend
-from shoplens.voice._embeddings import SentenceEncoder, load_sentence_encoder
+from shoplens.voice._embeddings import CachedEncoder, SentenceEncoder, load_sentence_encoder
 from shoplens.voice._lint import RULE_NAMES, LintResult, Problem, lint_question, lint_questions
+from shoplens.voice._progress import reporting_progress
 from shoplens.voice._reviews import read_labelled_reviews, split_reviews
 from shoplens.voice._runner import (
     DEFAULT_SAMPLE,
     NeedsParameters,
     ThemesParameters,
+    feedback_sources,
     load_feedback,
     run_needs,
     run_themes,
@@ -44,7 +47,15 @@ from shoplens.voice._surveys import (
     recipients,
     sample_survey,
 )
-from shoplens.voice._themes import DEFAULT_THEMES, FeedbackItem, Theme, ThemeMethod, ThemeResult, mine_themes
+from shoplens.voice._themes import (
+    DEFAULT_THEMES,
+    FeedbackItem,
+    Theme,
+    ThemeMethod,
+    ThemeResult,
+    is_critical,
+    mine_themes,
+)
 from shoplens.voice._wishes import upgrade_wishes
 
 __all__ = [
@@ -54,6 +65,7 @@ __all__ = [
     "DONT_KNOW",
     "RULE_NAMES",
     "SENTIMENT_METHODS",
+    "CachedEncoder",
     "FeedbackItem",
     "LintResult",
     "NeedsParameters",
@@ -75,7 +87,9 @@ __all__ = [
     "customer_satisfaction",
     "customer_spend",
     "due_reminders",
+    "feedback_sources",
     "invitation_token",
+    "is_critical",
     "lint_question",
     "lint_questions",
     "list_surveys",
@@ -87,6 +101,7 @@ __all__ = [
     "parse_survey_spec",
     "read_labelled_reviews",
     "recipients",
+    "reporting_progress",
     "run_needs",
     "run_themes",
     "sample_survey",

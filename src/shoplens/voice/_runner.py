@@ -6,34 +6,48 @@ place where their answers are computed.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from shoplens.errors import InputError
 from shoplens.voice._customers import SPEND_WINDOW_DAYS, customer_profiles, customer_spend
-from shoplens.voice._embeddings import SentenceEncoder
-from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD, Sentiment, analyse_sentiment
+from shoplens.voice._embeddings import CachedEncoder, SentenceEncoder, load_sentence_encoder
+from shoplens.voice._progress import report
+from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD
+from shoplens.voice._sentiment_cache import cached_sentiment
 from shoplens.voice._silent import silent_dissatisfaction
-from shoplens.voice._text import split_sentences
-from shoplens.voice._themes import DEFAULT_THEMES, FeedbackItem, Theme, ThemeMethod, mine_themes
+from shoplens.voice._themes import (
+    CRITICAL_MAX_STARS,
+    DEFAULT_THEMES,
+    PRAISE_MIN_SCORE,
+    FeedbackItem,
+    ThemeMethod,
+    is_critical,
+    mine_themes,
+)
 from shoplens.voice._wishes import upgrade_wishes
 
-DEFAULT_SAMPLE = 5000
-CRITICAL_MAX_STARS = 3
-PRAISE_MIN_SCORE = 0.9  # a sentence this positive is praise, even inside a critical review
+DEFAULT_SAMPLE = 50_000
 VALUE_AT_RISK = (
-    f"net sales less refunds in the last {SPEND_WINDOW_DAYS} days of the data of the customers who wrote a "
-    "negative text in the theme (0 when feedback is not linked to customers)"
+    f"net sales less refunds in the last {SPEND_WINDOW_DAYS} days of the data of the customers voicing a "
+    "complaint theme (0 for praise, and when feedback is not linked to customers)"
+)
+CRITICAL_IS = f"negative sentiment ({{method}}) or a rating of at most {CRITICAL_MAX_STARS}"
+POLARITY_IS = (
+    f"a sentence of a critical text is a complaint unless it scores {PRAISE_MIN_SCORE} or more (clear praise); a "
+    f"sentence of any other text is praise unless it scores -{PRAISE_MIN_SCORE} or less (a clear complaint). "
+    "Complaints and praise are grouped apart."
 )
 
 
 class ThemesParameters(BaseModel):
-    """What to mine: how many themes, the seed of the sample and the clustering, the method, the sample size, one
-    feedback source only, and the sentiment method."""
+    """What to mine: how many themes of each polarity, the seed of the sample and the clustering, the method, the
+    sample size, one feedback source only, and the sentiment method."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -46,11 +60,12 @@ class ThemesParameters(BaseModel):
 
 
 class NeedsParameters(BaseModel):
-    """What the hidden-needs report looks at (its complaint themes are mined like :class:`ThemesParameters`)."""
+    """What the hidden-needs report looks at: its complaint themes are those of :class:`ThemesParameters` with the
+    same values (and every source)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    n_themes: int = Field(default=6, ge=1, le=50)
+    n_themes: int = Field(default=DEFAULT_THEMES, ge=1, le=50)
     seed: int = 0
     method: ThemeMethod = "auto"
     sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
@@ -92,80 +107,90 @@ def _has_orders(backend: Any) -> bool:
     return int(backend.table("orders").count().to_pandas()) > 0
 
 
-def run_themes(backend: Any, query: ThemesParameters, *, encoder: SentenceEncoder | None = None) -> dict[str, Any]:
-    everything = load_feedback(backend, source=query.source)
-    items = sample_items(everything, query.sample, query.seed)
-    sentiments = analyse_sentiment([i.text for i in items], query.sentiment_method)
-    spend = customer_spend(backend) if _has_orders(backend) else {}
-    result = mine_themes(
-        items, sentiments, n_themes=query.n_themes, seed=query.seed, method=query.method, encoder=encoder, spend=spend
-    )
-    return {
-        **result.as_dict(),
-        "sampled_from": len(everything),
-        "sentiment_method": query.sentiment_method,
-        "value_at_risk_is": VALUE_AT_RISK,
-    }
+def feedback_sources(backend: Any) -> list[str]:
+    """The sources of the feedback with text, in alphabetical order."""
+    table = backend.table("feedback")
+    table = table.filter(table.text.notnull() & table.source.notnull())
+    return sorted(str(s) for s in table.select("source").distinct().to_pandas()["source"])
 
 
-def _critical(item: FeedbackItem, sentiment: Sentiment) -> bool:
-    return sentiment.label == "negative" or (item.rating is not None and item.rating <= CRITICAL_MAX_STARS)
-
-
-def _without_praise(items: list[FeedbackItem], method: str) -> list[FeedbackItem]:
-    """The items with their clearly positive sentences taken out: a 3-star review often praises the colour and
-    complains about the fit, and only the complaint belongs in a complaint theme."""
-    sentences = [split_sentences(item.text) for item in items]
-    scores = iter(analyse_sentiment([s for group in sentences for s in group], method))
-    kept = [[s for s in group if next(scores).score < PRAISE_MIN_SCORE] for group in sentences]
-    return [replace(item, text="\n".join(group)) for item, group in zip(items, kept, strict=True)]
-
-
-def _priority(theme: Theme) -> tuple[float, float, float, str]:
-    return (-theme.value_at_risk, -theme.negative_share, -(theme.growth or 0.0), theme.name)
-
-
-def run_needs(
-    backend: Any, query: NeedsParameters, *, encoder: SentenceEncoder | None = None, zone: str = "UTC"
+def run_themes(
+    backend: Any,
+    query: ThemesParameters,
+    *,
+    encoder: SentenceEncoder | None = None,
+    voice_cache_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Complaint themes ranked by value at risk, service-upgrade wishes, and silent dissatisfaction per segment."""
-    everything = load_feedback(backend)
+    """Complaint and praise themes of the feedback (of one source, when asked); sentence vectors and sentiments
+    are kept in ``voice_cache_dir`` between runs."""
+    everything = load_feedback(backend, source=query.source)
+    if query.source is not None and not everything:
+        known = feedback_sources(backend)
+        listed = ", ".join(known) if known else "none: import feedback first (shoplens import FILE --profile feedback)"
+        raise InputError(f"no feedback text from source {query.source!r}; the sources are {listed}")
     items = sample_items(everything, query.sample, query.seed)
-    sentiments = analyse_sentiment([i.text for i in items], query.sentiment_method)
-    with_orders = _has_orders(backend)
-    spend = customer_spend(backend) if with_orders else {}
-    critical = [(item, s) for item, s in zip(items, sentiments, strict=True) if _critical(item, s)]
-    complaints = mine_themes(
-        _without_praise([item for item, _ in critical], query.sentiment_method),
-        [s for _, s in critical],
+    report(f"sentiment of {len(items):,} texts", 0, len(items))
+    sentiments = cached_sentiment([i.text for i in items], query.sentiment_method, voice_cache_dir)
+    spend = customer_spend(backend) if _has_orders(backend) else {}
+    if query.method != "keywords":
+        found = encoder or load_sentence_encoder()
+        encoder = None if found is None else CachedEncoder(found, voice_cache_dir)
+    result = mine_themes(
+        items,
+        sentiments,
         n_themes=query.n_themes,
         seed=query.seed,
         method=query.method,
         encoder=encoder,
         spend=spend,
-        at_risk=[True] * len(critical),
+        sentence_sentiment=lambda texts: cached_sentiment(texts, query.sentiment_method, voice_cache_dir),
     )
-    ranked = sorted(complaints.themes, key=_priority)
+    return {
+        **result.as_dict(),
+        "sampled_from": len(everything),
+        "critical_texts": sum(is_critical(item, s) for item, s in zip(items, sentiments, strict=True)),
+        "critical_is": CRITICAL_IS.format(method=query.sentiment_method),
+        "polarity_is": POLARITY_IS,
+        "sentiment_method": query.sentiment_method,
+        "value_at_risk_is": VALUE_AT_RISK,
+    }
+
+
+def _priority(theme: dict[str, Any]) -> tuple[float, float, float, str]:
+    return (-theme["value_at_risk"], -theme["negative_share"], -(theme["growth"] or 0.0), theme["name"])
+
+
+def run_needs(
+    backend: Any,
+    query: NeedsParameters,
+    themes: dict[str, Any],
+    *,
+    zone: str = "UTC",
+) -> dict[str, Any]:
+    """Complaint themes ranked by value at risk, service-upgrade wishes, and silent dissatisfaction per segment.
+
+    ``themes`` is the answer to the themes question with the same parameters (``ThemesParameters(**query``
+    ``.model_dump())``): the complaint themes here are exactly the complaint themes there.
+    """
+    everything = load_feedback(backend)
+    items = sample_items(everything, query.sample, query.seed)
+    with_orders = _has_orders(backend)
+    spend = customer_spend(backend) if with_orders else {}
+    complaints = [t for t in themes["themes"] if t["polarity"] == "complaint"]
     wishes = upgrade_wishes([i.text for i in items], [i.customer_key for i in items], spend=spend)
     silent = None
     if with_orders:
         silent = silent_dissatisfaction(backend, customer_profiles(backend, zone=zone), spend, zone=zone)
     return {
-        "texts": len(items),
-        "sampled_from": len(everything),
-        "critical_texts": len(critical),
-        "critical_is": (
-            f"negative sentiment ({query.sentiment_method}) or a rating of at most {CRITICAL_MAX_STARS}; "
-            f"sentences scoring {PRAISE_MIN_SCORE} or more (praise) are left out of the complaint themes"
-        ),
-        "method": complaints.method,
+        "texts": themes["texts"],
+        "sampled_from": themes["sampled_from"],
+        "critical_texts": themes["critical_texts"],
+        "critical_is": themes["critical_is"],
+        "method": themes["method"],
         "seed": query.seed,
-        "value_at_risk_is": (
-            f"net sales less refunds in the last {SPEND_WINDOW_DAYS} days of the data of the customers voicing the "
-            "theme"
-        ),
+        "value_at_risk_is": VALUE_AT_RISK,
         "ranked_by": "value at risk, then negative share, then growth (last 90 days against the 90 before)",
-        "complaint_themes": [t.as_dict() for t in ranked],
+        "complaint_themes": sorted(complaints, key=_priority),
         "upgrade_wishes": [w.as_dict() for w in wishes],
         "silent_dissatisfaction": silent,
     }

@@ -89,8 +89,11 @@ PAGE_SIZE = 50
 PAGE_WAIT_SECONDS = 3.0
 PAGE_TROUBLE = (ApiError, InputError, StillComputingError)
 SPLITS = ("channel", "device", "country", "segment")
-# the voice pages use keywords: sentence embeddings take seconds per thousand texts, too slow for a page
-VOICE_METHOD: Literal["keywords"] = "keywords"
+# the voice page asks the default questions, as `shoplens voice themes|needs`, the API and the monthly report do
+VOICE_THEMES = ThemesQuery()
+VOICE_NEEDS = NeedsQuery()
+# survey answers are few and short: keywords group them in a moment
+SURVEY_THEME_METHOD: Literal["keywords"] = "keywords"
 
 
 def page_store(request: Request) -> PageReader:
@@ -319,15 +322,15 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
 @routes.get("/voice", response_class=HTMLResponse)
 def voice_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     store = page_store(request)
-    themes_query = ThemesQuery(n_themes=6, method=VOICE_METHOD)
-    needs_query = NeedsQuery(n_themes=6, method=VOICE_METHOD)
     try:
-        themes = store.answer(themes_query, ThemesResult).model_dump()
-        needs = store.answer(needs_query, NeedsResult).model_dump()
+        themes = store.answer(VOICE_THEMES, ThemesResult).model_dump()
+        needs = store.answer(VOICE_NEEDS, NeedsResult).model_dump()
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     notes = [
-        f"{themes['texts']} texts, themes by keywords (the API offers sentence embeddings: method=auto).",
+        f"{themes['texts']} texts, themes by {themes['method']}"
+        + (f" ({themes['encoder']})" if themes["encoder"] else "")
+        + f"; {themes['polarity_is']}",
         f"Hidden needs: {needs['critical_texts']} critical texts ({needs['critical_is']}); complaint themes are "
         f"ranked by {needs['ranked_by']}.",
     ]
@@ -363,7 +366,7 @@ def surveys_page(
     if survey is not None:
         if survey not in {s["survey_id"] for s in surveys}:
             return problem(request, principal, f"There is no survey {survey[:64]!r}.")
-        results = analyse_survey(database, survey, theme_method=VOICE_METHOD)
+        results = analyse_survey(database, survey, theme_method=SURVEY_THEME_METHOD)
     return render(request, "surveys.html", principal, surveys=surveys, results=results)
 
 

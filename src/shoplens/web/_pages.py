@@ -125,6 +125,7 @@ def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[di
     theme_rows = [
         {
             "theme": t["name"],
+            "polarity": t["polarity"],
             "texts": t["texts"],
             "negative_share": t["negative_share"],
             "customers": t["customers"],
