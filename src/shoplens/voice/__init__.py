@@ -1,7 +1,8 @@
 """Voice of the customer: what customers say (sentiment, themes, wishes), what they do not say (silent
 dissatisfaction), and how to ask them well (surveys and a question linter).
 
-* :mod:`~shoplens.voice._sentiment` — VADER and a shipped TF-IDF logistic regression, judged on labelled reviews;
+* :mod:`~shoplens.voice._sentiment` — VADER and shipped regressions on sentence embeddings or TF-IDF, judged on labelled
+  reviews and service messages;
 * :mod:`~shoplens.voice._themes` — themes from sentence embeddings (MiniLM) or keywords, named by c-TF-IDF;
 * :mod:`~shoplens.voice._wishes` and :mod:`~shoplens.voice._silent` — service-upgrade wishes and behaviour signals;
 * :mod:`~shoplens.voice._runner` — the themes and hidden-needs reports over the warehouse;
@@ -28,7 +29,9 @@ from shoplens.voice._sentiment import (
     SENTIMENT_METHODS,
     Sentiment,
     analyse_sentiment,
+    analyse_sentiment_with,
     macro_f1,
+    sentiment_method,
     shipped_review_model,
 )
 from shoplens.voice._survey_form import DONT_KNOW, SurveyForm, SurveyFormError, submit_response, survey_form
@@ -68,6 +71,7 @@ __all__ = [
     "ThemeResult",
     "ThemesParameters",
     "analyse_sentiment",
+    "analyse_sentiment_with",
     "analyse_survey",
     "close_survey",
     "create_survey",
@@ -90,6 +94,7 @@ __all__ = [
     "run_needs",
     "run_themes",
     "sample_survey",
+    "sentiment_method",
     "shipped_review_model",
     "split_reviews",
     "submit_response",

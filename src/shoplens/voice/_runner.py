@@ -16,7 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.voice._customers import SPEND_WINDOW_DAYS, customer_profiles, customer_spend
 from shoplens.voice._embeddings import SentenceEncoder
-from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD, Sentiment, analyse_sentiment
+from shoplens.voice._sentiment import (
+    DEFAULT_SENTIMENT_METHOD,
+    Sentiment,
+    SentimentMethod,
+    analyse_sentiment_with,
+    sentiment_method,
+)
 from shoplens.voice._silent import silent_dissatisfaction
 from shoplens.voice._text import split_sentences
 from shoplens.voice._themes import DEFAULT_THEMES, FeedbackItem, Theme, ThemeMethod, mine_themes
@@ -95,7 +101,8 @@ def _has_orders(backend: Any) -> bool:
 def run_themes(backend: Any, query: ThemesParameters, *, encoder: SentenceEncoder | None = None) -> dict[str, Any]:
     everything = load_feedback(backend, source=query.source)
     items = sample_items(everything, query.sample, query.seed)
-    sentiments = analyse_sentiment([i.text for i in items], query.sentiment_method)
+    scorer = sentiment_method(query.sentiment_method)
+    sentiments = analyse_sentiment_with([i.text for i in items], scorer)
     spend = customer_spend(backend) if _has_orders(backend) else {}
     result = mine_themes(
         items, sentiments, n_themes=query.n_themes, seed=query.seed, method=query.method, encoder=encoder, spend=spend
@@ -103,7 +110,7 @@ def run_themes(backend: Any, query: ThemesParameters, *, encoder: SentenceEncode
     return {
         **result.as_dict(),
         "sampled_from": len(everything),
-        "sentiment_method": query.sentiment_method,
+        "sentiment_method": scorer.name,
         "value_at_risk_is": VALUE_AT_RISK,
     }
 
@@ -112,11 +119,11 @@ def _critical(item: FeedbackItem, sentiment: Sentiment) -> bool:
     return sentiment.label == "negative" or (item.rating is not None and item.rating <= CRITICAL_MAX_STARS)
 
 
-def _without_praise(items: list[FeedbackItem], method: str) -> list[FeedbackItem]:
+def _without_praise(items: list[FeedbackItem], method: SentimentMethod) -> list[FeedbackItem]:
     """The items with their clearly positive sentences taken out: a 3-star review often praises the colour and
     complains about the fit, and only the complaint belongs in a complaint theme."""
     sentences = [split_sentences(item.text) for item in items]
-    scores = iter(analyse_sentiment([s for group in sentences for s in group], method))
+    scores = iter(analyse_sentiment_with([s for group in sentences for s in group], method))
     kept = [[s for s in group if next(scores).score < PRAISE_MIN_SCORE] for group in sentences]
     return [replace(item, text="\n".join(group)) for item, group in zip(items, kept, strict=True)]
 
@@ -131,12 +138,13 @@ def run_needs(
     """Complaint themes ranked by value at risk, service-upgrade wishes, and silent dissatisfaction per segment."""
     everything = load_feedback(backend)
     items = sample_items(everything, query.sample, query.seed)
-    sentiments = analyse_sentiment([i.text for i in items], query.sentiment_method)
+    scorer = sentiment_method(query.sentiment_method)
+    sentiments = analyse_sentiment_with([i.text for i in items], scorer)
     with_orders = _has_orders(backend)
     spend = customer_spend(backend) if with_orders else {}
     critical = [(item, s) for item, s in zip(items, sentiments, strict=True) if _critical(item, s)]
     complaints = mine_themes(
-        _without_praise([item for item, _ in critical], query.sentiment_method),
+        _without_praise([item for item, _ in critical], scorer),
         [s for _, s in critical],
         n_themes=query.n_themes,
         seed=query.seed,
@@ -155,7 +163,7 @@ def run_needs(
         "sampled_from": len(everything),
         "critical_texts": len(critical),
         "critical_is": (
-            f"negative sentiment ({query.sentiment_method}) or a rating of at most {CRITICAL_MAX_STARS}; "
+            f"negative sentiment ({scorer.name}) or a rating of at most {CRITICAL_MAX_STARS}; "
             f"sentences scoring {PRAISE_MIN_SCORE} or more (praise) are left out of the complaint themes"
         ),
         "method": complaints.method,
