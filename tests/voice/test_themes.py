@@ -292,12 +292,13 @@ def test_names_say_what_a_theme_is_about(real_keyword_themes: tuple[ThemeResult,
 
 
 def test_cached_sentiments_equal_fresh_ones(tmp_path: Path) -> None:
+    from shoplens.voice._sentiment import sentiment_method
     from shoplens.voice._sentiment_cache import cached_sentiment
 
     texts = ["Arrived broken and late.", "Lovely soft fabric.", "Arrived broken and late.", "It is a top."]
     fresh = analyse_sentiment(texts)
-    assert cached_sentiment(texts, "tfidf-logreg", tmp_path) == fresh
+    assert cached_sentiment(texts, sentiment_method("tfidf-logreg"), tmp_path) == fresh
     (stored,) = tmp_path.glob("sentiment-tfidf-logreg-*.npz")
     with np.load(stored) as kept:
         assert len(kept["keys"]) == 3  # each distinct text judged once
-    assert cached_sentiment(texts[::-1], "tfidf-logreg", tmp_path) == fresh[::-1]
+    assert cached_sentiment(texts[::-1], sentiment_method("tfidf-logreg"), tmp_path) == fresh[::-1]

@@ -75,25 +75,31 @@ def _print_themes(themes: list[dict[str, Any]], title: str) -> None:
 def sentiment_command(
     text: Annotated[str, typer.Option("--text", help="The text to judge.")],
     method: Annotated[
-        str | None, typer.Option("--method", help="vader or tfidf-logreg (default: the better on held-out reviews).")
+        str | None,
+        typer.Option(
+            "--method",
+            help="auto (embedding-logreg when torch is installed, else tfidf-logreg), embedding-logreg, "
+            "tfidf-logreg or vader.",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Sentiment of one text: positive, neutral or negative, with a score from -1 to +1.
 
-    The default method is the one with the higher macro-F1 against star ratings on held-out real reviews
+    The default method is the one with the higher macro-F1 on held-out product reviews and service messages
     (see `shoplens voice evaluate`).
 
     Example: shoplens voice sentiment --text "Arrived broken and late, very disappointed." --json
     """
-    from shoplens.voice import DEFAULT_SENTIMENT_METHOD, analyse_sentiment
+    from shoplens.voice import DEFAULT_SENTIMENT_METHOD, sentiment_method
+    from shoplens.voice._sentiment import analyse_sentiment_with
 
-    chosen = method or DEFAULT_SENTIMENT_METHOD
-    result = analyse_sentiment([text], chosen)[0]
+    chosen = sentiment_method(method or DEFAULT_SENTIMENT_METHOD)
+    result = analyse_sentiment_with([text], chosen)[0]
     if as_json:
-        emit_json({**result.as_dict(), "method": chosen})
+        emit_json({**result.as_dict(), "method": chosen.name})
     else:
-        stdout.print(f"{result.label} ({result.score:+.3f}, {chosen})")
+        stdout.print(f"{result.label} ({result.score:+.3f}, {chosen.name})")
 
 
 @voice_app.command("themes")
@@ -172,29 +178,59 @@ def evaluate_command(
     reviews: Annotated[
         Path, typer.Option("--reviews", help="The labelled reviews (womens_clothing_ecommerce_reviews.csv.gz).")
     ],
+    service: Annotated[
+        Path | None,
+        typer.Option("--service", help="Labelled service messages (service_feedback_held_out.csv), judged too."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Judge both sentiment methods on the held-out labelled reviews: macro-F1 of positive/negative vs stars.
+    """Judge the sentiment methods on held-out labelled texts by macro-F1.
 
-    Positive = 4-5 stars, negative = 1-2 stars; held out = reviews whose row index is divisible by 5. The
-    shipped model was trained on the other reviews only.
+    Reviews: positive = 4-5 stars, negative = 1-2 stars, macro-F1 over positive/negative; held out = reviews whose
+    row index is divisible by 5. Service messages: macro-F1 over negative/neutral/positive. The shipped models were
+    trained on neither. embedding-logreg is judged only when torch is installed.
     """
-    from shoplens.voice import SENTIMENT_METHODS, analyse_sentiment, macro_f1, read_labelled_reviews, split_reviews
+    from shoplens.voice import SENTIMENT_METHODS, macro_f1, read_labelled_reviews, sentiment_method, split_reviews
+    from shoplens.voice._sentiment import analyse_sentiment_with
+    from shoplens.voice._service import SERVICE_LABELS, read_labelled_messages
 
-    if not reviews.is_file():
-        raise UnreadableFileError(f"{reviews}: no such file")
+    for path in (reviews, service):
+        if path is not None and not path.is_file():
+            raise UnreadableFileError(f"{path}: no such file")
     _, held_out = split_reviews(read_labelled_reviews(reviews))
     polar = held_out.polar()
     truth = polar.polarity()
+    messages = read_labelled_messages(service) if service is not None else None
+    methods = []
+    for name in SENTIMENT_METHODS:
+        try:
+            methods.append(sentiment_method(name))
+        except InputError:
+            continue  # embedding-logreg without torch
     scores = {
-        m: round(macro_f1(truth, [s.label for s in analyse_sentiment(polar.text, m)]), 4) for m in SENTIMENT_METHODS
+        m.name: round(macro_f1(truth, [s.label for s in analyse_sentiment_with(polar.text, m)]), 4) for m in methods
     }
-    document = {"held_out_reviews": len(polar), "macro_f1": scores, "best": max(scores, key=scores.__getitem__)}
+    document: dict[str, Any] = {"held_out_reviews": len(polar), "macro_f1": scores}
+    mean = dict(scores)
+    if messages is not None:
+        on_service = {
+            m.name: round(
+                macro_f1(messages.label, [s.label for s in analyse_sentiment_with(messages.text, m)], SERVICE_LABELS),
+                4,
+            )
+            for m in methods
+        }
+        document |= {"held_out_service_messages": len(messages), "service_macro_f1": on_service}
+        mean = {name: (scores[name] + on_service[name]) / 2 for name in scores}
+    document["best"] = max(mean, key=mean.__getitem__)
     if as_json:
         emit_json(document)
     else:
         for name, value in scores.items():
             stdout.print(f"{name}: macro-F1 {value:.4f} on {len(polar):,} held-out reviews")
+        for name, value in document.get("service_macro_f1", {}).items():
+            count = document["held_out_service_messages"]
+            stdout.print(f"{name}: macro-F1 {value:.4f} on {count:,} held-out service messages")
 
 
 # --- survey ----------------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Voice of the customer: what customers say (sentiment, themes, wishes), what they do not say (silent
 dissatisfaction), and how to ask them well (surveys and a question linter).
 
-* :mod:`~shoplens.voice._sentiment` — VADER and a shipped TF-IDF logistic regression, judged on labelled reviews;
+* :mod:`~shoplens.voice._sentiment` — VADER and shipped regressions on TF-IDF or sentence embeddings, judged on
+  labelled reviews and service messages;
 * :mod:`~shoplens.voice._themes` — complaint and praise themes from sentence embeddings (MiniLM) or keywords,
   with plain names (:mod:`~shoplens.voice._naming`);
 * :mod:`~shoplens.voice._wishes` and :mod:`~shoplens.voice._silent` — service-upgrade wishes and behaviour signals;
@@ -31,7 +32,9 @@ from shoplens.voice._sentiment import (
     SENTIMENT_METHODS,
     Sentiment,
     analyse_sentiment,
+    analyse_sentiment_with,
     macro_f1,
+    sentiment_method,
     shipped_review_model,
 )
 from shoplens.voice._survey_form import DONT_KNOW, SurveyForm, SurveyFormError, submit_response, survey_form
@@ -80,6 +83,7 @@ __all__ = [
     "ThemeResult",
     "ThemesParameters",
     "analyse_sentiment",
+    "analyse_sentiment_with",
     "analyse_survey",
     "close_survey",
     "create_survey",
@@ -105,6 +109,7 @@ __all__ = [
     "run_needs",
     "run_themes",
     "sample_survey",
+    "sentiment_method",
     "shipped_review_model",
     "split_reviews",
     "submit_response",

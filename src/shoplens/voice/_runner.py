@@ -18,7 +18,7 @@ from shoplens.errors import InputError
 from shoplens.voice._customers import SPEND_WINDOW_DAYS, customer_profiles, customer_spend
 from shoplens.voice._embeddings import CachedEncoder, SentenceEncoder, load_sentence_encoder
 from shoplens.voice._progress import report
-from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD
+from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD, sentiment_method
 from shoplens.voice._sentiment_cache import cached_sentiment
 from shoplens.voice._silent import silent_dissatisfaction
 from shoplens.voice._themes import (
@@ -130,7 +130,8 @@ def run_themes(
         raise InputError(f"no feedback text from source {query.source!r}; the sources are {listed}")
     items = sample_items(everything, query.sample, query.seed)
     report(f"sentiment of {len(items):,} texts", 0, len(items))
-    sentiments = cached_sentiment([i.text for i in items], query.sentiment_method, voice_cache_dir)
+    scorer = sentiment_method(query.sentiment_method)
+    sentiments = cached_sentiment([i.text for i in items], scorer, voice_cache_dir)
     spend = customer_spend(backend) if _has_orders(backend) else {}
     if query.method != "keywords":
         found = encoder or load_sentence_encoder()
@@ -143,15 +144,15 @@ def run_themes(
         method=query.method,
         encoder=encoder,
         spend=spend,
-        sentence_sentiment=lambda texts: cached_sentiment(texts, query.sentiment_method, voice_cache_dir),
+        sentence_sentiment=lambda texts: cached_sentiment(texts, scorer, voice_cache_dir),
     )
     return {
         **result.as_dict(),
         "sampled_from": len(everything),
         "critical_texts": sum(is_critical(item, s) for item, s in zip(items, sentiments, strict=True)),
-        "critical_is": CRITICAL_IS.format(method=query.sentiment_method),
+        "critical_is": CRITICAL_IS.format(method=scorer.name),
         "polarity_is": POLARITY_IS,
-        "sentiment_method": query.sentiment_method,
+        "sentiment_method": scorer.name,
         "value_at_risk_is": VALUE_AT_RISK,
     }
 

@@ -1,18 +1,26 @@
 """Sentiment of a feedback text: positive, neutral or negative, with a score from -1 to +1.
 
-Two methods, judged on the held-out split of the labelled clothing reviews (:mod:`shoplens.voice._reviews`) by the
-macro-F1 of positive/negative against the stars (4-5 positive, 1-2 negative; a "neutral" answer counts as wrong):
+Three methods, judged on two held-out sets (see ``evaluation`` in the model file and the README):
+
+* product reviews — the held-out split of the labelled clothing reviews (:mod:`shoplens.voice._reviews`), by the
+  macro-F1 of positive/negative against the stars (4-5 positive, 1-2 negative; a "neutral" answer counts as wrong);
+* service messages — the held-out part of the labelled service messages (:mod:`shoplens.voice._service`:
+  delivery, support, returns, price, payment, website), by the macro-F1 over negative, neutral and positive.
 
 * ``vader`` — VADER (Hutto & Gilbert 2014), a rule-based lexicon for short social-media text. Score: VADER's
   compound score; positive from +0.05, negative from -0.05 (the thresholds its authors recommend).
-* ``tfidf-logreg`` — a logistic regression on TF-IDF word and word-pair features plus VADER's compound, positive
-  and negative scores, trained on the training split by ``python -m shoplens.voice.train_sentiment`` and shipped
-  as ``voice/data/sentiment_model.json.gz`` (plain numbers, no pickle). Score: 2·P(positive) − 1; neutral when
-  the score is within ±``neutral_band`` of 0. VADER's scores are among its features, so it keeps VADER's general
-  knowledge of English on feedback unlike clothing reviews (delivery, service).
+* ``tfidf-logreg`` — a multinomial logistic regression on TF-IDF word and word-pair features plus VADER's
+  compound, positive and negative scores.
+* ``embedding-logreg`` — a multinomial logistic regression on all-MiniLM-L6-v2 sentence embeddings
+  (:mod:`shoplens.voice._embeddings`; needs the optional torch extra) together with the TF-IDF model's features.
 
-The default is the method with the higher held-out macro-F1 (a test holds this true). Nothing is trained when
-shoplens runs; the model file says what it was trained on and how it scored.
+Both regressions are trained on the training parts of both sets by ``python -m shoplens.voice.train_sentiment``
+and shipped as plain numbers (no pickle) in ``voice/data/sentiment_model.json.gz``; nothing is trained when
+shoplens runs. Their label is the most probable class and their score P(positive) − P(negative).
+
+The default, ``auto``, is ``embedding-logreg`` when the embeddings extra is installed and ``tfidf-logreg``
+otherwise: the embedding model scores higher on both held-out sets, and the TF-IDF model is the fallback that
+needs no torch.
 """
 
 from __future__ import annotations
@@ -31,13 +39,16 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from shoplens.errors import InputError
+from shoplens.voice._embeddings import SentenceEncoder, load_sentence_encoder
 
 SentimentLabel = Literal["positive", "neutral", "negative"]
-SENTIMENT_METHODS = ("vader", "tfidf-logreg")
-DEFAULT_SENTIMENT_METHOD = "tfidf-logreg"
+CLASSES: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
+AUTO_METHOD = "auto"
+SENTIMENT_METHODS = ("vader", "tfidf-logreg", "embedding-logreg")
+DEFAULT_SENTIMENT_METHOD = "tfidf-logreg"  # fast everywhere; "auto" picks embeddings where installed
 VADER_THRESHOLD = 0.05
 MODEL_FILE = "sentiment_model.json.gz"
-MODEL_FORMAT = "shoplens-sentiment-1"
+MODEL_FORMAT = "shoplens-sentiment-2"
 VADER_FEATURES = ("compound", "pos", "neg")
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,14 +60,6 @@ class Sentiment:
 
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "score": self.score}
-
-
-def _label(score: float, band: float) -> SentimentLabel:
-    if score >= band:
-        return "positive"
-    if score <= -band:
-        return "negative"
-    return "neutral"
 
 
 @cache
@@ -76,28 +79,45 @@ def vader_scores(texts: Sequence[str]) -> FloatArray:
 class VaderMethod:
     name = "vader"
 
-    def scores(self, texts: Sequence[str]) -> FloatArray:
-        return vader_scores(texts)[:, 0]
+    def predict(self, texts: Sequence[str]) -> tuple[FloatArray, list[SentimentLabel]]:
+        scores = vader_scores(texts)[:, 0]
+        labels: list[SentimentLabel] = [
+            "positive" if s >= VADER_THRESHOLD else "negative" if s <= -VADER_THRESHOLD else "neutral"
+            for s in np.round(scores, 4)
+        ]
+        return scores, labels
 
-    def label(self, score: float) -> SentimentLabel:
-        return _label(score, VADER_THRESHOLD)
+
+class _Softmax:
+    """A fitted multinomial logistic regression: one weight row and one intercept per class of :data:`CLASSES`."""
+
+    def __init__(self, part: dict[str, Any], n_features: int) -> None:
+        if tuple(part["classes"]) != CLASSES:
+            raise InputError(f"sentiment model file: classes must be {', '.join(CLASSES)}")
+        self.coef = np.asarray(part["coef"], dtype=np.float64)
+        self.intercept = np.asarray(part["intercept"], dtype=np.float64)
+        if self.coef.shape != (len(CLASSES), n_features) or self.intercept.shape != (len(CLASSES),):
+            raise InputError("sentiment model file: the weights do not match the features")
+
+    def probabilities(self, features: Any) -> FloatArray:
+        margins = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
+        margins -= margins.max(axis=1, keepdims=True)
+        weights = np.exp(margins)
+        return np.asarray(weights / weights.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
-class ReviewModel:
-    """The shipped logistic regression: TF-IDF (sublinear tf, l2-normalised) and VADER features, one weight each."""
+class TfidfModel:
+    """TF-IDF (sublinear tf, l2-normalised) of known words and word pairs, then VADER's three scores."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
-        if document.get("format") != MODEL_FORMAT:
-            raise InputError(f"not a {MODEL_FORMAT} sentiment model file")
-        self.document = document  # the whole model file, with its training and evaluation notes
-        self.vocabulary = tuple(str(term) for term in document["vocabulary"])
-        self.idf = np.asarray(document["idf"], dtype=np.float64)
-        self.coef = np.asarray(document["coef"], dtype=np.float64)  # word weights, then one per VADER feature
-        self.intercept = float(document["intercept"])
-        self.neutral_band = float(document["neutral_band"])
-        if len(self.idf) != len(self.vocabulary) or len(self.coef) != len(self.vocabulary) + len(VADER_FEATURES):
-            raise InputError("sentiment model file: vocabulary, idf and coef lengths disagree")
-        low, high = document["features"]["ngram_range"]
+    name = "tfidf-logreg"
+
+    def __init__(self, part: dict[str, Any]) -> None:
+        self.vocabulary = tuple(str(term) for term in part["vocabulary"])
+        self.idf = np.asarray(part["idf"], dtype=np.float64)
+        if len(self.idf) != len(self.vocabulary):
+            raise InputError("sentiment model file: vocabulary and idf lengths disagree")
+        self.softmax = _Softmax(part, len(self.vocabulary) + len(VADER_FEATURES))
+        low, high = part["features"]["ngram_range"]
         from sklearn.feature_extraction.text import CountVectorizer  # type: ignore[import-untyped]
 
         self._counter = CountVectorizer(
@@ -109,7 +129,6 @@ class ReviewModel:
         )
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """The model's feature matrix: TF-IDF of the known words and word pairs, then VADER's scores."""
         counts = sp.csr_matrix(self._counter.transform(list(texts)), dtype=np.float64)
         counts.data = 1.0 + np.log(counts.data)  # sublinear term frequency
         weighted = counts.multiply(self.idf.reshape(1, -1)).tocsr()
@@ -117,37 +136,89 @@ class ReviewModel:
         normalised = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ weighted
         return sp.hstack([normalised, sp.csr_matrix(vader_scores(texts))], format="csr")
 
-    def positive_probability(self, texts: Sequence[str]) -> FloatArray:
-        margin = self.features(texts) @ self.coef + self.intercept
-        return np.asarray(1.0 / (1.0 + np.exp(-margin)), dtype=np.float64)
+    def probabilities(self, texts: Sequence[str]) -> FloatArray:
+        return self.softmax.probabilities(self.features(texts))
+
+
+class EmbeddingModel:
+    """The sentence embedding of the text (384 numbers, unit length), then the TF-IDF model's features: on the
+    training texts the two together beat either alone in cross-validation."""
+
+    name = "embedding-logreg"
+
+    def __init__(self, part: dict[str, Any], encoder: SentenceEncoder, words: TfidfModel) -> None:
+        if part["encoder"] != encoder.name:
+            raise InputError(f"sentiment model file: trained on {part['encoder']} embeddings, not {encoder.name}")
+        self.encoder = encoder
+        self.words = words
+        self.dimensions = int(part["dimensions"])
+        self.softmax = _Softmax(part, self.dimensions + len(words.vocabulary) + len(VADER_FEATURES))
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        vectors = self.encoder.encode(texts).reshape(-1, self.dimensions)
+        return sp.hstack([sp.csr_matrix(vectors), self.words.features(texts)], format="csr")
+
+    def probabilities(self, texts: Sequence[str]) -> FloatArray:
+        return self.softmax.probabilities(self.features(texts))
 
 
 @cache
-def shipped_review_model() -> ReviewModel:
+def shipped_sentiment_models() -> dict[str, Any]:
+    """The shipped model file: both regressions, what they were trained on and how they scored."""
     with resources.files("shoplens.voice").joinpath("data", MODEL_FILE).open("rb") as handle:
-        document = json.loads(gzip.decompress(handle.read()))
-    return ReviewModel(document)
+        document: dict[str, Any] = json.loads(gzip.decompress(handle.read()))
+    if document.get("format") != MODEL_FORMAT:
+        raise InputError(f"not a {MODEL_FORMAT} sentiment model file")
+    return document
 
 
-class ReviewModelMethod:
-    name = "tfidf-logreg"
-
-    def __init__(self, model: ReviewModel | None = None) -> None:
-        self.model = model or shipped_review_model()
-
-    def scores(self, texts: Sequence[str]) -> FloatArray:
-        return 2.0 * self.model.positive_probability(texts) - 1.0
-
-    def label(self, score: float) -> SentimentLabel:
-        return _label(score, self.model.neutral_band)
+@cache
+def shipped_review_model() -> TfidfModel:
+    """The shipped TF-IDF regression (it needs no torch)."""
+    return TfidfModel(shipped_sentiment_models()["models"]["tfidf-logreg"])
 
 
-def sentiment_method(name: str = DEFAULT_SENTIMENT_METHOD) -> VaderMethod | ReviewModelMethod:
+class ModelMethod:
+    """A regression as a sentiment method: the most probable class, score P(positive) − P(negative)."""
+
+    def __init__(self, model: TfidfModel | EmbeddingModel) -> None:
+        self.model = model
+        self.name = model.name
+
+    def predict(self, texts: Sequence[str]) -> tuple[FloatArray, list[SentimentLabel]]:
+        probabilities = self.model.probabilities(texts)
+        scores = probabilities[:, CLASSES.index("positive")] - probabilities[:, CLASSES.index("negative")]
+        return scores, [CLASSES[i] for i in probabilities.argmax(axis=1)]
+
+
+SentimentMethod = VaderMethod | ModelMethod
+
+
+def _embedding_method() -> ModelMethod | None:
+    encoder = load_sentence_encoder()
+    if encoder is None:
+        return None
+    part = shipped_sentiment_models()["models"]["embedding-logreg"]
+    return ModelMethod(EmbeddingModel(part, encoder, shipped_review_model()))
+
+
+def sentiment_method(name: str = DEFAULT_SENTIMENT_METHOD) -> SentimentMethod:
+    """The named method; ``auto`` is ``embedding-logreg`` when torch is installed, else ``tfidf-logreg``."""
     if name == "vader":
         return VaderMethod()
     if name == "tfidf-logreg":
-        return ReviewModelMethod()
-    raise InputError(f"unknown sentiment method {name!r}; choose one of: {', '.join(SENTIMENT_METHODS)}")
+        return ModelMethod(shipped_review_model())
+    if name in {"embedding-logreg", AUTO_METHOD}:
+        method = _embedding_method()
+        if method is not None:
+            return method
+        if name == AUTO_METHOD:
+            return ModelMethod(shipped_review_model())
+        raise InputError(
+            "sentiment method 'embedding-logreg' needs sentence embeddings: pip install 'shoplens[embeddings]'"
+        )
+    choices = ", ".join((AUTO_METHOD, *SENTIMENT_METHODS))
+    raise InputError(f"unknown sentiment method {name!r}; choose one of: {choices}")
 
 
 def analyse_sentiment(texts: Sequence[str], method: str = DEFAULT_SENTIMENT_METHOD) -> list[Sentiment]:
@@ -155,14 +226,16 @@ def analyse_sentiment(texts: Sequence[str], method: str = DEFAULT_SENTIMENT_METH
     return analyse_sentiment_with(texts, sentiment_method(method))
 
 
-def analyse_sentiment_with(texts: Sequence[str], method: VaderMethod | ReviewModelMethod) -> list[Sentiment]:
+def analyse_sentiment_with(texts: Sequence[str], method: SentimentMethod) -> list[Sentiment]:
     if not texts:
         return []
-    scores = method.scores(texts)
+    scores, labels = method.predict(texts)
     results = []
-    for text, score in zip(texts, scores, strict=True):
-        value = round(float(score), 4) if text.strip() and math.isfinite(score) else 0.0
-        results.append(Sentiment(method.label(value) if text.strip() else "neutral", value))
+    for text, score, label in zip(texts, scores, labels, strict=True):
+        if text.strip() and math.isfinite(score):
+            results.append(Sentiment(label, round(float(score), 4)))
+        else:
+            results.append(Sentiment("neutral", 0.0))
     return results
 
 

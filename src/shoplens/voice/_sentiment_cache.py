@@ -16,7 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from shoplens.voice._sentiment import MODEL_FILE, Sentiment, SentimentLabel, analyse_sentiment
+from shoplens.voice._sentiment import (
+    MODEL_FILE,
+    Sentiment,
+    SentimentLabel,
+    SentimentMethod,
+    analyse_sentiment_with,
+)
 
 LABELS: tuple[SentimentLabel, ...] = ("negative", "neutral", "positive")
 
@@ -29,12 +35,12 @@ def _fingerprint(method: str) -> str:
     return f"{method}-" + hashlib.sha1(shipped.read_bytes()).hexdigest()[:16]
 
 
-def cached_sentiment(texts: Sequence[str], method: str, directory: Path | None) -> list[Sentiment]:
-    """:func:`analyse_sentiment` of ``texts``, judging only texts not judged before (all of them without a
+def cached_sentiment(texts: Sequence[str], method: SentimentMethod, directory: Path | None) -> list[Sentiment]:
+    """The sentiment of ``texts`` by ``method``, judging only texts not judged before (all of them without a
     ``directory``)."""
     if directory is None:
-        return analyse_sentiment(texts, method)
-    path = directory / f"sentiment-{_fingerprint(method)}.npz"
+        return analyse_sentiment_with(texts, method)
+    path = directory / f"sentiment-{_fingerprint(method.name)}.npz"
     known: dict[bytes, Sentiment] = {}
     if path.is_file():
         try:
@@ -47,7 +53,7 @@ def cached_sentiment(texts: Sequence[str], method: str, directory: Path | None) 
     hashes = [hashlib.sha1(t.encode("utf-8")).hexdigest().encode("ascii") for t in texts]
     missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}
     if missing:
-        known.update(zip(missing, analyse_sentiment(list(missing.values()), method), strict=True))
+        known.update(zip(missing, analyse_sentiment_with(list(missing.values()), method), strict=True))
         directory.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.partial.npz")
         np.savez(

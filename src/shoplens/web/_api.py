@@ -39,7 +39,7 @@ from shoplens.queries import (
 from shoplens.queries import (
     Query as Question,
 )
-from shoplens.voice import analyse_sentiment
+from shoplens.voice import analyse_sentiment_with, sentiment_method
 from shoplens.web._deps import EVERYONE, Analysts, CustomerLevel, require_roles
 from shoplens.web._errors import API_PREFIX
 from shoplens.web._warehouse import StoreReader
@@ -52,7 +52,7 @@ class SentimentRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     texts: list[Annotated[str, Field(max_length=10_000)]] = Field(min_length=1, max_length=MAX_SENTIMENT_TEXTS)
-    method: Literal["tfidf-logreg", "vader"] = "tfidf-logreg"
+    method: Literal["auto", "embedding-logreg", "tfidf-logreg", "vader"] = "auto"
 
 
 def store_of(request: Request) -> StoreReader:
@@ -214,8 +214,9 @@ def forecast(
 @routes.post("/voice/sentiment", dependencies=[CustomerLevel])
 def voice_sentiment(body: SentimentRequest) -> dict[str, Any]:
     """The sentiment of each text: label positive, neutral or negative and a score from -1 to +1."""
-    found = analyse_sentiment(body.texts, body.method)
-    return {"method": body.method, "results": [s.as_dict() for s in found]}
+    method = sentiment_method(body.method)
+    found = analyse_sentiment_with(body.texts, method)
+    return {"method": method.name, "results": [s.as_dict() for s in found]}
 
 
 @routes.get("/voice/themes", dependencies=[CustomerLevel])
