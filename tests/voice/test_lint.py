@@ -406,3 +406,62 @@ def test_a_wider_wording_of_each_class_after_the_second_blind_set_is_caught(ques
 )
 def test_sound_questions_near_the_classes_widened_after_the_second_blind_set_pass(question: str) -> None:
     assert lint_question(question).problems == []
+
+
+@pytest.mark.parametrize(
+    ("question", "rule"),
+    [
+        # Another person's reasons or opinion, whoever she knows them as.
+        ("Why do you think your colleagues picked another stationery supplier?", "unknowable"),
+        ("What does your partner think of the kitchen scales you bought?", "unknowable"),
+        ("How do the other members of your running club feel about our trail shoes?", "unknowable"),
+        # A total of fine units, or a count, over a span of months.
+        ("How many minutes did you spend on our app in the last 6 months?", "recall"),
+        ("How often did you open our emails during the previous twelve months?", "recall"),
+        # A topic with a time that bounds nothing she did.
+        ("How do you feel about delivery prices nowadays?", "vague"),
+        # Our brand under its own name, a part of our site judged, our range designed under our name.
+        ("Sum up the Birchwood Tea brand in one word.", "product-centric"),
+        ("Please describe our new packaging.", "product-centric"),
+        ("What do you think about the fonts in our catalogue?", "product-centric"),
+        ("Which flavour should Copper Kettle Roasters add to the range next?", "product-centric"),
+        # Copying what another business has, or what unnamed rivals do.
+        ("Would you want a loyalty card like the one Pret has?", "competitor"),
+        ("Should Hillside Plants start the repotting service that GreenThumb offers?", "competitor"),
+        ("Other bike shops give a free first service. Should we follow suit?", "competitor"),
+        ("Most tea shops now offer samples - would you like that from us as well?", "competitor"),
+        # Disbelief at her choice, or pointing out what she should have seen.
+        ("Why would you choose the smallest tent for a family of four?", "debating-choice"),
+        ("Did you not notice that the bundle was cheaper?", "debating-choice"),
+        ("Surely the two-pack would have been better value for you, no?", "debating-choice"),
+    ],
+)
+def test_a_wider_wording_of_each_class_after_the_third_blind_set_is_caught(question: str, rule: str) -> None:
+    assert rule in [p.rule for p in lint_question(question).problems]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Net Promoter wordings with another verb, another listener, or the referral put as a scene.
+        "How likely would you be to recommend our bakery to a neighbour? 0-10",
+        "How likely are you to mention Fernbrook Books to a fellow reader? (0-10)",
+        "If a colleague asked where to get office chairs, how likely would you be to suggest us? 0 1 2 3 4 5 6 7 8 9",
+        "How likely is it that you would recommend this shop to someone you know? (0 = not at all, 10 = extremely)",
+        # Her own reasons, and what a thing felt like to her.
+        "Why do you think you chose a different size this time?",
+        "How did the fabric feel when you first wore it?",
+        # A count anchored to a short, recent span.
+        "How many minutes did your delivery driver wait at the door today?",
+        "How many times did you visit our site in the last 30 days?",
+        # Describing what she received, not our brand.
+        "Describe the problem you had with your order.",
+        "What did you think of the packaging your order came in?",
+        # A business named in what she did, not in a proposal.
+        "Which other shops, if any, did you look at before buying from us?",
+        "Did you consider any other sizes before ordering? (Yes / No / Don't remember)",
+        "What made you choose the larger kettle?",
+    ],
+)
+def test_sound_questions_near_the_classes_widened_after_the_third_blind_set_pass(question: str) -> None:
+    assert lint_question(question).problems == []

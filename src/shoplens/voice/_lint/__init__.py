@@ -13,11 +13,12 @@ error              rule                flags
 =================  ==================  ===========================================================================
 unanswerable       recall              details from long ago (last year, "the very first", "exactly how much",
                                        "what exact date"),
-                                       counts too fine to recall ("how many minutes", "grams each day last month")
+                                       counts too fine to recall ("how many minutes", "grams each day last month",
+                                       minutes over months)
                    unknowable          what only we or other people know (our warehouse, our costs, other
                                        customers' reasons or thoughts, "what percentage of our customers", "why
-                                       did the courier …", "why do you think the author decided …", which server
-                                       error or bug caused it)
+                                       did the courier …", "why do you think the author decided …", "what do the
+                                       other parents think of …", which server error or bug caused it)
                    hypothetical        what she would pay or do in an imagined future
                    dont-know           rates a service not everyone used, with no "don't know / not applicable"
                                        (not one done to her or on her own order: "replied to you")
@@ -31,15 +32,17 @@ leading            leading             wording that suggests the answer ("Don't 
                    assumption          takes for granted what may not be so ("What do you like most about…")
                    unbalanced-scale    answer options with more favourable than unfavourable choices
 product-centric    product-centric     asks her to judge, score, describe or rank our product, brand or website in
-                                       the abstract, or to design our range ("Which colour should we add next?")
+                                       the abstract, or to design our range ("Which colour should we add next?"),
+                                       also with the shop's own name for "we" ("Describe the X brand")
                    sales-pitch         argues for our offer instead of asking
 my-company         my-company          the asker's own company, mission, plans, decisions ("What price should we
                                        charge?"), margins, funding or background
 competitor         competitor          argues against a competitor's sales model (marketplaces, middlemen…), or
                                        proposes copying a named business ("like Amazon Prime", "the way X does")
-                                       or unnamed ones ("like the big chains offer")
+                                       or unnamed ones ("like the big chains offer", "Other shops give …; should
+                                       we do the same?", "the scheme that X uses")
 debating-choice    debating-choice     argues with a choice she made ("Why did you … when …?", "Did you really
-                                       need …?")
+                                       need …?", "Why would you buy the cheapest …?", "Did you not consider …?")
 double-barrelled   double-barrelled    two things in one question, or two questions in one
 =================  ==================  ===========================================================================
 

@@ -20,7 +20,8 @@ _LONG_AGO = any_of(
     r"\b(in|during|over|for) the (last|past|previous) (\w+ )?(years?|decade)\b",
     r"\b(\d+|two|three|four|five|several|many) years ago\b",
     r"\bthe year before\b",
-    r"\bin the (past|last) (6|9|12|18|24|36|six|nine|twelve|eighteen) months\b",
+    r"\b(in|during|over|for|across|within|throughout) the (past|last|previous) (6|9|12|18|24|36|six|nine|twelve|"
+    r"eighteen) months\b",
     r"\bever (bought|ordered|purchased|visited|used|looked|saw|viewed|searched|read|opened|clicked)\b",
     r"\bvery first\b",
     r"\bfirst \w+ you ever\b",
@@ -50,10 +51,14 @@ _AVERAGE_OVER_PERIOD = any_of(
 )
 
 
+# A frame of months is too long to add up minutes or grams in: "How many minutes … over the past 3 months".
+_MONTHS_LONG = any_of(r"\b(in|during|over|within) the (last|past) (\d+|few|two|three|four|six) months?\b")
+
+
 def _too_fine(asked: AskedQuestion) -> re.Match[str] | None:
     if found := _AVERAGE_OVER_PERIOD.search(asked.stem):
         return found
-    if asked.options or TIMEFRAME.search(asked.stem):
+    if asked.options or (TIMEFRAME.search(asked.stem) and not _MONTHS_LONG.search(asked.stem)):
         return None
     return _FINE_COUNT.search(asked.stem)
 
@@ -73,7 +78,8 @@ def recall(asked: AskedQuestion) -> Problem | None:
 _AGENT = (
     r"(couriers?|drivers?|postman|postwoman|postie|carriers?|sellers?|vendors?|staff|employees?|agents?|assistants?|"
     r"team|shops?|stores?|company|companies|brands?|manufacturers?|makers?|retailers?|suppliers?|warehouse|"
-    r"neighbours?|neighbors?|customers|shoppers|buyers|friends?|family|partner)"
+    r"neighbours?|neighbors?|customers|shoppers|buyers|friends?|family|partner|parents|colleagues?|kids|children|"
+    r"husband|wife|relatives?|flatmates?|housemates?|group|club|members|people)"
 )
 _NOT_HERS_TO_KNOW = any_of(
     r"\bhow (many|much)\b[^?]*\b(does|do|did|is|are) (our|we|the store|the company)\b(?![^?]*\byou\b)",
@@ -94,6 +100,13 @@ _NOT_HERS_TO_KNOW = any_of(
     r"users|guests|visitors)( \w+)? (think|thinks|thinking|thought|want|wanted|wanting|feel|felt|feeling|mean|meant|"
     r"meaning|intend|intended|intending|expect|expected|expecting|hope|hoped|hoping|plan|planned|planning)\b",
     r"\bwhat (was|were|is|are) (they|he|she|the \w+) (thinking|feeling|planning|intending|hoping)\b",
+    # Asked for someone else's opinion: "What do the other parents in your group think of …", "How does your
+    # partner feel about …" (a thing's feel, "How did the fabric feel?", is hers to say).
+    rf"^\W*(what|how) (do|does|did|would) (?!(you|u|ya|I|we)\b)(the |your |their |other |most |some |many )*"
+    rf"(\w+ )?{_AGENT}\b[^?]*\b(think|thinks|believe|reckon|feel about|feel of)\b",
+    # Why a person she knows made their choice: "Why do you think your neighbours chose …".
+    rf"\bwhy (do|would|did) you (think|suppose|reckon|imagine|guess|believe) (that )?(your|their|the|those|these) "
+    rf"(\w+ )?{_AGENT}\b",
     # A guess at why a third party did something: "Why do you think the author decided …".
     r"\bwhy (do|would|did) you (think|suppose|reckon|imagine|guess|believe) (that )?(?!(you|u|your|ur|I)\b)[^?]*"
     r"\b(decided|decide|decides|chose|choose|chooses|picked|priced|released|launched|stopped|started|changed|made|"

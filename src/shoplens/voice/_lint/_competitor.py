@@ -52,6 +52,10 @@ _COMPARED_WITH_NAME = tuple(
         rf"(?i:\bas ){_NAME}(?i: (?:does|do|did|has|have)\b)",
         rf"(?i:\b(?:similar to|the same as|in the style of|copy|copying|imitate|mimic|emulate|do what) ){_NAME}",
         rf"\b{_NAME}(?i:-style)\b",
+        # What the other business has: "like the one HelloFresh has", "the trade-in scheme that CycleHub uses".
+        rf"(?i:\b(?:like|as|the same as|similar to) the (?:one|ones|kind|sort|type)s? (?:that |which )?){_NAME}",
+        rf"(?i:\b(?:that|which) ){_NAME}(?i: (?:uses|has|have|offers|runs|gives|provides|does|sells|introduced|"
+        r"launched|started)\b)",
     )
 )
 # Capitalised words that name no business: the asker, holidays, months and days.
@@ -68,6 +72,22 @@ _PROPOSAL = any_of(
     r"^\W*(?:\w+,\s*)?(should|could|shall) (we|I|our|us)\b",
     r"\b(if|wish|should|could|shall|can) we\b", r"\bus to\b", r"\bwe (should|could|ought to)\b",
     r"\bhow about\b", r"\bwhat if\b",
+    r"\b(would|do) you (like|prefer|want|welcome)\b[^?]*\b(us|we|from us)\b", r"\b(from|at|with) us (too|as well)\b",
+)  # fmt: skip
+# The shop by its name in the proposal: "Should Gearloft bring in …" (case matters).
+_NAMED_PROPOSAL = re.compile(rf"^\W*(?i:should|could|shall) {_NAME}(?i: (?!you\b)\w+)")
+# What other sellers do, put before or after a proposal to match it: "Another plant shop gives a free pot …
+# Should we do the same?", "our rivals all offer buy now pay later - would you want that from us too?"
+_OTHERS_DO = re.compile(
+    r"\b(?:another|other|rival|competing|our|the|all the|most|many|some|a lot of) (?:[\w-]+ ){0,2}(?:rivals?|"
+    r"competitors?|shops?|stores?|retailers?|brands?|chains?|sellers?|companies|sites|websites|businesses)"
+    r"(?: all| also| now| already)? (?:offer|offers|have|has|give|gives|run|runs|use|uses|provide|provides|sell|"
+    r"sells|do|does)\b(?! you\b)",
+    re.IGNORECASE,
+)
+_MATCH_THEM = any_of(
+    r"\b(do|offer|try) the same\b", r"\bfollow suit\b", r"\b(match|copy) (it|that|them|this|theirs)\b",
+    r"\b(that|it|one|this) (from|at|with) us\b", r"\b(us|we) (too|as well)\b", r"\bfrom us too\b",
 )  # fmt: skip
 
 
@@ -81,7 +101,10 @@ _LIKE_OTHER_SELLERS = re.compile(
 
 
 def _copied_business(stem: str) -> re.Match[str] | None:
-    if not _PROPOSAL.search(stem):
+    if (others := _OTHERS_DO.search(stem)) and _MATCH_THEM.search(stem):
+        return others
+    named = _NAMED_PROPOSAL.search(stem)
+    if not _PROPOSAL.search(stem) and not (named and named.group("name").split()[0] not in _NOT_A_BUSINESS):
         return None
     if copied := _LIKE_OTHER_SELLERS.search(stem):
         return copied

@@ -17,7 +17,7 @@ from shoplens.voice._lint._problem import Problem
 _THING = (
     r"(?:[\w&'’-]+ ){0,3}(?:products?|product range|range|product lines?|brand|brand name|logo|website|site|app|"
     r"packaging|design|collection|features?|idea|concept|name|homepage|home page|banner|layout|slogan|tagline|"
-    r"advert|ad|campaign|label|labels|catalogue|catalog|theme|mascot|look)\b"
+    r"advert|ad|campaign|label|labels|catalogue|catalog|theme|mascot|look|colou?r scheme|colou?rs|fonts?|branding)\b"
 )
 _OUR_THING = rf"(?:our|the|this) {_THING}"
 _JUDGING_US = any_of(
@@ -39,11 +39,35 @@ _JUDGING_US = any_of(
     rf"^(please )?(score|grade|rank|mark|evaluate|assess|judge|review) {_OUR_THING}",
     rf"\b(give|award) {_OUR_THING} (a |an )?(\w+ )?(score|rating|grade|mark|stars?|points?)\b",
     rf"\b(what|which|how many) (\w+ )?(score|rating|grade|mark|stars?|points?)\b[^?]*\b(give|award) {_OUR_THING}",
+    # A part of it, judged: "What do you think of the colour scheme on our new website?"
+    rf"\bwhat do you (think|make) (of|about) (the|this|that|these|its) [^?]*\b(on|of|in|for|across) (our|my) {_THING}",
+    rf"^\W*(please )?(describe|sum up|define|characteri[sz]e|summari[sz]e) (our|this|my) {_THING}",
+    r"^\W*(please )?(describe|sum up|define|characteri[sz]e|summari[sz]e) us\b",
+)
+# The shop by its own name where "we" or "our" would stand (case matters: a capitalised name):
+# "Describe the Kettlecraft brand in three words.", "What range should Greenleaf Kits launch next?"
+_NAME = r"(?:[A-Z][\w&'’+.-]*)(?: [A-Z][\w&'’+.-]*)*"
+_NAMED_US = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"^\W*(?i:(?:please )?(?:describe|sum up|define|characteri[sz]e|summari[sz]e|rate|score|rank|judge) the )"
+        rf"{_NAME}(?i: (?:brand|brand name|logo|range|products?|product range|collection|website|site|app|"
+        r"packaging|name|look|style|shop|store|company)\b)",
+        rf"(?i:\b(?:what|which)\b[^?]*\b(?:should|could|shall) ){_NAME}(?i: (?:add|stock|make|launch|sell|"
+        r"bring out|introduce|design|release|carry|develop)\b)",
+    )
 )
 
 
+def _named_us(stem: str) -> re.Match[str] | None:
+    for pattern in _NAMED_US:
+        if (found := pattern.search(stem)) and not re.search(r"\b(I|We|You|They|She|He)\b", found.group(0)[-40:]):
+            return found
+    return None
+
+
 def product_centric(asked: AskedQuestion) -> Problem | None:
-    if found := _JUDGING_US.search(asked.stem):
+    if found := _JUDGING_US.search(asked.stem) or _named_us(asked.stem):
         return Problem(
             "product-centric",
             f"'{found.group(0).strip()}' asks her to judge our product instead of telling us about her needs and "
@@ -138,6 +162,12 @@ _SECOND_GUESSING = any_of(
     r"mean to|think|expect)\b",
     r"\b(really|actually|truly|honestly) (need|needed|want|wanted|required)\b",
     r"\bwhy did you \w+ (a|an|the|this|that|your) [\w' -]+ (that|which) (matched|fit|fitted|worked|was|were|had)\b",
+    # Disbelief at what she chose: "Why would you buy the cheapest …?", "Why would you go for that one?"
+    r"^\W*why would (you|u|anyone|anybody|someone) (buy|pick|choose|go for|get|order|opt for|settle for|pay for)\b",
+    # Pointing out what she missed: "Did you not consider …", "… would have been better value?"
+    r"\b(did|do|have|had) (you|u) not (consider|think|realise|realize|notice|see|check|look|know)\b",
+    r"\b(didn't|hadn't|haven't) (you|u) (consider|considered|realise|realised|realize|realized|notice|noticed)\b",
+    r"\bwould have been (a )?(better|cheaper|wiser|smarter|more sensible|the better|the smarter|a wiser)\b",
 )
 
 

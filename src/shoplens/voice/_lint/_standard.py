@@ -2,7 +2,8 @@
 
 Their frames are sound by long use and published validation (Reichheld 2003 for NPS; the ACSI satisfaction item;
 Dixon, Freeman & Toman 2010 and the later "made it easy for me" statement for effort), so the frame is not linted:
-"would recommend … to a friend or colleague" is neither hypothetical nor two things at once. What fills the frame
+"would recommend … to a friend or colleague" (or "would you be to mention <the shop>", "If a friend asked where
+to buy …, how likely …") is neither hypothetical nor two things at once. What fills the frame
 (the store, the order, the request) is still read for loaded, double or unclear words.
 """
 
@@ -18,14 +19,26 @@ class StandardWording:
     subject: str  # what fills the frame: "this store", "your most recent order", "handle your request"
 
 
+# Who she would recommend it to: "a friend or colleague", "someone you know", "another learner", "other parents".
+_RECIPIENT = (
+    r"(?:(?:a|an|your|any) )?(?:friends?|colleagues?|family(?: members?)?|relatives?|mates?|people you know|"
+    r"someone(?: you know)?|somebody(?: you know)?|anyone(?: you know)?|others|"
+    r"(?:another|other|a fellow|fellow) [\w-]+)"
+)
+# The referral put as a scene, not as a plan of ours: "If a friend asked where to buy baby clothes, …".
+_REFERRAL_SCENE = (
+    r"(?:(?:if|when) (?:a |an |your )?(?:friends?|colleagues?|someone|somebody|anyone|relatives?|family members?|"
+    r"neighbou?rs?|mates?)(?: you know)? (?:asked|asks|wanted|wants|needed|needs|was looking|were looking|is looking)"
+    r"[^,?]{0,80}, )"
+)
 _FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (metric, re.compile(pattern, re.IGNORECASE))
     for metric, pattern in (
         (
             "nps",
-            r"^(?:overall, )?how likely (?:is it that you would|is it you would|are you to|would you be to) "
-            r"recommend (?P<subject>.{1,60}?) to (?:a |your )?(?:friends?|colleagues?|family|relatives?)"
-            r"(?: (?:or|and) (?:a |your )?(?:friends?|colleagues?|family(?: members?)?|relatives?))?\s*\??$",
+            rf"^(?:overall, )?{_REFERRAL_SCENE}?how likely (?:is it that you would|is it you would|are you to|"
+            rf"would you be to) (?:recommend|suggest|mention) (?P<subject>.{{1,60}}?)(?: to {_RECIPIENT}"
+            rf"(?: (?:or|and) {_RECIPIENT})?)?\s*\??$",
         ),
         (
             "csat",

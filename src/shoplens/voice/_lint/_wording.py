@@ -36,7 +36,9 @@ _OPINION_OF_A_TOPIC = re.compile(
     r"^\W*(?:and |so )?(?:how do you feel|what do you think|how do you think|what are your (?:thoughts|views|feelings)|"
     r"what is your (?:view|opinion|take)|what's your (?:view|opinion|take)|any (?:thoughts|views|comments)) "
     r"(?:about|of|on|regarding) (?!(?:your|yours|my|our|this|that|these|those|it)\b)"
-    r"(?P<topic>(?:the |a |an )?[\w-]+(?: [\w-]+)?)\s*[?.]?$",
+    r"(?P<topic>(?:the |a |an )?[\w-]+?(?: [\w-]+?)?)"
+    # A time that bounds nothing she did: "… of quality these days?", "… about prices at the moment?"
+    r"(?: these days| nowadays| today| at the moment| right now| in general| at present| generally)?\s*[?.]?$",
     re.IGNORECASE,
 )
 # A yes/no verdict on an undefined standard ("Is the pricing ok?", "Was the whole experience good?"): "ok" or
