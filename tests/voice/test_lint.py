@@ -465,3 +465,55 @@ def test_a_wider_wording_of_each_class_after_the_third_blind_set_is_caught(quest
 )
 def test_sound_questions_near_the_classes_widened_after_the_third_blind_set_pass(question: str) -> None:
     assert lint_question(question).problems == []
+
+
+@pytest.mark.parametrize(
+    ("question", "rule"),
+    [
+        # Other people's preferences by any name, and rates of our own operations put to her as a guess.
+        ("Why do most cyclists in your club choose tubeless tyres?", "unknowable"),
+        ("Why do many gardeners near you avoid peat compost?", "unknowable"),
+        ("What share of returned parcels do you think we resell?", "unknowable"),
+        ("What is our same-day dispatch rate, would you say?", "unknowable"),
+        # Social proof stated with a number, then the question.
+        ("Over 20,000 bakers rely on Flourish Mills. Would you like to join them?", "leading"),
+        ("Hundreds of local families already shop with us! How likely are you to order again?", "leading"),
+        # Our range to improve or design, under a name of several words.
+        ("Which sizes should House of Threads bring out this autumn?", "product-centric"),
+        ("How could we improve our garden tool range?", "product-centric"),
+        ("How would you change Kettle and Crumb's biscuit collection?", "product-centric"),
+        # The company's own decision under its name.
+        ("Should Greenway Cycles hire more mechanics?", "my-company"),
+        # A rival's offer stated as a fact, then a proposal to copy it; a rival asked about outright.
+        ("Peak Outdoors includes a free repair kit with every tent. Should we do that too?", "competitor"),
+        ("Some garden centres let you book a delivery slot - should we follow their lead?", "competitor"),
+        ("Rival bookshops run reading clubs. Could we start one like theirs?", "competitor"),
+        ("How do the prices of our main competitor compare with what you expected?", "competitor"),
+    ],
+)
+def test_a_wider_wording_of_each_class_after_the_fourth_blind_set_is_caught(question: str, rule: str) -> None:
+    assert rule in [p.rule for p in lint_question(question).problems]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A rough count over a year, answered in bands.
+        "Over the past 12 months, about how many times did you order gifts online? (None, 1-2, 3-5, 6 or more)",
+        # The alternative she had for a purchase she made.
+        "If you had not found these boots here, where would you have bought them?",
+        # Her own preferences and habits, her own share.
+        "What made you choose tubeless tyres for your bike?",
+        "What percentage of your weekly food shop do you buy online? (0-25%, 26-50%, 51-75%, 76-100%)",
+        # A number in a question that is not a boast.
+        "How many people in your household use the account?",
+        # Her own situation, with the shop named neutrally.
+        "How could your last visit to Greenway Cycles have gone better?",
+        "Should you need help with your order, how would you prefer to contact us? (Email / Phone / Chat)",
+        # Her own shopping around.
+        "Did you look at any of our competitors before ordering? (Yes / No / Don't remember)",
+        "Other shops you use: which of them, if any, offered you a loyalty card?",
+    ],
+)
+def test_sound_questions_near_the_classes_widened_after_the_fourth_blind_set_pass(question: str) -> None:
+    assert lint_question(question).problems == []

@@ -63,8 +63,29 @@ def _too_fine(asked: AskedQuestion) -> re.Match[str] | None:
     return _FINE_COUNT.search(asked.stem)
 
 
+# A rough count over a long frame, answered in bands ("In the last 12 months, roughly how many times …? None, 1-2,
+# 3-5, 6 or more"): she is asked to place herself in a band, not to remember an exact figure.
+_LONG_FRAME = any_of(
+    r"\b(last|past|previous) (year|years)\b",
+    r"\b(in|during|over|for) the (last|past|previous) (\w+ )?years?\b",
+    r"\b(in|during|over|for|across|within|throughout) the (past|last|previous) (6|9|12|18|24|six|nine|twelve|"
+    r"eighteen) months\b",
+)
+_ROUGH_COUNT = any_of(
+    r"\b(roughly|about|approximately|around|more or less|broadly) how (many|often|much)\b",
+    r"\bhow (many|often)\b[^?]*\b(roughly|approximately|more or less)\b",
+)
+
+
+def _rough_count_in_bands(asked: AskedQuestion, found: re.Match[str]) -> bool:
+    return bool(asked.options and _LONG_FRAME.fullmatch(found.group(0)) and _ROUGH_COUNT.search(asked.stem))
+
+
 def recall(asked: AskedQuestion) -> Problem | None:
-    if found := _LONG_AGO.search(asked.stem) or _too_fine(asked):
+    found = _LONG_AGO.search(asked.stem)
+    if found and _rough_count_in_bands(asked, found):
+        found = None
+    if found := found or _too_fine(asked):
         return Problem(
             "recall",
             f"'{found.group(0)}' asks for details she cannot recall reliably, so she guesses",
@@ -89,7 +110,17 @@ _NOT_HERS_TO_KNOW = any_of(
     r"\bour (costs?|margins?|profits?|warehouse|suppliers?|staff numbers|sales figures|revenue|turnover)\b",
     r"\bwhat (percentage|proportion|share|fraction|percent) of (our |all )?(customers|shoppers|people|buyers|"
     r"visitors|orders|items)\b",
-    r"\bwhy do(es)? (you think )?(other|most|some|many) (customers|people|shoppers|buyers)\b",
+    # A rate of our own operations, put to her as a guess: "What share of refund requests do you think we accept?",
+    # "What is our on-time rate?"
+    r"\b(what|which) (percentage|proportion|share|fraction|percent|rate|ratio)\b[^?]*\b(we|the (company|shop|store|"
+    r"team|warehouse))\b",
+    r"\bour ([\w-]+ ){1,2}(rate|ratio|percentage)\b",
+    r"\bhow (often|many times|many) (do|does) you (think|reckon|guess|suppose) (we|our)\b",
+    r"\bwhy do(es)? (you think )?(other|most|some|many|all the) (customers|people|shoppers|buyers)\b",
+    # Others' preferences and habits, by whatever name: "Why do other anglers near you prefer …", "Why do most
+    # cyclists in your club choose …".
+    r"\bwhy (do|does|did) (you think )?(the )?(other|most|some|many|all the|lots of) ([\w-]+ )?[\w-]+s\b[^?]*"
+    r"\b(prefer|choose|like|love|want|buy|use|pick|go for|avoid|stick with|switch)\b",
     r"\bwhy do you think (our|the|other) \w+ (charge|sell|do|are|have|offer|make|price)\b",
     r"\b(other|most) (customers|shoppers|buyers) (think|want|feel|like|prefer|buy)\b",
     # What went on inside our systems: "Which server error caused …", "What bug in the code …".
@@ -144,8 +175,16 @@ _IMAGINED = any_of(
 )
 
 
+# What she would have done, had her own recent purchase gone otherwise ("If you hadn't found it with us, what would
+# you have done instead?"): the alternative she had at the time, which she can say.
+_HER_ALTERNATIVE = any_of(
+    r"\bif you (hadn't|had not|couldn't have|could not have|had been unable to|weren't able to|had never)\b[^?]*"
+    r"\b(what|where|how) would you have\b",
+)
+
+
 def hypothetical(asked: AskedQuestion) -> Problem | None:
-    if _IMAGINED.search(asked.stem):
+    if _IMAGINED.search(asked.stem) and not _HER_ALTERNATIVE.search(asked.stem):
         return Problem(
             "hypothetical",
             "she cannot know what she would pay or do in an imagined situation; stated intentions overstate "

@@ -65,6 +65,11 @@ _NOT_A_BUSINESS = frozenset({
     "July", "August", "September", "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday",
     "Friday", "Saturday", "Sunday",
 })  # fmt: skip
+# Words that open a sentence without naming a business.
+_PRONOUNS = frozenset({
+    "We", "You", "They", "Our", "It", "Your", "This", "That", "These", "Those", "The", "My", "He", "She", "Everyone",
+    "Everybody", "Nobody", "Someone", "Somebody",
+})  # fmt: skip
 # A proposal about what we should do: "Would you like us to …", "Should we …", "Would you prefer …".
 _PROPOSAL = any_of(
     r"^\W*(?:\w+,\s*)?(would|do) you (like|prefer|want|rather|welcome|wish|be interested|be keen)\b",
@@ -88,7 +93,25 @@ _OTHERS_DO = re.compile(
 _MATCH_THEM = any_of(
     r"\b(do|offer|try) the same\b", r"\bfollow suit\b", r"\b(match|copy) (it|that|them|this|theirs)\b",
     r"\b(that|it|one|this) (from|at|with) us\b", r"\b(us|we) (too|as well)\b", r"\bfrom us too\b",
+    r"\b(do|offer|try|have|start|add|bring in|introduce) (that|this|it|one|something similar|the like) (too|as well)\b",
+    r"\b(like|as good as|similar to) theirs\b", r"\bfollow (them|their lead|their example)\b",
 )  # fmt: skip
+# Another seller's offer stated as a fact, by a name or as a kind of seller ("Tidewear gives a free bag with every
+# order.", "Other bakeries let you pre-order online."), then a proposal to match it.
+_NAMED_OFFER = re.compile(
+    rf"^\W*{_NAME}(?: (?i:now|already|also|even|all))? (?i:offers?|gives?|has|have|runs?|lets?|provides?|sells?|"
+    r"includes?|throws? in|allows?|does|do)\b"
+)
+_SELLERS_OFFER = re.compile(
+    r"^\W*(?:another|other|rival|competing|some|many|most|all the|a lot of) (?:[\w-]+ ){0,2}?[\w-]+(?:s|ies)"
+    r"(?: all| also| now| already| even)? (?:offer|have|give|run|use|provide|sell|let|allow|include|do|throw in)\b",
+    re.IGNORECASE,
+)
+# Asked outright about our rival: "the loyalty scheme at our rival, …", "what our competitors charge".
+_OUR_RIVAL = re.compile(
+    r"\b(?:our|one of our) (?:main |biggest |nearest |closest |local |big )?(?:rivals?|competitors?|competition)\b",
+    re.IGNORECASE,
+)
 
 
 # Copying unnamed rivals: "a price-match promise like the big chains offer", "the way other shops do it".
@@ -98,11 +121,21 @@ _LIKE_OTHER_SELLERS = re.compile(
     r"rivals?|sellers|giants?|big boys|high street)\b(?: (?:offer|offers|do|does|did|have|has|run|runs|give|gives))?",
     re.IGNORECASE,
 )
+# Her own shopping around is hers to tell ("Did you look at any of our competitors before ordering?").
+_HER_SHOPPING_AROUND = re.compile(
+    r"\b(?:did|have|do) you (?:\w+ ){0,2}?(?:look|looked|compare|compared|visit|visited|try|tried|buy|bought|shop|"
+    r"shopped|check|checked|consider|considered|use|used)\b",
+    re.IGNORECASE,
+)
 
 
 def _copied_business(stem: str) -> re.Match[str] | None:
-    if (others := _OTHERS_DO.search(stem)) and _MATCH_THEM.search(stem):
-        return others
+    if _MATCH_THEM.search(stem):
+        if others := _OTHERS_DO.search(stem) or _SELLERS_OFFER.search(stem):
+            return others
+        offer = _NAMED_OFFER.search(stem)
+        if offer and offer.group("name").split()[0] not in _NOT_A_BUSINESS | _PRONOUNS:
+            return offer
     named = _NAMED_PROPOSAL.search(stem)
     if not _PROPOSAL.search(stem) and not (named and named.group("name").split()[0] not in _NOT_A_BUSINESS):
         return None
@@ -121,6 +154,12 @@ def competitor(asked: AskedQuestion) -> Problem | None:
         return Problem(
             "competitor",
             f"'{found.group(0).strip()}' argues against a competitor's way of selling instead of asking what she did",
+            'Ask what she did: "Where else did you look before ordering, and what made you choose where to buy?"',
+        )
+    if (rival := _OUR_RIVAL.search(asked.stem)) and not _HER_SHOPPING_AROUND.search(asked.stem):
+        return Problem(
+            "competitor",
+            f"'{rival.group(0)}' asks her about another business's offer instead of what she did",
             'Ask what she did: "Where else did you look before ordering, and what made you choose where to buy?"',
         )
     if copied := _copied_business(asked.stem):

@@ -35,6 +35,9 @@ _JUDGING_US = any_of(
     # Designing our range: "Which colour should we add to the range next?", "What should we stock next?"
     r"\b(what|which)\b[^?]*\b(should|could|shall) (we|I) (add|stock|make|launch|sell|bring out|introduce|design|"
     r"release|carry|develop)\b",
+    # Improving it: "How would you improve our bike range?", "What would you change about our app?"
+    rf"\bhow (would|could|should|can) (you|we|I) (improve|change|redesign|fix|rework) {_OUR_THING}",
+    rf"\bwhat would you (improve|change|redesign|fix) (about|in|on) {_OUR_THING}",
     # Scoring it: "Score our new collection", "Give our app a score", "How many stars would you give our site?"
     rf"^(please )?(score|grade|rank|mark|evaluate|assess|judge|review) {_OUR_THING}",
     rf"\b(give|award) {_OUR_THING} (a |an )?(\w+ )?(score|rating|grade|mark|stars?|points?)\b",
@@ -46,7 +49,8 @@ _JUDGING_US = any_of(
 )
 # The shop by its own name where "we" or "our" would stand (case matters: a capitalised name):
 # "Describe the Kettlecraft brand in three words.", "What range should Greenleaf Kits launch next?"
-_NAME = r"(?:[A-Z][\w&'’+.-]*)(?: [A-Z][\w&'’+.-]*)*"
+# A name may run to several words joined by "&", "and" or "of" ("Pip & Puddle Books", "House of Threads").
+_NAME = r"(?:[A-Z][\w&'’+.-]*)(?:(?: &| and| of)? [A-Z][\w&'’+.-]*)*"
 _NAMED_US = tuple(
     re.compile(pattern)
     for pattern in (
@@ -55,6 +59,11 @@ _NAMED_US = tuple(
         r"packaging|name|look|style|shop|store|company)\b)",
         rf"(?i:\b(?:what|which)\b[^?]*\b(?:should|could|shall) ){_NAME}(?i: (?:add|stock|make|launch|sell|"
         r"bring out|introduce|design|release|carry|develop)\b)",
+        # "How would you improve Boltwise's drill range?", "How could Kettlecraft improve its app?"
+        rf"(?i:\bhow (?:would|could|should|can) (?:you|we) (?:improve|change|redesign|fix|rework) (?:the )?){_NAME}"
+        rf"(?:['’]s)?(?i: {_THING})",
+        rf"(?i:\bhow (?:would|could|should|can) ){_NAME}(?i: (?:improve|change|redesign|fix|rework) "
+        rf"(?:its|their|the) {_THING})",
     )
 )
 
@@ -106,8 +115,16 @@ _ABOUT_THE_ASKER = any_of(
 )
 
 
+# The company's decision with the shop by its name (case matters): "Should Hookline Tackle open a shop in Leeds?"
+_NAMED_DECISION = re.compile(
+    rf"^\W*(?i:should|shall|ought) (?!(?:I|We|You|They|She|He|It)\b){_NAME}(?: (?i:now|also|still|ever))? "
+    r"(?i:move|open|hire|expand|change|invest|raise|sell|close|launch|rename|rebrand|grow|relocate|merge|partner|start|stop|cut|"
+    r"switch|build|take on|drop|acquire|buy)\b"
+)
+
+
 def my_company(asked: AskedQuestion) -> Problem | None:
-    if found := _ABOUT_THE_ASKER.search(asked.stem):
+    if found := _ABOUT_THE_ASKER.search(asked.stem) or _NAMED_DECISION.search(asked.stem):
         return Problem(
             "my-company",
             f"'{found.group(0)}' is about the asker's own company or background, not about the customer",

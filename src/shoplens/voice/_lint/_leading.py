@@ -27,6 +27,11 @@ _PUSHING = any_of(
     r"\b(most|many|all|lots|thousands|hundreds|nine out of ten|\d+%?) (of )?(our |the )?(customers|people|shoppers|"
     r"buyers|clients|users|members|readers|fans|owners|reviewers)\b (love|loves|like|agree|prefer|say|said|tell us|"
     r"told us|enjoy|think|rate|rated|find|found|choose|chose|recommend|call)\b",
+    # The same, stated before the question with any plural and a number word: "Thousands of anglers already rely on
+    # us. Would you …?", "Over 5,000 families trust …".
+    r"^\W*(most|many|all|lots|thousands|hundreds|millions|tens of thousands|over [\d,]+|more than [\d,]+|[\d,]+\+?|"
+    r"nine out of ten)( of)? (our |the |other )?([\w-]+ )?[\w-]+s (already |now |all |happily |each \w+ )?(trust|"
+    r"love|use|choose|prefer|recommend|rely on|swear by|rate|buy from|shop with|shop at)\b[^?]*[.!]",
     r"\bhow (great|amazing|wonderful|fantastic|awesome|excellent|brilliant|much fun) (was|were|is|are)\b",
     r"\bhow much (did|do) you (enjoy|love|like|adore)\b",
     r"\b(is|are|have|has|offer) (the )?(fastest|best|cheapest|finest|greatest|lowest)\b",
