@@ -570,6 +570,8 @@ def test_a_wider_wording_of_each_class_after_the_fifth_blind_set_is_caught(quest
         # Her own people and plans.
         "How many people in your family will use the bike? (1 / 2 / 3 / 4 or more)",
         "What are you planning to cook with the spice kit?",
+        # Her own order, in her words.
+        "Could your order have been packed better? (Yes / No / Not sure)",
     ],
 )
 def test_sound_questions_near_the_classes_widened_after_the_fifth_blind_set_pass(question: str) -> None:

@@ -58,7 +58,7 @@ _JUDGING_US = any_of(
     r"\b(of|on|for|in) (our|my)\b",
     rf"\b(do you like|how do you like|what do you think of|what do you make of) (our|my) ([\w-]+ ){{0,2}}{_DETAIL}\b",
     rf"^\W*(what|which) ([\w-]+ )?{_DETAIL}\b[^?]*\b(should|would|could|shall) (our|we|my|I|the shop)\b",
-    r"^\W*(should|could|shall) (our|my) ([\w-]+ ){0,3}[\w-]+ (have|be|come in|look|use|feature|get|carry|include)\b",
+    r"^\W*should (our|my) ([\w-]+ ){0,3}[\w-]+ (have|be|come in|look|use|feature|get|carry|include)\b",
 )
 # The shop by its own name where "we" or "our" would stand (case matters: a capitalised name):
 # "Describe the Kettlecraft brand in three words.", "What range should Greenleaf Kits launch next?"
