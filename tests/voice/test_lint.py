@@ -517,3 +517,62 @@ def test_a_wider_wording_of_each_class_after_the_fourth_blind_set_is_caught(ques
 )
 def test_sound_questions_near_the_classes_widened_after_the_fourth_blind_set_pass(question: str) -> None:
     assert lint_question(question).problems == []
+
+
+@pytest.mark.parametrize(
+    ("question", "rule"),
+    [
+        # Other people's opinions, by any plural; a guess at our own operations.
+        ("What do the other runners in your group think of our trail shoes?", "unknowable"),
+        ("How do your cousins feel about the hampers you sent?", "unknowable"),
+        ("What proportion of our plant deliveries arrive damaged, would you guess?", "unknowable"),
+        ("How many of our parcels do you imagine go missing each week?", "unknowable"),
+        # A verdict asked through "would you say", and a question made of fillers.
+        ("Do you think the parking situation was fine?", "vague"),
+        ("Thoughts on, you know, all of it?", "vague"),
+        # A boast as an opening clause.
+        ("As the most trusted garden centre in Kent, how likely are you to visit again?", "leading"),
+        ("Being one of the leading cycle shops in Wales, what could we do better?", "leading"),
+        # Design details of what we make, put to her.
+        ("Do you like the colour of our tea tins?", "product-centric"),
+        ("What do you think of the new label on our jam jars?", "product-centric"),
+        ("Which shape should our next candle range come in?", "product-centric"),
+        ("Should our notebooks have a cloth or a card cover?", "product-centric"),
+        # The company's own decisions and funding.
+        ("Should our shop switch to a cheaper card terminal?", "my-company"),
+        ("What do you make of our decision to take on angel investors?", "my-company"),
+        # A rival's model stated as fact, then "should our … also".
+        ("Spotify is free with ads. Should our audiobook app also be free?", "competitor"),
+        ("Fitbox charges nothing for delivery. Could our boxes also ship for free?", "competitor"),
+        # Her decision questioned as too hasty.
+        ("Why did you return the kettle after just one day?", "debating-choice"),
+        ("Why did you give up on the yoga plan so soon?", "debating-choice"),
+    ],
+)
+def test_a_wider_wording_of_each_class_after_the_fifth_blind_set_is_caught(question: str, rule: str) -> None:
+    assert rule in [p.rule for p in lint_question(question).problems]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # A count over a year, offered in bands, without a hedge word.
+        "How many books did you buy in the last 12 months, anywhere? (None, 1-3, 4-10, More than 10)",
+        # A frequency word set by the answers, and her own shopping between kinds of shop.
+        "How often do you order flowers online rather than from a florist? Never / Rarely / Sometimes / Often",
+        "Where do you usually buy dog food instead of a pet shop, if anywhere?",
+        # A scale anchored in the wording.
+        "On a scale of 0 to 10, where 0 is not at all and 10 is exactly, how closely did the sofa match its photos?",
+        # Her own view of what she received, and her own decision asked neutrally.
+        "How did the shoes you ordered fit? (Too small / Right / Too big)",
+        "What made you cancel your subscription? (Price / Not using it / Other)",
+        "How many lessons had you taken when you decided to stop?",
+        # Her own people and plans.
+        "How many people in your family will use the bike? (1 / 2 / 3 / 4 or more)",
+        "What are you planning to cook with the spice kit?",
+        # Her own order, in her words.
+        "Could your order have been packed better? (Yes / No / Not sure)",
+    ],
+)
+def test_sound_questions_near_the_classes_widened_after_the_fifth_blind_set_pass(question: str) -> None:
+    assert lint_question(question).problems == []

@@ -33,7 +33,8 @@ leading            leading             wording that suggests the answer ("Don't 
                    unbalanced-scale    answer options with more favourable than unfavourable choices
 product-centric    product-centric     asks her to judge, score, describe or rank our product, brand or website in
                                        the abstract, or to design our range ("Which colour should we add next?"),
-                                       also with the shop's own name for "we" ("Describe the X brand")
+                                       also with the shop's own name for "we" ("Describe the X brand"), or a
+                                       design detail of it ("Do you like the shape of our …?")
                    sales-pitch         argues for our offer instead of asking
 my-company         my-company          the asker's own company, mission, plans, decisions ("What price should we
                                        charge?"), margins, funding or background
@@ -42,7 +43,8 @@ competitor         competitor          argues against a competitor's sales model
                                        or unnamed ones ("like the big chains offer", "Other shops give …; should
                                        we do the same?", "the scheme that X uses")
 debating-choice    debating-choice     argues with a choice she made ("Why did you … when …?", "Did you really
-                                       need …?", "Why would you buy the cheapest …?", "Did you not consider …?")
+                                       need …?", "Why would you buy the cheapest …?", "Did you not consider …?",
+                                       "Why did you cancel after only …?")
 double-barrelled   double-barrelled    two things in one question, or two questions in one
 =================  ==================  ===========================================================================
 

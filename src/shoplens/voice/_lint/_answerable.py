@@ -77,8 +77,24 @@ _ROUGH_COUNT = any_of(
 )
 
 
+# Answer options that are bands of a count ("None", "1-2", "3-5", "6+", "10 or more"): choosing one needs no exact
+# figure, hedged or not.
+_COUNT_BAND = re.compile(
+    r"^(none|never|zero|0|\d+\s*(?:-|–|to)\s*\d+|\d+\s*\+|\d+ or more|more than \d+)$", re.IGNORECASE
+)
+_MORE_THAN_A_YEAR = any_of(r"\byears\b", r"\b(18|24|eighteen) months\b")
+_A_COUNT = any_of(r"\bhow (many|often)\b", r"\bhow many times\b")
+
+
 def _rough_count_in_bands(asked: AskedQuestion, found: re.Match[str]) -> bool:
-    return bool(asked.options and _LONG_FRAME.fullmatch(found.group(0)) and _ROUGH_COUNT.search(asked.stem))
+    if not (asked.options and _LONG_FRAME.fullmatch(found.group(0))):
+        return False
+    if _ROUGH_COUNT.search(asked.stem):
+        return True
+    if _MORE_THAN_A_YEAR.search(found.group(0)):
+        return False  # unhedged, bands hold over a year at most
+    bands = sum(bool(_COUNT_BAND.match(option.strip())) for option in asked.options)
+    return bands >= 3 and bool(_A_COUNT.search(asked.stem))
 
 
 def recall(asked: AskedQuestion) -> Problem | None:
@@ -135,6 +151,15 @@ _NOT_HERS_TO_KNOW = any_of(
     # partner feel about …" (a thing's feel, "How did the fabric feel?", is hers to say).
     rf"^\W*(what|how) (do|does|did|would) (?!(you|u|ya|I|we)\b)(the |your |their |other |most |some |many )*"
     rf"(\w+ )?{_AGENT}\b[^?]*\b(think|thinks|believe|reckon|feel about|feel of)\b",
+    # The same of any group named by a plural: "What do the other golfers at your club think of …", "How do your
+    # cousins feel about …".
+    r"^\W*(what|how) (do|did|would) (the )?(other|most|some|many|all|your|their|those) ([\w-]+ )?[\w-]+s\b[^?]*"
+    r"\b(think|believe|reckon|feel about|feel of|make of|say about)\b",
+    # A guess at our own operations: "What percentage of our vitamin orders do you reckon get returned?"
+    r"\b(what|which) (percentage|proportion|share|fraction|percent|number) of (our|the shop's|the store's) "
+    r"([\w-]+ ){0,2}[\w-]+s\b",
+    r"\b(how many|how much|how often|what percentage|what proportion|what share)\b[^?]*\b(our|we|us)\b[^?]*"
+    r"\b(do|would) you (reckon|guess|imagine|suppose|think)\b(?![^?]*\b(you|your)\b)",
     # Why a person she knows made their choice: "Why do you think your neighbours chose …".
     rf"\bwhy (do|would|did) you (think|suppose|reckon|imagine|guess|believe) (that )?(your|their|the|those|these) "
     rf"(\w+ )?{_AGENT}\b",

@@ -95,12 +95,13 @@ _MATCH_THEM = any_of(
     r"\b(that|it|one|this) (from|at|with) us\b", r"\b(us|we) (too|as well)\b", r"\bfrom us too\b",
     r"\b(do|offer|try|have|start|add|bring in|introduce) (that|this|it|one|something similar|the like) (too|as well)\b",
     r"\b(like|as good as|similar to) theirs\b", r"\bfollow (them|their lead|their example)\b",
+    r"\b(should|could|shall) (we|our (?:[\w-]+ ){0,3}?[\w-]+) (also|too|as well)\b",
 )  # fmt: skip
 # Another seller's offer stated as a fact, by a name or as a kind of seller ("Tidewear gives a free bag with every
 # order.", "Other bakeries let you pre-order online."), then a proposal to match it.
 _NAMED_OFFER = re.compile(
     rf"^\W*{_NAME}(?: (?i:now|already|also|even|all))? (?i:offers?|gives?|has|have|runs?|lets?|provides?|sells?|"
-    r"includes?|throws? in|allows?|does|do)\b"
+    r"includes?|throws? in|allows?|does|do|is|are|charges?|costs?)\b"
 )
 _SELLERS_OFFER = re.compile(
     r"^\W*(?:another|other|rival|competing|some|many|most|all the|a lot of) (?:[\w-]+ ){0,2}?[\w-]+(?:s|ies)"
@@ -149,8 +150,18 @@ def _copied_business(stem: str) -> re.Match[str] | None:
     return None
 
 
+# How she herself shops, one kind of seller against another ("How often do you buy bread from a bakery rather than a
+# supermarket?"): what she does, not a rival's model argued against.
+_HER_OWN_SHOPPING = re.compile(
+    r"^\W*(?:how often|how many times|how much|when|where|which|what) (?:\w+ )?(?:do|did|have|does) (?:you|u) "
+    r"(?:usually |normally |mostly |ever )?(?:buy|bought|shop|shopped|order|ordered|get|purchase|purchased|choose)\b",
+    re.IGNORECASE,
+)
+
+
 def competitor(asked: AskedQuestion) -> Problem | None:
-    if found := _AGAINST_A_RIVAL.search(asked.stem) or _MIDDLEMAN.search(asked.stem):
+    against = None if _HER_OWN_SHOPPING.search(asked.stem) else _AGAINST_A_RIVAL.search(asked.stem)
+    if found := against or _MIDDLEMAN.search(asked.stem):
         return Problem(
             "competitor",
             f"'{found.group(0).strip()}' argues against a competitor's way of selling instead of asking what she did",

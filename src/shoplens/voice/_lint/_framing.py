@@ -19,6 +19,11 @@ _THING = (
     r"packaging|design|collection|features?|idea|concept|name|homepage|home page|banner|layout|slogan|tagline|"
     r"advert|ad|campaign|label|labels|catalogue|catalog|theme|mascot|look|colou?r scheme|colou?rs|fonts?|branding)\b"
 )
+# Details of how a product looks or is made.
+_DETAIL = (
+    r"(?:logos?|shapes?|colou?rs?|colou?r schemes?|designs?|looks?|labels?|fonts?|packaging|caps?|lids?|finish|"
+    r"patterns?|styles?|names?|artwork|illustrations?|branding|typeface|bottles?|boxes|wrappers?|handles?)"
+)
 _OUR_THING = rf"(?:our|the|this) {_THING}"
 _JUDGING_US = any_of(
     rf"^(please )?rate {_OUR_THING}",
@@ -46,6 +51,14 @@ _JUDGING_US = any_of(
     rf"\bwhat do you (think|make) (of|about) (the|this|that|these|its) [^?]*\b(on|of|in|for|across) (our|my) {_THING}",
     rf"^\W*(please )?(describe|sum up|define|characteri[sz]e|summari[sz]e) (our|this|my) {_THING}",
     r"^\W*(please )?(describe|sum up|define|characteri[sz]e|summari[sz]e) us\b",
+    # A design detail of what we make, put to her to judge or choose: "Do you like the shape of our …", "What do
+    # you think of the new logo on our …", "What colour should our next … be?", "Should our … have a … cap?"
+    rf"\b(do you like|how do you like|what do you think of|what do you think about|what do you make of|how do you "
+    rf"feel about|do you prefer) (the|this|that|its) (new |current |latest |updated |old )?{_DETAIL}\b[^?]*"
+    r"\b(of|on|for|in) (our|my)\b",
+    rf"\b(do you like|how do you like|what do you think of|what do you make of) (our|my) ([\w-]+ ){{0,2}}{_DETAIL}\b",
+    rf"^\W*(what|which) ([\w-]+ )?{_DETAIL}\b[^?]*\b(should|would|could|shall) (our|we|my|I|the shop)\b",
+    r"^\W*should (our|my) ([\w-]+ ){0,3}[\w-]+ (have|be|come in|look|use|feature|get|carry|include)\b",
 )
 # The shop by its own name where "we" or "our" would stand (case matters: a capitalised name):
 # "Describe the Kettlecraft brand in three words.", "What range should Greenleaf Kits launch next?"
@@ -99,6 +112,11 @@ _ABOUT_THE_ASKER = any_of(
     r"\b(did you know|were you aware|are you aware|do you know)( that)? (we|I|our|my)\b",
     r"\bshould (we|I) (move|open|hire|expand|change|invest|raise|sell|close|launch|rename|rebrand|grow)\b",
     r"\bour team worked\b",
+    r"^\W*(?:\w+,\s*)?should (our|my) ([\w-]+ ){1,2}(move|open|hire|expand|change|invest|raise|sell|close|launch|"
+    r"rename|rebrand|grow|relocate|merge|partner|switch|stop|start|take on|drop|cut|borrow|bank|go)\b",
+    r"\b(our|my) (plans?|decision|intention|proposal|idea) to\b",
+    r"\b(venture capital|angel investors?|private equity|a bank loan|business loan|business accounts?|going public|"
+    r"stock market listing)\b",
     # The company's own decisions, put to her: "Should we switch supplier?", "… to cut our fees?"
     r"^\W*(?:\w+,\s*)?should (we|I)\b",
     r"^\W*(what|which|how much|how many|when|where|how)\b[^?]*\b(should|shall|ought) (we|I)\b(?! to have\b)",
@@ -174,6 +192,9 @@ _SECOND_GUESSING = any_of(
     r"\bwhat made you think\b",
     r"\bwhat were you thinking\b",
     r"\bwhy did you (wait|delay|take so long|ignore|skip|miss|leave it)\b",
+    # Her decision made too soon, in the asker's eyes: "Why did you cancel after only two lessons?", "… so soon?"
+    r"^\W*why (did|would|do) (you|u)\b[^?]*\b(after only|after just|only after|within only|within just|so soon|"
+    r"so quickly|so early|so fast|so easily)\b",
     # Doubting she needed what she chose: "Did you really need the 12-pack?", "Do you honestly use all of them?"
     r"\b(did|do|does|were|was) (you|u|it) (really|actually|honestly|truly|seriously) (need|want|have to|require|use|"
     r"mean to|think|expect)\b",

@@ -71,9 +71,18 @@ _BOAST = re.compile(
 )
 
 
+# The same boast as an opening clause: "As the UK's best-rated vitamin shop, how would you rate …?"
+_BOASTING_CLAUSE = re.compile(
+    r"^\W*(?:as|being|with|since we(?:'re| are)) (?P<premise>(?:the|a|an|one of the|our)\b[^,?]*),\s*"
+    r"(?:how|what|which|why|did|do|does|is|are|was|were|would|will|can|could|please|tell)\b",
+    re.IGNORECASE,
+)
+
+
 def _claim_before_question(stem: str) -> re.Match[str] | None:
-    if (claim := _CLAIM_THEN_QUESTION.search(stem)) and _BOAST.search(claim.group("premise")):
-        return claim
+    for claim in (_CLAIM_THEN_QUESTION.search(stem), _BOASTING_CLAUSE.search(stem)):
+        if claim and _BOAST.search(claim.group("premise")):
+            return claim
     return None
 
 

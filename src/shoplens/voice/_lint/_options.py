@@ -48,6 +48,11 @@ _TRAILING_PARENTHESIS = re.compile(r"\s*\(([^()]*)\)\s*[.?!]?\s*$")
 _INLINE_SCALE = re.compile(
     r",?\s*\b(?:on a scale (?:of|from)|from|between)\s+(\d+)\s+(?:to|and)\s+(\d+)\b\s*,?\s*", re.IGNORECASE
 )
+# The ends of a scale named in the wording: "where 1 is not at all and 7 is completely", "where 0 means never".
+_SCALE_ANCHORS = re.compile(
+    r",?\s*\bwhere\s+(\d+)\s+(?:is|means|=)\s+([^,?]+?)\s+and\s+(\d+)\s+(?:is|means|=)\s+([^,?]+?)\s*(?:,\s*|(?=\?))",
+    re.IGNORECASE,
+)
 _ESCAPE_OPTION = re.compile(
     r"\b(don'?t|do not) (know|remember)\b|\bnot sure\b|\bnot applicable\b|\bn/a\b|\bno opinion\b|"
     r"\bI (did not|didn'?t|have not|haven'?t|never|was not|wasn'?t)\b|\bnone of (these|the above)\b|"
@@ -90,6 +95,11 @@ def split_question(question: str, options: Sequence[str] = ()) -> AskedQuestion:
     if scale := _INLINE_SCALE.search(stem):
         written.insert(0, f"{scale.group(1)}-{scale.group(2)}")
         stem = (stem[: scale.start()] + " " + stem[scale.end() :]).strip(" ,")
+        stem = stem[:1].upper() + stem[1:]
+    if anchors := _SCALE_ANCHORS.search(stem):
+        low, low_label, high, high_label = anchors.groups()
+        written.extend((f"{low} = {low_label}", f"{high} = {high_label}"))
+        stem = (stem[: anchors.start()] + " " + stem[anchors.end() :]).strip(" ,")
         stem = stem[:1].upper() + stem[1:]
     return AskedQuestion(text, stem, (*written, *(" ".join(o.split()) for o in options)))
 

@@ -24,6 +24,9 @@ _EMPTY_WORDS = frozenset({
     "those", "do", "does", "did", "you", "your", "think", "thoughts", "any", "good", "bad", "opinion", "opinions",
     "feel", "feeling", "about", "of", "on", "overall", "anything", "something", "comments", "comment", "feedback",
     "ideas", "idea", "say", "tell", "me", "rate", "please", "would", "like", "to", "be",
+    # Fillers and catch-alls: "Any thoughts on, you know, the whole thing?"
+    "know", "whole", "thing", "things", "stuff", "everything", "situation", "just", "really", "basically", "kind",
+    "sort", "well", "mean", "all", "in", "general",
 })  # fmt: skip
 _CLOSING_QUESTION = re.compile(r"\banything else\b", re.IGNORECASE)  # the standard last, open question
 # Answer options that say what the frequency word means ("Weekly / Monthly / Every few months / Never").
@@ -31,6 +34,9 @@ _DEFINED_FREQUENCY = any_of(
     r"\b(daily|weekly|fortnightly|monthly|quarterly|yearly|annually)\b",
     r"\b(a|an|each|per|every) (\w+ )?(days?|weeks?|fortnights?|months?|years?)\b",
 )
+# A verbal frequency scale offered as the answers ("Never / Rarely / Sometimes / Often / Always"): she places herself
+# on it, so the word in the question is the scale's own.
+_FREQUENCY_SCALE = any_of(r"^(never|rarely|seldom|sometimes|occasionally|often|usually|always|very often)$")
 # An opinion asked about a topic, not about anything she did or saw ("How do you feel about sustainability?").
 _OPINION_OF_A_TOPIC = re.compile(
     r"^\W*(?:and |so )?(?:how do you feel|what do you think|how do you think|what are your (?:thoughts|views|feelings)|"
@@ -44,7 +50,9 @@ _OPINION_OF_A_TOPIC = re.compile(
 # A yes/no verdict on an undefined standard ("Is the pricing ok?", "Was the whole experience good?"): "ok" or
 # "good" by whose measure, and in what? A concrete state ("in good condition", "on time") is not a verdict.
 _VAGUE_VERDICT = re.compile(
-    r"^\W*(?:so |and )?(?:is|are|was|were) (?:the|our|your|ur|this|that|it|everything|all)(?: [\w'-]+){0,3} "
+    r"^\W*(?:so |and )?(?:(?:would|do|did) you (?:say|think|feel)(?: that)? (?:the|our|your|ur|this|that|it)"
+    r"(?: [\w'-]+){0,3} (?:is|are|was|were)|(?:is|are|was|were) (?:the|our|your|ur|this|that|it|everything|all)"
+    r"(?: [\w'-]+){0,3}) "
     r"(?:ok|okay|o\.k\.|fine|alright|all right|good|decent|acceptable|nice|bad)\b(?! (?:condition|shape|order|time)\b)",
     re.IGNORECASE,
 )
@@ -59,7 +67,9 @@ _VERB_OR_PERSON = re.compile(
 def vague(asked: AskedQuestion) -> Problem | None:
     stem = asked.stem
     fuzzy = _FUZZY_FREQUENCY.search(stem)
-    defined = sum(bool(_DEFINED_FREQUENCY.search(option)) for option in asked.options) >= 2
+    defined = sum(bool(_DEFINED_FREQUENCY.search(option)) for option in asked.options) >= 2 or (
+        sum(bool(_FREQUENCY_SCALE.match(option.strip())) for option in asked.options) >= 3
+    )
     if fuzzy and not TIMEFRAME.search(stem) and not defined:
         return Problem(
             "vague",
