@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from models_testdata import CDNOW_SAMPLE_TRANSACTIONS, read_cdnow_summary
+from models_testdata import CALIBRATION_END, CDNOW_SAMPLE_TRANSACTIONS, OBSERVATION_END, read_cdnow_summary
 from tests.conftest import ONLINE_RETAIL
 
 from shoplens.config import Settings
@@ -44,3 +45,33 @@ def cdnow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def online_retail_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """UCI Online Retail in a fresh home, one per test module."""
     return _imported_home(tmp_path_factory.mktemp("online-retail") / "home", ONLINE_RETAIL, "online-retail")
+
+
+@pytest.fixture(scope="session")
+def cdnow_purchase_days() -> pd.DataFrame:
+    """Independent of shoplens: one row per customer and purchase day of the raw CDNOW sample, amounts summed."""
+    raw = pd.read_csv(CDNOW_SAMPLE_TRANSACTIONS, parse_dates=["date"])
+    return raw.groupby(["sample_customer_id", "date"], as_index=False)["amount"].sum()
+
+
+@pytest.fixture(scope="session")
+def cdnow_calibration(cdnow_purchase_days: pd.DataFrame) -> pd.DataFrame:
+    """The calibration summary in weeks and the holdout purchase days, per customer, with pandas."""
+    days = cdnow_purchase_days
+    calibration = days[days["date"] <= CALIBRATION_END]
+    holdout = days[(days["date"] > CALIBRATION_END) & (days["date"] <= OBSERVATION_END)]
+    per_customer = calibration.groupby("sample_customer_id").agg(
+        first=("date", "min"), last=("date", "max"), purchase_days=("date", "size")
+    )
+    first_amounts = calibration.sort_values("date").groupby("sample_customer_id")["amount"].first()
+    repeat_amounts = calibration.groupby("sample_customer_id")["amount"].sum() - first_amounts
+    frequency = per_customer["purchase_days"] - 1
+    return pd.DataFrame(
+        {
+            "frequency": frequency.astype(float),
+            "recency": (per_customer["last"] - per_customer["first"]).dt.days / 7,
+            "T": (pd.Timestamp(CALIBRATION_END) - per_customer["first"]).dt.days / 7,
+            "monetary_value": np.where(frequency > 0, repeat_amounts / frequency.clip(lower=1), 0.0),
+            "holdout_purchases": holdout.groupby("sample_customer_id").size().reindex(per_customer.index, fill_value=0),
+        }
+    )

@@ -36,36 +36,6 @@ PUBLISHED_GAMMA_GAMMA = {"p": (6.25, 3), "q": (3.74, 3), "gamma": (15.44, 4)}
 ROUNDED_SUMMARY_GAMMA_GAMMA = {"p": 6.249, "q": 3.745, "gamma": 15.45}
 
 
-@pytest.fixture(scope="module")
-def cdnow_purchase_days() -> pd.DataFrame:
-    """Independent of shoplens: one row per customer and purchase day of the raw CDNOW sample, amounts summed."""
-    raw = pd.read_csv(CDNOW_SAMPLE_TRANSACTIONS, parse_dates=["date"])
-    return raw.groupby(["sample_customer_id", "date"], as_index=False)["amount"].sum()
-
-
-@pytest.fixture(scope="module")
-def cdnow_calibration(cdnow_purchase_days: pd.DataFrame) -> pd.DataFrame:
-    """The calibration summary in weeks and the holdout purchase days, per customer, with pandas."""
-    days = cdnow_purchase_days
-    calibration = days[days["date"] <= CALIBRATION_END]
-    holdout = days[(days["date"] > CALIBRATION_END) & (days["date"] <= OBSERVATION_END)]
-    per_customer = calibration.groupby("sample_customer_id").agg(
-        first=("date", "min"), last=("date", "max"), purchase_days=("date", "size")
-    )
-    first_amounts = calibration.sort_values("date").groupby("sample_customer_id")["amount"].first()
-    repeat_amounts = calibration.groupby("sample_customer_id")["amount"].sum() - first_amounts
-    frequency = per_customer["purchase_days"] - 1
-    return pd.DataFrame(
-        {
-            "frequency": frequency.astype(float),
-            "recency": (per_customer["last"] - per_customer["first"]).dt.days / 7,
-            "T": (pd.Timestamp(CALIBRATION_END) - per_customer["first"]).dt.days / 7,
-            "monetary_value": np.where(frequency > 0, repeat_amounts / frequency.clip(lower=1), 0.0),
-            "holdout_purchases": holdout.groupby("sample_customer_id").size().reindex(per_customer.index, fill_value=0),
-        }
-    )
-
-
 # --- clv fit ---------------------------------------------------------------------------------------------------------
 
 
