@@ -13,12 +13,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from metrics_backends import RunnerFor, Store, postgres_schemas, spark_databases
+from metrics_backends import RunnerFor, Store, import_demo_orders, postgres_schemas, spark_databases
 from tests.conftest import DEMO_END, import_online_retail
 
 from shoplens.ingest.demo import generate_demo_store
 from shoplens.queries import QueryRunner
-from shoplens.warehouse import Warehouse, import_files, load_table_file
+from shoplens.warehouse import Warehouse, load_table_file
 
 UCI_TIMEZONE = "Europe/London"  # the UCI file's times are UK local time
 DEMO_TIMEZONE = "Asia/Hong_Kong"
@@ -34,18 +34,8 @@ def uci(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Store:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Store:
     home = tmp_path_factory.mktemp("demo")
     files = generate_demo_store(home / "export", customers=1500, seed=11, end=date.fromisoformat(DEMO_END))
-    import yaml
-
-    mapping = yaml.safe_load(files.mapping_path.read_text())
     with Warehouse(home / "warehouse.duckdb") as warehouse:
-        import_files(
-            warehouse,
-            [files.orders_path],
-            profile_name="generic",
-            secret=SECRET,
-            quarantine_dir=home / "quarantine",
-            mapping=mapping,
-        )
+        import_demo_orders(warehouse, files, secret=SECRET, quarantine_dir=home / "quarantine")
         for table, path in (("products", files.products_path), ("events", files.events_path)):
             assert path is not None
             load_table_file(warehouse, table, path, SECRET)

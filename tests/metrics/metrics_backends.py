@@ -1,4 +1,6 @@
-"""Support for the metrics tests: the stores, comparing results, and the stores' tables on other engines.
+"""Support for the metrics tests: the stores, importing a generated demo store, comparing results, the stores'
+tables on other engines, and the UCI Online Retail lines as the importer's documented rules keep them, restated in
+pandas.
 
 DuckDB reads the warehouse file itself. PostgreSQL gets a fresh, uniquely named schema per test session
 (loaded with COPY, dropped afterwards); Spark gets a local session with one database per store. Only the
@@ -17,16 +19,51 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pytest
+import yaml
+from tests.conftest import ONLINE_RETAIL
 
+from shoplens.ingest.demo import DemoFiles
 from shoplens.queries import QueryRunner
 from shoplens.schema import TABLES
+from shoplens.warehouse import Warehouse, import_files
 
 METRIC_TABLES = ("orders", "order_lines", "refunds", "customers", "products", "events")
 SKIPPED_COLUMNS = {"row_key", "import_id"}
 PG_TYPES = {"VARCHAR": "TEXT", "TIMESTAMP": "TIMESTAMP", "INTEGER": "INTEGER", "BOOLEAN": "BOOLEAN", "DATE": "DATE"}
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+
+
+def import_demo_orders(warehouse: Warehouse, files: DemoFiles, *, secret: bytes, quarantine_dir: Path) -> None:
+    """The orders of a generated demo store imported with the mapping written beside them."""
+    mapping = yaml.safe_load(files.mapping_path.read_text())
+    import_files(
+        warehouse,
+        [files.orders_path],
+        profile_name="generic",
+        secret=secret,
+        quarantine_dir=quarantine_dir,
+        mapping=mapping,
+    )
+
+
+def online_retail_lines() -> pd.DataFrame:
+    """The raw UCI Online Retail lines the importer keeps, by its documented rules (README), independently of it.
+
+    A-invoices, negative prices and zero prices on sales are quarantined; C-invoices are refunds (``refund``); a
+    line is worth |quantity| x price rounded half up to the cent (``cents``).
+    """
+    raw = pd.read_parquet(ONLINE_RETAIL)
+    cancelled = raw["InvoiceNo"].str.startswith("C")
+    quarantined = raw["InvoiceNo"].str.startswith("A") | (raw["UnitPrice"] < 0) | (~cancelled & (raw["UnitPrice"] == 0))
+    good = raw[~quarantined].copy()
+    price_ten_thousandths = (good["UnitPrice"] * 10_000).round().astype("int64")
+    # |quantity| x price in 1/10,000 of a pound, rounded half up to the penny.
+    good["cents"] = (good["Quantity"].abs() * price_ten_thousandths + 50) // 100
+    good["refund"] = good["InvoiceNo"].str.startswith("C")
+    return good
 
 
 def columns(table: str) -> list[tuple[str, str]]:

@@ -13,8 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from metrics_backends import RunnerFor, Store
-from tests.conftest import ONLINE_RETAIL
+from metrics_backends import RunnerFor, Store, online_retail_lines
 
 from shoplens.queries import CohortQuery, KpiQuery, RfmQuery, RfmResult
 
@@ -32,14 +31,7 @@ GRID = {
 
 @pytest.fixture(scope="module")
 def lines() -> pd.DataFrame:
-    raw = pd.read_parquet(ONLINE_RETAIL)
-    cancelled = raw["InvoiceNo"].str.startswith("C")
-    quarantined = raw["InvoiceNo"].str.startswith("A") | (raw["UnitPrice"] < 0) | (~cancelled & (raw["UnitPrice"] == 0))
-    good = raw[~quarantined].copy()
-    price_ten_thousandths = (good["UnitPrice"] * 10_000).round().astype("int64")
-    # |quantity| x price in 1/10,000 of a pound, rounded half up to the penny.
-    good["cents"] = (good["Quantity"].abs() * price_ten_thousandths + 50) // 100
-    good["refund"] = good["InvoiceNo"].str.startswith("C")
+    good = online_retail_lines()
     good["customer"] = good["CustomerID"].map(lambda v: None if pd.isna(v) else str(int(v)))
     return good
 

@@ -2,7 +2,7 @@
 (and that week, and the fourth quarter) is partial, and its changes compare with the same days of the period
 before. Every figure is recomputed here with pandas from the parquet file.
 
-The pandas side restates only the importer's documented rules (README), as in ``test_metrics_online_retail``:
+The pandas side restates only the importer's documented rules (README; ``online_retail_lines``):
 A-invoices, negative prices and zero prices on sales are quarantined; C-invoices are refunds, counted on their
 day; a line is worth |quantity| x price rounded to the cent; rows without CustomerID are guests. November and
 December 2011 are winter time, so a UK day in the file is a day in the store's zone (Europe/London).
@@ -16,8 +16,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from metrics_backends import RunnerFor, Store
-from tests.conftest import ONLINE_RETAIL
+from metrics_backends import RunnerFor, Store, online_retail_lines
 
 from shoplens.queries import KpiQuery, KpiResult, LifecycleQuery, LifecycleResult, RfmQuery, RfmResult
 from shoplens.reports import build_monthly_report, render_html
@@ -27,13 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def lines() -> pd.DataFrame:
-    raw = pd.read_parquet(ONLINE_RETAIL)
-    cancelled = raw["InvoiceNo"].str.startswith("C")
-    quarantined = raw["InvoiceNo"].str.startswith("A") | (raw["UnitPrice"] < 0) | (~cancelled & (raw["UnitPrice"] == 0))
-    good = raw[~quarantined].copy()
-    price_ten_thousandths = (good["UnitPrice"] * 10_000).round().astype("int64")
-    good["cents"] = (good["Quantity"].abs() * price_ten_thousandths + 50) // 100
-    good["refund"] = good["InvoiceNo"].str.startswith("C")
+    good = online_retail_lines()
     good["day"] = good["InvoiceDate"].dt.date
     return good
 

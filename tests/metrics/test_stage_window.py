@@ -18,8 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from metrics_backends import RunnerFor, Store
+from metrics_backends import RunnerFor, Store, import_demo_orders
 from tests.conftest import CDNOW_MASTER, DEMO_END, ONLINE_RETAIL, run_cli
 
 from shoplens.ingest.demo import generate_demo_store
@@ -98,16 +97,8 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """The demo store at its default size (5,000 customers), two years to the pinned end date."""
     home = tmp_path_factory.mktemp("demo-stage")
     files = generate_demo_store(home / "export", seed=0, end=date.fromisoformat(DEMO_END), with_events=False)
-    mapping = yaml.safe_load(files.mapping_path.read_text())
     with Warehouse(home / "warehouse.duckdb") as warehouse:
-        import_files(
-            warehouse,
-            [files.orders_path],
-            profile_name="generic",
-            secret=SECRET,
-            quarantine_dir=home / "q",
-            mapping=mapping,
-        )
+        import_demo_orders(warehouse, files, secret=SECRET, quarantine_dir=home / "q")
     return Store("demo-stage", home, "Asia/Hong_Kong")
 
 

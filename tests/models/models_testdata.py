@@ -7,7 +7,9 @@ sys.path); fixtures live in conftest.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,12 +17,36 @@ import pandas as pd
 CDNOW_DIR = Path(__file__).resolve().parents[2] / "datasets" / "cdnow"
 CDNOW_SAMPLE_TRANSACTIONS = CDNOW_DIR / "CDNOW_sample.csv.gz"
 CDNOW_SUMMARY = CDNOW_DIR / "cdnow_customers_summary_with_transactions.csv"
+# The published 39-week calibration period of the CDNOW sample and the end of its 39-week holdout.
+CALIBRATION_END = "1997-09-30"
+OBSERVATION_END = "1998-06-30"
 
 
 def read_cdnow_summary() -> pd.DataFrame:
     """The published 39-week calibration summary of the CDNOW sample, renamed to shoplens' column names."""
     published = pd.read_csv(CDNOW_SUMMARY)
     return published.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
+
+
+def fit_on_cdnow_calibration(cli: Callable[..., Any], home: Path, model: str, *extra: str) -> dict[str, Any]:
+    """``shoplens clv fit --model MODEL`` in weeks on the CDNOW calibration period, its JSON document; fails the
+    test when the command does not exit 0."""
+    result = cli(
+        "clv",
+        "fit",
+        "--model",
+        model,
+        "--calibration-end",
+        CALIBRATION_END,
+        "--time-unit",
+        "W",
+        *extra,
+        "--json",
+        home_dir=home,
+    )
+    assert result.exit_code == 0, result.stderr
+    document: dict[str, Any] = result.json()
+    return document
 
 
 def agrees_to_significant_figures(value: float, published: float, figures: int = 4) -> bool:

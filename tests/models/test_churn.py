@@ -15,18 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from models_testdata import CDNOW_SAMPLE_TRANSACTIONS
+from models_testdata import fit_on_cdnow_calibration
 from scipy import integrate, special, stats
 from sklearn.metrics import roc_auc_score
 
-from shoplens.config import Settings
 from shoplens.errors import InputError
 from shoplens.models import ChurnBands, bgnbd, pareto_nbd
 from shoplens.models.churn import area_under_curve, choose_cut_offs, validate_churn_score
-from shoplens.warehouse import Warehouse, import_files
 
-CALIBRATION_END = "1997-09-30"
-OBSERVATION_END = "1998-06-30"
 HOLDOUT_WEEKS = 39.0
 # (x, t_x, T) in weeks: a one-time buyer, a light and a regular repeat buyer of the CDNOW sample's kind.
 CUSTOMERS = [(0, 0.0, 38.86), (0, 0.0, 5.0), (2, 30.43, 38.86), (5, 10.0, 36.0), (7, 35.0, 36.0)]
@@ -164,67 +160,17 @@ def test_validation_counts_each_band(bgnbd_fit: bgnbd.FittedBGNBD) -> None:
 # --- clv fit on CDNOW, checked against the raw transactions ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cdnow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("cdnow-churn") / "home"
-    config = Settings(home=home)
-    config.ensure_home()
-    with Warehouse(config.warehouse_path) as warehouse:
-        import_files(
-            warehouse,
-            [CDNOW_SAMPLE_TRANSACTIONS],
-            profile_name="cdnow",
-            secret=config.store_secret(),
-            quarantine_dir=config.quarantine_dir,
-        )
-    return home
-
-
-@pytest.fixture(scope="module")
-def cdnow_holdout() -> pd.DataFrame:
-    """Per customer, with pandas from the raw file: x, t_x, T in weeks to the calibration end, and whether she
-    bought in the 39-week holdout."""
-    raw = pd.read_csv(CDNOW_SAMPLE_TRANSACTIONS, parse_dates=["date"])
-    days = raw.drop_duplicates(["sample_customer_id", "date"])
-    calibration = days[days["date"] <= CALIBRATION_END]
-    holdout = days[(days["date"] > CALIBRATION_END) & (days["date"] <= OBSERVATION_END)]
-    per_customer = calibration.groupby("sample_customer_id").agg(
-        first=("date", "min"), last=("date", "max"), n=("date", "size")
-    )
-    return pd.DataFrame(
-        {
-            "x": (per_customer["n"] - 1).astype(float),
-            "t_x": (per_customer["last"] - per_customer["first"]).dt.days / 7,
-            "T": (pd.Timestamp(CALIBRATION_END) - per_customer["first"]).dt.days / 7,
-            "bought": per_customer.index.isin(holdout["sample_customer_id"]),
-        }
-    )
-
-
 @pytest.mark.parametrize("model", ["bgnbd", "pareto-nbd"])
 def test_cdnow_churn_validation_matches_pandas(
-    cli: Callable[..., Any], cdnow_home: Path, cdnow_holdout: pd.DataFrame, model: str
+    cli: Callable[..., Any], cdnow_home: Path, cdnow_calibration: pd.DataFrame, model: str
 ) -> None:
-    result = cli(
-        "clv",
-        "fit",
-        "--model",
-        model,
-        "--calibration-end",
-        CALIBRATION_END,
-        "--time-unit",
-        "W",
-        "--json",
-        home_dir=cdnow_home,
-    )
-    assert result.exit_code == 0, result.stderr
-    document = result.json()
+    document = fit_on_cdnow_calibration(cli, cdnow_home, model)
     bands, validation = document["churn_bands"], document["churn_validation"]
     assert bands["window_days"] == 273
     assert bands["chosen_on"] == "holdout"
     fitted = (bgnbd.FittedBGNBD if model == "bgnbd" else pareto_nbd.FittedParetoNBD)(document["params"], 0, 0, 0, True)
-    frame = cdnow_holdout.copy()
-    frame["score"] = fitted.probability_no_purchase(HOLDOUT_WEEKS, frame["x"], frame["t_x"], frame["T"])
+    frame = cdnow_calibration.assign(bought=cdnow_calibration["holdout_purchases"] > 0)
+    frame["score"] = fitted.probability_no_purchase(HOLDOUT_WEEKS, frame["frequency"], frame["recency"], frame["T"])
     frame["band"] = np.where(
         frame["score"] >= bands["high_from"], "high", np.where(frame["score"] >= bands["medium_from"], "medium", "low")
     )

@@ -15,30 +15,12 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from tests.conftest import ONLINE_RETAIL, run_cli
 
-from shoplens.config import Settings
 from shoplens.models import bgnbd
-from shoplens.warehouse import Warehouse, import_files
 
 pytestmark = pytest.mark.slow
 
 LAST_DAY = pd.Timestamp("2011-12-09")
 SPLIT_END = LAST_DAY - pd.Timedelta(days=90)
-
-
-@pytest.fixture(scope="module")
-def uci_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("uci-churn") / "home"
-    config = Settings(home=home)
-    config.ensure_home()
-    with Warehouse(config.warehouse_path) as warehouse:
-        import_files(
-            warehouse,
-            [ONLINE_RETAIL],
-            profile_name="online-retail",
-            secret=config.store_secret(),
-            quarantine_dir=config.quarantine_dir,
-        )
-    return home
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +34,8 @@ def purchase_days() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def prediction(uci_home: Path) -> dict[str, Any]:
-    result = run_cli(uci_home, "clv", "predict", "--horizon", "90", "--json")
+def prediction(online_retail_home: Path) -> dict[str, Any]:
+    result = run_cli(online_retail_home, "clv", "predict", "--horizon", "90", "--json")
     assert result.exit_code == 0, result.stderr
     document: dict[str, Any] = result.json()
     return document

@@ -15,16 +15,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from models_testdata import CDNOW_SAMPLE_TRANSACTIONS, agrees_to_significant_figures, read_cdnow_summary
+from models_testdata import (
+    CALIBRATION_END,
+    CDNOW_SAMPLE_TRANSACTIONS,
+    OBSERVATION_END,
+    agrees_to_significant_figures,
+    fit_on_cdnow_calibration,
+    read_cdnow_summary,
+)
 from tests.conftest import DEMO_END
 
 from shoplens.cli import main
-from shoplens.config import Settings
 from shoplens.models import bgnbd, gamma_gamma
-from shoplens.warehouse import Warehouse, import_files
-
-CALIBRATION_END = "1997-09-30"
-OBSERVATION_END = "1998-06-30"
 
 PUBLISHED_BGNBD = {"r": 0.2426, "alpha": 4.414, "a": 0.7929, "b": 2.426}
 PUBLISHED_PARETO_NBD = {"r": 0.5533, "alpha": 10.58, "s": 0.6061, "beta": 11.67}
@@ -34,81 +36,11 @@ PUBLISHED_GAMMA_GAMMA = {"p": (6.25, 3), "q": (3.74, 3), "gamma": (15.44, 4)}
 ROUNDED_SUMMARY_GAMMA_GAMMA = {"p": 6.249, "q": 3.745, "gamma": 15.45}
 
 
-def _import(home: Path, path: Path, profile: str, mapping: dict[str, Any] | None = None) -> None:
-    config = Settings(home=home)
-    config.ensure_home()
-    with Warehouse(config.warehouse_path) as warehouse:
-        import_files(
-            warehouse,
-            [path],
-            profile_name=profile,
-            secret=config.store_secret(),
-            quarantine_dir=config.quarantine_dir,
-            mapping=mapping,
-        )
-
-
-@pytest.fixture(scope="module")
-def cdnow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("cdnow") / "home"
-    _import(home, CDNOW_SAMPLE_TRANSACTIONS, "cdnow")
-    return home
-
-
-@pytest.fixture(scope="module")
-def cdnow_purchase_days() -> pd.DataFrame:
-    """Independent of shoplens: one row per customer and purchase day of the raw CDNOW sample, amounts summed."""
-    raw = pd.read_csv(CDNOW_SAMPLE_TRANSACTIONS, parse_dates=["date"])
-    return raw.groupby(["sample_customer_id", "date"], as_index=False)["amount"].sum()
-
-
-@pytest.fixture(scope="module")
-def cdnow_calibration(cdnow_purchase_days: pd.DataFrame) -> pd.DataFrame:
-    """The calibration summary in weeks and the holdout purchase days, per customer, with pandas."""
-    days = cdnow_purchase_days
-    calibration = days[days["date"] <= CALIBRATION_END]
-    holdout = days[(days["date"] > CALIBRATION_END) & (days["date"] <= OBSERVATION_END)]
-    per_customer = calibration.groupby("sample_customer_id").agg(
-        first=("date", "min"), last=("date", "max"), purchase_days=("date", "size")
-    )
-    first_amounts = calibration.sort_values("date").groupby("sample_customer_id")["amount"].first()
-    repeat_amounts = calibration.groupby("sample_customer_id")["amount"].sum() - first_amounts
-    frequency = per_customer["purchase_days"] - 1
-    return pd.DataFrame(
-        {
-            "frequency": frequency.astype(float),
-            "recency": (per_customer["last"] - per_customer["first"]).dt.days / 7,
-            "T": (pd.Timestamp(CALIBRATION_END) - per_customer["first"]).dt.days / 7,
-            "monetary_value": np.where(frequency > 0, repeat_amounts / frequency.clip(lower=1), 0.0),
-            "holdout_purchases": holdout.groupby("sample_customer_id").size().reindex(per_customer.index, fill_value=0),
-        }
-    )
-
-
-def _fit(cli: Callable[..., Any], home: Path, model: str, *extra: str) -> dict[str, Any]:
-    result = cli(
-        "clv",
-        "fit",
-        "--model",
-        model,
-        "--calibration-end",
-        CALIBRATION_END,
-        "--time-unit",
-        "W",
-        *extra,
-        "--json",
-        home_dir=home,
-    )
-    assert result.exit_code == 0, result.stderr
-    document: dict[str, Any] = result.json()
-    return document
-
-
 # --- clv fit ---------------------------------------------------------------------------------------------------------
 
 
 def test_bgnbd_fit_reproduces_the_published_cdnow_parameters(cli: Callable[..., Any], cdnow_home: Path) -> None:
-    fit = _fit(cli, cdnow_home, "bgnbd")
+    fit = fit_on_cdnow_calibration(cli, cdnow_home, "bgnbd")
     for name, published in PUBLISHED_BGNBD.items():
         assert agrees_to_significant_figures(fit["params"][name], published), (name, fit["params"][name])
     assert fit["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
@@ -118,7 +50,7 @@ def test_bgnbd_fit_reproduces_the_published_cdnow_parameters(cli: Callable[..., 
 
 
 def test_pareto_nbd_fit_reproduces_the_published_cdnow_parameters(cli: Callable[..., Any], cdnow_home: Path) -> None:
-    fit = _fit(cli, cdnow_home, "pareto-nbd")
+    fit = fit_on_cdnow_calibration(cli, cdnow_home, "pareto-nbd")
     # s and β sit on a flat likelihood ridge: the maximum is at s = 0.60624, a hair from the published 0.6061 (see
     # tests/models/test_pareto_nbd.py), so s is held to 1e-3 relative and the others to 4 significant figures.
     for name in ("r", "alpha", "beta"):
@@ -131,7 +63,7 @@ def test_pareto_nbd_fit_reproduces_the_published_cdnow_parameters(cli: Callable[
 def test_gamma_gamma_fit_reproduces_the_published_cdnow_parameters(
     cli: Callable[..., Any], cdnow_home: Path, cdnow_calibration: pd.DataFrame
 ) -> None:
-    fit = _fit(cli, cdnow_home, "gamma-gamma")
+    fit = fit_on_cdnow_calibration(cli, cdnow_home, "gamma-gamma")
     for name, (published, figures) in PUBLISHED_GAMMA_GAMMA.items():
         assert agrees_to_significant_figures(fit["params"][name], published, figures), (name, fit["params"][name])
     assert fit["n_customers"] == 946
@@ -154,7 +86,7 @@ def test_gamma_gamma_fit_reproduces_the_published_cdnow_parameters(
 def test_holdout_equals_an_independent_count_of_purchase_days(
     cli: Callable[..., Any], cdnow_home: Path, cdnow_calibration: pd.DataFrame
 ) -> None:
-    fit = _fit(cli, cdnow_home, "bgnbd")
+    fit = fit_on_cdnow_calibration(cli, cdnow_home, "bgnbd")
     holdout = fit["holdout"]
     customers = cdnow_calibration
     assert holdout["observation_end"] == OBSERVATION_END
@@ -191,7 +123,7 @@ def test_holdout_chart_is_written_without_a_browser(
     cli: Callable[..., Any], cdnow_home: Path, tmp_path: Path, suffix: str
 ) -> None:
     path = tmp_path / f"holdout{suffix}"
-    fit = _fit(cli, cdnow_home, "pareto-nbd", "--plot", str(path))
+    fit = fit_on_cdnow_calibration(cli, cdnow_home, "pareto-nbd", "--plot", str(path))
     assert fit["holdout"]["plot"] == str(path)
     content = path.read_bytes()
     if suffix == ".svg":
@@ -206,7 +138,7 @@ def test_holdout_chart_is_written_without_a_browser(
 
 
 def test_fit_is_saved_with_the_data_version(cli: Callable[..., Any], cdnow_home: Path) -> None:
-    fit = _fit(cli, cdnow_home, "bgnbd")
+    fit = fit_on_cdnow_calibration(cli, cdnow_home, "bgnbd")
     saved = json.loads(Path(fit["saved_to"]).read_text())
     assert Path(fit["saved_to"]) == cdnow_home / "models" / "bgnbd.json"
     assert saved["params"] == fit["params"]
@@ -223,8 +155,8 @@ def test_fit_is_saved_with_the_data_version(cli: Callable[..., Any], cdnow_home:
 def test_predict_agrees_with_the_models_and_reuses_the_saved_fits(
     cli: Callable[..., Any], cdnow_home: Path, cdnow_purchase_days: pd.DataFrame
 ) -> None:
-    bgnbd_fit = _fit(cli, cdnow_home, "bgnbd")
-    _fit(cli, cdnow_home, "gamma-gamma")
+    bgnbd_fit = fit_on_cdnow_calibration(cli, cdnow_home, "bgnbd")
+    fit_on_cdnow_calibration(cli, cdnow_home, "gamma-gamma")
     result = cli(
         "clv",
         "predict",

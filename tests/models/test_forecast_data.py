@@ -9,31 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.conftest import DEMO_END, ONLINE_RETAIL
+from tests.conftest import DEMO_END
 
 from shoplens.cli import main
-from shoplens.config import Settings
-from shoplens.warehouse import Warehouse, import_files
 
 pytestmark = pytest.mark.slow
 
 BACKTEST_WEEKS = "8"
-
-
-@pytest.fixture(scope="module")
-def online_retail_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("online-retail") / "home"
-    config = Settings(home=home)
-    config.ensure_home()
-    with Warehouse(config.warehouse_path) as warehouse:
-        import_files(
-            warehouse,
-            [ONLINE_RETAIL],
-            profile_name="online-retail",
-            secret=config.store_secret(),
-            quarantine_dir=config.quarantine_dir,
-        )
-    return home
 
 
 @pytest.mark.parametrize("metric", ["revenue", "orders"])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,18 +41,6 @@ CALIBRATION_GROUPS = 10
 TIE_DECIMALS = 12
 # z for the 95 % Wilson interval of a band's holdout purchase rate.
 WILSON_Z = float(stats.norm.ppf(0.975))
-
-
-class ScoresChurn(Protocol):
-    """What churn scoring needs from a fitted BG/NBD or Pareto/NBD model."""
-
-    def probability_no_purchase(
-        self,
-        t: npt.ArrayLike,
-        frequency: npt.ArrayLike,
-        recency: npt.ArrayLike,
-        T: npt.ArrayLike,  # noqa: N803 (T is the literature's name)
-    ) -> FloatArray: ...
 
 
 @dataclass(frozen=True)

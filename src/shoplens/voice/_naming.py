@@ -25,6 +25,8 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
+from shoplens.voice._text import any_of_words
+
 MIN_SHARE = 0.25
 MIN_LIFT = 1.3
 PAIR_PREFERENCE = 0.5  # a word pair names the theme when it scores at least half the best single word
@@ -109,15 +111,11 @@ class CommonTheme:
     pattern: re.Pattern[str]
 
 
-def _words(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
-
-
 COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Late delivery",
         "Fast delivery",
-        _words(
+        any_of_words(
             r"late",
             r"delay(?:ed|s)?",
             r"slow(?:ly)?",
@@ -134,7 +132,7 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Damaged on arrival",
         "Well packaged",
-        _words(
+        any_of_words(
             r"damaged?",
             r"crushed",
             r"broken",
@@ -149,7 +147,7 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Runs small",
         "True to size",
-        _words(
+        any_of_words(
             r"runs? small",
             r"too (?:small|tight|snug)",
             r"tight(?:er)?",
@@ -164,7 +162,7 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Runs large",
         "True to size",
-        _words(
+        any_of_words(
             r"runs? (?:big|large)",
             r"too (?:big|large|loose|baggy|wide)",
             r"huge",
@@ -180,17 +178,21 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Inconsistent sizing",
         "True to size",
-        _words(r"siz(?:e|es|ing|ed)", r"size chart", r"chart", r"true to size", r"tts", r"fits?", r"xs", r"petite"),
+        any_of_words(
+            r"siz(?:e|es|ing|ed)", r"size chart", r"chart", r"true to size", r"tts", r"fits?", r"xs", r"petite"
+        ),
     ),
     CommonTheme(
         "Wrong length",
         "Good length",
-        _words(r"length", r"long(?:er)?", r"short(?:er)?", r"hem(?:line)?", r"inseam", r"tall", r"knees?", r"ankles?"),
+        any_of_words(
+            r"length", r"long(?:er)?", r"short(?:er)?", r"hem(?:line)?", r"inseam", r"tall", r"knees?", r"ankles?"
+        ),
     ),
     CommonTheme(
         "Poor fabric quality",
         "Good fabric quality",
-        _words(
+        any_of_words(
             r"fabric",
             r"materials?",
             r"thin",
@@ -219,12 +221,14 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Poor quality",
         "Good quality",
-        _words(r"quality", r"(?:cheaply|poorly|well|nicely) made", r"f[ae]ll apart", r"durable", r"sturdy", r"lasts?"),
+        any_of_words(
+            r"quality", r"(?:cheaply|poorly|well|nicely) made", r"f[ae]ll apart", r"durable", r"sturdy", r"lasts?"
+        ),
     ),
     CommonTheme(
         "Colour not as pictured",
         "Lovely colour",
-        _words(
+        any_of_words(
             r"colou?rs?",
             r"colou?red",
             r"shades?",
@@ -241,7 +245,7 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Too expensive",
         "Good value",
-        _words(
+        any_of_words(
             r"prices?",
             r"priced",
             r"pricey",
@@ -261,12 +265,12 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Returns and refunds",
         "Easy returns",
-        _words(r"return(?:ed|ing|s)?", r"refund(?:ed|s)?", r"exchang(?:e|ed|es)", r"sen[dt] (?:it |them )?back"),
+        any_of_words(r"return(?:ed|ing|s)?", r"refund(?:ed|s)?", r"exchang(?:e|ed|es)", r"sen[dt] (?:it |them )?back"),
     ),
     CommonTheme(
         "Poor customer service",
         "Helpful customer service",
-        _words(
+        any_of_words(
             r"customer service",
             r"service",
             r"support",
@@ -282,7 +286,7 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Unflattering fit",
         "Flattering fit",
-        _words(
+        any_of_words(
             r"flatter(?:ing|s)?",
             r"unflattering",
             r"figure",
@@ -303,12 +307,16 @@ COMMON_THEMES: tuple[CommonTheme, ...] = (
     CommonTheme(
         "Uncomfortable",
         "Comfortable",
-        _words(r"comfort(?:able|ably|y)?", r"uncomfortable", r"cozy|cosy", r"itch(?:y|es)?", r"warm", r"breathable"),
+        any_of_words(
+            r"comfort(?:able|ably|y)?", r"uncomfortable", r"cozy|cosy", r"itch(?:y|es)?", r"warm", r"breathable"
+        ),
     ),
     CommonTheme(
         "Faulty zip or buttons",
         "Nice details",
-        _words(r"zipp?(?:er|ers)?", r"buttons?", r"clasp", r"hooks?", r"straps?", r"pockets?", r"ties?", r"details?"),
+        any_of_words(
+            r"zipp?(?:er|ers)?", r"buttons?", r"clasp", r"hooks?", r"straps?", r"pockets?", r"ties?", r"details?"
+        ),
     ),
 )
 

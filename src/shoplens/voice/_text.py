@@ -19,6 +19,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def any_of_words(*alternatives: str) -> re.Pattern[str]:
+    """A case-insensitive pattern that finds any of the regular expressions ``alternatives`` as whole words."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
+
+
 def split_sentences(text: str) -> list[str]:
     """The sentences of ``text`` with at least :data:`MIN_UNIT_WORDS` words, whitespace tidied.
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from shoplens.voice._customers import total_spend
-from shoplens.voice._text import quote, split_sentences
+from shoplens.voice._text import any_of_words, quote, split_sentences
 
 _WISH_MARKER = re.compile(
     r"\b(wish(ed|es)?|i'?d love|would love|would be (so )?(nice|great|good|helpful|better)|would like|"
@@ -32,14 +32,10 @@ class UpgradeClass:
     pattern: re.Pattern[str]
 
 
-def _words(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.IGNORECASE)
-
-
 UPGRADE_CLASSES: tuple[UpgradeClass, ...] = (
     UpgradeClass(
         "faster delivery",
-        _words(
+        any_of_words(
             r"express",
             r"next[- ]day",
             r"same[- ]day",
@@ -51,7 +47,7 @@ UPGRADE_CLASSES: tuple[UpgradeClass, ...] = (
     ),
     UpgradeClass(
         "more sizes",
-        _words(
+        any_of_words(
             r"petites?",
             r"plus[- ]sizes?",
             r"tall sizes?",
@@ -66,7 +62,7 @@ UPGRADE_CLASSES: tuple[UpgradeClass, ...] = (
     ),
     UpgradeClass(
         "payment methods",
-        _words(
+        any_of_words(
             r"paypal",
             r"apple pay",
             r"google pay",
@@ -85,14 +81,14 @@ UPGRADE_CLASSES: tuple[UpgradeClass, ...] = (
     ),
     UpgradeClass(
         "more colours and styles",
-        _words(
+        any_of_words(
             r"(more|other|different|another|additional) (colou?rs?|prints?|patterns?|styles?|shades?)",
             r"in (a )?(black|white|navy|blue|red|green|pink|grey|gray|brown|beige|neutral) (colou?r|version)?",
         ),
     ),
     UpgradeClass(
         "easier returns",
-        _words(r"free returns?", r"(easier|simpler|free) (returns?|exchanges?)", r"return label", r"drop[- ]off"),
+        any_of_words(r"free returns?", r"(easier|simpler|free) (returns?|exchanges?)", r"return label", r"drop[- ]off"),
     ),
 )
 
