@@ -302,3 +302,18 @@ def test_cached_sentiments_equal_fresh_ones(tmp_path: Path) -> None:
     with np.load(stored) as kept:
         assert len(kept["keys"]) == 3  # each distinct text judged once
     assert cached_sentiment(texts[::-1], sentiment_method("tfidf-logreg"), tmp_path) == fresh[::-1]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "polarity", "name"),
+    [
+        ("Cheaper", "complaint", "Too expensive"),
+        ("Cheaper", "praise", "Good value"),
+        ("Soft fabric", "praise", "Good fabric quality"),
+        ("Zebra stripes", "complaint", None),
+    ],
+)
+def test_a_phrase_of_a_common_themes_words_takes_its_name(phrase: str, polarity: str, name: str | None) -> None:
+    from shoplens.voice._naming import common_theme_named_by
+
+    assert common_theme_named_by(phrase, polarity) == name

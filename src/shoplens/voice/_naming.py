@@ -359,6 +359,14 @@ def common_theme_candidates(
     return list(dict.fromkeys(names))
 
 
+def common_theme_named_by(phrase: str, polarity: str) -> str | None:
+    """The common theme whose words the phrase is made of ("Cheaper" is a price word), by its polarity's name."""
+    for theme in COMMON_THEMES:
+        if theme.pattern.search(phrase):
+            return theme.complaint if polarity == "complaint" else theme.praise
+    return None
+
+
 def phrase_name(scores: npt.NDArray[np.float64], terms: npt.NDArray[np.str_], taken: set[str]) -> str | None:
     """The theme's most distinctive phrase without stop, sentiment or filler words, capitalised; None if none."""
     excluded = excluded_words()

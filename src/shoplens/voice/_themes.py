@@ -34,7 +34,13 @@ import scipy.sparse as sp
 from shoplens.errors import InputError
 from shoplens.voice._customers import total_spend
 from shoplens.voice._embeddings import CachedEncoder, SentenceEncoder, load_sentence_encoder
-from shoplens.voice._naming import common_theme_candidates, common_theme_shares, excluded_words, phrase_name
+from shoplens.voice._naming import (
+    common_theme_candidates,
+    common_theme_named_by,
+    common_theme_shares,
+    excluded_words,
+    phrase_name,
+)
 from shoplens.voice._progress import report
 from shoplens.voice._sentiment import DEFAULT_SENTIMENT_METHOD, Sentiment, analyse_sentiment
 from shoplens.voice._text import quote, split_sentences, unit_key
@@ -366,8 +372,9 @@ def _names(
             name: str | None = free[0]
         elif candidates and phrase is not None:  # a second theme of a common kind: say what sets it apart
             name = f"{candidates[0]}: {phrase.lower()}"
-        else:
-            name = phrase
+        else:  # a phrase made of a common theme's words takes that theme's name when it is free
+            named_by = common_theme_named_by(phrase, polarity) if phrase is not None else None
+            name = named_by if named_by is not None and named_by not in taken else phrase
         if name is None:
             general = "General complaints" if polarity == "complaint" else "General praise"
             name, suffix = general, 2
