@@ -137,8 +137,35 @@ class FeedbackPlan:
     personal_columns: Sequence[str] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class TablePlan:
+    """How the rows of one file become rows of one canonical table: products, customers, events, sessions,
+    marketing spend, inventory or tickets (``target="table"``).
+
+    ``expressions`` maps the table's columns to SQL over source columns; the pipeline types each by the
+    table's own column type (dates and times with ``date_formats`` in ``source_timezone``, amounts with
+    ``decimal_separator``), quarantines rows that do not parse or miss a required column, and keys rows by the
+    table's primary key. ``customer_id`` and ``email`` (for tables with a ``customer_key``) give the customer,
+    keyed like orders; on ``customers``, ``email``, ``name``, ``phone`` and ``address`` go to the vault only.
+    """
+
+    table: str
+    expressions: Mapping[str, str]
+    layout: str  # the export recognised, for the import summary
+    date_formats: Sequence[str] = DEFAULT_DATE_FORMATS
+    source_timezone: str = "UTC"
+    decimal_separator: str = "."
+    rules: Sequence[RowRule] = ()  # conditions over the typed columns (by table column name)
+    personal_columns: Sequence[str] = ()  # source columns redacted in quarantine files
+    # Catalogues and account lists: a later file's row replaces the stored row with the same key.
+    # Facts (events, spend, snapshots, tickets): a row whose key is stored already is a duplicate.
+    replace_existing: bool = False
+    # Rows of one file with the same key: "first" keeps the first (later ones are duplicates), "last" the last.
+    keep: Literal["first", "last"] = "first"
+
+
 # What a profile's ``build`` hands to the import target it feeds.
-FilePlan = SalesMapping | FeedbackPlan
+FilePlan = SalesMapping | FeedbackPlan | TablePlan
 ENTRY_POINT_GROUP = "shoplens.profiles"
 _log = logging.getLogger(__name__)
 
@@ -159,8 +186,8 @@ class SourceProfile:
     dialect: CsvDialect = field(default_factory=CsvDialect)
     needs_mapping: bool = False
     dialect_from_mapping: Callable[[Mapping[str, object]], CsvDialect] | None = None
-    # The import target its rows fill: order lines ("sales"), customer feedback ("feedback"), or a target
-    # registered with shoplens.warehouse.register_import_target.
+    # The import target its rows fill: order lines ("sales"), customer feedback ("feedback"), one canonical
+    # table ("table", with a TablePlan), or a target registered with shoplens.warehouse.register_import_target.
     target: str = "sales"
 
     def dialect_for(self, mapping: Mapping[str, object] | None) -> CsvDialect:

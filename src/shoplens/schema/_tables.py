@@ -18,6 +18,7 @@ class Column:
     sql_type: str
     nullable: bool = True
     meaning: str = ""
+    default: str | None = None  # SQL literal for rows (and files) that do not give the column
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,18 @@ class Table:
         return [c.name for c in self.columns]
 
     def ddl(self) -> str:
-        parts = [f'"{c.name}" {c.sql_type}{"" if c.nullable else " NOT NULL"}' for c in self.columns]
+        parts = [
+            f'"{c.name}" {c.sql_type}{"" if c.default is None else " DEFAULT " + c.default}'
+            f"{'' if c.nullable else ' NOT NULL'}"
+            for c in self.columns
+        ]
         if self.primary_key and not self.large:
             parts.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in self.primary_key) + ")")
         return f'CREATE TABLE IF NOT EXISTS "{self.name}" (\n  ' + ",\n  ".join(parts) + "\n)"
 
 
-def _c(name: str, sql_type: str, meaning: str = "", *, nullable: bool = True) -> Column:
-    return Column(name, sql_type, nullable, meaning)
+def _c(name: str, sql_type: str, meaning: str = "", *, nullable: bool = True, default: str | None = None) -> Column:
+    return Column(name, sql_type, nullable, meaning, default)
 
 
 CUSTOMERS = Table(
@@ -54,6 +59,7 @@ CUSTOMERS = Table(
         _c("channel_acquired", "VARCHAR", "channel of the first order"),
         _c("consent_marketing", "BOOLEAN", "may receive marketing (NULL = unknown, treated as no)"),
         _c("source_profile", "VARCHAR"),
+        _c("has_account", "BOOLEAN", "the shop knows this customer by an account id (not only guest checkouts)"),
     ),
     large=True,
     primary_key=("customer_key",),
@@ -107,6 +113,7 @@ ORDERS = Table(
         _c("discount_code", "VARCHAR"),
         _c("status", "VARCHAR"),
         _c("source_profile", "VARCHAR"),
+        _c("is_guest", "BOOLEAN", "placed without an account (NULL: the export does not say)"),
     ),
     large=True,
     primary_key=("order_id",),
@@ -182,8 +189,52 @@ FEEDBACK = Table(
 
 MARKETING_SPEND = Table(
     "marketing_spend",
-    (_c("date", "DATE", nullable=False), _c("channel", "VARCHAR", nullable=False), _c("amount", MONEY, nullable=False)),
-    primary_key=("date", "channel"),
+    (
+        _c("date", "DATE", nullable=False),
+        _c("channel", "VARCHAR", nullable=False),
+        _c("amount", MONEY, "cost in the store's currency", nullable=False),
+        _c(
+            "campaign",
+            "VARCHAR",
+            "the ad platform's campaign; '' for spend given per channel only",
+            nullable=False,
+            default="''",
+        ),
+        _c("platform", "VARCHAR", "google_ads | meta_ads | ... (NULL: not said)"),
+        _c("impressions", "BIGINT"),
+        _c("clicks", "BIGINT"),
+        _c("currency", "VARCHAR"),
+    ),
+    primary_key=("date", "channel", "campaign"),
+)
+
+INVENTORY = Table(
+    "inventory",
+    (
+        _c("product_id", "VARCHAR", nullable=False),
+        _c("date", "DATE", "day of the snapshot", nullable=False),
+        _c("on_hand", "INTEGER", "units in stock that day", nullable=False),
+        _c("location", "VARCHAR"),
+    ),
+    primary_key=("product_id", "date"),
+    meaning="stock snapshots: units on hand per product and day",
+)
+
+TICKETS = Table(
+    "tickets",
+    (
+        _c("ticket_id", "VARCHAR", nullable=False),
+        _c("customer_key", "VARCHAR"),
+        _c("created_at", "TIMESTAMP", "UTC", nullable=False),
+        _c("first_response_at", "TIMESTAMP", "UTC; NULL while unanswered"),
+        _c("solved_at", "TIMESTAMP", "UTC; NULL while open"),
+        _c("channel", "VARCHAR", "email | chat | phone | social | form ..."),
+        _c("status", "VARCHAR"),
+        _c("subject", "VARCHAR", "free text: may hold anything a customer wrote"),
+        _c("tags", "VARCHAR", "comma-separated"),
+    ),
+    primary_key=("ticket_id",),
+    meaning="support tickets, for service diagnostics",
 )
 
 EVENTS_CALENDAR = Table(
@@ -205,6 +256,8 @@ TABLES: dict[str, Table] = {
         FEEDBACK,
         MARKETING_SPEND,
         EVENTS_CALENDAR,
+        INVENTORY,
+        TICKETS,
     )
 }
 ANALYTIC_TABLES = [t.name for t in TABLES.values() if not t.personal]

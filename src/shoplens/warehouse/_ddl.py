@@ -7,6 +7,7 @@ fingerprint (``row_key``, only ever compared for equality) is kept there as its 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 import pyarrow as pa
@@ -40,7 +41,9 @@ def create_table_sql(table: Table, engine: EngineName, *, location: str | None =
         return table.ddl()
     nullable = engine == "spark"  # Spark's parquet tables do not enforce NOT NULL on insert from other sources
     parts = [
-        f"{quoted(c.name, engine)} {column_type(c, engine)}{'' if c.nullable or nullable else ' NOT NULL'}"
+        f"{quoted(c.name, engine)} {column_type(c, engine)}"
+        f"{'' if c.default is None or engine == 'spark' else ' DEFAULT ' + c.default}"
+        f"{'' if c.nullable or nullable else ' NOT NULL'}"
         for c in table.columns
     ]
     if engine == "postgres" and table.primary_key:
@@ -49,6 +52,37 @@ def create_table_sql(table: Table, engine: EngineName, *, location: str | None =
     if engine == "spark":
         sql += " USING parquet" + (f" LOCATION '{location}'" if location else "")
     return sql
+
+
+def upgrade_sql(table: Table, engine: EngineName, present: Sequence[str]) -> list[str]:
+    """Statements that bring an existing table, with columns ``present``, to this version's schema.
+
+    Columns added since are added (with their default, else NULL for the rows already there). When a new
+    column belongs to the primary key, DuckDB and PostgreSQL cannot widen the key in place: the table is
+    rebuilt under its new definition and its rows copied. Spark's tables hold no keys: columns are only added.
+    """
+    known = set(present)
+    missing = [c for c in table.columns if c.name not in known]
+    if not missing:
+        return []
+    name = quoted(table.name, engine)
+    if engine != "spark" and any(c.name in table.primary_key for c in missing):
+        old = quoted(f"{table.name}__before_upgrade", engine)
+        kept = ", ".join(quoted(c.name, engine) for c in table.columns if c.name in known)
+        return [
+            f"ALTER TABLE {name} RENAME TO {old}",
+            create_table_sql(table, engine),
+            f"INSERT INTO {name} ({kept}) SELECT {kept} FROM {old}",
+            f"DROP TABLE {old}",
+        ]
+    if engine == "spark":
+        added = ", ".join(f"{quoted(c.name, engine)} {column_type(c, engine)}" for c in missing)
+        return [f"ALTER TABLE {name} ADD COLUMNS ({added})"]
+    return [
+        f"ALTER TABLE {name} ADD COLUMN {quoted(c.name, engine)} {column_type(c, engine)}"
+        + ("" if c.default is None else f" DEFAULT {c.default}")
+        for c in missing
+    ]
 
 
 def fingerprint_columns(table: Table) -> list[str]:

@@ -12,7 +12,7 @@ import ibis
 from shoplens.errors import WarehouseError
 from shoplens.schema import TABLES
 from shoplens.warehouse._changes import TableChange, key_match
-from shoplens.warehouse._ddl import META_TABLE, EngineName
+from shoplens.warehouse._ddl import META_TABLE, EngineName, upgrade_sql
 
 
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
@@ -22,7 +22,16 @@ def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    present: dict[str, list[str]] = {}
+    for name, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_catalog = current_database() ORDER BY ordinal_position"
+    ).fetchall():
+        present.setdefault(str(name), []).append(str(column))
     for table in TABLES.values():
+        if table.name in present:
+            for statement in upgrade_sql(table, "duckdb", present[table.name]):
+                con.execute(statement)
         con.execute(table.ddl())
     con.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute(f"INSERT INTO {META_TABLE} VALUES ('data_version', '0') ON CONFLICT DO NOTHING")

@@ -13,7 +13,15 @@
 from __future__ import annotations
 
 from shoplens.ingest import FeedbackPlan, text_literal
-from shoplens.warehouse._parsing import Check, customer_key_sql, date_range_check, fault_sql, text_sql, timestamp_sql
+from shoplens.warehouse._parsing import (
+    Check,
+    customer_key_sql,
+    date_range_check,
+    fault_sql,
+    identity_sql,
+    text_sql,
+    timestamp_sql,
+)
 from shoplens.warehouse._personal_data import write_personal_data
 from shoplens.warehouse._pipeline import FileCounts, FileLoad, ImportSummary, Plan
 from shoplens.warehouse._quarantine import source_column
@@ -110,9 +118,9 @@ def _parse(load: FileLoad, staged: StagedFile, plan: FeedbackPlan) -> None:
 def _identify(load: FileLoad) -> None:
     """The customer of each valid row, and the feedback id of rows whose file gives none."""
     con = load.con
-    # The customer: the keyed hash of the shop's id; else the vault's customer with this e-mail; else the keyed
-    # hash of the e-mail itself (as the Shopify and WooCommerce profiles key customers by e-mail).
-    con.execute(f"UPDATE stg_fb SET source_customer_id = coalesce(customer_id, email) WHERE {_VALID}")
+    # The customer: without a shop id, the vault's customer with this e-mail; else the keyed hash of the
+    # customer's identity (the normalised e-mail where there is one, else the shop's id), as orders key them.
+    con.execute(f"UPDATE stg_fb SET source_customer_id = {identity_sql('email', 'customer_id')} WHERE {_VALID}")
     load.existing(
         "customer_pii", "email", f"SELECT email AS k FROM stg_fb WHERE customer_id IS NULL AND {_VALID}", lower=True
     )
@@ -162,7 +170,7 @@ def _load(load: FileLoad) -> int:
     return write_personal_data(
         load.con,
         f"""
-        SELECT customer_key, any_value(source_customer_id) AS source_customer_id,
+        SELECT customer_key, any_value(customer_id) AS source_customer_id,
                arg_max(email, pos) FILTER (WHERE email IS NOT NULL) AS email,
                CAST(NULL AS VARCHAR) AS name, CAST(NULL AS VARCHAR) AS phone, CAST(NULL AS VARCHAR) AS address
         FROM stg_fb WHERE {_VALID} AND customer_key IS NOT NULL GROUP BY customer_key

@@ -8,6 +8,7 @@ from pathlib import Path
 from shoplens.errors import InputError
 from shoplens.warehouse._connection import Warehouse
 from shoplens.warehouse._feedback import FeedbackTarget
+from shoplens.warehouse._mapped_tables import MappedTableTarget
 from shoplens.warehouse._pipeline import (
     ImportSummary,
     ImportTarget,
@@ -19,7 +20,11 @@ from shoplens.warehouse._pipeline import (
 )
 from shoplens.warehouse._sales import SalesTarget
 
-_TARGETS: dict[str, ImportTarget] = {"sales": SalesTarget(), "feedback": FeedbackTarget()}
+_TARGETS: dict[str, ImportTarget] = {
+    "sales": SalesTarget(),
+    "feedback": FeedbackTarget(),
+    "table": MappedTableTarget(),
+}
 
 
 def register_import_target(name: str, target: ImportTarget) -> ImportTarget:

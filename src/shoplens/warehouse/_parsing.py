@@ -86,3 +86,21 @@ def customer_key_sql(value_sql: str, inner_param: str = "$inner_pad", outer_para
     """SQL for :func:`shoplens.ingest.customer_key` of a text expression, given the pads as named parameters."""
     inner = f"unhex(sha256({inner_param} || encode({value_sql})))"
     return f"'{KEY_PREFIX}' || left(sha256({outer_param} || {inner}), {KEY_HEX_CHARS})"
+
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def email_identity_sql(email_sql: str) -> str:
+    """The normalised e-mail that identifies a customer: trimmed and case-folded; NULL when it is not an e-mail
+    address (an "n/a" or an empty field must not join every customer who left it so). Gmail's dots and
+    +suffixes are kept: they are distinct mailboxes at other providers, and joining them would merge people."""
+    normalised = f"lower(trim({email_sql}))"
+    return f"CASE WHEN regexp_matches({normalised}, {text_literal(EMAIL_PATTERN)}) THEN {normalised} END"
+
+
+def identity_sql(email_sql: str, customer_id_sql: str) -> str:
+    """What a customer's pseudonymous key is the keyed hash of: the normalised e-mail where there is one (so a
+    guest checkout and a later account with that e-mail are one customer, across profiles and imports), else
+    the shop's customer id."""
+    return f"coalesce({email_identity_sql(email_sql)}, {customer_id_sql})"

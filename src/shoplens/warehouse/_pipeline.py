@@ -55,6 +55,7 @@ class ImportSummary:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_duplicate: int = 0
+    rows_updated: int = 0  # of rows_loaded: rows that replaced a stored row with the same key (catalogues)
     orders: int = 0
     customers: int = 0
     refunds: int = 0
@@ -121,9 +122,12 @@ class ImportTarget(Protocol):
     """What one kind of source fills, and how. The pipeline calls the methods in this order for each file."""
 
     name: str
-    tables: tuple[str, ...]  # the canonical tables it writes
     parsed_table: str  # the staging table ``parse`` builds: ``pos`` (the staged rowid), ``_fault``, typed fields
     work_tables: tuple[str, ...]  # every staging table it may leave behind
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The canonical tables it writes (for a target whose table depends on the file: after ``parse``)."""
 
     def parse(self, load: FileLoad, staged: StagedFile, plan: Plan) -> None:
         """Type the fields and name each bad row's first fault (``_fault`` = "column<US>reason")."""

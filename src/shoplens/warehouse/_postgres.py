@@ -21,7 +21,7 @@ import pyarrow.csv as pa_csv
 from shoplens.errors import WarehouseError
 from shoplens.schema import TABLES
 from shoplens.warehouse._changes import TableChange, key_match
-from shoplens.warehouse._ddl import META_TABLE, EngineName, arrow_schema, create_table_sql
+from shoplens.warehouse._ddl import META_TABLE, EngineName, arrow_schema, create_table_sql, upgrade_sql
 
 _COPY_OPTIONS = "(FORMAT csv)"
 
@@ -98,7 +98,17 @@ class PostgresWarehouse:
 
     def ensure_schema(self) -> None:
         with self.con.transaction():
+            present: dict[str, list[str]] = {}
+            for name, column in self.con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+                "ORDER BY ordinal_position",
+                (self.schema,),
+            ).fetchall():
+                present.setdefault(str(name), []).append(str(column))
             for table in TABLES.values():
+                if table.name in present:
+                    for statement in upgrade_sql(table, "postgres", present[table.name]):
+                        self.con.execute(statement.encode())
                 self.con.execute(create_table_sql(table, "postgres").encode())
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT)".encode())
             self.con.execute(f"INSERT INTO {META_TABLE} VALUES ('data_version', '0') ON CONFLICT DO NOTHING".encode())

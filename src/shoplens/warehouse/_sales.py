@@ -24,6 +24,7 @@ from shoplens.warehouse._parsing import (
     customer_key_sql,
     date_range_check,
     fault_sql,
+    identity_sql,
     number_sql,
     text_sql,
     timestamp_sql,
@@ -118,11 +119,14 @@ def _parse(load: FileLoad, staged: StagedFile, sales: SalesMapping) -> None:
     # The fingerprint hashes the normalised text of the canonical fields (stable across DuckDB versions).
     content = "concat_ws(chr(31), " + text_literal(load.profile) + ", " + ", ".join(f'"raw_{n}"' for n in names) + ")"
     kept = ", ".join(["pos", *(f'"{n}"' for n in names), *(f'"{h}"' for h in sales.helpers)])
+    # Whether the export says which orders were placed with an account: only when it has a customer id at all.
+    ids_known = "true" if "customer_id" in expressions else "false"
     # The raw text columns are dropped here: quarantine files show the source row from the staged file.
     con = load.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_parsed AS "
-        f"SELECT {kept}, {fault} AS _fault, md5_number({content}) AS row_key FROM ({typed})"
+        f"SELECT {kept}, {fault} AS _fault, md5_number({content}) AS row_key, {ids_known} AS ids_known, "
+        f"{identity_sql('email', 'customer_id')} AS identity FROM ({typed})"
     )
     # Identical records of one file are all kept: the second and later get their occurrence number in the key,
     # so a re-import of the same file produces the same keys.
@@ -192,12 +196,12 @@ def _split_new(load: FileLoad) -> FileCounts:
               AND p.row_key NOT IN (SELECT row_key FROM order_lines UNION ALL SELECT row_key FROM refunds)
         ),
         keys AS (
-            SELECT customer_id, {customer_key_sql("customer_id")} AS customer_key
-            FROM (SELECT DISTINCT customer_id FROM new_rows WHERE customer_id IS NOT NULL)
+            SELECT identity, {customer_key_sql("identity")} AS customer_key
+            FROM (SELECT DISTINCT identity FROM new_rows WHERE identity IS NOT NULL)
         )
         SELECT n.*, k.customer_key,
                coalesce(n.line_amount, CAST(abs(n.quantity) * n.unit_price AS DECIMAL(18,2))) AS amount
-        FROM new_rows n LEFT JOIN keys k USING (customer_id)
+        FROM new_rows n LEFT JOIN keys k USING (identity)
         """,
         load.pads,
     )
@@ -211,7 +215,7 @@ def _count_file(load: FileLoad, summary: ImportSummary) -> None:
     rows = load.con.execute(
         """
         SELECT count(DISTINCT order_id) FILTER (WHERE NOT coalesce(is_refund, false)),
-               count(DISTINCT customer_id),
+               count(DISTINCT identity),
                count(*) FILTER (WHERE coalesce(is_refund, false))
                  + count(DISTINCT order_id) FILTER (WHERE NOT coalesce(is_refund, false) AND refund_amount > 0),
                count(*) FILTER (WHERE customer_id IS NULL AND NOT coalesce(is_refund, false))
@@ -283,7 +287,8 @@ def _load_orders(load: FileLoad, profile: str) -> int:
                CAST(coalesce(max(order_discount), sum(line_discount), 0) AS DECIMAL(18,2)) AS discount,
                CAST(coalesce(max(shipping), 0) AS DECIMAL(18,2)) AS shipping,
                CAST(coalesce(max(tax), 0) AS DECIMAL(18,2)) AS tax,
-               any_value(discount_code) AS discount_code, any_value(status) AS status
+               any_value(discount_code) AS discount_code, any_value(status) AS status,
+               CASE WHEN bool_and(ids_known) THEN bool_and(customer_id IS NULL) END AS is_guest
         FROM stg_rows WHERE NOT coalesce(is_refund, false)
         GROUP BY order_id
         """
@@ -299,9 +304,9 @@ def _load_orders(load: FileLoad, profile: str) -> int:
     inserted = con.execute(
         f"""
         INSERT INTO orders (order_id, customer_key, ordered_at, channel, device, currency, gross, discount, shipping,
-                            tax, net, discount_code, status, source_profile)
+                            tax, net, discount_code, status, source_profile, is_guest)
         SELECT order_id, customer_key, ordered_at, channel, device, currency, gross, discount, shipping, tax,
-               gross - discount, discount_code, coalesce(status, 'paid'), {profile}
+               gross - discount, discount_code, coalesce(status, 'paid'), {profile}, is_guest
         FROM stg_orders WHERE order_id NOT IN (SELECT order_id FROM orders)
         """
     ).fetchall()
@@ -320,7 +325,8 @@ def _load_customers(load: FileLoad, profile: str) -> int:
                arg_min(country, ordered_at) AS country, arg_min(region, ordered_at) AS region,
                arg_min(channel, ordered_at) AS channel_acquired, arg_max(consent_marketing, ordered_at) AS consent,
                arg_max(email, ordered_at) AS email, arg_max(name, ordered_at) AS name,
-               arg_max(phone, ordered_at) AS phone, arg_max(address, ordered_at) AS address
+               arg_max(phone, ordered_at) AS phone, arg_max(address, ordered_at) AS address,
+               CASE WHEN bool_and(ids_known) THEN bool_or(customer_id IS NOT NULL) END AS has_account
         FROM stg_rows WHERE customer_key IS NOT NULL GROUP BY customer_key
         """
     )
@@ -334,15 +340,19 @@ def _load_customers(load: FileLoad, profile: str) -> int:
     )
     con.execute(
         """
-        UPDATE customers SET consent_marketing = coalesce(n.consent, customers.consent_marketing)
+        UPDATE customers SET consent_marketing = coalesce(n.consent, customers.consent_marketing),
+               has_account = CASE WHEN n.has_account OR customers.has_account THEN true
+                                  ELSE coalesce(n.has_account, customers.has_account) END
         FROM stg_customers n WHERE customers.customer_key = n.customer_key
         """
     )
     inserted = con.execute(
         f"""
         INSERT INTO customers
-            (customer_key, first_seen, country, region, channel_acquired, consent_marketing, source_profile)
-        SELECT customer_key, first_seen, country, region, channel_acquired, consent, {profile} FROM stg_customers
+            (customer_key, first_seen, country, region, channel_acquired, consent_marketing, source_profile,
+             has_account)
+        SELECT customer_key, first_seen, country, region, channel_acquired, consent, {profile}, has_account
+        FROM stg_customers
         WHERE customer_key NOT IN (SELECT customer_key FROM customers)
         """
     ).fetchall()

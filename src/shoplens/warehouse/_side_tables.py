@@ -30,11 +30,11 @@ from shoplens.warehouse._pipeline import (
 from shoplens.warehouse._quarantine import QuarantineWriter
 from shoplens.warehouse._readers import StagedFile
 
-SIDE_TABLES = ("products", "events", "feedback", "marketing_spend", "events_calendar")
+SIDE_TABLES = ("products", "events", "feedback", "marketing_spend", "events_calendar", "inventory", "tickets")
 
 
 def _required(table: Table) -> list[str]:
-    return [c.name for c in table.columns if not c.nullable and c.name != "customer_key"]
+    return [c.name for c in table.columns if not c.nullable and c.default is None and c.name != "customer_key"]
 
 
 class TableSource:
@@ -71,6 +71,8 @@ class TableTarget:
         typed, checks = [], []
         for column in self.table.columns:
             raw = text_sql(f's."{column.name}"') if column.name in present else "NULL"
+            if column.default is not None:
+                raw = f"coalesce({raw}, {column.default})"
             if column.name == "customer_key" and with_keys:
                 typed.append(f'{customer_key_sql(text_sql("s.customer_id"))} AS "customer_key"')
                 continue

@@ -21,7 +21,7 @@ import pyarrow as pa
 from shoplens.errors import WarehouseError
 from shoplens.schema import TABLES
 from shoplens.warehouse._changes import TableChange
-from shoplens.warehouse._ddl import META_TABLE, EngineName, arrow_schema, create_table_sql
+from shoplens.warehouse._ddl import META_TABLE, EngineName, arrow_schema, create_table_sql, upgrade_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -84,7 +84,12 @@ class SparkWarehouse:
         location = f" LOCATION '{self.root}'" if self.local else ""
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {self.database}{location}")
         self.spark.catalog.setCurrentDatabase(self.database)
+        existing = {t.name for t in self.spark.catalog.listTables(self.database)}
         for table in TABLES.values():
+            if table.name in existing:
+                present = [c.name for c in self.spark.catalog.listColumns(table.name, self.database)]
+                for statement in upgrade_sql(table, "spark", present):
+                    self.spark.sql(statement)
             self.spark.sql(create_table_sql(table, "spark", location=self._location(table.name)))
         meta_location = self._location(META_TABLE)
         self.spark.sql(

@@ -51,7 +51,6 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> Sales
         expressions={
             "order_id": col("Name"),
             "ordered_at": col("Created at"),
-            "customer_id": f"lower(trim({col('Email')}))",
             "email": col("Email"),
             "name": h("Billing Name"),
             "phone": f"coalesce({h('Billing Phone')}, {h('Phone')})",

@@ -32,7 +32,9 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> Sales
         return col(name) if name in header else "NULL"
 
     email = col("Email (Billing)")
-    customer = f"coalesce(nullif(nullif({h('Customer User ID')}, ''), '0'), lower(trim({email})))"
+    # A guest checkout has user id 0; the pipeline keys every customer by e-mail where there is one, so the
+    # guest and a later account with that e-mail are one customer.
+    customer = f"nullif(nullif({h('Customer User ID')}, ''), '0')"
     status = f"lower(regexp_replace(coalesce({h('Order Status')}, 'completed'), '^wc-', ''))"
     return SalesMapping(
         expressions={

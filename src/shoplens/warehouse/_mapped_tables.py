@@ -1,0 +1,229 @@
+"""The table target: rows of one canonical table (products, customers, events, spend, inventory, tickets...)
+from any export a profile describes with a :class:`~shoplens.ingest.TablePlan`.
+
+* Each column is typed by the table's own type; a row that does not parse, misses a required column or breaks
+  one of the profile's rules is quarantined with its record number, column and reason.
+* Rows are keyed by the table's primary key. Within one file, repeated keys keep the first row (or the last,
+  as the profile says) and count the others as duplicates. A fact already stored (an event, a day's spend, a
+  snapshot, a ticket) is a duplicate; a catalogue or account row replaces the stored one when the profile
+  says so, keeping stored values the file leaves empty, and is a duplicate only when nothing changed.
+* Tables with a ``customer_key`` get it from the customer's identity, as orders do (the keyed hash of the
+  normalised e-mail where there is one, else of the shop's customer id); the e-mail itself never reaches an
+  analytic table. On ``customers``, e-mail, name, phone and address go to the vault only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shoplens.ingest import TablePlan, text_literal
+from shoplens.schema import TABLES, Column
+from shoplens.warehouse._parsing import (
+    Check,
+    boolean_sql,
+    customer_key_sql,
+    date_range_check,
+    fault_sql,
+    identity_sql,
+    number_sql,
+    text_sql,
+    timestamp_sql,
+)
+from shoplens.warehouse._personal_data import write_personal_data
+from shoplens.warehouse._pipeline import FileCounts, FileLoad, ImportSummary, Plan
+from shoplens.warehouse._quarantine import source_column
+from shoplens.warehouse._readers import StagedFile
+
+PARSED = "stg_tbl"
+NEW = "stg_tbl_new"
+IDENTITY_FIELDS = ("customer_id", "email")
+VAULT_FIELDS = ("email", "name", "phone", "address")
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+_VALID = "_fault IS NULL"
+INT32 = 2_147_483_648
+
+
+class MappedTableTarget:
+    """Rows of whichever canonical table the file's :class:`TablePlan` names."""
+
+    name = "table"
+    parsed_table = PARSED
+    work_tables: tuple[str, ...] = (PARSED, NEW, "stg_tbl_merged")
+
+    def __init__(self) -> None:
+        self._plan: TablePlan | None = None
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        plan = self._plan
+        if plan is None:
+            return ()
+        return (plan.table, "customer_pii") if plan.table == "customers" else (plan.table,)
+
+    def parse(self, load: FileLoad, staged: StagedFile, plan: Plan) -> None:
+        self._plan = _table_plan(plan)
+        _parse(load, staged, self._plan)
+
+    def redacted_columns(self, plan: Plan) -> set[str]:
+        table_plan = _table_plan(plan)
+        personal = {source_column(table_plan.expressions.get(f), "") for f in VAULT_FIELDS}
+        return (set(table_plan.personal_columns) | personal) - {""}
+
+    def split_new(self, load: FileLoad) -> FileCounts:
+        plan = self._current()
+        table = TABLES[plan.table]
+        key = table.primary_key
+        load.existing(table.name, key[0], f'SELECT "{key[0]}" AS k FROM {PARSED} WHERE {_VALID}')
+        if table.name == "customers":
+            load.existing("customer_pii", "customer_key", f"SELECT customer_key AS k FROM {PARSED} WHERE {_VALID}")
+        keys = ", ".join(f'"{k}"' for k in key)
+        order = "pos" if plan.keep == "first" else "pos DESC"
+        firsts = (
+            f"SELECT * EXCLUDE (occurrence) FROM (SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {order}) "
+            f"AS occurrence FROM {PARSED} WHERE {_VALID}) WHERE occurrence = 1"
+        )
+        match = " AND ".join(f'n."{k}" = t."{k}"' for k in key)
+        columns = table.column_names
+        if plan.replace_existing:
+            # A stored row keeps the values the file leaves empty; rows that change nothing are duplicates.
+            merged = ", ".join(f'n."{c}"' if c in key else f'coalesce(n."{c}", t."{c}") AS "{c}"' for c in columns)
+            load.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE stg_tbl_merged AS SELECT n.pos, {merged}, "
+                f't."{key[0]}" IS NOT NULL AS _stored FROM ({firsts}) n LEFT JOIN "{table.name}" t ON {match}'
+            )
+            listed = ", ".join(f'"{c}"' for c in columns)
+            changed = f'SELECT {listed} FROM stg_tbl_merged WHERE _stored EXCEPT SELECT {listed} FROM "{table.name}"'
+            load.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {NEW} AS SELECT m.* FROM stg_tbl_merged m "
+                f"WHERE NOT m._stored OR EXISTS (SELECT 1 FROM ({changed}) t WHERE {match.replace('n.', 'm.')})"
+            )
+        else:
+            load.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {NEW} AS SELECT n.*, false AS _stored FROM ({firsts}) n "
+                f'WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" t WHERE {match})'
+            )
+        return FileCounts(
+            valid=load.count(f"SELECT count(*) FROM {PARSED} WHERE {_VALID}"),
+            new=load.count(f"SELECT count(*) FROM {NEW}"),
+        )
+
+    def load(self, load: FileLoad, summary: ImportSummary) -> None:
+        plan = self._current()
+        table = TABLES[plan.table]
+        con = load.con
+        summary.rows_updated += load.count(f"SELECT count(*) FROM {NEW} WHERE _stored")
+        if "customer_key" in table.column_names:
+            summary.customers += load.count(f"SELECT count(DISTINCT customer_key) FROM {PARSED} WHERE {_VALID}")
+        if table.name == "customers":
+            summary.customers_new += load.count(f"SELECT count(*) FROM {NEW} WHERE NOT _stored")
+            _write_vault(load, plan)
+        if plan.replace_existing:
+            match = " AND ".join(f'n."{k}" = "{table.name}"."{k}"' for k in table.primary_key)
+            con.execute(f'DELETE FROM "{table.name}" WHERE EXISTS (SELECT 1 FROM {NEW} n WHERE n._stored AND {match})')
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        con.execute(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM {NEW}')
+
+    def _current(self) -> TablePlan:
+        if self._plan is None:
+            raise RuntimeError("the table target loads a file only after parsing it")
+        return self._plan
+
+
+def _table_plan(plan: Plan) -> TablePlan:
+    if not isinstance(plan, TablePlan):
+        raise TypeError(f"the table target reads a TablePlan, not {type(plan).__name__}")
+    if plan.table not in TABLES or TABLES[plan.table].personal:
+        raise ValueError(f"a TablePlan cannot fill the table {plan.table!r}")
+    return plan
+
+
+def typed_sql(raw: str, column: Column, plan: TablePlan) -> str:
+    """The SQL that types a column's raw text by the column's own type (NULL when it does not parse)."""
+    sql_type = column.sql_type
+    decimal = _DECIMAL.fullmatch(sql_type)
+    if decimal:
+        return f"CAST(round({number_sql(raw, plan.decimal_separator)}, {decimal.group(2)}) AS {sql_type})"
+    if sql_type in ("INTEGER", "BIGINT"):
+        bound = INT32 if sql_type == "INTEGER" else 10**15
+        number = f"TRY_CAST(replace({raw}, ',', '') AS DECIMAL(38,6))"
+        return f"CASE WHEN {number} = trunc({number}) AND abs({number}) < {bound} THEN CAST({number} AS {sql_type}) END"
+    if sql_type == "TIMESTAMP":
+        return timestamp_sql(raw, plan.date_formats, plan.source_timezone)
+    if sql_type == "DATE":
+        # A day is the day written, whatever the zone: no conversion.
+        formats = ", ".join(text_literal(f) for f in plan.date_formats)
+        return f"CAST(coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime({raw}, [{formats}]) AS DATE)) AS DATE)"
+    if sql_type == "BOOLEAN":
+        return boolean_sql(raw)
+    return raw
+
+
+_UNPARSEABLE = {"DATE": "unparseable date", "TIMESTAMP": "unparseable date", "BOOLEAN": "not true/false"}
+
+
+def _parse(load: FileLoad, staged: StagedFile, plan: TablePlan) -> None:
+    """Build ``stg_tbl``: typed columns, the customer key, vault fields, the first reason to reject."""
+    table = TABLES[plan.table]
+    expressions = plan.expressions
+
+    def where(name: str) -> str:
+        return source_column(expressions.get(name), name)
+
+    raws, typed, checks = [], [], []
+    keyed = "customer_key" in table.column_names and any(f in expressions for f in IDENTITY_FIELDS)
+    for column in table.columns:
+        if column.name == "customer_key" and keyed:
+            continue
+        raw = f'"raw_{column.name}"'
+        source = expressions.get(column.name)
+        value = text_sql(source) if source else "NULL"
+        if column.default is not None:
+            value = f"coalesce({value}, {column.default})"
+        raws.append(f"{value} AS {raw}")
+        typed.append(f'{typed_sql(raw, column, plan)} AS "{column.name}"')
+        checks.extend(_column_checks(column, raw, where(column.name)))
+    extra = [*IDENTITY_FIELDS, *(VAULT_FIELDS[1:] if table.name == "customers" else ())] if keyed else []
+    raws += [f'{text_sql(expressions.get(f, "NULL"))} AS "{f}"' for f in extra]
+    if keyed:
+        identity = identity_sql("email", "customer_id")
+        typed.append(f"CASE WHEN {identity} IS NOT NULL THEN {customer_key_sql(identity)} END AS customer_key")
+        if not table.columns[table.column_names.index("customer_key")].nullable:
+            checks.insert(0, Check(f"{identity} IS NULL", where("email"), "no e-mail or customer id"))
+    checks += [Check(f"coalesce({rule.condition}, false)", rule.column, rule.reason) for rule in plan.rules]
+    kept = ", ".join(["pos", *(f'"{c}"' for c in table.column_names), *(f'"{f}"' for f in extra)])
+    load.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {PARSED} AS
+        SELECT {kept}, _fault FROM (
+            SELECT *, {fault_sql(checks)} AS _fault FROM (
+                SELECT *, {", ".join(typed)} FROM (SELECT rowid AS pos, {", ".join(raws)} FROM {staged.table})
+            )
+        )
+        """,
+        load.pads if keyed else None,
+    )
+
+
+def _column_checks(column: Column, raw: str, where: str) -> list[Check]:
+    checks = []
+    if not column.nullable:
+        checks.append(Check(f"{raw} IS NULL", where, f"missing {column.name.replace('_', ' ')}"))
+    if column.sql_type != "VARCHAR":
+        reason = _UNPARSEABLE.get(column.sql_type, "not a whole number" if "INT" in column.sql_type else "not a number")
+        checks.append(Check(f'{raw} IS NOT NULL AND "{column.name}" IS NULL', where, reason))
+    if column.sql_type in ("DATE", "TIMESTAMP"):
+        checks.append(date_range_check(f'"{column.name}"', where))
+    return checks
+
+
+def _write_vault(load: FileLoad, plan: TablePlan) -> None:
+    """The personal fields of the new and changed customers, by the vault's merge rule (the newer file wins)."""
+    if not any(f in plan.expressions for f in VAULT_FIELDS):
+        return
+    fields = ", ".join(f"arg_max({f}, pos) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in VAULT_FIELDS)
+    write_personal_data(
+        load.con,
+        f"SELECT customer_key, arg_max(customer_id, pos) FILTER (WHERE customer_id IS NOT NULL) AS source_customer_id, "
+        f"{fields} FROM {PARSED} WHERE {_VALID} GROUP BY customer_key",
+        newer_wins=True,
+    )
