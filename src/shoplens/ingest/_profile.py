@@ -102,6 +102,10 @@ class RowRule:
 class CsvDialect:
     delimiter: str | None = None  # None: detect from the header line
     encoding: str = "utf-8"
+    # Exports that write a title or a date range above the header (ad platforms' reports): the header is the
+    # first of the file's first lines that holds all these column names, and the lines above it are skipped.
+    # Empty, or no such line: the header is the first line.
+    header_with: tuple[str, ...] = ()
 
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -162,6 +166,14 @@ class TablePlan:
     replace_existing: bool = False
     # Rows of one file with the same key: "first" keeps the first (later ones are duplicates), "last" the last.
     keep: Literal["first", "last"] = "first"
+    # Files whose rows are parts of one fact (a campaign's ads, devices or networks on one day): rows of one
+    # file with the same key become one row, these columns summed (the others taken from the first row).
+    # Every summed row counts as loaded (or duplicate, when the key is stored already); ``keep`` is unused.
+    sum_columns: Sequence[str] = ()
+    # Conditions over the source columns (text, quoted with col()), TRUE = the row is not data (a report's
+    # "Total" line): checked before any column is typed, so the row is quarantined with this reason.
+    source_rules: Sequence[RowRule] = ()
+    notes: Sequence[str] = ()  # what the import summary's warnings should tell about this file's reading
 
 
 # What a profile's ``build`` hands to the import target it feeds.

@@ -2,9 +2,11 @@
 from any export a profile describes with a :class:`~shoplens.ingest.TablePlan`.
 
 * Each column is typed by the table's own type; a row that does not parse, misses a required column or breaks
-  one of the profile's rules is quarantined with its record number, column and reason.
+  one of the profile's rules is quarantined with its record number, column and reason (a row the profile says
+  is not data, such as a report's total, with that reason first).
 * Rows are keyed by the table's primary key. Within one file, repeated keys keep the first row (or the last,
-  as the profile says) and count the others as duplicates. A fact already stored (an event, a day's spend, a
+  as the profile says) and count the others as duplicates, unless the plan sums them (the ads of one
+  campaign on one day make one row of spend). A fact already stored (an event, a day's spend, a
   snapshot, a ticket) is a duplicate; a catalogue or account row replaces the stored one when the profile
   says so, keeping stored values the file leaves empty, and is a duplicate only when nothing changed.
 * Tables with a ``customer_key`` get it from the customer's identity, as orders do (the keyed hash of the
@@ -15,6 +17,7 @@ from any export a profile describes with a :class:`~shoplens.ingest.TablePlan`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from shoplens.ingest import TablePlan, text_literal
 from shoplens.schema import TABLES, Column
@@ -78,12 +81,15 @@ class MappedTableTarget:
             load.existing("customer_pii", "customer_key", f"SELECT customer_key AS k FROM {PARSED} WHERE {_VALID}")
         keys = ", ".join(f'"{k}"' for k in key)
         order = "pos" if plan.keep == "first" else "pos DESC"
+        columns = table.column_names
         firsts = (
             f"SELECT * EXCLUDE (occurrence) FROM (SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {order}) "
             f"AS occurrence FROM {PARSED} WHERE {_VALID}) WHERE occurrence = 1"
         )
+        if plan.sum_columns:
+            picked = ", ".join(_grouped(c, key, plan.sum_columns) for c in columns)
+            firsts = f"SELECT min(pos) AS pos, {picked} FROM {PARSED} WHERE {_VALID} GROUP BY {keys}"
         match = " AND ".join(f'n."{k}" = t."{k}"' for k in key)
-        columns = table.column_names
         if plan.replace_existing:
             # A stored row keeps the values the file leaves empty; rows that change nothing are duplicates.
             merged = ", ".join(f'n."{c}"' if c in key else f'coalesce(n."{c}", t."{c}") AS "{c}"' for c in columns)
@@ -102,16 +108,23 @@ class MappedTableTarget:
                 f"CREATE OR REPLACE TEMP TABLE {NEW} AS SELECT n.*, false AS _stored FROM ({firsts}) n "
                 f'WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" t WHERE {match})'
             )
-        return FileCounts(
-            valid=load.count(f"SELECT count(*) FROM {PARSED} WHERE {_VALID}"),
-            new=load.count(f"SELECT count(*) FROM {NEW}"),
-        )
+        new = f"SELECT count(*) FROM {NEW}"
+        if plan.sum_columns:  # every row summed into a new row is loaded
+            new = _summed_rows_sql(key)
+        return FileCounts(valid=load.count(f"SELECT count(*) FROM {PARSED} WHERE {_VALID}"), new=load.count(new))
 
     def load(self, load: FileLoad, summary: ImportSummary) -> None:
         plan = self._current()
         table = TABLES[plan.table]
         con = load.con
         summary.rows_updated += load.count(f"SELECT count(*) FROM {NEW} WHERE _stored")
+        summary.warnings.extend(note for note in plan.notes if note not in summary.warnings)
+        if plan.sum_columns:
+            rows = load.count(f"SELECT count(*) FROM {NEW}")
+            parts = load.count(_summed_rows_sql(table.primary_key))
+            if parts > rows:
+                keys = ", ".join(table.primary_key)
+                summary.warnings.append(f"{parts} {table.name} rows with the same {keys} were summed into {rows}")
         if "customer_key" in table.column_names:
             summary.customers += load.count(f"SELECT count(DISTINCT customer_key) FROM {PARSED} WHERE {_VALID}")
         if table.name == "customers":
@@ -127,6 +140,19 @@ class MappedTableTarget:
         if self._plan is None:
             raise RuntimeError("the table target loads a file only after parsing it")
         return self._plan
+
+
+def _grouped(column: str, key: tuple[str, ...], summed: Sequence[str]) -> str:
+    """A column of the row that rows with the same key make: the key, a sum, or the first row's value."""
+    if column in key:
+        return f'"{column}"'
+    return f'sum("{column}") AS "{column}"' if column in summed else f'arg_min("{column}", pos) AS "{column}"'
+
+
+def _summed_rows_sql(key: tuple[str, ...]) -> str:
+    """How many valid rows of the file were summed into the new rows."""
+    match = " AND ".join(f'n."{k}" = p."{k}"' for k in key)
+    return f"SELECT count(*) FROM {PARSED} p WHERE p._fault IS NULL AND EXISTS (SELECT 1 FROM {NEW} n WHERE {match})"
 
 
 def _table_plan(plan: Plan) -> TablePlan:
@@ -190,6 +216,10 @@ def _parse(load: FileLoad, staged: StagedFile, plan: TablePlan) -> None:
         if not table.columns[table.column_names.index("customer_key")].nullable:
             checks.insert(0, Check(f"{identity} IS NULL", where("email"), "no e-mail or customer id"))
     checks += [Check(f"coalesce({rule.condition}, false)", rule.column, rule.reason) for rule in plan.rules]
+    # Rows that are not data (a report's totals) are named as such before any of their columns is typed.
+    not_data = [f'coalesce({rule.condition}, false) AS "_not_data_{i}"' for i, rule in enumerate(plan.source_rules)]
+    raws += not_data
+    checks[:0] = [Check(f'"_not_data_{i}"', rule.column, rule.reason) for i, rule in enumerate(plan.source_rules)]
     kept = ", ".join(["pos", *(f'"{c}"' for c in table.column_names), *(f'"{f}"' for f in extra)])
     load.con.execute(
         f"""

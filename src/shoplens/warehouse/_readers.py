@@ -6,7 +6,8 @@ comes back as a :class:`Reject` with its record number. Parquet columns are cast
 format goes through the same validation. JSON-lines files are parsed line by line.
 
 Record numbers count data records from 1 (the header is not a record); a quoted field that spans
-several lines still makes one record.
+several lines still makes one record. Lines above the header that a dialect skips (a report's title) are
+not records either.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ _CSV_ERRORS = {
 }
 MAX_LINE_BYTES = 4 * 1024 * 1024
 DELIMITER_CANDIDATES = (",", ";", "\t", "|")
+HEADER_SEARCH_LINES = 10  # where a header below a report's title lines is looked for
 
 
 @dataclass(frozen=True)
@@ -100,22 +102,30 @@ def _open_text_head(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def read_csv_header(path: Path, dialect: CsvDialect) -> tuple[list[str], str]:
-    """The header's column names and the delimiter (detected when the dialect leaves it open)."""
+def read_csv_header(path: Path, dialect: CsvDialect) -> tuple[list[str], str, int]:
+    """The header's column names, the delimiter (detected when the dialect leaves it open) and how many lines
+    above the header are skipped (a report's title and date range, found by ``dialect.header_with``)."""
     try:
         with _open_text_head(path) as handle:
-            first = handle.readline(MAX_LINE_BYTES)
+            heads = [handle.readline(MAX_LINE_BYTES) for _ in range(HEADER_SEARCH_LINES if dialect.header_with else 1)]
     except (OSError, EOFError) as exc:
         raise UnreadableFileError(f"{path}: cannot read ({exc})") from None
-    try:
-        line = first.decode(dialect.encoding).lstrip("\ufeff").rstrip("\r\n")
-    except (UnicodeDecodeError, LookupError):
-        raise UnreadableFileError(f"{path}: the header is not valid {dialect.encoding} text") from None
-    if not line.strip():
+    first: tuple[list[str], str, int] | None = None
+    for above, raw in enumerate(heads):
+        try:
+            line = raw.decode(dialect.encoding).lstrip("\ufeff").rstrip("\r\n")
+        except (UnicodeDecodeError, LookupError):
+            raise UnreadableFileError(f"{path}: the header is not valid {dialect.encoding} text") from None
+        if above == 0 and not line.strip():
+            raise UnreadableFileError(f"{path}: the file is empty or has no header line")
+        delimiter = dialect.delimiter or max(DELIMITER_CANDIDATES, key=line.count)
+        names = _unique_names(next(csv.reader(io.StringIO(line), delimiter=delimiter), []))
+        first = first or (names, delimiter, 0)
+        if set(dialect.header_with) <= set(names):
+            return names, delimiter, above
+    if first is None:
         raise UnreadableFileError(f"{path}: the file is empty or has no header line")
-    delimiter = dialect.delimiter or max(DELIMITER_CANDIDATES, key=line.count)
-    names = next(csv.reader(io.StringIO(line), delimiter=delimiter))
-    return _unique_names(names), delimiter
+    return first
 
 
 def _unique_names(names: Sequence[str]) -> list[str]:
@@ -159,7 +169,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: 
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:
-    columns, delimiter = read_csv_header(path, dialect)
+    columns, delimiter, above = read_csv_header(path, dialect)
     spec = "{" + ", ".join(f"{text_literal(c)}: 'VARCHAR'" for c in columns) + "}"
     rejects_table, rejects_scan = f"{table}_rejects", f"{table}_scans"
     encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1"}.get(
@@ -167,7 +177,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: 
     )
     sql = (
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv({text_literal(str(path))}, "
-        f"columns={spec}, header=true, auto_detect=false, delim={text_literal(delimiter)}, quote='\"', "
+        f"columns={spec}, header=true, skip={above}, auto_detect=false, delim={text_literal(delimiter)}, quote='\"', "
         f"escape='\"', encoding={text_literal(encoding)}, strict_mode=true, ignore_errors=true, "
         f"store_rejects=true, rejects_table={text_literal(rejects_table)}, "
         f"rejects_scan={text_literal(rejects_scan)}, max_line_size={MAX_LINE_BYTES})"
@@ -181,7 +191,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: 
     ).fetchall()
     rejects = [
         Reject(
-            record=int(line) - 1,
+            record=int(line) - 1 - above,  # rejects count lines from the top of the file
             reason=_CSV_ERRORS.get(str(kind), str(kind).lower()),
             column=name if name in columns else None,
             byte_offset=int(offset) if offset is not None else None,

@@ -21,6 +21,7 @@ A file whose columns already carry the table's column names needs no mapping.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from pydantic import ValidationError, field_validator
 
@@ -30,6 +31,7 @@ from shoplens.ingest._profile import (
     DEFAULT_DATE_FORMATS,
     CsvDialect,
     FilePlan,
+    RowRule,
     SourceProfile,
     TablePlan,
     col,
@@ -110,6 +112,13 @@ def mapped_plan(table: str, header: Sequence[str], raw: Mapping[str, object] | N
     )
 
 
+def source_column(expression: str | None) -> str | None:
+    """The source column an expression reads, when it is a plain quoted column."""
+    if expression and len(expression) > 1 and expression[0] == expression[-1] == '"':
+        return expression[1:-1].replace('""', '"')
+    return None
+
+
 def _dialect_for(table: str) -> Callable[[Mapping[str, object]], CsvDialect]:
     def dialect(raw: Mapping[str, object]) -> CsvDialect:
         mapping = parse_table_mapping(table, raw)
@@ -119,12 +128,26 @@ def _dialect_for(table: str) -> Callable[[Mapping[str, object]], CsvDialect]:
 
 
 def table_profile(
-    name: str, table: str, description: str, *, replace_existing: bool = False, register: bool = True
+    name: str,
+    table: str,
+    description: str,
+    *,
+    replace_existing: bool = False,
+    rules: Sequence[RowRule] = (),
+    free_text: Sequence[str] = (),
+    register: bool = True,
 ) -> SourceProfile:
-    """A profile for files of one canonical table: named like the table's columns, or described by a mapping."""
+    """A profile for files of one canonical table: named like the table's columns, or described by a mapping.
+
+    ``rules`` quarantine rows (conditions over the typed table columns); the source columns of the table
+    columns in ``free_text`` (what a customer may have written) are redacted in quarantine files.
+    """
 
     def build(header: Sequence[str], raw: Mapping[str, object] | None) -> FilePlan:
-        return mapped_plan(table, header, raw, replace_existing=replace_existing)
+        plan = mapped_plan(table, header, raw, replace_existing=replace_existing, rules=tuple(rules))
+        redacted = [source_column(plan.expressions.get(f)) for f in free_text]
+        personal = dict.fromkeys([*plan.personal_columns, *(c for c in redacted if c)])
+        return replace(plan, personal_columns=tuple(personal))
 
     profile = SourceProfile(
         name=name,
