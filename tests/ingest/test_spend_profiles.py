@@ -13,6 +13,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from shoplens.config import Settings
+from shoplens.warehouse import connect
+
 ADS = Path(__file__).parent / "data" / "ads"
 GOOGLE_REPORT = ADS / "google_ads_campaign_report.csv"
 GOOGLE_STATS = ADS / "google_ads_campaign_stats.csv"
@@ -287,3 +290,23 @@ def test_ads_files_of_another_shape_are_refused(cli: Callable[..., Any], tmp_pat
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: {path}: not a google-ads export, missing column(s): date, cost_micros"
     )
+
+
+def test_summed_spend_on_every_engine(cli: Callable[..., Any], tmp_path: Path, warehouse_engine: str) -> None:
+    """Ads summed to campaign days and re-imported: the same rows in a DuckDB and a PostgreSQL warehouse."""
+    home = tmp_path / "home"
+    with META_REPORT.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        expected[(row["Day"], row["Campaign name"])] += Decimal(row["Amount spent (EUR)"])
+    first = _import(cli, META_REPORT, "meta-ads")
+    again = _import(cli, META_REPORT, "meta-ads")
+    assert (first["rows_loaded"], again["rows_loaded"], again["rows_duplicate"]) == (len(rows), 0, len(rows))
+    with connect(Settings(home=home), read_only=True) as warehouse:
+        spend = warehouse.backend.to_pandas(warehouse.backend.table("marketing_spend"))
+    stored = {
+        (pd.Timestamp(d).strftime("%Y-%m-%d"), c): Decimal(str(a))
+        for d, c, a in zip(spend["date"], spend["campaign"], spend["amount"], strict=True)
+    }
+    assert stored == expected
