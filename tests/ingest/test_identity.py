@@ -96,3 +96,17 @@ def test_a_placeholder_e_mail_does_not_join_customers(cli: Callable[..., Any], t
     rows = [_order("5001", "2024-02-01", "7", junk, "10.00"), _order("5002", "2024-02-02", "8", junk, "10.00")]
     cli("import", str(_woo_rows(rows, tmp_path / "o.csv")), "--profile", "woocommerce", "--json")
     assert _query(tmp_path / "home", "SELECT count(DISTINCT customer_key) FROM orders") == [(2,)]
+
+
+def test_identity_is_the_same_on_every_engine(cli: Callable[..., Any], tmp_path: Path, warehouse_engine: str) -> None:
+    """The guest and the account are one customer whichever engine holds the warehouse (DuckDB, PostgreSQL)."""
+    export = _woo_rows(GUEST_THEN_ACCOUNT, tmp_path / "orders.csv")
+    first = cli("import", str(export), "--json")
+    assert first.exit_code == 0, first.stderr
+    assert first.json()["profile"] == "woocommerce"
+    status = cli("status", "--json").json()
+    assert (status["guest_orders"], status["guest_orders_joined"]) == (2, 1)
+    assert status["tables"]["customers"] == 3
+    assert sum(segment["customers"] for segment in cli("rfm", "--json").json()["segments"]) == 3
+    again = cli("import", str(export), "--json").json()
+    assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 4)
