@@ -110,3 +110,20 @@ def test_identity_is_the_same_on_every_engine(cli: Callable[..., Any], tmp_path:
     assert sum(segment["customers"] for segment in cli("rfm", "--json").json()["segments"]) == 3
     again = cli("import", str(export), "--json").json()
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 4)
+
+
+def test_a_review_naming_only_the_shop_id_joins_the_customer_known_by_e_mail(
+    cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    export = _woo_rows(GUEST_THEN_ACCOUNT, tmp_path / "orders.csv")
+    cli("import", str(export), "--profile", "woocommerce", "--json")
+    reviews = tmp_path / "reviews.csv"
+    reviews.write_text("id,text,customer_id,rating\nr1,Lovely mug,42,5\nr2,Late again,99,2\nr3,Fine,43,4\n")
+    summary = cli("import", str(reviews), "--profile", "feedback", "--json").json()
+    assert summary["rows_loaded"] == 3
+    home = tmp_path / "home"
+    keys = dict(_query(home, "SELECT order_id, customer_key FROM orders"))
+    by_review = dict(_query(home, "SELECT feedback_id, customer_key FROM feedback"))
+    assert by_review["r1"] == keys["3002"]  # account 42 is Lee, known by e-mail
+    assert by_review["r3"] == keys["3004"]  # account 43 has no e-mail: keyed by the id, as its order
+    assert by_review["r2"] not in keys.values()  # an id the shop's orders never named is a new customer

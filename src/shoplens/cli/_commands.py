@@ -265,8 +265,8 @@ def demo_command(
     """Generate a realistic demo store and import it, as a shop owner would import their own exports.
 
     Writes the export files to <home>/demo-export/ (orders.csv plus products, web events, reviews,
-    marketing spend and an events calendar), imports orders.csv with the generic profile and its
-    mapping, and loads the other tables. Running it again on the same home adds nothing.
+    marketing spend, an events calendar, daily stock and support tickets), imports orders.csv with the
+    generic profile and its mapping, and loads the other tables. Running it again on the same home adds nothing.
 
     Large files for benchmarks: shoplens demo --lines 10000000 --no-events --export-only --out DIR
     """
@@ -307,6 +307,8 @@ def demo_command(
         "feedback": files.feedback_path,
         "marketing_spend": files.marketing_spend_path,
         "events_calendar": files.events_calendar_path,
+        "inventory": files.inventory_path,
+        "tickets": files.tickets_path,
     }
     loaded: dict[str, int] = {}
     with connect(config) as warehouse:

@@ -18,6 +18,7 @@ import re
 
 from shoplens.ingest import TablePlan, text_literal
 from shoplens.schema import TABLES, Column
+from shoplens.warehouse._identity import adopt_vault_keys
 from shoplens.warehouse._parsing import (
     Check,
     boolean_sql,
@@ -76,6 +77,8 @@ class MappedTableTarget:
         load.existing(table.name, key[0], f'SELECT "{key[0]}" AS k FROM {PARSED} WHERE {_VALID}')
         if table.name == "customers":
             load.existing("customer_pii", "customer_key", f"SELECT customer_key AS k FROM {PARSED} WHERE {_VALID}")
+        if "customer_key" in table.column_names and any(f in plan.expressions for f in IDENTITY_FIELDS):
+            adopt_vault_keys(load, PARSED, email_column="email", where=_VALID)
         keys = ", ".join(f'"{k}"' for k in key)
         order = "pos" if plan.keep == "first" else "pos DESC"
         firsts = (

@@ -18,6 +18,7 @@ from shoplens.ingest import (
     col,
     text_literal,
 )
+from shoplens.warehouse._identity import adopt_vault_keys
 from shoplens.warehouse._parsing import (
     UNPARSEABLE,
     Check,
@@ -216,6 +217,7 @@ def _split_new(load: FileLoad) -> FileCounts:
         """,
         load.pads,
     )
+    adopt_vault_keys(load, "stg_rows", email_column="email")
     return FileCounts(
         valid=load.count("SELECT count(*) FROM stg_parsed WHERE _fault IS NULL"),
         new=load.count("SELECT count(*) FROM stg_rows"),
