@@ -172,6 +172,9 @@ class TablePlan:
     replace_existing: bool = False
     # Rows of one file with the same key: "first" keeps the first (later ones are duplicates), "last" the last.
     keep: Literal["first", "last"] = "first"
+    # SQL over source columns, TRUE for a row that repeats an earlier row's record without adding a row of the
+    # table (the image-only rows of a Shopify product export): not checked, not loaded, counted as a duplicate.
+    continuation_rows: str | None = None
 
 
 # What a profile's ``build`` hands to the import target it feeds.

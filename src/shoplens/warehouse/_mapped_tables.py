@@ -4,9 +4,11 @@ from any export a profile describes with a :class:`~shoplens.ingest.TablePlan`.
 * Each column is typed by the table's own type; a row that does not parse, misses a required column or breaks
   one of the profile's rules is quarantined with its record number, column and reason.
 * Rows are keyed by the table's primary key. Within one file, repeated keys keep the first row (or the last,
-  as the profile says) and count the others as duplicates. A fact already stored (an event, a day's spend, a
-  snapshot, a ticket) is a duplicate; a catalogue or account row replaces the stored one when the profile
-  says so, keeping stored values the file leaves empty, and is a duplicate only when nothing changed.
+  as the profile says) and count the others as duplicates, as are the rows a profile calls continuation rows
+  (later rows of a record that add nothing to the table, like a Shopify product's image-only rows). A fact
+  already stored (an event, a day's spend, a snapshot, a ticket) is a duplicate; a catalogue or account row
+  replaces the stored one when the profile says so, keeping stored values the file leaves empty, and is a
+  duplicate only when nothing changed.
 * Tables with a ``customer_key`` get it from the customer's identity, as orders do (the keyed hash of the
   normalised e-mail where there is one, else of the shop's customer id); the e-mail itself never reaches an
   analytic table. On ``customers``, e-mail, name, phone and address go to the vault only.
@@ -41,6 +43,7 @@ IDENTITY_FIELDS = ("customer_id", "email")
 VAULT_FIELDS = ("email", "name", "phone", "address")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 _VALID = "_fault IS NULL"
+_LOADABLE = "_fault IS NULL AND NOT _continuation"
 INT32 = 2_147_483_648
 
 
@@ -74,16 +77,16 @@ class MappedTableTarget:
         plan = self._current()
         table = TABLES[plan.table]
         key = table.primary_key
-        load.existing(table.name, key[0], f'SELECT "{key[0]}" AS k FROM {PARSED} WHERE {_VALID}')
+        load.existing(table.name, key[0], f'SELECT "{key[0]}" AS k FROM {PARSED} WHERE {_LOADABLE}')
         if table.name == "customers":
-            load.existing("customer_pii", "customer_key", f"SELECT customer_key AS k FROM {PARSED} WHERE {_VALID}")
+            load.existing("customer_pii", "customer_key", f"SELECT customer_key AS k FROM {PARSED} WHERE {_LOADABLE}")
         if "customer_key" in table.column_names and any(f in plan.expressions for f in IDENTITY_FIELDS):
-            adopt_vault_keys(load, PARSED, email_column="email", where=_VALID)
+            adopt_vault_keys(load, PARSED, email_column="email", where=_LOADABLE)
         keys = ", ".join(f'"{k}"' for k in key)
         order = "pos" if plan.keep == "first" else "pos DESC"
         firsts = (
             f"SELECT * EXCLUDE (occurrence) FROM (SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {order}) "
-            f"AS occurrence FROM {PARSED} WHERE {_VALID}) WHERE occurrence = 1"
+            f"AS occurrence FROM {PARSED} WHERE {_LOADABLE}) WHERE occurrence = 1"
         )
         match = " AND ".join(f'n."{k}" = t."{k}"' for k in key)
         columns = table.column_names
@@ -116,7 +119,7 @@ class MappedTableTarget:
         con = load.con
         summary.rows_updated += load.count(f"SELECT count(*) FROM {NEW} WHERE _stored")
         if "customer_key" in table.column_names:
-            summary.customers += load.count(f"SELECT count(DISTINCT customer_key) FROM {PARSED} WHERE {_VALID}")
+            summary.customers += load.count(f"SELECT count(DISTINCT customer_key) FROM {PARSED} WHERE {_LOADABLE}")
         if table.name == "customers":
             summary.customers_new += load.count(f"SELECT count(*) FROM {NEW} WHERE NOT _stored")
             _write_vault(load, plan)
@@ -193,12 +196,14 @@ def _parse(load: FileLoad, staged: StagedFile, plan: TablePlan) -> None:
         if not table.columns[table.column_names.index("customer_key")].nullable:
             checks.insert(0, Check(f"{identity} IS NULL", where("email"), "no e-mail or customer id"))
     checks += [Check(f"coalesce({rule.condition}, false)", rule.column, rule.reason) for rule in plan.rules]
-    kept = ", ".join(["pos", *(f'"{c}"' for c in table.column_names), *(f'"{f}"' for f in extra)])
+    continuation = f"coalesce({plan.continuation_rows}, false)" if plan.continuation_rows else "false"
+    raws.append(f"{continuation} AS _continuation")
+    kept = ", ".join(["pos", *(f'"{c}"' for c in table.column_names), *(f'"{f}"' for f in extra), "_continuation"])
     load.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {PARSED} AS
         SELECT {kept}, _fault FROM (
-            SELECT *, {fault_sql(checks)} AS _fault FROM (
+            SELECT *, CASE WHEN NOT _continuation THEN {fault_sql(checks)} END AS _fault FROM (
                 SELECT *, {", ".join(typed)} FROM (SELECT rowid AS pos, {", ".join(raws)} FROM {staged.table})
             )
         )
@@ -227,6 +232,6 @@ def _write_vault(load: FileLoad, plan: TablePlan) -> None:
     write_personal_data(
         load.con,
         f"SELECT customer_key, arg_max(customer_id, pos) FILTER (WHERE customer_id IS NOT NULL) AS source_customer_id, "
-        f"{fields} FROM {PARSED} WHERE {_VALID} GROUP BY customer_key",
+        f"{fields} FROM {PARSED} WHERE {_LOADABLE} GROUP BY customer_key",
         newer_wins=True,
     )
