@@ -162,3 +162,15 @@ def test_tickets_keyed_like_orders_without_e_mails(cli: Callable[..., Any], tmp_
     assert [e for e in emails if e in everything] == []
     again = _import(cli, str(path), "--profile", "tickets", "--mapping", str(mapping))
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, len(rows) - 3)
+
+
+def test_files_named_like_the_tables_are_told_apart(cli: Callable[..., Any], tmp_path: Path) -> None:
+    tickets = "ticket_id,created_at,email,subject\nT-1,2024-05-01 09:00,amy@example.com,Hello\n"
+    for name, text, profile in [
+        ("spend.csv", SPEND_CSV, "spend"),
+        ("stock.csv", INVENTORY_CSV, "inventory"),
+        ("tickets.csv", tickets, "tickets"),
+    ]:
+        path = tmp_path / name
+        path.write_text(text)
+        assert cli("import", str(path), "--json", home_dir=tmp_path / profile).json()["profile"] == profile

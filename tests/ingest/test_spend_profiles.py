@@ -310,3 +310,15 @@ def test_summed_spend_on_every_engine(cli: Callable[..., Any], tmp_path: Path, w
         for d, c, a in zip(spend["date"], spend["campaign"], spend["amount"], strict=True)
     }
     assert stored == expected
+
+
+def test_ads_files_are_told_from_their_header(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Without --profile: the report download's header is found below its title lines."""
+    for path, profile in [
+        (GOOGLE_REPORT, "google-ads"),
+        (GOOGLE_STATS, "google-ads"),
+        (META_REPORT, "meta-ads"),
+        (META_ADS, "meta-ads"),
+    ]:
+        summary = cli("import", str(path), "--json", home_dir=tmp_path / profile / path.stem).json()
+        assert summary["profile"] == profile

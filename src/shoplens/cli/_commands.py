@@ -18,7 +18,7 @@ from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
 from shoplens.ingest import registered_profiles
-from shoplens.warehouse import ImportSummary, connect, import_files, load_table_file, warehouse_exists
+from shoplens.warehouse import ImportSummary, connect, detect_profile, import_files, load_table_file, warehouse_exists
 
 PROFILE_HELP = "Source profile: " + ", ".join(sorted(registered_profiles())) + ". See `shoplens profiles`."
 
@@ -100,7 +100,7 @@ def _show_summary(summary: ImportSummary) -> None:
 def import_command(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Export files: .csv/.tsv/.parquet/.jsonl, optionally .gz.")],
-    profile: Annotated[str, typer.Option("--profile", "-p", help=PROFILE_HELP)],
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help=PROFILE_HELP)] = None,
     mapping: Annotated[
         Path | None, typer.Option("--mapping", help="YAML column mapping (required by --profile generic).")
     ] = None,
@@ -112,8 +112,19 @@ def import_command(
     the same or an overlapping export adds only rows not already loaded. Personal data (names, e-mails,
     phones, addresses) goes to the vault only; analytics see pseudonymous customer keys.
 
-    Example: shoplens import online_retail.parquet --profile online-retail --json
+    Without --profile the kind of export is told from the file's columns, and the summary says which
+    profile was chosen ("profile").
+
+    Examples:
+      shoplens import online_retail.parquet --profile online-retail --json
+      shoplens import orders_export_1.csv products_export_1.csv   (each kind in its own command)
+      shoplens import events.csv --profile events --mapping events.yaml
     """
+    if profile is None:
+        chosen = detect_profile(paths)
+        profile = chosen.name
+        if not as_json:
+            stderr.print(f"Reading {', '.join(p.name for p in paths)} as a {profile} export ({chosen.description}).")
     summary = run_import(settings(ctx), paths, profile, _read_mapping(mapping))
     if as_json:
         emit_json(summary.as_dict())
@@ -129,6 +140,8 @@ def profiles_command(as_json: JsonOption = False) -> None:
             "name": p.name,
             "description": p.description,
             "required_columns": list(p.required),
+            "recognised_by": [list(s) for s in (p.signatures or ((p.required,) if p.required else ()))],
+            "target": p.target,
             "needs_mapping": p.needs_mapping,
         }
         for p in sorted(registered_profiles().values(), key=lambda p: p.name)
@@ -152,6 +165,7 @@ def store_status(config: Settings) -> dict[str, Any]:
         first, last = (
             None if pd.isna(value) else value.to_pydatetime() for value in warehouse.backend.execute(span).iloc[0]
         )
+        identity = guest_orders_joined(warehouse.backend)
     app_db = AppDatabase(config.app_database_url)
     imports = [
         {
@@ -170,8 +184,22 @@ def store_status(config: Settings) -> dict[str, Any]:
         "data_version": version,
         "first_order": first,
         "last_order": last,
+        **identity,
         "imports": imports,
     }
+
+
+def guest_orders_joined(backend: Any) -> dict[str, int | None]:
+    """Guest checkouts (orders placed without an account) whose customer also has an account, joined by the
+    normalised e-mail; None for a warehouse from before accounts were told apart (it upgrades on its next
+    import)."""
+    orders, customers = backend.table("orders"), backend.table("customers")
+    if "is_guest" not in orders.columns or "has_account" not in customers.columns:
+        return {"guest_orders": None, "guest_orders_joined": None}
+    guests = orders.filter(orders.is_guest)
+    accounts = customers.filter(customers.has_account).select("customer_key")
+    joined = guests.semi_join(accounts, guests.customer_key == accounts.customer_key)
+    return {"guest_orders": int(guests.count().execute()), "guest_orders_joined": int(joined.count().execute())}
 
 
 def _show_status(status: dict[str, Any]) -> None:
@@ -181,6 +209,11 @@ def _show_status(status: dict[str, Any]) -> None:
     stdout.print(f"Warehouse: {status['warehouse']} (data version {status['data_version']})")
     if status.get("first_order"):
         stdout.print(f"Orders from {status['first_order']:%Y-%m-%d} to {status['last_order']:%Y-%m-%d}")
+    if status.get("guest_orders"):
+        stdout.print(
+            f"Guest orders: {status['guest_orders']:,}, of which {status['guest_orders_joined']:,} joined to a "
+            "customer's account by e-mail"
+        )
     table = Table("table", "rows")
     for name, count in status["tables"].items():
         table.add_row(name, f"{count:,}")
@@ -232,8 +265,8 @@ def demo_command(
     """Generate a realistic demo store and import it, as a shop owner would import their own exports.
 
     Writes the export files to <home>/demo-export/ (orders.csv plus products, web events, reviews,
-    marketing spend and an events calendar), imports orders.csv with the generic profile and its
-    mapping, and loads the other tables. Running it again on the same home adds nothing.
+    marketing spend, an events calendar, daily stock and support tickets), imports orders.csv with the
+    generic profile and its mapping, and loads the other tables. Running it again on the same home adds nothing.
 
     Large files for benchmarks: shoplens demo --lines 10000000 --no-events --export-only --out DIR
     """
@@ -274,6 +307,8 @@ def demo_command(
         "feedback": files.feedback_path,
         "marketing_spend": files.marketing_spend_path,
         "events_calendar": files.events_calendar_path,
+        "inventory": files.inventory_path,
+        "tickets": files.tickets_path,
     }
     loaded: dict[str, int] = {}
     with connect(config) as warehouse:

@@ -127,6 +127,16 @@ class SalesMapping:
     # Exports that write order-level fields (date, e-mail, totals) on the first line of an order only:
     # the loader copies them to the order's other lines before validating.
     fill_order_fields: bool = False
+    # Exports with one row per order and its items packed into columns (WebToffee's line_item_1, line_item_2,
+    # ...): each non-empty one becomes a row whose expressions read the item as "_item" (see packed_field). A
+    # record with several items counts as that many rows read; one with none as one row (quarantined).
+    line_items: Sequence[str] = ()
+
+
+def packed_field(packed_sql: str, key: str) -> str:
+    """The value of ``key`` in a packed "key:value|key:value" text (WooCommerce exports), NULL when absent."""
+    pattern = text_literal(f"(?:^|\\|){key}:([^|]*)")
+    return f"nullif(trim(regexp_extract({packed_sql}, {pattern}, 1)), '')"
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,9 @@ class TablePlan:
     replace_existing: bool = False
     # Rows of one file with the same key: "first" keeps the first (later ones are duplicates), "last" the last.
     keep: Literal["first", "last"] = "first"
+    # SQL over source columns, TRUE for a row that repeats an earlier row's record without adding a row of the
+    # table (the image-only rows of a Shopify product export): not checked, not loaded, counted as a duplicate.
+    continuation_rows: str | None = None
     # Files whose rows are parts of one fact (a campaign's ads, devices or networks on one day): rows of one
     # file with the same key become one row, these columns summed (the others taken from the first row).
     # Every summed row counts as loaded (or duplicate, when the key is stored already); ``keep`` is unused.
@@ -201,6 +214,18 @@ class SourceProfile:
     # The import target its rows fill: order lines ("sales"), customer feedback ("feedback"), one canonical
     # table ("table", with a TablePlan), or a target registered with shoplens.warehouse.register_import_target.
     target: str = "sales"
+    # Column sets that identify this export when `shoplens import` is given no --profile: a file is this
+    # profile's when it has every column of one set. Empty: ``required`` (when there is any).
+    signatures: Sequence[Sequence[str]] = ()
+
+    def recognises(self, header: Sequence[str]) -> int:
+        """How specifically a file with this header is this profile's export: the size of the largest
+        signature it carries in full, 0 when it carries none (or the profile needs a mapping)."""
+        if self.needs_mapping:
+            return 0
+        present = set(header)
+        signatures = self.signatures or ((self.required,) if self.required else ())
+        return max((len(s) for s in signatures if s and set(s) <= present), default=0)
 
     def dialect_for(self, mapping: Mapping[str, object] | None) -> CsvDialect:
         if mapping is not None and self.dialect_from_mapping is not None:

@@ -4,7 +4,13 @@ Ibis backend, the data version, and the one import pipeline that fills it."""
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._connection import Warehouse, change_token, connect, warehouse_exists
 from shoplens.warehouse._ddl import EngineName
-from shoplens.warehouse._import_files import import_feedback, import_files, import_target, register_import_target
+from shoplens.warehouse._import_files import (
+    detect_profile,
+    import_feedback,
+    import_files,
+    import_target,
+    register_import_target,
+)
 from shoplens.warehouse._parsing import customer_key_sql
 from shoplens.warehouse._personal_data import write_personal_data
 from shoplens.warehouse._pipeline import (
@@ -39,6 +45,7 @@ __all__ = [
     "change_token",
     "connect",
     "customer_key_sql",
+    "detect_profile",
     "file_format",
     "get_profile",
     "import_feedback",

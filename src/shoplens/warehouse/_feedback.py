@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from shoplens.ingest import FeedbackPlan, text_literal
+from shoplens.warehouse._identity import adopt_vault_keys
 from shoplens.warehouse._parsing import (
     Check,
     customer_key_sql,
@@ -143,6 +144,7 @@ def _identify(load: FileLoad) -> None:
         """,
         load.pads,
     )
+    adopt_vault_keys(load, "stg_fb", email_column="email", where=_VALID)
     # Without an id, the fingerprint of the row's content (the e-mail only through the customer key) and its
     # occurrence number among identical rows of this file, so re-imports produce the same ids.
     content = "concat_ws(chr(31), text, customer_key, product_id, raw_rating, CAST(created_at AS VARCHAR), source)"

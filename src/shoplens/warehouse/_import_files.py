@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from shoplens.errors import InputError
+from shoplens.ingest import CsvDialect, SourceProfile, registered_profiles
 from shoplens.warehouse._connection import Warehouse
 from shoplens.warehouse._feedback import FeedbackTarget
 from shoplens.warehouse._mapped_tables import MappedTableTarget
@@ -18,6 +19,7 @@ from shoplens.warehouse._pipeline import (
     get_profile,
     new_import_id,
 )
+from shoplens.warehouse._readers import peek_columns
 from shoplens.warehouse._sales import SalesTarget
 
 _TARGETS: dict[str, ImportTarget] = {
@@ -37,6 +39,39 @@ def import_target(name: str) -> ImportTarget:
     if name not in _TARGETS:
         raise InputError(f"no import target {name!r}; known: {', '.join(sorted(_TARGETS))}")
     return _TARGETS[name]
+
+
+def detect_profile(paths: Sequence[Path]) -> SourceProfile:
+    """The profile whose export every file is, told from the files' columns; fails naming what it saw.
+
+    Each profile recognises an export by the columns it must have; the most specific match wins (the
+    Shopify orders export also has an "Email" column, as a customers export does, but more of its own).
+    """
+    profiles = sorted(registered_profiles().values(), key=lambda p: p.name)
+    chosen: dict[str, SourceProfile] = {}
+    for path in paths:
+        # Read with each profile's dialect: some find their header below a report's title lines.
+        headers: dict[CsvDialect, list[str]] = {}
+        for dialect in dict.fromkeys([CsvDialect(), *(profile.dialect for profile in profiles)]):
+            headers[dialect] = peek_columns(path, dialect)
+        header = headers[CsvDialect()]
+        scores = [(profile.recognises(headers[profile.dialect]), profile) for profile in profiles]
+        best = max((score for score, _ in scores), default=0)
+        if best == 0:
+            shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")
+            raise InputError(
+                f"{path}: cannot tell which export this is (columns: {shown or 'none'}); "
+                "name it with --profile (see shoplens profiles)"
+            )
+        tied = [profile.name for score, profile in scores if score == best]
+        if len(tied) > 1:
+            raise InputError(f"{path}: looks like more than one export ({', '.join(tied)}); choose with --profile")
+        chosen[str(path)] = next(profile for score, profile in scores if score == best)
+    kinds = {profile.name for profile in chosen.values()}
+    if len(kinds) > 1:
+        seen = "; ".join(f"{Path(path).name}: {profile.name}" for path, profile in chosen.items())
+        raise InputError(f"the files are different kinds of export ({seen}); import each kind on its own")
+    return next(iter(chosen.values()))
 
 
 def import_files(

@@ -6,9 +6,11 @@ from any export a profile describes with a :class:`~shoplens.ingest.TablePlan`.
   is not data, such as a report's total, with that reason first).
 * Rows are keyed by the table's primary key. Within one file, repeated keys keep the first row (or the last,
   as the profile says) and count the others as duplicates, unless the plan sums them (the ads of one
-  campaign on one day make one row of spend). A fact already stored (an event, a day's spend, a
-  snapshot, a ticket) is a duplicate; a catalogue or account row replaces the stored one when the profile
-  says so, keeping stored values the file leaves empty, and is a duplicate only when nothing changed.
+  campaign on one day make one row of spend), as are the rows a profile calls continuation rows
+  (later rows of a record that add nothing to the table, like a Shopify product's image-only rows). A fact
+  already stored (an event, a day's spend, a snapshot, a ticket) is a duplicate; a catalogue or account row
+  replaces the stored one when the profile says so, keeping stored values the file leaves empty, and is a
+  duplicate only when nothing changed.
 * Tables with a ``customer_key`` get it from the customer's identity, as orders do (the keyed hash of the
   normalised e-mail where there is one, else of the shop's customer id); the e-mail itself never reaches an
   analytic table. On ``customers``, e-mail, name, phone and address go to the vault only.
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 
 from shoplens.ingest import TablePlan, text_literal
 from shoplens.schema import TABLES, Column
+from shoplens.warehouse._identity import adopt_vault_keys
 from shoplens.warehouse._parsing import (
     Check,
     boolean_sql,
@@ -43,6 +46,7 @@ IDENTITY_FIELDS = ("customer_id", "email")
 VAULT_FIELDS = ("email", "name", "phone", "address")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 _VALID = "_fault IS NULL"
+_LOADABLE = "_fault IS NULL AND NOT _continuation"
 INT32 = 2_147_483_648
 
 
@@ -76,19 +80,21 @@ class MappedTableTarget:
         plan = self._current()
         table = TABLES[plan.table]
         key = table.primary_key
-        load.existing(table.name, key[0], f'SELECT "{key[0]}" AS k FROM {PARSED} WHERE {_VALID}')
+        load.existing(table.name, key[0], f'SELECT "{key[0]}" AS k FROM {PARSED} WHERE {_LOADABLE}')
         if table.name == "customers":
-            load.existing("customer_pii", "customer_key", f"SELECT customer_key AS k FROM {PARSED} WHERE {_VALID}")
+            load.existing("customer_pii", "customer_key", f"SELECT customer_key AS k FROM {PARSED} WHERE {_LOADABLE}")
+        if "customer_key" in table.column_names and any(f in plan.expressions for f in IDENTITY_FIELDS):
+            adopt_vault_keys(load, PARSED, email_column="email", where=_LOADABLE)
         keys = ", ".join(f'"{k}"' for k in key)
         order = "pos" if plan.keep == "first" else "pos DESC"
         columns = table.column_names
         firsts = (
             f"SELECT * EXCLUDE (occurrence) FROM (SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {order}) "
-            f"AS occurrence FROM {PARSED} WHERE {_VALID}) WHERE occurrence = 1"
+            f"AS occurrence FROM {PARSED} WHERE {_LOADABLE}) WHERE occurrence = 1"
         )
         if plan.sum_columns:
             picked = ", ".join(_grouped(c, key, plan.sum_columns) for c in columns)
-            firsts = f"SELECT min(pos) AS pos, {picked} FROM {PARSED} WHERE {_VALID} GROUP BY {keys}"
+            firsts = f"SELECT min(pos) AS pos, {picked} FROM {PARSED} WHERE {_LOADABLE} GROUP BY {keys}"
         match = " AND ".join(f'n."{k}" = t."{k}"' for k in key)
         if plan.replace_existing:
             # A stored row keeps the values the file leaves empty; rows that change nothing are duplicates.
@@ -126,7 +132,7 @@ class MappedTableTarget:
                 keys = ", ".join(table.primary_key)
                 summary.warnings.append(f"{parts} {table.name} rows with the same {keys} were summed into {rows}")
         if "customer_key" in table.column_names:
-            summary.customers += load.count(f"SELECT count(DISTINCT customer_key) FROM {PARSED} WHERE {_VALID}")
+            summary.customers += load.count(f"SELECT count(DISTINCT customer_key) FROM {PARSED} WHERE {_LOADABLE}")
         if table.name == "customers":
             summary.customers_new += load.count(f"SELECT count(*) FROM {NEW} WHERE NOT _stored")
             _write_vault(load, plan)
@@ -150,9 +156,9 @@ def _grouped(column: str, key: tuple[str, ...], summed: Sequence[str]) -> str:
 
 
 def _summed_rows_sql(key: tuple[str, ...]) -> str:
-    """How many valid rows of the file were summed into the new rows."""
+    """How many loadable rows of the file were summed into the new rows (NEW has no _fault or _continuation)."""
     match = " AND ".join(f'n."{k}" = p."{k}"' for k in key)
-    return f"SELECT count(*) FROM {PARSED} p WHERE p._fault IS NULL AND EXISTS (SELECT 1 FROM {NEW} n WHERE {match})"
+    return f"SELECT count(*) FROM {PARSED} p WHERE {_LOADABLE} AND EXISTS (SELECT 1 FROM {NEW} n WHERE {match})"
 
 
 def _table_plan(plan: Plan) -> TablePlan:
@@ -220,12 +226,14 @@ def _parse(load: FileLoad, staged: StagedFile, plan: TablePlan) -> None:
     not_data = [f'coalesce({rule.condition}, false) AS "_not_data_{i}"' for i, rule in enumerate(plan.source_rules)]
     raws += not_data
     checks[:0] = [Check(f'"_not_data_{i}"', rule.column, rule.reason) for i, rule in enumerate(plan.source_rules)]
-    kept = ", ".join(["pos", *(f'"{c}"' for c in table.column_names), *(f'"{f}"' for f in extra)])
+    continuation = f"coalesce({plan.continuation_rows}, false)" if plan.continuation_rows else "false"
+    raws.append(f"{continuation} AS _continuation")
+    kept = ", ".join(["pos", *(f'"{c}"' for c in table.column_names), *(f'"{f}"' for f in extra), "_continuation"])
     load.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {PARSED} AS
         SELECT {kept}, _fault FROM (
-            SELECT *, {fault_sql(checks)} AS _fault FROM (
+            SELECT *, CASE WHEN NOT _continuation THEN {fault_sql(checks)} END AS _fault FROM (
                 SELECT *, {", ".join(typed)} FROM (SELECT rowid AS pos, {", ".join(raws)} FROM {staged.table})
             )
         )
@@ -254,6 +262,6 @@ def _write_vault(load: FileLoad, plan: TablePlan) -> None:
     write_personal_data(
         load.con,
         f"SELECT customer_key, arg_max(customer_id, pos) FILTER (WHERE customer_id IS NOT NULL) AS source_customer_id, "
-        f"{fields} FROM {PARSED} WHERE {_VALID} GROUP BY customer_key",
+        f"{fields} FROM {PARSED} WHERE {_LOADABLE} GROUP BY customer_key",
         newer_wins=True,
     )

@@ -291,6 +291,8 @@ class Pipeline:
         name, target = staged.path.name, self.target
         report_step(self.progress, f"validating {name}", 1, STEPS)
         target.parse(load, staged, plan)
+        # A record holding several items (packed line items) is that many rows of the target.
+        summary.rows_read += load.count(f"SELECT count(*) FROM {target.parsed_table}") - staged.rows_staged
         report_step(self.progress, f"quarantining bad rows of {name}", 2, STEPS)
         if strict:
             _refuse_faults(load, staged, target.parsed_table)

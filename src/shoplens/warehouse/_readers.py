@@ -156,6 +156,28 @@ def read_header(path: Path, dialect: CsvDialect) -> list[str] | None:
     return None
 
 
+def peek_columns(path: Path, dialect: CsvDialect, *, lines: int = 20) -> list[str]:
+    """The column names of a file, for telling what kind of export it is: a CSV or Parquet file's header, or
+    the keys of the first JSON objects of a JSON-lines file (an empty list when none can be read)."""
+    header = read_header(path, dialect)
+    if header is not None:
+        return header
+    keys: dict[str, None] = {}
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            for raw in itertools.islice(handle, lines):
+                try:
+                    value = json.loads(raw.decode(dialect.encoding))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    continue
+                if isinstance(value, dict):
+                    keys.update(dict.fromkeys(str(k) for k in value))
+    except (OSError, EOFError) as exc:
+        raise UnreadableFileError(f"{path}: cannot read ({exc})") from None
+    return list(keys)
+
+
 def stage_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:
     """Load ``path`` into the temporary table ``table``; never raises for bad records, only for bad files."""
     if not path.is_file():

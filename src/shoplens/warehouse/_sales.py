@@ -15,8 +15,10 @@ from shoplens.ingest import (
     PERSONAL_FIELDS,
     SALES_FIELDS,
     SalesMapping,
+    col,
     text_literal,
 )
+from shoplens.warehouse._identity import adopt_vault_keys
 from shoplens.warehouse._parsing import (
     UNPARSEABLE,
     Check,
@@ -104,7 +106,17 @@ def _parse(load: FileLoad, staged: StagedFile, sales: SalesMapping) -> None:
         expressions["currency"] = text_literal(sales.currency)
     raw_columns = [f'{text_sql(expressions.get(n, "NULL"))} AS "raw_{n}"' for n in names]
     helpers = [f'({sql}) AS "{name}"' for name, sql in sales.helpers.items()]
-    text = f"SELECT rowid AS pos, {', '.join(raw_columns + helpers)} FROM {staged.table}"
+    source, position = staged.table, "rowid"
+    if sales.line_items:
+        # One row per packed item, each keeping its record's position (for the quarantine file).
+        items = ", ".join(col(c) for c in sales.line_items)
+        source = (
+            "(SELECT *, unnest(CASE WHEN len(_items) > 0 THEN _items ELSE [NULL::VARCHAR] END) AS _item FROM "
+            f"(SELECT rowid AS _pos, *, list_filter([{items}], lambda x: nullif(trim(x), '') IS NOT NULL) AS _items "
+            f"FROM {staged.table}))"
+        )
+        position = "_pos"
+    text = f"SELECT {position} AS pos, {', '.join(raw_columns + helpers)} FROM {source}"
     if sales.fill_order_fields:
         filled = [
             f'coalesce("raw_{n}", max("raw_{n}") OVER (PARTITION BY "raw_order_id")) AS "raw_{n}"'
@@ -205,6 +217,7 @@ def _split_new(load: FileLoad) -> FileCounts:
         """,
         load.pads,
     )
+    adopt_vault_keys(load, "stg_rows", email_column="email")
     return FileCounts(
         valid=load.count("SELECT count(*) FROM stg_parsed WHERE _fault IS NULL"),
         new=load.count("SELECT count(*) FROM stg_rows"),

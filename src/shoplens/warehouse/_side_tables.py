@@ -16,6 +16,7 @@ from shoplens.errors import InputError, MissingColumnsError
 from shoplens.ingest import CsvDialect
 from shoplens.schema import TABLES, Column, Table
 from shoplens.warehouse._connection import Warehouse
+from shoplens.warehouse._identity import adopt_vault_keys
 from shoplens.warehouse._parsing import Check, customer_key_sql, fault_sql, text_sql
 from shoplens.warehouse._pipeline import (
     FileCounts,
@@ -60,6 +61,7 @@ class TableTarget:
         self.table = table
         self.name = table.name
         self.tables: tuple[str, ...] = (table.name,)
+        self._with_ids = False
         self.parsed_table = "stg_table"
         self.work_tables: tuple[str, ...] = ("stg_table",)
 
@@ -68,6 +70,7 @@ class TableTarget:
             raise TypeError(f"the table target reads a TableFile, not {type(plan).__name__}")
         present = set(plan.columns)
         with_keys = "customer_id" in present and "customer_key" in self.table.column_names
+        self._with_ids = with_keys
         typed, checks = [], []
         for column in self.table.columns:
             raw = text_sql(f's."{column.name}"') if column.name in present else "NULL"
@@ -75,6 +78,7 @@ class TableTarget:
                 raw = f"coalesce({raw}, {column.default})"
             if column.name == "customer_key" and with_keys:
                 typed.append(f'{customer_key_sql(text_sql("s.customer_id"))} AS "customer_key"')
+                typed.append(f'{text_sql("s.customer_id")} AS "customer_id"')
                 continue
             value = f"TRY_CAST({raw} AS {column.sql_type})"
             typed.append(f'{value} AS "{column.name}"')
@@ -96,6 +100,8 @@ class TableTarget:
         )
 
     def split_new(self, load: FileLoad) -> FileCounts:
+        if "customer_key" in self.table.column_names and self._with_ids:
+            adopt_vault_keys(load, "stg_table", email_column=None)
         key = self.table.primary_key[0]
         load.existing(self.table.name, key, f'SELECT "{key}" AS k FROM stg_table WHERE _fault IS NULL')
         return FileCounts(

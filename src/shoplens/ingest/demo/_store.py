@@ -20,6 +20,7 @@ from shoplens.ingest.demo._catalogue import _build_catalogue, _Catalogue, _catal
 from shoplens.ingest.demo._events import EVENTS_SCHEMA, _events_table
 from shoplens.ingest.demo._feedback import FEEDBACK_SCHEMA, _feedback_table
 from shoplens.ingest.demo._orders_csv import ORDER_COLUMNS, _orders_csv
+from shoplens.ingest.demo._service import _inventory_table, _tickets_table
 from shoplens.ingest.demo._spend import _marketing_spend_table
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -46,6 +47,8 @@ class DemoFiles:
     feedback_path: Path
     marketing_spend_path: Path
     events_calendar_path: Path
+    inventory_path: Path | None
+    tickets_path: Path
     orders: int
     order_lines: int
     customers: int
@@ -76,7 +79,9 @@ def generate_demo_store(
     is sized for the number of customers that is expected to take. ``with_events=False`` skips the
     web sessions (events.parquet), which are ~10x the orders in rows. ``progress(step, done, total)``
     is called after each step: ``products``, then per block ``customers`` (or ``order_lines`` with
-    ``max_order_lines``), then ``marketing_spend`` and ``events_calendar``.
+    ``max_order_lines``), then ``marketing_spend``, ``events_calendar``, ``inventory`` (daily stock, read off the
+    orders written; not with ``with_events=False``, for the very large stores that option is for) and
+    ``tickets`` (support tickets of reviewers).
     """
     end = end if end is not None else default_end(DEMO_TIMEZONE)
     _check_arguments(customers=customers, days=days, max_order_lines=max_order_lines, end=end)
@@ -111,6 +116,15 @@ def generate_demo_store(
     events_calendar_path = out_dir / "events_calendar.parquet"
     pq.write_table(calendar.table(), events_calendar_path)
     report("events_calendar", 1, 1)
+    (service_seed,) = seeds.spawn(1)
+    inventory_rng, tickets_rng = (_generator(s) for s in service_seed.spawn(2))
+    inventory_path = out_dir / "inventory.parquet" if with_events else None
+    if inventory_path is not None:
+        pq.write_table(_inventory_table(inventory_rng, paths.orders, catalogue.product_ids, calendar), inventory_path)
+        report("inventory", 1, 1)
+    tickets_path = out_dir / "tickets.parquet"
+    pq.write_table(_tickets_table(tickets_rng, paths.feedback, calendar), tickets_path)
+    report("tickets", 1, 1)
 
     return DemoFiles(
         out_dir=out_dir,
@@ -121,6 +135,8 @@ def generate_demo_store(
         feedback_path=paths.feedback,
         marketing_spend_path=marketing_spend_path,
         events_calendar_path=events_calendar_path,
+        inventory_path=inventory_path,
+        tickets_path=tickets_path,
         orders=totals.orders,
         order_lines=totals.order_lines,
         customers=totals.customers,

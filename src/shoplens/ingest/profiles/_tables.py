@@ -153,6 +153,7 @@ def table_profile(
         name=name,
         description=description,
         required=(),
+        signatures=(required_fields(table),),
         build=build,
         dialect_from_mapping=_dialect_for(table),
         target="table",

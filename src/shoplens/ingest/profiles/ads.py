@@ -222,6 +222,7 @@ GOOGLE_ADS = register_profile(
         description="Google Ads campaign report by day (web interface download, or the API's campaign stats "
         "with cost_micros) into marketing spend",
         required=(),
+        signatures=(GOOGLE_ADS_REPORT, GOOGLE_ADS_API),
         build=_google_ads,
         dialect=CsvDialect(header_with=GOOGLE_ADS_REPORT),
         target="table",
@@ -233,6 +234,7 @@ META_ADS = register_profile(
         description="Meta (Facebook) Ads Manager export by day, or the Insights API's basic_ad rows, "
         "into marketing spend",
         required=(),
+        signatures=(META_ADS_REPORT, META_ADS_API),
         build=_meta_ads,
         target="table",
     )

@@ -190,6 +190,7 @@ PROFILE = register_profile(
             "product_id, rating, created_at, source (or --mapping); knows the Women's Clothing Reviews export"
         ),
         required=(),
+        signatures=(("text",), *(export.signature for export in KNOWN_EXPORTS)),
         build=feedback_plan,
         dialect_from_mapping=feedback_dialect,
         target="feedback",
