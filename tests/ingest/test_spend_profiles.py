@@ -14,7 +14,8 @@ import duckdb
 import pandas as pd
 
 from shoplens.config import Settings
-from shoplens.warehouse import connect
+from shoplens.ingest import CsvDialect
+from shoplens.warehouse import connect, read_header
 
 ADS = Path(__file__).parent / "data" / "ads"
 GOOGLE_REPORT = ADS / "google_ads_campaign_report.csv"
@@ -322,3 +323,14 @@ def test_ads_files_are_told_from_their_header(cli: Callable[..., Any], tmp_path:
     ]:
         summary = cli("import", str(path), "--json", home_dir=tmp_path / profile / path.stem).json()
         assert summary["profile"] == profile
+
+
+def test_a_header_is_looked_for_below_title_lines_only_when_asked(tmp_path: Path) -> None:
+    report = tmp_path / "report.csv"
+    report.write_text("Campaign report\nDecember 1, 2024 - December 3, 2024\nDay,Campaign,Cost\n2024-12-01,A,1\n")
+    assert read_header(report, CsvDialect(header_with=("Day", "Campaign", "Cost"))) == ["Day", "Campaign", "Cost"]
+    assert read_header(report, CsvDialect()) == ["Campaign report"]
+    # A file without that header keeps its first line, even when a later line is not valid UTF-8.
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("Invoice,Description\n1,Caf\xe9 chair\n".encode("latin-1"))
+    assert read_header(latin, CsvDialect(header_with=("Day", "Campaign", "Cost"))) == ["Invoice", "Description"]

@@ -115,6 +115,8 @@ def read_csv_header(path: Path, dialect: CsvDialect) -> tuple[list[str], str, in
         try:
             line = raw.decode(dialect.encoding).lstrip("\ufeff").rstrip("\r\n")
         except (UnicodeDecodeError, LookupError):
+            if first is not None:  # a data line below the first: that first line is the header
+                break
             raise UnreadableFileError(f"{path}: the header is not valid {dialect.encoding} text") from None
         if above == 0 and not line.strip():
             raise UnreadableFileError(f"{path}: the file is empty or has no header line")
