@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.collect.conftest import SHOP, FakeClock, event, spooled
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.collect.conftest import NOW, SHOP, FakeClock, event, spooled
 
 from shoplens.config import Settings
+from shoplens.web._collector import EVENT_TYPES, FIELD_LENGTHS, check_event
 
 URL = "/collect/v1/events"
 
@@ -91,6 +95,7 @@ def test_types_map_onto_the_warehouse_vocabulary_and_times_onto_utc(
         (b'{"events": {}}', 'the body must be a JSON object {"events": [...]}'),
         (b'{"events": [], "extra": 1}', 'the body must be a JSON object {"events": [...]}'),
         (b"\xff\xfe", "the body is not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "the body is not valid JSON"),  # nested deeper than the parser goes
     ],
 )
 def test_a_malformed_body_is_a_400_in_the_api_error_shape(
@@ -212,3 +217,33 @@ def test_bad_origin_settings_are_refused() -> None:
     ]
     with pytest.raises(ValidationError, match="an allowed origin must look like"):
         CollectorSettings(collect_origins=["https://shop.example/checkout"])
+
+
+_values = st.one_of(st.none(), st.text(max_size=120), st.integers(), st.booleans(), st.lists(st.integers(), max_size=2))
+_field_names = st.one_of(st.sampled_from(sorted(FIELD_LENGTHS)), st.text(min_size=1, max_size=12))
+
+
+@given(st.dictionaries(_field_names, _values, max_size=12))
+def test_any_event_is_either_stored_whole_or_refused_with_a_reason(sent: dict[str, object]) -> None:
+    stored, reason = check_event(sent, NOW)
+    if stored is None:
+        assert isinstance(reason, str)
+        assert reason
+        return
+    assert reason is None
+    assert set(stored) == set(FIELD_LENGTHS)
+    assert stored["type"] == EVENT_TYPES[str(sent["type"])]
+    assert set(sent) <= set(FIELD_LENGTHS)
+    assert all(stored[k] == sent.get(k) for k in FIELD_LENGTHS if k not in ("type", "at"))
+
+
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 2), max_value=datetime(2025, 6, 11)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_a_time_with_any_offset_is_stored_as_the_same_instant_in_utc(local: datetime, offset_minutes: int) -> None:
+    moment = local.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    stored, reason = check_event(event("t", at=moment.isoformat()), NOW)
+    assert reason is None
+    assert stored is not None
+    assert datetime.fromisoformat(stored["at"]).replace(tzinfo=UTC) == moment

@@ -220,7 +220,7 @@ class _Collector:
             body = await _read_body(request, self.config.collect_max_body_bytes)
             try:
                 document = json.loads(body)
-            except (UnicodeDecodeError, json.JSONDecodeError):
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
                 raise ApiError(400, "bad_request", "the body is not valid JSON") from None
             accepted, rejected = check_batch(document, self.now(), self.config.collect_max_events)
             if accepted:
