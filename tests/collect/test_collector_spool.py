@@ -162,3 +162,16 @@ def test_nothing_leaves_the_spool_when_the_warehouse_load_fails(
 
 def test_an_empty_or_absent_spool_loads_nothing(settings: Settings) -> None:
     assert load(settings) == SpoolLoad()
+
+
+def test_a_full_segment_is_closed_for_a_new_one_and_loaded_and_removed(settings: Settings) -> None:
+    spool = EventSpool(settings.spool_dir, max_segment_bytes=600)
+    for number in range(6):
+        spool.append(stored(event(f"e{number}a"), event(f"e{number}b")))  # each batch is over 300 bytes
+    segments = sorted(settings.spool_dir.glob("events-*.jsonl"))
+    assert len(segments) == 6
+    assert spool.segment == segments[-1]
+    result = load(settings)
+    assert (result.events_loaded, result.segments_removed) == (12, 5)
+    assert sorted(settings.spool_dir.glob("events-*.jsonl")) == [segments[-1]]
+    spool.close()
