@@ -1,4 +1,5 @@
-"""``shoplens collect load --json`` and ``collect serve``'s arguments: one JSON document, exit 2 with one line."""
+"""``shoplens collect load --json`` (on DuckDB and on PostgreSQL) and ``collect serve``'s arguments: one JSON
+document, exit 2 with one line."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from shoplens.warehouse import EventSpool
 from shoplens.web._collector import check_event
 
 
-def test_collect_load_prints_what_it_loaded(cli: Callable[..., Any], tmp_path: Path) -> None:
+def test_collect_load_prints_what_it_loaded(cli: Callable[..., Any], tmp_path: Path, warehouse_engine: str) -> None:
     spool = EventSpool(Settings(home=tmp_path / "home").spool_dir)
     spool.append([check_event(event(name), NOW)[0] for name in ("a", "b", "a")])  # type: ignore[misc]
     spool.close()
