@@ -313,6 +313,11 @@ class Settings(BaseSettings):
         return self.home / "quarantine"
 
     @property
+    def spool_dir(self) -> Path:
+        """Where the event collector keeps accepted events until ``shoplens collect load`` moves them."""
+        return self.home / "spool" / "events"
+
+    @property
     def app_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'app.db').resolve()}"
 

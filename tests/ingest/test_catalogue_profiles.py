@@ -88,25 +88,25 @@ def test_shopify_variant_names_ids_and_the_packt_gloves(cli: Callable[..., Any],
     _import(cli, path, "shopify-products")
     rows = _query(
         tmp_path / "home",
-        "SELECT product_id, name, supplier, price FROM products WHERE product_id LIKE 'gardening-gloves%' "
+        "SELECT product_id, name, supplier, price FROM products WHERE product_id LIKE 'Gardening Gloves%' "
         "ORDER BY product_id",
     )
     # The second variant row carries only the Handle and variant fields; the product fields come from the first.
     assert rows == [
         (
-            "gardening-gloves / Green",
+            "Gardening Gloves - Green",
             "Gardening Gloves - Green",
             gloves[0]["Vendor"],
             Decimal(gloves[0]["Variant Price"]),
         ),
         (
-            "gardening-gloves / Yellow",
+            "Gardening Gloves - Yellow",
             "Gardening Gloves - Yellow",
             gloves[0]["Vendor"],
             Decimal(gloves[1]["Variant Price"]),
         ),
     ]
-    single = _query(tmp_path / "home", "SELECT name FROM products WHERE product_id = 'floor-lamp'")
+    single = _query(tmp_path / "home", "SELECT name FROM products WHERE product_id = 'Floor Lamp'")
     assert single == [("Floor Lamp",)]
 
 
@@ -133,9 +133,9 @@ def test_shopify_catalogue_edge_cases_and_a_newer_cost(cli: Callable[..., Any], 
     assert quarantine[["row", "column", "reason"]].values.tolist() == [[4, "price", "not a number"]]
     home = tmp_path / "home"
     assert _query(home, "SELECT product_id, name, category, supplier, cost, price FROM products ORDER BY 1") == [
+        ("Mug", "Mug", "Kitchen", "Clay Ltd", Decimal("4.10"), Decimal("12.50")),
         ("TEE-M", "Tee - M", "Shirts", "Cotton Co", Decimal("8.50"), Decimal("22.00")),
         ("TEE-S", "Tee - S", "Shirts", "Cotton Co", Decimal("8.00"), Decimal("20.00")),
-        ("mug", "Mug", "Kitchen", "Clay Ltd", Decimal("4.10"), Decimal("12.50")),
     ]
     later = tmp_path / "products_export_2.csv"
     later.write_text(
@@ -148,9 +148,9 @@ def test_shopify_catalogue_edge_cases_and_a_newer_cost(cli: Callable[..., Any], 
     # TEE-S has a new cost; TEE-M is unchanged; the mug's empty cost keeps the stored one (nothing changes).
     assert [summary[k] for k in ("rows_read", "rows_loaded", "rows_updated", "rows_duplicate")] == [3, 1, 1, 2]
     assert _query(home, "SELECT product_id, cost FROM products ORDER BY 1") == [
+        ("Mug", Decimal("4.10")),
         ("TEE-M", Decimal("8.50")),
         ("TEE-S", Decimal("8.40")),
-        ("mug", Decimal("4.10")),
     ]
 
 
@@ -254,3 +254,22 @@ def test_each_export_matches_only_its_own_profile(path: Path, profile: str) -> N
         header = next(csv.reader(handle))
     matching = [p.name for p in registered_profiles().values() if p.required and not p.missing_columns(header)]
     assert matching == [profile]
+
+
+def test_order_lines_without_a_sku_find_their_shopify_product(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Neither export has SKUs here: the order's "Lineitem name" is the variant's product id in the catalogue."""
+    path = SHOPIFY / "packt_products_export_1.csv"
+    _import(cli, path, "shopify-products")
+    orders = tmp_path / "orders_export_1.csv"
+    orders.write_text(
+        "Name,Email,Created at,Currency,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n"
+        "#1,ann@example.com,2024-03-01 10:00:00 +0000,USD,2,Gardening Gloves - Green,19.99,\n"
+        "#1,ann@example.com,2024-03-01 10:00:00 +0000,USD,1,Floor Lamp,49.00,\n"
+    )
+    cli("import", str(orders), "--profile", "shopify", "--json")
+    home = tmp_path / "home"
+    joined = _query(
+        home,
+        "SELECT l.product_id, p.supplier IS NOT NULL FROM order_lines l JOIN products p USING (product_id) ORDER BY 1",
+    )
+    assert joined == [("Floor Lamp", True), ("Gardening Gloves - Green", True)]

@@ -370,7 +370,49 @@ def test_progress_reports_each_step(tmp_path: Path) -> None:
         ("customers", 300, 300),
         ("marketing_spend", 1, 1),
         ("events_calendar", 1, 1),
+        ("tickets", 1, 1),
     ]
+
+
+def test_stock_follows_the_units_sold_and_tickets_follow_the_reviews(tmp_path: Path) -> None:
+    """Each day's stock is the day before's less the units orders.csv sold that day (never below zero), except on
+    the days a restock arrives, when it rises; tickets come from reviewers and answer before they are solved."""
+    written = generate_demo_store(tmp_path, customers=300, seed=5, end=END)
+    assert written.inventory_path is not None
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW stock AS SELECT * FROM '{written.inventory_path}'")
+    con.execute(
+        f"CREATE VIEW sold AS SELECT product_id, CAST(left(ordered_at, 10) AS DATE) AS date, sum(CAST(quantity AS "
+        f"INTEGER)) AS units FROM read_csv('{written.orders_path}', all_varchar = true) GROUP BY ALL"
+    )
+    days = con.execute("SELECT count(DISTINCT date), count(DISTINCT product_id), count(*) FROM stock").fetchone()
+    assert days == (730, written.products, 730 * written.products)
+    broken = con.execute(
+        """
+        SELECT count(*) FROM (
+            SELECT s.product_id, s.date, s.on_hand, lag(s.on_hand) OVER w AS before, coalesce(d.units, 0) AS units
+            FROM stock s LEFT JOIN sold d USING (product_id, date)
+            WINDOW w AS (PARTITION BY s.product_id ORDER BY s.date)
+        ) WHERE before IS NOT NULL AND on_hand <= before AND on_hand <> greatest(before - units, 0)
+        """
+    ).fetchone()
+    assert broken == (0,)
+    assert con.execute("SELECT min(on_hand) >= 0, count(*) FILTER (WHERE on_hand = 0) > 0 FROM stock").fetchone() == (
+        True,
+        True,
+    )
+    con.execute(f"CREATE VIEW tickets AS SELECT * FROM '{written.tickets_path}'")
+    con.execute(f"CREATE VIEW reviews AS SELECT * FROM '{written.feedback_path}'")
+    assert con.execute(
+        "SELECT count(*) FILTER (WHERE customer_id NOT IN (SELECT customer_id FROM reviews)), "
+        "count(*) FILTER (WHERE first_response_at < created_at OR solved_at < first_response_at), "
+        "count(*) FILTER (WHERE (solved_at IS NULL) <> (status = 'open')) FROM tickets"
+    ).fetchone() == (0, 0, 0)
+    unhappy = con.execute("SELECT count(*) FROM reviews WHERE rating <= 2").fetchone()
+    tickets = con.execute("SELECT count(*) FROM tickets").fetchone()
+    assert unhappy is not None
+    assert tickets is not None
+    assert 0 < tickets[0] <= unhappy[0] + 0.1 * written.feedback
 
 
 @pytest.mark.parametrize(

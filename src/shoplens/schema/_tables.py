@@ -160,7 +160,7 @@ EVENTS = Table(
         _c("event_id", "VARCHAR", nullable=False),
         _c("session_id", "VARCHAR", nullable=False),
         _c("customer_key", "VARCHAR"),
-        _c("type", "VARCHAR", "view | cart | checkout | order | shipping_view", nullable=False),
+        _c("type", "VARCHAR", "view | cart | checkout | order | shipping_view | registration", nullable=False),
         _c("at", "TIMESTAMP", nullable=False),
         _c("page", "VARCHAR"),
         _c("product_id", "VARCHAR"),

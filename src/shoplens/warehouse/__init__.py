@@ -1,5 +1,5 @@
 """The warehouse: wherever the settings put it (a DuckDB file, PostgreSQL, Spark), its canonical tables as an
-Ibis backend, the data version, and the one import pipeline that fills it."""
+Ibis backend, the data version, the one import pipeline that fills it, and the spool the event collector writes."""
 
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._connection import Warehouse, change_token, connect, warehouse_exists
@@ -27,10 +27,12 @@ from shoplens.warehouse._pipeline import (
 from shoplens.warehouse._postgres import store_schema
 from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_header, stage_file
 from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
+from shoplens.warehouse._spool import EventSpool, SpoolLoad, load_spool
 
 __all__ = [
     "SIDE_TABLES",
     "EngineName",
+    "EventSpool",
     "FileCounts",
     "FileLoad",
     "ImportSummary",
@@ -38,6 +40,7 @@ __all__ = [
     "Plan",
     "Progress",
     "Reject",
+    "SpoolLoad",
     "StagedFile",
     "TableChange",
     "TableFile",
@@ -51,6 +54,7 @@ __all__ = [
     "import_feedback",
     "import_files",
     "import_target",
+    "load_spool",
     "load_table_file",
     "new_import_id",
     "read_header",

@@ -2,15 +2,19 @@
 
 Listening on anything but the local machine without a configured secret key (``SHOPLENS_SECRET_KEY``, at least
 32 characters) is refused at start, as is a key that is a known placeholder. On localhost a random key per run
-is fine: sessions then end when the server stops.
+is fine: sessions then end when the server stops. The event collector's settings (allowed origins, limits) are
+here too.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PLACEHOLDER_KEYS = frozenset({"changethis", "change-me", "changeme", "secret", "dev"})
@@ -48,3 +52,48 @@ class WebSettings(BaseSettings):
         if key is None:
             self.secret_key = secrets.token_hex(32)
         return self
+
+
+def web_origin(value: str) -> str:
+    """``value`` if it is the origin of a web page, ``scheme://host[:port]`` (http or https, no path); lower case."""
+    origin = value.strip().rstrip("/").lower()
+    if not _ORIGIN_SHAPE.fullmatch(origin):
+        raise ValueError(
+            f"an allowed origin must look like https://shop.example or http://localhost:3000, not {value!r}"
+        )
+    return origin
+
+
+_ORIGIN_SHAPE = re.compile(r"https?://[a-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:]+\](:[0-9]{1,5})?")
+
+
+class CollectorSettings(BaseSettings):
+    """The event collector's limits and the web pages that may send it events.
+
+    ``SHOPLENS_COLLECT_ORIGINS`` takes a comma-separated list (or a JSON list) of origins such as
+    ``https://shop.example``. A browser request from any other origin is refused (403); requests without an
+    ``Origin`` header (a server sending events itself) are let through, since no browser page made them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SHOPLENS_", extra="ignore")
+
+    collect_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    collect_rate: float = Field(50.0, gt=0, description="requests per second a client address may send, sustained")
+    collect_burst: int = Field(100, ge=1, description="requests a client address may send at once")
+    collect_max_body_bytes: int = Field(256 * 1024, ge=1024)
+    collect_max_events: int = Field(500, ge=1)
+
+    @field_validator("collect_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("collect_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(web_origin(origin) for origin in value))

@@ -10,8 +10,10 @@ Shopify writes one for each image beyond the variants'. It is no product and no 
 continuation row of the product before it, counted with the duplicates (quarantining it would put a
 correct row among the faulty ones, and hide real faults among hundreds of image rows).
 
-* ``product_id``: the Variant SKU, else the Handle and the variant's option values ("gardening-gloves / Green");
-  a single-variant product (option "Default Title") is its Handle alone.
+* ``product_id``: the Variant SKU, else the variant's name as the orders export writes it ("Lineitem name":
+  "Gardening Gloves - Green", a single-variant product's Title alone) so that order lines without a SKU find
+  their product (two products sharing a title then share an id); the Handle and option values only without
+  a title.
 * ``name``: the Title, with the option values ("Gardening Gloves - Green") when the product has several variants,
   as Shopify names the variant in an order.
 * ``category``: Type, else the last part of the standard Product Category ("Apparel & Accessories > Shirts").
@@ -57,12 +59,17 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> Table
     variants = f"sum(CASE WHEN {is_variant} THEN 1 ELSE 0 END) OVER (PARTITION BY {col('Handle')})"
     title = of_product(h("Title"))
     category = f"coalesce({of_product(h('Type'))}, {last_part(of_product(h('Product Category')))})"
+    name = (
+        f"CASE WHEN {variants} > 1 AND {option_text} IS NOT NULL THEN {title} || ' - ' || {option_text} "
+        f"ELSE {title} END"
+    )
     return TablePlan(
         table="products",
         expressions={
-            "product_id": f"coalesce({h('Variant SKU')}, {handle_and_options})",
-            "name": f"CASE WHEN {variants} > 1 AND {option_text} IS NOT NULL THEN {title} || ' - ' || {option_text} "
-            f"ELSE {title} END",
+            # Without a SKU, the name the orders export gives the line item ("Lineitem name"), so that order lines
+            # find their product; the handle only when there is no title either.
+            "product_id": f"coalesce({h('Variant SKU')}, {name}, {handle_and_options})",
+            "name": name,
             "category": category,
             "supplier": of_product(h("Vendor")),
             "cost": h("Cost per item"),
