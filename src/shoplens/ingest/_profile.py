@@ -187,6 +187,10 @@ class TablePlan:
     # "Total" line): checked before any column is typed, so the row is quarantined with this reason.
     source_rules: Sequence[RowRule] = ()
     notes: Sequence[str] = ()  # what the import summary's warnings should tell about this file's reading
+    # A key column the file may leave empty (events, sessions without an id): the pipeline fills it with a
+    # fingerprint of the row's other columns and its occurrence among identical rows of the file, so two
+    # identical rows are two facts and a re-import of the file yields the same ids.
+    content_id: str | None = None
 
 
 # What a profile's ``build`` hands to the import target it feeds.

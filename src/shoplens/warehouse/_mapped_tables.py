@@ -48,6 +48,7 @@ _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 _VALID = "_fault IS NULL"
 _LOADABLE = "_fault IS NULL AND NOT _continuation"
 INT32 = 2_147_483_648
+CONTENT_ID_CHARS = 24
 
 
 class MappedTableTarget:
@@ -187,7 +188,13 @@ def typed_sql(raw: str, column: Column, plan: TablePlan) -> str:
         return f"CAST(coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime({raw}, [{formats}]) AS DATE)) AS DATE)"
     if sql_type == "BOOLEAN":
         return boolean_sql(raw)
-    return raw
+    return _double_sql(raw, plan.decimal_separator) if sql_type == "DOUBLE" else raw
+
+
+def _double_sql(raw: str, decimal_separator: str) -> str:
+    """Measures that are not money (rates, durations, scores) as floating point, written with either separator."""
+    text = f"replace({raw}, ',', '')" if decimal_separator == "." else f"replace(replace({raw}, '.', ''), ',', '.')"
+    return f"TRY_CAST({text} AS DOUBLE)"
 
 
 _UNPARSEABLE = {"DATE": "unparseable date", "TIMESTAMP": "unparseable date", "BOOLEAN": "not true/false"}
@@ -229,17 +236,29 @@ def _parse(load: FileLoad, staged: StagedFile, plan: TablePlan) -> None:
     continuation = f"coalesce({plan.continuation_rows}, false)" if plan.continuation_rows else "false"
     raws.append(f"{continuation} AS _continuation")
     kept = ", ".join(["pos", *(f'"{c}"' for c in table.column_names), *(f'"{f}"' for f in extra), "_continuation"])
+    rows = f"SELECT rowid AS pos, {', '.join(raws)} FROM {staged.table}"
+    if plan.content_id is not None:
+        rows = _with_content_id(rows, plan.content_id, [c for c in table.column_names if c != "customer_key"])
     load.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {PARSED} AS
         SELECT {kept}, _fault FROM (
             SELECT *, CASE WHEN NOT _continuation THEN {fault_sql(checks)} END AS _fault FROM (
-                SELECT *, {", ".join(typed)} FROM (SELECT rowid AS pos, {", ".join(raws)} FROM {staged.table})
+                SELECT *, {", ".join(typed)} FROM ({rows})
             )
         )
         """,
         load.pads if keyed else None,
     )
+
+
+def _with_content_id(rows: str, key: str, columns: list[str]) -> str:
+    """``rows`` with the empty ``key`` column filled by a fingerprint of the row's other columns (as written,
+    the customer's id and e-mail left out) and its occurrence number among identical rows of the file."""
+    content = "concat_ws(chr(31), " + ", ".join(f'coalesce("raw_{c}", chr(30))' for c in columns if c != key) + ")"
+    occurrence = f"row_number() OVER (PARTITION BY {content} ORDER BY pos)"
+    fingerprint = f"left(md5({content} || chr(31) || {occurrence}), {CONTENT_ID_CHARS})"
+    return f'SELECT * REPLACE (coalesce("raw_{key}", {fingerprint}) AS "raw_{key}") FROM ({rows})'
 
 
 def _column_checks(column: Column, raw: str, where: str) -> list[Check]:

@@ -3,7 +3,8 @@
 CSV is read by DuckDB itself (fast, parallel) with its rejects table switched on, so a record that
 cannot be parsed (wrong number of fields, a stray quote, bad UTF-8, a line too long) is not lost: it
 comes back as a :class:`Reject` with its record number. Parquet columns are cast to text so every
-format goes through the same validation. JSON-lines files are parsed line by line.
+format goes through the same validation (nested ones as JSON text, as from a JSON-lines file). JSON-lines
+files are parsed line by line.
 
 Record numbers count data records from 1 (the header is not a record); a quoted field that spans
 several lines still makes one record. Lines above the header that a dialect skips (a report's title) are
@@ -234,9 +235,17 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> St
     except duckdb.Error as exc:
         raise UnreadableFileError(f"{path}: cannot read as Parquet ({str(exc).splitlines()[0][:160]})") from None
     columns = [str(row[0]) for row in described]
-    select = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in (name.replace('"', '""') for name in columns))
+    # Nested values (structs, lists, maps) become JSON text, as they do from a JSON-lines file.
+    select = ", ".join(
+        f'{"to_json" if _nested(str(sql_type)) else ""}("{c}")::VARCHAR AS "{c}"'
+        for c, sql_type in ((str(row[0]).replace('"', '""'), row[1]) for row in described)
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM read_parquet({text_literal(str(path))})")
     return StagedFile(path, table, columns, _count(con, table))
+
+
+def _nested(sql_type: str) -> bool:
+    return sql_type.endswith("]") or sql_type.startswith(("STRUCT", "MAP", "UNION"))
 
 
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:

@@ -50,9 +50,12 @@ def table_fields(table: str) -> tuple[str, ...]:
     return (*columns, *extra)
 
 
-def required_fields(table: str) -> tuple[str, ...]:
+def required_fields(table: str, content_id: str | None = None) -> tuple[str, ...]:
+    """The columns a file must give: the non-null ones without a default (a ``content_id`` key is optional)."""
     return tuple(
-        c.name for c in TABLES[table].columns if not c.nullable and c.default is None and c.name != "customer_key"
+        c.name
+        for c in TABLES[table].columns
+        if not c.nullable and c.default is None and c.name not in ("customer_key", content_id)
     )
 
 
@@ -67,7 +70,7 @@ class TableMapping(FileMapping):
         return value
 
 
-def parse_table_mapping(table: str, raw: Mapping[str, object]) -> TableMapping:
+def parse_table_mapping(table: str, raw: Mapping[str, object], content_id: str | None = None) -> TableMapping:
     """A mapping for ``table``, checked: known fields only, every required column mapped or constant."""
     model: type[TableMapping] = type(f"{table.title()}Mapping", (TableMapping,), {"known_fields": table_fields(table)})
     try:
@@ -76,7 +79,7 @@ def parse_table_mapping(table: str, raw: Mapping[str, object]) -> TableMapping:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "mapping"
         raise MappingError(f"mapping: {where}: {first['msg']}") from None
-    missing = [f for f in required_fields(table) if f not in mapping.columns and f not in mapping.constants]
+    missing = [f for f in required_fields(table, content_id) if f not in mapping.columns and f not in mapping.constants]
     if missing:
         raise MappingError(f"mapping: columns must map the required {table} column(s) {', '.join(missing)}")
     return mapping
@@ -84,14 +87,16 @@ def parse_table_mapping(table: str, raw: Mapping[str, object]) -> TableMapping:
 
 def mapped_plan(table: str, header: Sequence[str], raw: Mapping[str, object] | None, **options: object) -> TablePlan:
     """The plan of a file of ``table``: by its mapping, or by column names when it has none."""
+    content_id = options.get("content_id")
+    content_id = content_id if isinstance(content_id, str) else None
     if raw is None:
         present = set(header)
-        missing = [f for f in required_fields(table) if f not in present]
+        missing = [f for f in required_fields(table, content_id) if f not in present]
         if missing:
             raise MissingColumnsError("input", table, missing)
         expressions = {f: col(f) for f in table_fields(table) if f in present}
         return TablePlan(table=table, expressions=expressions, layout="canonical", **options)  # type: ignore[arg-type]
-    mapping = parse_table_mapping(table, raw)
+    mapping = parse_table_mapping(table, raw, content_id)
     absent = [source for source in mapping.columns.values() if source not in header]
     if absent:
         raise MissingColumnsError("input", "mapped", absent)
@@ -119,9 +124,9 @@ def source_column(expression: str | None) -> str | None:
     return None
 
 
-def _dialect_for(table: str) -> Callable[[Mapping[str, object]], CsvDialect]:
+def _dialect_for(table: str, content_id: str | None = None) -> Callable[[Mapping[str, object]], CsvDialect]:
     def dialect(raw: Mapping[str, object]) -> CsvDialect:
-        mapping = parse_table_mapping(table, raw)
+        mapping = parse_table_mapping(table, raw, content_id)
         return CsvDialect(delimiter=mapping.delimiter, encoding=mapping.encoding)
 
     return dialect
@@ -135,16 +140,20 @@ def table_profile(
     replace_existing: bool = False,
     rules: Sequence[RowRule] = (),
     free_text: Sequence[str] = (),
+    content_id: str | None = None,
     register: bool = True,
 ) -> SourceProfile:
     """A profile for files of one canonical table: named like the table's columns, or described by a mapping.
 
     ``rules`` quarantine rows (conditions over the typed table columns); the source columns of the table
-    columns in ``free_text`` (what a customer may have written) are redacted in quarantine files.
+    columns in ``free_text`` (what a customer may have written) are redacted in quarantine files. With
+    ``content_id``, that key column may be left out: rows without it get a fingerprint of their content.
     """
 
     def build(header: Sequence[str], raw: Mapping[str, object] | None) -> FilePlan:
-        plan = mapped_plan(table, header, raw, replace_existing=replace_existing, rules=tuple(rules))
+        plan = mapped_plan(
+            table, header, raw, replace_existing=replace_existing, rules=tuple(rules), content_id=content_id
+        )
         redacted = [source_column(plan.expressions.get(f)) for f in free_text]
         personal = dict.fromkeys([*plan.personal_columns, *(c for c in redacted if c)])
         return replace(plan, personal_columns=tuple(personal))
@@ -155,7 +164,7 @@ def table_profile(
         required=(),
         signatures=(required_fields(table),),
         build=build,
-        dialect_from_mapping=_dialect_for(table),
+        dialect_from_mapping=_dialect_for(table, content_id),
         target="table",
     )
     return register_profile(profile) if register else profile
