@@ -160,7 +160,12 @@ EVENTS = Table(
         _c("event_id", "VARCHAR", nullable=False),
         _c("session_id", "VARCHAR", nullable=False),
         _c("customer_key", "VARCHAR"),
-        _c("type", "VARCHAR", "view | cart | checkout | order | shipping_view | registration", nullable=False),
+        _c(
+            "type",
+            "VARCHAR",
+            "view | cart | checkout | order | shipping_view | registration, or the source's own name for others",
+            nullable=False,
+        ),
         _c("at", "TIMESTAMP", nullable=False),
         _c("page", "VARCHAR"),
         _c("product_id", "VARCHAR"),
@@ -171,6 +176,36 @@ EVENTS = Table(
     ),
     large=True,
     primary_key=("event_id",),
+)
+
+SESSIONS = Table(
+    "sessions",
+    (
+        _c("session_id", "VARCHAR", "the source's id, else a fingerprint of the row", nullable=False),
+        _c("customer_key", "VARCHAR", "NULL when the source does not know the visitor"),
+        _c("started_at", "TIMESTAMP", "UTC; NULL when the source gives no date (then see month)"),
+        _c("month", "VARCHAR", "month of the session, Jan..Dec, when the source gives no full date"),
+        _c("administrative_pages", "INTEGER", "account, contact and other administrative pages visited"),
+        _c("administrative_seconds", "DOUBLE"),
+        _c("informational_pages", "INTEGER", "information pages (about, shipping, terms ...) visited"),
+        _c("informational_seconds", "DOUBLE"),
+        _c("product_pages", "INTEGER", "product-related pages visited"),
+        _c("product_seconds", "DOUBLE"),
+        _c("bounce_rate", "DOUBLE", "mean bounce rate of the pages visited (web-analytics measure, 0-1)"),
+        _c("exit_rate", "DOUBLE", "mean exit rate of the pages visited (0-1)"),
+        _c("page_value", "DOUBLE", "mean page value of the pages visited (web-analytics measure)"),
+        _c("special_day", "DOUBLE", "closeness to a special day such as Mother's Day (0-1)"),
+        _c("operating_system", "VARCHAR"),
+        _c("browser", "VARCHAR"),
+        _c("region", "VARCHAR"),
+        _c("traffic_type", "VARCHAR", "the source's traffic or channel code"),
+        _c("visitor_type", "VARCHAR", "new | returning | other"),
+        _c("weekend", "BOOLEAN"),
+        _c("converted", "BOOLEAN", "the session ended in a purchase", nullable=False),
+    ),
+    large=True,
+    primary_key=("session_id",),
+    meaning="one row per web session, for sources that give sessions rather than events",
 )
 
 FEEDBACK = Table(
@@ -253,6 +288,7 @@ TABLES: dict[str, Table] = {
         ORDER_LINES,
         REFUNDS,
         EVENTS,
+        SESSIONS,
         FEEDBACK,
         MARKETING_SPEND,
         EVENTS_CALENDAR,
