@@ -77,7 +77,7 @@ def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path, wareho
         (["import", "--profile", "cdnow"], "error: Missing argument 'paths'."),
         (
             ["import", "x.csv", "--profile", "nope"],
-            "error: unknown profile 'nope'; choose one of: cdnow, feedback, generic",
+            "error: unknown profile 'nope'; choose one of: cdnow, events, feedback, ga4, generic",
         ),
         (["import", "missing.csv", "--profile", "cdnow"], "error: missing.csv: no such file"),
         (
