@@ -240,3 +240,18 @@ def test_shoppers_sessions_every_row_once(cli: Callable[..., Any], tmp_path: Pat
     ]
     again = cli("import", str(SHOPPERS), "--profile", "shoppers-sessions", "--json").json()
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 12_330)
+
+
+@pytest.mark.parametrize("kind", ["ga4-jsonl", "ga4-parquet", "shoppers", "canonical-events"])
+def test_web_exports_are_recognised_without_a_profile(cli: Callable[..., Any], tmp_path: Path, kind: str) -> None:
+    canonical = tmp_path / "events.csv"
+    canonical.write_text("session_id,type,at,page\ns-1,view,2024-07-01 10:00:00,/\n")
+    path, profile = {
+        "ga4-jsonl": (GA4_EVENTS, "ga4"),
+        "ga4-parquet": (_ga4_parquet(tmp_path / "events.parquet"), "ga4"),
+        "shoppers": (SHOPPERS, "shoppers-sessions"),
+        "canonical-events": (canonical, "events"),
+    }[kind]
+    result = cli("import", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["profile"] == profile

@@ -162,7 +162,7 @@ def table_profile(
         name=name,
         description=description,
         required=(),
-        signatures=(required_fields(table),),
+        signatures=(required_fields(table, content_id),),
         build=build,
         dialect_from_mapping=_dialect_for(table, content_id),
         target="table",
