@@ -45,6 +45,7 @@ def test_the_commands_this_version_ships() -> None:
         "report",
         "rfm",
         "serve",
+        "sessions",
         "stage",
         "status",
     ]

@@ -149,6 +149,12 @@ def test_funnel_from_ga4_events_alone(cli: Callable[..., Any]) -> None:
     assert result.exit_code == 0, result.stderr
     assert [(s["step"], s["sessions"]) for s in result.json()["steps"]] == expected
     assert expected == [("view", 5), ("cart", 3), ("checkout", 2), ("order", 1)]  # read off the fixture by hand
+    # Events are not sessions: the sessions question needs a sessions export.
+    no_sessions = cli("sessions", "--json")
+    assert no_sessions.exit_code == 2
+    assert no_sessions.stderr.strip() == (
+        "error: no sessions in the warehouse: import a sessions export (e.g. --profile shoppers-sessions)"
+    )
 
 
 EVENTS_MAPPING = """
@@ -240,6 +246,10 @@ def test_shoppers_sessions_every_row_once(cli: Callable[..., Any], tmp_path: Pat
     ]
     again = cli("import", str(SHOPPERS), "--profile", "shoppers-sessions", "--json").json()
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 12_330)
+    answer = cli("sessions", "--by", "visitor_type", "--json").json()
+    assert (answer["total"]["sessions"], answer["total"]["converted"]) == (12_330, 1_908)
+    assert answer["total"]["conversion"] == pytest.approx(1_908 / 12_330, abs=1e-6)
+    assert {(g["group"], g["sessions"], g["converted"]) for g in answer["groups"]} == expected
 
 
 @pytest.mark.parametrize("kind", ["ga4-jsonl", "ga4-parquet", "shoppers", "canonical-events"])

@@ -83,6 +83,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "lifecycle",
         "products",
         "rfm",
+        "sessions",
         "share_package",
         "stage",
         "voice_needs",

@@ -1,4 +1,4 @@
-"""Analytics sub-commands: kpis, funnel, cohorts, rfm, lifecycle, stage, behaviour, basket, products.
+"""Analytics sub-commands: kpis, funnel, sessions, cohorts, rfm, lifecycle, stage, behaviour, basket, products.
 
 Each command builds a typed query, hands it to the one :class:`shoplens.queries.QueryRunner`, and prints
 the result: one JSON document with --json, tables otherwise. Nothing is computed here.
@@ -37,6 +37,8 @@ from shoplens.queries import (
     Result,
     RfmQuery,
     RfmResult,
+    SessionQuery,
+    SessionResult,
     StageQuery,
     StageResult,
 )
@@ -249,6 +251,40 @@ def funnel_command(
         for s in result.steps
     ]
     stdout.print(table_of("Funnel", columns, body))
+
+
+@app.command("sessions")
+def sessions_command(
+    ctx: typer.Context,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Split by visitor_type, month, weekend, traffic_type, region or browser."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Web sessions from a sessions export (no events needed): how many ended in a purchase, overall and by group."""
+    result = run(ctx, query_of(SessionQuery, by=by), SessionResult)
+    if as_json:
+        emit_json(result.model_dump())
+        return
+    total = result.total
+    stdout.print(
+        f"{count(total['sessions'])} sessions, {count(total['converted'])} converted ({share(total['conversion'])})"
+    )
+    if by:
+        columns = [by, "sessions", "converted", "conversion", "product pages", "bounce rate"]
+        body = [
+            [
+                text(g["group"]),
+                count(g["sessions"]),
+                count(g["converted"]),
+                share(g["conversion"]),
+                number(g["product_pages"]),
+                share(g["bounce_rate"]),
+            ]
+            for g in result.groups
+        ]
+        stdout.print(table_of("Sessions", columns, body))
 
 
 @app.command("basket")

@@ -50,6 +50,7 @@ from shoplens.metrics._products import (
 )
 from shoplens.metrics._rfm import SCORING as RFM_SCORING
 from shoplens.metrics._rfm import SEGMENT_NAMES, SEGMENTS, Segment, rfm_scores, rfm_segments, rfm_thresholds, segment_of
+from shoplens.metrics._sessions import SESSION_SPLITS, session_conversion
 from shoplens.metrics._stage import (
     STAGE_RULE,
     WINDOW_RULE,
@@ -72,6 +73,7 @@ __all__ = [
     "RFM_SCORING",
     "SEGMENTS",
     "SEGMENT_NAMES",
+    "SESSION_SPLITS",
     "STAGE_RULE",
     "WINDOW_RULE",
     "Segment",
@@ -121,6 +123,7 @@ __all__ = [
     "round_evidence",
     "sales_kpis",
     "segment_of",
+    "session_conversion",
     "stage_evidence",
     "supplier_returns",
     "unattributed_refunds",

@@ -33,6 +33,8 @@ from shoplens.queries._sales import (
     KpiResult,
     ProductQuery,
     ProductResult,
+    SessionQuery,
+    SessionResult,
 )
 from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
 from shoplens.queries._value import (
@@ -88,6 +90,8 @@ __all__ = [
     "RfmResult",
     "Row",
     "SegmentRow",
+    "SessionQuery",
+    "SessionResult",
     "Source",
     "StageQuery",
     "StageResult",

@@ -23,6 +23,7 @@ from shoplens.metrics import (
     product_performance,
     rfm_scores,
     sales_kpis,
+    session_conversion,
     supplier_returns,
     unattributed_refunds,
 )
@@ -52,6 +53,11 @@ class FunnelQuery(_Window):
     by: Literal["source", "medium", "device", "campaign"] | None = None
 
 
+class SessionQuery(Query):
+    kind: ClassVar[str] = "sessions"
+    by: Literal["visitor_type", "month", "weekend", "traffic_type", "region", "browser"] | None = None
+
+
 class BasketQuery(Query):
     kind: ClassVar[str] = "basket"
     min_support: float = Field(0.01, gt=0, le=1)
@@ -74,6 +80,12 @@ class KpiResult(Result):
 class FunnelResult(Result):
     query: FunnelQuery
     steps: list[Row]
+
+
+class SessionResult(Result):
+    query: SessionQuery
+    total: Row
+    groups: list[Row]
 
 
 class BasketResult(Result):
@@ -130,6 +142,18 @@ def answer_funnel(context: QueryContext, query: FunnelQuery) -> FunnelResult:
     if not steps:
         raise InputError("no sessions in the chosen days")
     return FunnelResult(query=query, steps=steps)
+
+
+@answers(SessionQuery, SessionResult)
+def answer_sessions(context: QueryContext, query: SessionQuery) -> SessionResult:
+    try:
+        sessions = context.table("sessions")
+    except Exception:  # a backend without the sessions table: no sessions to count
+        sessions = None
+    if sessions is None or context.count(sessions) == 0:
+        raise InputError("no sessions in the warehouse: import a sessions export (e.g. --profile shoppers-sessions)")
+    groups = rows(session_conversion(sessions, by=query.by)) if query.by is not None else []
+    return SessionResult(query=query, total=one_row(session_conversion(sessions)), groups=groups)
 
 
 @answers(BasketQuery, BasketResult)
