@@ -265,3 +265,18 @@ def test_web_exports_are_recognised_without_a_profile(cli: Callable[..., Any], t
     result = cli("import", str(path), "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["profile"] == profile
+
+
+def test_web_tables_on_each_warehouse_engine(cli: Callable[..., Any], warehouse_engine: str) -> None:
+    events = cli("import", str(GA4_EVENTS), "--profile", "ga4", "--json")
+    assert events.exit_code == 0, events.stderr
+    assert events.json()["rows_loaded"] == len(_ga4_records())
+    sessions = cli("import", str(SHOPPERS), "--profile", "shoppers-sessions", "--json")
+    assert sessions.exit_code == 0, sessions.stderr
+    assert sessions.json()["rows_loaded"] == 12_330
+    steps = cli("funnel", "--json").json()["steps"]
+    assert [(s["step"], s["sessions"]) for s in steps] == [("view", 5), ("cart", 3), ("checkout", 2), ("order", 1)]
+    total = cli("sessions", "--json").json()["total"]
+    assert (total["sessions"], total["converted"]) == (12_330, 1_908)
+    again = cli("import", str(SHOPPERS), "--profile", "shoppers-sessions", "--json").json()
+    assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 12_330)

@@ -23,7 +23,7 @@ def session_conversion(sessions: ir.Table, *, by: str | None = None) -> ir.Table
     table = labelled.group_by("group").aggregate(
         sessions=labelled.count(),
         converted=labelled.count(where=labelled.converted),
-        product_pages=labelled.product_pages.mean(),
+        product_pages=labelled.product_pages.cast("float64").mean(),
         bounce_rate=labelled.bounce_rate.mean(),
     )
     table = table.mutate(conversion=ratio(table.converted, table.sessions))

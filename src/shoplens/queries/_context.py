@@ -125,6 +125,8 @@ class QueryContext:
             years: list[int] = []
             for name, column in (("orders", "ordered_at"), ("refunds", "refunded_at")):
                 table = self.table(name)
+                if self.count(table) == 0:  # (PostgreSQL types the min of a NOT NULL column as never NULL)
+                    continue
                 span = one_row(table.aggregate(first=table[column].min(), last=table[column].max()))
                 years += [span[key].year for key in ("first", "last") if span.get(key) is not None]
             events = self.events()

@@ -18,7 +18,7 @@ EngineName = Literal["duckdb", "postgres", "spark"]
 META_TABLE = "_shoplens_meta"
 FINGERPRINT_TYPE = "UHUGEINT"
 
-_POSTGRES = {"VARCHAR": "TEXT", "UHUGEINT": "TEXT"}
+_POSTGRES = {"VARCHAR": "TEXT", "UHUGEINT": "TEXT", "DOUBLE": "DOUBLE PRECISION"}
 _SPARK = {"VARCHAR": "STRING", "UHUGEINT": "STRING", "INTEGER": "INT"}
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 
@@ -108,6 +108,7 @@ _ARROW: dict[str, pa.DataType] = {
     "TIMESTAMP": pa.timestamp("us"),
     "INTEGER": pa.int32(),
     "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
     "BOOLEAN": pa.bool_(),
     "DATE": pa.date32(),
 }
