@@ -126,6 +126,27 @@ def test_ga4_bad_lines_are_quarantined_with_row_and_reason(cli: Callable[..., An
     ]
 
 
+def test_ga4_event_utm_values_come_before_the_first_user_source(cli: Callable[..., Any], tmp_path: Path) -> None:
+    record = next(r for r in _ga4_records() if r["event_name"] == "view_item")
+    record["collected_traffic_source"] = {
+        "manual_campaign_id": None,
+        "manual_campaign_name": "winter_ads",
+        "manual_source": "facebook",
+        "manual_medium": "paid_social",
+        "manual_term": None,
+        "manual_content": None,
+        "gclid": None,
+        "dclid": None,
+        "srsltid": None,
+    }
+    data = tmp_path / "events.jsonl"
+    data.write_text(json.dumps(record) + "\n")
+    assert cli("import", str(data), "--profile", "ga4", "--json").json()["rows_loaded"] == 1
+    assert _query(tmp_path / "home", "SELECT source, medium, campaign FROM events") == [
+        ("facebook", "paid_social", "winter_ads")
+    ]
+
+
 def test_funnel_from_ga4_events_alone(cli: Callable[..., Any]) -> None:
     assert cli("import", str(GA4_EVENTS), "--profile", "ga4", "--json").exit_code == 0
     first: dict[str, dict[str, int]] = {}

@@ -16,8 +16,10 @@ from either format, and are read with DuckDB's JSON functions.
 * ``product_id``: ``items[0].item_id`` of events that carry items (the first item only).
 * ``at``: ``event_timestamp``, microseconds since the epoch (UTC).
 * ``page``: the ``page_location`` parameter; ``source``, ``medium``, ``campaign``: the event's own
-  ``source``, ``medium``, ``campaign`` parameters, else ``traffic_source`` (the user's first source; its
-  ``name`` is the campaign); ``device``: ``device.category``; the customer: ``user_id`` when set.
+  ``source``, ``medium``, ``campaign`` parameters, else ``collected_traffic_source`` (the event's UTM values,
+  in exports since 2023: ``manual_source``, ``manual_medium``, ``manual_campaign_name``), else
+  ``traffic_source`` (the user's first source; its ``name`` is the campaign); ``device``: ``device.category``;
+  the customer: ``user_id`` when set.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> FileP
         values = ", ".join(f"json_extract_string({entry}, '$.value.{v}')" for v in PARAM_VALUES)
         return f"CASE WHEN json_valid({params}) THEN coalesce({values}) END"
 
+    def attribution(key: str, collected: str, first_user: str) -> str:
+        """The event's own parameter, else the event's collected UTM value, else the user's first source."""
+        own, utm = param(key), field("collected_traffic_source", f"$.{collected}")
+        return f"coalesce({own}, {utm}, {field('traffic_source', f'$.{first_user}')})"
+
     user, timestamp, name = col("user_pseudo_id"), col("event_timestamp"), col("event_name")
     occurrence = f"row_number() OVER (PARTITION BY {user}, {timestamp}, {name} ORDER BY rowid)"
     event_id = f"'ga4_' || left(md5(concat_ws(chr(31), {user}, {timestamp}, {name}, {occurrence})), {ID_CHARS})"
@@ -78,9 +85,9 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> FileP
             ),
             "page": param("page_location"),
             "product_id": field("items", "$[0].item_id"),
-            "source": f"coalesce({param('source')}, {field('traffic_source', '$.source')})",
-            "medium": f"coalesce({param('medium')}, {field('traffic_source', '$.medium')})",
-            "campaign": f"coalesce({param('campaign')}, {field('traffic_source', '$.name')})",
+            "source": attribution("source", "manual_source", "source"),
+            "medium": attribution("medium", "manual_medium", "medium"),
+            "campaign": attribution("campaign", "manual_campaign_name", "name"),
             "device": field("device", "$.category"),
             "customer_id": source("user_id"),
         },
