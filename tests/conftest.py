@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -136,3 +137,35 @@ def warehouse_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     else:
         monkeypatch.delenv("SHOPLENS_WAREHOUSE_URL", raising=False)
     return engine
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium: no test downloads a browser
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (tests marked ``e2e``)."""
+    if not CHROMIUM.exists():
+        pytest.fail("the e2e tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+def fetch(home: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """The rows ``sql`` selects from the DuckDB warehouse file of the store at ``home`` (opened read-only)."""
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, params).fetchall()

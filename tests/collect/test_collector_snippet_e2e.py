@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from tests.collect.conftest import spooled
-from tests.web.test_web_e2e import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.conftest import free_port
 
 from shoplens.config import Settings
 
@@ -73,7 +73,7 @@ def shop() -> Iterator[tuple[str, dict[str, str]]]:
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory, shop: tuple[str, dict[str, str]]) -> Iterator[Collector]:
     home = tmp_path_factory.mktemp("collector") / "home"
-    port, (origin, bodies) = _free_port(), shop
+    port, (origin, bodies) = free_port(), shop
     url = f"http://127.0.0.1:{port}"
     for path, flag in PAGES.items():
         bodies[path] = (
@@ -99,17 +99,6 @@ def collector(tmp_path_factory: pytest.TempPathFactory, shop: tuple[str, dict[st
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("the e2e tests need Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def open_shop_page(browser: Any, collector: Collector, path: str, *, init: str = "") -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fetch
 
 TEMPLATE = Path(__file__).parent / "data" / "shopify_customers" / "solidus_importer_customers.csv"
 NEW_HEADER = (
@@ -23,11 +23,6 @@ OLD_HEADER = (
     "First Name,Last Name,Email,Company,Address1,Address2,City,Province,Province Code,Country,Country Code,Zip,"
     "Phone,Accepts Marketing,Total Spent,Total Orders,Tags,Note,Tax Exempt\n"
 )
-
-
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _import(cli: Callable[..., Any], path: Path, profile: str = "shopify-customers") -> dict[str, Any]:
@@ -63,7 +58,7 @@ def test_shopify_customer_template(cli: Callable[..., Any], tmp_path: Path) -> N
     assert (summary["rows_loaded"], summary["rows_duplicate"]) == (len(firsts), len(records) - len(firsts))
     home = tmp_path / "home"
     stored = sorted(
-        _query(
+        fetch(
             home,
             "SELECT p.email, c.country, c.region, c.consent_marketing, c.has_account, c.source_profile, p.name, "
             "p.address FROM customers c JOIN customer_pii p USING (customer_key)",
@@ -101,7 +96,7 @@ def test_new_headers_consent_ids_and_a_missing_email(cli: Callable[..., Any], tm
     summary = _import(cli, path)
     assert (summary["rows_loaded"], summary["rows_quarantined"], summary["customers"]) == (3, 0, 3)
     home = tmp_path / "home"
-    rows = _query(
+    rows = fetch(
         home,
         "SELECT p.source_customer_id, p.email, c.country, c.region, c.consent_marketing FROM customers c "
         "JOIN customer_pii p USING (customer_key) ORDER BY 1",
@@ -118,7 +113,7 @@ def test_new_headers_consent_ids_and_a_missing_email(cli: Callable[..., Any], tm
     later.write_text(NEW_HEADER + "'7001,Dana,Ng,dana.ng@example.org,no,,5 Elm Rd,,Leeds,,GB,LS1 1AA,,,no,150,3,,no,\n")
     summary = _import(cli, later)
     assert (summary["rows_loaded"], summary["rows_updated"]) == (1, 1)
-    consent = _query(
+    consent = fetch(
         home,
         "SELECT c.consent_marketing FROM customers c JOIN customer_pii p USING (customer_key) "
         "WHERE p.email = 'dana.ng@example.org'",
@@ -144,7 +139,7 @@ def test_old_headers_without_email_are_quarantined_redacted(cli: Callable[..., A
     for values in quarantine["values"]:
         for personal in ("Hana", "Osaka", "+81", "not-an-email"):
             assert personal not in values
-    assert _query(tmp_path / "home", "SELECT country, region, consent_marketing FROM customers") == [("CA", "ON", True)]
+    assert fetch(tmp_path / "home", "SELECT country, region, consent_marketing FROM customers") == [("CA", "ON", True)]
 
 
 def test_customers_and_orders_name_one_person_once(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -159,12 +154,12 @@ def test_customers_and_orders_name_one_person_once(cli: Callable[..., Any], tmp_
             result = cli("import", str(path), "--profile", profile or "shopify-customers", "--json", home_dir=home)
             assert result.exit_code == 0, result.stderr
         # The orders file has Amy (#1001, #1003) and Ben (#1002); Cara's only order is quarantined.
-        assert _query(home, "SELECT count(*) FROM customers") == [(2,)], first
-        assert _query(home, "SELECT count(*) FROM customer_pii WHERE lower(trim(email)) = 'amy.chan@example.com'") == [
+        assert fetch(home, "SELECT count(*) FROM customers") == [(2,)], first
+        assert fetch(home, "SELECT count(*) FROM customer_pii WHERE lower(trim(email)) = 'amy.chan@example.com'") == [
             (1,)
         ]
-        amy = _query(home, "SELECT DISTINCT customer_key FROM orders WHERE order_id IN ('#1001', '#1003')")
+        amy = fetch(home, "SELECT DISTINCT customer_key FROM orders WHERE order_id IN ('#1001', '#1003')")
         assert len(amy) == 1
-        listed = _query(home, f"SELECT has_account, country FROM customers WHERE customer_key = '{amy[0][0]}'")
+        listed = fetch(home, f"SELECT has_account, country FROM customers WHERE customer_key = '{amy[0][0]}'")
         assert listed == [(True, "HK")], first
         assert _tables_holding(home, "amy.chan@example.com") == ["customer_pii"]

@@ -8,10 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fetch
 
 from shoplens.ingest import registered_profiles
 
@@ -27,11 +26,6 @@ VARIANT_FIELDS = (
     "Variant Compare At Price",
     "Cost per item",
 )
-
-
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _records(path: Path) -> list[dict[str, str]]:
@@ -63,7 +57,7 @@ def test_shopify_variants_load_and_image_rows_are_duplicates(
     assert (summary["rows_read"], summary["rows_quarantined"]) == (len(records), 0)
     assert (summary["rows_loaded"], summary["rows_duplicate"]) == (len(variants), len(records) - len(variants))
     home = tmp_path / "home"
-    assert _query(home, "SELECT count(*) FROM products") == [(len(variants),)]
+    assert fetch(home, "SELECT count(*) FROM products") == [(len(variants),)]
     # Every variant's price is the file's; its vendor and type are those on its product's first row.
     first_rows: dict[str, dict[str, str]] = {}
     for record in records:
@@ -72,21 +66,21 @@ def test_shopify_variants_load_and_image_rows_are_duplicates(
         (Decimal(r["Variant Price"]), first_rows[r["Handle"]]["Vendor"], first_rows[r["Handle"]]["Type"])
         for r in variants
     )
-    stored = _query(home, "SELECT price, supplier, category FROM products")
+    stored = fetch(home, "SELECT price, supplier, category FROM products")
     assert sorted(stored) == expected
     handles = {r["Handle"] for r in variants}
-    titled = _query(home, "SELECT count(DISTINCT split_part(name, ' - ', 1)) FROM products")
+    titled = fetch(home, "SELECT count(DISTINCT split_part(name, ' - ', 1)) FROM products")
     assert titled == [(len({first_rows[h]["Title"] for h in handles}),)]
     again = _import(cli, path, "shopify-products")
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, again["rows_read"] - again["rows_quarantined"])
-    assert _query(home, "SELECT count(*) FROM products") == [(len(variants),)]
+    assert fetch(home, "SELECT count(*) FROM products") == [(len(variants),)]
 
 
 def test_shopify_variant_names_ids_and_the_packt_gloves(cli: Callable[..., Any], tmp_path: Path) -> None:
     path = SHOPIFY / "packt_products_export_1.csv"
     gloves = [r for r in _records(path) if r["Handle"] == "gardening-gloves"]
     _import(cli, path, "shopify-products")
-    rows = _query(
+    rows = fetch(
         tmp_path / "home",
         "SELECT product_id, name, supplier, price FROM products WHERE product_id LIKE 'Gardening Gloves%' "
         "ORDER BY product_id",
@@ -106,7 +100,7 @@ def test_shopify_variant_names_ids_and_the_packt_gloves(cli: Callable[..., Any],
             Decimal(gloves[1]["Variant Price"]),
         ),
     ]
-    single = _query(tmp_path / "home", "SELECT name FROM products WHERE product_id = 'Floor Lamp'")
+    single = fetch(tmp_path / "home", "SELECT name FROM products WHERE product_id = 'Floor Lamp'")
     assert single == [("Floor Lamp",)]
 
 
@@ -132,7 +126,7 @@ def test_shopify_catalogue_edge_cases_and_a_newer_cost(cli: Callable[..., Any], 
     quarantine = pd.read_csv(summary["quarantine_path"])
     assert quarantine[["row", "column", "reason"]].values.tolist() == [[4, "price", "not a number"]]
     home = tmp_path / "home"
-    assert _query(home, "SELECT product_id, name, category, supplier, cost, price FROM products ORDER BY 1") == [
+    assert fetch(home, "SELECT product_id, name, category, supplier, cost, price FROM products ORDER BY 1") == [
         ("Mug", "Mug", "Kitchen", "Clay Ltd", Decimal("4.10"), Decimal("12.50")),
         ("TEE-M", "Tee - M", "Shirts", "Cotton Co", Decimal("8.50"), Decimal("22.00")),
         ("TEE-S", "Tee - S", "Shirts", "Cotton Co", Decimal("8.00"), Decimal("20.00")),
@@ -147,7 +141,7 @@ def test_shopify_catalogue_edge_cases_and_a_newer_cost(cli: Callable[..., Any], 
     summary = _import(cli, later, "shopify-products")
     # TEE-S has a new cost; TEE-M is unchanged; the mug's empty cost keeps the stored one (nothing changes).
     assert [summary[k] for k in ("rows_read", "rows_loaded", "rows_updated", "rows_duplicate")] == [3, 1, 1, 2]
-    assert _query(home, "SELECT product_id, cost FROM products ORDER BY 1") == [
+    assert fetch(home, "SELECT product_id, cost FROM products ORDER BY 1") == [
         ("Mug", Decimal("4.10")),
         ("TEE-M", Decimal("8.50")),
         ("TEE-S", Decimal("8.40")),
@@ -162,7 +156,7 @@ def test_shopify_product_category_when_there_is_no_type(cli: Callable[..., Any],
         "hat,Hat,,Cotton Co,Apparel & Accessories > Hats,Caps,Default Title,H-1,9\n"
     )
     _import(cli, path, "shopify-products")
-    categories = _query(tmp_path / "home", "SELECT product_id, category FROM products ORDER BY 1")
+    categories = fetch(tmp_path / "home", "SELECT product_id, category FROM products ORDER BY 1")
     assert categories == [("H-1", "Caps"), ("T-1", "Shirts & Tops")]
 
 
@@ -178,7 +172,7 @@ def test_woocommerce_sample_products(cli: Callable[..., Any], tmp_path: Path) ->
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (24, len(records), 0)
     home = tmp_path / "home"
     by_sku = {r["SKU"]: r for r in records}
-    stored = {r[0]: r[1:] for r in _query(home, "SELECT product_id, name, category, price, supplier FROM products")}
+    stored = {r[0]: r[1:] for r in fetch(home, "SELECT product_id, name, category, price, supplier FROM products")}
     assert set(stored) == set(by_sku)
     for sku, record in by_sku.items():
         price = record["Sale price"] or record["Regular price"]
@@ -191,7 +185,7 @@ def test_woocommerce_sample_products(cli: Callable[..., Any], tmp_path: Path) ->
         ), sku
     variations = sum(r["Type"] == "variation" for r in records)
     assert variations == 9
-    assert _query(home, "SELECT count(*) FROM products WHERE category IS NULL") == [(0,)]
+    assert fetch(home, "SELECT count(*) FROM products WHERE category IS NULL") == [(0,)]
     again = _import(cli, path, "woocommerce-products")
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 24)
 
@@ -207,7 +201,7 @@ def test_woocommerce_rows_without_sku_or_id_are_quarantined(cli: Callable[..., A
         [n, "product_id", "missing product id"] for n in anonymous
     ]
     # "Clothing, Clothing > T-shirts": the first category listed.
-    assert _query(tmp_path / "home", "SELECT category FROM products WHERE product_id = 'WOOLOGO'") == [("Clothing",)]
+    assert fetch(tmp_path / "home", "SELECT category FROM products WHERE product_id = 'WOOLOGO'") == [("Clothing",)]
 
 
 def test_woocommerce_cost_of_goods_escaped_commas_and_a_newer_price(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -225,7 +219,7 @@ def test_woocommerce_cost_of_goods_escaped_commas_and_a_newer_price(cli: Callabl
     quarantine = pd.read_csv(summary["quarantine_path"])
     assert quarantine[["row", "column", "reason"]].values.tolist() == [[4, "price", "not a number"]]
     home = tmp_path / "home"
-    assert _query(home, "SELECT product_id, category, cost, price FROM products ORDER BY 1") == [
+    assert fetch(home, "SELECT product_id, category, cost, price FROM products ORDER BY 1") == [
         ("12", "Coats, Jackets", Decimal("32"), Decimal("70")),
         ("JKT", "Coats, Jackets", None, None),
         ("JKT-S", "Coats, Jackets", Decimal("31.50"), Decimal("80")),
@@ -234,7 +228,7 @@ def test_woocommerce_cost_of_goods_escaped_commas_and_a_newer_price(cli: Callabl
     later.write_text(header + "11,variation,JKT-S,Jacket - S,1,75,80,,JKT,31.50\n")
     summary = _import(cli, later, "woocommerce-products")
     assert (summary["rows_loaded"], summary["rows_updated"]) == (1, 1)
-    assert _query(home, "SELECT price FROM products WHERE product_id = 'JKT-S'") == [(Decimal("75"),)]
+    assert fetch(home, "SELECT price FROM products WHERE product_id = 'JKT-S'") == [(Decimal("75"),)]
 
 
 @pytest.mark.parametrize(
@@ -268,7 +262,7 @@ def test_order_lines_without_a_sku_find_their_shopify_product(cli: Callable[...,
     )
     cli("import", str(orders), "--profile", "shopify", "--json")
     home = tmp_path / "home"
-    joined = _query(
+    joined = fetch(
         home,
         "SELECT l.product_id, p.supplier IS NOT NULL FROM order_lines l JOIN products p USING (product_id) ORDER BY 1",
     )

@@ -7,18 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
+from tests.conftest import fetch
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _woo_rows(rows: list[dict[str, str]], path: Path) -> Path:
@@ -61,20 +53,20 @@ def test_a_guest_order_and_the_later_account_are_one_customer(cli: Callable[...,
     summary = cli("import", str(export), "--profile", "woocommerce", "--json").json()
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (4, 4, 0)
     home = tmp_path / "home"
-    keys = dict(_query(home, "SELECT order_id, customer_key FROM orders"))
+    keys = dict(fetch(home, "SELECT order_id, customer_key FROM orders"))
     assert keys["3001"] == keys["3002"]
     assert len({keys["3001"], keys["3003"], keys["3004"]}) == 3
-    guests = dict(_query(home, "SELECT order_id, is_guest FROM orders"))
+    guests = dict(fetch(home, "SELECT order_id, is_guest FROM orders"))
     assert guests == {"3001": True, "3002": False, "3003": True, "3004": False}
     # The vault keeps the shop's account id, never the e-mail as an id; analytic tables hold no e-mail.
-    vault = dict(_query(home, "SELECT customer_key, source_customer_id FROM customer_pii"))
+    vault = dict(fetch(home, "SELECT customer_key, source_customer_id FROM customer_pii"))
     assert [vault[keys[order]] for order in ("3001", "3003", "3004")] == ["42", None, "43"]
     status = cli("status", "--json").json()
     assert (status["guest_orders"], status["guest_orders_joined"]) == (2, 1)
     # Every command counts one customer for Lee: three customers in all, the first order in March.
     rfm = cli("rfm", "--json").json()
     assert sum(segment["customers"] for segment in rfm["segments"]) == 3
-    assert _query(home, f"SELECT first_seen::DATE::VARCHAR FROM customers WHERE customer_key = '{keys['3002']}'") == [
+    assert fetch(home, f"SELECT first_seen::DATE::VARCHAR FROM customers WHERE customer_key = '{keys['3002']}'") == [
         ("2024-03-01",)
     ]
 
@@ -86,7 +78,7 @@ def test_the_same_e_mail_is_one_customer_across_profiles(cli: Callable[..., Any]
     cli("import", str(FIXTURES / "shopify_orders.csv"), "--profile", "shopify", "--json")
     with (FIXTURES / "shopify_orders.csv").open(newline="") as handle:
         amys = {row["Name"] for row in csv.DictReader(handle) if row["Email"].strip().lower() == "amy.chan@example.com"}
-    keys = dict(_query(tmp_path / "home", "SELECT order_id, customer_key FROM orders"))
+    keys = dict(fetch(tmp_path / "home", "SELECT order_id, customer_key FROM orders"))
     assert len(amys) == 2
     assert {keys[order] for order in [*amys, "4001"]} == {keys["4001"]}
 
@@ -95,7 +87,7 @@ def test_the_same_e_mail_is_one_customer_across_profiles(cli: Callable[..., Any]
 def test_a_placeholder_e_mail_does_not_join_customers(cli: Callable[..., Any], tmp_path: Path, junk: str) -> None:
     rows = [_order("5001", "2024-02-01", "7", junk, "10.00"), _order("5002", "2024-02-02", "8", junk, "10.00")]
     cli("import", str(_woo_rows(rows, tmp_path / "o.csv")), "--profile", "woocommerce", "--json")
-    assert _query(tmp_path / "home", "SELECT count(DISTINCT customer_key) FROM orders") == [(2,)]
+    assert fetch(tmp_path / "home", "SELECT count(DISTINCT customer_key) FROM orders") == [(2,)]
 
 
 def test_identity_is_the_same_on_every_engine(cli: Callable[..., Any], tmp_path: Path, warehouse_engine: str) -> None:
@@ -122,8 +114,8 @@ def test_a_review_naming_only_the_shop_id_joins_the_customer_known_by_e_mail(
     summary = cli("import", str(reviews), "--profile", "feedback", "--json").json()
     assert summary["rows_loaded"] == 3
     home = tmp_path / "home"
-    keys = dict(_query(home, "SELECT order_id, customer_key FROM orders"))
-    by_review = dict(_query(home, "SELECT feedback_id, customer_key FROM feedback"))
+    keys = dict(fetch(home, "SELECT order_id, customer_key FROM orders"))
+    by_review = dict(fetch(home, "SELECT feedback_id, customer_key FROM feedback"))
     assert by_review["r1"] == keys["3002"]  # account 42 is Lee, known by e-mail
     assert by_review["r3"] == keys["3004"]  # account 43 has no e-mail: keyed by the id, as its order
     assert by_review["r2"] not in keys.values()  # an id the shop's orders never named is a new customer

@@ -7,15 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
-from tests.conftest import FIXTURES
-
-
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
+from tests.conftest import FIXTURES, fetch
 
 
 def test_shopify_orders_totals_refunds_and_vault(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -28,7 +22,7 @@ def test_shopify_orders_totals_refunds_and_vault(cli: Callable[..., Any], tmp_pa
     home = tmp_path / "home"
     orders = {
         r[0]: r[1:]
-        for r in _query(home, "SELECT order_id, gross, discount, shipping, net, status, discount_code FROM orders")
+        for r in fetch(home, "SELECT order_id, gross, discount, shipping, net, status, discount_code FROM orders")
     }
     assert orders["#1001"] == (
         Decimal("340.00"),
@@ -39,11 +33,11 @@ def test_shopify_orders_totals_refunds_and_vault(cli: Callable[..., Any], tmp_pa
         "SPRING10",
     )
     assert orders["#1003"][4] == "cancelled"
-    assert _query(home, "SELECT order_id, amount FROM refunds") == [("#1002", Decimal("60.00"))]
+    assert fetch(home, "SELECT order_id, amount FROM refunds") == [("#1002", Decimal("60.00"))]
     # Amy ordered #1001 and #1003 with different capitalisation of her e-mail: one customer.
-    keys = dict(_query(home, "SELECT order_id, customer_key FROM orders"))
+    keys = dict(fetch(home, "SELECT order_id, customer_key FROM orders"))
     assert keys["#1001"] == keys["#1003"] != keys["#1002"]
-    assert _query(home, "SELECT count(*) FROM customer_pii WHERE email ILIKE 'amy.chan@example.com'") == [(1,)]
+    assert fetch(home, "SELECT count(*) FROM customer_pii WHERE email ILIKE 'amy.chan@example.com'") == [(1,)]
     quarantine = pd.read_csv(summary["quarantine_path"])
     assert quarantine[["row", "column", "reason"]].values.tolist() == [[5, "Lineitem price", "not a number"]]
     assert "cara.wong" not in quarantine["values"][0]
@@ -54,11 +48,11 @@ def test_woocommerce_orders(cli: Callable[..., Any], tmp_path: Path) -> None:
     summary = cli("import", str(FIXTURES / "woocommerce_orders.csv"), "--profile", "woocommerce", "--json").json()
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (5, 4, 1)
     home = tmp_path / "home"
-    orders = {r[0]: r[1:] for r in _query(home, "SELECT order_id, gross, discount, net, status FROM orders")}
+    orders = {r[0]: r[1:] for r in fetch(home, "SELECT order_id, gross, discount, net, status FROM orders")}
     assert orders["2001"] == (Decimal("220.00"), Decimal("20.00"), Decimal("200.00"), "completed")
     assert orders["2002"][3] == "refunded"
-    assert _query(home, "SELECT order_id, amount FROM refunds") == [("2002", Decimal("105.00"))]
-    keys = dict(_query(home, "SELECT order_id, customer_key FROM orders"))
+    assert fetch(home, "SELECT order_id, amount FROM refunds") == [("2002", Decimal("105.00"))]
+    keys = dict(fetch(home, "SELECT order_id, customer_key FROM orders"))
     assert keys["2001"] == keys["2003"]
     quarantine = pd.read_csv(summary["quarantine_path"])
     assert quarantine[["row", "column", "reason"]].values.tolist() == [[5, "Order Date", "unparseable date"]]
@@ -100,11 +94,11 @@ def test_generic_mapping_decimal_comma_and_timezone(cli: Callable[..., Any], tmp
     summary = result.json()
     assert (summary["rows_loaded"], summary["rows_quarantined"], summary["refunds"]) == (4, 1, 1)
     home = tmp_path / "home"
-    orders = dict(_query(home, "SELECT order_id, gross FROM orders"))
+    orders = dict(fetch(home, "SELECT order_id, gross FROM orders"))
     assert orders == {"A-1": Decimal("2478.99"), "A-2": Decimal("1234.50")}
-    times = dict(_query(home, "SELECT order_id, ordered_at::VARCHAR FROM orders"))
+    times = dict(fetch(home, "SELECT order_id, ordered_at::VARCHAR FROM orders"))
     assert times == {"A-1": "2024-07-15 08:30:00", "A-2": "2024-12-01 08:00:00"}  # CEST = UTC+2, CET = UTC+1
-    assert _query(home, "SELECT amount, currency FROM refunds JOIN orders o USING (customer_key) LIMIT 1")[0][
+    assert fetch(home, "SELECT amount, currency FROM refunds JOIN orders o USING (customer_key) LIMIT 1")[0][
         0
     ] == Decimal("1234.50")
 
@@ -166,6 +160,6 @@ def test_overlapping_newer_export_adds_only_new_rows(cli: Callable[..., Any], tm
     second = cli("import", str(newer), "--profile", "cdnow", "--json").json()
     assert first["rows_loaded"] == 40
     assert (second["rows_read"], second["rows_loaded"], second["rows_duplicate"]) == (40, 20, 20)
-    assert _query(tmp_path / "home", "SELECT count(*), sum(amount) FROM order_lines") == [
+    assert fetch(tmp_path / "home", "SELECT count(*), sum(amount) FROM order_lines") == [
         (60, Decimal(sum(10 + i for i in range(60))) + Decimal("30.00"))
     ]

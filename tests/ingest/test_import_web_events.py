@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import fetch
 
 GA4_EVENTS = Path(__file__).parent / "data" / "ga4" / "events_20210131.jsonl"
 SHOPPERS = Path(__file__).resolve().parents[2] / "datasets" / "sessions" / "online_shoppers_intention.csv.gz"
@@ -30,11 +30,6 @@ GA4_TYPES = {
     "purchase": "order",
     "sign_up": "registration",
 }
-
-
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _ga4_records() -> list[dict[str, Any]]:
@@ -70,16 +65,16 @@ def test_ga4_json_lines_load_every_event_once(cli: Callable[..., Any], tmp_path:
     counts = (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"])
     assert counts == (len(records), len(records), 0)
     home = tmp_path / "home"
-    assert Counter(dict(_query(home, "SELECT type, count(*) FROM events GROUP BY type"))) == _expected_types()
+    assert Counter(dict(fetch(home, "SELECT type, count(*) FROM events GROUP BY type"))) == _expected_types()
     sessions = {f"{r['user_pseudo_id']}.{_param(r, 'ga_session_id')}" for r in records}
-    assert {s for (s,) in _query(home, "SELECT DISTINCT session_id FROM events")} == sessions
-    assert _query(home, "SELECT count(*) FROM events WHERE customer_key IS NOT NULL") == [
+    assert {s for (s,) in fetch(home, "SELECT DISTINCT session_id FROM events")} == sessions
+    assert fetch(home, "SELECT count(*) FROM events WHERE customer_key IS NOT NULL") == [
         (sum(1 for r in records if r["user_id"]),)
     ]
     # The purchase: its product, page and first-user source; the newsletter visit keeps its own source.
     purchase = next(r for r in records if r["event_name"] == "purchase")
     order = "SELECT product_id, page, source, medium, campaign, device FROM events WHERE type = 'order'"
-    assert _query(home, order) == [
+    assert fetch(home, order) == [
         (
             purchase["items"][0]["item_id"],
             _param(purchase, "page_location"),
@@ -89,7 +84,7 @@ def test_ga4_json_lines_load_every_event_once(cli: Callable[..., Any], tmp_path:
             purchase["device"]["category"],
         )
     ]
-    assert _query(home, "SELECT count(*) FROM events WHERE source = 'newsletter' AND campaign = 'jan_news'") == [
+    assert fetch(home, "SELECT count(*) FROM events WHERE source = 'newsletter' AND campaign = 'jan_news'") == [
         (sum(1 for r in records if _param(r, "source") == "newsletter"),)
     ]
     again = cli("import", str(GA4_EVENTS), "--profile", "ga4", "--json").json()
@@ -101,7 +96,7 @@ def test_ga4_parquet_loads_the_same_events(cli: Callable[..., Any], tmp_path: Pa
     summary = cli("import", str(parquet), "--profile", "ga4", "--json").json()
     assert (summary["rows_loaded"], summary["rows_quarantined"]) == (len(_ga4_records()), 0)
     home = tmp_path / "home"
-    assert Counter(dict(_query(home, "SELECT type, count(*) FROM events GROUP BY type"))) == _expected_types()
+    assert Counter(dict(fetch(home, "SELECT type, count(*) FROM events GROUP BY type"))) == _expected_types()
     # The same events as JSON lines have the same ids: nothing is added.
     again = cli("import", str(GA4_EVENTS), "--profile", "ga4", "--json").json()
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, len(_ga4_records()))
@@ -142,7 +137,7 @@ def test_ga4_event_utm_values_come_before_the_first_user_source(cli: Callable[..
     data = tmp_path / "events.jsonl"
     data.write_text(json.dumps(record) + "\n")
     assert cli("import", str(data), "--profile", "ga4", "--json").json()["rows_loaded"] == 1
-    assert _query(tmp_path / "home", "SELECT source, medium, campaign FROM events") == [
+    assert fetch(tmp_path / "home", "SELECT source, medium, campaign FROM events") == [
         ("facebook", "paid_social", "winter_ads")
     ]
 
@@ -211,14 +206,14 @@ def test_events_of_any_tracker_by_a_mapping(cli: Callable[..., Any], tmp_path: P
     # The two identical cart rows are two events; the impossible date is quarantined.
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (5, 4, 1)
     home = tmp_path / "home"
-    assert _query(home, "SELECT type, count(*), count(DISTINCT event_id) FROM events GROUP BY type ORDER BY type") == [
+    assert fetch(home, "SELECT type, count(*), count(DISTINCT event_id) FROM events GROUP BY type ORDER BY type") == [
         ("cart", 2, 2),
         ("view", 2, 2),
     ]
     # London summer time: 10:00 local is 09:00 UTC.
-    assert _query(home, 'SELECT min("at") FROM events')[0][0].isoformat() == "2024-07-01T09:00:00"
-    assert _query(home, "SELECT count(*) FROM events WHERE customer_key IS NOT NULL") == [(3,)]
-    stored = json.dumps(_query(home, "SELECT * FROM events"), default=str)
+    assert fetch(home, 'SELECT min("at") FROM events')[0][0].isoformat() == "2024-07-01T09:00:00"
+    assert fetch(home, "SELECT count(*) FROM events WHERE customer_key IS NOT NULL") == [(3,)]
+    stored = json.dumps(fetch(home, "SELECT * FROM events"), default=str)
     assert "ann@example.com" not in stored
     again = cli("import", str(data), "--profile", "events", "--mapping", str(mapping), "--json").json()
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 4)
@@ -245,10 +240,10 @@ def test_shoppers_sessions_every_row_once(cli: Callable[..., Any], tmp_path: Pat
     assert (summary["rows_loaded"], summary["rows_duplicate"], summary["rows_quarantined"]) == (12_330, 0, 0)
     assert shoppers.duplicated().sum() == 125  # identical rows, each a different visitor's session
     home = tmp_path / "home"
-    assert _query(home, "SELECT count(DISTINCT session_id), count(*) FILTER (WHERE converted) FROM sessions") == [
+    assert fetch(home, "SELECT count(DISTINCT session_id), count(*) FILTER (WHERE converted) FROM sessions") == [
         (12_330, 1_908)
     ]
-    by_type = _query(home, "SELECT visitor_type, count(*), count(*) FILTER (WHERE converted) FROM sessions GROUP BY 1")
+    by_type = fetch(home, "SELECT visitor_type, count(*), count(*) FILTER (WHERE converted) FROM sessions GROUP BY 1")
     names = {"Returning_Visitor": "returning", "New_Visitor": "new", "Other": "other"}
     expected = {
         (names[kind], len(group), int((group["Revenue"] == "TRUE").sum()))
@@ -256,13 +251,13 @@ def test_shoppers_sessions_every_row_once(cli: Callable[..., Any], tmp_path: Pat
     }
     assert set(by_type) == expected
     # The published conversion: 1,908 of 12,330 sessions, 15.47%.
-    assert _query(home, "SELECT round(avg(CAST(converted AS INTEGER)) * 100, 2) FROM sessions") == [(15.47,)]
+    assert fetch(home, "SELECT round(avg(CAST(converted AS INTEGER)) * 100, 2) FROM sessions") == [(15.47,)]
     months = Counter(m[:3] for m in shoppers["Month"])
-    assert dict(_query(home, "SELECT month, count(*) FROM sessions GROUP BY 1")) == dict(months)
-    assert _query(home, "SELECT count(*) FROM sessions WHERE started_at IS NOT NULL OR customer_key IS NOT NULL") == [
+    assert dict(fetch(home, "SELECT month, count(*) FROM sessions GROUP BY 1")) == dict(months)
+    assert fetch(home, "SELECT count(*) FROM sessions WHERE started_at IS NOT NULL OR customer_key IS NOT NULL") == [
         (0,)
     ]
-    assert _query(home, "SELECT sum(product_pages), round(sum(bounce_rate), 6) FROM sessions") == [
+    assert fetch(home, "SELECT sum(product_pages), round(sum(bounce_rate), 6) FROM sessions") == [
         (shoppers["ProductRelated"].astype(int).sum(), round(shoppers["BounceRates"].astype(float).sum(), 6))
     ]
     again = cli("import", str(SHOPPERS), "--profile", "shoppers-sessions", "--json").json()

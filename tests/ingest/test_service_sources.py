@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fetch
 
 SPEND_CSV = """date,channel,amount,campaign,currency
 2024-05-01,email,12.50,May newsletter,EUR
@@ -55,11 +55,6 @@ TICKETS_CSV = """Ticket ID,Created,First reply,Solved,Requester e-mail,Requester
 """
 
 
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
 def _import(cli: Callable[..., Any], *args: str) -> dict[str, Any]:
     result = cli("import", *args, "--json")
     assert result.exit_code == 0, result.stderr
@@ -82,9 +77,9 @@ def test_spend_by_column_names(cli: Callable[..., Any], tmp_path: Path) -> None:
     per_channel: dict[str, Decimal] = defaultdict(Decimal)
     for row in good:
         per_channel[row["channel"]] += Decimal(row["amount"])
-    assert dict(_query(home, "SELECT channel, sum(amount) FROM marketing_spend GROUP BY channel")) == per_channel
+    assert dict(fetch(home, "SELECT channel, sum(amount) FROM marketing_spend GROUP BY channel")) == per_channel
     # A channel's spend without a campaign is stored under the campaign ''.
-    assert _query(home, "SELECT campaign FROM marketing_spend WHERE channel = 'affiliates'") == [("",)]
+    assert fetch(home, "SELECT campaign FROM marketing_spend WHERE channel = 'affiliates'") == [("",)]
     again = _import(cli, str(path), "--profile", "spend")
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, again["rows_read"] - again["rows_quarantined"])
 
@@ -102,7 +97,7 @@ def test_inventory_duplicates_and_bad_counts(cli: Callable[..., Any], tmp_path: 
         [6, "on_hand", "missing on hand"],
     ]
     # The first snapshot of SKU-1 on 1 May in the file is kept.
-    stored = _query(home, "SELECT product_id, date::VARCHAR, on_hand FROM inventory ORDER BY product_id, date")
+    stored = fetch(home, "SELECT product_id, date::VARCHAR, on_hand FROM inventory ORDER BY product_id, date")
     assert stored == [("SKU-1", "2024-05-01", 12), ("SKU-1", "2024-05-02", 9), ("SKU-2", "2024-05-01", 0)]
     again = _import(cli, str(path), "--profile", "inventory")
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, len(rows) - 2)
@@ -147,13 +142,13 @@ def test_tickets_keyed_like_orders_without_e_mails(cli: Callable[..., Any], tmp_
     assert "Requester e-mail=[redacted]" in shown
 
     # Amy's tickets (her e-mail in two spellings) carry the key of her orders; C-77's key is of the id.
-    amy = _query(home, "SELECT DISTINCT customer_key FROM orders WHERE order_id IN ('#1001', '#1003')")
+    amy = fetch(home, "SELECT DISTINCT customer_key FROM orders WHERE order_id IN ('#1001', '#1003')")
     assert len(amy) == 1
-    keys = dict(_query(home, "SELECT ticket_id, customer_key FROM tickets"))
+    keys = dict(fetch(home, "SELECT ticket_id, customer_key FROM tickets"))
     assert keys["101"] == keys["102"] == amy[0][0]
     assert keys["103"] is not None
     assert keys["103"] != keys["101"]
-    times = _query(home, "SELECT created_at::VARCHAR, first_response_at::VARCHAR FROM tickets WHERE ticket_id = '101'")
+    times = fetch(home, "SELECT created_at::VARCHAR, first_response_at::VARCHAR FROM tickets WHERE ticket_id = '101'")
     assert times == [("2024-05-01 09:00:00", "2024-05-01 09:40:00")]
 
     emails = {r["Requester e-mail"].lower() for r in rows if r["Requester e-mail"]}

@@ -10,20 +10,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
+from tests.conftest import fetch
 
 DATA = Path(__file__).parent / "data" / "orders"
 WEBTOFFEE = DATA / "webtoffee_sample_order.csv"
 SHOPIFY_OLD = DATA / "shopify_order_import_layout.csv"
-
-
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _packed(text: str) -> dict[str, str]:
@@ -47,11 +39,11 @@ def test_webtoffee_items_become_order_lines(cli: Callable[..., Any], tmp_path: P
     assert summary["profile"] == "woocommerce-webtoffee"
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (len(items), len(items), 0)
     home = tmp_path / "home"
-    lines = _query(home, "SELECT order_id, product_id, quantity FROM order_lines ORDER BY order_id, line_no")
+    lines = fetch(home, "SELECT order_id, product_id, quantity FROM order_lines ORDER BY order_id, line_no")
     assert lines == [(order, item["sku"], int(item["quantity"])) for order, item in items]
     with WEBTOFFEE.open(newline="") as handle:
         orders = {row["order_number"]: row for row in csv.DictReader(handle)}
-    stored = {r[0]: r[1:] for r in _query(home, "SELECT order_id, gross, discount, net, shipping, tax FROM orders")}
+    stored = {r[0]: r[1:] for r in fetch(home, "SELECT order_id, gross, discount, net, shipping, tax FROM orders")}
     for number, row in orders.items():
         items_total = sum(Decimal(item["total"]) for order, item in items if order == number)
         # Item totals are after coupons: net is their sum, gross adds the order's discount back.
@@ -61,12 +53,12 @@ def test_webtoffee_items_become_order_lines(cli: Callable[..., Any], tmp_path: P
         assert gross == items_total + Decimal(row["discount_total"])
         assert (shipping, tax) == (Decimal(row["shipping_total"]), Decimal(row["tax_total"]))
     refunded = {o: _packed(r["refund_items"])["amount"] for o, r in orders.items() if r["refund_items"]}
-    assert dict(_query(home, "SELECT order_id, amount::VARCHAR FROM refunds")) == refunded
+    assert dict(fetch(home, "SELECT order_id, amount::VARCHAR FROM refunds")) == refunded
     codes = {o: _packed(r["coupon_items"])["code"] for o, r in orders.items() if r["coupon_items"]}
-    assert dict(_query(home, "SELECT order_id, discount_code FROM orders WHERE discount_code IS NOT NULL")) == codes
+    assert dict(fetch(home, "SELECT order_id, discount_code FROM orders WHERE discount_code IS NOT NULL")) == codes
     # A guest (customer_user 0) is a guest order; the others were placed with an account.
     guests = {o for o, r in orders.items() if r["customer_user"] == "0"}
-    assert {r[0] for r in _query(home, "SELECT order_id FROM orders WHERE is_guest")} == guests
+    assert {r[0] for r in fetch(home, "SELECT order_id FROM orders WHERE is_guest")} == guests
     again = cli("import", str(WEBTOFFEE), "--json").json()
     assert (again["rows_loaded"], again["rows_duplicate"]) == (0, len(items))
 
@@ -100,9 +92,9 @@ def test_woocommerce_analytics_orders(cli: Callable[..., Any], tmp_path: Path) -
     assert summary["profile"] == "woocommerce-analytics"
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (4, 3, 1)
     home = tmp_path / "home"
-    net = dict(_query(home, "SELECT order_id, net::VARCHAR FROM orders"))
+    net = dict(fetch(home, "SELECT order_id, net::VARCHAR FROM orders"))
     assert net == {"2101": "200.00", "2102": "60.00", "2103": "190.50"}
-    keys = dict(_query(home, "SELECT order_id, customer_key FROM orders"))
+    keys = dict(fetch(home, "SELECT order_id, customer_key FROM orders"))
     assert keys["2101"] == keys["2103"] != keys["2102"]
     assert pd.read_csv(summary["quarantine_path"])[["row", "column", "reason"]].values.tolist() == [
         [4, "Items sold", "not a whole number"]
@@ -119,7 +111,7 @@ def test_shopify_older_column_names(cli: Callable[..., Any], tmp_path: Path) -> 
     assert (summary["rows_read"], summary["rows_loaded"]) == (len(rows), len(lines))
     assert summary["rows_quarantined"] == len(rows) - len(lines)
     home = tmp_path / "home"
-    stored = _query(home, "SELECT order_id, ordered_at::VARCHAR, gross::VARCHAR, currency FROM orders ORDER BY 1")
+    stored = fetch(home, "SELECT order_id, ordered_at::VARCHAR, gross::VARCHAR, currency FROM orders ORDER BY 1")
     first = {r["Name"]: r for r in rows if r["Processed At"]}
     expected_gross = {
         name: sum(Decimal(r["Lineitem quantity"]) * Decimal(r["Lineitem price"]) for r in lines if r["Name"] == name)
@@ -129,5 +121,5 @@ def test_shopify_older_column_names(cli: Callable[..., Any], tmp_path: Path) -> 
     # "Processed At" carries its offset: stored in UTC.
     assert stored[0][1] == "2018-01-04 23:51:23"
     assert {r[3] for r in stored} == {"USD"}
-    consent = _query(home, "SELECT consent_marketing FROM customers ORDER BY consent_marketing")
+    consent = fetch(home, "SELECT consent_marketing FROM customers ORDER BY consent_marketing")
     assert sorted(c for (c,) in consent) == sorted(r["Buyer Accepts Marketing"] == "true" for r in first.values())

@@ -8,17 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pytest
+from tests.conftest import fetch
 
 from shoplens.config import Settings
 from shoplens.ingest import customer_key
-
-
-def _rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _identity(summary: dict[str, Any]) -> bool:
@@ -50,12 +45,12 @@ def test_the_real_reviews_import_and_reimport_adds_nothing(
     missing_rows = [int(i) + 1 for i in raw.index[raw["Review Text"].isna()]]  # record numbers count from 1
     assert [int(q["row"]) for q in quarantined] == missing_rows
     home = tmp_path / "home"
-    loaded = _rows(home, "SELECT count(*), count(DISTINCT product_id), min(source), max(source) FROM feedback")
+    loaded = fetch(home, "SELECT count(*), count(DISTINCT product_id), min(source), max(source) FROM feedback")
     assert loaded == [
         (23486 - without_text, raw.loc[raw["Review Text"].notna(), "Clothing ID"].nunique(), "review", "review")
     ]
     first_review = raw.iloc[0]
-    assert _rows(home, "SELECT text, rating, product_id FROM feedback WHERE feedback_id = 'wecr-0'") == [
+    assert fetch(home, "SELECT text, rating, product_id FROM feedback WHERE feedback_id = 'wecr-0'") == [
         (first_review["Review Text"].strip(), int(first_review["Rating"]), str(first_review["Clothing ID"]))
     ]
     again = cli("import", str(reviews_path), "--profile", "feedback", "--json").json()
@@ -116,17 +111,18 @@ def test_feedback_links_customers_keeps_emails_in_the_vault_and_quarantines_bad_
     assert "@" not in quarantine_text
     home = tmp_path / "home"
     secret = Settings(home=home).store_secret()
-    rows = _rows(home, 'SELECT feedback_id, customer_key, source, rating, "at" FROM feedback ORDER BY feedback_id')
+    rows = fetch(home, 'SELECT feedback_id, customer_key, source, rating, "at" FROM feedback ORDER BY feedback_id')
     by_id = {r[0]: r for r in rows}
-    assert by_id["F1"][1] == customer_key(secret, "C1")
-    assert by_id["F2"][1] == customer_key(secret, "C2"), "found in the vault by e-mail, case-insensitively"
+    # Customers are keyed by their e-mail; a review naming only the shop's id finds the customer in the vault.
+    assert by_id["F1"][1] == customer_key(secret, "ann@example.com"), "found in the vault by the shop's id"
+    assert by_id["F2"][1] == customer_key(secret, "bob@example.com"), "keyed by e-mail, case-insensitively"
     assert by_id["F3"][1] == customer_key(secret, "new@example.com")
     assert str(by_id["F2"][4]) == "2024-03-06 10:00:00"
     anonymous = [r for r in rows if r[0].startswith("f_")]
     assert len(anonymous) == 2
     assert all(r[1] is None and r[2] == "return" for r in anonymous)
-    assert "@" not in json.dumps(_rows(home, "SELECT * FROM feedback"), default=str)
-    assert _rows(home, "SELECT email FROM customer_pii WHERE customer_key = ?".replace("?", f"'{by_id['F3'][1]}'")) == [
+    assert "@" not in json.dumps(fetch(home, "SELECT * FROM feedback"), default=str)
+    assert fetch(home, "SELECT email FROM customer_pii WHERE customer_key = ?".replace("?", f"'{by_id['F3'][1]}'")) == [
         ("new@example.com",)
     ]
     again = cli("import", str(feedback), "--profile", "feedback", "--json").json()
@@ -150,7 +146,7 @@ def test_a_mapped_json_lines_export(cli: Callable[..., Any], tmp_path: Path) -> 
     )
     summary = cli("import", str(tickets), "--profile", "feedback", "--mapping", str(mapping), "--json").json()
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (3, 2, 1)
-    rows = _rows(tmp_path / "home", 'SELECT feedback_id, source, CAST("at" AS VARCHAR) FROM feedback ORDER BY 1')
+    rows = fetch(tmp_path / "home", 'SELECT feedback_id, source, CAST("at" AS VARCHAR) FROM feedback ORDER BY 1')
     assert rows == [("desk-101", "ticket", "2024-03-05 14:30:00"), ("desk-102", "ticket", "2024-03-06 09:00:00")]
 
 
@@ -191,7 +187,7 @@ def test_bad_feedback_files_exit_2_with_one_line(
 
 def test_the_demo_reviews_import_as_feedback_and_match_the_demo_load(cli: Callable[..., Any], demo_copy: Path) -> None:
     export = demo_copy / "demo-export" / "feedback.parquet"
-    before = _rows(demo_copy, "SELECT count(*), count(customer_key) FROM feedback")[0]
+    before = fetch(demo_copy, "SELECT count(*), count(customer_key) FROM feedback")[0]
     result = cli("import", str(export), "--profile", "feedback", "--json", home_dir=demo_copy)
     assert result.exit_code == 0, result.stderr
     summary = result.json()

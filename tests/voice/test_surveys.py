@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from statsmodels.stats.proportion import proportion_confint
+from tests.conftest import fetch
 
 from shoplens.appdb import AppDatabase, SurveyInvitation, SurveyResponse
 from shoplens.config import Settings
@@ -62,11 +62,6 @@ OPEN = [
 ] * 4
 
 
-def _query(home: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 def _token(url: str) -> str:
     return url.rsplit("/s/", 1)[1]
 
@@ -106,14 +101,14 @@ def test_a_survey_end_to_end(cli: Callable[..., Any], demo_copy: Path, tmp_path:
     assert list(recipients[0]) == ["customer_key", "segment", "lifecycle", "answer_url", "reminders_sent"]
     assert "@" not in recipients_file.read_text()
     keys = [r["customer_key"] for r in recipients]
-    known = {k for (k,) in _query(home, "SELECT customer_key FROM customers")}
+    known = {k for (k,) in fetch(home, "SELECT customer_key FROM customers")}
     assert set(keys) <= known
 
     contacts_file = tmp_path / "contacts.csv"
     with_contacts = cli(
         "survey", "export", survey_id, "--out", str(contacts_file), "--contacts", "--json", home_dir=home
     ).json()
-    consenting = _query(
+    consenting = fetch(
         home,
         "SELECT p.customer_key, p.email FROM customer_pii p JOIN customers c USING (customer_key) "
         "WHERE c.consent_marketing AND p.customer_key IN (SELECT unnest(?))",

@@ -33,3 +33,16 @@ class FileMapping(BaseModel):
         return value
 
     _known_zone = field_validator("timezone")(lambda value: known_timezone(value))
+
+
+class NumberMapping(FileMapping):
+    """A mapping of a file whose amounts may be written with a decimal comma ("1.234,50")."""
+
+    decimal_separator: str = "."
+
+    @field_validator("decimal_separator")
+    @classmethod
+    def _separator(cls, value: str) -> str:
+        if value not in (".", ","):
+            raise ValueError("decimal_separator must be '.' or ','")
+        return value

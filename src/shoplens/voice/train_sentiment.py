@@ -154,14 +154,10 @@ def tfidf_features_part(data: TrainingSet) -> dict[str, Any]:
     """The TF-IDF vocabulary and idf of ``data``, with zero weights."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
-    vectorizer = TfidfVectorizer(
-        ngram_range=NGRAM_RANGE,
-        min_df=MIN_DOCUMENT_FREQUENCY,
-        max_features=MAX_FEATURES,
-        sublinear_tf=True,
-        strip_accents="unicode",
-        lowercase=True,
-    ).fit(data.text)
+    options: dict[str, Any] = {"ngram_range": NGRAM_RANGE, "strip_accents": "unicode", "lowercase": True}
+    vectorizer = TfidfVectorizer(**options, min_df=MIN_DOCUMENT_FREQUENCY, sublinear_tf=True).fit(data.text)
+    vectorizer = TfidfVectorizer(**options, sublinear_tf=True, vocabulary=_most_frequent_terms(vectorizer, data))
+    vectorizer.fit(data.text)
     terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     n_features = len(terms) + len(VADER_FEATURES)
     return {
@@ -181,6 +177,20 @@ def tfidf_features_part(data: TrainingSet) -> dict[str, Any]:
         "coef": [[0.0] * n_features for _ in CLASSES],
         "intercept": [0.0] * len(CLASSES),
     }
+
+
+def _most_frequent_terms(vectorizer: Any, data: TrainingSet) -> list[str]:
+    """The MAX_FEATURES terms used most often in ``data`` (the term itself breaks ties), in alphabetical order.
+
+    scikit-learn's own ``max_features`` breaks ties at the cut by an unstable sort, whose order differs between
+    numpy builds and processors; this choice is the same on every machine."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    counter = CountVectorizer(vocabulary=vectorizer.vocabulary_, ngram_range=NGRAM_RANGE, strip_accents="unicode")
+    counts = np.asarray(counter.transform(data.text).sum(axis=0)).ravel()
+    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    chosen = sorted(range(len(terms)), key=lambda i: (-int(counts[i]), terms[i]))[:MAX_FEATURES]
+    return sorted(terms[i] for i in chosen)
 
 
 class CachedEncoder:

@@ -23,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from pydantic import ValidationError, field_validator
+from pydantic import ValidationError
 
 from shoplens.errors import MappingError, MissingColumnsError
-from shoplens.ingest._mapping import FileMapping
+from shoplens.ingest._mapping import NumberMapping
 from shoplens.ingest._profile import (
     DEFAULT_DATE_FORMATS,
     CsvDialect,
@@ -59,15 +59,8 @@ def required_fields(table: str, content_id: str | None = None) -> tuple[str, ...
     )
 
 
-class TableMapping(FileMapping):
-    decimal_separator: str = "."
-
-    @field_validator("decimal_separator")
-    @classmethod
-    def _separator(cls, value: str) -> str:
-        if value not in (".", ","):
-            raise ValueError("decimal_separator must be '.' or ','")
-        return value
+class TableMapping(NumberMapping):
+    """A mapping of a file of one canonical table (its known fields are set per table)."""
 
 
 def parse_table_mapping(table: str, raw: Mapping[str, object], content_id: str | None = None) -> TableMapping:

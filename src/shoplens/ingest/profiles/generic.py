@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError
 
 from shoplens.errors import MappingError, MissingColumnsError
-from shoplens.ingest._mapping import FileMapping
+from shoplens.ingest._mapping import NumberMapping
 from shoplens.ingest._profile import (
     DEFAULT_DATE_FORMATS,
     PERSONAL_FIELDS,
@@ -50,21 +50,13 @@ from shoplens.ingest._profile import (
 REQUIRED_FIELDS = tuple(f.name for f in SALES_FIELDS if f.required)
 
 
-class GenericMapping(FileMapping):
+class GenericMapping(NumberMapping):
     known_fields = SALES_FIELD_NAMES
     field_kind = "canonical field"
 
-    decimal_separator: str = "."
     refund_values: list[str] = Field(default_factory=list)
     allow_zero_price: bool = True
     fill_order_fields: bool = False
-
-    @field_validator("decimal_separator")
-    @classmethod
-    def _separator(cls, value: str) -> str:
-        if value not in (".", ","):
-            raise ValueError("decimal_separator must be '.' or ','")
-        return value
 
 
 def parse_mapping(raw: Mapping[str, object] | None) -> GenericMapping:
