@@ -10,8 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
+from tests.conftest import fetch
 
 from shoplens.config import Settings
 from shoplens.ingest import CsvDialect
@@ -35,11 +35,6 @@ CHANNEL_OF_TYPE = {
 }
 
 
-def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
 def _number(text: str) -> Decimal:
     return Decimal(text.replace(",", ""))
 
@@ -60,11 +55,11 @@ def _import(cli: Callable[..., Any], path: Path, profile: str) -> dict[str, Any]
 
 
 def _assert_reimport_adds_nothing(cli: Callable[..., Any], path: Path, profile: str, home: Path) -> None:
-    before = _query(home, "SELECT count(*), sum(amount) FROM marketing_spend")
+    before = fetch(home, "SELECT count(*), sum(amount) FROM marketing_spend")
     again = _import(cli, path, profile)
     assert again["rows_loaded"] == 0
     assert again["rows_duplicate"] == again["rows_read"] - again["rows_quarantined"]
-    assert _query(home, "SELECT count(*), sum(amount) FROM marketing_spend") == before
+    assert fetch(home, "SELECT count(*), sum(amount) FROM marketing_spend") == before
 
 
 def test_google_ads_report_totals_channels_and_total_rows(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -86,20 +81,20 @@ def test_google_ads_report_totals_channels_and_total_rows(cli: Callable[..., Any
     for row in rows:
         per_campaign[row["Campaign"]] += _number(row["Cost"])
         per_day[row["Day"]] += _number(row["Cost"])
-    stored = _query(home, "SELECT campaign, sum(amount) FROM marketing_spend GROUP BY campaign")
+    stored = fetch(home, "SELECT campaign, sum(amount) FROM marketing_spend GROUP BY campaign")
     assert dict(stored) == per_campaign
-    stored_days = _query(home, "SELECT strftime(date, '%Y-%m-%d'), sum(amount) FROM marketing_spend GROUP BY date")
+    stored_days = fetch(home, "SELECT strftime(date, '%Y-%m-%d'), sum(amount) FROM marketing_spend GROUP BY date")
     assert dict(stored_days) == per_day
     impressions = sum(int(_number(r["Impr."])) for r in rows)
     clicks = sum(int(_number(r["Clicks"])) for r in rows)
-    assert _query(home, "SELECT sum(impressions), sum(clicks) FROM marketing_spend") == [(impressions, clicks)]
+    assert fetch(home, "SELECT sum(impressions), sum(clicks) FROM marketing_spend") == [(impressions, clicks)]
     # The report's own total line agrees with the loaded rows.
     account_total = next(r for r in records if r[0] == "Total: Account")
     assert sum(per_day.values()) == _number(account_total[5])
 
-    channels = dict(_query(home, "SELECT DISTINCT campaign, channel FROM marketing_spend"))
+    channels = dict(fetch(home, "SELECT DISTINCT campaign, channel FROM marketing_spend"))
     assert channels == {r["Campaign"]: CHANNEL_OF_TYPE[r["Campaign type"]] for r in rows}
-    assert _query(home, "SELECT DISTINCT platform, currency FROM marketing_spend") == [("google_ads", "USD")]
+    assert fetch(home, "SELECT DISTINCT platform, currency FROM marketing_spend") == [("google_ads", "USD")]
     _assert_reimport_adds_nothing(cli, GOOGLE_REPORT, "google-ads", home)
 
 
@@ -132,7 +127,7 @@ def test_google_ads_report_bad_rows_quarantined(cli: Callable[..., Any], tmp_pat
         [5, "a report total, not a campaign's day (the rows above add up to it)"],
     ]
     assert quarantine["column"].fillna("").tolist() == ["Cost", "Day", "", "Day"]
-    assert _query(tmp_path / "home", "SELECT campaign, amount FROM marketing_spend") == [("Brand", Decimal("10.00"))]
+    assert fetch(tmp_path / "home", "SELECT campaign, amount FROM marketing_spend") == [("Brand", Decimal("10.00"))]
 
 
 def test_google_ads_api_stats_micros_and_ids(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -142,12 +137,12 @@ def test_google_ads_api_stats_micros_and_ids(cli: Callable[..., Any], tmp_path: 
     assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (len(stats), len(stats), 0)
     assert "the file has no campaign names: the campaign is its id" in summary["warnings"]
     expected = {day: Decimal(int(m)) / 1_000_000 for day, m in zip(stats["date"], stats["cost_micros"], strict=True)}
-    stored = _query(home, "SELECT strftime(date, '%Y-%m-%d'), amount FROM marketing_spend")
+    stored = fetch(home, "SELECT strftime(date, '%Y-%m-%d'), amount FROM marketing_spend")
     assert dict(stored) == expected
-    assert _query(home, "SELECT DISTINCT campaign, channel, platform FROM marketing_spend") == [
+    assert fetch(home, "SELECT DISTINCT campaign, channel, platform FROM marketing_spend") == [
         (stats["id"][0], "paid_search", "google_ads")
     ]
-    assert _query(home, "SELECT sum(impressions), sum(clicks) FROM marketing_spend") == [
+    assert fetch(home, "SELECT sum(impressions), sum(clicks) FROM marketing_spend") == [
         (stats["impressions"].astype(int).sum(), stats["clicks"].astype(int).sum())
     ]
     _assert_reimport_adds_nothing(cli, GOOGLE_STATS, "google-ads", home)
@@ -170,7 +165,7 @@ def test_google_ads_api_joined_to_names_sums_devices(cli: Callable[..., Any], tm
         summary["warnings"]
     )
     per_day = both.assign(cost=both["cost_micros"].map(lambda m: Decimal(int(m)) / 1_000_000)).groupby("date")["cost"]
-    stored = _query(home, "SELECT strftime(date, '%Y-%m-%d'), campaign, channel, amount FROM marketing_spend")
+    stored = fetch(home, "SELECT strftime(date, '%Y-%m-%d'), campaign, channel, amount FROM marketing_spend")
     assert {r[0]: r[3] for r in stored} == per_day.sum().to_dict()
     assert {(r[1], r[2]) for r in stored} == {(history["name"].iloc[0], "paid_search")}
     assert len(stored) == stats["date"].nunique()
@@ -192,7 +187,7 @@ def test_google_ads_api_bad_micros_quarantined(cli: Callable[..., Any], tmp_path
         [3, "date", "unparseable date"],
     ]
     # 1,234,567 micros = 1.234567, kept to the cent.
-    assert _query(tmp_path / "home", "SELECT amount FROM marketing_spend") == [(Decimal("1.23"),)]
+    assert fetch(tmp_path / "home", "SELECT amount FROM marketing_spend") == [(Decimal("1.23"),)]
 
 
 def test_meta_ads_report_sums_ads_to_campaign_days(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -210,16 +205,14 @@ def test_meta_ads_report_sums_ads_to_campaign_days(cli: Callable[..., Any], tmp_
         f"{len(rows)} marketing_spend rows with the same date, channel, campaign were summed into {len(expected)}"
         in (summary["warnings"])
     )
-    stored = _query(
+    stored = fetch(
         home, "SELECT strftime(date, '%Y-%m-%d'), campaign, amount, impressions, channel, currency FROM marketing_spend"
     )
     assert {(r[0], r[1]): [r[2], r[3]] for r in stored} == expected
     assert {(r[4], r[5]) for r in stored} == {("paid_social", "EUR")}
     # "Link clicks" left empty on every row of a campaign's day stays unknown, not zero.
     clicks = dict(
-        _query(
-            home, "SELECT strftime(date, '%Y-%m-%d'), clicks FROM marketing_spend WHERE campaign = 'Brand awareness'"
-        )
+        fetch(home, "SELECT strftime(date, '%Y-%m-%d'), clicks FROM marketing_spend WHERE campaign = 'Brand awareness'")
     )
     assert clicks == {"2024-12-01": None, "2024-12-02": 3}
     _assert_reimport_adds_nothing(cli, META_REPORT, "meta-ads", home)
@@ -243,7 +236,7 @@ def test_meta_ads_report_over_several_days_quarantined(cli: Callable[..., Any], 
         ],
         [3, "Amount spent (USD)", "not a number"],
     ]
-    assert _query(tmp_path / "home", "SELECT date::VARCHAR, amount, clicks, currency FROM marketing_spend") == [
+    assert fetch(tmp_path / "home", "SELECT date::VARCHAR, amount, clicks, currency FROM marketing_spend") == [
         ("2024-12-01", Decimal("20.00"), 30, "USD")
     ]
 
@@ -254,7 +247,7 @@ def test_meta_ads_basic_ad_rows_are_per_ad(cli: Callable[..., Any], tmp_path: Pa
     summary = _import(cli, META_ADS, "meta-ads")
     assert (summary["rows_loaded"], summary["rows_quarantined"]) == (len(ads), 0)
     assert "the file does not link ads to campaigns: each ad's id stands for its campaign" in summary["warnings"]
-    stored = _query(home, "SELECT strftime(date, '%Y-%m-%d'), campaign, amount, clicks FROM marketing_spend")
+    stored = fetch(home, "SELECT strftime(date, '%Y-%m-%d'), campaign, amount, clicks FROM marketing_spend")
     expected = {
         (d, a): (Decimal(s).quantize(Decimal("0.01")), int(c))
         for d, a, s, c in zip(ads["date"], ads["ad_id"], ads["spend"], ads["inline_link_clicks"], strict=True)
@@ -277,7 +270,7 @@ def test_meta_ads_basic_ad_linked_to_campaigns(cli: Callable[..., Any], tmp_path
     summary = _import(cli, path, "meta-ads")
     assert summary["rows_loaded"] == len(both)
     expected = both.assign(cost=both["spend"].map(Decimal)).groupby(["date", "campaign_id"])["cost"].sum().to_dict()
-    stored = _query(home, "SELECT strftime(date, '%Y-%m-%d'), campaign, amount FROM marketing_spend")
+    stored = fetch(home, "SELECT strftime(date, '%Y-%m-%d'), campaign, amount FROM marketing_spend")
     assert {(r[0], r[1]): r[2] for r in stored} == expected
     assert len(stored) == len(both) - 1
     _assert_reimport_adds_nothing(cli, path, "meta-ads", home)
@@ -334,3 +327,14 @@ def test_a_header_is_looked_for_below_title_lines_only_when_asked(tmp_path: Path
     latin = tmp_path / "latin.csv"
     latin.write_bytes("Invoice,Description\n1,Caf\xe9 chair\n".encode("latin-1"))
     assert read_header(latin, CsvDialect(header_with=("Day", "Campaign", "Cost"))) == ["Invoice", "Description"]
+
+
+def test_spend_in_another_currency_is_kept_and_said(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """The Meta export is in EUR; the store reports in USD: the amounts stay EUR and the import says so."""
+    export = Path(__file__).parent / "data" / "ads" / "meta_ads_manager_export.csv"
+    summary = cli("import", str(export), "--json").json()
+    assert summary["currencies"] == ["EUR"]
+    assert summary["warnings"][-1] == "amounts in EUR are kept as given, not converted to the store's USD"
+    assert cli("config", "set", "currency", "EUR").exit_code == 0
+    again = cli("import", str(export), "--json").json()
+    assert not any("not converted" in warning for warning in again["warnings"])

@@ -57,6 +57,11 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
             mapping=mapping,
             progress=progress,
         )
+    foreign = [code for code in summary.currencies if code.upper() != config.currency.upper()]
+    if foreign:
+        summary.warnings.append(
+            f"amounts in {', '.join(foreign)} are kept as given, not converted to the store's {config.currency}"
+        )
     app_db = AppDatabase(config.app_database_url)
     app_db.record_import(
         ImportRun(
@@ -92,6 +97,8 @@ def _show_summary(summary: ImportSummary) -> None:
     ):
         table.add_row(label, f"{value:,}" if isinstance(value, int) else str(value))
     stdout.print(table)
+    for warning in summary.warnings:
+        stdout.print(f"Note: {warning}")
     if summary.quarantine_path:
         stdout.print(f"Quarantined rows, with record number and reason: {summary.quarantine_path}")
 

@@ -142,6 +142,9 @@ class MappedTableTarget:
             con.execute(f'DELETE FROM "{table.name}" WHERE EXISTS (SELECT 1 FROM {NEW} n WHERE n._stored AND {match})')
         columns = ", ".join(f'"{c}"' for c in table.column_names)
         con.execute(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM {NEW}')
+        if "currency" in table.column_names:
+            found = con.execute(f"SELECT DISTINCT currency FROM {NEW} WHERE currency IS NOT NULL").fetchall()
+            summary.currencies = sorted({*summary.currencies, *(str(row[0]) for row in found)})
 
     def _current(self) -> TablePlan:
         if self._plan is None:

@@ -65,6 +65,7 @@ class ImportSummary:
     quarantine_path: str | None = None
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)  # of amounts loaded by table profiles (spend)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
