@@ -87,7 +87,7 @@ class SparkWarehouse:
         existing = {t.name for t in self.spark.catalog.listTables(self.database)}
         for table in TABLES.values():
             if table.name in existing:
-                present = [c.name for c in self.spark.catalog.listColumns(table.name, self.database)]
+                present = [c.name for c in self.spark.catalog.listColumns(f"{self.database}.{table.name}")]
                 for statement in upgrade_sql(table, "spark", present):
                     self.spark.sql(statement)
             self.spark.sql(create_table_sql(table, "spark", location=self._location(table.name)))
