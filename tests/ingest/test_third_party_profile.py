@@ -16,6 +16,15 @@ from shoplens import RowRule, SalesMapping, SourceProfile, register_profile, reg
 from shoplens.ingest import col
 
 
+@pytest.fixture(autouse=True)
+def _registry_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profiles these tests register are gone after each test, so that other tests see only the built-ins."""
+    from shoplens.ingest import _profile
+
+    monkeypatch.setattr(_profile, "_REGISTRY", dict(_profile._REGISTRY))
+    monkeypatch.setattr(_profile, "_ENTRY_POINTS_READ", set(_profile._ENTRY_POINTS_READ))
+
+
 def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> SalesMapping:
     return SalesMapping(
         expressions={

@@ -25,6 +25,7 @@ def adopt_vault_keys(load: FileLoad, table: str, *, email_column: str | None, wh
             SELECT source_customer_id, min(customer_key) AS customer_key FROM customer_pii
             WHERE source_customer_id IN (SELECT k FROM ({candidates})) GROUP BY source_customer_id
         ) AS v
-        WHERE {table}.customer_id = v.source_customer_id AND {without_email} AND {where}
+        WHERE {table}.customer_id = v.source_customer_id AND {table}.customer_key IS DISTINCT FROM v.customer_key
+          AND {without_email} AND {where}
         """
     )

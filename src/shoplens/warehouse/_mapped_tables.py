@@ -34,6 +34,8 @@ from shoplens.warehouse._parsing import (
     number_sql,
     text_sql,
     timestamp_sql,
+    ungrouped_sql,
+    whole_number_sql,
 )
 from shoplens.warehouse._personal_data import write_personal_data
 from shoplens.warehouse._pipeline import FileCounts, FileLoad, ImportSummary, Plan
@@ -180,9 +182,7 @@ def typed_sql(raw: str, column: Column, plan: TablePlan) -> str:
     if decimal:
         return f"CAST(round({number_sql(raw, plan.decimal_separator)}, {decimal.group(2)}) AS {sql_type})"
     if sql_type in ("INTEGER", "BIGINT"):
-        bound = INT32 if sql_type == "INTEGER" else 10**15
-        number = f"TRY_CAST(replace({raw}, ',', '') AS DECIMAL(38,6))"
-        return f"CASE WHEN {number} = trunc({number}) AND abs({number}) < {bound} THEN CAST({number} AS {sql_type}) END"
+        return whole_number_sql(f"replace({raw}, ',', '')", sql_type, INT32 if sql_type == "INTEGER" else 10**15)
     if sql_type == "TIMESTAMP":
         return timestamp_sql(raw, plan.date_formats, plan.source_timezone)
     if sql_type == "DATE":
@@ -191,13 +191,8 @@ def typed_sql(raw: str, column: Column, plan: TablePlan) -> str:
         return f"CAST(coalesce(TRY_CAST({raw} AS DATE), CAST(try_strptime({raw}, [{formats}]) AS DATE)) AS DATE)"
     if sql_type == "BOOLEAN":
         return boolean_sql(raw)
-    return _double_sql(raw, plan.decimal_separator) if sql_type == "DOUBLE" else raw
-
-
-def _double_sql(raw: str, decimal_separator: str) -> str:
-    """Measures that are not money (rates, durations, scores) as floating point, written with either separator."""
-    text = f"replace({raw}, ',', '')" if decimal_separator == "." else f"replace(replace({raw}, '.', ''), ',', '.')"
-    return f"TRY_CAST({text} AS DOUBLE)"
+    # Measures that are not money (rates, durations, scores) with either separator; text as it is.
+    return f"TRY_CAST({ungrouped_sql(raw, plan.decimal_separator)} AS DOUBLE)" if sql_type == "DOUBLE" else raw
 
 
 _UNPARSEABLE = {"DATE": "unparseable date", "TIMESTAMP": "unparseable date", "BOOLEAN": "not true/false"}

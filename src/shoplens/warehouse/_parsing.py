@@ -49,17 +49,23 @@ def text_sql(expression: str) -> str:
     return f"nullif(trim(CAST(({expression}) AS VARCHAR)), '')"
 
 
+def ungrouped_sql(raw: str, decimal_separator: str) -> str:
+    """The text of a number without its thousands separators, with "." as its decimal point."""
+    return f"replace({raw}, ',', '')" if decimal_separator == "." else f"replace(replace({raw}, '.', ''), ',', '.')"
+
+
 def number_sql(raw: str, decimal_separator: str) -> str:
     """A decimal from text, forgiving of thousands separators, spaces and a currency symbol."""
-    cleaned = f"replace({raw}, ',', '')" if decimal_separator == "." else f"replace(replace({raw}, '.', ''), ',', '.')"
+    cleaned = ungrouped_sql(raw, decimal_separator)
     symbols = f"regexp_replace({cleaned}, '[\\s£$€¥]', '', 'g')"
     # coalesce evaluates the regular-expression fallback only for the rows the plain cast could not read
     return f"coalesce(TRY_CAST({cleaned} AS DECIMAL(38,6)), TRY_CAST({symbols} AS DECIMAL(38,6)))"
 
 
-def whole_number_sql(raw: str) -> str:
+def whole_number_sql(raw: str, sql_type: str = "BIGINT", bound: int = 10**12) -> str:
+    """A whole number of ``sql_type`` from text; NULL for fractions and for values of ``bound`` or more."""
     number = f"TRY_CAST({raw} AS DECIMAL(38,6))"
-    return f"CASE WHEN {number} = trunc({number}) AND abs({number}) < 1e12 THEN CAST({number} AS BIGINT) END"
+    return f"CASE WHEN {number} = trunc({number}) AND abs({number}) < {bound} THEN CAST({number} AS {sql_type}) END"
 
 
 def boolean_sql(raw: str) -> str:

@@ -52,8 +52,15 @@ class SalesTarget:
     parsed_table = "stg_parsed"
     work_tables: tuple[str, ...] = ("stg_parsed", "stg_rows", "stg_orders", "stg_customers")
 
+    def __init__(self) -> None:
+        # Whether the file being loaded says which orders were placed with an account: only when its profile maps
+        # a customer id at all (Shopify's orders export does not).
+        self._ids_known = False
+
     def parse(self, load: FileLoad, staged: StagedFile, plan: Plan) -> None:
-        _parse(load, staged, _sales(plan))
+        sales = _sales(plan)
+        self._ids_known = "customer_id" in sales.expressions
+        _parse(load, staged, sales)
 
     def redacted_columns(self, plan: Plan) -> set[str]:
         sales = _sales(plan)
@@ -66,7 +73,7 @@ class SalesTarget:
 
     def load(self, load: FileLoad, summary: ImportSummary) -> None:
         _count_file(load, summary)
-        new_orders, new_customers = _load(load)
+        new_orders, new_customers = _load(load, ids_known=self._ids_known)
         summary.orders_new += new_orders
         summary.customers_new += new_customers
 
@@ -131,13 +138,11 @@ def _parse(load: FileLoad, staged: StagedFile, sales: SalesMapping) -> None:
     # The fingerprint hashes the normalised text of the canonical fields (stable across DuckDB versions).
     content = "concat_ws(chr(31), " + text_literal(load.profile) + ", " + ", ".join(f'"raw_{n}"' for n in names) + ")"
     kept = ", ".join(["pos", *(f'"{n}"' for n in names), *(f'"{h}"' for h in sales.helpers)])
-    # Whether the export says which orders were placed with an account: only when it has a customer id at all.
-    ids_known = "true" if "customer_id" in expressions else "false"
     # The raw text columns are dropped here: quarantine files show the source row from the staged file.
     con = load.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_parsed AS "
-        f"SELECT {kept}, {fault} AS _fault, md5_number({content}) AS row_key, {ids_known} AS ids_known, "
+        f"SELECT {kept}, {fault} AS _fault, md5_number({content}) AS row_key, "
         f"{identity_sql('email', 'customer_id')} AS identity FROM ({typed})"
     )
     # Identical records of one file are all kept: the second and later get their occurrence number in the key,
@@ -243,10 +248,10 @@ def _count_file(load: FileLoad, summary: ImportSummary) -> None:
         summary.guest_rows += int(guest_rows)
 
 
-def _load(load: FileLoad) -> tuple[int, int]:
+def _load(load: FileLoad, *, ids_known: bool) -> tuple[int, int]:
     """Append the new rows to the canonical tables; return (new orders, new customers)."""
     con, imp, prof = load.con, text_literal(load.import_id), text_literal(load.profile)
-    new_customers = _load_customers(load, prof)
+    new_customers = _load_customers(load, prof, ids_known=ids_known)
     _load_products(load)
     con.execute(
         f"""
@@ -283,16 +288,17 @@ def _load(load: FileLoad) -> tuple[int, int]:
         HAVING md5_number('order-refund' || chr(31) || order_id) NOT IN (SELECT row_key FROM refunds)
         """
     )
-    new_orders = _load_orders(load, prof)
+    new_orders = _load_orders(load, prof, ids_known=ids_known)
     con.execute("DROP TABLE IF EXISTS stg_rows")
     return new_orders, new_customers
 
 
-def _load_orders(load: FileLoad, profile: str) -> int:
+def _load_orders(load: FileLoad, profile: str, *, ids_known: bool) -> int:
     load.existing("orders", "order_id", "SELECT order_id AS k FROM stg_rows")
     con = load.con
+    guest = "bool_and(customer_id IS NULL)" if ids_known else "CAST(NULL AS BOOLEAN)"
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE stg_orders AS
         SELECT order_id, any_value(customer_key) AS customer_key, min(ordered_at) AS ordered_at,
                any_value(channel) AS channel, any_value(device) AS device, any_value(currency) AS currency,
@@ -301,7 +307,7 @@ def _load_orders(load: FileLoad, profile: str) -> int:
                CAST(coalesce(max(shipping), 0) AS DECIMAL(18,2)) AS shipping,
                CAST(coalesce(max(tax), 0) AS DECIMAL(18,2)) AS tax,
                any_value(discount_code) AS discount_code, any_value(status) AS status,
-               CASE WHEN bool_and(ids_known) THEN bool_and(customer_id IS NULL) END AS is_guest
+               {guest} AS is_guest
         FROM stg_rows WHERE NOT coalesce(is_refund, false)
         GROUP BY order_id
         """
@@ -327,19 +333,20 @@ def _load_orders(load: FileLoad, profile: str) -> int:
     return int(inserted[0][0]) if inserted else 0
 
 
-def _load_customers(load: FileLoad, profile: str) -> int:
+def _load_customers(load: FileLoad, profile: str, *, ids_known: bool) -> int:
     load.existing("customers", "customer_key", "SELECT customer_key AS k FROM stg_rows")
     load.existing("customer_pii", "customer_key", "SELECT customer_key AS k FROM stg_rows")
     con = load.con
+    account = "bool_or(customer_id IS NOT NULL)" if ids_known else "CAST(NULL AS BOOLEAN)"
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE stg_customers AS
         SELECT customer_key, any_value(customer_id) AS customer_id, min(ordered_at) AS first_seen,
                arg_min(country, ordered_at) AS country, arg_min(region, ordered_at) AS region,
                arg_min(channel, ordered_at) AS channel_acquired, arg_max(consent_marketing, ordered_at) AS consent,
                arg_max(email, ordered_at) AS email, arg_max(name, ordered_at) AS name,
                arg_max(phone, ordered_at) AS phone, arg_max(address, ordered_at) AS address,
-               CASE WHEN bool_and(ids_known) THEN bool_or(customer_id IS NOT NULL) END AS has_account
+               {account} AS has_account
         FROM stg_rows WHERE customer_key IS NOT NULL GROUP BY customer_key
         """
     )
