@@ -153,7 +153,8 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
     assert page.locator("#next-stage-needs li").all_inner_texts() == stage["next_stage_needs"]  # type: ignore[attr-defined]
 
     page.click("header nav a[href='/']")  # type: ignore[attr-defined]
-    with page.expect_download() as waiting:  # type: ignore[attr-defined]
+    # The report is computed on request (RFM, cohorts, hidden needs): give a busy machine time to print it.
+    with page.expect_download(timeout=120_000) as waiting:  # type: ignore[attr-defined]
         page.click("a[href='/reports/monthly?format=pdf']")  # type: ignore[attr-defined]
     download = waiting.value
     saved = tmp_path / download.suggested_filename

@@ -64,7 +64,7 @@ from shoplens.metrics._stage import (
     stage_evidence,
     window_evidence,
 )
-from shoplens.metrics._time import StoreZone, Zone, local_time, period_start
+from shoplens.metrics._time import StoreZone, Zone, local_time, period_start, python_period_end, python_period_start
 
 __all__ = [
     "FUNNEL_STEPS",
@@ -114,6 +114,8 @@ __all__ = [
     "purchase_lines",
     "purchase_refunds",
     "purchases",
+    "python_period_end",
+    "python_period_start",
     "reached_steps",
     "recent_spend",
     "retention_stability",

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from shoplens.errors import FieldError, InputError
+from shoplens.metrics import python_period_end, python_period_start
 from shoplens.queries import (
     CohortQuery,
     CohortResult,
@@ -69,7 +70,7 @@ class MonthlyReport:
     @property
     def through(self) -> date:
         through = self.current.get("through")
-        return through if isinstance(through, date) else _month_end(self.month)
+        return through if isinstance(through, date) else python_period_end(self.month, "month")
 
     def comparison(self) -> str:
         """What the report compares, in words."""
@@ -137,14 +138,6 @@ def _days(first: date, last: date) -> str:
     return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _month_end(first: date) -> date:
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
 def parse_month(text: str) -> date:
     try:
         year, month = (int(part) for part in text.split("-"))
@@ -189,9 +182,9 @@ def build_monthly_report(runner: QueryRunner, month: date | None = None) -> Mont
     chosen = None
     if month is None:
         month, chosen = default_month(every_month)
-    first = _month_start(month)
-    previous_first = _month_start(first - timedelta(days=1))
-    kpis = runner.run(KpiQuery(grain="month", start=previous_first, end=_month_end(first)), KpiResult)
+    first = python_period_start(month, "month")
+    previous_first = python_period_start(first - timedelta(days=1), "month")
+    kpis = runner.run(KpiQuery(grain="month", start=previous_first, end=python_period_end(first, "month")), KpiResult)
     by_period = {row["period"]: row for row in kpis.rows}
     if first not in by_period:
         raise InputError(f"no orders in {first:%Y-%m}")
@@ -200,7 +193,7 @@ def build_monthly_report(runner: QueryRunner, month: date | None = None) -> Mont
     if current["partial"] and current["compared_from"] is not None:
         same_days = KpiQuery(grain="month", start=current["compared_from"], end=current["compared_through"])
         previous = runner.run(same_days, KpiResult).rows[0]
-    rfm = runner.run(RfmQuery(as_of=min(_month_end(first), data_end)), RfmResult)
+    rfm = runner.run(RfmQuery(as_of=min(python_period_end(first, "month"), data_end)), RfmResult)
     cohorts = runner.run(CohortQuery(grain="month"), CohortResult)
     recent = sorted({row["cohort"] for row in cohorts.rows if row["cohort"] <= first})[-COHORTS_SHOWN:]
     needs = hidden_needs(runner)
