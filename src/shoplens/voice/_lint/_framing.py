@@ -26,6 +26,11 @@ _DETAIL = (
     r"tones?|hues?|lighting|lights|trims?|prints?)"
 )
 _OUR_THING = rf"(?:our|the|this) {_THING}"
+# "… on the X case glow", "… of our jacket be": a part of a product and how it should look or work.
+_PART_OF = (
+    r"(?:on|of|for|in) (?:the|our|my|this|its) (?:[\w-]+ ){0,3}[\w-]+ (?:have|be|glow|light|come|look|use|feature|get|"
+    r"carry|include|show|display|stay|turn|change|default)"
+)
 _JUDGING_US = any_of(
     rf"^(please )?rate {_OUR_THING}",
     rf"^(please )?rate the features of {_OUR_THING}",
@@ -64,9 +69,11 @@ _JUDGING_US = any_of(
     rf"\b(do you like|how do you like|what do you think of|what do you think about|what do you make of|how do you "
     rf"feel about|do you prefer) (the|this|that|its) (new |current |latest |updated |old )?{_DETAIL}\b[^?]*"
     r"\b(we|I) (chose|picked|selected|designed|went with|decided on|made|used|gave)\b",
-    # A part of a product, designed by her: "Should the lighting on the X case glow blue or red by default?"
-    rf"^\W*should (the|our|my|its) ([\w-]+ ){{0,2}}{_DETAIL} (on|of|for|in) (the|our|my|this|its) ([\w-]+ ){{0,3}}"
-    r"[\w-]+ (have|be|glow|light|come|look|use|feature|get|carry|include|show|display|stay|turn|change|default)\b",
+    # A part of a product, designed by her: "Should the lighting on the X case glow blue or red by default?", any
+    # part when she is given looks to pick from ("Should the buttons on the X jacket be silver or black?").
+    rf"^\W*should (the|our|my|its) ([\w-]+ ){{0,2}}{_DETAIL} {_PART_OF}\b",
+    # (Not what should be done with it, "Should the parcel for the party be delivered Friday or Saturday?")
+    rf"^\W*should (the|our|my|its) ([\w-]+ ){{0,2}}[\w-]+ {_PART_OF}(?! [\w-]+(ed|en)\b) [\w -]+ or [\w -]+\??$",
 )
 # The shop by its own name where "we" or "our" would stand (case matters: a capitalised name):
 # "Describe the Kettlecraft brand in three words.", "What range should Greenleaf Kits launch next?"
@@ -198,8 +205,11 @@ _SECOND_GUESSING = any_of(
     r"\bwhy (on earth|ever|in the world)\b",
     r"\b(the best|the right|a wise|a good) (way|choice|decision|idea) to\b",
     r"\bdo you regret\b",
-    # Pressing her to revisit it: "Have you reconsidered your decision to cancel?", "… changed your mind?"
-    r"\b(re-?consider(ed|ing)?|re-?think(ing)?|rethought|change your mind|changed your mind|second thoughts)\b",
+    # Pressing her to revisit it: "Have you reconsidered your decision to cancel?", "… changed your mind about
+    # leaving?" (a change of mind along the way, "Did you change your mind about anything at checkout?", is hers).
+    r"\b(re-?consider(ed|ing)?|re-?think(ing)?|rethought)\b",
+    r"\b(changed? (your|ur) mind|second thoughts) about (your|ur|cancel\w*|leav\w*|quitting|stopping|switching|"
+    r"returning|closing|unsubscrib\w*|going)\b",
     r"\bregret (not|buying|choosing|ordering)\b",
     r"\bwhat made you think\b",
     r"\bwhat were you thinking\b",
