@@ -618,6 +618,7 @@ def test_a_wider_wording_of_each_class_after_the_sixth_blind_set_is_caught(quest
         # Her own change of mind along the way, and her own guess about herself.
         "Did you change your mind about anything while you were at the checkout?",
         "What percentage of your weekly shop do you reckon you buy online?",
+        "How much of your earnings do you think you spend on hobbies each month?",
     ],
 )
 def test_sound_questions_near_the_classes_widened_after_the_sixth_blind_set_pass(question: str) -> None:

@@ -118,6 +118,8 @@ _AGENT = (
     r"neighbours?|neighbors?|customers|shoppers|buyers|friends?|family|partner|parents|colleagues?|kids|children|"
     r"husband|wife|relatives?|flatmates?|housemates?|group|club|members|people)"
 )
+_A_FIRMS_MONEY = r"(?<!your )(?<!ur )(?<!my )\b(profits?|margins?|mark-?ups?|revenue|turnover|takings|earnings)\b"
+_A_GUESS = r"\b(do|would) you (think|reckon|guess|suppose|imagine|estimate)\b"
 _NOT_HERS_TO_KNOW = any_of(
     r"\bhow (many|much)\b[^?]*\b(does|do|did|is|are) (our|we|the store|the company)\b(?![^?]*\byou\b)",
     r"\bcosts? (us|the store|the company)\b",
@@ -161,13 +163,10 @@ _NOT_HERS_TO_KNOW = any_of(
     r"\b(how many|how much|how often|what percentage|what proportion|what share)\b[^?]*\b(our|we|us)\b[^?]*"
     r"\b(do|would) you (reckon|guess|imagine|suppose|think)\b(?![^?]*\b(you|your)\b)",
     # A business's money, by whatever name the business goes: "How much profit do you think Fernhill makes on each
-    # blazer?", "What margin do you reckon the shop takes?"
-    r"\b(profits?|margins?|mark-?ups?|revenue|turnover|takings|earnings)\b[^?]*\b(make|makes|made|earn|earns|take|"
-    r"takes|turn|turns)\b",
-    r"\b(profits?|margins?|mark-?ups?|revenue|turnover|takings|earnings)\b[^?]*\b(do|would) you (think|reckon|guess|"
-    r"suppose|imagine|estimate)\b",
-    r"\b(do|would) you (think|reckon|guess|suppose|imagine|estimate)\b[^?]*\b(profits?|margins?|mark-?ups?|revenue|"
-    r"turnover|takings|earnings)\b",
+    # blazer?", "What margin do you reckon the shop takes?" (not her own: "your earnings").
+    rf"{_A_FIRMS_MONEY}[^?]*\b(make|makes|made|earn|earns|take|takes|turn|turns)\b",
+    rf"{_A_FIRMS_MONEY}[^?]*{_A_GUESS}",
+    rf"{_A_GUESS}[^?]*{_A_FIRMS_MONEY}",
     # A rate over other people's orders or doings, guessed: "What percentage of X orders do you reckon get returned?"
     r"\b(what|which) (percentage|proportion|share|fraction|percent) of (?!(your|ur|the time)\b)[^?]*\b(do|would) you "
     r"(think|reckon|guess|suppose|imagine|estimate)\b(?![^?]*\b(you|your|u|ur)\b)",
