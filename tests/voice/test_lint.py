@@ -576,3 +576,50 @@ def test_a_wider_wording_of_each_class_after_the_fifth_blind_set_is_caught(quest
 )
 def test_sound_questions_near_the_classes_widened_after_the_fifth_blind_set_pass(question: str) -> None:
     assert lint_question(question).problems == []
+
+
+@pytest.mark.parametrize(
+    ("question", "rule"),
+    [
+        # A business's money, and a rate over others' orders, guessed at.
+        ("What margin do you reckon the garden centre takes on a bag of compost?", "unknowable"),
+        ("How much profit does Oakridge Pens make on a fountain pen, would you guess?", "unknowable"),
+        ("What share of Lumen Lamps deliveries do you think arrive late?", "unknowable"),
+        # A design detail as our choice, a part of a product put to her to design.
+        ("Do you like the shade of green we picked for the garden chairs?", "product-centric"),
+        ("Should the buttons on the Kestrel jacket be silver or black?", "product-centric"),
+        # Our teams' decisions, the company's backers.
+        ("Which courier do you think our dispatch team should switch to?", "my-company"),
+        ("Did you know a group of investors now owns part of Tidewell Soap?", "my-company"),
+        # Pressing her to revisit a decision.
+        ("Would you rethink your choice to leave our club?", "debating-choice"),
+        ("Have you had second thoughts about cancelling your plan?", "debating-choice"),
+        # Still flawed: a fuzzy frequency in a count of times, two questions after "where".
+        ("How many times do you regularly shop with us? 1 / 2 / 3 / 4 or more", "vague"),
+        ("Where did you buy the kettle and were you happy with it?", "double-barrelled"),
+    ],
+)
+def test_a_wider_wording_of_each_class_after_the_sixth_blind_set_is_caught(question: str, rule: str) -> None:
+    assert rule in [p.rule for p in lint_question(question).problems]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Which of her habits comes first, and who in her home counts, answered in numbers.
+        "Which of these snacks do you buy most often? Crisps / Nuts / Fruit / Other",
+        "How many children in your home read often? 0 / 1 / 2 / 3 or more",
+        # One situation made of two clauses, and what she buys in one place.
+        "What do you do if the shop is shut and you need bread?",
+        "Where do you usually get pens and paper? Supermarket / Stationer / Online / Other",
+        # A refund or exchange named as hers, and how she wants her own parcel handled.
+        "How satisfied were you with how long your exchange took? (1-5)",
+        "Should the parcel for the party be delivered on Friday or Saturday?",
+        # Her own change of mind along the way, and her own guess about herself.
+        "Did you change your mind about anything while you were at the checkout?",
+        "What percentage of your weekly shop do you reckon you buy online?",
+        "How much of your earnings do you think you spend on hobbies each month?",
+    ],
+)
+def test_sound_questions_near_the_classes_widened_after_the_sixth_blind_set_pass(question: str) -> None:
+    assert lint_question(question).problems == []

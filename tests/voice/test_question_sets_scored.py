@@ -90,12 +90,15 @@ SETS = (
     # measure unseen questions.
     LabelledSet("question_set_blind5.csv", 60, "60/60", "60/60", "8/8 7/7 8/8 7/7 7/7 8/8 7/7 8/8"),
     # A sixth blind set, by someone who never saw the rules (QUESTION_SET_BLIND6.md), committed before scoring and
-    # scored once, after the rules were tuned on the five sets above. NOT tuned on: these floors are its unseen
-    # figures, 59 flagged, 53 flawed (precision 53/59 = 0.898), recall 53/60 = 0.883. False alarms: answer options
-    # taken for vagueness ("1 / 2 / 3 / 4 or more", "Black / Green / Herbal …"), "and" inside one object or one
-    # situation read as two questions ("balloons and party decorations", "arrives and nobody is home", "polite and
-    # careful"), a satisfaction scale without a "not used" answer (dont-know).
-    LabelledSet("question_set_blind6.csv", 60, "53/59", "53/60", "6/8 7/7 8/8 5/7 6/8 7/7 7/8 7/7"),
+    # scored once, after the rules were tuned on the five sets above. First unseen run: 59 flagged, 53 flawed
+    # (precision 53/59 = 0.898), recall 53/60 = 0.883; per kind 6/8 7/7 8/8 5/7 6/8 7/7 7/8 7/7. False alarms: answer
+    # options taken for vagueness ("1 / 2 / 3 / 4 or more", "Black / Green / Herbal …"), "and" inside one object or
+    # one situation read as two questions ("balloons and party decorations", "arrives and nobody is home", "polite
+    # and careful"), a satisfaction scale without a "not used" answer (dont-know). Tuned on since, each miss by its
+    # general form: these floors are measured after tuning, 61 flagged, 60 flawed (still flagged: "polite and
+    # careful", two qualities of one act, which other sets label double-barrelled), and no longer measure unseen
+    # questions.
+    LabelledSet("question_set_blind6.csv", 60, "60/61", "60/60", "8/8 7/7 8/8 7/7 8/8 7/7 8/8 7/7"),
 )
 
 

@@ -18,7 +18,8 @@ unanswerable       recall              details from long ago (last year, "the ve
                    unknowable          what only we or other people know (our warehouse, our costs, other
                                        customers' reasons or thoughts, "what percentage of our customers", "why
                                        did the courier …", "why do you think the author decided …", "what do the
-                                       other parents think of …", which server error or bug caused it)
+                                       other parents think of …", which server error or bug caused it, a firm's
+                                       profit or margin, "what percentage of X orders do you reckon …")
                    hypothetical        what she would pay or do in an imagined future
                    dont-know           rates a service not everyone used, with no "don't know / not applicable"
                                        (not one done to her or on her own order: "replied to you")
@@ -34,17 +35,19 @@ leading            leading             wording that suggests the answer ("Don't 
 product-centric    product-centric     asks her to judge, score, describe or rank our product, brand or website in
                                        the abstract, or to design our range ("Which colour should we add next?"),
                                        also with the shop's own name for "we" ("Describe the X brand"), or a
-                                       design detail of it ("Do you like the shape of our …?")
+                                       design detail of it ("Do you like the shape of our …?", "the shade we
+                                       chose", "Should the lighting on the X glow blue or red?")
                    sales-pitch         argues for our offer instead of asking
 my-company         my-company          the asker's own company, mission, plans, decisions ("What price should we
-                                       charge?"), margins, funding or background
+                                       charge?", "… do you think our finance team should use?"), margins,
+                                       funding, investors or background
 competitor         competitor          argues against a competitor's sales model (marketplaces, middlemen…), or
                                        proposes copying a named business ("like Amazon Prime", "the way X does")
                                        or unnamed ones ("like the big chains offer", "Other shops give …; should
                                        we do the same?", "the scheme that X uses")
 debating-choice    debating-choice     argues with a choice she made ("Why did you … when …?", "Did you really
                                        need …?", "Why would you buy the cheapest …?", "Did you not consider …?",
-                                       "Why did you cancel after only …?")
+                                       "Why did you cancel after only …?", "Have you reconsidered …?")
 double-barrelled   double-barrelled    two things in one question, or two questions in one
 =================  ==================  ===========================================================================
 

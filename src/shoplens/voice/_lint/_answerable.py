@@ -118,6 +118,8 @@ _AGENT = (
     r"neighbours?|neighbors?|customers|shoppers|buyers|friends?|family|partner|parents|colleagues?|kids|children|"
     r"husband|wife|relatives?|flatmates?|housemates?|group|club|members|people)"
 )
+_A_FIRMS_MONEY = r"(?<!your )(?<!ur )(?<!my )\b(profits?|margins?|mark-?ups?|revenue|turnover|takings|earnings)\b"
+_A_GUESS = r"\b(do|would) you (think|reckon|guess|suppose|imagine|estimate)\b"
 _NOT_HERS_TO_KNOW = any_of(
     r"\bhow (many|much)\b[^?]*\b(does|do|did|is|are) (our|we|the store|the company)\b(?![^?]*\byou\b)",
     r"\bcosts? (us|the store|the company)\b",
@@ -160,6 +162,14 @@ _NOT_HERS_TO_KNOW = any_of(
     r"([\w-]+ ){0,2}[\w-]+s\b",
     r"\b(how many|how much|how often|what percentage|what proportion|what share)\b[^?]*\b(our|we|us)\b[^?]*"
     r"\b(do|would) you (reckon|guess|imagine|suppose|think)\b(?![^?]*\b(you|your)\b)",
+    # A business's money, by whatever name the business goes: "How much profit do you think Fernhill makes on each
+    # blazer?", "What margin do you reckon the shop takes?" (not her own: "your earnings").
+    rf"{_A_FIRMS_MONEY}[^?]*\b(make|makes|made|earn|earns|take|takes|turn|turns)\b",
+    rf"{_A_FIRMS_MONEY}[^?]*{_A_GUESS}",
+    rf"{_A_GUESS}[^?]*{_A_FIRMS_MONEY}",
+    # A rate over other people's orders or doings, guessed: "What percentage of X orders do you reckon get returned?"
+    r"\b(what|which) (percentage|proportion|share|fraction|percent) of (?!(your|ur|the time)\b)[^?]*\b(do|would) you "
+    r"(think|reckon|guess|suppose|imagine|estimate)\b(?![^?]*\b(you|your|u|ur)\b)",
     # Why a person she knows made their choice: "Why do you think your neighbours chose …".
     rf"\bwhy (do|would|did) you (think|suppose|reckon|imagine|guess|believe) (that )?(your|their|the|those|these) "
     rf"(\w+ )?{_AGENT}\b",
@@ -235,7 +245,9 @@ _ESCAPE_IN_WORDING = any_of(r"\bdon'?t know\b", r"\bnot applicable\b", r"\bn/a\b
 _ADDRESSED_TO_USERS = any_of(
     r"\byou (received|got|were given|had|used|spoke to|spoke with|talked to|chatted with|dealt with)\b",
     r"\b(when|after) you (contacted|called|chatted|spoke|wrote|returned|exchanged|used|joined)\b",
-    r"\byour (recent |last |latest )?(contact|call|chat|conversation|request|return|refund|exchange) (with|to)\b",
+    r"\byour (recent |last |latest )?(contact|call|chat|conversation|request) (with|to)\b",
+    # The service named as hers, "the speed of your refund", "your exchange": she had it.
+    r"\byour (recent |last |latest |most recent )?(returns?|refunds?|exchanges?)\b(?! (process|policy)\b)",
     # Done to her ("how quickly our support team replied to you") or part of what she received ("the gift wrapping
     # on your order"): she had it, so she can rate it.
     r"\b(replied|responded|answered|helped|wrote|spoke|talked|got back|called|emailed|messaged|served|contacted|gave|"

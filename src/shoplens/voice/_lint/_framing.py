@@ -22,9 +22,15 @@ _THING = (
 # Details of how a product looks or is made.
 _DETAIL = (
     r"(?:logos?|shapes?|colou?rs?|colou?r schemes?|designs?|looks?|labels?|fonts?|packaging|caps?|lids?|finish|"
-    r"patterns?|styles?|names?|artwork|illustrations?|branding|typeface|bottles?|boxes|wrappers?|handles?)"
+    r"patterns?|styles?|names?|artwork|illustrations?|branding|typeface|bottles?|boxes|wrappers?|handles?|shades?|"
+    r"tones?|hues?|lighting|lights|trims?|prints?)"
 )
 _OUR_THING = rf"(?:our|the|this) {_THING}"
+# "… on the X case glow", "… of our jacket be": a part of a product and how it should look or work.
+_PART_OF = (
+    r"(?:on|of|for|in) (?:the|our|my|this|its) (?:[\w-]+ ){0,3}[\w-]+ (?:have|be|glow|light|come|look|use|feature|get|"
+    r"carry|include|show|display|stay|turn|change|default)"
+)
 _JUDGING_US = any_of(
     rf"^(please )?rate {_OUR_THING}",
     rf"^(please )?rate the features of {_OUR_THING}",
@@ -59,6 +65,15 @@ _JUDGING_US = any_of(
     rf"\b(do you like|how do you like|what do you think of|what do you make of) (our|my) ([\w-]+ ){{0,2}}{_DETAIL}\b",
     rf"^\W*(what|which) ([\w-]+ )?{_DETAIL}\b[^?]*\b(should|would|could|shall) (our|we|my|I|the shop)\b",
     r"^\W*should (our|my) ([\w-]+ ){0,3}[\w-]+ (have|be|come in|look|use|feature|get|carry|include)\b",
+    # The detail as our choice: "Do you like the shade of navy we chose for the new blazers?"
+    rf"\b(do you like|how do you like|what do you think of|what do you think about|what do you make of|how do you "
+    rf"feel about|do you prefer) (the|this|that|its) (new |current |latest |updated |old )?{_DETAIL}\b[^?]*"
+    r"\b(we|I) (chose|picked|selected|designed|went with|decided on|made|used|gave)\b",
+    # A part of a product, designed by her: "Should the lighting on the X case glow blue or red by default?", any
+    # part when she is given looks to pick from ("Should the buttons on the X jacket be silver or black?").
+    rf"^\W*should (the|our|my|its) ([\w-]+ ){{0,2}}{_DETAIL} {_PART_OF}\b",
+    # (Not what should be done with it, "Should the parcel for the party be delivered Friday or Saturday?")
+    rf"^\W*should (the|our|my|its) ([\w-]+ ){{0,2}}[\w-]+ {_PART_OF}(?! [\w-]+(ed|en)\b) [\w -]+ or [\w -]+\??$",
 )
 # The shop by its own name where "we" or "our" would stand (case matters: a capitalised name):
 # "Describe the Kettlecraft brand in three words.", "What range should Greenleaf Kits launch next?"
@@ -122,7 +137,7 @@ _ABOUT_THE_ASKER = any_of(
     r"^\W*(what|which|how much|how many|when|where|how)\b[^?]*\b(should|shall|ought) (we|I)\b(?! to have\b)",
     r"\b(make|makes|get|earn|keep|improve|protect|grow) (a |our )?(better|bigger|higher|healthier|more|decent )?"
     r"(margins?|profits?|profitability)\b",
-    r"\b(do|would) you (think|say) (that )?(we|I) should\b",
+    r"\b(do|would) you (think|say|reckon) (that )?(we|I|our( [\w-]+){1,2}) should\b",
     r"\b(to|and) (cut|reduce|lower|save on|trim) our (costs?|fees|expenses|overheads|spending|bills)\b",
     r"\bour (payment provider|suppliers?|investors?|shareholders?|funding|accountants?|overheads|payroll|"
     r"headquarters|business model|strategy|roadmap)\b",
@@ -130,6 +145,8 @@ _ABOUT_THE_ASKER = any_of(
     r"\binvest(ing|ment)? in (us|our|my|the company|the business|this company|this business)\b",
     r"\b(crowdfunding|crowd-funding|funding round|investment round|share offer|equity stake)\b",
     r"\bshares in (us|our|my|the company|the business)\b",
+    # Who funds the company, named any way: "the new investors backing Reefside Aquatics".
+    r"\b(investors?|shareholders?|backers|financiers?)\b",
 )
 
 
@@ -188,6 +205,11 @@ _SECOND_GUESSING = any_of(
     r"\bwhy (on earth|ever|in the world)\b",
     r"\b(the best|the right|a wise|a good) (way|choice|decision|idea) to\b",
     r"\bdo you regret\b",
+    # Pressing her to revisit it: "Have you reconsidered your decision to cancel?", "… changed your mind about
+    # leaving?" (a change of mind along the way, "Did you change your mind about anything at checkout?", is hers).
+    r"\b(re-?consider(ed|ing)?|re-?think(ing)?|rethought)\b",
+    r"\b(changed? (your|ur) mind|second thoughts) about (your|ur|cancel\w*|leav\w*|quitting|stopping|switching|"
+    r"returning|closing|unsubscrib\w*|going)\b",
     r"\bregret (not|buying|choosing|ordering)\b",
     r"\bwhat made you think\b",
     r"\bwhat were you thinking\b",

@@ -9,8 +9,11 @@ from shoplens.voice._lint._patterns import TIMEFRAME, any_of
 from shoplens.voice._lint._problem import Problem
 
 # --- vague ------------------------------------------------------------------------------------------------------------
+# "Which … do you buy most often?" ranks her own habits; it asks which comes first, not how often, so a comparison
+# ("most / more / least / less often") is not a fuzzy frequency.
 _FUZZY_FREQUENCY = any_of(
-    r"\boften\b", r"\bregularly\b", r"\bfrequently\b", r"\brecently\b", r"\blately\b", r"\boccasionally\b",
+    r"\b(?<!most )(?<!more )(?<!least )(?<!less )often\b", r"\bregularly\b",
+    r"\b(?<!most )(?<!more )(?<!least )(?<!less )frequently\b", r"\brecently\b", r"\blately\b", r"\boccasionally\b",
     r"\ba lot\b",
 )  # fmt: skip
 # "everything" bounded by a clause about her ("everything you were looking for", "everything you ordered") names a
@@ -64,9 +67,22 @@ _VERB_OR_PERSON = re.compile(
 )
 
 
+# A count of people or things, not of times, answered by numbers ("How many people in your household drink tea
+# regularly? 1 / 2 / 3 / 4 or more"): the frequency word says who counts, and the answer is a number she knows.
+_HOW_MANY_OF = re.compile(r"\bhow many (?!times\b)(people|children|men|women|[\w-]+s)\b", re.IGNORECASE)
+_NUMBER_OPTION = re.compile(
+    r"^(none|no one|nobody|\d+|\d+\s*(?:-|–|to)\s*\d+|\d+\s*\+|\d+ or more|more than \d+)$", re.IGNORECASE
+)
+
+
+def _counted_in_numbers(asked: AskedQuestion) -> bool:
+    numbers = sum(bool(_NUMBER_OPTION.match(option.strip())) for option in asked.options)
+    return bool(_HOW_MANY_OF.search(asked.stem)) and numbers >= 3 and numbers == len(asked.options)
+
+
 def vague(asked: AskedQuestion) -> Problem | None:
     stem = asked.stem
-    fuzzy = _FUZZY_FREQUENCY.search(stem)
+    fuzzy = None if _counted_in_numbers(asked) else _FUZZY_FREQUENCY.search(stem)
     defined = sum(bool(_DEFINED_FREQUENCY.search(option)) for option in asked.options) >= 2 or (
         sum(bool(_FREQUENCY_SCALE.match(option.strip())) for option in asked.options) >= 3
     )
@@ -137,9 +153,28 @@ _FIXED_PAIRS = any_of(
     r"\bbetween \w+( \w+)? and\b", r"\bterms and conditions\b", r"\bpros and cons\b", r"\bclick and collect\b",
     r"\bblack and white\b", r"\bmore and more\b", r"\band (why|how|if|what|where|when)\b", r"\bfriends and family\b",
     r"\bup and running\b", r"\bagree and disagree\b",
+    # One situation made of two clauses, "when a delivery arrives and nobody is home": the "and" joins the
+    # conditions of one moment (a new subject follows it), not two things she is asked about.
+    r"\b(when|whenever|if|while|once|after|before)\b[^?,]*\band (nobody|no one|someone|somebody|nothing|there|it|"
+    r"they|you|u|she|he|I|we)\b",
 )  # fmt: skip
 _JOINED = re.compile(r"\b(\w+),?\s+(and|and/or|as well as)\s+(\w+)", re.IGNORECASE)
+_WHERE = re.compile(
+    r"^\W*where (do|did|would) (you|u)\b(?: \w+)? (buy|get|shop for|order|find|look for)\b", re.IGNORECASE
+)
+_CLAUSE_START = re.compile(
+    r"^(was|were|is|are|did|do|does|would|will|can|could|should|have|has|had|how|why|what|which|when|who|you|u|it|"
+    r"they|she|he|I|we|if|then)$",
+    re.IGNORECASE,
+)
 _FOLLOW_UP = re.compile(r"^\s*(if so|if not|why|why not|please explain|which one)\b", re.IGNORECASE)
+
+
+def _one_place(stem: str, joined: re.Match[str]) -> bool:
+    """Where she buys things asks for a place: things joined name what she goes there for, one trip ("Where do you
+    usually buy balloons and party decorations?"), and she names the place either way; a second clause ("… and
+    were you happy?") is still a second question."""
+    return bool(_WHERE.match(stem)) and not _CLAUSE_START.match(joined.group(3))
 
 
 def double_barrelled(asked: AskedQuestion) -> Problem | None:
@@ -150,7 +185,7 @@ def double_barrelled(asked: AskedQuestion) -> Problem | None:
             "two questions in one: an answer cannot say which one it answers",
             f'Ask them one at a time: "{parts[0].strip()}?", then the next one on its own.',
         )
-    if joined := _JOINED.search(_FIXED_PAIRS.sub(" ", asked.stem)):
+    if (joined := _JOINED.search(_FIXED_PAIRS.sub(" ", asked.stem))) and not _one_place(asked.stem, joined):
         left, conjunction, right = joined.groups()
         return Problem(
             "double-barrelled",
