@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shoplens.voice import RULE_NAMES, lint_question, parse_survey_spec
+from shoplens import voice
+from shoplens.voice import RULE_NAMES, parse_survey_spec
 from shoplens.voice._lint import split_question
 from shoplens.voice._survey_spec import lint_survey
+
+# These tests are of the rules: the learned second opinion (scored in test_question_sets_scored.py) stays out.
+lint_question = partial(voice.lint_question, learned=False)
 
 LABELLED = Path(__file__).parent / "data" / "survey_questions.csv"
 TARGET = 0.85
@@ -97,7 +102,7 @@ def test_the_two_examples_of_the_issue(cli: Callable[..., Any]) -> None:
         first["problems"][0]["reason"]
         == "'Don't you' suggests the answer we hope for; polite customers go along with it"
     )
-    assert second == {"question": good, "ok": True, "problems": []}
+    assert second == {"question": good, "ok": True, "problems": [], "method": result.json()["method"]}
 
 
 @pytest.mark.parametrize(
@@ -170,7 +175,11 @@ def test_the_sound_questions_of_the_issue_pass(cli: Callable[..., Any]) -> None:
     ]
     result = cli("survey", "lint", *sound, "--json")
     assert result.exit_code == 0, result.stderr
-    assert result.json() == {"results": [{"question": q, "ok": True, "problems": []} for q in sound]}
+    method = result.json()["method"]
+    assert result.json() == {
+        "method": method,
+        "results": [{"question": q, "ok": True, "problems": [], "method": method} for q in sound],
+    }
 
 
 @pytest.mark.parametrize(

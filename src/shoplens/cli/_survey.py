@@ -56,17 +56,19 @@ def lint_command(
 
     Example: shoplens survey lint "Don't you agree that our delivery is the fastest?" --json
     """
-    from shoplens.voice import lint_questions
+    from shoplens.voice import lint_document, lint_method, lint_questions
 
     results = lint_questions(questions)
     if as_json:
-        emit_json({"results": [r.as_dict() for r in results]})
+        emit_json(lint_document(results))
         return
     for result in results:
         stdout.print(f"{'ok  ' if result.ok else 'FIX '} {result.question}", markup=False)
         for problem in result.problems:
             stdout.print(f"     {problem.rule}: {problem.reason}", markup=False)
             stdout.print(f"     try: {problem.suggestion}", markup=False)
+    if lint_method() == "rules":
+        stdout.print("(rules only: the learned second opinion needs pip install 'shoplens[embeddings]')", markup=False)
 
 
 @survey_app.command("create")

@@ -15,7 +15,15 @@ dissatisfaction), and how to ask them well (surveys and a question linter).
 
 from shoplens.voice._customers import customer_profiles, customer_spend
 from shoplens.voice._embeddings import CachedEncoder, SentenceEncoder, load_sentence_encoder
-from shoplens.voice._lint import RULE_NAMES, LintResult, Problem, lint_question, lint_questions
+from shoplens.voice._lint import (
+    RULE_NAMES,
+    LintResult,
+    Problem,
+    lint_document,
+    lint_method,
+    lint_question,
+    lint_questions,
+)
 from shoplens.voice._progress import reporting_progress
 from shoplens.voice._reviews import read_labelled_reviews, split_reviews
 from shoplens.voice._runner import (
@@ -94,6 +102,8 @@ __all__ = [
     "feedback_sources",
     "invitation_token",
     "is_critical",
+    "lint_document",
+    "lint_method",
     "lint_question",
     "lint_questions",
     "list_surveys",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shoplens.errors import InputError
 from shoplens.metrics import LIFECYCLE_STATES, SEGMENT_NAMES
-from shoplens.voice._lint import LintResult, lint_question
+from shoplens.voice._lint import LintResult, lint_asked
 
 QuestionKind = Literal["nps", "csat", "rating", "single_choice", "multi_choice", "open_text"]
 Anonymity = Literal["anonymous", "linked-with-consent"]
@@ -110,4 +110,4 @@ def parse_survey_spec(raw: Mapping[str, Any]) -> SurveySpec:
 
 
 def lint_survey(spec: SurveySpec) -> list[LintResult]:
-    return [lint_question(q.text, options=q.options, offers_dont_know=q.dont_know) for q in spec.questions]
+    return lint_asked([(q.text, q.options, q.dont_know) for q in spec.questions])

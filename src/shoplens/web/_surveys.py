@@ -20,6 +20,7 @@ from shoplens.voice import (
     SurveyForm,
     SurveyFormError,
     analyse_survey,
+    lint_document,
     lint_questions,
     list_surveys,
     submit_response,
@@ -159,7 +160,7 @@ def surveys(db: AppDb) -> dict[str, Any]:
 def lint(body: LintRequest) -> dict[str, Any]:
     """Check draft questions (answer options written with them are read apart) for wording that makes answers
     worthless, each problem with its rule, reason and a suggested rewrite (``shoplens survey lint``)."""
-    return {"results": [result.as_dict() for result in lint_questions(body.questions)]}
+    return lint_document(lint_questions(body.questions))
 
 
 @routes.get(f"{API_PREFIX}/surveys/{{survey_id}}/results", dependencies=[CustomerLevel], tags=["surveys"])

@@ -54,16 +54,24 @@ double-barrelled   double-barrelled    two things in one question, or two questi
 The rules are patterns, not understanding: they are judged by precision and recall on a labelled set of sound and
 flawed questions in the test suite (``tests/voice/data/question_set.csv``, with a held-out half, and sets
 written later or by someone who never saw the rules).
+
+Where no rule flags a question (and it is not a standard wording), a learned second opinion reads it when torch
+is installed: a logistic regression on the sentence embedding of its stem, fitted on those labelled sets, flags it
+with the rule ``learned`` when P(flawed) reaches the shipped threshold (:mod:`shoplens.voice._lint._learned`,
+trained by :mod:`shoplens.voice.train_lint`). Each result says how it was read: ``method`` is ``rules+learned``, or
+``rules`` without torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from shoplens.voice._lint._answerable import dont_know, hypothetical, recall, unknowable
 from shoplens.voice._lint._competitor import competitor
 from shoplens.voice._lint._framing import debating_choice, my_company, product_centric, sales_pitch
 from shoplens.voice._lint._leading import assumption, leading
+from shoplens.voice._lint._learned import COMBINED_METHOD, LEARNED_RULE, RULES_METHOD, learned_linter
 from shoplens.voice._lint._options import AskedQuestion, split_question
 from shoplens.voice._lint._problem import LintResult, Problem
 from shoplens.voice._lint._standard import standard_wording
@@ -93,10 +101,8 @@ RULE_NAMES = tuple(name for name, _ in RULES)
 _SUBJECT_RULES = frozenset({"vague", "double-barrelled", "leading", "jargon", "competitor", "unbalanced-scale"})
 
 
-def lint_question(question: str, *, options: Sequence[str] = (), offers_dont_know: bool = False) -> LintResult:
-    """The problems of one question; ``options`` are its answer choices when given apart from the text, and
-    ``offers_dont_know`` says its answers include "don't know / not applicable"."""
-    asked = split_question(question, options)
+def _rule_problems(asked: AskedQuestion, offers_dont_know: bool) -> tuple[bool, list[Problem]]:
+    """Whether the question is a standard wording, and what the rules find in it."""
     standard = standard_wording(asked.stem)
     subject = asked if standard is None else AskedQuestion(asked.text, standard.subject, asked.options)
     problems = []
@@ -110,11 +116,61 @@ def lint_question(question: str, *, options: Sequence[str] = (), offers_dont_kno
             continue
         if problem is not None:
             problems.append(problem)
-    return LintResult(question, problems)
+    return standard is not None, problems
 
 
-def lint_questions(questions: Sequence[str]) -> list[LintResult]:
-    return [lint_question(q) for q in questions]
+def lint_asked(questions: Sequence[tuple[str, Sequence[str], bool]], *, learned: bool = True) -> list[LintResult]:
+    """The problems of each (question, options, offers_dont_know); with ``learned`` (and torch installed) the
+    learned second opinion reads, in one batch, the questions that are not standard wordings and that no rule
+    flagged."""
+    linter = learned_linter() if learned else None
+    method = RULES_METHOD if linter is None else COMBINED_METHOD
+    asked = [split_question(question, options) for question, options, _ in questions]
+    found = [_rule_problems(a, offers_dont_know) for a, (_, _, offers_dont_know) in zip(asked, questions, strict=True)]
+    results = [LintResult(q, problems, method) for (q, _, _), (_, problems) in zip(questions, found, strict=True)]
+    if linter is not None:
+        unflagged = [i for i, (standard, problems) in enumerate(found) if not standard and not problems]
+        for i, problem in zip(unflagged, linter.problems([asked[i].stem for i in unflagged]), strict=True):
+            if problem is not None:
+                results[i].problems.append(problem)
+    return results
 
 
-__all__ = ["RULES", "RULE_NAMES", "AskedQuestion", "LintResult", "Problem", "lint_question", "lint_questions"]
+def lint_question(
+    question: str, *, options: Sequence[str] = (), offers_dont_know: bool = False, learned: bool = True
+) -> LintResult:
+    """The problems of one question; ``options`` are its answer choices when given apart from the text,
+    ``offers_dont_know`` says its answers include "don't know / not applicable", and ``learned=False`` asks the
+    rules alone."""
+    return lint_asked([(question, options, offers_dont_know)], learned=learned)[0]
+
+
+def lint_questions(questions: Sequence[str], *, learned: bool = True) -> list[LintResult]:
+    return lint_asked([(q, (), False) for q in questions], learned=learned)
+
+
+def lint_method() -> str:
+    """How questions are read here: ``rules+learned`` where torch and the MiniLM model are installed, else ``rules``."""
+    return RULES_METHOD if learned_linter() is None else COMBINED_METHOD
+
+
+def lint_document(results: Sequence[LintResult]) -> dict[str, Any]:
+    """The answer of ``survey lint --json`` and of the lint API."""
+    return {"method": lint_method(), "results": [result.as_dict() for result in results]}
+
+
+__all__ = [
+    "COMBINED_METHOD",
+    "LEARNED_RULE",
+    "RULES",
+    "RULES_METHOD",
+    "RULE_NAMES",
+    "AskedQuestion",
+    "LintResult",
+    "Problem",
+    "lint_asked",
+    "lint_document",
+    "lint_method",
+    "lint_question",
+    "lint_questions",
+]

@@ -20,10 +20,16 @@ class Problem:
 class LintResult:
     question: str
     problems: list[Problem] = field(default_factory=list)
+    method: str = "rules"  # "rules", or "rules+learned" when the learned second opinion read it too
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        return {"question": self.question, "ok": self.ok, "problems": [p.as_dict() for p in self.problems]}
+        return {
+            "question": self.question,
+            "ok": self.ok,
+            "problems": [p.as_dict() for p in self.problems],
+            "method": self.method,
+        }
