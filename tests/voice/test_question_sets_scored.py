@@ -199,6 +199,14 @@ COMBINED_SETS = (
     LabelledSet("question_set_blind4.csv", 60, "60/61", "60/60", "8/8 7/7 8/8 7/7 7/7 8/8 7/7 8/8"),
     LabelledSet("question_set_blind5.csv", 60, "60/60", "60/60", "8/8 7/7 8/8 7/7 7/7 8/8 7/7 8/8"),
     LabelledSet("question_set_blind6.csv", 60, "60/62", "60/60", "8/8 7/7 8/8 7/7 8/8 7/7 8/8 7/7"),
+    # First unseen run of the combined linter: the regression and its threshold were fixed and committed before
+    # this set was read. 60 flagged, 58 flawed (precision 58/60 = 0.967), recall 58/60 = 0.967 (the rules alone:
+    # 50/51, 50/60). The regression added 9 flags, 8 flawed (redesigning a pump's valve head, a tent's
+    # innovativeness, a coffee "as a product", a management's direction, a CEO's style, a rival's bundling and its
+    # mystery box, the share of British knitters who prefer merino) and 1 sound ("Please rate how satisfied you are
+    # with the range of vegan wines we stock. 1-5"). Still missed: a far recall given by its date and a shop's
+    # server internals (unanswerable). Not tuned on: these floors are the unseen figures.
+    LabelledSet("question_set_blind7.csv", 60, "58/60", "58/60", "6/8 7/7 8/8 7/7 8/8 7/7 8/8 7/7"),
 )
 
 
@@ -229,3 +237,7 @@ def test_combined_linter_precision_recall_and_recall_per_kind(combined: Labelled
     for kind, (floor, total) in combined.kind_floors().items():
         assert sum(item.label == kind for item in flawed) == total, kind
         assert measured[kind] >= floor, kind
+
+
+def test_every_set_is_scored_by_the_rules_and_by_the_combined_linter() -> None:
+    assert [entry.file for entry in COMBINED_SETS] == [entry.file for entry in SETS]
