@@ -52,7 +52,9 @@ def lint_command(
     apart from it, and standard NPS, CSAT and CES wordings are sound. Flags questions she cannot answer (far-past
     recall, what only we know, hypothetical prices, ratings without a "don't know"), vague ones and jargon, leading
     wording, assumptions and unbalanced scales, product-centric and "my company" questions, sales pitches,
-    arguments against a competitor's sales model, debating her choices, and two questions in one.
+    arguments against a competitor's sales model, debating her choices, and two questions in one. Where no rule
+    matches, a learned second opinion (with the embeddings extra) flags questions that read like flawed ones;
+    ``method`` in the JSON says whether it ran.
 
     Example: shoplens survey lint "Don't you agree that our delivery is the fastest?" --json
     """
