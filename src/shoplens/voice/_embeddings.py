@@ -125,8 +125,9 @@ class CachedEncoder:
     def encode(self, texts: Sequence[str]) -> FloatArray:
         self._load()
         hashes = [_text_hash(t) for t in texts]
-        missing = list(dict.fromkeys(h for h in hashes if h not in self._known))
         by_hash = dict(zip(hashes, texts, strict=True))
+        # longest first: each batch holds sentences of about one length, so little of it is padding
+        missing = sorted(dict.fromkeys(h for h in hashes if h not in self._known), key=lambda h: -len(by_hash[h]))
         self.reused += len(set(hashes)) - len(missing)
         for start in range(0, len(missing), BATCH_SIZE * 4):
             batch = missing[start : start + BATCH_SIZE * 4]
