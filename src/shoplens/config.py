@@ -322,8 +322,16 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.home / 'app.db').resolve()}"
 
     def ensure_home(self) -> Path:
+        """The home directory, created owner-only (0700); from here on this process creates files owner-only.
+
+        The store holds personal data (the vault in the warehouse, the app database, the key files, quarantined
+        rows), so the process's umask is set to 077 here, the one place every command passes before it writes:
+        every file the store creates is then 0600 and every folder 0700, whichever module creates it.
+        """
+        os.umask(0o077)
         try:
-            self.home.mkdir(parents=True, exist_ok=True)
+            self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.home.chmod(0o700)
         except OSError as exc:
             raise ConfigError(f"cannot create home directory {self.home}: {exc.strerror}") from exc
         return self.home

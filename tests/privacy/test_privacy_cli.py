@@ -1,0 +1,46 @@
+"""``shoplens privacy export``: everything held on one person of an imported Shopify export, audited by key."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SHOPIFY = Path(__file__).parents[1] / "fixtures" / "shopify_orders.csv"
+
+
+def _orders_by_email() -> dict[str, set[str]]:
+    with SHOPIFY.open(newline="", encoding="utf-8") as handle:
+        orders: dict[str, set[str]] = {}
+        for row in csv.DictReader(handle):
+            if "@" in row["Email"]:
+                orders.setdefault(row["Email"].strip().lower(), set()).add(row["Name"])
+        return orders
+
+
+def test_export_names_the_person_s_vault_row_and_orders_and_is_audited_by_key(cli: Callable[..., Any]) -> None:
+    assert cli("import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    email, orders = max(_orders_by_email().items(), key=lambda item: len(item[1]))
+    result = cli("privacy", "export", "--email", f"  {email.upper()} ", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["found"] is True
+    assert [row["email"].strip().lower() for row in document["tables"]["customer_pii"]] == [email]
+    assert {row["order_id"] for row in document["tables"]["orders"]} == orders
+    assert {row["order_id"] for row in document["tables"]["order_lines"]} == orders
+    listed = cli("audit", "list", "--json").stdout
+    assert document["customer_key"] in listed
+    assert email not in listed.lower()
+    assert cli("audit", "verify", "--json").json()["ok"] is True
+
+
+def test_an_unknown_e_mail_is_found_nowhere_and_still_audited(cli: Callable[..., Any]) -> None:
+    assert cli("import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    result = cli("privacy", "export", "--email", "nobody@nowhere.example", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["found"] is False
+    assert all(rows == [] for rows in document["tables"].values())
+    entries = cli("audit", "list", "--json").json()["entries"]
+    assert [entry["action"] for entry in entries].count("privacy.export") == 1
