@@ -159,7 +159,13 @@ def test_the_service_probes_are_negative(method: str) -> None:
     assert all(s.score < -0.3 for s in found)
 
 
-@pytest.mark.xfail(strict=True, reason="both models still call it positive: 'pricey' is too rare in the training texts")
+# Measured cause: the clothing reviews use "pricey" inside praise (70 of the 74 polar training reviews with it have
+# 4-5 stars, "a bit pricey but worth it"), so the TF-IDF model weighs it towards positive, and "compared" and "with"
+# lean positive too; a TF-IDF model fitted on the service messages alone calls the probe negative (but scores 0.69 on
+# the reviews). The domains already weigh the same; a service domain 0.25 to 64 times the reviews, C from 1 to 16 and
+# per-domain copies of the features all still call it positive. In the embedding model the sentence vector alone
+# pushes it towards positive.
+@pytest.mark.xfail(strict=True, reason="both models call it positive: the reviews use 'pricey' in praise")
 @pytest.mark.parametrize("method", ["tfidf-logreg", pytest.param("embedding-logreg", marks=needs_embeddings)])
 def test_the_price_probe_is_not_positive(method: str) -> None:
     assert analyse_sentiment([PRICE_PROBE], method)[0].label != "positive"
