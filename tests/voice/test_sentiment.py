@@ -163,8 +163,12 @@ def test_the_service_probes_are_negative(method: str) -> None:
 # 4-5 stars, "a bit pricey but worth it"), so the TF-IDF model weighs it towards positive, and "compared" and "with"
 # lean positive too; a TF-IDF model fitted on the service messages alone calls the probe negative (but scores 0.69 on
 # the reviews). The domains already weigh the same; a service domain 0.25 to 64 times the reviews, C from 1 to 16 and
-# per-domain copies of the features all still call it positive. In the embedding model the sentence vector alone
-# pushes it towards positive.
+# per-domain copies of the features all still call it positive. Feature augmentation (Daume III 2007: a shared copy
+# of every feature plus a review and a service copy, the service text judged by shared + service) takes "pricey"
+# out of the way but still calls it positive in the service domain (score +0.42 at C=4; +0.23 to +0.65 for C from
+# 1 to 16 and domain copies scaled 0.5 to 4): the service messages themselves pull "shops" away from negative and
+# "compared" towards positive ("The bundle saved me a lot compared with buying separately."). In the embedding
+# model the sentence vector alone pushes it towards positive.
 @pytest.mark.xfail(strict=True, reason="both models call it positive: the reviews use 'pricey' in praise")
 @pytest.mark.parametrize("method", ["tfidf-logreg", pytest.param("embedding-logreg", marks=needs_embeddings)])
 def test_the_price_probe_is_not_positive(method: str) -> None:
