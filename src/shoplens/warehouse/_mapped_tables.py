@@ -29,9 +29,10 @@ from shoplens.warehouse._parsing import (
     boolean_sql,
     customer_key_sql,
     date_range_check,
+    decimal_sql,
     fault_sql,
     identity_sql,
-    number_sql,
+    rounding_check,
     text_sql,
     timestamp_sql,
     ungrouped_sql,
@@ -180,9 +181,10 @@ def typed_sql(raw: str, column: Column, plan: TablePlan) -> str:
     sql_type = column.sql_type
     decimal = _DECIMAL.fullmatch(sql_type)
     if decimal:
-        return f"CAST(round({number_sql(raw, plan.decimal_separator)}, {decimal.group(2)}) AS {sql_type})"
+        return decimal_sql(raw, plan.decimal_separator, int(decimal.group(1)), int(decimal.group(2)))
     if sql_type in ("INTEGER", "BIGINT"):
-        return whole_number_sql(f"replace({raw}, ',', '')", sql_type, INT32 if sql_type == "INTEGER" else 10**15)
+        bound = INT32 if sql_type == "INTEGER" else 10**15
+        return whole_number_sql(ungrouped_sql(raw, plan.decimal_separator), sql_type, bound)
     if sql_type == "TIMESTAMP":
         return timestamp_sql(raw, plan.date_formats, plan.source_timezone)
     if sql_type == "DATE":
@@ -218,7 +220,7 @@ def _parse(load: FileLoad, staged: StagedFile, plan: TablePlan) -> None:
             value = f"coalesce({value}, {column.default})"
         raws.append(f"{value} AS {raw}")
         typed.append(f'{typed_sql(raw, column, plan)} AS "{column.name}"')
-        checks.extend(_column_checks(column, raw, where(column.name)))
+        checks.extend(_column_checks(column, raw, where(column.name), plan.decimal_separator))
     extra = [*IDENTITY_FIELDS, *(VAULT_FIELDS[1:] if table.name == "customers" else ())] if keyed else []
     raws += [f'{text_sql(expressions.get(f, "NULL"))} AS "{f}"' for f in extra]
     if keyed:
@@ -259,13 +261,16 @@ def _with_content_id(rows: str, key: str, columns: list[str]) -> str:
     return f'SELECT * REPLACE (coalesce("raw_{key}", {fingerprint}) AS "raw_{key}") FROM ({rows})'
 
 
-def _column_checks(column: Column, raw: str, where: str) -> list[Check]:
+def _column_checks(column: Column, raw: str, where: str, decimal_separator: str) -> list[Check]:
     checks = []
     if not column.nullable:
         checks.append(Check(f"{raw} IS NULL", where, f"missing {column.name.replace('_', ' ')}"))
     if column.sql_type != "VARCHAR":
         reason = _UNPARSEABLE.get(column.sql_type, "not a whole number" if "INT" in column.sql_type else "not a number")
         checks.append(Check(f'{raw} IS NOT NULL AND "{column.name}" IS NULL', where, reason))
+    decimal = _DECIMAL.fullmatch(column.sql_type)
+    if decimal:
+        checks.append(rounding_check(raw, f'"{column.name}"', decimal_separator, int(decimal.group(2)), where))
     if column.sql_type in ("DATE", "TIMESTAMP"):
         checks.append(date_range_check(f'"{column.name}"', where))
     return checks

@@ -3,6 +3,7 @@ validates in DuckDB whatever engine holds the warehouse)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,23 +50,67 @@ def text_sql(expression: str) -> str:
     return f"nullif(trim(CAST(({expression}) AS VARCHAR)), '')"
 
 
+# A space groups digits too ("1 234,50"): a plain one, a no-break space and a narrow no-break space.
+_SPACES = " \u00a0\u202f"
+_CURRENCY_SYMBOLS = "£$€¥"
+
+
 def ungrouped_sql(raw: str, decimal_separator: str) -> str:
-    """The text of a number without its thousands separators, with "." as its decimal point."""
-    return f"replace({raw}, ',', '')" if decimal_separator == "." else f"replace(replace({raw}, '.', ''), ',', '.')"
+    """The text of a number without its thousands separators, with "." as its decimal point; NULL when its digits
+    are grouped any other way than the file's convention allows: a first group of one to three digits, then groups
+    of exactly three, all split by the same separator (the one that is not the decimal separator, or a space). So
+    "1,2,3" and "12,50" are not numbers in a file with a decimal point, nor is "1.5" in one with a decimal comma."""
+    group = "," if decimal_separator == "." else "."
+    point = re.escape(decimal_separator)
+    groups = "|".join(f"[0-9]{{1,3}}({re.escape(s) if s == group else s}[0-9]{{3}})+" for s in group + _SPACES)
+    grouped = f"[^0-9]*({groups})({point}[0-9]*)?[^0-9]*"
+    # Grouping is looked at only where there is some: the group separator, or a space between digits.
+    has_grouping = f"{re.escape(group)}|[0-9][{_SPACES}]+[0-9]"
+    plain = f"regexp_replace({raw}, {text_literal(f'[{re.escape(group)}{_SPACES}]')}, '', 'g')"
+    unchanged = raw
+    if decimal_separator == ",":
+        plain, unchanged = f"replace({plain}, ',', '.')", f"replace({raw}, ',', '.')"
+    return (
+        f"CASE WHEN NOT regexp_matches({raw}, {text_literal(has_grouping)}) THEN {unchanged} "
+        f"WHEN regexp_full_match({raw}, {text_literal(grouped)}) THEN {plain} END"
+    )
 
 
 def number_sql(raw: str, decimal_separator: str) -> str:
-    """A decimal from text, forgiving of thousands separators, spaces and a currency symbol."""
+    """A decimal from text as shops write amounts: digits grouped as :func:`ungrouped_sql` allows, an optional
+    decimal part, sign, currency symbol and spaces; NULL for anything else. Exponent notation is not an amount
+    ("1e-308" would be read as 0), nor is "1_000" (which a plain cast reads as 1000)."""
     cleaned = ungrouped_sql(raw, decimal_separator)
-    symbols = f"regexp_replace({cleaned}, '[\\s£$€¥]', '', 'g')"
-    # coalesce evaluates the regular-expression fallback only for the rows the plain cast could not read
-    return f"coalesce(TRY_CAST({cleaned} AS DECIMAL(38,6)), TRY_CAST({symbols} AS DECIMAL(38,6)))"
+    plain = f"regexp_replace({cleaned}, {text_literal(f'[[:space:]{_SPACES}{_CURRENCY_SYMBOLS}]')}, '', 'g')"
+    amount = text_literal("[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)")
+    return f"CASE WHEN regexp_full_match({plain}, {amount}) THEN TRY_CAST({plain} AS DECIMAL(38,6)) END"
+
+
+def decimal_sql(raw: str, decimal_separator: str, precision: int, scale: int) -> str:
+    """``DECIMAL(precision, scale)`` from text by :func:`number_sql`; :func:`rounding_check` rejects the text
+    that would not fit the scale exactly."""
+    return f"CAST(round({number_sql(raw, decimal_separator)}, {scale}) AS DECIMAL({precision},{scale}))"
+
+
+def rounding_check(raw: str, typed: str, decimal_separator: str, scale: int, source_column: str) -> Check:
+    """Reject an amount written with more decimal places than its column keeps: rounding it would store another
+    number than the file's (0.000000001 as 0.00). Trailing zeros are not more places."""
+    beyond_scale = text_literal(f"{re.escape(decimal_separator)}[0-9]{{{scale}}}[0-9]*[1-9]")
+    return Check(
+        f"{raw} IS NOT NULL AND {typed} IS NOT NULL AND regexp_matches({raw}, {beyond_scale})",
+        source_column,
+        f"more than {scale} decimal places",
+    )
 
 
 def whole_number_sql(raw: str, sql_type: str = "BIGINT", bound: int = 10**12) -> str:
-    """A whole number of ``sql_type`` from text; NULL for fractions and for values of ``bound`` or more."""
+    """A whole number of ``sql_type`` from text ("12", "12.0"); NULL for fractions however small ("2.0000001"), for
+    values of ``bound`` or more, and for text a plain cast would read too generously ("1e3", "1_000")."""
     number = f"TRY_CAST({raw} AS DECIMAL(38,6))"
-    return f"CASE WHEN {number} = trunc({number}) AND abs({number}) < {bound} THEN CAST({number} AS {sql_type}) END"
+    whole = text_literal("[[:space:]]*[+-]?[0-9]+([.]0*)?[[:space:]]*")
+    return (
+        f"CASE WHEN regexp_full_match({raw}, {whole}) AND abs({number}) < {bound} THEN CAST({number} AS {sql_type}) END"
+    )
 
 
 def boolean_sql(raw: str) -> str:

@@ -25,9 +25,10 @@ from shoplens.warehouse._parsing import (
     boolean_sql,
     customer_key_sql,
     date_range_check,
+    decimal_sql,
     fault_sql,
     identity_sql,
-    number_sql,
+    rounding_check,
     text_sql,
     timestamp_sql,
     whole_number_sql,
@@ -40,6 +41,7 @@ from shoplens.warehouse._readers import StagedFile
 MAX_QUANTITY = 10_000_000
 MAX_UNIT_PRICE = 1_000_000_000
 _FIELD_KIND = {f.name: f.kind for f in SALES_FIELDS}
+_SCALE = {"price": 4, "money": 2}  # decimal places kept: unit prices and costs to 1/100 of a cent, amounts to cents
 _REQUIRED = tuple(f.name for f in SALES_FIELDS if f.required)
 _VALID_ORDERS = "SELECT DISTINCT order_id AS k FROM stg_parsed WHERE _fault IS NULL"
 
@@ -93,13 +95,13 @@ def _typed(name: str, sales: SalesMapping) -> str:
     if name == "unit_price":
         # Sources that give only line totals (CDNOW) get the unit price from total / quantity.
         derived = f"round({_typed('line_amount', sales)} / nullif({_typed('quantity', sales)}, 0), 4)"
-        parsed = f"round({number_sql(raw, sales.decimal_separator)}, 4)"
+        parsed = decimal_sql(raw, sales.decimal_separator, 18, _SCALE["price"])
         return f"CAST(CASE WHEN {raw} IS NULL THEN {derived} ELSE {parsed} END AS DECIMAL(18,4))"
     typing = {
         "text": lambda: raw,
         "int": lambda: whole_number_sql(raw),
-        "price": lambda: f"CAST(round({number_sql(raw, sales.decimal_separator)}, 4) AS DECIMAL(18,4))",
-        "money": lambda: f"CAST(round({number_sql(raw, sales.decimal_separator)}, 2) AS DECIMAL(18,2))",
+        "price": lambda: decimal_sql(raw, sales.decimal_separator, 18, _SCALE["price"]),
+        "money": lambda: decimal_sql(raw, sales.decimal_separator, 18, _SCALE["money"]),
         "bool": lambda: boolean_sql(raw),
     }
     return typing.get(_FIELD_KIND[name], lambda: timestamp_sql(raw, sales.date_formats, sales.source_timezone))()
@@ -178,6 +180,10 @@ def _checks(sales: SalesMapping, expressions: Mapping[str, str]) -> list[Check]:
                     f'"raw_{spec.name}" IS NOT NULL AND "{spec.name}" IS NULL', where(spec.name), UNPARSEABLE[spec.kind]
                 )
             )
+    for spec in SALES_FIELDS:
+        if spec.kind in _SCALE:
+            raw, scale = f'"raw_{spec.name}"', _SCALE[spec.kind]
+            checks.append(rounding_check(raw, f'"{spec.name}"', sales.decimal_separator, scale, where(spec.name)))
     refund = "coalesce(is_refund, false)"
     checks += [
         Check("quantity = 0", where("quantity"), "zero quantity"),

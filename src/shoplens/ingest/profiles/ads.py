@@ -90,12 +90,12 @@ def _not_a_number(raw: str) -> str:
 
 
 def _micros(raw: str) -> str:
-    """An amount in millionths (the API's ``cost_micros``) in units; text that is not a whole number is passed
+    """An amount in millionths (the API's ``cost_micros``) in units, rounded to the cent here (the loader
+    rejects an amount written with more decimal places than it keeps); text that is not a whole number is passed
     on unchanged, so the loader quarantines it as "not a number"."""
     whole = f"TRY_CAST(trim({raw}) AS DECIMAL(38,0))"
-    return (
-        f"CASE WHEN {whole} IS NOT NULL THEN CAST({whole} * CAST(0.000001 AS DECIMAL(7,6)) AS VARCHAR) ELSE {raw} END"
-    )
+    cents = f"round({whole} * CAST(0.000001 AS DECIMAL(7,6)), 2)"
+    return f"CASE WHEN {whole} IS NOT NULL THEN CAST({cents} AS VARCHAR) ELSE {raw} END"
 
 
 def _total_rows(header: Sequence[str], *names: str) -> RowRule:
