@@ -163,3 +163,75 @@ def test_overlapping_newer_export_adds_only_new_rows(cli: Callable[..., Any], tm
     assert fetch(tmp_path / "home", "SELECT count(*), sum(amount) FROM order_lines") == [
         (60, Decimal(sum(10 + i for i in range(60))) + Decimal("30.00"))
     ]
+
+
+ORDERS_MAPPING = """
+columns: {order_id: invoice, ordered_at: date, email: email, currency: currency, product_id: sku,
+          quantity: qty, unit_price: price}
+"""
+
+
+def _orders_file(path: Path, lines: list[tuple[str, str, str, str, str, int, str]]) -> Path:
+    rows = [",".join(map(str, line)) for line in lines]
+    path.write_text("invoice,date,email,currency,sku,qty,price\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _import_orders(cli: Callable[..., Any], mapping: Path, path: Path) -> dict[str, Any]:
+    result = cli("import", str(path), "--profile", "generic", "--mapping", str(mapping), "--json")
+    assert result.exit_code == 0, result.stderr
+    summary: dict[str, Any] = result.json()
+    assert summary["rows_read"] == summary["rows_loaded"] + summary["rows_quarantined"] + summary["rows_duplicate"]
+    return summary
+
+
+def test_an_order_id_of_another_file_does_not_merge(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Two stores number their invoices alike: the second store's INV-1 is not a line added to the first's."""
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(ORDERS_MAPPING)
+    first_store = [
+        ("INV-1", "2019-03-01 10:00:00", "ann@a.example", "GBP", "A", 2, "10.00"),
+        ("INV-1", "2019-03-01 10:00:00", "ann@a.example", "GBP", "B", 1, "5.50"),
+        ("INV-2", "2019-03-02 11:00:00", "bob@a.example", "GBP", "A", 1, "10.00"),
+    ]
+    other_store = [
+        ("INV-1", "2024-06-01 09:00:00", "cy@b.example", "EUR", "X", 3, "99.00"),
+        ("INV-1", "2024-06-01 09:00:00", "cy@b.example", "EUR", "Y", 1, "1.00"),
+        ("INV-9", "2024-06-02 09:00:00", "cy@b.example", "EUR", "X", 1, "99.00"),
+    ]
+    first = _orders_file(tmp_path / "store_a.csv", first_store)
+    other = _orders_file(tmp_path / "store_b.csv", other_store)
+    _import_orders(cli, mapping, first)
+    summary = _import_orders(cli, mapping, other)
+    assert (summary["rows_read"], summary["rows_loaded"], summary["rows_quarantined"]) == (3, 1, 2)
+    quarantine = pd.read_csv(summary["quarantine_path"])
+    reason = "order id already stored from another file (another customer, currency or order time)"
+    assert quarantine[["row", "column", "reason"]].values.tolist() == [[1, "invoice", reason], [2, "invoice", reason]]
+    home = tmp_path / "home"
+    # The first store's INV-1 keeps its two lines and its total, 2 x 10.00 + 5.50.
+    assert fetch(home, "SELECT count(*) FROM order_lines WHERE order_id = 'INV-1'") == [(2,)]
+    assert dict(fetch(home, "SELECT order_id, gross FROM orders")) == {
+        "INV-1": Decimal("25.50"),
+        "INV-2": Decimal("10.00"),
+        "INV-9": Decimal("99.00"),
+    }
+    # Importing either file again adds nothing: the first store's lines are duplicates, the other's INV-1 is
+    # quarantined again.
+    again = _import_orders(cli, mapping, first)
+    assert (again["rows_loaded"], again["rows_duplicate"], again["rows_quarantined"]) == (0, 3, 0)
+    again = _import_orders(cli, mapping, other)
+    assert (again["rows_loaded"], again["rows_duplicate"], again["rows_quarantined"]) == (0, 1, 2)
+    assert fetch(home, "SELECT sum(gross) FROM orders") == [(Decimal("134.50"),)]
+
+
+def test_an_order_continued_in_the_next_export_is_one_order(cli: Callable[..., Any], tmp_path: Path) -> None:
+    """A store's next export holds more lines of an order it already gave: same customer, currency and time."""
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(ORDERS_MAPPING)
+    line = ("INV-7", "2024-01-31 23:59:00", "dee@a.example", "GBP")
+    _import_orders(cli, mapping, _orders_file(tmp_path / "january.csv", [(*line, "A", 1, "4.00")]))
+    summary = _import_orders(cli, mapping, _orders_file(tmp_path / "february.csv", [(*line, "B", 2, "3.00")]))
+    assert (summary["rows_loaded"], summary["rows_quarantined"]) == (1, 0)
+    home = tmp_path / "home"
+    assert fetch(home, "SELECT order_id, gross FROM orders") == [("INV-7", Decimal("10.00"))]
+    assert fetch(home, "SELECT line_no, product_id FROM order_lines ORDER BY line_no") == [(1, "A"), (2, "B")]

@@ -1,4 +1,4 @@
-"""The one import pipeline: stage → parse and type → rule checks → quarantine → fingerprint de-dup → load.
+"""The one import pipeline: stage → parse and type → rule checks → fingerprint de-dup → quarantine → load.
 
 Every record read ends in exactly one of three places, so ``rows_read = rows_loaded + rows_quarantined +
 rows_duplicate`` always holds:
@@ -137,7 +137,8 @@ class ImportTarget(Protocol):
         """Source columns shown as [redacted] in the quarantine file."""
 
     def split_new(self, load: FileLoad) -> FileCounts:
-        """Fingerprint the valid rows and keep those not yet in the warehouse."""
+        """Fingerprint the valid rows and keep those not yet in the warehouse; a row that conflicts with a stored
+        one gets its ``_fault`` here (it is quarantined after this step)."""
 
     def load(self, load: FileLoad, summary: ImportSummary) -> None:
         """Write the new rows (personal data through :func:`write_personal_data`) and count them in ``summary``."""
@@ -294,14 +295,16 @@ class Pipeline:
         target.parse(load, staged, plan)
         # A record holding several items (packed line items) is that many rows of the target.
         summary.rows_read += load.count(f"SELECT count(*) FROM {target.parsed_table}") - staged.rows_staged
-        report_step(self.progress, f"quarantining bad rows of {name}", 2, STEPS)
+        report_step(self.progress, f"de-duplicating {name}", 2, STEPS)
+        # Before the quarantine: telling some faults needs the warehouse's rows (an order id stored from another
+        # file), and de-duplicating finds them.
+        counts = target.split_new(load)
+        report_step(self.progress, f"quarantining bad rows of {name}", 3, STEPS)
         if strict:
             _refuse_faults(load, staged, target.parsed_table)
         quarantined = quarantine_faults(
             load.con, staged, target.parsed_table, target.redacted_columns(plan), quarantine
         )
-        report_step(self.progress, f"de-duplicating {name}", 3, STEPS)
-        counts = target.split_new(load)
         report_step(self.progress, f"loading {name}", 4, STEPS)
         target.load(load, summary)
         if counts.new:

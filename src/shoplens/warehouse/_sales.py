@@ -35,7 +35,7 @@ from shoplens.warehouse._parsing import (
 )
 from shoplens.warehouse._personal_data import write_personal_data
 from shoplens.warehouse._pipeline import FileCounts, FileLoad, ImportSummary, Plan
-from shoplens.warehouse._quarantine import source_column
+from shoplens.warehouse._quarantine import FAULT_SEPARATOR, source_column
 from shoplens.warehouse._readers import StagedFile
 
 MAX_QUANTITY = 10_000_000
@@ -44,6 +44,7 @@ _FIELD_KIND = {f.name: f.kind for f in SALES_FIELDS}
 _SCALE = {"price": 4, "money": 2}  # decimal places kept: unit prices and costs to 1/100 of a cent, amounts to cents
 _REQUIRED = tuple(f.name for f in SALES_FIELDS if f.required)
 _VALID_ORDERS = "SELECT DISTINCT order_id AS k FROM stg_parsed WHERE _fault IS NULL"
+OTHER_ORDER = "order id already stored from another file (another customer, currency or order time)"
 
 
 class SalesTarget:
@@ -52,16 +53,18 @@ class SalesTarget:
     name = "sales"
     tables: tuple[str, ...] = ("orders", "order_lines", "refunds", "customers", "customer_pii", "products")
     parsed_table = "stg_parsed"
-    work_tables: tuple[str, ...] = ("stg_parsed", "stg_rows", "stg_orders", "stg_customers")
+    work_tables: tuple[str, ...] = ("stg_parsed", "stg_rows", "stg_orders", "stg_customers", "stg_other_orders")
 
     def __init__(self) -> None:
         # Whether the file being loaded says which orders were placed with an account: only when its profile maps
         # a customer id at all (Shopify's orders export does not).
         self._ids_known = False
+        self._order_id_column = "order_id"  # the file's column of the order id, for the quarantine
 
     def parse(self, load: FileLoad, staged: StagedFile, plan: Plan) -> None:
         sales = _sales(plan)
         self._ids_known = "customer_id" in sales.expressions
+        self._order_id_column = source_column(sales.expressions.get("order_id"), "order_id")
         _parse(load, staged, sales)
 
     def redacted_columns(self, plan: Plan) -> set[str]:
@@ -71,7 +74,7 @@ class SalesTarget:
         }
 
     def split_new(self, load: FileLoad) -> FileCounts:
-        return _split_new(load)
+        return _split_new(load, self._order_id_column)
 
     def load(self, load: FileLoad, summary: ImportSummary) -> None:
         _count_file(load, summary)
@@ -204,7 +207,7 @@ def _checks(sales: SalesMapping, expressions: Mapping[str, str]) -> list[Check]:
 # --- de-duplication and loading ---------------------------------------------------------------
 
 
-def _split_new(load: FileLoad) -> FileCounts:
+def _split_new(load: FileLoad, order_id_column: str) -> FileCounts:
     """Keep the valid rows whose fingerprint is not yet in the warehouse, with their pseudonymous customer key."""
     # A fingerprint hashes the order id, so a row already loaded is among the lines of the same order.
     load.existing("order_lines", "order_id", _VALID_ORDERS)
@@ -229,10 +232,34 @@ def _split_new(load: FileLoad) -> FileCounts:
         load.pads,
     )
     adopt_vault_keys(load, "stg_rows", email_column="email")
+    _refuse_other_orders(load, order_id_column)
     return FileCounts(
         valid=load.count("SELECT count(*) FROM stg_parsed WHERE _fault IS NULL"),
         new=load.count("SELECT count(*) FROM stg_rows"),
     )
+
+
+def _refuse_other_orders(load: FileLoad, order_id_column: str) -> None:
+    """Quarantine the new sale lines of an order id already stored for another order: another customer, currency or
+    order time (an invoice number that another store's export, or another year's, uses too). Adding them would
+    change a stored order's total. Lines that agree with the stored order continue it (an order split across two
+    exports of a store, a line added to an order since the last export); a re-imported file's lines are duplicates
+    and never get here. Refund lines are left to refer to their order: their time is the refund's."""
+    load.existing("orders", "order_id", "SELECT order_id AS k FROM stg_rows")
+    con = load.con
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE stg_other_orders AS
+        SELECT s.row_key FROM stg_rows s JOIN orders o USING (order_id)
+        WHERE NOT coalesce(s.is_refund, false)
+          AND (s.customer_key IS DISTINCT FROM o.customer_key OR s.currency IS DISTINCT FROM o.currency
+               OR s.ordered_at IS DISTINCT FROM o.ordered_at)
+        """
+    )
+    fault = text_literal(f"{order_id_column}{FAULT_SEPARATOR}{OTHER_ORDER}")
+    con.execute(f"UPDATE stg_parsed SET _fault = {fault} WHERE row_key IN (SELECT row_key FROM stg_other_orders)")
+    con.execute("DELETE FROM stg_rows WHERE row_key IN (SELECT row_key FROM stg_other_orders)")
+    con.execute("DROP TABLE stg_other_orders")
 
 
 def _count_file(load: FileLoad, summary: ImportSummary) -> None:
