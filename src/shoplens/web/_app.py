@@ -22,7 +22,6 @@ from shoplens.web import _api, _dashboard, _login, _pages, _share, _surveys
 from shoplens.web._auth import LoginLimiter
 from shoplens.web._deps import principal_of
 from shoplens.web._errors import API_PREFIX, install_error_handlers
-from shoplens.web._headers import install_security_headers
 from shoplens.web._settings import WebSettings
 from shoplens.web._warehouse import StoreReader
 
@@ -58,7 +57,6 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.state.web_settings = web_settings or WebSettings()
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     install_error_handlers(app)
-    install_security_headers(app, docs_path="/docs")
 
     @app.exception_handler(_pages.PageDeniedError)
     async def _page_denied(request: Request, exc: _pages.PageDeniedError) -> Response:
