@@ -37,8 +37,9 @@ def _exercise(url: str) -> None:
     assert [(r.import_id, r.rows_read, r.rows_loaded, r.files) for r in runs] == [("imp-1", 10, 7, ["a.csv"])]
     engine = create_engine(url)
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
-    assert "import_runs" in inspect(engine).get_table_names()
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+    tables = set(inspect(engine).get_table_names())
+    assert {"import_runs", "targets", "budgets", "campaigns", "campaign_members", "loyalty_ledger"} <= tables
     engine.dispose()
 
 
@@ -56,3 +57,17 @@ def test_unreachable_database_is_a_clear_error() -> None:
 
     with pytest.raises(WarehouseError, match="cannot open the app database"):
         AppDatabase("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_models_match_the_migrations(tmp_path: Path) -> None:
+    """Every table the ORM declares is what the migrations create: no column, index or constraint differs."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from shoplens.appdb import Base
+
+    db = AppDatabase(f"sqlite:///{tmp_path / 'app.db'}")
+    with db.engine.connect() as con:
+        diff = compare_metadata(MigrationContext.configure(con), Base.metadata)
+    db.close()
+    assert diff == []

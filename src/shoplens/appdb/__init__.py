@@ -1,4 +1,5 @@
-"""The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts and the audit log; campaigns later.
+"""The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts, the audit log, targets and
+budgets, retention campaigns and the loyalty ledger.
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
 migrated to the newest schema on first use. SQLAlchemy stays inside this package: the layers above read and write
@@ -7,8 +8,11 @@ through its functions and stores (:func:`survey_store`, :func:`user_by_email`, :
 
 from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession, token_by_hash, user_by_email, users_by_email
 from shoplens.appdb._audit import AuditRecord
+from shoplens.appdb._campaigns import Campaign, CampaignMember
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
+from shoplens.appdb._loyalty import LedgerEntry
 from shoplens.appdb._models import Base, ImportRun
+from shoplens.appdb._plans import Budget, Target
 from shoplens.appdb._session import AppDatabase
 from shoplens.appdb._surveys import (
     Survey,
@@ -26,15 +30,20 @@ __all__ = [
     "AppDatabase",
     "AuditRecord",
     "Base",
+    "Budget",
+    "Campaign",
+    "CampaignMember",
     "ImportRun",
     "Job",
     "JobLog",
+    "LedgerEntry",
     "Survey",
     "SurveyAnswer",
     "SurveyInvitation",
     "SurveyQuestion",
     "SurveyResponse",
     "SurveyStore",
+    "Target",
     "User",
     "WebSession",
     "recent_jobs",

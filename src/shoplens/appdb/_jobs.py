@@ -14,7 +14,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, select
+from sqlalchemy import DateTime, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shoplens.appdb._models import Base
@@ -26,6 +26,7 @@ MESSAGE_LENGTH = 300
 
 class Job(Base):
     __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_started_at", "started_at"),)
 
     job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
