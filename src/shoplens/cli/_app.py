@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         _events,  # noqa: F401  (registers events)
         _models,  # noqa: F401  (registers clv and forecast)
         _privacy,  # noqa: F401  (registers privacy export)
+        _recommend,  # noqa: F401  (registers recommend)
         _report,  # noqa: F401  (registers report)
         _share,  # noqa: F401  (registers share export)
         _survey,  # noqa: F401  (registers survey)

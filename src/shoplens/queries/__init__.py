@@ -23,6 +23,7 @@ from shoplens.queries._base import Query, Registered, Result, Row, answers, regi
 from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
 from shoplens.queries._memory import ResultStore, StillComputingError
+from shoplens.queries._recommend import RecommendQuery, RecommendResult
 from shoplens.queries._runner import QueryRunner
 from shoplens.queries._sales import (
     BasketQuery,
@@ -83,6 +84,8 @@ __all__ = [
     "Query",
     "QueryContext",
     "QueryRunner",
+    "RecommendQuery",
+    "RecommendResult",
     "Registered",
     "Result",
     "ResultStore",
