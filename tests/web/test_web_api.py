@@ -17,7 +17,7 @@ from shoplens.config import Settings
 from shoplens.queries import BackendSource, KpiQuery, KpiResult, QueryRunner, RfmQuery, RfmResult
 from shoplens.warehouse import Warehouse
 
-ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycle", "stage"]
+ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycle", "stage", "recommendations"]
 
 
 def _runner_result(store: Store, query: KpiQuery | RfmQuery) -> KpiResult | RfmResult:
@@ -297,3 +297,18 @@ def test_partial_periods_are_marked_and_compared_with_the_same_days(as_role: Cal
     assert re.findall(r'<tr data-period="([^"]+)"><td data-partial="true">', page) == ["2025-01-01", "2025-03-01"]
     assert "partial (20/31 days)" in page
     assert "changes compare with the same days of the period before, 2025-02-01 to 2025-02-20" in page
+
+
+def test_the_customers_page_lists_the_recommendations_of_the_api(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    advice = client.get("/api/v1/recommendations").json()
+    page = client.get("/customers").text
+    assert advice["recommendations"], "a demo store has overdue regulars and one-time buyers"
+    shown = re.findall(r'<td class="num" data-expected-value>([^<]*)</td>', page)
+    assert shown == [r["expected_value"] for r in advice["recommendations"]]
+    links = [
+        (href, html.unescape(text))
+        for href, text in re.findall(r'<tr data-rule="[^"]+"><td><a href="([^"]+)">([^<]+)</a>', page)
+    ]
+    assert links == [(r["link"], r["title"]) for r in advice["recommendations"]]
+    assert as_role("vendor").get("/api/v1/recommendations").status_code == 403

@@ -224,7 +224,10 @@ def returned_products(products: Sequence[Mapping[str, Any]], store_rate: float |
     return [
         Recommendation(
             rule="returned_products",
-            title=f"{len(picked)} products are refunded at {RETURN_RATE_FACTOR:g}× the store's rate or more",
+            title=(
+                f"{len(picked)} {'product is' if len(picked) == 1 else 'products are'} refunded at "
+                f"{RETURN_RATE_FACTOR:g}× the store's rate or more"
+            ),
             action="Check their descriptions, photos and size guides, and the reasons customers give for returns.",
             segment=STORE_WIDE,
             customers=sum(int(p["customers"]) for p in picked),

@@ -31,6 +31,7 @@ from shoplens.queries import (
     LifecycleQuery,
     NeedsQuery,
     ProductQuery,
+    RecommendQuery,
     Result,
     RfmQuery,
     StageQuery,
@@ -146,6 +147,13 @@ def lifecycle_states(request: Request, query: Annotated[LifecycleQuery, Query()]
 def stage(request: Request) -> Response:
     """The business's development stage with its evidence (``StageQuery``)."""
     return answer(request, StageQuery())
+
+
+@routes.get("/recommendations", dependencies=[CustomerLevel])
+def recommendations(request: Request) -> Response:
+    """Ranked recommendations, each with its segment, customers, expected value, method and evidence
+    (``RecommendQuery``)."""
+    return answer(request, RecommendQuery())
 
 
 @routes.get("/customers", dependencies=[CustomerLevel])
