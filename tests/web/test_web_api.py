@@ -312,3 +312,21 @@ def test_the_customers_page_lists_the_recommendations_of_the_api(as_role: Callab
     ]
     assert links == [(r["link"], r["title"]) for r in advice["recommendations"]]
     assert as_role("vendor").get("/api/v1/recommendations").status_code == 403
+
+
+def test_service_support_figures_equal_pandas(as_role: Callable[[str], TestClient], demo_store: Store) -> None:
+    with duckdb.connect(str(demo_store.home / "warehouse.duckdb"), read_only=True) as con:
+        tickets = con.sql("SELECT channel, created_at, first_response_at, solved_at FROM tickets").df()
+        [zero_days] = con.sql("SELECT count(*) FROM inventory WHERE on_hand = 0").fetchall()
+    hours = (tickets["first_response_at"] - tickets["created_at"]).dt.total_seconds() / 3600
+    answer = as_role("analyst").get("/api/v1/service", params={"top": 3}).json()
+    every = {r["channel"]: r for r in answer["support"]}["all"]
+    assert every["tickets"] == len(tickets)
+    assert every["answered"] == int(tickets["first_response_at"].notna().sum())
+    assert every["answered_within_24h_share"] == pytest.approx(float((hours <= 24).mean()), abs=1e-6)
+    assert every["median_response_hours"] == pytest.approx(float(hours.median()), abs=1e-4)
+    assert every["open"] == int(tickets["solved_at"].isna().sum())
+    assert zero_days is not None
+    assert answer["stock_out_totals"]["stockout_days"] == zero_days[0]
+    assert len(answer["stock_outs"]) == 3
+    assert as_role("vendor").get("/api/v1/service").status_code == 403

@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         _privacy,  # noqa: F401  (registers privacy export)
         _recommend,  # noqa: F401  (registers recommend)
         _report,  # noqa: F401  (registers report)
+        _service,  # noqa: F401  (registers service)
         _share,  # noqa: F401  (registers share export)
         _survey,  # noqa: F401  (registers survey)
         _voice,  # noqa: F401  (registers voice)

@@ -52,6 +52,14 @@ from shoplens.metrics._products import (
 )
 from shoplens.metrics._rfm import SCORING as RFM_SCORING
 from shoplens.metrics._rfm import SEGMENT_NAMES, SEGMENTS, Segment, rfm_scores, rfm_segments, rfm_thresholds, segment_of
+from shoplens.metrics._service import (
+    RESPONSE_LIMIT_HOURS,
+    after_tickets,
+    matched_difference,
+    stock_outs,
+    support_summary,
+    ticket_times,
+)
 from shoplens.metrics._sessions import SESSION_SPLITS, session_conversion
 from shoplens.metrics._stage import (
     STAGE_RULE,
@@ -72,6 +80,7 @@ __all__ = [
     "FUNNEL_STEPS",
     "LIFECYCLE_STATES",
     "NOT_PURCHASED_STATUSES",
+    "RESPONSE_LIMIT_HOURS",
     "RFM_SCORING",
     "SEGMENTS",
     "SEGMENT_NAMES",
@@ -85,6 +94,7 @@ __all__ = [
     "abc_classes",
     "abc_summary",
     "acquisition_effects",
+    "after_tickets",
     "association_rules",
     "basket_overview",
     "basket_sizes",
@@ -108,6 +118,7 @@ __all__ = [
     "lifecycle_rule",
     "lifecycle_summary",
     "local_time",
+    "matched_difference",
     "money",
     "new_customer_trend",
     "period_start",
@@ -131,7 +142,10 @@ __all__ = [
     "segment_of",
     "session_conversion",
     "stage_evidence",
+    "stock_outs",
     "supplier_returns",
+    "support_summary",
+    "ticket_times",
     "unattributed_refunds",
     "weekday_hour",
     "window_evidence",

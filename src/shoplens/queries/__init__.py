@@ -37,6 +37,7 @@ from shoplens.queries._sales import (
     SessionQuery,
     SessionResult,
 )
+from shoplens.queries._service import ServiceQuery, ServiceResult
 from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
 from shoplens.queries._value import (
     ClvFitQuery,
@@ -93,6 +94,8 @@ __all__ = [
     "RfmResult",
     "Row",
     "SegmentRow",
+    "ServiceQuery",
+    "ServiceResult",
     "SessionQuery",
     "SessionResult",
     "Source",

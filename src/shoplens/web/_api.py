@@ -34,6 +34,7 @@ from shoplens.queries import (
     RecommendQuery,
     Result,
     RfmQuery,
+    ServiceQuery,
     StageQuery,
     ThemesQuery,
 )
@@ -154,6 +155,13 @@ def recommendations(request: Request) -> Response:
     """Ranked recommendations, each with its segment, customers, expected value, method and evidence
     (``RecommendQuery``)."""
     return answer(request, RecommendQuery())
+
+
+@routes.get("/service", dependencies=[CustomerLevel])
+def service(request: Request, query: Annotated[ServiceQuery, Query()]) -> Response:
+    """Support times per channel, stock-outs with estimated lost sales, the repeat rate after a slow answer
+    (``ServiceQuery``)."""
+    return answer(request, query)
 
 
 @routes.get("/customers", dependencies=[CustomerLevel])
