@@ -2,6 +2,7 @@
 retention campaigns and the loyalty programme). Functions here build on metrics and models and store plans in the
 app database; the query layer above runs them."""
 
+from shoplens.actions._guard import Flag, export_flags
 from shoplens.actions._recommend import (
     HORIZON_DAYS,
     STORE_WIDE,
@@ -19,8 +20,10 @@ from shoplens.actions._recommend import (
 __all__ = [
     "HORIZON_DAYS",
     "STORE_WIDE",
+    "Flag",
     "Recommendation",
     "backtest",
+    "export_flags",
     "one_time_buyers",
     "overdue_regulars",
     "ranked",

@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         _commands,  # noqa: F401  (registers the commands)
         _config,  # noqa: F401  (registers config show, set and unset)
         _events,  # noqa: F401  (registers events)
+        _guard,  # noqa: F401  (registers guard)
         _models,  # noqa: F401  (registers clv and forecast)
         _privacy,  # noqa: F401  (registers privacy export)
         _recommend,  # noqa: F401  (registers recommend)

@@ -39,6 +39,14 @@ from shoplens.metrics._facts import (
     with_local_day,
 )
 from shoplens.metrics._funnel import FUNNEL_STEPS, funnel, reached_steps
+from shoplens.metrics._guard import (
+    GuardLimits,
+    customer_refunds_flagged,
+    just_under_limit,
+    leaked_codes,
+    product_refunds_flagged,
+    stacked_discounts,
+)
 from shoplens.metrics._kpis import sales_kpis
 from shoplens.metrics._lifecycle import LIFECYCLE_STATES, lifecycle, lifecycle_rule, lifecycle_summary
 from shoplens.metrics._products import (
@@ -87,6 +95,7 @@ __all__ = [
     "SESSION_SPLITS",
     "STAGE_RULE",
     "WINDOW_RULE",
+    "GuardLimits",
     "Segment",
     "StageVerdict",
     "StoreZone",
@@ -104,6 +113,7 @@ __all__ = [
     "customer_orders",
     "customer_purchases",
     "customer_refunds",
+    "customer_refunds_flagged",
     "data_end",
     "data_span",
     "decide_stage",
@@ -114,6 +124,8 @@ __all__ = [
     "gap_distribution",
     "gap_summary",
     "is_purchase",
+    "just_under_limit",
+    "leaked_codes",
     "lifecycle",
     "lifecycle_rule",
     "lifecycle_summary",
@@ -124,6 +136,7 @@ __all__ = [
     "period_start",
     "product_comebacks",
     "product_performance",
+    "product_refunds_flagged",
     "purchase_gaps",
     "purchase_lines",
     "purchase_refunds",
@@ -141,6 +154,7 @@ __all__ = [
     "sales_kpis",
     "segment_of",
     "session_conversion",
+    "stacked_discounts",
     "stage_evidence",
     "stock_outs",
     "supplier_returns",

@@ -22,6 +22,7 @@ from shoplens.queries._analytics import (
 from shoplens.queries._base import Query, Registered, Result, Row, answers, registered, registration
 from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
+from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._memory import ResultStore, StillComputingError
 from shoplens.queries._recommend import RecommendQuery, RecommendResult
 from shoplens.queries._runner import QueryRunner
@@ -72,6 +73,8 @@ __all__ = [
     "ForecastResult",
     "FunnelQuery",
     "FunnelResult",
+    "GuardQuery",
+    "GuardResult",
     "KpiQuery",
     "KpiResult",
     "LifecycleQuery",
