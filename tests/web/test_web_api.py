@@ -330,3 +330,16 @@ def test_service_support_figures_equal_pandas(as_role: Callable[[str], TestClien
     assert answer["stock_out_totals"]["stockout_days"] == zero_days[0]
     assert len(answer["stock_outs"]) == 3
     assert as_role("vendor").get("/api/v1/service").status_code == 403
+
+
+def test_guard_is_for_owners_and_analysts(as_role: Callable[[str], TestClient]) -> None:
+    answer = as_role("analyst").get("/api/v1/guard", params={"approval_limit": 1000})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert isinstance(body["flags"], list)
+    assert all(set(f) == {"kind", "subject", "evidence", "score"} for f in body["flags"])
+    assert "orders just under an approval limit: give the limit (--approval-limit)" not in body["not_checked"]
+    assert (
+        as_role("marketer").get("/api/v1/guard").status_code,
+        as_role("vendor").get("/api/v1/guard").status_code,
+    ) == (403, 403)
