@@ -220,3 +220,13 @@ def test_cache_keeps_types_and_keys_on_query_zone_and_version(tmp_path: Path) ->
     assert back.model_dump(exclude={"cached"}) == result.model_dump(exclude={"cached"})
     assert cache.get(key, KpiQuery(grain="day"), 4) is None
     assert cache.get(question_key(StageQuery(), "UTC"), StageQuery(), 3) is None
+
+
+def test_a_change_of_code_changes_every_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer cached by one version of the code is never served by another (a new rule, a fixed bug)."""
+    from shoplens.queries import _cache
+
+    before = question_key(KpiQuery(grain="day"), "UTC")
+    assert question_key(KpiQuery(grain="day"), "UTC") == before  # stable within one installation
+    monkeypatch.setattr(_cache, "code_fingerprint", lambda: "another-version")
+    assert question_key(KpiQuery(grain="day"), "UTC") != before

@@ -1,6 +1,8 @@
 """Result cache on disk: one JSON file per (query, data version, time zone) under ``<home>/cache/queries``.
 
-A key is the SHA-256 of the query's kind and JSON form, the store's time zone and :data:`CACHE_FORMAT`;
+A key is the SHA-256 of the query's kind and JSON form, the store's time zone, :data:`CACHE_FORMAT` and the
+fingerprint of the installed code (:func:`code_fingerprint`: an upgrade that changes how anything is computed never
+serves an answer computed the old way);
 the warehouse's data version is part of the file name, so an import (which bumps the version) makes every
 older entry stale, and the next write of that kind removes them. Values keep their types through the file:
 money stays Decimal and days stay dates. A file that cannot be read is ignored and recomputed.
@@ -8,6 +10,7 @@ money stays Decimal and days stay dates. A file that cannot be read is ignored a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -54,10 +57,28 @@ def _decode(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 over the path and bytes of every Python file and shipped model of the installed package."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in {".py", ".json"} and p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def question_key(query: Query, store_timezone: str) -> str:
-    """What was asked, as a short stable name: the query's kind and a hash of its fields and the time zone."""
+    """What was asked, as a short stable name: the query's kind and a hash of its fields, the time zone and the
+    code that answers it."""
     text = json.dumps(
-        {"kind": query.kind, "query": query.model_dump(mode="json"), "tz": store_timezone, "format": CACHE_FORMAT},
+        {
+            "kind": query.kind,
+            "query": query.model_dump(mode="json"),
+            "tz": store_timezone,
+            "format": CACHE_FORMAT,
+            "code": code_fingerprint(),
+        },
         sort_keys=True,
     )
     return f"{query.kind}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
