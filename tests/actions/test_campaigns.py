@@ -310,3 +310,40 @@ def test_only_owners_and_marketers_may_export_an_audience(store: Path, tmp_path:
     assert allowed.exit_code == 0, allowed.stderr
     assert allowed.json()["exported_by"] == f"user:{marketer.user_id}"
     assert _audit_rows(store)[-1].actor == f"user:{marketer.user_id}"
+
+
+def test_margin_is_measured_only_when_every_cost_is_known() -> None:
+    members = [Member("a", "treatment", 1, 10.0), Member("b", "treatment", 1, 10.0), Member("c", "holdout", 1, 10.0)]
+    known = {
+        "a": {"orders": 1.0, "revenue": 30.0, "cost": 10.0},  # margin 20
+        "b": {"orders": 1.0, "revenue": 50.0, "cost": 30.0},  # margin 20
+        "c": {"orders": 1.0, "revenue": 40.0, "cost": 35.0},  # margin 5
+    }
+    window = Window(date(2025, 1, 1), date(2025, 1, 30), date(2025, 1, 30))
+    found = measure(members, known, window)
+    assert found["uplift"]["margin"]["unadjusted"]["estimate"] == pytest.approx(20.0 - 5.0)
+    unknown = {**known, "c": {**known["c"], "lines_without_cost": 2.0}}
+    without = measure(members, unknown, window)
+    assert "margin" not in without["uplift"]
+    assert without["notes"] == ["no margin: 2 order line(s) in the window have no known product cost"]
+
+
+@pytest.mark.parametrize("command", ["create", "measure", "audience", "list"])
+def test_every_campaign_command_has_help_and_json(cli: Any, command: str) -> None:
+    result = cli("campaign", command, "--help")
+    assert result.exit_code == 0
+    assert "--json" in result.stdout
+
+
+def test_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    no_data = run_cli(empty, "campaign", "create", "--segment", "At risk", "--json")
+    assert no_data.exit_code == 2
+    assert no_data.stderr.startswith("error: the store has no data yet")
+    bad_share = run_cli(empty, "campaign", "create", "--segment", "At risk", "--holdout", "1.5")
+    assert bad_share.exit_code == 2
+    assert bad_share.stderr.strip() == "error: --holdout must be between 0 and 1 (e.g. 0.2 for a fifth)"
+    bad_format = run_cli(empty, "campaign", "audience", "cmp-x", "--out", str(tmp_path / "a.csv"), "--format", "xls")
+    assert bad_format.exit_code == 2
+    assert bad_format.stderr.strip() == "error: --format must be one of klaviyo, mailchimp"
+    assert run_cli(empty, "campaign", "list", "--json").json() == {"campaigns": []}

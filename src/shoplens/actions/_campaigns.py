@@ -27,7 +27,9 @@ window after ``as_of``, with a 95 % normal interval. CUPED (Deng et al. 2013) fi
 predicts: ``y' = y - theta (x - mean x)`` with ``theta = cov(x, y) / var(x)`` over both groups, ``x`` the
 pre-period orders (for the repeat rate) or revenue (for revenue and margin). Because the split is random,
 ``theta`` does not bias the difference; it only narrows the interval, and the unadjusted interval is reported
-beside it. The repeat rate is the primary outcome: ``significant`` is whether its interval excludes zero.
+beside it. Margin (revenue less the cost of the goods bought) is measured only when every line bought in the
+window has a product cost. The repeat rate is the primary outcome: ``significant`` is whether its interval
+excludes zero.
 """
 
 from __future__ import annotations
@@ -299,7 +301,7 @@ def activity(
 ) -> dict[str, dict[str, float]]:
     """Per customer of ``keys`` with activity in the store-local days [first_day, last_day]:
     ``orders, revenue`` (net sales less refunds given then), ``squared_order_values``, ``cost`` (of the goods
-    bought, NULL lines left out) and ``lines_without_cost``."""
+    bought) and ``lines_without_cost`` (lines of a product without a cost, and orders stored without lines)."""
     orders, refunds = _sales(backend)
     asked = ibis.memtable({"customer_key": list(keys)}, schema={"customer_key": "string"})
     bought = within(with_local_day(orders, "ordered_at", zone), first_day, last_day).semi_join(asked, "customer_key")
@@ -317,6 +319,9 @@ def activity(
         cost=(costed.quantity.cast("float64") * costed.cost.cast("float64")).sum(),
         lines_without_cost=costed.cost.isnull().cast("int64").sum(),
     )
+    # An order stored without its lines has an unknown cost too: count it as one line without a cost.
+    unlined = bought.anti_join(lines, "order_id")
+    unlined = unlined.group_by("customer_key").aggregate(orders_without_lines=unlined.count())
     found: dict[str, dict[str, float]] = {}
     for row in per_customer.to_pyarrow().to_pylist():
         found[str(row["customer_key"])] = {
@@ -334,6 +339,9 @@ def activity(
         entry = found.setdefault(str(row["customer_key"]), dict(empty))
         entry["cost"] = float(row["cost"] or 0.0)
         entry["lines_without_cost"] = float(row["lines_without_cost"] or 0.0)
+    for row in unlined.to_pyarrow().to_pylist():
+        entry = found.setdefault(str(row["customer_key"]), dict(empty))
+        entry["lines_without_cost"] += float(row["orders_without_lines"])
     return found
 
 
@@ -378,13 +386,15 @@ def measure(members: Sequence[Member], outcomes: Mapping[str, Mapping[str, float
         return float(member.pre_orders) if name == "repeat_rate" else member.pre_revenue
 
     lines_without_cost = int(sum(found.get("lines_without_cost", 0) for found in outcomes.values()))
-    bought_lines = any(found.get("orders", 0) > 0 for found in outcomes.values())
+    anyone_ordered = any(found.get("orders", 0) > 0 for found in outcomes.values())
     names = ["repeat_rate", "revenue"]
     notes: list[str] = []
-    if bought_lines and lines_without_cost == 0:
+    if lines_without_cost:
+        notes.append(f"no margin: {lines_without_cost} order line(s) in the window have no known product cost")
+    elif not anyone_ordered:
+        notes.append("no margin: nobody in the campaign ordered in the window yet")
+    else:
         names.append("margin")
-    elif lines_without_cost:
-        notes.append(f"no margin: {lines_without_cost} order line(s) in the window have no product cost")
     uplift = {
         name: cuped_difference(
             [outcome(m, name) for m in treated],
