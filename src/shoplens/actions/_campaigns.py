@@ -127,7 +127,8 @@ def balance_check(treatment: Sequence[PrePeriod], holdout: Sequence[PrePeriod]) 
             shown = f"{smd:+.3f}" if math.isfinite(smd) else "unbounded"
             found["warnings"].append(
                 f"the groups are unbalanced on pre-period {measure} (SMD {shown}, limit {SMD_LIMIT}): "
-                "try another seed, or rely on the CUPED-adjusted estimate"
+                "the CUPED-adjusted measurement corrects for such a difference; drawing again with another seed "
+                "before anyone is contacted is fine too"
             )
     found["balanced"] = not found["warnings"]
     return found

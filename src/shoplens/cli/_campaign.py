@@ -148,8 +148,10 @@ def create_command(
         if len(keys) < 2:
             raise InputError(f"the segment {chosen!r} has {len(keys)} customer(s) as of {start}: too few to split")
         treatment, held = assign_holdout(keys, holdout, used_seed)
-        if not treatment or not held:
-            raise InputError(f"a holdout of {holdout} of {len(keys)} customers leaves one group empty")
+        if len(treatment) < 2 or len(held) < 2:  # a group of one has no spread to put an interval on
+            raise InputError(
+                f"a holdout of {holdout} of {len(keys)} customers leaves fewer than 2 in a group: too few to measure"
+            )
         before = pre_period(warehouse.backend, keys, as_of=start, zone=config.timezone)
     balance = balance_check([before[k] for k in treatment], [before[k] for k in held])
     mde = minimum_detectable_effect(
