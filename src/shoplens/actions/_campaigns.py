@@ -69,6 +69,7 @@ DEFAULT_EXPECTED_UPLIFT = 0.10
 PRIMARY_OUTCOME = "repeat_rate"
 AUDIENCE_FORMATS = ("klaviyo", "mailchimp")
 AudienceFormat = Literal["klaviyo", "mailchimp"]
+Arm = Literal["treatment", "holdout"]
 AUDIENCE_COLUMNS = ("customer_key", "email", "first_name", "segment", "campaign_id", "tags")
 AUDIENCE_ROLES = ("owner", "marketer")
 
@@ -364,7 +365,7 @@ def pre_period(backend: ibis.BaseBackend, keys: Sequence[str], *, as_of: date, z
 @dataclass(frozen=True)
 class Member:
     customer_key: str
-    arm: Literal["treatment", "holdout"]
+    arm: Arm
     pre_orders: int
     pre_revenue: float
 

@@ -8,7 +8,7 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 import typer
 
@@ -30,7 +30,7 @@ from shoplens.actions import (
     segment_keys,
     segment_name,
 )
-from shoplens.actions._campaigns import DEFAULT_EXPECTED_UPLIFT, AudienceFormat
+from shoplens.actions._campaigns import DEFAULT_EXPECTED_UPLIFT, Arm, AudienceFormat
 from shoplens.appdb import (
     AppDatabase,
     Campaign,
@@ -247,7 +247,7 @@ def measure_command(
         stored = campaign_members(db, campaign_id)
     finally:
         db.close()
-    members = [Member(m.customer_key, cast(Any, m.arm), int(m.pre_orders), float(m.pre_revenue)) for m in stored]
+    members = [Member(m.customer_key, cast(Arm, m.arm), int(m.pre_orders), float(m.pre_revenue)) for m in stored]
     first_day = campaign.as_of + timedelta(days=1)
     last_day = campaign.as_of + timedelta(days=campaign.window_days)
     _require_warehouse(config)
