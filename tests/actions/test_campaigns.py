@@ -86,6 +86,12 @@ def test_the_minimum_detectable_repeat_rate_matches_statsmodels_power_analysis()
     assert found["repeat_rate"]["absolute"] == pytest.approx(standardised * math.sqrt(p * (1 - p)), rel=1e-3)
     # Revenue: no spread between members, the compound-Poisson variance is 2500 per member.
     assert found["revenue"]["absolute"] == pytest.approx(standardised * 50.0, rel=1e-3)
+    # Detecting 10 % of p needs (MDE / 0.1 p)^2 times the 400 customers, split the same way.
+    needed = 400 * (standardised * math.sqrt(p * (1 - p)) / (0.1 * p)) ** 2
+    assert found["repeat_rate"]["customers_needed"] == pytest.approx(needed, abs=1.0)
+    bigger = math.ceil(needed)
+    again = minimum_detectable_effect(members[:1] * (bigger * 4 // 5), members[:1] * (bigger // 5 + 1), window_days=365)
+    assert again["repeat_rate"]["relative"] <= 0.1 + 1e-3  # that many customers do detect a 10 % uplift
     # A 10 % uplift (6.3 points) is below the ~17-point MDE of 80 held out: both outcomes warn.
     assert len(found["warnings"]) == 2
     assert "too small for a 10% uplift in repeat rate" in found["warnings"][0]

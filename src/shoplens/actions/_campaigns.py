@@ -145,7 +145,7 @@ def minimum_detectable_effect(
     """The smallest true difference the split finds 80 % of the time at 5 % (two-sided), per outcome.
 
     ``expected_uplift`` is the relative effect hoped for (0.1 = 10 % more than the baseline); a warning says when
-    it is below the minimum detectable effect.
+    it is below the minimum detectable effect, with the group size (``customers_needed``) that would detect it.
     """
     n_t, n_h = len(treatment), len(holdout)
     members = [*treatment, *holdout]
@@ -164,16 +164,21 @@ def minimum_detectable_effect(
     for outcome, baseline in baselines.items():
         absolute = z * math.sqrt(variances[outcome]) * scale
         relative = absolute / baseline if baseline > 0 else None
+        # The MDE shrinks with the square root of the group size at a fixed split, so the size that detects
+        # the expected uplift is the present size times (MDE / expected effect) squared.
+        needed = math.ceil((n_t + n_h) * (relative / expected_uplift) ** 2) if relative else None
         found[outcome] = {
             "baseline": round(baseline, 6),
             "absolute": round(absolute, 6),
             "relative": round(relative, 4) if relative is not None else None,
+            "customers_needed": needed,
         }
         if relative is None or relative > expected_uplift:
             found["warnings"].append(
                 f"the group is too small for a {expected_uplift:.0%} uplift in {outcome.replace('_', ' ')}: "
                 + (
-                    f"the smallest detectable one is {relative:.0%} of the baseline"
+                    f"the smallest detectable one is {relative:.0%} of the baseline; about {needed:,} customers "
+                    "with this split would detect it"
                     if relative is not None
                     else "the pre-period predicts no activity in the window"
                 )
