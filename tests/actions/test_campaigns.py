@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from shoplens.actions import (
     standardised_mean_difference,
 )
 from shoplens.appdb import AppDatabase
-from shoplens.config import Settings
+from shoplens.config import SECRET_FILE, Settings
 from shoplens.metrics import NOT_PURCHASED_STATUSES, SEGMENT_NAMES
 from shoplens.web import add_user
 
@@ -353,3 +354,25 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
     assert bad_format.exit_code == 2
     assert bad_format.stderr.strip() == "error: --format must be one of klaviyo, mailchimp"
     assert run_cli(empty, "campaign", "list", "--json").json() == {"campaigns": []}
+
+
+@pytest.mark.postgres
+def test_postgres_splits_and_measures_as_duckdb_does(
+    store: Path, tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    segment, _ = _largest_segment(store)
+    args = ("campaign", "create", "--segment", segment, "--seed", "5", "--as-of", PAST_START, "--json")
+    on_duckdb = run_cli(store, *args).json()
+    measured_duckdb = run_cli(store, "campaign", "measure", on_duckdb["campaign_id"], "--json").json()
+    home = tmp_path / "pg-home"
+    home.mkdir()
+    shutil.copy(store / SECRET_FILE, home / SECRET_FILE)  # the same store secret gives the same customer keys
+    monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", postgres_url)
+    build_demo_store(home, customers=400, seed=11)
+    on_postgres = run_cli(home, *args).json()
+    assert (on_postgres["treatment"], on_postgres["holdout"]) == (on_duckdb["treatment"], on_duckdb["holdout"])
+    assert on_postgres["balance"] == on_duckdb["balance"]
+    measured = run_cli(home, "campaign", "measure", on_postgres["campaign_id"], "--json").json()
+    for outcome, found in measured_duckdb["uplift"].items():
+        assert measured["uplift"][outcome]["estimate"] == pytest.approx(found["estimate"], abs=1e-6)
+        assert measured["uplift"][outcome]["width"] == pytest.approx(found["width"], abs=1e-6)

@@ -324,7 +324,7 @@ def activity(
     costed = lines.join(bought.select("order_id", "customer_key"), "order_id").left_join(products, "product_id")
     costs = costed.group_by("customer_key").aggregate(
         cost=(costed.quantity.cast("float64") * costed.cost.cast("float64")).sum(),
-        lines_without_cost=costed.cost.isnull().cast("int64").sum(),
+        lines_without_cost=costed.cost.isnull().ifelse(1, 0).sum(),  # (PostgreSQL casts no boolean to a number)
     )
     # An order stored without its lines has an unknown cost too: count it as one line without a cost.
     unlined = bought.anti_join(lines, "order_id")
