@@ -411,6 +411,12 @@ def measure(members: Sequence[Member], outcomes: Mapping[str, Mapping[str, float
         ).as_dict()
         for name in names
     }
+    for name, found in uplift.items():
+        if found["width"] >= found["unadjusted_width"]:
+            notes.append(
+                f"{name.replace('_', ' ')}: the pre-period predicts little of the window here (theta "
+                f"{found['theta']:.3g}), so the CUPED interval is no narrower than the unadjusted one"
+            )
     primary = uplift[PRIMARY_OUTCOME]
     significant = bool(primary["significant"])
     if window.days_measured == 0:
