@@ -17,7 +17,7 @@ from shoplens.config import Settings
 from shoplens.queries import BackendSource, KpiQuery, KpiResult, QueryRunner, RfmQuery, RfmResult
 from shoplens.warehouse import Warehouse
 
-ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycle", "stage"]
+ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycle", "stage", "recommendations"]
 
 
 def _runner_result(store: Store, query: KpiQuery | RfmQuery) -> KpiResult | RfmResult:
@@ -297,3 +297,49 @@ def test_partial_periods_are_marked_and_compared_with_the_same_days(as_role: Cal
     assert re.findall(r'<tr data-period="([^"]+)"><td data-partial="true">', page) == ["2025-01-01", "2025-03-01"]
     assert "partial (20/31 days)" in page
     assert "changes compare with the same days of the period before, 2025-02-01 to 2025-02-20" in page
+
+
+def test_the_customers_page_lists_the_recommendations_of_the_api(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("analyst")
+    advice = client.get("/api/v1/recommendations").json()
+    page = client.get("/customers").text
+    assert advice["recommendations"], "a demo store has overdue regulars and one-time buyers"
+    shown = re.findall(r'<td class="num" data-expected-value>([^<]*)</td>', page)
+    assert shown == [r["expected_value"] for r in advice["recommendations"]]
+    links = [
+        (href, html.unescape(text))
+        for href, text in re.findall(r'<tr data-rule="[^"]+"><td><a href="([^"]+)">([^<]+)</a>', page)
+    ]
+    assert links == [(r["link"], r["title"]) for r in advice["recommendations"]]
+    assert as_role("vendor").get("/api/v1/recommendations").status_code == 403
+
+
+def test_service_support_figures_equal_pandas(as_role: Callable[[str], TestClient], demo_store: Store) -> None:
+    with duckdb.connect(str(demo_store.home / "warehouse.duckdb"), read_only=True) as con:
+        tickets = con.sql("SELECT channel, created_at, first_response_at, solved_at FROM tickets").df()
+        [zero_days] = con.sql("SELECT count(*) FROM inventory WHERE on_hand = 0").fetchall()
+    hours = (tickets["first_response_at"] - tickets["created_at"]).dt.total_seconds() / 3600
+    answer = as_role("analyst").get("/api/v1/service", params={"top": 3}).json()
+    every = {r["channel"]: r for r in answer["support"]}["all"]
+    assert every["tickets"] == len(tickets)
+    assert every["answered"] == int(tickets["first_response_at"].notna().sum())
+    assert every["answered_within_24h_share"] == pytest.approx(float((hours <= 24).mean()), abs=1e-6)
+    assert every["median_response_hours"] == pytest.approx(float(hours.median()), abs=1e-4)
+    assert every["open"] == int(tickets["solved_at"].isna().sum())
+    assert zero_days is not None
+    assert answer["stock_out_totals"]["stockout_days"] == zero_days[0]
+    assert len(answer["stock_outs"]) == 3
+    assert as_role("vendor").get("/api/v1/service").status_code == 403
+
+
+def test_guard_is_for_owners_and_analysts(as_role: Callable[[str], TestClient]) -> None:
+    answer = as_role("analyst").get("/api/v1/guard", params={"approval_limit": 1000})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert isinstance(body["flags"], list)
+    assert all(set(f) == {"kind", "subject", "evidence", "score"} for f in body["flags"])
+    assert "orders just under an approval limit: give the limit (--approval-limit)" not in body["not_checked"]
+    assert (
+        as_role("marketer").get("/api/v1/guard").status_code,
+        as_role("vendor").get("/api/v1/guard").status_code,
+    ) == (403, 403)

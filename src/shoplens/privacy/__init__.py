@@ -33,6 +33,7 @@ from shoplens.privacy._vault import (
     Contact,
     ContactRelease,
     contacts,
+    shared_addresses,
     vault_rows,
     vault_upserts,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "recent_audit",
     "record_audit",
     "share_of_released",
+    "shared_addresses",
     "suppress_small_cells",
     "vault_rows",
     "vault_upserts",

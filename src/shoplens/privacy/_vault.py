@@ -176,3 +176,19 @@ def _naive_utc(at: datetime | None) -> datetime:
     """The vault keeps UTC in a TIMESTAMP without zone, as every warehouse table does."""
     moment = at if at is not None else datetime.now(UTC)
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo is not None else moment
+
+
+def shared_addresses(vault: ir.Table, *, min_accounts: int) -> ir.Table:
+    """Addresses held for at least ``min_accounts`` customer keys: ``accounts, customer_keys`` (sorted keys).
+
+    Addresses are compared after lower-casing and dropping everything but letters and digits, so "Flat D, 12/F"
+    and "flat d 12f" are one address. Only the keys leave this function, never an address.
+    """
+    held = vault.filter(vault.address.notnull())
+    normal = held.address.lower().re_replace(r"[^a-z0-9]", "")
+    held = held.mutate(normal=normal).filter(ibis._.normal != "")
+    grouped = held.group_by("normal").aggregate(
+        accounts=held[VAULT_KEY].nunique(), customer_keys=held[VAULT_KEY].collect(distinct=True)
+    )
+    grouped = grouped.filter(grouped.accounts >= min_accounts)
+    return grouped.select("accounts", customer_keys=grouped.customer_keys.sort())

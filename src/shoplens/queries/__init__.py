@@ -22,7 +22,9 @@ from shoplens.queries._analytics import (
 from shoplens.queries._base import Query, Registered, Result, Row, answers, registered, registration
 from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
+from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._memory import ResultStore, StillComputingError
+from shoplens.queries._recommend import RecommendQuery, RecommendResult
 from shoplens.queries._runner import QueryRunner
 from shoplens.queries._sales import (
     BasketQuery,
@@ -36,6 +38,7 @@ from shoplens.queries._sales import (
     SessionQuery,
     SessionResult,
 )
+from shoplens.queries._service import ServiceQuery, ServiceResult
 from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
 from shoplens.queries._value import (
     ClvFitQuery,
@@ -70,6 +73,8 @@ __all__ = [
     "ForecastResult",
     "FunnelQuery",
     "FunnelResult",
+    "GuardQuery",
+    "GuardResult",
     "KpiQuery",
     "KpiResult",
     "LifecycleQuery",
@@ -83,6 +88,8 @@ __all__ = [
     "Query",
     "QueryContext",
     "QueryRunner",
+    "RecommendQuery",
+    "RecommendResult",
     "Registered",
     "Result",
     "ResultStore",
@@ -90,6 +97,8 @@ __all__ = [
     "RfmResult",
     "Row",
     "SegmentRow",
+    "ServiceQuery",
+    "ServiceResult",
     "SessionQuery",
     "SessionResult",
     "Source",

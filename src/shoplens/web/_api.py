@@ -17,6 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from shoplens.actions import export_flags
 from shoplens.queries import (
     MAX_PAGE_SIZE,
     BasketQuery,
@@ -27,12 +28,16 @@ from shoplens.queries import (
     CustomerListQuery,
     ForecastQuery,
     FunnelQuery,
+    GuardQuery,
+    GuardResult,
     KpiQuery,
     LifecycleQuery,
     NeedsQuery,
     ProductQuery,
+    RecommendQuery,
     Result,
     RfmQuery,
+    ServiceQuery,
     StageQuery,
     ThemesQuery,
 )
@@ -40,7 +45,7 @@ from shoplens.queries import (
     Query as Question,
 )
 from shoplens.voice import analyse_sentiment_with, sentiment_method
-from shoplens.web._deps import EVERYONE, Analysts, CustomerLevel, require_roles
+from shoplens.web._deps import EVERYONE, Analysts, AppDb, CustomerLevel, require_roles
 from shoplens.web._errors import API_PREFIX
 from shoplens.web._warehouse import StoreReader
 
@@ -146,6 +151,30 @@ def lifecycle_states(request: Request, query: Annotated[LifecycleQuery, Query()]
 def stage(request: Request) -> Response:
     """The business's development stage with its evidence (``StageQuery``)."""
     return answer(request, StageQuery())
+
+
+@routes.get("/recommendations", dependencies=[CustomerLevel])
+def recommendations(request: Request) -> Response:
+    """Ranked recommendations, each with its segment, customers, expected value, method and evidence
+    (``RecommendQuery``)."""
+    return answer(request, RecommendQuery())
+
+
+@routes.get("/service", dependencies=[CustomerLevel])
+def service(request: Request, query: Annotated[ServiceQuery, Query()]) -> Response:
+    """Support times per channel, stock-outs with estimated lost sales, the repeat rate after a slow answer
+    (``ServiceQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/guard", dependencies=[Analysts])
+def guard(request: Request, database: AppDb, query: Annotated[GuardQuery, Query()]) -> JSONResponse:
+    """Abuse and fraud flags with their evidence and scores, export volumes by user included (``GuardQuery``);
+    owners and analysts only."""
+    result = store_of(request).answer(query, GuardResult)
+    flags = result.flags + export_flags(database.audit_rows(), people_per_day=query.export_people_per_day)
+    document = {**result.model_dump(mode="json"), "flags": [flag.model_dump(mode="json") for flag in flags]}
+    return JSONResponse(jsonable_encoder(document))
 
 
 @routes.get("/customers", dependencies=[CustomerLevel])

@@ -38,6 +38,8 @@ from shoplens.queries import (
     NeedsResult,
     ProductQuery,
     ProductResult,
+    RecommendQuery,
+    RecommendResult,
     RfmQuery,
     RfmResult,
     StageQuery,
@@ -165,6 +167,7 @@ def customers(
         rfm = store.answer(RfmQuery(), RfmResult)
         states = store.answer(LifecycleQuery(), LifecycleResult)
         stage = store.answer(StageQuery(), StageResult)
+        advice = store.answer(RecommendQuery(), RecommendResult)
         listing = None
         if segment:
             listing = store.answer(
@@ -179,6 +182,7 @@ def customers(
         rfm=rfm,
         states=states,
         stage=stage,
+        advice=advice,
         evidence=evidence_rows(stage),
         segment=segment,
         listing=listing,

@@ -1,0 +1,159 @@
+"""Service diagnostics: how fast support answers, which products run out of stock and what that costs, and whether
+a slow answer is followed by fewer repeat purchases.
+
+- **Support.** A ticket's first response time is ``first_response_at − created_at`` and its resolution time
+  ``solved_at − created_at``, in hours; an unanswered ticket has neither and counts as not answered within any
+  limit. Per channel: tickets, answered, median and 90th percentile of the first response, the share answered
+  within ``RESPONSE_LIMIT_HOURS`` (24), median resolution, still open.
+- **Stock-outs.** A product is out of stock on a day whose snapshot shows ``on_hand = 0``. Its lost units are
+  estimated as stock-out days × the units it sold per in-stock day (days with stock, over the inventory's span);
+  lost sales as lost units × its mean unit price.
+- **After a slow answer.** For each ticket of a known customer whose following ``AFTER_DAYS`` (90) ended by the
+  data end: was it slow (not answered within 24 hours), how many purchases had the customer made before it, and
+  did they buy again in the 90 days after it? The comparison of slow against prompt is made within bands of prior
+  purchases (0, 1, 2-3, 4+), see :func:`shoplens.metrics.matched_difference`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from shoplens.metrics._facts import money, ratio, with_local_day
+from shoplens.metrics._time import Zone
+
+RESPONSE_LIMIT_HOURS = 24
+AFTER_DAYS = 90
+PRIOR_BANDS = (("0", 0, 0), ("1", 1, 1), ("2-3", 2, 3), ("4+", 4, None))
+Z_95 = 1.959964
+
+
+def _hours(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.FloatingValue:
+    return end.delta(start, unit="second").cast("float64") / 3600.0
+
+
+def ticket_times(tickets: ir.Table) -> ir.Table:
+    """One row per ticket: ``ticket_id, customer_key, created_at, channel, response_hours, resolution_hours,
+    answered, open, slow`` (slow: not answered within 24 hours)."""
+    response = _hours(tickets.first_response_at, tickets.created_at)
+    return tickets.select(
+        "ticket_id",
+        "customer_key",
+        "created_at",
+        channel=tickets.channel.fill_null("(none)"),
+        response_hours=response,
+        resolution_hours=_hours(tickets.solved_at, tickets.created_at),
+        answered=tickets.first_response_at.notnull(),
+        open=tickets.solved_at.isnull(),
+        slow=(response > RESPONSE_LIMIT_HOURS).fill_null(True),
+    )
+
+
+def support_summary(times: ir.Table) -> ir.Table:
+    """Per channel: ``channel, tickets, answered, median_response_hours, p90_response_hours,
+    answered_within_24h_share, median_resolution_hours, open``."""
+    return times.group_by("channel").aggregate(
+        tickets=times.count(),
+        answered=times.answered.sum().cast("int64"),
+        median_response_hours=times.response_hours.quantile(0.5),
+        p90_response_hours=times.response_hours.quantile(0.9),
+        answered_within_24h_share=ratio((~times.slow).sum(), times.count()),
+        median_resolution_hours=times.resolution_hours.quantile(0.5),
+        open=times.open.sum().cast("int64"),
+    )
+
+
+def stock_outs(inventory: ir.Table, order_lines: ir.Table, orders: ir.Table, *, zone: Zone) -> ir.Table:
+    """Per product with at least one stock-out day: ``product_id, days_tracked, stockout_days, units_per_day_in_stock,
+    lost_units, lost_sales`` (estimates, see the module's rule), largest lost sales first."""
+    days = inventory.group_by(["product_id", "date"]).aggregate(on_hand=inventory.on_hand.sum())
+    span = days.aggregate(first=days.date.min(), last=days.date.max())
+    header = with_local_day(orders.select("order_id", "ordered_at"), "ordered_at", zone)
+    lines = order_lines.select("order_id", "product_id", "quantity", "amount").inner_join(
+        header.select("order_id", "local_day"), "order_id"
+    )
+    lines = lines.cross_join(span).filter(lambda t: (t.local_day >= t.first) & (t.local_day <= t.last))
+    sold = lines.group_by(["product_id", "local_day"]).aggregate(units=lines.quantity.sum(), amount=lines.amount.sum())
+    joined = days.left_join(sold, [days.product_id == sold.product_id, days.date == sold.local_day])
+    in_stock = joined.on_hand > 0
+    per = joined.group_by(joined.product_id).aggregate(
+        days_tracked=joined.count(),
+        stockout_days=(~in_stock).sum().cast("int64"),
+        in_stock_days=in_stock.sum().cast("int64"),
+        in_stock_units=joined.units.sum(where=in_stock).fill_null(0),
+        units=joined.units.sum().fill_null(0),
+        amount=joined.amount.sum().fill_null(0),
+    )
+    per = per.filter(per.stockout_days > 0)
+    per = per.mutate(units_per_day_in_stock=ratio(per.in_stock_units, per.in_stock_days))
+    per = per.mutate(lost_units=per.units_per_day_in_stock * per.stockout_days)
+    per = per.mutate(lost_sales=money(per.lost_units * ratio(per.amount, per.units)))
+    return per.select(
+        "product_id", "days_tracked", "stockout_days", "units_per_day_in_stock", "lost_units", "lost_sales"
+    ).order_by([ibis.desc("lost_sales"), "product_id"])
+
+
+def _band(prior: ir.IntegerValue) -> ir.StringValue:
+    branches = []
+    for label, low, high in PRIOR_BANDS:
+        inside = prior >= low if high is None else (prior >= low) & (prior <= high)
+        branches.append((inside, ibis.literal(label)))
+    return ibis.cases(*branches)
+
+
+def after_tickets(times: ir.Table, orders: ir.Table, *, data_end: ir.TimestampValue) -> ir.Table:
+    """Per (prior-purchase band, slow): ``prior_band, slow, tickets, bought_again`` over the tickets of known
+    customers whose 90 days after ended by ``data_end``."""
+    known = times.filter(
+        times.customer_key.notnull() & (times.created_at + ibis.interval(days=AFTER_DAYS) <= data_end)
+    ).select("ticket_id", "customer_key", "created_at", "slow")
+    bought = orders.filter(orders.customer_key.notnull()).select("customer_key", "ordered_at")
+    pairs = known.left_join(bought, "customer_key")
+    after = (pairs.ordered_at > pairs.created_at) & (
+        pairs.ordered_at <= pairs.created_at + ibis.interval(days=AFTER_DAYS)
+    )
+    per = pairs.group_by(["ticket_id", "slow"]).aggregate(
+        prior=(pairs.ordered_at < pairs.created_at).sum().fill_null(0).cast("int64"),
+        again=after.fill_null(False).any(),
+    )
+    per = per.mutate(prior_band=_band(per.prior))
+    return per.group_by(["prior_band", "slow"]).aggregate(
+        tickets=per.count(), bought_again=per.again.sum().cast("int64")
+    )
+
+
+def matched_difference(cells: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Repeat rate after a slow answer minus after a prompt one, matched on prior purchases.
+
+    Within each band that has both slow and prompt tickets, the difference of the two rates; the bands are weighted
+    by their slow tickets (the effect on those who waited). The 95 % interval is the normal approximation of the
+    weighted sum of independent binomial differences. None when no band has both.
+    """
+    by_band: dict[str, dict[bool, tuple[int, int]]] = {}
+    for cell in cells:
+        by_band.setdefault(str(cell["prior_band"]), {})[bool(cell["slow"])] = (
+            int(cell["tickets"]),
+            int(cell["bought_again"]),
+        )
+    matched = {band: arms for band, arms in by_band.items() if True in arms and False in arms}
+    weight = sum(arms[True][0] for arms in matched.values())
+    if not weight:
+        return {"estimate": None, "low": None, "high": None, "slow_tickets": 0, "prompt_tickets": 0}
+    estimate = variance = 0.0
+    for arms in matched.values():
+        (n_slow, k_slow), (n_prompt, k_prompt) = arms[True], arms[False]
+        p_slow, p_prompt, share = k_slow / n_slow, k_prompt / n_prompt, n_slow / weight
+        estimate += share * (p_slow - p_prompt)
+        variance += share**2 * (p_slow * (1 - p_slow) / n_slow + p_prompt * (1 - p_prompt) / n_prompt)
+    half = Z_95 * math.sqrt(variance)
+    return {
+        "estimate": round(estimate, 6),
+        "low": round(estimate - half, 6),
+        "high": round(estimate + half, 6),
+        "slow_tickets": weight,
+        "prompt_tickets": sum(arms[False][0] for arms in matched.values()),
+    }

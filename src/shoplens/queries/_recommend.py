@@ -1,0 +1,69 @@
+"""``recommend``: the ranked list of things to do, from the rules of :mod:`shoplens.actions` over the store's data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import ClassVar
+
+import ibis
+
+from shoplens.actions import (
+    HORIZON_DAYS,
+    STORE_WIDE,
+    Recommendation,
+    backtest,
+    one_time_buyers,
+    overdue_regulars,
+    ranked,
+    regulars,
+    returned_products,
+    sales_after,
+    second_orders,
+)
+from shoplens.metrics import product_performance
+from shoplens.queries._analytics import last_day_with_data
+from shoplens.queries._base import Query, Result, answers
+from shoplens.queries._context import QueryContext, one_row, rows
+
+
+class RecommendQuery(Query):
+    kind: ClassVar[str] = "recommend"
+
+
+class RecommendResult(Result):
+    query: RecommendQuery = RecommendQuery()
+    as_of: date
+    backtest_day: date
+    recommendations: list[Recommendation]
+
+
+@answers(RecommendQuery, RecommendResult)
+def answer_recommend(context: QueryContext, query: RecommendQuery) -> RecommendResult:
+    orders = context.customer_orders("recommend to")
+    refunds, zone = context.table("refunds"), context.zone
+    end = last_day_with_data(context)
+    then = end - timedelta(days=HORIZON_DAYS)
+    later = sales_after(orders, zone=zone, after=then, days=HORIZON_DAYS)
+
+    current = regulars(orders, refunds, zone=zone, as_of=end).filter(ibis._.overdue)
+    now = current.group_by("segment").aggregate(
+        customers=current.count(),
+        median_usual_gap_days=current.usual_gap_days.median(),
+        median_days_since_last=current.days_since_last.median(),
+    )
+    past = regulars(orders, refunds, zone=zone, as_of=then)
+    past = past.filter(past.overdue | past.on_schedule)
+    by_segment = backtest(past, later, ["segment", "overdue"])
+    store_wide = backtest(past, later, ["overdue"]).mutate(segment=ibis.literal(STORE_WIDE))
+    history = rows(by_segment) + rows(store_wide)
+    found = overdue_regulars(rows(now.order_by("segment")), history, backtest_day=then)
+
+    newcomers = context.count(one_time_buyers(orders, refunds, zone=zone, as_of=end))
+    past_newcomers = backtest(one_time_buyers(orders, refunds, zone=zone, as_of=then).mutate(all=1), later, ["all"])
+    found += second_orders(newcomers, one_row(past_newcomers) or None, backtest_day=then)
+
+    performance = product_performance(context.table("order_lines"), orders, refunds, context.table("products"))
+    totals = one_row(performance.aggregate(sales=performance.sales.sum(), refunds=performance.refunds.sum()))
+    store_rate = float(totals["refunds"] / totals["sales"]) if totals.get("sales") else None
+    found += returned_products(rows(performance.filter(performance.orders >= 1)), store_rate)
+    return RecommendResult(query=query, as_of=end, backtest_day=then, recommendations=ranked(found))

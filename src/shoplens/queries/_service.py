@@ -1,0 +1,77 @@
+"""``service``: support response and resolution times, stock-outs and their estimated lost sales, and the repeat
+rate after a slow answer against a prompt one (rules in :mod:`shoplens.metrics`, module ``_service``)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import ibis
+from pydantic import Field
+
+from shoplens.metrics import RESPONSE_LIMIT_HOURS, after_tickets, matched_difference, stock_outs, support_summary
+from shoplens.metrics import ticket_times as per_ticket
+from shoplens.queries._base import Query, Result, Row, answers
+from shoplens.queries._context import QueryContext, one_row, rows
+
+NO_DELIVERY_DATES = (
+    "delivery: the orders hold no shipped, delivered or promised dates, so delivery times cannot be measured"
+)
+
+
+class ServiceQuery(Query):
+    kind: ClassVar[str] = "service"
+    top: int = Field(10, ge=1, le=1000, description="how many products with the largest estimated lost sales")
+
+
+class ServiceResult(Result):
+    query: ServiceQuery = ServiceQuery()
+    response_limit_hours: int = RESPONSE_LIMIT_HOURS
+    support: list[Row] = Field(description="per ticket channel, and 'all' for every ticket")
+    after_slow_answer: dict[str, Any] = Field(
+        description="repeat rate within 90 days after a slow answer minus after a prompt one, matched on prior "
+        "purchases: estimate, 95 % interval, tickets"
+    )
+    stock_outs: list[Row]
+    stock_out_totals: Row
+    missing: list[str] = Field(description="what the data lacks for the rest of the diagnostics")
+
+
+@answers(ServiceQuery, ServiceResult)
+def answer_service(context: QueryContext, query: ServiceQuery) -> ServiceResult:
+    orders = context.orders()
+    missing = [NO_DELIVERY_DATES]
+    tickets = context.table("tickets")
+    support: list[Row] = []
+    after: dict[str, Any] = matched_difference([])
+    if context.count(tickets):
+        times = per_ticket(tickets)
+        support = rows(support_summary(times).order_by("channel"))
+        support += rows(support_summary(times.mutate(channel=ibis.literal("all"))))
+        end = orders.ordered_at.max()
+        after = matched_difference(rows(after_tickets(times, orders, data_end=end)))
+    else:
+        missing.append("support: no tickets imported (shoplens import tickets.csv)")
+    inventory = context.table("inventory")
+    outs: list[Row] = []
+    totals: Row = {"products": 0, "stockout_days": 0, "lost_units": None, "lost_sales": None}
+    if context.count(inventory):
+        found = stock_outs(inventory, context.table("order_lines"), orders, zone=context.zone)
+        outs = rows(found.limit(query.top))
+        totals = one_row(
+            found.aggregate(
+                products=found.count(),
+                stockout_days=found.stockout_days.sum(),
+                lost_units=found.lost_units.sum(),
+                lost_sales=found.lost_sales.sum(),
+            )
+        )
+    else:
+        missing.append("stock: no inventory snapshots imported (shoplens import inventory.csv)")
+    return ServiceResult(
+        query=query,
+        support=support,
+        after_slow_answer=after,
+        stock_outs=outs,
+        stock_out_totals=totals,
+        missing=missing,
+    )
