@@ -8,7 +8,14 @@ through its functions and stores (:func:`survey_store`, :func:`user_by_email`, :
 
 from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession, token_by_hash, user_by_email, users_by_email
 from shoplens.appdb._audit import AuditRecord
-from shoplens.appdb._campaigns import Campaign, CampaignMember
+from shoplens.appdb._campaigns import (
+    Campaign,
+    CampaignMember,
+    all_campaigns,
+    campaign_by_id,
+    campaign_members,
+    save_campaign,
+)
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry
 from shoplens.appdb._models import Base, ImportRun
@@ -46,7 +53,11 @@ __all__ = [
     "Target",
     "User",
     "WebSession",
+    "all_campaigns",
+    "campaign_by_id",
+    "campaign_members",
     "recent_jobs",
+    "save_campaign",
     "survey_store",
     "token_by_hash",
     "user_by_email",

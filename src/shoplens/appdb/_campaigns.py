@@ -6,13 +6,17 @@ the variance reduction at measurement), together with the seed that reproduces i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shoplens.appdb._models import Base
+
+if TYPE_CHECKING:
+    from shoplens.appdb._session import AppDatabase
 
 
 class Campaign(Base):
@@ -37,3 +41,29 @@ class CampaignMember(Base):
     arm: Mapped[str] = mapped_column(String(16))  # treatment | holdout
     pre_orders: Mapped[int] = mapped_column(Integer)
     pre_revenue: Mapped[float] = mapped_column(Float)
+
+
+def save_campaign(db: AppDatabase, campaign: Campaign, members: Iterable[CampaignMember]) -> None:
+    """Store a new campaign and its members in one transaction (a campaign is frozen once created)."""
+    with db.session(writer=True) as session:
+        session.add(campaign)
+        session.flush()  # the campaign row first: members refer to it
+        session.add_all(list(members))
+
+
+def campaign_by_id(db: AppDatabase, campaign_id: str) -> Campaign | None:
+    with db.session() as session:
+        return session.get(Campaign, campaign_id)
+
+
+def all_campaigns(db: AppDatabase) -> list[Campaign]:
+    """Every campaign, newest first."""
+    with db.session() as session:
+        return list(session.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.campaign_id)))
+
+
+def campaign_members(db: AppDatabase, campaign_id: str) -> list[CampaignMember]:
+    """The members of a campaign, by customer key."""
+    with db.session() as session:
+        query = select(CampaignMember).where(CampaignMember.campaign_id == campaign_id)
+        return list(session.scalars(query.order_by(CampaignMember.customer_key)))

@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     from shoplens.cli import (
         _analytics,  # noqa: F401  (registers the analytics commands)
         _audit,  # noqa: F401  (registers audit verify and audit list)
+        _campaign,  # noqa: F401  (registers campaign create, measure, audience and list)
         _collect,  # noqa: F401  (registers collect serve and collect load)
         _commands,  # noqa: F401  (registers the commands)
         _config,  # noqa: F401  (registers config show, set and unset)
