@@ -16,6 +16,7 @@ from shoplens.appdb._campaigns import (
     campaign_members,
     save_campaign,
 )
+from shoplens.appdb._erase import erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry
 from shoplens.appdb._models import Base, ImportRun
@@ -56,6 +57,7 @@ __all__ = [
     "all_campaigns",
     "campaign_by_id",
     "campaign_members",
+    "erase_customer_rows",
     "recent_jobs",
     "save_campaign",
     "survey_store",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 from typing import Annotated, Any
 
 import ibis
 import typer
 
-from shoplens.appdb import AppDatabase
+from shoplens.appdb import AppDatabase, erase_customer_rows
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
-from shoplens.ingest import customer_key
-from shoplens.privacy import VAULT_KEY, VAULT_TABLE, audit_sink
+from shoplens.errors import InputError
+from shoplens.ingest import customer_key, email_identity
+from shoplens.privacy import PERSONAL_COLUMNS, VAULT_KEY, VAULT_TABLE, audit_sink, erased_key
 from shoplens.schema import TABLES
-from shoplens.warehouse import connect, warehouse_exists
+from shoplens.warehouse import connect, erase_from_quarantine, erase_from_warehouse, warehouse_exists
 
 privacy_app = typer.Typer(
     name="privacy",
@@ -25,6 +27,17 @@ app.add_typer(privacy_app)
 EmailOption = Annotated[str, typer.Option("--email", help="The customer's e-mail address (case and spaces ignored).")]
 # Tables that carry a customer's key, and the one (order lines) that belongs to them through their orders.
 _KEYED_TABLES = tuple(name for name, table in TABLES.items() if VAULT_KEY in table.column_names)
+
+
+# Exports that may hold a person: they name people, and an erasure cannot reach a file once written.
+_PEOPLE_EXPORTS = ("survey.contacts_export", "campaign.audience_export")
+
+
+def _identity(email: str) -> str:
+    found = email_identity(email)
+    if found is None:
+        raise InputError("--email: that is not an e-mail address")
+    return found
 
 
 def _rows(table: ibis.Table) -> list[dict[str, Any]]:
@@ -53,7 +66,7 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
     """
     config = settings(ctx)
     secret = config.store_secret()
-    key = customer_key(secret, email.strip().lower())
+    key = customer_key(secret, _identity(email))
     held: dict[str, list[dict[str, Any]]] = {}
     if warehouse_exists(config):
         with connect(config, read_only=True) as warehouse:
@@ -77,3 +90,76 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
         if rows:
             stdout.print(f"{name}: {len(rows):,} row(s)")
     stdout.print(f"the vault ({VAULT_TABLE}) row is included; use --json for every value")
+
+
+@privacy_app.command("erase")
+def erase_command(
+    ctx: typer.Context,
+    email: EmailOption,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: erasing cannot be undone.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase one person: their vault row, their free text, every trace that links the rest to them.
+
+    The vault row (e-mail, name, phone, address, the shop's id) is deleted; their orders, refunds, events, reviews
+    and tickets stay for the shop's accounts under a fresh random key that nothing links back, with review texts,
+    ticket subjects and refund reasons cleared. Their rows in the app database (survey invitations and answers,
+    campaign membership, loyalty points) are deleted, quarantined rows naming them are dropped and the result
+    caches are cleared. The audit log records the erasure under their old pseudonymous key (proof that the request
+    was met), never the e-mail. Contact exports written earlier are listed: delete those files too.
+    """
+    if not yes:
+        raise InputError("erasing cannot be undone: add --yes to confirm")
+    config = settings(ctx)
+    secret = config.store_secret()
+    key = customer_key(secret, _identity(email))
+    warehouse_rows: dict[str, int] = {}
+    quarantined = 0
+    if warehouse_exists(config):
+        with connect(config) as warehouse:
+            held = held_on(warehouse.backend, key)
+            identifiers = [str(row[c]) for row in held[VAULT_TABLE] for c in PERSONAL_COLUMNS if row.get(c)]
+            warehouse_rows = erase_from_warehouse(warehouse, key, new_key=erased_key())
+        quarantined = erase_from_quarantine(config.quarantine_dir, [_identity(email), *identifiers])
+    shutil.rmtree(config.home / "cache", ignore_errors=True)
+    database = AppDatabase(config.app_database_url)
+    try:
+        app_rows = erase_customer_rows(database, key)
+        exports = [
+            {"audit_entry": row.id, "at": row.at.isoformat(), "action": row.action}
+            for row in database.audit_rows()
+            if row.action in _PEOPLE_EXPORTS
+        ]
+        found = bool(warehouse_rows or app_rows or quarantined)
+        entry = audit_sink(database, actor="cli", secret=secret)(
+            "privacy.erase",
+            {
+                "customer_key": key,
+                "found": found,
+                "warehouse": warehouse_rows,
+                "app": app_rows,
+                "quarantine": quarantined,
+            },
+        )
+    finally:
+        database.close()
+    document = {
+        "customer_key": key,
+        "found": found,
+        "warehouse": warehouse_rows,
+        "app_database": app_rows,
+        "quarantine_rows": quarantined,
+        "earlier_contact_exports": exports,
+        "audit_entry": entry.id,
+    }
+    if as_json:
+        emit_json(document)
+        return
+    if not found:
+        stdout.print("the store holds nothing on that e-mail; the request is recorded in the audit log")
+        return
+    for name, count in {**warehouse_rows, **app_rows}.items():
+        stdout.print(f"{name}: {count:,} row(s) erased or unlinked")
+    stdout.print(f"quarantine: {quarantined:,} row(s) dropped; result caches cleared")
+    if exports:
+        stdout.print(f"{len(exports)} contact export(s) written earlier may hold this person: delete those files too")

@@ -1,7 +1,15 @@
 """Ingest: source profiles (plug-ins, also through entry points), pseudonymous keys and the demo store generator."""
 
 from shoplens.ingest import profiles as _builtin_profiles  # noqa: F401  (registers the built-in profiles)
-from shoplens.ingest._keys import KEY_HEX_CHARS, KEY_PREFIX, customer_key, customer_keys, hmac_pads
+from shoplens.ingest._keys import (
+    EMAIL_PATTERN,
+    KEY_HEX_CHARS,
+    KEY_PREFIX,
+    customer_key,
+    customer_keys,
+    email_identity,
+    hmac_pads,
+)
 from shoplens.ingest._profile import (
     DEFAULT_DATE_FORMATS,
     ENTRY_POINT_GROUP,
@@ -27,6 +35,7 @@ from shoplens.ingest._profile import (
 
 __all__ = [
     "DEFAULT_DATE_FORMATS",
+    "EMAIL_PATTERN",
     "ENTRY_POINT_GROUP",
     "KEY_HEX_CHARS",
     "KEY_PREFIX",
@@ -46,6 +55,7 @@ __all__ = [
     "col",
     "customer_key",
     "customer_keys",
+    "email_identity",
     "hmac_pads",
     "packed_field",
     "register_profile",

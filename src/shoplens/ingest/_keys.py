@@ -11,11 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 
 KEY_PREFIX = "c_"
 KEY_HEX_CHARS = 20  # 80 bits: no collision expected below ~10^11 customers
 _BLOCK = 64  # SHA-256 block size in bytes (RFC 2104)
+# An e-mail identifies a customer only when it looks like one: an "n/a" or an empty field must not join everyone
+# who left it so. The importer applies the same rule in SQL (``shoplens.warehouse`` ``email_identity_sql``).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def email_identity(email: str) -> str | None:
+    """The normalised e-mail a customer's key is the hash of: spaces trimmed, lower-cased; None when it is not an
+    e-mail address. Exactly what the importer computes, so a person is found by the e-mail they give."""
+    normalised = email.strip(" ").lower()
+    return normalised if re.match(EMAIL_PATTERN, normalised) else None
 
 
 def customer_key(secret: bytes, source_customer_id: str) -> str:

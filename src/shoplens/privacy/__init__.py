@@ -26,6 +26,7 @@ from shoplens.privacy._audit import (
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
 from shoplens.privacy._vault import (
     CONTACT_FIELDS,
+    ERASED_TEXT,
     PERSONAL_COLUMNS,
     VAULT_COLUMNS,
     VAULT_KEY,
@@ -33,6 +34,7 @@ from shoplens.privacy._vault import (
     Contact,
     ContactRelease,
     contacts,
+    erased_key,
     shared_addresses,
     vault_rows,
     vault_upserts,
@@ -41,6 +43,7 @@ from shoplens.privacy._vault import (
 __all__ = [
     "CONTACT_FIELDS",
     "DEFAULT_K",
+    "ERASED_TEXT",
     "GENESIS_HASH",
     "PERSONAL_COLUMNS",
     "VAULT_COLUMNS",
@@ -59,6 +62,7 @@ __all__ = [
     "check_k",
     "contacts",
     "entry_hash",
+    "erased_key",
     "people",
     "recent_audit",
     "record_audit",

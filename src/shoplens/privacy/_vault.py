@@ -192,3 +192,22 @@ def shared_addresses(vault: ir.Table, *, min_accounts: int) -> ir.Table:
     )
     grouped = grouped.filter(grouped.accounts >= min_accounts)
     return grouped.select("accounts", customer_keys=grouped.customer_keys.sort())
+
+
+# What an erasure clears besides the vault row: free text a person wrote or that may describe them. Everything else
+# of theirs (orders, refunds, events, ...) stays for the shop's accounts, moved to a fresh key that nothing links back
+# to them (:func:`erased_key`).
+ERASED_TEXT: Mapping[str, tuple[str, ...]] = {
+    "customers": ("region",),
+    "feedback": ("text",),
+    "tickets": ("subject", "tags"),
+    "refunds": ("reason",),
+}
+ERASED_KEY_PREFIX = "x_"
+
+
+def erased_key() -> str:
+    """A new random key for an erased person's remaining rows: not derived from anything about them."""
+    import secrets
+
+    return ERASED_KEY_PREFIX + secrets.token_hex(10)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shoplens.ingest import KEY_HEX_CHARS, KEY_PREFIX, FieldKind, text_literal
+from shoplens.ingest import EMAIL_PATTERN, KEY_HEX_CHARS, KEY_PREFIX, FieldKind, text_literal
 from shoplens.warehouse._quarantine import FAULT_SEPARATOR
 
 EARLIEST_DATE = "1990-01-01"
@@ -137,9 +137,6 @@ def customer_key_sql(value_sql: str, inner_param: str = "$inner_pad", outer_para
     """SQL for :func:`shoplens.ingest.customer_key` of a text expression, given the pads as named parameters."""
     inner = f"unhex(sha256({inner_param} || encode({value_sql})))"
     return f"'{KEY_PREFIX}' || left(sha256({outer_param} || {inner}), {KEY_HEX_CHARS})"
-
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def email_identity_sql(email_sql: str) -> str:

@@ -1,0 +1,82 @@
+"""Erasing a person from the warehouse and the quarantine files (the rule of what is cleared is the privacy layer's,
+:data:`shoplens.privacy.ERASED_TEXT`).
+
+In the warehouse the vault row is deleted; every other row carrying the person's key moves to a fresh key
+(``erased_key``) with its free text cleared, in one change (one transaction where the engine has them), so sales
+totals stay right and nothing links the rows back. In the quarantine files every rejected row naming any of the
+person's identifiers (e-mail, the shop's customer id, phone, name, address) as a value is dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+
+from shoplens.privacy import ERASED_TEXT, VAULT_KEY, VAULT_TABLE
+from shoplens.schema import TABLES
+from shoplens.warehouse._changes import TableChange
+from shoplens.warehouse._connection import Warehouse
+
+KEYED_TABLES = tuple(name for name, table in TABLES.items() if VAULT_KEY in table.column_names)
+VALUES_SEPARATOR = "; "
+
+
+def erase_from_warehouse(warehouse: Warehouse, key: str, *, new_key: str) -> dict[str, int]:
+    """Rows of ``key`` per table that were deleted (the vault) or moved to ``new_key`` (the rest)."""
+    changes, counts = [], {}
+    for name in KEYED_TABLES:
+        table = warehouse.backend.table(name)
+        found = table.filter(table[VAULT_KEY] == key).to_pyarrow()
+        if not found.num_rows:
+            continue
+        counts[name] = found.num_rows
+        replaced = found.select(list(TABLES[name].primary_key))
+        if name == VAULT_TABLE:
+            changes.append(TableChange(name, found.slice(0, 0), replaced))
+            continue
+        moved = found.set_column(
+            found.schema.get_field_index(VAULT_KEY), VAULT_KEY, pa.array([new_key] * found.num_rows, pa.string())
+        )
+        for column in ERASED_TEXT.get(name, ()):
+            index = moved.schema.get_field_index(column)
+            moved = moved.set_column(index, column, pa.nulls(moved.num_rows, moved.schema.field(column).type))
+        changes.append(TableChange(name, moved, replaced))
+    warehouse.apply_changes(changes)
+    return counts
+
+
+def erase_from_quarantine(directory: Path, identifiers: Iterable[str]) -> int:
+    """Drop every quarantined row with one of ``identifiers`` (compared without case) among its values; return
+    how many were dropped. Files are rewritten in place, atomically."""
+    wanted = {value.strip().lower() for value in identifiers if value and value.strip()}
+    if not wanted or not directory.is_dir():
+        return 0
+    dropped = 0
+    for path in sorted(directory.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        if not rows:
+            continue
+        kept = [rows[0]] + [row for row in rows[1:] if not _names_any(row, wanted)]
+        if len(kept) == len(rows):
+            continue
+        dropped += len(rows) - len(kept)
+        handle_fd, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(handle_fd, "w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows(kept)
+        os.replace(temporary, path)
+    return dropped
+
+
+def _names_any(row: list[str], wanted: set[str]) -> bool:
+    for field in row:
+        for part in field.split(VALUES_SEPARATOR):
+            value = part.split("=", 1)[1] if "=" in part else part
+            if value.strip().lower() in wanted:
+                return True
+    return False
