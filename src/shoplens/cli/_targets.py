@@ -57,6 +57,7 @@ SpendChannel = Annotated[str, typer.Option("--channel", help="The marketing chan
 
 
 def _store(config: Settings) -> tuple[AppDatabase, PlanStore]:
+    config.ensure_home()
     database = AppDatabase(config.app_database_url)
     return database, PlanStore(database)
 

@@ -303,8 +303,8 @@ def answer_acquisition(context: QueryContext, query: AcquisitionQuery) -> Acquis
     spend_known = bool(spend)
     if not spend_known:
         notes.append(
-            "the warehouse has no marketing spend (import it with the spend profile): cac, roas, ltv_cac and "
-            "payback_days are null"
+            "the warehouse has no marketing spend (import it with --profile spend, google-ads or meta-ads): "
+            "cac, roas, ltv_cac and payback_days are null"
         )
     value_days: dict[Any, dict[int, float]] = defaultdict(dict)
     for row in rows(by_day):
