@@ -158,3 +158,50 @@ def test_predicted_clv_from_the_saved_fits(cli: Callable[..., Any], demo_home: P
     assert all(value is not None and value > 0 for value in predicted.values())
     # the planted channel (see test_the_channel_planted_with_low_value_customers_is_found) is worth least ahead too
     assert min(predicted, key=lambda channel: predicted[channel]) == "marketplace"
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 9 significant digits (engines may sum floats in another order), everything else as it is."""
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
+@pytest.mark.postgres
+def test_postgres_answers_as_duckdb_does(
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    def answers(home: Path) -> tuple[Any, ...]:
+        build_demo_store(home, customers=300, seed=5)
+        cli("targets", "set", "--kpi", "revenue", "--period", "2025-12", "--value", "50000", home_dir=home)
+        cli(
+            "targets",
+            "set",
+            "--kpi",
+            "orders",
+            "--period",
+            "2025-12",
+            "--value",
+            "50",
+            "--channel",
+            "social",
+            home_dir=home,
+        )
+        cli("budget", "set", "--channel", "social", "--period", "2025-12", "--amount", "900", home_dir=home)
+        found = [
+            cli(*command, "--json", home_dir=home).json()
+            for command in (["acquisition"], ["targets", "pacing"], ["targets", "suggest"], ["budget", "status"])
+        ]
+        for document in found:
+            document.pop("data_version")
+        return tuple(_rounded(document) for document in found)
+
+    monkeypatch.delenv("SHOPLENS_WAREHOUSE_URL", raising=False)
+    on_duckdb = answers(tmp_path / "duckdb")
+    monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", postgres_url)
+    on_postgres = answers(tmp_path / "postgres")
+    assert on_postgres == on_duckdb

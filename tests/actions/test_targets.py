@@ -132,6 +132,31 @@ def test_pacing_of_the_hand_made_month(cli: Callable[..., Any], store: Path) -> 
     # AOV to date: 1,100 / 8 = 137.50, projected at its value to date, short of 150
     assert rows["aov"]["projected"] == pytest.approx(137.5)
     assert rows["aov"]["on_track"] is False
+    # a channel target: every order of the hand-made store is on "web", so the same 3,900
+    web = cli(
+        "targets",
+        "set",
+        "--kpi",
+        "revenue",
+        "--period",
+        "2025-06",
+        "--value",
+        "3000",
+        "--channel",
+        "web",
+        home_dir=store,
+    )
+    assert web.exit_code == 0, web.stderr
+    channel_rows = cli("targets", "pacing", "--json", home_dir=store).json()["targets"]
+    by_channel = next(row for row in channel_rows if row["channel"] == "web")
+    assert (by_channel["projected"], by_channel["on_track"]) == (pytest.approx(3900.0), True)
+    unknown = cli(
+        "targets", "set", "--kpi", "orders", "--period", "2025-06", "--value", "1", "--channel", "tv", home_dir=store
+    )
+    assert (unknown.exit_code, unknown.stderr.strip()) == (
+        2,
+        "error: unknown channel 'tv'; the orders' channels are: web",
+    )
 
 
 def test_setting_again_replaces_and_delete_removes(cli: Callable[..., Any], tmp_path: Path) -> None:

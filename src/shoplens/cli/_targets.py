@@ -73,6 +73,18 @@ def _has_sessions(config: Settings) -> bool:
         return bool(warehouse.backend.table("events").count().execute() > 0)
 
 
+def _check_channel(config: Settings, channel: str) -> None:
+    """A channel target must name a channel the orders carry (when the store has orders to check against)."""
+    if not channel or not warehouse_exists(config):
+        return
+    with connect(config, read_only=True) as warehouse:
+        orders = warehouse.backend.table("orders")
+        named = orders.filter(orders.channel.notnull()).select("channel").distinct()
+        known = sorted(str(name) for name in named.to_pyarrow().column(0).to_pylist())
+    if known and channel not in known:
+        raise InputError(f"unknown channel {channel!r}; the orders' channels are: {', '.join(known)}")
+
+
 def _target_row(target: Target) -> dict[str, Any]:
     return {
         "kpi": target.kpi,
@@ -119,6 +131,7 @@ def targets_set_command(
     month = _month(period)
     check_kpi(kpi, sessions=kpi != "conversion" or _has_sessions(config))
     _check_value(kpi, value)
+    _check_channel(config, channel)
     database, store = _store(config)
     try:
         replaced = any(t.kpi == kpi and t.channel == channel for t in store.targets(period=month))
