@@ -15,8 +15,10 @@ so a month that started on its slow weekdays is not under-projected. The range (
 interval under a normal approximation) combines the day-to-day scatter of the history around its weekday pattern
 with the uncertainty of a run-rate measured on few days; ``low`` is never below the actual. The ratio KPIs (AOV,
 repeat rate, conversion) are projected at their value to date, without a range. The demand forecast
-(``shoplens forecast``) is not used: it fits a state-space model per call (seconds), handles revenue and orders
-only, and needs a long daily history; a run-rate is quick, covers every KPI and can be checked by hand.
+(``shoplens forecast``) is not used: it fits a state-space model per call (seconds per metric), forecasts only
+from the data end and only revenue and orders of the whole shop, and the days of a month add up only through its
+mean (``expected``), which a small store's skewed daily sales make unstable; a run-rate is quick, covers every KPI
+and channel, and can be checked by hand.
 
 **Suggestions** for a month: with at least :data:`YEARLY_HISTORY_MONTHS` complete months of history, the same
 month last year times the trailing growth (the mean of the last three complete months against the same three months
