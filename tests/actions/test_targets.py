@@ -237,3 +237,18 @@ def test_every_command_has_help_and_json(cli: Callable[..., Any], command: list[
     assert result.exit_code == 0
     assert "--json" in result.stdout
     assert len(result.stdout.split("\n\n")[1].strip()) > 20
+
+
+def test_suggestions_of_the_hand_made_store(cli: Callable[..., Any], store: Path) -> None:
+    result = cli("targets", "suggest", "--json", home_dir=store)
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["period"] == "2025-07"  # the month after the data end (8 June 2025)
+    found = {row["kpi"]: row for row in document["suggestions"]}
+    assert set(found) == {"revenue", "orders", "new_customers", "aov", "repeat_rate"}  # no sessions: no conversion
+    # the data begin on 6 April, so April and June are partial and May 2025 is the one complete month: its 22
+    # weekdays at 100 and 9 weekend days (3-4, 10-11, 17-18, 24-25, 31) at 200 make 4,000.00 of revenue, 31 orders
+    assert found["revenue"]["value"] == pytest.approx(4000.0)
+    assert found["orders"]["value"] == pytest.approx(31.0)
+    assert found["revenue"]["method"] == "trailing_1_months"
+    assert found["revenue"]["why"].endswith("mean of the last 1 complete month(s) (2025-05): 4,000.00")
