@@ -22,6 +22,7 @@ from shoplens.cli import _events as _registered_events  # noqa: F401  (events)
 from shoplens.cli import _models as _registered_models  # noqa: F401  (clv, forecast)
 from shoplens.cli import _report as _registered_report  # noqa: F401  (report)
 from shoplens.cli import _survey as _registered_survey  # noqa: F401  (survey)
+from shoplens.cli import _targets as _registered_targets  # noqa: F401  (targets, budget, acquisition)
 from shoplens.cli import _voice as _registered_voice  # noqa: F401  (voice)
 from shoplens.cli import _web as _registered_web  # noqa: F401  (serve)
 from shoplens.cli import app
@@ -31,6 +32,7 @@ COMMANDS = sorted(c.name or "" for c in app.registered_commands)
 
 def test_the_commands_this_version_ships() -> None:
     assert COMMANDS == [
+        "acquisition",
         "basket",
         "behaviour",
         "cohorts",

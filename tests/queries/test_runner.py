@@ -70,8 +70,10 @@ ORDERS = [
 def test_every_question_is_registered_once_with_a_typed_result() -> None:
     questions = registered()
     assert sorted(questions) == [
+        "acquisition",
         "basket",
         "behaviour",
+        "budget_status",
         "clv_fit",
         "clv_predict",
         "clv_summary",
@@ -79,13 +81,18 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "customers",
         "forecast",
         "funnel",
+        "guard",
         "kpis",
         "lifecycle",
         "products",
+        "recommend",
         "rfm",
+        "service",
         "sessions",
         "share_package",
         "stage",
+        "target_pacing",
+        "target_suggest",
         "voice_needs",
         "voice_themes",
     ]

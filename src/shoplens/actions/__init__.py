@@ -1,6 +1,10 @@
-"""Acting on what the analytics found: recommendations, retention campaigns (and, built beside them, targets,
-budgets, pricing rules and the loyalty programme). Functions here build on metrics and models and store plans in
-the app database; the query layer above runs them.
+"""Acting on what the analytics found: recommendations, targets and their pacing, budgets and acquisition
+economics, retention campaigns with honest holdouts, abuse and fraud flags (and the pricing rules and loyalty
+programme beside them).
+
+Each action is Ibis expressions over the warehouse's tables (reusing :mod:`shoplens.metrics`) plus the small,
+checkable arithmetic on their results, and stores its plans in the app database; the typed questions that run
+them are in :mod:`shoplens.queries`.
 
 * Campaigns: :func:`assign_holdout` splits a segment reproducibly from a stored seed; :func:`balance_check` and
   :func:`minimum_detectable_effect` say whether the split can show the effect hoped for; :func:`cuped_difference`
@@ -8,6 +12,18 @@ the app database; the query layer above runs them.
   campaign's window.
 """
 
+from shoplens.actions._acquisition import (
+    REPEAT_WINDOW_DAYS,
+    acquired,
+    by_acquisition_month,
+    channel_effects,
+    costs_known,
+    customer_value,
+    payback_days,
+    spend_by_channel,
+    spend_months,
+    value_events,
+)
 from shoplens.actions._campaigns import (
     AUDIENCE_COLUMNS,
     AUDIENCE_FORMATS,
@@ -32,7 +48,10 @@ from shoplens.actions._campaigns import (
     segment_name,
     standardised_mean_difference,
 )
-from shoplens.actions._guard import Flag, export_flags
+from shoplens.actions._guard import (
+    Flag,
+    export_flags,
+)
 from shoplens.actions._recommend import (
     HORIZON_DAYS,
     STORE_WIDE,
@@ -46,35 +65,85 @@ from shoplens.actions._recommend import (
     sales_after,
     second_orders,
 )
+from shoplens.actions._targets import (
+    ADDITIVE_KPIS,
+    KPI_COLUMNS,
+    KPIS,
+    PROJECTION_METHOD,
+    RATE_KPIS,
+    BudgetPace,
+    Projection,
+    SalesTables,
+    Suggestion,
+    budget_pace,
+    check_kpi,
+    complete_months,
+    daily_kpis,
+    history_before,
+    monthly_kpis,
+    period_label,
+    period_start,
+    project_additive,
+    project_ratio,
+    shift_months,
+    suggest,
+    weekday_factors,
+)
 
 __all__ = [
+    "ADDITIVE_KPIS",
     "AUDIENCE_COLUMNS",
     "AUDIENCE_FORMATS",
     "AUDIENCE_ROLES",
     "HORIZON_DAYS",
+    "KPIS",
+    "KPI_COLUMNS",
     "PRE_PERIOD_DAYS",
+    "PROJECTION_METHOD",
+    "RATE_KPIS",
+    "REPEAT_WINDOW_DAYS",
     "SMD_LIMIT",
     "STORE_WIDE",
+    "BudgetPace",
     "Flag",
     "Interval",
     "Member",
     "PrePeriod",
+    "Projection",
     "Recommendation",
+    "SalesTables",
+    "Suggestion",
     "Uplift",
     "Window",
+    "acquired",
     "activity",
     "assign_holdout",
     "audience_rows",
     "backtest",
     "balance_check",
+    "budget_pace",
+    "by_acquisition_month",
+    "channel_effects",
+    "check_kpi",
+    "complete_months",
+    "costs_known",
     "cuped_difference",
+    "customer_value",
+    "daily_kpis",
     "export_flags",
+    "history_before",
     "last_day_with_data",
     "measure",
     "minimum_detectable_effect",
+    "monthly_kpis",
     "one_time_buyers",
     "overdue_regulars",
+    "payback_days",
+    "period_label",
+    "period_start",
     "pre_period",
+    "project_additive",
+    "project_ratio",
     "ranked",
     "regulars",
     "returned_products",
@@ -82,5 +151,11 @@ __all__ = [
     "second_orders",
     "segment_keys",
     "segment_name",
+    "shift_months",
+    "spend_by_channel",
+    "spend_months",
     "standardised_mean_difference",
+    "suggest",
+    "value_events",
+    "weekday_factors",
 ]

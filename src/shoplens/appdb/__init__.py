@@ -20,7 +20,7 @@ from shoplens.appdb._erase import erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry
 from shoplens.appdb._models import Base, ImportRun
-from shoplens.appdb._plans import Budget, Target
+from shoplens.appdb._plans import Budget, PlanStore, Target
 from shoplens.appdb._session import AppDatabase
 from shoplens.appdb._surveys import (
     Survey,
@@ -45,6 +45,7 @@ __all__ = [
     "Job",
     "JobLog",
     "LedgerEntry",
+    "PlanStore",
     "Survey",
     "SurveyAnswer",
     "SurveyInvitation",

@@ -22,7 +22,14 @@ from shoplens.models._clv_predict import ClvPredictParameters, run_clv_predict
 from shoplens.models._demand import ForecastParameters, run_forecast
 from shoplens.models._fitting import BootstrapIntervals
 from shoplens.models._holdout_plot import check_chart_path
-from shoplens.models._saved_fits import MODEL_NAMES, TRANSACTION_MODEL_NAMES, ModelName, TransactionModelName
+from shoplens.models._saved_fits import (
+    MODEL_NAMES,
+    TRANSACTION_MODEL_NAMES,
+    ModelName,
+    SavedFit,
+    TransactionModelName,
+    load_fit,
+)
 from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, rfm_summary
 from shoplens.models.bgnbd import FittedBGNBD
 from shoplens.models.churn import ChurnBands, churn_risk_band
@@ -58,6 +65,7 @@ __all__ = [
     "ForecastMetric",
     "ForecastParameters",
     "ModelName",
+    "SavedFit",
     "TimeUnit",
     "TransactionModelName",
     "bgnbd",
@@ -71,6 +79,7 @@ __all__ = [
     "forecast",
     "gamma_gamma",
     "holdout_comparison",
+    "load_fit",
     "pareto_nbd",
     "predict_customers",
     "rfm_summary",

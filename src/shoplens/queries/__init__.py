@@ -24,6 +24,18 @@ from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
 from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._memory import ResultStore, StillComputingError
+from shoplens.queries._plans import (
+    AcquisitionQuery,
+    AcquisitionResult,
+    BudgetSpec,
+    BudgetStatusQuery,
+    BudgetStatusResult,
+    TargetPacingQuery,
+    TargetPacingResult,
+    TargetSpec,
+    TargetSuggestQuery,
+    TargetSuggestResult,
+)
 from shoplens.queries._recommend import RecommendQuery, RecommendResult
 from shoplens.queries._runner import QueryRunner
 from shoplens.queries._sales import (
@@ -54,11 +66,16 @@ from shoplens.queries._voice import NeedsQuery, NeedsResult, ThemesQuery, Themes
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "AcquisitionQuery",
+    "AcquisitionResult",
     "BackendSource",
     "BasketQuery",
     "BasketResult",
     "BehaviourQuery",
     "BehaviourResult",
+    "BudgetSpec",
+    "BudgetStatusQuery",
+    "BudgetStatusResult",
     "ClvFitQuery",
     "ClvFitResult",
     "ClvPredictQuery",
@@ -107,6 +124,11 @@ __all__ = [
     "StillComputingError",
     "StoreBusyError",
     "StoreSource",
+    "TargetPacingQuery",
+    "TargetPacingResult",
+    "TargetSpec",
+    "TargetSuggestQuery",
+    "TargetSuggestResult",
     "ThemesQuery",
     "ThemesResult",
     "answers",
