@@ -15,7 +15,13 @@ from shoplens.errors import InputError
 from shoplens.ingest import customer_key, email_identity
 from shoplens.privacy import PERSONAL_COLUMNS, VAULT_KEY, VAULT_TABLE, audit_sink, erased_key
 from shoplens.schema import TABLES
-from shoplens.warehouse import connect, erase_from_quarantine, erase_from_warehouse, warehouse_exists
+from shoplens.warehouse import (
+    connect,
+    erase_from_quarantine,
+    erase_from_warehouse,
+    exact_columns,
+    warehouse_exists,
+)
 
 privacy_app = typer.Typer(
     name="privacy",
@@ -49,7 +55,9 @@ def held_on(backend: ibis.BaseBackend, key: str) -> dict[str, list[dict[str, Any
     """Every warehouse row that carries ``key`` (the vault row included), and the lines of those orders.
 
     Every table of the schema exists in a warehouse that was ever written (it is created with all of them)."""
-    held = {name: _rows(backend.table(name).filter(ibis._[VAULT_KEY] == key)) for name in _KEYED_TABLES}
+    held = {
+        name: _rows(exact_columns(backend.table(name).filter(ibis._[VAULT_KEY] == key), name)) for name in _KEYED_TABLES
+    }
     order_ids = [row["order_id"] for row in held["orders"]]
     lines = backend.table("order_lines")
     held["order_lines"] = _rows(lines.filter(lines.order_id.isin(order_ids))) if order_ids else []

@@ -4,7 +4,7 @@ Ibis backend, the data version, the one import pipeline that fills it, and the s
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._connection import Warehouse, change_token, connect, warehouse_exists
 from shoplens.warehouse._ddl import EngineName
-from shoplens.warehouse._erase import erase_from_quarantine, erase_from_warehouse
+from shoplens.warehouse._erase import erase_from_quarantine, erase_from_warehouse, exact_columns
 from shoplens.warehouse._import_files import (
     detect_profile,
     import_feedback,
@@ -52,6 +52,7 @@ __all__ = [
     "detect_profile",
     "erase_from_quarantine",
     "erase_from_warehouse",
+    "exact_columns",
     "file_format",
     "get_profile",
     "import_feedback",

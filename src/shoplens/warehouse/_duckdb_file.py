@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,6 +72,27 @@ class DuckDBFile:
         if not read_only:
             ensure_schema(self.con)
         self._backend: ibis.BaseBackend | None = None
+
+    def rewrite(self) -> None:
+        """Copy every table into a fresh file and put it in this one's place.
+
+        DuckDB keeps the bytes of deleted rows in freed blocks until they are reused; after an erasure they must
+        not stay on disk, so the warehouse is written anew (the old file is replaced atomically).
+        """
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        fresh.unlink(missing_ok=True)
+        self.con.execute("CHECKPOINT")
+        self.con.execute(f"ATTACH '{fresh}' AS fresh_copy")
+        try:
+            database = self.con.execute("SELECT current_database()").fetchall()[0][0]
+            self.con.execute(f'COPY FROM DATABASE "{database}" TO fresh_copy')
+        finally:
+            self.con.execute("DETACH fresh_copy")
+        self.con.close()
+        os.replace(fresh, self.path)
+        self.con = duckdb.connect(str(self.path))
+        self.con.execute("SET enable_progress_bar = false")
+        self._backend = None
 
     @property
     def backend(self) -> ibis.BaseBackend:

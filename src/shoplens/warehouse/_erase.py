@@ -3,8 +3,9 @@
 
 In the warehouse the vault row is deleted; every other row carrying the person's key moves to a fresh key
 (``erased_key``) with its free text cleared, in one change (one transaction where the engine has them), so sales
-totals stay right and nothing links the rows back. In the quarantine files every rejected row naming any of the
-person's identifiers (e-mail, the shop's customer id, phone, name, address) as a value is dropped.
+totals stay right and nothing links the rows back. A DuckDB file is then written anew, so that no freed block keeps
+the deleted bytes (PostgreSQL's VACUUM reclaims them in its own time). In the quarantine files every rejected row
+naming any of the person's identifiers (e-mail, the shop's customer id, phone, name, address) as a value is dropped.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from shoplens.privacy import ERASED_TEXT, VAULT_KEY, VAULT_TABLE
 from shoplens.schema import TABLES
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._connection import Warehouse
+from shoplens.warehouse._duckdb_file import DuckDBFile
 
 KEYED_TABLES = tuple(name for name, table in TABLES.items() if VAULT_KEY in table.column_names)
 VALUES_SEPARATOR = "; "
@@ -31,7 +34,7 @@ def erase_from_warehouse(warehouse: Warehouse, key: str, *, new_key: str) -> dic
     changes, counts = [], {}
     for name in KEYED_TABLES:
         table = warehouse.backend.table(name)
-        found = table.filter(table[VAULT_KEY] == key).to_pyarrow()
+        found = exact_columns(table.filter(table[VAULT_KEY] == key), name).to_pyarrow()
         if not found.num_rows:
             continue
         counts[name] = found.num_rows
@@ -47,7 +50,16 @@ def erase_from_warehouse(warehouse: Warehouse, key: str, *, new_key: str) -> dic
             moved = moved.set_column(index, column, pa.nulls(moved.num_rows, moved.schema.field(column).type))
         changes.append(TableChange(name, moved, replaced))
     warehouse.apply_changes(changes)
+    if isinstance(warehouse.store, DuckDBFile):
+        warehouse.store.rewrite()  # freed blocks would still hold the deleted bytes
     return counts
+
+
+def exact_columns(table: ir.Table, name: str) -> ir.Table:
+    """``table`` with its 128-bit fingerprints as text: Arrow has no unsigned 128-bit type and would wrap the large
+    ones into negative decimals; every engine reads the text back into the column exactly."""
+    wide = [column.name for column in TABLES[name].columns if column.sql_type == "UHUGEINT"]
+    return table.mutate(**{column: table[column].cast("string") for column in wide}) if wide else table
 
 
 def erase_from_quarantine(directory: Path, identifiers: Iterable[str]) -> int:
