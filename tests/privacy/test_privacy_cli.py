@@ -44,3 +44,18 @@ def test_an_unknown_e_mail_is_found_nowhere_and_still_audited(cli: Callable[...,
     assert all(rows == [] for rows in document["tables"].values())
     entries = cli("audit", "list", "--json").json()["entries"]
     assert [entry["action"] for entry in entries].count("privacy.export") == 1
+
+
+def test_erase_on_every_engine_unlinks_the_person_and_keeps_the_counts(
+    cli: Callable[..., Any], warehouse_engine: str
+) -> None:
+    assert cli("import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    email, orders = max(_orders_by_email().items(), key=lambda item: len(item[1]))
+    before = cli("status", "--json").json()["tables"]
+    done = cli("privacy", "erase", "--email", email, "--yes", "--json")
+    assert done.exit_code == 0, done.stderr
+    assert done.json()["warehouse"]["orders"] == len(orders)
+    after = cli("status", "--json").json()["tables"]
+    assert after == {**before, "customer_pii": before["customer_pii"] - 1}
+    again = cli("privacy", "export", "--email", email, "--json").json()
+    assert again["found"] is False
