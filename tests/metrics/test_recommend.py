@@ -26,6 +26,7 @@ from shoplens.actions import (
     returned_products,
     sales_after,
     second_orders,
+    weak_channels,
 )
 from shoplens.metrics import NOT_PURCHASED_STATUSES, StoreZone, purchases
 from shoplens.queries import RecommendQuery, RecommendResult
@@ -214,3 +215,50 @@ def test_recommend_command_prints_the_contract_keys(uci: Store) -> None:
     assert recommendations
     keys = {"title", "action", "segment", "customers", "expected_value", "evidence", "expected_value_method", "link"}
     assert all(keys <= set(r) for r in recommendations)
+
+
+def test_weak_channels_move_budget_to_the_best_paid_channel() -> None:
+    # Paid: search LTV:CAC 1.0 on 3,650 spent over 365 days (900 per 90 days), referral 5.0, email 4.0; organic has no
+    # spend and is never the best. Search: 900 × (5.0 − 1.0) / 2 = 1,800.00. Email is healthy (≥ 3): no advice.
+    channels = [
+        {
+            "channel": "organic",
+            "new_customers": 50,
+            "spend": None,
+            "cac": None,
+            "value_per_customer": 90,
+            "ltv_cac": None,
+        },
+        {
+            "channel": "search",
+            "new_customers": 40,
+            "spend": 3650.0,
+            "cac": 91.25,
+            "value_per_customer": 91.25,
+            "ltv_cac": 1.0,
+        },
+        {
+            "channel": "referral",
+            "new_customers": 10,
+            "spend": 100.0,
+            "cac": 10.0,
+            "value_per_customer": 50,
+            "ltv_cac": 5.0,
+        },
+        {
+            "channel": "email",
+            "new_customers": 20,
+            "spend": 500.0,
+            "cac": 25.0,
+            "value_per_customer": 100,
+            "ltv_cac": 4.0,
+        },
+    ]
+    [found] = weak_channels(channels, spend_days=365, basis="margin")
+    assert (found.segment, found.customers, found.expected_value) == (
+        "new customers from search",
+        40,
+        Decimal("1800.00"),
+    )
+    assert found.title == "search brings customers with LTV:CAC 1.00: move budget to referral (5.00)"
+    assert weak_channels(channels[:2], spend_days=365, basis="margin") == []  # one paid channel: nowhere to move

@@ -64,6 +64,7 @@ from shoplens.actions._recommend import (
     returned_products,
     sales_after,
     second_orders,
+    weak_channels,
 )
 from shoplens.actions._targets import (
     ADDITIVE_KPIS,
@@ -157,5 +158,6 @@ __all__ = [
     "standardised_mean_difference",
     "suggest",
     "value_events",
+    "weak_channels",
     "weekday_factors",
 ]

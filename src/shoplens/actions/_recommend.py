@@ -20,6 +20,13 @@ estimated. Worth is measured on the store's own history wherever it can be:
   orders whose refunds are at least twice the store's refund share of sales and at least 10 % of their sales.
   ``expected_value`` = their refunds above the store's rate (sales × (their rate − the store's rate)).
 
+- **Channels whose customers do not pay back** (move budget). Paid channels (spend known) whose LTV:CAC (observed
+  value per customer ÷ CAC, see ``shoplens acquisition``) is under ``HEALTHY_LTV_CAC`` (3, the usual rule of thumb)
+  while another paid channel's is higher. ``expected_value`` = the channel's spend per 90 days (its spend over the
+  days the spend data covers × 90) × half the gap between the best paid channel's LTV:CAC and its own: what the
+  same money would buy there if the better channel lost half its edge as it grows (channels saturate; start with
+  part of the budget and watch its CAC).
+
 Rules report nothing rather than a weak guess: a segment with fewer than ``MIN_CUSTOMERS`` (10) customers, or a
 back-test with no customers to learn from, gives no recommendation.
 """
@@ -47,6 +54,7 @@ MIN_PRODUCT_ORDERS = 20
 RETURN_RATE_FACTOR = 2.0
 MIN_RETURN_RATE = 0.10
 STORE_WIDE = "all customers"
+HEALTHY_LTV_CAC = 3.0
 
 
 class Recommendation(BaseModel):
@@ -248,6 +256,53 @@ def returned_products(products: Sequence[Mapping[str, Any]], store_rate: float |
             link="/products",
         )
     ]
+
+
+def weak_channels(channels: Sequence[Mapping[str, Any]], *, spend_days: int, basis: str) -> list[Recommendation]:
+    """Move budget from paid channels with LTV:CAC under 3 to the best paid one (rows of ``shoplens acquisition``)."""
+    paid = [c for c in channels if c.get("ltv_cac") is not None and c.get("spend")]
+    if len(paid) < 2 or spend_days <= 0:
+        return []
+    best = max(paid, key=lambda c: (float(c["ltv_cac"]), str(c["channel"])))
+    found = []
+    for channel in paid:
+        ratio = float(channel["ltv_cac"])
+        if channel is best or ratio >= HEALTHY_LTV_CAC:
+            continue
+        per_90_days = Decimal(str(channel["spend"])) * HORIZON_DAYS / spend_days
+        gain = per_90_days * Decimal(str((float(best["ltv_cac"]) - ratio) / 2))
+        found.append(
+            Recommendation(
+                rule="weak_channels",
+                title=(
+                    f"{channel['channel']} brings customers with LTV:CAC {ratio:.2f}: move budget to "
+                    f"{best['channel']} ({float(best['ltv_cac']):.2f})"
+                ),
+                action=(
+                    f"Shift part of the {channel['channel']} budget to {best['channel']} and watch its CAC as it "
+                    "grows; keep a target on new customers per channel."
+                ),
+                segment=f"new customers from {channel['channel']}",
+                customers=int(channel["new_customers"]),
+                expected_value=_cents(gain),
+                expected_value_method=(
+                    f"its spend per 90 days × half the gap between {best['channel']}'s LTV:CAC and its own, value on "
+                    f"a {basis} basis (the better channel is assumed to lose half its edge as it grows)"
+                ),
+                evidence={
+                    "channel": channel["channel"],
+                    "spend": channel["spend"],
+                    "cac": channel["cac"],
+                    "value_per_customer": channel["value_per_customer"],
+                    "ltv_cac": round(ratio, 4),
+                    "best_channel": best["channel"],
+                    "best_ltv_cac": round(float(best["ltv_cac"]), 4),
+                    "spend_days": spend_days,
+                },
+                link="/acquisition",
+            )
+        )
+    return found
 
 
 def ranked(recommendations: Sequence[Recommendation]) -> list[Recommendation]:

@@ -19,11 +19,13 @@ from shoplens.actions import (
     returned_products,
     sales_after,
     second_orders,
+    weak_channels,
 )
 from shoplens.metrics import product_performance
 from shoplens.queries._analytics import last_day_with_data
 from shoplens.queries._base import Query, Result, answers
 from shoplens.queries._context import QueryContext, one_row, rows
+from shoplens.queries._plans import AcquisitionQuery, AcquisitionResult
 
 
 class RecommendQuery(Query):
@@ -66,4 +68,9 @@ def answer_recommend(context: QueryContext, query: RecommendQuery) -> RecommendR
     totals = one_row(performance.aggregate(sales=performance.sales.sum(), refunds=performance.refunds.sum()))
     store_rate = float(totals["refunds"] / totals["sales"]) if totals.get("sales") else None
     found += returned_products(rows(performance.filter(performance.orders >= 1)), store_rate)
+
+    acquisition = context.run(AcquisitionQuery(), AcquisitionResult)
+    if acquisition.spend_from is not None and acquisition.spend_through is not None:
+        spend_days = (acquisition.spend_through - acquisition.spend_from).days + 1
+        found += weak_channels(acquisition.channels, spend_days=spend_days, basis=acquisition.basis)
     return RecommendResult(query=query, as_of=end, backtest_day=then, recommendations=ranked(found))
