@@ -53,7 +53,9 @@ def write_store_csv(directory: Path, seed: int = 3) -> tuple[Path, Path]:
             continue
         day = FIRST_MONDAY + timedelta(days=7 * week + 2)
         category, _, cost = PRODUCTS[product]
-        lines.append(f"W{week:02d}-{product},{day} 12:00:00,C{week % 20},{product},{category},{cost:.2f},{units},{price:.2f}")
+        lines.append(
+            f"W{week:02d}-{product},{day} 12:00:00,C{week % 20},{product},{category},{cost:.2f},{units},{price:.2f}"
+        )
     orders, mapping = directory / "orders.csv", directory / "mapping.yaml"
     orders.write_text("\n".join(lines) + "\n")
     mapping.write_text(MAPPING)
