@@ -19,12 +19,14 @@ PRODUCTS = {
 }
 PRICE_STEPS = (0.8, 0.9, 1.0, 1.1, 1.2)  # each week a product sells at one of these multiples of its price
 MEAN_UNITS = 30.0  # weekly units at the regular price
+CHANNELS = ("web", "app")  # even weeks' orders come from the web shop, odd weeks' from the app
 
 MAPPING = """\
 columns:
   order_id: order
   ordered_at: at
   customer_id: customer
+  channel: channel
   product_id: sku
   category: category
   unit_cost: cost
@@ -47,14 +49,15 @@ def weekly_demand(rng: np.random.Generator, weeks: int = WEEKS) -> list[tuple[in
 def write_store_csv(directory: Path, seed: int = 3) -> tuple[Path, Path]:
     """orders.csv (one order per product and week, on the week's Wednesday) and its generic mapping."""
     rows = weekly_demand(np.random.default_rng(seed))
-    lines = ["order,at,customer,sku,category,cost,qty,price"]
+    lines = ["order,at,customer,channel,sku,category,cost,qty,price"]
     for week, product, price, units in rows:
         if units == 0:
             continue
         day = FIRST_MONDAY + timedelta(days=7 * week + 2)
         category, _, cost = PRODUCTS[product]
         lines.append(
-            f"W{week:02d}-{product},{day} 12:00:00,C{week % 20},{product},{category},{cost:.2f},{units},{price:.2f}"
+            f"W{week:02d}-{product},{day} 12:00:00,C{week % 20},{CHANNELS[week % 2]},{product},{category},{cost:.2f},"
+            f"{units},{price:.2f}"
         )
     orders, mapping = directory / "orders.csv", directory / "mapping.yaml"
     orders.write_text("\n".join(lines) + "\n")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pricing_store import TRUE_ELASTICITY, weekly_demand, write_store_csv
+from tests.conftest import run_cli
 
 from shoplens.actions import fit_elasticity, parse_rules, replay_window, winning_rule
 from shoplens.warehouse import Warehouse, load_table_file
@@ -176,12 +177,11 @@ def test_prices_that_never_move_give_the_stated_assumption() -> None:
     assert "only 0 product-weeks with a moved price" in fit.note
 
 
-@pytest.fixture(scope="module")
-def hand_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
-    """The hand-made store (seed 0) imported through the generic profile, and its orders file."""
-    from tests.conftest import run_cli
-
-    directory = tmp_path_factory.mktemp("hand")
+@pytest.fixture
+def hand_store(warehouse_engine: str, tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """The hand-made store (seed 0) imported through the generic profile on each engine, and its orders file."""
+    directory = tmp_path / "hand"
+    directory.mkdir()
     orders, mapping = write_store_csv(directory, seed=0)
     home = directory / "home"
     result = run_cli(home, "import", str(orders), "--profile", "generic", "--mapping", str(mapping), "--json")
@@ -194,6 +194,8 @@ rules:
   - {name: tea-week, scope: {category: Tea}, discount_percent: 10, min_margin_percent: 20}
   - {name: store-wide, scope: {all: true}, discount_percent: 5, min_margin_percent: 30}
   - {name: pot-bulk, scope: {product_id: POT-1}, discount_amount: 10, min_margin_percent: 10, min_quantity: 30}
+  - {name: app-week, scope: {channel: app}, discount_percent: 3, min_margin_percent: 10, priority: 1,
+     ends: 2025-11-15}
 """
 
 
@@ -216,14 +218,32 @@ def test_the_replay_recovers_the_known_elasticity(
     assert document["lines"] == len(window)
     assert document["baseline"]["units"] == window["qty"].sum()
     assert document["baseline"]["revenue"] == pytest.approx((window["qty"] * window["price"]).sum(), abs=0.005)
-    # precedence on the lines: tea lines take tea-week; pot lines of 30 units or more pot-bulk; the rest store-wide
-    tea = window["category"] == "Tea"
-    bulk = (window["sku"] == "POT-1") & (window["qty"] >= 30)
+    # precedence on the lines: app orders take app-week (priority 1; its end date is ignored unless --as-dated);
+    # then tea lines take tea-week; pot lines of 30 units or more pot-bulk; the rest store-wide
+    app = window["channel"] == "app"
+    tea = ~app & (window["category"] == "Tea")
+    bulk = ~app & (window["sku"] == "POT-1") & (window["qty"] >= 30)
+    rest = ~app & ~tea & ~bulk
     lines = {effect["rule"]: effect["lines"] for effect in document["rules"]}
-    assert lines == {"tea-week": tea.sum(), "pot-bulk": bulk.sum(), "store-wide": (~tea & ~bulk).sum()}
+    assert lines == {"app-week": app.sum(), "tea-week": tea.sum(), "pot-bulk": bulk.sum(), "store-wide": rest.sum()}
+    assert min(lines.values()) > 0
     # a discount sells more units and, with demand this elastic, more revenue; the estimate lies in its interval
     assert document["units"] > document["baseline"]["units"]
     assert document["interval"]["revenue"][0] <= document["revenue"] <= document["interval"]["revenue"][1]
+
+
+def test_as_dated_a_rule_prices_only_the_days_of_its_window(
+    cli: Callable[..., Any], hand_store: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    home, orders = hand_store
+    rules = write_rules(tmp_path / "rules.yaml", STORE_RULES)
+    document = cli("pricing", "simulate", str(rules), "--as-dated", "--json", home_dir=home).json()
+    window = orders[orders["at"] >= "2025-10-01"]
+    app = (window["channel"] == "app") & (window["at"] < "2025-11-16")
+    lines = {effect["rule"]: effect["lines"] for effect in document["rules"]}
+    assert document["dates"] == "as dated"
+    assert lines["app-week"] == app.sum()
+    assert lines["tea-week"] == (~app & (window["category"] == "Tea")).sum()
 
 
 def test_with_unit_elasticity_revenue_stays_and_units_scale_by_the_price_ratio(

@@ -67,8 +67,10 @@ def check_command(ctx: typer.Context, rules_file: RulesArgument, as_json: JsonOp
     with the warehouse's products table: the margin after the discount, (price - cost) / price, must be at
     least the rule's min_margin_percent. Prints {"ok", "violations": [{"rule", "product_id", "margin"
     (percent), "min_margin_percent", "cost", "price", "sale_price"}], "unchecked": [{"rule", "product_id",
-    "reason"}], "checked", "rules"}; a product without a cost is listed as unchecked, never guessed. Exit 1
-    when any violation is found (each named on stderr in text mode), 2 when the file is invalid.
+    "reason"}], "checked", "outranked", "rules"}; a product without a cost is listed as unchecked, never
+    guessed. A rule is not held to a product whose lines another rule always wins (higher in precedence,
+    reaching the product for every customer and quantity, in force whenever the rule is): "outranked" counts
+    those. Exit 1 when any violation is found (each named on stderr in text mode), 2 when the file is invalid.
 
       shoplens pricing check rules.yaml --json
     """
@@ -76,10 +78,13 @@ def check_command(ctx: typer.Context, rules_file: RulesArgument, as_json: JsonOp
     with _warehouse(settings(ctx)) as warehouse:
         result = check_store(warehouse.backend, rules)
     if as_json:
-        emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump())
     else:
         verdict = "ok" if result.ok else f"refused: {len(result.violations)} price(s) below the margin floor"
-        stdout.print(f"{verdict} ({result.checked:,} rule-product price(s) checked, {result.rules} rule(s))")
+        stdout.print(
+            f"{verdict} ({result.checked:,} rule-product price(s) checked, {result.outranked:,} outranked, "
+            f"{result.rules} rule(s))"
+        )
         if result.unchecked:
             products = len({item.product_id for item in result.unchecked})
             stdout.print(f"{products:,} product(s) cannot be checked (no cost or price in the products table)")
@@ -131,7 +136,7 @@ def simulate_command(
             elasticity=elasticity,
         )
     if as_json:
-        emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump())
         return
     stdout.print(
         f"replayed {result.lines:,} lines from {result.start} to {result.end}, {result.lines_repriced:,} repriced"
@@ -175,7 +180,7 @@ def export_command(
         result = check_store(warehouse.backend, rules)
         if not result.ok:
             if as_json:
-                emit_json(result.model_dump(mode="json"))
+                emit_json(result.model_dump())
             _refuse(result, as_json)
         prices = export_store(warehouse.backend, rules)
     if not out.parent.is_dir():
