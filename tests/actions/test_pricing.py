@@ -93,6 +93,26 @@ def test_the_floor_is_inclusive_and_a_product_without_cost_is_not_guessed(
     assert document["checked"] == 3
 
 
+def test_a_product_that_cannot_be_checked_refuses_the_rules_until_accepted(
+    cli: Callable[..., Any], catalogue_home: Path, tmp_path: Path
+) -> None:
+    # 5% off the kitchen: B-1 (95 - 30) / 95 = 68% is fine, C-1 has no cost.
+    rules = write_rules(
+        tmp_path / "rules.yaml",
+        "rules: [{name: kitchen, scope: {category: Kitchen}, discount_percent: 5, min_margin_percent: 20}]",
+    )
+    refused = cli("pricing", "check", str(rules), home_dir=catalogue_home)
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (
+        "refused: 1 product(s) the rules reach have no cost or price, so their margin cannot be checked "
+        "(add the costs, or pass --accept-unchecked)"
+    )
+    accepted = cli("pricing", "check", str(rules), "--accept-unchecked", "--json", home_dir=catalogue_home)
+    assert accepted.exit_code == 0
+    assert accepted.json()["ok"] is True
+    assert [item["product_id"] for item in accepted.json()["unchecked"]] == ["C-1"]
+
+
 def test_a_rule_another_always_outranks_is_not_held_against_the_floor(
     cli: Callable[..., Any], catalogue_home: Path, tmp_path: Path
 ) -> None:
@@ -276,7 +296,10 @@ rules:
 """,
     )
     out = tmp_path / "prices.csv"
-    result = cli("pricing", "export", str(rules), "--out", str(out), "--json", home_dir=catalogue_home)
+    # C-1 has no cost and the segment rule reaches it: accepted here, so the list is written
+    result = cli(
+        "pricing", "export", str(rules), "--out", str(out), "--accept-unchecked", "--json", home_dir=catalogue_home
+    )
     assert result.exit_code == 0, result.stderr
     assert result.json() == {
         "path": str(out),
@@ -294,7 +317,8 @@ rules:
         ["B-1", "100.00", "84.50", "", ""],
     ]
     shopify = tmp_path / "shopify.csv"
-    cli("pricing", "export", str(rules), "--out", str(shopify), "--format", "shopify", home_dir=catalogue_home)
+    cli("pricing", "export", str(rules), "--out", str(shopify), "--format", "shopify", "--accept-unchecked",
+        home_dir=catalogue_home)  # fmt: skip
     assert shopify.read_text().splitlines()[:2] == [
         "Handle,Variant SKU,Variant Price,Variant Compare At Price",
         "A-1,A-1,9.00,10.00",

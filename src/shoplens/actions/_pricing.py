@@ -126,13 +126,14 @@ def margin_percent(sale_price: Decimal, cost: Decimal) -> Decimal:
     return (sale_price - cost) / sale_price * 100
 
 
-def check_rules(products: ir.Table, rules: RuleSet) -> CheckResult:
+def check_rules(products: ir.Table, rules: RuleSet, *, accept_unchecked: bool = False) -> CheckResult:
     """Compare every price the rule set can produce with its rule's floor (cost + the minimum margin).
 
     Each rule is checked against every product its scope can reach (every product for segment and channel
     rules), except where another rule always wins that product's lines (:meth:`PricingRule.covers`: it
     outranks the rule, reaches the product for any customer and quantity the rule does, and is in force whenever
-    the rule is). A product without a cost or a price cannot be checked; it is listed, never assumed."""
+    the rule is). A product without a cost or a price cannot be checked; it is listed, never assumed, and the
+    rule set is not ok while any is listed unless ``accept_unchecked`` (the shop vouches for those products)."""
     by_name = {rule.name: rule for rule in rules.rules}
     rows: list[dict[str, Any]] = rule_prices(products, rules).to_pyarrow().to_pylist()
     violations: list[Violation] = []
@@ -166,7 +167,7 @@ def check_rules(products: ir.Table, rules: RuleSet) -> CheckResult:
                 )
             )
     return CheckResult(
-        ok=not violations,
+        ok=not violations and (accept_unchecked or not unchecked),
         violations=violations,
         unchecked=unchecked,
         checked=checked,
@@ -607,9 +608,9 @@ def _products(backend: ibis.BaseBackend) -> ir.Table:
     return products
 
 
-def check_store(backend: ibis.BaseBackend, rules: RuleSet) -> CheckResult:
+def check_store(backend: ibis.BaseBackend, rules: RuleSet, *, accept_unchecked: bool = False) -> CheckResult:
     """:func:`check_rules` over the warehouse's ``products``."""
-    return check_rules(_products(backend), rules)
+    return check_rules(_products(backend), rules, accept_unchecked=accept_unchecked)
 
 
 def simulate_store(

@@ -41,6 +41,13 @@ pricing_app = typer.Typer(
 app.add_typer(pricing_app)
 
 RulesArgument = Annotated[Path, typer.Argument(help="The pricing rules file (YAML).", show_default=False)]
+AcceptUncheckedOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-unchecked",
+        help="Accept products that have no cost or price (they cannot be checked; refused by default).",
+    ),
+]
 
 
 def _warehouse(config: Settings) -> Warehouse:
@@ -50,17 +57,31 @@ def _warehouse(config: Settings) -> Warehouse:
 
 
 def _refuse(result: CheckResult, as_json: bool) -> None:
-    """Exit 1 when the rule set sells below a floor: the violations in the JSON, or one line each on stderr."""
+    """Exit 1 when the rule set sells below a floor or cannot be checked: the reasons in the JSON, or one line
+    each on stderr."""
     if result.ok:
         return
     if not as_json:
         for violation in result.violations:
             stderr.print(f"refused: {violation.sentence()}", markup=False, soft_wrap=True)
+        if not result.violations:
+            products = len({item.product_id for item in result.unchecked})
+            stderr.print(
+                f"refused: {products:,} product(s) the rules reach have no cost or price, so their margin cannot be "
+                "checked (add the costs, or pass --accept-unchecked)",
+                markup=False,
+                soft_wrap=True,
+            )
     raise typer.Exit(1)
 
 
 @pricing_app.command("check")
-def check_command(ctx: typer.Context, rules_file: RulesArgument, as_json: JsonOption = False) -> None:
+def check_command(
+    ctx: typer.Context,
+    rules_file: RulesArgument,
+    accept_unchecked: AcceptUncheckedOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """Refuse a rule set that would sell any product below its floor (cost + the rule's minimum margin).
 
     Each rule is compared, for every product its scope can reach (every product for segment and channel rules),
@@ -68,19 +89,22 @@ def check_command(ctx: typer.Context, rules_file: RulesArgument, as_json: JsonOp
     least the rule's min_margin_percent. Prints {"ok", "violations": [{"rule", "product_id", "margin"
     (percent), "min_margin_percent", "cost", "price", "sale_price"}], "unchecked": [{"rule", "product_id",
     "reason"}], "checked", "outranked", "rules"}; a product without a cost is listed as unchecked, never
-    guessed. A rule is not held to a product whose lines another rule always wins (higher in precedence,
-    reaching the product for every customer and quantity, in force whenever the rule is): "outranked" counts
-    those. Exit 1 when any violation is found (each named on stderr in text mode), 2 when the file is invalid.
+    guessed, and refuses the rule set unless --accept-unchecked. A rule is not held to a product whose lines
+    another rule always wins (higher in precedence, reaching the product for every customer and quantity, in
+    force whenever the rule is): "outranked" counts those. Exit 1 when the rule set is refused (each reason on
+    stderr in text mode), 2 when the file is invalid.
 
       shoplens pricing check rules.yaml --json
     """
     rules = load_rules(rules_file)
     with _warehouse(settings(ctx)) as warehouse:
-        result = check_store(warehouse.backend, rules)
+        result = check_store(warehouse.backend, rules, accept_unchecked=accept_unchecked)
     if as_json:
         emit_json(result.model_dump())
     else:
         verdict = "ok" if result.ok else f"refused: {len(result.violations)} price(s) below the margin floor"
+        if not result.ok and not result.violations:
+            verdict = "refused: some prices cannot be checked"
         stdout.print(
             f"{verdict} ({result.checked:,} rule-product price(s) checked, {result.outranked:,} outranked, "
             f"{result.rules} rule(s))"
@@ -159,6 +183,7 @@ def export_command(
     export_format: Annotated[
         str, typer.Option("--format", help="The platform's import layout: shopify or woocommerce.")
     ] = "woocommerce",
+    accept_unchecked: AcceptUncheckedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the rule set's sale prices as a CSV the shop platform imports (a rule set check refuses is not
@@ -177,7 +202,7 @@ def export_command(
     layout: ExportFormat = "shopify" if export_format == "shopify" else "woocommerce"
     rules = load_rules(rules_file)
     with _warehouse(settings(ctx)) as warehouse:
-        result = check_store(warehouse.backend, rules)
+        result = check_store(warehouse.backend, rules, accept_unchecked=accept_unchecked)
         if not result.ok:
             if as_json:
                 emit_json(result.model_dump())
