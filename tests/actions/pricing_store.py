@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,11 +36,13 @@ columns:
 """
 
 
-def weekly_demand(rng: np.random.Generator, weeks: int = WEEKS) -> list[tuple[int, str, float, int]]:
+def weekly_demand(
+    rng: np.random.Generator, weeks: int = WEEKS, products: Mapping[str, tuple[str, float, float]] = PRODUCTS
+) -> list[tuple[int, str, float, int]]:
     """(week, product, price, units): units ~ Poisson(MEAN_UNITS * (price / regular) ** TRUE_ELASTICITY)."""
     rows = []
     for week in range(weeks):
-        for product, (_, regular, _) in PRODUCTS.items():
+        for product, (_, regular, _) in products.items():
             price = round(regular * float(rng.choice(PRICE_STEPS)), 2)
             units = int(rng.poisson(MEAN_UNITS * (price / regular) ** TRUE_ELASTICITY))
             rows.append((week, product, price, units))

@@ -43,6 +43,7 @@ ASSUMED_RANGE = (-3.5, -1.0)
 # A weekly price counts as a price change when it differs from the product's usual price by at least this much.
 PRICE_CHANGE = 0.01
 MIN_FIT_WEEKS = 12  # product-weeks with a moved price needed before an estimate is trusted
+MIN_CLUSTERS = 20  # products needed before the standard error is clustered by product
 INTERVAL_LEVEL = 0.95
 ElasticitySource = Literal["estimated", "assumed", "given"]
 
@@ -209,41 +210,39 @@ class ElasticityFit(BaseModel):
 def fit_elasticity(weekly: Sequence[dict[str, Any]], *, level: float = INTERVAL_LEVEL) -> ElasticityFit:
     """The elasticity the store's price changes show, or the stated assumption when they show none.
 
-    Only products whose weekly price moved (by at least 1% from their usual price) take part; each product's own
-    level of demand is removed (within-product regression), so the estimate comes from weeks of the same product
-    at different prices. Weeks without a sale are absent from the data, which biases the estimate towards zero
-    when some weeks sell nothing at high prices."""
+    The model is log E[weekly units] = a_product + elasticity * log(price), fitted by Poisson regression with a
+    level per product (unbiased for small counts, where least squares on log units is not). Only products whose
+    weekly price moved (by at least 1% between its lowest and highest week) take part, so the estimate comes
+    from weeks of the same product at different prices. Weeks without a sale are absent from the data, which
+    biases the estimate towards zero when some weeks sell nothing at high prices."""
     by_product: dict[str, list[tuple[float, float]]] = {}
     for row in weekly:
         if row["units"] and row["price"] and row["price"] > 0:
-            by_product.setdefault(str(row["product_id"]), []).append((math.log(row["price"]), math.log(row["units"])))
-    xs: list[np.ndarray[Any, Any]] = []
-    ys: list[np.ndarray[Any, Any]] = []
-    for points in by_product.values():
-        log_price, log_units = (np.array(values) for values in zip(*points, strict=True))
-        if len(points) < 3 or np.exp(log_price.max() - log_price.min()) - 1 < PRICE_CHANGE:
-            continue
-        xs.append(log_price - log_price.mean())
-        ys.append(log_units - log_units.mean())
-    observations = sum(len(x) for x in xs)
+            by_product.setdefault(str(row["product_id"]), []).append((math.log(row["price"]), float(row["units"])))
+    moved = [
+        points
+        for points in by_product.values()
+        if len(points) >= 3 and math.exp(max(p for p, _ in points) - min(p for p, _ in points)) - 1 >= PRICE_CHANGE
+    ]
+    observations = sum(len(points) for points in moved)
     if observations < MIN_FIT_WEEKS:
         return assumed_elasticity(
             f"only {observations} product-weeks with a moved price (at least {MIN_FIT_WEEKS} needed); assumed",
-            products=len(xs),
+            products=len(moved),
             observations=observations,
         )
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    slope = float((x @ y) / (x @ x))
-    residuals = y - slope * x
-    freedom = observations - len(xs) - 1
-    if freedom < 2:
-        return assumed_elasticity("too few weeks per product to fit; assumed", len(xs), observations)
-    standard_error = float(math.sqrt((residuals @ residuals) / freedom / (x @ x)))
+    group = np.repeat(np.arange(len(moved)), [len(points) for points in moved])
+    log_price = np.array([p for points in moved for p, _ in points])
+    log_price -= np.bincount(group, log_price)[group] / np.bincount(group)[group]  # centred within product
+    units = np.array([u for points in moved for _, u in points])
+    slope, standard_error, freedom, method = _poisson_within(group, log_price, units)
+    if not math.isfinite(slope) or not math.isfinite(standard_error):
+        return assumed_elasticity("the fit on the price changes did not converge; assumed", len(moved), observations)
     if slope >= 0:
         return assumed_elasticity(
             f"the price changes show demand rising with price (slope {slope:.2f}), which a discount cannot rely on; "
             "assumed",
-            len(xs),
+            len(moved),
             observations,
         )
     half = float(stats.t.ppf(0.5 + level / 2, freedom)) * standard_error
@@ -253,9 +252,51 @@ def fit_elasticity(weekly: Sequence[dict[str, Any]], *, level: float = INTERVAL_
         low=slope - half,
         high=slope + half,
         source="estimated",
-        products=len(xs),
+        products=len(moved),
         observations=observations,
-        note=f"log-log regression of weekly units on price within {len(xs)} product(s) whose price moved",
+        note=f"Poisson regression of weekly units on log price within {len(moved)} product(s) whose price moved; "
+        f"{method}",
+    )
+
+
+def _poisson_within(
+    group: np.ndarray[Any, Any], x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]
+) -> tuple[float, float, int, str]:
+    """Slope, robust standard error, degrees of freedom and the error's kind of a Poisson regression of ``y`` on
+    ``x`` with one level per ``group``. Each group's level has a closed form given the slope (its expected units
+    add up to its units), so Newton's method runs on the slope alone."""
+    groups = int(group.max()) + 1
+    totals = np.bincount(group, y, groups)
+
+    def expected(slope: float) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        weight = np.exp(slope * x)
+        mu = totals[group] * weight / np.bincount(group, weight, groups)[group]
+        centre = np.bincount(group, mu * x, groups) / np.bincount(group, mu, groups)
+        return mu, x - centre[group]
+
+    slope = 0.0
+    for _ in range(100):
+        mu, centred = expected(slope)
+        step = float((centred @ (y - mu)) / (mu @ centred**2))
+        slope += step
+        if abs(step) < 1e-10:
+            break
+    mu, centred = expected(slope)
+    information = float(mu @ centred**2)
+    scores = centred * (y - mu)
+    if groups >= MIN_CLUSTERS:
+        # Weeks of one product are not independent (a season, a listing change): the error is clustered by product,
+        # with the small-sample factor G / (G - 1) and t on G - 1 degrees of freedom.
+        by_product = np.bincount(group, scores, groups)
+        variance = groups / (groups - 1) * float(by_product @ by_product) / information**2
+        return slope, math.sqrt(variance), groups - 1, "standard error clustered by product"
+    freedom = len(y) - groups - 1
+    variance = len(y) / freedom * float(scores @ scores) / information**2
+    return (
+        slope,
+        math.sqrt(variance),
+        freedom,
+        f"robust standard error (fewer than {MIN_CLUSTERS} products to cluster by)",
     )
 
 

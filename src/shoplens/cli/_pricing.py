@@ -138,7 +138,7 @@ def simulate_command(
 
     Every purchase line of the last N months (to the last day with data) is priced by the rule that wins it;
     units follow the price by a constant elasticity, units x (new price / old price) ** elasticity. The
-    elasticity is estimated from the store's own price changes (a log-log regression of weekly units on price
+    elasticity is estimated from the store's own price changes (a Poisson regression of weekly units on log price
     within each product whose price moved) where they allow, else an assumed -2.0 (range -3.5 to -1.0):
     elasticity_source says which. The interval gives the totals at both ends of the elasticity's 95% interval
     (or the assumed range). Revenue is quantity x unit price before order-level discount codes; margin counts
