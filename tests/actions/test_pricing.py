@@ -411,3 +411,10 @@ def test_a_missing_warehouse_is_bad_input(cli: Callable[..., Any], tmp_path: Pat
     result = cli("pricing", "check", str(rules), "--json")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: no warehouse in ")
+
+
+def test_a_replay_without_orders_is_bad_input(cli: Callable[..., Any], catalogue_home: Path, tmp_path: Path) -> None:
+    rules = write_rules(tmp_path / "rules.yaml", TEA_SALE)
+    result = cli("pricing", "simulate", str(rules), "--json", home_dir=catalogue_home)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: the warehouse has no purchases to replay: import orders first"

@@ -4,6 +4,7 @@ replay's honest fallback where the store's prices never moved."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import duckdb
 import pytest
 from tests.conftest import build_demo_store
+
+from shoplens.metrics import NOT_PURCHASED_STATUSES
 
 WINTER_SALE = """\
 rules:
@@ -81,3 +84,34 @@ def test_demo_prices_never_move_so_the_elasticity_is_assumed(
     assert document["interval"]["elasticity"] == [-3.5, -1.0]
     # at elasticity -1 a discount leaves revenue as it was: the low end of the revenue interval is the baseline
     assert document["interval"]["revenue"][0] == pytest.approx(document["baseline"]["revenue"], abs=0.05)
+
+
+def test_a_segment_rule_prices_the_lines_of_that_segments_customers(
+    cli: Callable[..., Any], demo_home: Path, tmp_path: Path
+) -> None:
+    """The replay reaches a segment's customers as RFM scored them the day before the replayed months."""
+    import ibis
+
+    from shoplens.metrics import purchase_refunds, purchases, rfm_scores
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules: [{name: champions, scope: {segment: Champions}, discount_percent: 10, min_margin_percent: 0}]"
+    )
+    document = cli("pricing", "simulate", str(rules), "--json", home_dir=demo_home).json()
+    start, end = date.fromisoformat(document["start"]), date.fromisoformat(document["end"])
+    backend = ibis.duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True)
+    orders, refunds = backend.table("orders"), backend.table("refunds")
+    scores = rfm_scores(purchases(orders), purchase_refunds(refunds, orders), as_of=start - timedelta(days=1))
+    champions = set(scores.filter(scores.segment == "Champions").customer_key.to_pyarrow().to_pylist())
+    backend.disconnect()
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as con:
+        lines = con.execute(
+            "SELECT o.customer_key FROM order_lines l JOIN orders o USING (order_id) "
+            "WHERE CAST(o.ordered_at AS DATE) BETWEEN ? AND ? AND l.quantity > 0 "
+            "AND coalesce(lower(o.status), '') NOT IN (SELECT unnest(?))",
+            [start, end, list(NOT_PURCHASED_STATUSES)],
+        ).fetchall()
+    assert champions
+    assert document["lines"] == len(lines)
+    assert document["lines_repriced"] == sum(key in champions for (key,) in lines) > 0

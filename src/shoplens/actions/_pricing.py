@@ -19,6 +19,7 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel
 from scipy import stats
 
@@ -669,7 +670,7 @@ def simulate_store(
         raise FieldError("{months} must be at least 1")
     orders, order_lines, refunds = (backend.table(name) for name in ("orders", "order_lines", "refunds"))
     last_day = data_end(purchases(orders), purchase_refunds(refunds, orders), zone).execute()
-    if last_day is None or (isinstance(last_day, float) and math.isnan(last_day)):
+    if pd.isna(last_day):
         raise InputError("the warehouse has no purchases to replay: import orders first")
     last_day = last_day if type(last_day) is date else last_day.date()
     start, end = replay_window(last_day, months)

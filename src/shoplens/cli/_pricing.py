@@ -201,6 +201,8 @@ def export_command(
         raise InputError(f"--format must be shopify or woocommerce, not {export_format!r}")
     layout: ExportFormat = "shopify" if export_format == "shopify" else "woocommerce"
     rules = load_rules(rules_file)
+    if not out.parent.is_dir():
+        raise InputError(f"{out.parent}: no such directory for --out")
     with _warehouse(settings(ctx)) as warehouse:
         result = check_store(warehouse.backend, rules, accept_unchecked=accept_unchecked)
         if not result.ok:
@@ -208,8 +210,6 @@ def export_command(
                 emit_json(result.model_dump())
             _refuse(result, as_json)
         prices = export_store(warehouse.backend, rules)
-    if not out.parent.is_dir():
-        raise InputError(f"{out.parent}: no such directory for --out")
     written = write_price_list(prices, out, layout)
     document = {"path": str(out), "format": layout, "products": written, "skipped_rules": prices.skipped_rules}
     if as_json:
