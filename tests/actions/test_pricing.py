@@ -76,6 +76,21 @@ def test_a_rule_below_the_margin_floor_is_refused_with_rule_product_and_margin(
     assert document["ok"] is False
     assert [(v["rule"], v["product_id"], v["margin"]) for v in document["violations"]] == [("tea-20", "A-2", 6.25)]
     assert document["checked"] == 2  # the rule reaches only the tea
+    assert document["reaching_nothing"] == []
+
+
+def test_a_rule_whose_category_is_not_in_the_catalogue_is_named(
+    cli: Callable[..., Any], catalogue_home: Path, tmp_path: Path
+) -> None:
+    rules = write_rules(
+        tmp_path / "rules.yaml",
+        "rules: [{name: typo, scope: {category: Tee}, discount_percent: 5, min_margin_percent: 0}]",
+    )
+    result = cli("pricing", "check", str(rules), home_dir=catalogue_home)
+    assert result.exit_code == 0
+    assert "rule 'typo' reaches no product in the catalogue (check its product_id or category)" in result.stdout
+    document = cli("pricing", "check", str(rules), "--json", home_dir=catalogue_home).json()
+    assert (document["ok"], document["checked"], document["reaching_nothing"]) == (True, 0, ["typo"])
 
 
 def test_the_floor_is_inclusive_and_a_product_without_cost_is_not_guessed(

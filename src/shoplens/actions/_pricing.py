@@ -121,6 +121,7 @@ class CheckResult(BaseModel):
     checked: int  # (rule, product) pairs whose margin was compared with the floor
     outranked: int  # (rule, product) pairs another rule always wins, so the rule never prices the product
     rules: int
+    reaching_nothing: list[str]  # rules whose product or category is not in the catalogue (a typo?)
 
 
 def margin_percent(sale_price: Decimal, cost: Decimal) -> Decimal:
@@ -175,6 +176,7 @@ def check_rules(products: ir.Table, rules: RuleSet, *, accept_unchecked: bool = 
         checked=checked,
         outranked=outranked,
         rules=len(rules.rules),
+        reaching_nothing=sorted(set(by_name) - {row["rule"] for row in rows}),
     )
 
 

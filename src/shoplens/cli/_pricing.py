@@ -88,11 +88,13 @@ def check_command(
     with the warehouse's products table: the margin after the discount, (price - cost) / price, must be at
     least the rule's min_margin_percent. Prints {"ok", "violations": [{"rule", "product_id", "margin"
     (percent), "min_margin_percent", "cost", "price", "sale_price"}], "unchecked": [{"rule", "product_id",
-    "reason"}], "checked", "outranked", "rules"}; a product without a cost is listed as unchecked, never
-    guessed, and refuses the rule set unless --accept-unchecked. A rule is not held to a product whose lines
-    another rule always wins (higher in precedence, reaching the product for every customer and quantity, in
-    force whenever the rule is): "outranked" counts those. Exit 1 when the rule set is refused (each reason on
-    stderr in text mode), 2 when the file is invalid.
+    "reason"}], "checked", "outranked", "rules", "reaching_nothing"}.
+
+    A product without a cost is listed as unchecked, never guessed, and refuses the rule set unless
+    --accept-unchecked. A rule is not held to a product whose lines another rule always wins (higher in
+    precedence, reaching the product for every customer and quantity, in force whenever the rule is):
+    "outranked" counts those. Exit 1 when the rule set is refused (each reason on stderr in text mode), 2 when
+    the file is invalid.
 
       shoplens pricing check rules.yaml --json
     """
@@ -109,6 +111,12 @@ def check_command(
             f"{verdict} ({result.checked:,} rule-product price(s) checked, {result.outranked:,} outranked, "
             f"{result.rules} rule(s))"
         )
+        for name in result.reaching_nothing:
+            stdout.print(
+                f"rule {name!r} reaches no product in the catalogue (check its product_id or category)",
+                markup=False,
+                soft_wrap=True,
+            )
         if result.unchecked:
             products = len({item.product_id for item in result.unchecked})
             stdout.print(f"{products:,} product(s) cannot be checked (no cost or price in the products table)")
