@@ -6,16 +6,19 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pricing_store import TRUE_ELASTICITY, weekly_demand, write_store_csv
 from tests.conftest import run_cli
 
-from shoplens.actions import fit_elasticity, parse_rules, replay_window, winning_rule
+from shoplens.actions import fit_elasticity, parse_rules, replay_window, rule_prices, winning_rule
 from shoplens.warehouse import Warehouse, load_table_file
 
 SECRET = b"pricing-tests-secret-0123456789abcdef"
@@ -433,3 +436,43 @@ def test_a_replay_without_orders_is_bad_input(cli: Callable[..., Any], catalogue
     result = cli("pricing", "simulate", str(rules), "--json", home_dir=catalogue_home)
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: the warehouse has no purchases to replay: import orders first"
+
+
+cents = st.integers(min_value=1, max_value=10**7).map(lambda n: Decimal(n) / 100)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    prices=st.lists(cents, min_size=1, max_size=20),
+    percent=st.one_of(st.integers(1, 99).map(Decimal), st.decimals(min_value="0.01", max_value="99.99", places=2)),
+    amount=cents,
+)
+@example(prices=[Decimal("0.05"), Decimal("1.00")], percent=Decimal(50), amount=Decimal("2.00"))  # 0.025 -> 0.03; 0
+def test_the_engine_rounds_sale_prices_as_decimal_arithmetic_does(
+    prices: list[Decimal], percent: Decimal, amount: Decimal
+) -> None:
+    """The warehouse's sale price (SQL) is the exact decimal one, to the cent, half up, never below zero."""
+    import ibis
+
+    products = ibis.memtable(
+        {
+            "product_id": [f"P{n}" for n in range(len(prices))],
+            "category": ["Any"] * len(prices),
+            "cost": [Decimal("0.01")] * len(prices),
+            "price": prices,
+        },
+        schema={"product_id": "string", "category": "string", "cost": "decimal(18,4)", "price": "decimal(18,4)"},
+    )
+    rules = parse_rules(
+        {
+            "rules": [
+                rule("percent", {"all": True}, discount_percent=percent),
+                rule("amount", {"all": True}, discount_amount=amount),
+            ]
+        }
+    )
+    by_name = {r.name: r for r in rules.rules}
+    rows = ibis.duckdb.connect().to_pyarrow(rule_prices(products, rules)).to_pylist()
+    assert len(rows) == 2 * len(prices)
+    for row in rows:
+        assert row["sale_price"] == by_name[row["rule"]].sale_price(row["price"])
