@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from pricing_store import TRUE_ELASTICITY, weekly_demand, write_store_csv
+from pricing_store import PRODUCTS, TRUE_ELASTICITY, weekly_demand, write_store_csv
 from tests.conftest import run_cli
 
 from shoplens.actions import fit_elasticity, parse_rules, replay_window, rule_prices, winning_rule
@@ -281,6 +281,24 @@ def test_the_replay_recovers_the_known_elasticity(
     # a discount sells more units and, with demand this elastic, more revenue; the estimate lies in its interval
     assert document["units"] > document["baseline"]["units"]
     assert document["interval"]["revenue"][0] <= document["revenue"] <= document["interval"]["revenue"][1]
+
+
+def test_the_check_answers_alike_on_every_engine(
+    cli: Callable[..., Any], hand_store: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    # The store's prices lie within 0.8-1.2 x the regular price and every cost is half of it. 60% off leaves
+    # at most 0.4 x 1.2 = 0.48 x regular, below the cost: every product is refused. 10% off leaves at least
+    # 0.72 x regular: a margin of at least (0.72 - 0.5) / 0.72 = 30.6%, above a 30% floor: none is.
+    home, _ = hand_store
+    deep = write_rules(tmp_path / "deep.yaml", "rules: [{name: deep, scope: {all: true}, discount_percent: 60,"
+                       " min_margin_percent: 0}]")  # fmt: skip
+    document = cli("pricing", "check", str(deep), "--json", home_dir=home).json()
+    assert sorted(v["product_id"] for v in document["violations"]) == sorted(PRODUCTS)
+    assert all(v["margin"] < 0 for v in document["violations"])
+    mild = write_rules(tmp_path / "mild.yaml", "rules: [{name: mild, scope: {all: true}, discount_percent: 10,"
+                       " min_margin_percent: 30}]")  # fmt: skip
+    document = cli("pricing", "check", str(mild), "--json", home_dir=home).json()
+    assert (document["ok"], document["checked"]) == (True, len(PRODUCTS))
 
 
 def test_as_dated_a_rule_prices_only_the_days_of_its_window(

@@ -150,7 +150,8 @@ def simulate_command(
     within each product whose price moved) where they allow, else an assumed -2.0 (range -3.5 to -1.0):
     elasticity_source says which. The interval gives the totals at both ends of the elasticity's 95% interval
     (or the assumed range). Revenue is quantity x unit price before order-level discount codes; margin counts
-    lines whose product has a cost. Prints {"revenue", "margin", "units", "interval": {"level", "elasticity",
+    lines whose product has a cost. A segment rule reaches the customers RFM put in that segment the day before
+    the replayed months. Prints {"revenue", "margin", "units", "interval": {"level", "elasticity",
     "revenue", "units", "margin"}, "baseline": {...}, "change": {...}, "elasticity", "elasticity_source",
     "elasticity_note", "elasticity_fit", "start", "end", "months", "lines", "lines_repriced", "rules"}.
 
