@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         _events,  # noqa: F401  (registers events)
         _guard,  # noqa: F401  (registers guard)
         _models,  # noqa: F401  (registers clv and forecast)
+        _pricing,  # noqa: F401  (registers pricing check, simulate and export)
         _privacy,  # noqa: F401  (registers privacy export)
         _recommend,  # noqa: F401  (registers recommend)
         _report,  # noqa: F401  (registers report)
