@@ -343,3 +343,25 @@ def test_guard_is_for_owners_and_analysts(as_role: Callable[[str], TestClient]) 
         as_role("marketer").get("/api/v1/guard").status_code,
         as_role("vendor").get("/api/v1/guard").status_code,
     ) == (403, 403)
+
+
+def _cells(page: str, table_id: str) -> list[list[str]]:
+    body = page.split(f'<table id="{table_id}">', 1)[1].split("</table>", 1)[0]
+    return [
+        re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S)
+    ]
+
+
+def test_the_acquisition_and_service_pages_show_the_answers(
+    as_role: Callable[[str], TestClient], demo_store: Store
+) -> None:
+    from tests.conftest import run_cli
+
+    client = as_role("marketer")
+    channels = run_cli(demo_store.home, "acquisition", "--json").json()["channels"]
+    shown = _cells(client.get("/acquisition").text, "acquisition-channels")
+    assert [(row[0], row[1]) for row in shown] == [(c["channel"], str(c["new_customers"])) for c in channels]
+    service = client.get("/api/v1/service").json()
+    support = _cells(client.get("/service").text, "support")
+    assert [(row[0], row[1]) for row in support] == [(r["channel"], str(r["tickets"])) for r in service["support"]]
+    assert as_role("vendor").get("/service").status_code == 403

@@ -14,14 +14,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from shoplens.appdb import recent_jobs
+from shoplens.appdb import PlanStore, recent_jobs
 from shoplens.errors import InputError
 from shoplens.privacy import DEFAULT_K
 from shoplens.queries import (
+    AcquisitionQuery,
+    AcquisitionResult,
     BasketQuery,
     BasketResult,
     BehaviourQuery,
     BehaviourResult,
+    BudgetSpec,
+    BudgetStatusQuery,
+    BudgetStatusResult,
     ClvSummaryQuery,
     ClvSummaryResult,
     CohortQuery,
@@ -42,8 +47,13 @@ from shoplens.queries import (
     RecommendResult,
     RfmQuery,
     RfmResult,
+    ServiceQuery,
+    ServiceResult,
     StageQuery,
     StageResult,
+    TargetPacingQuery,
+    TargetPacingResult,
+    TargetSpec,
     ThemesQuery,
     ThemesResult,
 )
@@ -398,3 +408,53 @@ def monthly_report(
     if output_format == "pdf":
         return Response(render_pdf(html), media_type="application/pdf", headers=headers)
     return HTMLResponse(html, headers=headers)
+
+
+@routes.get("/acquisition", response_class=HTMLResponse)
+def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+    """Targets and their pacing, budgets against spend, and what each acquisition channel's customers are worth."""
+    plans = PlanStore(app_database(request))
+    targets = tuple(TargetSpec(kpi=t.kpi, period=t.period, value=t.value, channel=t.channel) for t in plans.targets())
+    budgets = tuple(BudgetSpec(channel=b.channel, period=b.period, amount=b.amount) for b in plans.budgets())
+    store = page_store(request)
+    try:
+        acquisition = store.answer(AcquisitionQuery(), AcquisitionResult)
+        pacing = store.answer(TargetPacingQuery(targets=targets), TargetPacingResult) if targets else None
+        spend = store.answer(BudgetStatusQuery(budgets=budgets), BudgetStatusResult) if budgets else None
+    except PAGE_TROUBLE as exc:
+        return trouble(request, principal, exc)
+    notes = [f"Customer value on a {acquisition.basis} basis, as of {acquisition.as_of}.", *acquisition.notes]
+    if pacing is None:
+        notes.append("No targets yet: set one with shoplens targets set --kpi revenue --period YYYY-MM --value V.")
+    columns = ["channel", "new_customers", "repeat_rate_90d", "cac", "roas", "ltv_cac", "payback_days", "predicted_clv"]
+    tables = [table("By acquisition channel", "acquisition-channels", _rounded(acquisition.channels), columns)]
+    if pacing is not None:
+        pacing_columns = ["period", "kpi", "channel", "target", "actual", "projected", "low", "high", "on_track"]
+        tables.insert(0, table("Targets and pacing", "target-pacing", _rounded(pacing.targets), pacing_columns))
+    if spend is not None:
+        tables.append(table("Budgets against spend", "budgets", _rounded(spend.budgets)))
+    return analysis(request, principal, "Acquisition & plans", notes=notes, tables=tables)
+
+
+@routes.get("/service", response_class=HTMLResponse)
+def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+    """Support times, stock-outs with their estimated lost sales, and the repeat rate after a slow answer."""
+    store = page_store(request)
+    try:
+        service = store.answer(ServiceQuery(), ServiceResult)
+    except PAGE_TROUBLE as exc:
+        return trouble(request, principal, exc)
+    after = service.after_slow_answer
+    notes = [f"Not measured: {gap}." for gap in service.missing]
+    if after["estimate"] is not None:
+        notes.insert(
+            0,
+            f"After a slow answer (over {service.response_limit_hours} hours, or none) the 90-day repeat rate differs "
+            f"by {after['estimate']:+.3f} (95 % interval {after['low']:+.3f} to {after['high']:+.3f}; "
+            f"{after['slow_tickets']} slow and {after['prompt_tickets']} prompt tickets, matched on prior purchases).",
+        )
+    tables = [
+        table("Support", "support", _rounded(service.support)),
+        table("Stock-outs by estimated lost sales", "stock-outs", _rounded(service.stock_outs)),
+    ]
+    return analysis(request, principal, "Service", notes=notes, tables=tables)

@@ -42,6 +42,8 @@ NAVIGATION = (
     ("/behaviour", "Behaviour", True),
     ("/voice", "Voice", True),
     ("/clv", "CLV & churn", True),
+    ("/acquisition", "Acquisition & plans", True),
+    ("/service", "Service", True),
     ("/surveys", "Surveys", True),
     ("/sharing", "Sharing", False),
     ("/jobs", "Jobs", True),
