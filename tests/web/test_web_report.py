@@ -84,3 +84,13 @@ def test_the_report_shows_hidden_needs_and_next_steps_read_off_its_numbers(
     assert steps[0].startswith(html.escape(f"{worst['segment']}: {worst['customers']} customers who brought"))
     top = needs["complaint_themes"][0]
     assert html.escape(f"“{top['name']}” ({top['texts']} texts from {top['customers']} customers") in steps[1]
+
+
+def test_the_report_lists_the_top_recommendations_of_the_api(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("owner")
+    report = client.get("/reports/monthly", params={"month": MONTH}).text
+    advice = client.get("/api/v1/recommendations").json()["recommendations"][:5]
+    listed = re.search(r'<ol id="recommendations">.*?</ol>', report, re.S)
+    assert listed is not None
+    titles = re.findall(r"<li><strong>(.*?)</strong>", listed.group(0))
+    assert [html.unescape(t) for t in titles] == [r["title"] for r in advice]

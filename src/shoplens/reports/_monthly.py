@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from shoplens.actions import Recommendation
 from shoplens.errors import FieldError, InputError
 from shoplens.metrics import python_period_end, python_period_start
 from shoplens.queries import (
@@ -25,6 +26,8 @@ from shoplens.queries import (
     NeedsQuery,
     NeedsResult,
     QueryRunner,
+    RecommendQuery,
+    RecommendResult,
     RfmQuery,
     RfmResult,
     SegmentRow,
@@ -46,6 +49,7 @@ COHORTS_SHOWN = 12
 SLIPPING_SEGMENTS = ("Can't lose them", "At risk", "About to sleep", "Need attention")
 # the default question, exactly as `shoplens voice needs`, the API and the dashboard ask it: the same figures
 REPORT_NEEDS = NeedsQuery()
+RECOMMENDATIONS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class MonthlyReport:
     data_version: int | None
     hidden_needs: dict[str, Any] | None  # the ``voice needs`` document; None when no feedback is imported
     next_steps: list[str]
+    recommendations: list[Recommendation]  # the top of ``shoplens recommend``, as of the data end
     data_end: date  # the last store-local day with a purchase or a refund
     chosen: str | None = None  # why this month, when the caller named none
 
@@ -208,6 +213,7 @@ def build_monthly_report(runner: QueryRunner, month: date | None = None) -> Mont
         data_version=kpis.data_version,
         hidden_needs=needs,
         next_steps=next_steps(rfm.segments, needs),
+        recommendations=runner.run(RecommendQuery(), RecommendResult).recommendations[:RECOMMENDATIONS_SHOWN],
         data_end=data_end,
         chosen=chosen,
     )
