@@ -10,7 +10,7 @@ from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession, token_by
 from shoplens.appdb._audit import AuditRecord
 from shoplens.appdb._campaigns import Campaign, CampaignMember
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
-from shoplens.appdb._loyalty import LedgerEntry
+from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
 from shoplens.appdb._models import Base, ImportRun
 from shoplens.appdb._plans import Budget, Target
 from shoplens.appdb._session import AppDatabase
@@ -46,6 +46,8 @@ __all__ = [
     "Target",
     "User",
     "WebSession",
+    "append_ledger_entries",
+    "ledger_entries",
     "recent_jobs",
     "survey_store",
     "token_by_hash",

@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         _commands,  # noqa: F401  (registers the commands)
         _config,  # noqa: F401  (registers config show, set and unset)
         _events,  # noqa: F401  (registers events)
+        _loyalty,  # noqa: F401  (registers loyalty)
         _models,  # noqa: F401  (registers clv and forecast)
         _privacy,  # noqa: F401  (registers privacy export)
         _report,  # noqa: F401  (registers report)
