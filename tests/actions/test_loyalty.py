@@ -5,6 +5,8 @@ line on a small demo store (accrual idempotent, counted independently with panda
 from __future__ import annotations
 
 import math
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +31,7 @@ from shoplens.actions import (
     tier_migration,
     tiers_at,
 )
-from shoplens.appdb import AppDatabase, LedgerEntry, ledger_entries
+from shoplens.appdb import AppDatabase, LedgerEntry, append_ledger_entries, ledger_entries
 from shoplens.errors import InputError
 from shoplens.metrics import NOT_PURCHASED_STATUSES
 
@@ -301,6 +303,41 @@ def test_redeeming_more_than_the_balance_exits_2_with_the_reason(demo_store: dic
         2,
         "error: --points 10 is below the programme's minimum redemption of 500 points\n",
     )
+
+
+def test_two_redemptions_at_once_cannot_spend_the_same_points(demo_store: dict[str, Any]) -> None:
+    home = demo_store["home"]
+    programme = Programme(redemption={"minimum_points": 1})
+    row = run_cli(home, "loyalty", "balance", "--json").json()["balances"][1]
+    key, balance = row["customer_key"], row["balance"]
+    at = datetime(2025, 12, 31, tzinfo=UTC)  # the data end: nothing of the balance is due to expire
+    start = threading.Barrier(2, timeout=30)
+    outcomes: list[str] = []
+    databases = [AppDatabase(f"sqlite:///{home / 'app.db'}") for _ in range(2)]
+
+    def slow_plan(ledger: list[LedgerEntry]) -> list[LedgerEntry]:
+        time.sleep(0.3)  # both would have read the same balance without the write lock
+        return redemption_entries(ledger, key, balance, at, programme)
+
+    def redeem(database: AppDatabase) -> None:
+        start.wait()
+        try:
+            append_ledger_entries(database, slow_plan, key)
+            outcomes.append("redeemed")
+        except InputError as refused:
+            outcomes.append(str(refused))
+
+    threads = [threading.Thread(target=redeem, args=(database,)) for database in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for database in databases:
+        database.close()
+    refusal = f"cannot redeem {balance} points: customer {key} has a balance of 0 points"
+    assert sorted(outcomes) == sorted(["redeemed", refusal])
+    assert run_cli(home, "loyalty", "balance", "--customer", key, "--json").json()["balance"] == 0
+    assert run_cli(home, "loyalty", "verify", "--json").json()["ok"]
 
 
 @pytest.mark.parametrize("command", ["accrue", "redeem", "balance", "summary", "verify"])

@@ -6,7 +6,7 @@ of a customer's entries and is never stored. An order earns once: (kind, order_i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint, select
@@ -45,24 +45,29 @@ def ledger_entries(database: AppDatabase, customer_key: str | None = None) -> li
         return list(session.scalars(query))
 
 
-def append_ledger_entries(database: AppDatabase, entries: Sequence[LedgerEntry]) -> int:
-    """Append ``entries`` in one transaction, leaving out those whose (kind, order_id, customer_key) is already
-    in the ledger, so that running the same accrual twice adds nothing. Returns the number added.
-
-    Entries without an order id (redemptions) are always appended: SQL never counts NULLs as equal.
+def append_ledger_entries(
+    database: AppDatabase,
+    plan: Callable[[list[LedgerEntry]], Sequence[LedgerEntry]],
+    customer_key: str | None = None,
+) -> list[LedgerEntry]:
+    """Append what ``plan`` makes of the ledger (one customer's, or everyone's), holding the write lock from the
+    read to the write, so that two redemptions at once cannot both spend the same points. Entries whose (kind,
+    order_id, customer_key) is already in the ledger are left out, so running the same accrual twice adds nothing;
+    entries without an order id (redemptions) are always appended. Returns the entries appended.
     """
+    query = select(LedgerEntry).order_by(LedgerEntry.at, LedgerEntry.entry_id)
+    if customer_key is not None:
+        query = query.where(LedgerEntry.customer_key == customer_key)
     with database.session(writer=True) as session:
-        keyed = [entry for entry in entries if entry.order_id is not None]
-        existing: set[LedgerKey] = set()
-        if keyed:
-            rows = session.execute(select(LedgerEntry.kind, LedgerEntry.order_id, LedgerEntry.customer_key))
-            existing = {(kind, order_id, customer) for kind, order_id, customer in rows}
-        added = 0
-        for entry in entries:
+        ledger = list(session.scalars(query))
+        rows = session.execute(select(LedgerEntry.kind, LedgerEntry.order_id, LedgerEntry.customer_key))
+        existing: set[LedgerKey] = {(kind, order_id, customer) for kind, order_id, customer in rows}
+        added: list[LedgerEntry] = []
+        for entry in plan(ledger):
             key = (entry.kind, entry.order_id, entry.customer_key)
             if entry.order_id is not None and key in existing:
                 continue
             existing.add(key)
             session.add(entry)
-            added += 1
+            added.append(entry)
         return added

@@ -109,14 +109,14 @@ def accrue_command(ctx: typer.Context, programme: ProgrammeOption = None, as_jso
     values, _, _, end = store.warehouse_data()
     database = _database(store.config)
     try:
-        ledger = ledger_entries(database)
-        new = accrual_entries(values, store.programme, ledger, end_of_day(end, store.zone))
-        added = append_ledger_entries(database, new)
+        new = append_ledger_entries(
+            database, lambda ledger: accrual_entries(values, store.programme, ledger, end_of_day(end, store.zone))
+        )
     finally:
         database.close()
     counts = {kind: sum(1 for entry in new if entry.kind == kind) for kind in ("earn", "bonus", "adjust", "expire")}
     document = {
-        "entries_added": added,
+        "entries_added": len(new),
         **counts,
         "points_earned": sum(entry.points for entry in new if entry.kind in ("earn", "bonus")),
         "points_expired": -sum(entry.points for entry in new if entry.kind == "expire"),
@@ -126,7 +126,7 @@ def accrue_command(ctx: typer.Context, programme: ProgrammeOption = None, as_jso
         emit_json(document)
         return
     stdout.print(
-        f"{added:,} ledger entries added ({counts['earn']:,} orders earned, {counts['expire']:,} lots expired) "
+        f"{len(new):,} ledger entries added ({counts['earn']:,} orders earned, {counts['expire']:,} lots expired) "
         f"as of {end}"
     )
 
@@ -148,9 +148,9 @@ def redeem_command(
     at = store.data_end_moment()
     database = _database(store.config)
     try:
-        ledger = ledger_entries(database, customer)
-        new = redemption_entries(ledger, customer, points, at, store.programme)
-        append_ledger_entries(database, new)
+        new = append_ledger_entries(
+            database, lambda ledger: redemption_entries(ledger, customer, points, at, store.programme), customer
+        )
         balance = sum(entry.points for entry in ledger_entries(database, customer))
     finally:
         database.close()
