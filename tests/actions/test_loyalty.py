@@ -209,7 +209,8 @@ def test_the_matched_comparison_by_hand() -> None:
     )  # fmt: skip
     channels = {key: "search" for key in ("m1", "m2", "m3", "n1", "n2", "n3")} | {"m4": "social"}
     joins = {"m1": date(2025, 2, 1), "m2": date(2025, 2, 10), "m3": date(2025, 3, 3), "m4": date(2025, 4, 1)}
-    result = matched_repeat(orders, channels, joins, date(2025, 1, 1), date(2025, 12, 31))
+    could_join = joins | {"n1": date(2025, 2, 5), "n2": date(2025, 2, 20), "n3": date(2025, 3, 10)}
+    result = matched_repeat(orders, channels, joins, could_join, date(2025, 12, 31))
     # Naive: members 2 of 4 came back (0.5), non-members 1 of 3 (0.3333).
     assert result["naive"] == {"members": 0.5, "non_members": 0.3333, "difference": 0.1667}
     # Stratum Feb/search/0 orders/no spend: members 1/2, non-members 0/2 -> +0.5, weight 2.

@@ -556,8 +556,8 @@ def reconcile(ledger: Sequence[LedgerEntry]) -> Reconciliation:
 # --- members against comparable non-members ----------------------------------------------------------------------
 
 MATCHING_METHOD = (
-    "Members join on the day of their first order that earned points; customers who bought in the same period but "
-    "are not in the ledger (not enrolled) get a pseudo-join day at their first purchase from the programme start. "
+    "Members join on the day of their first order that earned points; customers not in the ledger (not enrolled) "
+    "get a pseudo-join day at their first order that would have earned (same start, same minimum value). "
     f"The outcome is another purchase within {REPEAT_WINDOW_DAYS} days after the join day, counted only for joins "
     f"whose {REPEAT_WINDOW_DAYS} days ended by the data end. Members and non-members are matched exactly on join "
     "month, acquisition channel, orders before joining (0, 1, 2-3, 4+) and spend before joining (none, below or "
@@ -571,23 +571,30 @@ def _orders_bucket(count: int) -> str:
     return "0" if count == 0 else "1" if count == 1 else "2-3" if count <= 3 else "4+"
 
 
+def first_earning_days(values: pd.DataFrame, programme: Programme) -> dict[str, date]:
+    """Each customer's first day with an order that earns points (``values`` as :func:`order_values` gives them
+    for every customer, enrolled or not): the day a member joins, or a non-member would have."""
+    earning = values[[order_points(Decimal(str(v)), date.min, programme)[0] > 0 for v in values["value"]]]
+    days = pd.to_datetime(earning["local_day"]).dt.date
+    return {str(key): day for key, day in days.groupby(earning["customer_key"]).min().items()}
+
+
 def matched_repeat(
     orders: pd.DataFrame,
     channels: Mapping[str, str],
     joins: Mapping[str, date],
-    programme_start: date | None,
+    could_join: Mapping[str, date],
     data_end: date,
 ) -> dict[str, Any]:
     """Repeat rate of members after joining against matched non-members (see :data:`MATCHING_METHOD`).
 
     ``orders``: every purchase of a known customer (``customer_key, local_day, net``); ``joins``: each member's
-    join day; ``channels``: each customer's acquisition channel.
+    join day; ``could_join``: the day each customer bought in a way that earns (:func:`first_earning_days`), so
+    that a non-member's pseudo-join day is defined as a member's is; ``channels``: acquisition channels.
     """
     frame = orders.copy()
     frame["local_day"] = pd.to_datetime(frame["local_day"]).dt.date
-    after = frame if programme_start is None else frame[frame["local_day"] >= programme_start]
-    pseudo = after.groupby("customer_key")["local_day"].min()
-    join_day = {key: day for key, day in pseudo.items() if key not in joins} | dict(joins)
+    join_day = {key: day for key, day in could_join.items() if key not in joins} | dict(joins)
     rows = []
     by_customer = {str(key): group for key, group in frame.groupby("customer_key")}
     for key, day in join_day.items():
@@ -625,7 +632,10 @@ def matched_repeat(
         else None
     )
     if members.empty or others.empty:
-        result |= {"matched": None, "reason": "no non-members to compare with" if others.empty else "no members yet"}
+        reason = "no members yet"
+        if others.empty:
+            reason = "no non-members to compare with: every customer who bought in a way that earns joined"
+        result |= {"matched": None, "reason": reason}
         return result
     spent = people.loc[people["spend_before"] > 0, "spend_before"]
     median = float(spent.median()) if not spent.empty else 0.0

@@ -17,6 +17,7 @@ from shoplens.actions import (
     accrual_entries,
     aware,
     end_of_day,
+    first_earning_days,
     load_programme,
     matched_repeat,
     order_values,
@@ -63,8 +64,9 @@ class _Store:
         self.programme: Programme = load_programme(programme_file, config.home)
         self.zone = config.timezone
 
-    def warehouse_data(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], date]:
-        """Order values that can earn, every purchase of a known customer, acquisition channels, the data end."""
+    def warehouse_data(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], date, pd.DataFrame]:
+        """Order values that can earn, every purchase of a known customer, acquisition channels, the data end, and
+        the order values of every customer (enrolled or not)."""
         if not warehouse_exists(self.config):
             raise InputError("the store has no warehouse yet: import orders first (shoplens import or shoplens demo)")
         with connect(self.config, read_only=True) as warehouse:
@@ -74,10 +76,12 @@ class _Store:
             if end is None or pd.isna(end):
                 raise InputError("the warehouse holds no purchases yet")
             values = backend.execute(order_values(orders, refunds, customers, self.programme, self.zone))
+            everyone = self.programme.model_copy(update={"enrolment": "all"})
+            all_values = backend.execute(order_values(orders, refunds, customers, everyone, self.zone))
             bought = backend.execute(customer_orders(orders, self.zone).select("customer_key", "local_day", "net"))
             channels = backend.execute(customers.select("customer_key", "channel_acquired"))
         channel_of = dict(zip(channels["customer_key"], channels["channel_acquired"].fillna("unknown"), strict=True))
-        return values, bought, channel_of, pd.Timestamp(end).date()
+        return values, bought, channel_of, pd.Timestamp(end).date(), all_values
 
     def data_end_moment(self) -> datetime:
         return end_of_day(self.warehouse_data()[3], self.zone)
@@ -106,7 +110,7 @@ def accrue_command(ctx: typer.Context, programme: ProgrammeOption = None, as_jso
     "data_end"}.
     """
     store = _Store(settings(ctx), programme)
-    values, _, _, end = store.warehouse_data()
+    values, _, _, end, _ = store.warehouse_data()
     database = _database(store.config)
     try:
         new = append_ledger_entries(
@@ -237,7 +241,7 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
     (every purchase when it has none) without joining.
     """
     store = _Store(settings(ctx), programme)
-    _, bought, channels, end = store.warehouse_data()
+    _, bought, channels, end, all_values = store.warehouse_data()
     as_of = end_of_day(end, store.zone)
     database = _database(store.config)
     try:
@@ -256,7 +260,8 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
             moment = aware(entry.at)
             first_earn[entry.customer_key] = min(first_earn.get(entry.customer_key, moment), moment)
     joins = {key: store.local_day(moment) for key, moment in first_earn.items()}
-    repeat = matched_repeat(bought, channels, joins, store.programme.starts, end)
+    could_join = first_earning_days(all_values, store.programme)
+    repeat = matched_repeat(bought, channels, joins, could_join, end)
     document: dict[str, Any] = {
         "members": len(balances),
         "points_outstanding": outstanding,
