@@ -243,14 +243,18 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"home": home, "first": first.json(), "second": second.json()}
 
 
-def _qualifying_orders(home: Path) -> pd.DataFrame:
-    """Independently: purchases from 2025 (UTC days) of consenting customers, worth at least 1 after refunds."""
+def _qualifying_orders(home: Path, *, since: str = "2025-01-01", consenting_only: bool = True) -> pd.DataFrame:
+    """Independently (pandas on the warehouse file): purchases of known customers from `since` (UTC days; the demo
+    store keeps UTC), of consenting ones only unless told, worth at least 1 after the refunds against them."""
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         orders = con.sql("SELECT order_id, customer_key, ordered_at, net, status FROM orders").df()
         refunds = con.sql("SELECT order_id, amount FROM refunds").df()
         consenting = set(con.sql("SELECT customer_key FROM customers WHERE consent_marketing").df()["customer_key"])
     bought = orders[~orders["status"].fillna("").str.strip().str.lower().isin(NOT_PURCHASED_STATUSES)]
-    bought = bought[bought["customer_key"].isin(consenting) & (bought["ordered_at"] >= pd.Timestamp("2025-01-01"))]
+    bought = bought[bought["customer_key"].notnull() & (bought["ordered_at"] >= pd.Timestamp(since))]
+    if consenting_only:
+        bought = bought[bought["customer_key"].isin(consenting)]
+    bought = bought.assign(consenting=bought["customer_key"].isin(consenting))
     refunded = refunds.groupby("order_id")["amount"].sum()
     value = bought["net"].astype(float) - bought["order_id"].map(refunded).fillna(0).astype(float)
     return bought[value >= 1].assign(points=value[value >= 1].map(math.floor))
@@ -287,6 +291,16 @@ def test_summary_counts_members_and_prices_the_liability(demo_store: dict[str, A
     assert summary["liability"] == round(verified["balances"] * 0.01, 2)
     assert sum(summary["tiers"].values()) == summary["members"]
     assert summary["repeat"]["matched"]["members"] <= summary["repeat"]["members_eligible"]
+    # The placebo year (2024): everyone whose first order worth at least 1 came by 2 Oct 2024 (so that their 90
+    # days ended in 2024), consenting ones as the "members".
+    earning_2024 = _qualifying_orders(home, since="2024-01-01", consenting_only=False)
+    earning_2024 = earning_2024[earning_2024["ordered_at"] < pd.Timestamp("2025-01-01")]
+    first = earning_2024.sort_values("ordered_at").groupby("customer_key").first()
+    eligible = first[first["ordered_at"] < pd.Timestamp("2024-10-03")]
+    placebo = summary["placebo"]
+    assert placebo["period"] == {"from": "2024-01-01", "to": "2024-12-31"}
+    assert placebo["members_eligible"] == eligible["consenting"].sum() > 0
+    assert placebo["non_members_eligible"] == (~eligible["consenting"]).sum() > 0
 
 
 def test_redeeming_more_than_the_balance_exits_2_with_the_reason(demo_store: dict[str, Any]) -> None:

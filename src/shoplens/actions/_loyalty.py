@@ -678,3 +678,35 @@ def matched_repeat(
 
 def _rate(flags: pd.Series) -> float | None:
     return round(float(flags.mean()), 4) if len(flags) else None
+
+
+def placebo_repeat(
+    values: pd.DataFrame,
+    orders: pd.DataFrame,
+    channels: Mapping[str, str],
+    enrolled: set[str],
+    programme: Programme,
+) -> dict[str, Any] | None:
+    """The same comparison in the year before the programme started, with its enrolment rule applied as if it had
+    started then: no programme existed, so a difference here measures what the method reports without one (bias
+    or chance). None when the programme has no start or enrols everyone.
+
+    ``values``: :func:`order_values` of every customer from a year before the start; ``enrolled``: the customers
+    the enrolment rule admits; ``orders`` and ``channels`` as for :func:`matched_repeat`.
+    """
+    if programme.starts is None or programme.enrolment == "all":
+        return None
+    start = programme.starts
+    year_before = add_months(datetime.combine(start, time()), -12).date()
+    days = pd.to_datetime(values["local_day"]).dt.date
+    earlier = values[(days >= year_before) & (days < start)]
+    could_join = first_earning_days(earlier, programme)
+    joins = {key: day for key, day in could_join.items() if key in enrolled}
+    before = orders[pd.to_datetime(orders["local_day"]).dt.date < start]
+    result = matched_repeat(before, channels, joins, could_join, start - timedelta(days=1))
+    result.pop("method")
+    result["period"] = {
+        "from": add_months(datetime.combine(start, time()), -12).date(),
+        "to": start - timedelta(days=1),
+    }
+    return result

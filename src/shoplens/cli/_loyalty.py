@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from shoplens.actions import (
     load_programme,
     matched_repeat,
     order_values,
+    placebo_repeat,
     reconcile,
     redemption_entries,
     replay,
@@ -64,9 +65,9 @@ class _Store:
         self.programme: Programme = load_programme(programme_file, config.home)
         self.zone = config.timezone
 
-    def warehouse_data(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], date, pd.DataFrame]:
-        """Order values that can earn, every purchase of a known customer, acquisition channels, the data end, and
-        the order values of every customer (enrolled or not)."""
+    def warehouse_data(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], date, pd.DataFrame, set[str]]:
+        """Order values that can earn, every purchase of a known customer, acquisition channels, the data end, the
+        order values of every customer (enrolled or not) from a year before the start, and who consents."""
         if not warehouse_exists(self.config):
             raise InputError("the store has no warehouse yet: import orders first (shoplens import or shoplens demo)")
         with connect(self.config, read_only=True) as warehouse:
@@ -76,12 +77,14 @@ class _Store:
             if end is None or pd.isna(end):
                 raise InputError("the warehouse holds no purchases yet")
             values = backend.execute(order_values(orders, refunds, customers, self.programme, self.zone))
-            everyone = self.programme.model_copy(update={"enrolment": "all"})
+            year_before = None if self.programme.starts is None else self.programme.starts - timedelta(days=366)
+            everyone = self.programme.model_copy(update={"enrolment": "all", "starts": year_before})
             all_values = backend.execute(order_values(orders, refunds, customers, everyone, self.zone))
             bought = backend.execute(customer_orders(orders, self.zone).select("customer_key", "local_day", "net"))
-            channels = backend.execute(customers.select("customer_key", "channel_acquired"))
+            channels = backend.execute(customers.select("customer_key", "channel_acquired", "consent_marketing"))
         channel_of = dict(zip(channels["customer_key"], channels["channel_acquired"].fillna("unknown"), strict=True))
-        return values, bought, channel_of, pd.Timestamp(end).date(), all_values
+        consenting = set(channels.loc[channels["consent_marketing"].fillna(False).astype(bool), "customer_key"])
+        return values, bought, channel_of, pd.Timestamp(end).date(), all_values, consenting
 
     def data_end_moment(self) -> datetime:
         return end_of_day(self.warehouse_data()[3], self.zone)
@@ -110,7 +113,7 @@ def accrue_command(ctx: typer.Context, programme: ProgrammeOption = None, as_jso
     "data_end"}.
     """
     store = _Store(settings(ctx), programme)
-    values, _, _, end, _ = store.warehouse_data()
+    values, _, _, end, _, _ = store.warehouse_data()
     database = _database(store.config)
     try:
         new = append_ledger_entries(
@@ -241,7 +244,7 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
     (every purchase when it has none) without joining.
     """
     store = _Store(settings(ctx), programme)
-    _, bought, channels, end, all_values = store.warehouse_data()
+    _, bought, channels, end, all_values, consenting = store.warehouse_data()
     as_of = end_of_day(end, store.zone)
     database = _database(store.config)
     try:
@@ -260,7 +263,10 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
             moment = aware(entry.at)
             first_earn[entry.customer_key] = min(first_earn.get(entry.customer_key, moment), moment)
     joins = {key: store.local_day(moment) for key, moment in first_earn.items()}
-    could_join = first_earning_days(all_values, store.programme)
+    since_start = all_values
+    if store.programme.starts is not None:
+        since_start = all_values[pd.to_datetime(all_values["local_day"]).dt.date >= store.programme.starts]
+    could_join = first_earning_days(since_start, store.programme)
     repeat = matched_repeat(bought, channels, joins, could_join, end)
     document: dict[str, Any] = {
         "members": len(balances),
@@ -271,6 +277,7 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
         "tiers": tier_counts,
         "tier_migration": tier_migration(ledger, store.programme, as_of),
         "repeat": repeat,
+        "placebo": placebo_repeat(all_values, bought, channels, consenting, store.programme),
         "programme_starts": store.programme.starts,
         "enrolment": store.programme.enrolment,
         "as_of": end,
