@@ -4,6 +4,7 @@ line on a small demo store (accrual idempotent, counted independently with panda
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -18,7 +19,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import build_demo_store, run_cli
+from tests.conftest import build_demo_store, fresh_postgres_database, run_cli
 
 from shoplens.actions import (
     Programme,
@@ -371,3 +372,38 @@ def test_a_bad_programme_file_is_refused_in_one_line(tmp_path: Path) -> None:
         2,
         f"error: programme file {programme}: tiers must start with one whose threshold is 0\n",
     )
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_app_database_appends_an_accrual_once(engine: str, tmp_path: Path) -> None:
+    programme = Programme(expiry_months=1, first_order_bonus=5, redemption={"minimum_points": 1})
+    # c1 earns 10 + 5 on 1 March (expires 1 April) and 20 on 10 April; c2 earns 7 + 5 on 2 March.
+    values = _values(
+        [
+            ("c1", "o1", datetime(2025, 3, 1, 8, tzinfo=UTC), Decimal("10.50")),
+            ("c1", "o2", datetime(2025, 4, 10, 8, tzinfo=UTC), Decimal("20.00")),
+            ("c2", "o3", datetime(2025, 3, 2, 8, tzinfo=UTC), Decimal("7.00")),
+        ]
+    )
+    as_of = end_of_day(date(2025, 4, 15), "UTC")
+    with contextlib.ExitStack() as stack:
+        url = (
+            f"sqlite:///{tmp_path / 'app.db'}" if engine == "sqlite" else stack.enter_context(fresh_postgres_database())
+        )
+        database = AppDatabase(url)
+        stack.callback(database.close)
+        first = append_ledger_entries(database, lambda ledger: accrual_entries(values, programme, ledger, as_of))
+        again = append_ledger_entries(database, lambda ledger: accrual_entries(values, programme, ledger, as_of))
+        # 5 earn/bonus entries, and both March lots expired (c1: 15 on 1 April, c2: 12 on 2 April).
+        assert sorted((e.kind, e.order_id, e.points) for e in first if e.kind == "expire") == [
+            ("expire", "o1", -15),
+            ("expire", "o3", -12),
+        ]
+        assert (len(first), again) == (7, [])
+        redemption = append_ledger_entries(
+            database, lambda ledger: redemption_entries(ledger, "c1", 20, as_of, programme), "c1"
+        )
+        assert [(e.kind, e.points) for e in redemption] == [("redeem", -20)]
+        stored = ledger_entries(database)
+        assert sum(e.points for e in stored if e.customer_key == "c1") == 0  # 15 + 20 − 15 expired − 20
+        assert reconcile(stored).ok

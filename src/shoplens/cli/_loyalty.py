@@ -100,6 +100,8 @@ class _Store:
 
 
 def _database(config: Settings) -> AppDatabase:
+    if config.database_url is None and not config.home.is_dir():
+        raise InputError(f"no store at {config.home}: build one with shoplens demo or shoplens import, or pass --home")
     return AppDatabase(config.app_database_url)
 
 
@@ -296,7 +298,15 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
         stdout.print(
             f"{repeat['window_days']}-day repeat rate, members vs matched non-members: "
             f"{matched['members_repeat_rate']:.1%} vs {matched['non_members_repeat_rate']:.1%} "
-            f"(difference {matched['difference']:+.1%}, 95% {matched['low']:+.1%} to {matched['high']:+.1%})"
+            f"(difference {matched['difference'] * 100:+.1f} points, 95% {matched['low'] * 100:+.1f} to "
+            f"{matched['high'] * 100:+.1f})"
+        )
+    placebo = document["placebo"]
+    if placebo is not None and placebo["matched"] is not None:
+        check = placebo["matched"]
+        stdout.print(
+            f"the same comparison in the year before the start (no programme): {check['difference'] * 100:+.1f} "
+            f"points (95% {check['low'] * 100:+.1f} to {check['high'] * 100:+.1f})"
         )
 
 
