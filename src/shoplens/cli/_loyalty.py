@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import ibis
 import pandas as pd
 import typer
 
@@ -34,7 +35,7 @@ from shoplens.cli._output import emit_json, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError
 from shoplens.metrics import customer_orders, data_end, purchase_refunds, purchases
-from shoplens.warehouse import connect, warehouse_exists
+from shoplens.warehouse import Warehouse, connect, warehouse_exists
 
 loyalty_app = typer.Typer(
     name="loyalty",
@@ -57,37 +58,62 @@ ProgrammeOption = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class _Purchases:
+    """What the loyalty commands read from the warehouse."""
+
+    data_end: date
+    values: pd.DataFrame  # order values that can earn under the programme (order_values)
+    all_values: pd.DataFrame  # every customer's order values, enrolled or not, from a year before the start
+    bought: pd.DataFrame  # every purchase of a known customer: customer_key, local_day, net
+    channels: dict[str, str]  # acquisition channel per customer
+    consenting: set[str]  # customers who agreed to marketing
+
+
 class _Store:
-    """What every loyalty command needs: the programme, the warehouse's order values and data end."""
+    """What every loyalty command needs: the programme, and the warehouse's purchases and data end."""
 
     def __init__(self, config: Settings, programme_file: Path | None) -> None:
         self.config = config
         self.programme: Programme = load_programme(programme_file, config.home)
         self.zone = config.timezone
 
-    def warehouse_data(self) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], date, pd.DataFrame, set[str]]:
-        """Order values that can earn, every purchase of a known customer, acquisition channels, the data end, the
-        order values of every customer (enrolled or not) from a year before the start, and who consents."""
+    def _data_end(self, backend: ibis.BaseBackend) -> date:
+        orders, refunds = backend.table("orders"), backend.table("refunds")
+        end = backend.execute(data_end(purchases(orders), purchase_refunds(refunds, orders), self.zone))
+        if end is None or pd.isna(end):
+            raise InputError("the warehouse holds no purchases yet")
+        return pd.Timestamp(end).date()
+
+    def _warehouse(self) -> Warehouse:
         if not warehouse_exists(self.config):
             raise InputError("the store has no warehouse yet: import orders first (shoplens import or shoplens demo)")
-        with connect(self.config, read_only=True) as warehouse:
+        return connect(self.config, read_only=True)
+
+    def purchases(self) -> _Purchases:
+        with self._warehouse() as warehouse:
             backend = warehouse.backend
             orders, refunds, customers = backend.table("orders"), backend.table("refunds"), backend.table("customers")
-            end = backend.execute(data_end(purchases(orders), purchase_refunds(refunds, orders), self.zone))
-            if end is None or pd.isna(end):
-                raise InputError("the warehouse holds no purchases yet")
+            end = self._data_end(backend)
             values = backend.execute(order_values(orders, refunds, customers, self.programme, self.zone))
             year_before = None if self.programme.starts is None else self.programme.starts - timedelta(days=366)
             everyone = self.programme.model_copy(update={"enrolment": "all", "starts": year_before})
             all_values = backend.execute(order_values(orders, refunds, customers, everyone, self.zone))
             bought = backend.execute(customer_orders(orders, self.zone).select("customer_key", "local_day", "net"))
-            channels = backend.execute(customers.select("customer_key", "channel_acquired", "consent_marketing"))
-        channel_of = dict(zip(channels["customer_key"], channels["channel_acquired"].fillna("unknown"), strict=True))
-        consenting = set(channels.loc[channels["consent_marketing"].fillna(False).astype(bool), "customer_key"])
-        return values, bought, channel_of, pd.Timestamp(end).date(), all_values, consenting
+            known = backend.execute(customers.select("customer_key", "channel_acquired", "consent_marketing"))
+        return _Purchases(
+            data_end=end,
+            values=values,
+            all_values=all_values,
+            bought=bought,
+            channels=dict(zip(known["customer_key"], known["channel_acquired"].fillna("unknown"), strict=True)),
+            consenting=set(known.loc[known["consent_marketing"].fillna(False).astype(bool), "customer_key"]),
+        )
 
     def data_end_moment(self) -> datetime:
-        return end_of_day(self.warehouse_data()[3], self.zone)
+        """The first instant after the data end's store-local day: the moment redemptions and expiries are as of."""
+        with self._warehouse() as warehouse:
+            return end_of_day(self._data_end(warehouse.backend), self.zone)
 
     def local_day(self, moment: datetime) -> date:
         return moment.astimezone(ZoneInfo(self.zone)).date()
@@ -115,7 +141,8 @@ def accrue_command(ctx: typer.Context, programme: ProgrammeOption = None, as_jso
     "data_end"}.
     """
     store = _Store(settings(ctx), programme)
-    values, _, _, end, _, _ = store.warehouse_data()
+    found = store.purchases()
+    values, end = found.values, found.data_end
     database = _database(store.config)
     try:
         new = append_ledger_entries(
@@ -246,7 +273,8 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
     (every purchase when it has none) without joining.
     """
     store = _Store(settings(ctx), programme)
-    _, bought, channels, end, all_values, consenting = store.warehouse_data()
+    found = store.purchases()
+    bought, channels, end, all_values = found.bought, found.channels, found.data_end, found.all_values
     as_of = end_of_day(end, store.zone)
     database = _database(store.config)
     try:
@@ -279,7 +307,7 @@ def summary_command(ctx: typer.Context, programme: ProgrammeOption = None, as_js
         "tiers": tier_counts,
         "tier_migration": tier_migration(ledger, store.programme, as_of),
         "repeat": repeat,
-        "placebo": placebo_repeat(all_values, bought, channels, consenting, store.programme),
+        "placebo": placebo_repeat(all_values, bought, channels, found.consenting, store.programme),
         "programme_starts": store.programme.starts,
         "enrolment": store.programme.enrolment,
         "as_of": end,
