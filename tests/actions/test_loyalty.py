@@ -407,3 +407,21 @@ def test_the_app_database_appends_an_accrual_once(engine: str, tmp_path: Path) -
         stored = ledger_entries(database)
         assert sum(e.points for e in stored if e.customer_key == "c1") == 0  # 15 + 20 − 15 expired − 20
         assert reconcile(stored).ok
+
+
+def test_verify_finds_a_ledger_that_spends_points_it_never_had(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    database = AppDatabase(f"sqlite:///{home / 'app.db'}")
+    at = datetime(2025, 5, 1, tzinfo=UTC)
+    earn = LedgerEntry(customer_key="c1", at=at, kind="earn", points=10, order_id="o1")
+    overspent = LedgerEntry(customer_key="c1", at=at + timedelta(days=1), kind="redeem", points=-30, order_id=None)
+    try:
+        append_ledger_entries(database, lambda _: [earn, overspent])  # written past every check, as a bug might
+    finally:
+        database.close()
+    result = run_cli(home, "loyalty", "verify", "--json")
+    report = result.json()
+    assert (result.exit_code, report["ok"], report["negative_balances"]) == (1, False, 1)
+    assert (report["earned"], report["redeemed"], report["balances"]) == (10, 30, -20)  # 10 − 30 = −20
+    assert report["problems"][0] == f"redeem entry {overspent.entry_id} spends more than the customer's balance"

@@ -344,7 +344,8 @@ def verify_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     zero, and every redemption and expiry consistent with oldest-first lots.
 
     Prints {"ok", "entries", "earned", "redeemed", "expired", "clawed_back", "balances", "customers",
-    "negative_balances", "problems": [...]}; exit 0 either way (read "ok").
+    "negative_balances", "problems": [...]}; exits 0 when the ledger reconciles (also when it is empty) and 1
+    when it does not.
     """
     config = settings(ctx)
     database = _database(config)
@@ -354,8 +355,10 @@ def verify_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
         database.close()
     if as_json:
         emit_json(asdict(result))
-        return
-    verdict = "reconciles" if result.ok else "does NOT reconcile"
-    stdout.print(f"the ledger {verdict}: {result.entries:,} entries, balances {result.balances:,} points")
-    for problem in result.problems:
-        stdout.print(f"  {problem}")
+    else:
+        verdict = "reconciles" if result.ok else "does NOT reconcile"
+        stdout.print(f"the ledger {verdict}: {result.entries:,} entries, balances {result.balances:,} points")
+        for problem in result.problems:
+            stdout.print(f"  {problem}")
+    if not result.ok:
+        raise typer.Exit(1)
