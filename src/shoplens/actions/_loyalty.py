@@ -270,7 +270,8 @@ class _Walk:
             return False
         if lot is None:
             at = aware(entry.at)
-            lot = Lot(entry.order_id, at, aware(entry.expires_at) if entry.expires_at is not None else at)
+            never = datetime.max.replace(tzinfo=UTC)  # an earning entry without an expiry date keeps its points
+            lot = Lot(entry.order_id, at, aware(entry.expires_at) if entry.expires_at is not None else never)
             account.lots.append(lot)
         lot.points += entry.points
         lot.remaining += entry.points
