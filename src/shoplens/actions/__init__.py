@@ -1,5 +1,6 @@
 """Acting on what the analytics found: recommendations, targets and their pacing, budgets and acquisition
-economics, pricing rules with a margin guard, retention campaigns with honest holdouts, abuse and fraud flags.
+economics, pricing rules with a margin guard, retention campaigns with honest holdouts, the loyalty programme,
+abuse and fraud flags.
 
 Each action is Ibis expressions over the warehouse's tables (reusing :mod:`shoplens.metrics`) plus the small,
 checkable arithmetic on their results, and stores its plans in the app database; the typed questions that run
@@ -11,6 +12,8 @@ them are in :mod:`shoplens.queries`.
   :func:`minimum_detectable_effect` say whether the split can show the effect hoped for; :func:`cuped_difference`
   is the one estimator of an uplift (treatment - holdout, 95 % interval) and :func:`measure` applies it to a
   campaign's window.
+* Loyalty: :func:`replay` walks the append-only ledger (oldest points spent first, each lot expiring on its own) and
+  is the one place its rules live; accrual, redemption and verification all use it.
 """
 
 from shoplens.actions._acquisition import (
@@ -52,6 +55,25 @@ from shoplens.actions._campaigns import (
 from shoplens.actions._guard import (
     Flag,
     export_flags,
+)
+from shoplens.actions._loyalty import (
+    MATCHING_METHOD,
+    PROGRAMME_FILE,
+    Programme,
+    Reconciliation,
+    accrual_entries,
+    aware,
+    end_of_day,
+    first_earning_days,
+    load_programme,
+    matched_repeat,
+    order_values,
+    placebo_repeat,
+    reconcile,
+    redemption_entries,
+    replay,
+    tier_migration,
+    tiers_at,
 )
 from shoplens.actions._pricing import (
     ASSUMED_ELASTICITY,
@@ -135,8 +157,10 @@ __all__ = [
     "HORIZON_DAYS",
     "KPIS",
     "KPI_COLUMNS",
+    "MATCHING_METHOD",
     "PRECEDENCE_RULE",
     "PRE_PERIOD_DAYS",
+    "PROGRAMME_FILE",
     "PROJECTION_METHOD",
     "RATE_KPIS",
     "REPEAT_WINDOW_DAYS",
@@ -152,8 +176,10 @@ __all__ = [
     "PrePeriod",
     "PriceList",
     "PricingRule",
+    "Programme",
     "Projection",
     "Recommendation",
+    "Reconciliation",
     "RuleSet",
     "SalesTables",
     "Scope",
@@ -162,10 +188,12 @@ __all__ = [
     "Uplift",
     "Violation",
     "Window",
+    "accrual_entries",
     "acquired",
     "activity",
     "assign_holdout",
     "audience_rows",
+    "aware",
     "backtest",
     "balance_check",
     "budget_pace",
@@ -179,29 +207,38 @@ __all__ = [
     "cuped_difference",
     "customer_value",
     "daily_kpis",
+    "end_of_day",
     "export_flags",
     "export_store",
+    "first_earning_days",
     "fit_elasticity",
     "given_elasticity",
     "history_before",
     "last_day_with_data",
+    "load_programme",
     "load_rules",
+    "matched_repeat",
     "measure",
     "minimum_detectable_effect",
     "monthly_kpis",
     "one_time_buyers",
+    "order_values",
     "overdue_regulars",
     "parse_rules",
     "payback_days",
     "period_label",
     "period_start",
+    "placebo_repeat",
     "pre_period",
     "price_list",
     "priced_lines",
     "project_additive",
     "project_ratio",
     "ranked",
+    "reconcile",
+    "redemption_entries",
     "regulars",
+    "replay",
     "replay_window",
     "returned_products",
     "rfm_segments_of",
@@ -217,6 +254,8 @@ __all__ = [
     "spend_months",
     "standardised_mean_difference",
     "suggest",
+    "tier_migration",
+    "tiers_at",
     "value_events",
     "weak_channels",
     "weekday_factors",

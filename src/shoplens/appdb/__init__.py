@@ -18,7 +18,7 @@ from shoplens.appdb._campaigns import (
 )
 from shoplens.appdb._erase import erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
-from shoplens.appdb._loyalty import LedgerEntry
+from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
 from shoplens.appdb._models import Base, ImportRun
 from shoplens.appdb._plans import Budget, PlanStore, Target
 from shoplens.appdb._session import AppDatabase
@@ -56,9 +56,11 @@ __all__ = [
     "User",
     "WebSession",
     "all_campaigns",
+    "append_ledger_entries",
     "campaign_by_id",
     "campaign_members",
     "erase_customer_rows",
+    "ledger_entries",
     "recent_jobs",
     "save_campaign",
     "survey_store",

@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         _config,  # noqa: F401  (registers config show, set and unset)
         _events,  # noqa: F401  (registers events)
         _guard,  # noqa: F401  (registers guard)
+        _loyalty,  # noqa: F401  (registers loyalty)
         _models,  # noqa: F401  (registers clv and forecast)
         _pricing,  # noqa: F401  (registers pricing check, simulate and export)
         _privacy,  # noqa: F401  (registers privacy export)
