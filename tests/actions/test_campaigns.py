@@ -222,6 +222,24 @@ def test_an_unknown_segment_exits_2_naming_the_valid_ones(store: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_lifecycle_state_is_a_group_too(store: Path) -> None:
+    states = {s["state"]: s["customers"] for s in run_cli(store, "lifecycle", "--json").json()["states"]}
+    created = run_cli(store, "campaign", "create", "--lifecycle", "At Risk", "--seed", "3", "--json")
+    assert created.exit_code == 0, created.stderr
+    group = created.json()
+    assert group["segment"] == "lifecycle: at risk"
+    assert len(group["treatment"]) + len(group["holdout"]) == states["at risk"]  # as `shoplens lifecycle` counts
+    both = run_cli(store, "campaign", "create", "--lifecycle", "lapsed", "--segment", "Lost")
+    assert (both.exit_code, both.stderr.strip()) == (
+        2,
+        "error: give the group to target: --segment NAME or --lifecycle STATE (one of them)",
+    )
+    unknown = run_cli(store, "campaign", "create", "--lifecycle", "sleeping")
+    assert unknown.stderr.strip() == (
+        "error: unknown lifecycle state 'sleeping'; choose one of: new, active, reactivated, at risk, lapsed"
+    )
+
+
 def _window_orders(home: Path, first_day: date, last_day: date) -> set[str]:
     """Customers with a purchase (not a cancelled or voided order) on UTC days [first_day, last_day]."""
     rows = fetch(home, "SELECT customer_key, ordered_at, status FROM orders WHERE customer_key IS NOT NULL")

@@ -1,7 +1,8 @@
 """Retention campaigns with an honest holdout: who is in the group, how it is split, and what the campaign did.
 
-**The group** is every customer of one RFM segment (:func:`shoplens.metrics.rfm_scores`) as of ``as_of`` (by
-default the data end), frozen when the campaign is created.
+**The group** is every customer of one RFM segment (:func:`shoplens.metrics.rfm_scores`) or of one lifecycle state
+(:func:`shoplens.metrics.lifecycle`, named "lifecycle: at risk") as of ``as_of`` (by default the data end), frozen
+when the campaign is created.
 
 **The split** (:func:`assign_holdout`) sorts the distinct customer keys, draws one permutation with
 ``numpy.random.default_rng(seed).permutation(n)`` and puts the first ``round(holdout_share * n)`` keys of that
@@ -49,9 +50,11 @@ from scipy.stats import norm
 
 from shoplens.errors import InputError
 from shoplens.metrics import (
+    LIFECYCLE_STATES,
     SEGMENT_NAMES,
     Zone,
     data_end,
+    lifecycle,
     purchase_lines,
     purchase_refunds,
     purchases,
@@ -70,6 +73,7 @@ PRIMARY_OUTCOME = "repeat_rate"
 AUDIENCE_FORMATS = ("klaviyo", "mailchimp")
 AudienceFormat = Literal["klaviyo", "mailchimp"]
 Arm = Literal["treatment", "holdout"]
+LIFECYCLE_PREFIX = "lifecycle: "
 AUDIENCE_COLUMNS = ("customer_key", "email", "first_name", "segment", "campaign_id", "tags")
 AUDIENCE_ROLES = ("owner", "marketer")
 
@@ -292,6 +296,24 @@ def _as_date(value: Any) -> date:
 def _sales(backend: ibis.BaseBackend) -> tuple[ir.Table, ir.Table]:
     stored = backend.table("orders")
     return purchases(stored), purchase_refunds(backend.table("refunds"), stored)
+
+
+def lifecycle_group(asked: str) -> str:
+    """The group name of lifecycle state ``asked`` ("lifecycle: at risk"); an InputError naming the states."""
+    wanted = " ".join(asked.casefold().split())
+    if wanted not in LIFECYCLE_STATES:
+        raise InputError(f"unknown lifecycle state {asked!r}; choose one of: {', '.join(LIFECYCLE_STATES)}")
+    return LIFECYCLE_PREFIX + wanted
+
+
+def group_keys(backend: ibis.BaseBackend, group: str, *, as_of: date, zone: Zone) -> list[str]:
+    """The keys of a campaign's group as of ``as_of``, sorted: an RFM segment, or "lifecycle: STATE"."""
+    if not group.startswith(LIFECYCLE_PREFIX):
+        return segment_keys(backend, group, as_of=as_of, zone=zone)
+    orders, refunds = _sales(backend)
+    states = lifecycle(orders, refunds, zone=zone, as_of=as_of)
+    chosen = states.filter(states.state == group.removeprefix(LIFECYCLE_PREFIX)).select("customer_key")
+    return sorted(str(row["customer_key"]) for row in chosen.to_pyarrow().to_pylist())
 
 
 def segment_keys(backend: ibis.BaseBackend, segment: str, *, as_of: date, zone: Zone) -> list[str]:

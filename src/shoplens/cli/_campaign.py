@@ -23,11 +23,12 @@ from shoplens.actions import (
     assign_holdout,
     audience_rows,
     balance_check,
+    group_keys,
     last_day_with_data,
+    lifecycle_group,
     measure,
     minimum_detectable_effect,
     pre_period,
-    segment_keys,
     segment_name,
 )
 from shoplens.actions._campaigns import DEFAULT_EXPECTED_UPLIFT, Arm, AudienceFormat
@@ -80,12 +81,33 @@ def _campaign(db: AppDatabase, campaign_id: str) -> Campaign:
     return found
 
 
+def _group(segment: str | None, lifecycle_state: str | None) -> str:
+    if (segment is None) == (lifecycle_state is None):
+        raise InputError("give the group to target: --segment NAME or --lifecycle STATE (one of them)")
+    return segment_name(segment) if segment is not None else lifecycle_group(lifecycle_state or "")
+
+
+def _check_split(holdout: float, window_days: int, expected_uplift: float) -> None:
+    if not 0 < holdout < 1:
+        raise InputError("--holdout must be between 0 and 1 (e.g. 0.2 for a fifth)")
+    if not 1 <= window_days <= 366:
+        raise InputError("--window-days must be between 1 and 366")
+    if not 0 < expected_uplift <= 10:
+        raise InputError("--expected-uplift is a relative uplift above 0, e.g. 0.1 for 10 %")
+
+
 @campaign_app.command("create")
 def create_command(
     ctx: typer.Context,
     segment: Annotated[
-        str, typer.Option("--segment", help='The RFM segment to target, e.g. "At risk" (see shoplens rfm).')
-    ],
+        str | None, typer.Option("--segment", help='The RFM segment to target, e.g. "At risk" (see shoplens rfm).')
+    ] = None,
+    lifecycle_state: Annotated[
+        str | None,
+        typer.Option(
+            "--lifecycle", help='Or a lifecycle state to target: new, active, reactivated, "at risk" or lapsed.'
+        ),
+    ] = None,
     holdout: Annotated[
         float, typer.Option("--holdout", help="Share of the segment kept out of the campaign, to compare against.")
     ] = 0.2,
@@ -116,7 +138,8 @@ def create_command(
     ] = DEFAULT_EXPECTED_UPLIFT,
     as_json: JsonOption = False,
 ) -> None:
-    """Freeze an RFM segment as a campaign's group and split it into treatment and a random holdout.
+    """Freeze an RFM segment (--segment) or a lifecycle state (--lifecycle) as a campaign's group and split it
+    into treatment and a random holdout.
 
     The split sorts the customer keys and applies one numpy permutation drawn from the seed, so it can be
     reproduced. It checks that the groups match on pre-period revenue and orders (standardised mean difference,
@@ -124,13 +147,8 @@ def create_command(
     revenue per customer. Prints {"campaign_id", "treatment", "holdout", "seed", "mde", "balance", "warnings"}.
     """
     config = settings(ctx)
-    chosen = segment_name(segment)
-    if not 0 < holdout < 1:
-        raise InputError("--holdout must be between 0 and 1 (e.g. 0.2 for a fifth)")
-    if not 1 <= window_days <= 366:
-        raise InputError("--window-days must be between 1 and 366")
-    if not 0 < expected_uplift <= 10:
-        raise InputError("--expected-uplift is a relative uplift above 0, e.g. 0.1 for 10 %")
+    chosen = _group(segment, lifecycle_state)
+    _check_split(holdout, window_days, expected_uplift)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError(f"--seed must be between 0 and {MAX_SEED}")
     if name is not None and not 1 <= len(name.strip()) <= 200:
@@ -144,7 +162,7 @@ def create_command(
         start = as_of.date() if as_of is not None else end
         if start > end:
             raise InputError(f"--as-of {start} is after the data end {end}")
-        keys = segment_keys(warehouse.backend, chosen, as_of=start, zone=config.timezone)
+        keys = group_keys(warehouse.backend, chosen, as_of=start, zone=config.timezone)
         if len(keys) < 2:
             raise InputError(f"the segment {chosen!r} has {len(keys)} customer(s) as of {start}: too few to split")
         treatment, held = assign_holdout(keys, holdout, used_seed)
