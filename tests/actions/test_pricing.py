@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from pricing_store import PRODUCTS, TRUE_ELASTICITY, weekly_demand, write_store_csv
 from tests.conftest import run_cli
 
-from shoplens.actions import fit_elasticity, parse_rules, replay_window, rule_prices, winning_rule
+from shoplens.actions import (
+    dated_by_calendar,
+    fit_elasticity,
+    parse_rules,
+    replay_window,
+    rule_prices,
+    winning_rule,
+)
+from shoplens.errors import InputError
 from shoplens.warehouse import Warehouse, load_table_file
 
 SECRET = b"pricing-tests-secret-0123456789abcdef"
@@ -182,6 +190,28 @@ def test_precedence_priority_then_specificity_then_name() -> None:
     assert wins(product_id="A-1", category="Tea", quantity=9) == "green-tea"
     assert wins(product_id="B-1", category="Kitchen") == "a-kitchen"  # same priority and scope: by name
     assert wins(product_id="X", category="Toys") == "everything"
+
+
+def test_an_event_rule_takes_the_dates_of_the_calendar_s_current_or_next_occurrence() -> None:
+    # Black Friday is in the calendar on 28-29 Nov 2025 and 27-28 Nov 2026 (two runs of consecutive days). On
+    # 1 Dec 2025 the next one is the 2026 run; on 1 Dec 2026 there is none to come, so the latest (2026) again.
+    calendar = [
+        (date(2025, 11, 28), "Black Friday"),
+        (date(2025, 11, 29), "black  friday"),
+        (date(2026, 11, 27), "Black Friday"),
+        (date(2026, 11, 28), "Black Friday"),
+        (date(2026, 12, 25), "Christmas"),
+    ]
+    rules = parse_rules({"rules": [rule("bf", {"all": True}, discount_percent=25, event="BLACK FRIDAY")]})
+    [dated] = dated_by_calendar(rules, calendar, today=date(2025, 11, 29)).rules
+    assert (dated.starts, dated.ends) == (date(2025, 11, 28), date(2025, 11, 29))  # on now
+    [later] = dated_by_calendar(rules, calendar, today=date(2025, 12, 1)).rules
+    assert (later.starts, later.ends) == (date(2026, 11, 27), date(2026, 11, 28))
+    unknown = parse_rules({"rules": [rule("x", {"all": True}, discount_percent=5, event="Singles Day")]})
+    with pytest.raises(InputError, match=r"^rule 'x': event 'Singles Day' is not in the events calendar"):
+        dated_by_calendar(unknown, calendar, today=date(2025, 12, 1))
+    with pytest.raises(InputError, match="give either event or starts/ends"):
+        parse_rules({"rules": [rule("y", {"all": True}, discount_percent=5, event="Christmas", starts="2026-12-01")]})
 
 
 def test_the_replay_window_is_whole_months_back_from_the_last_day() -> None:
@@ -465,6 +495,9 @@ cents = st.integers(min_value=1, max_value=10**7).map(lambda n: Decimal(n) / 100
     percent=st.one_of(st.integers(1, 99).map(Decimal), st.decimals(min_value="0.01", max_value="99.99", places=2)),
     amount=cents,
 )
+@example(
+    prices=[Decimal("5105.10")], percent=Decimal(95), amount=Decimal("1.00")
+)  # 255.255 -> 255.26, not a float's 255.25
 @example(prices=[Decimal("0.05"), Decimal("1.00")], percent=Decimal(50), amount=Decimal("2.00"))  # 0.025 -> 0.03; 0
 def test_the_engine_rounds_sale_prices_as_decimal_arithmetic_does(
     prices: list[Decimal], percent: Decimal, amount: Decimal

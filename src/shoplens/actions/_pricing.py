@@ -55,10 +55,12 @@ ElasticitySource = Literal["estimated", "assumed", "given"]
 def _sale_price(rule: PricingRule, price: ir.DecimalValue) -> ir.DecimalValue:
     """``price`` after ``rule``'s discount, to the cent, never below zero (as :meth:`PricingRule.sale_price`)."""
     if rule.discount_percent is not None:
-        discounted = price * ibis.literal(Decimal(100) - rule.discount_percent, "decimal(9,4)") / 100
+        # One exact decimal factor: dividing a decimal by 100 in SQL would turn it into a float (255.255 -> 255.25).
+        factor = (Decimal(100) - rule.discount_percent) / Decimal(100)
+        discounted = (price * ibis.literal(factor, "decimal(9,4)")).cast("decimal(24,8)")  # exact: 4 + 4 places
     else:
         assert rule.discount_amount is not None
-        discounted = price - ibis.literal(rule.discount_amount, "decimal(18,4)")
+        discounted = (price - ibis.literal(rule.discount_amount, "decimal(18,4)")).cast("decimal(24,8)")
     return ibis.greatest(discounted, 0).round(2).cast("decimal(18,2)")
 
 

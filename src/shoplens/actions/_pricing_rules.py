@@ -19,6 +19,7 @@ prices a line: discounts never stack.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -83,11 +84,12 @@ class PricingRule(BaseModel):
 
     name: str = Field(min_length=1)
     scope: Scope
-    discount_percent: Decimal | None = Field(default=None, gt=0, lt=100)
+    discount_percent: Decimal | None = Field(default=None, gt=0, lt=100, decimal_places=2)
     discount_amount: Decimal | None = Field(default=None, gt=0)
     min_margin_percent: Decimal = Field(ge=0, lt=100)
     starts: date | None = None
     ends: date | None = None
+    event: str | None = Field(default=None, min_length=1)  # a special event of the calendar: its dates
     priority: int = 0
     min_quantity: int = Field(default=1, ge=1)
 
@@ -97,6 +99,8 @@ class PricingRule(BaseModel):
             raise ValueError("give exactly one of discount_percent and discount_amount")
         if self.starts is not None and self.ends is not None and self.ends < self.starts:
             raise ValueError(f"ends {self.ends} is before starts {self.starts}")
+        if self.event is not None and (self.starts is not None or self.ends is not None):
+            raise ValueError("give either event or starts/ends: an event's dates come from the events calendar")
         return self
 
     def precedence(self) -> tuple[int, int, str]:
@@ -170,6 +174,34 @@ def winning_rule(
             continue
         return rule
     return None
+
+
+def dated_by_calendar(rules: RuleSet, calendar: Sequence[tuple[date, str]], *, today: date) -> RuleSet:
+    """The rules with each ``event`` turned into its dates: the occurrence of that event in the calendar (days named
+    so, case ignored, one run of consecutive days) that is on now or comes next, else the latest one. A name the
+    calendar does not hold is an InputError naming the rule."""
+    days: dict[str, list[date]] = {}
+    for day, name in calendar:
+        days.setdefault(" ".join(name.casefold().split()), []).append(day)
+    dated = []
+    for rule in rules.rules:
+        if rule.event is None:
+            dated.append(rule)
+            continue
+        found = sorted(set(days.get(" ".join(rule.event.casefold().split()), [])))
+        if not found:
+            raise InputError(
+                f"rule {rule.name!r}: event {rule.event!r} is not in the events calendar (see shoplens events list)"
+            )
+        runs: list[list[date]] = [[found[0]]]
+        for day in found[1:]:
+            if (day - runs[-1][-1]).days == 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        chosen = next((run for run in runs if run[-1] >= today), runs[-1])
+        dated.append(rule.model_copy(update={"starts": chosen[0], "ends": chosen[-1], "event": None}))
+    return RuleSet(rules=dated)
 
 
 def _where(error: Any, raw: Any) -> str:

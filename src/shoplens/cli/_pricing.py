@@ -3,6 +3,7 @@ the price list a shop platform imports."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,9 @@ from shoplens.actions import (
     PRECEDENCE_RULE,
     CheckResult,
     ExportFormat,
+    RuleSet,
     check_store,
+    dated_by_calendar,
     export_store,
     load_rules,
     simulate_store,
@@ -54,6 +57,15 @@ def _warehouse(config: Settings) -> Warehouse:
     if not warehouse_exists(config):
         raise InputError(f"no warehouse in {config.home} yet: run shoplens demo, or shoplens import FILE first")
     return connect(config, read_only=True)
+
+
+def _dated(rules: RuleSet, warehouse: Warehouse) -> RuleSet:
+    """The rules with their ``event`` names turned into the dates the store's events calendar gives them."""
+    if not any(rule.event for rule in rules.rules):
+        return rules
+    calendar = warehouse.backend.table("events_calendar").select("date", "name").to_pyarrow().to_pylist()
+    days = [(row["date"].date() if hasattr(row["date"], "hour") else row["date"], str(row["name"])) for row in calendar]
+    return dated_by_calendar(rules, days, today=date.today())
 
 
 def _refuse(result: CheckResult, as_json: bool) -> None:
@@ -100,7 +112,7 @@ def check_command(
     """
     rules = load_rules(rules_file)
     with _warehouse(settings(ctx)) as warehouse:
-        result = check_store(warehouse.backend, rules, accept_unchecked=accept_unchecked)
+        result = check_store(warehouse.backend, _dated(rules, warehouse), accept_unchecked=accept_unchecked)
     if as_json:
         emit_json(result.model_dump())
     else:
@@ -162,7 +174,7 @@ def simulate_command(
     with _warehouse(config) as warehouse:
         result = simulate_store(
             warehouse.backend,
-            rules,
+            _dated(rules, warehouse),
             months=months,
             zone=config.timezone,
             respect_dates=as_dated,
@@ -213,6 +225,7 @@ def export_command(
     if not out.parent.is_dir():
         raise InputError(f"{out.parent}: no such directory for --out")
     with _warehouse(settings(ctx)) as warehouse:
+        rules = _dated(rules, warehouse)
         result = check_store(warehouse.backend, rules, accept_unchecked=accept_unchecked)
         if not result.ok:
             if as_json:
