@@ -232,12 +232,25 @@ def test_a_lifecycle_state_is_a_group_too(store: Path) -> None:
     both = run_cli(store, "campaign", "create", "--lifecycle", "lapsed", "--segment", "Lost")
     assert (both.exit_code, both.stderr.strip()) == (
         2,
-        "error: give the group to target: --segment NAME or --lifecycle STATE (one of them)",
+        "error: give the group to target: --segment NAME, --lifecycle STATE or --churn-risk BAND (one of them)",
     )
     unknown = run_cli(store, "campaign", "create", "--lifecycle", "sleeping")
     assert unknown.stderr.strip() == (
         "error: unknown lifecycle state 'sleeping'; choose one of: new, active, reactivated, at risk, lapsed"
     )
+
+
+def test_a_churn_risk_band_is_a_group_too(store: Path) -> None:
+    predicted = run_cli(store, "clv", "predict", "--horizon", "90", "--json")
+    assert predicted.exit_code == 0, predicted.stderr
+    high = {row["customer_key"] for row in predicted.json()["rows"] if row["churn_risk"] == "high"}
+    created = run_cli(store, "campaign", "create", "--churn-risk", "high", "--seed", "5", "--json")
+    assert created.exit_code == 0, created.stderr
+    group = created.json()
+    assert group["segment"] == "churn risk: high"
+    assert set(group["treatment"]) | set(group["holdout"]) == high  # as `clv predict --horizon 90` bands them
+    past = run_cli(store, "campaign", "create", "--churn-risk", "high", "--as-of", PAST_START)
+    assert past.stderr.strip() == "error: --churn-risk bands are predicted as of the data end: leave out --as-of"
 
 
 def _window_orders(home: Path, first_day: date, last_day: date) -> set[str]:

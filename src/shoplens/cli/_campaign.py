@@ -81,10 +81,34 @@ def _campaign(db: AppDatabase, campaign_id: str) -> Campaign:
     return found
 
 
-def _group(segment: str | None, lifecycle_state: str | None) -> str:
-    if (segment is None) == (lifecycle_state is None):
-        raise InputError("give the group to target: --segment NAME or --lifecycle STATE (one of them)")
-    return segment_name(segment) if segment is not None else lifecycle_group(lifecycle_state or "")
+CHURN_PREFIX = "churn risk: "
+CHURN_BANDS = ("low", "medium", "high")
+CHURN_HORIZON_DAYS = 90
+
+
+def _group(segment: str | None, lifecycle_state: str | None, churn_risk: str | None) -> str:
+    given = [option for option in (segment, lifecycle_state, churn_risk) if option is not None]
+    if len(given) != 1:
+        raise InputError(
+            "give the group to target: --segment NAME, --lifecycle STATE or --churn-risk BAND (one of them)"
+        )
+    if segment is not None:
+        return segment_name(segment)
+    if lifecycle_state is not None:
+        return lifecycle_group(lifecycle_state)
+    band = " ".join((churn_risk or "").casefold().split())
+    if band not in CHURN_BANDS:
+        raise InputError(f"unknown churn-risk band {churn_risk!r}; choose one of: {', '.join(CHURN_BANDS)}")
+    return CHURN_PREFIX + band
+
+
+def _churn_keys(config: Settings, group: str) -> list[str]:
+    """The customers the 90-day CLV prediction puts in a churn-risk band (as of the data end), sorted."""
+    from shoplens.queries import ClvPredictQuery, ClvPredictResult, QueryRunner
+
+    predicted = QueryRunner.for_store(config).run(ClvPredictQuery(horizon=CHURN_HORIZON_DAYS), ClvPredictResult)
+    band = group.removeprefix(CHURN_PREFIX)
+    return sorted(str(row["customer_key"]) for row in predicted.rows if row.get("churn_risk") == band)
 
 
 def _check_split(holdout: float, window_days: int, expected_uplift: float) -> None:
@@ -107,6 +131,10 @@ def create_command(
         typer.Option(
             "--lifecycle", help='Or a lifecycle state to target: new, active, reactivated, "at risk" or lapsed.'
         ),
+    ] = None,
+    churn_risk: Annotated[
+        str | None,
+        typer.Option("--churn-risk", help="Or a churn-risk band of the 90-day CLV prediction: low, medium or high."),
     ] = None,
     holdout: Annotated[
         float, typer.Option("--holdout", help="Share of the segment kept out of the campaign, to compare against.")
@@ -138,8 +166,9 @@ def create_command(
     ] = DEFAULT_EXPECTED_UPLIFT,
     as_json: JsonOption = False,
 ) -> None:
-    """Freeze an RFM segment (--segment) or a lifecycle state (--lifecycle) as a campaign's group and split it
-    into treatment and a random holdout.
+    """Freeze an RFM segment (--segment), a lifecycle state (--lifecycle) or a churn-risk band of the 90-day CLV
+    prediction (--churn-risk, after shoplens clv fit) as a campaign's group and split it into treatment and a
+    random holdout.
 
     The split sorts the customer keys and applies one numpy permutation drawn from the seed, so it can be
     reproduced. It checks that the groups match on pre-period revenue and orders (standardised mean difference,
@@ -147,7 +176,7 @@ def create_command(
     revenue per customer. Prints {"campaign_id", "treatment", "holdout", "seed", "mde", "balance", "warnings"}.
     """
     config = settings(ctx)
-    chosen = _group(segment, lifecycle_state)
+    chosen = _group(segment, lifecycle_state, churn_risk)
     _check_split(holdout, window_days, expected_uplift)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError(f"--seed must be between 0 and {MAX_SEED}")
@@ -155,6 +184,11 @@ def create_command(
         raise InputError("--name must have 1 to 200 characters")
     used_seed = seed if seed is not None else secrets.randbelow(MAX_SEED)
     _require_warehouse(config)
+    churn_keys = None
+    if chosen.startswith(CHURN_PREFIX):
+        if as_of is not None:
+            raise InputError("--churn-risk bands are predicted as of the data end: leave out --as-of")
+        churn_keys = _churn_keys(config, chosen)
     with connect(config, read_only=True) as warehouse:
         end = last_day_with_data(warehouse.backend, config.timezone)
         if end is None:
@@ -162,7 +196,11 @@ def create_command(
         start = as_of.date() if as_of is not None else end
         if start > end:
             raise InputError(f"--as-of {start} is after the data end {end}")
-        keys = group_keys(warehouse.backend, chosen, as_of=start, zone=config.timezone)
+        keys = (
+            churn_keys
+            if churn_keys is not None
+            else group_keys(warehouse.backend, chosen, as_of=start, zone=config.timezone)
+        )
         if len(keys) < 2:
             raise InputError(f"the segment {chosen!r} has {len(keys)} customer(s) as of {start}: too few to split")
         treatment, held = assign_holdout(keys, holdout, used_seed)
