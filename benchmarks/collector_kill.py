@@ -98,6 +98,9 @@ class Generator:
     resent: int = 0
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Each client holds its last batch back until every kill is done, so a fast machine (or a slow killer) can never
+    # finish sending before the last kill comes.
+    release: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -110,7 +113,10 @@ class Generator:
 
     def _client(self, number: int) -> None:
         connection: http.client.HTTPConnection | None = None
-        for batch in self.batches[number :: self.clients]:
+        mine = self.batches[number :: self.clients]
+        for index, batch in enumerate(mine):
+            if index == len(mine) - 1:
+                self.release.wait()
             body = json.dumps({"events": batch}).encode()
             attempts = 0
             while True:
@@ -164,7 +170,8 @@ def run_once(home: Path, *, events: int, batch: int, kills: int, clients: int, s
     sending.start()
     randomness = random.Random(seed)
     total = len(generator.batches)
-    thresholds = [total * (k + 1) // (kills + 1) for k in range(kills)]
+    held_back = min(clients, total)  # the last batch of each client waits for the release
+    thresholds = [min(total * (k + 1) // (kills + 1), total - held_back) for k in range(kills)]
     done_kills = 0
     for threshold in thresholds:
         while generator.acked_batches < threshold and sending.is_alive():
@@ -175,6 +182,7 @@ def run_once(home: Path, *, events: int, batch: int, kills: int, clients: int, s
         collector.kill()
         done_kills += 1
         collector.start()
+    generator.release.set()
     sending.join()
     collector.stop()
 
