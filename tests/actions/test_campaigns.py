@@ -232,7 +232,8 @@ def test_a_lifecycle_state_is_a_group_too(store: Path) -> None:
     both = run_cli(store, "campaign", "create", "--lifecycle", "lapsed", "--segment", "Lost")
     assert (both.exit_code, both.stderr.strip()) == (
         2,
-        "error: give the group to target: --segment NAME, --lifecycle STATE or --churn-risk BAND (one of them)",
+        "error: give the group to target: --segment NAME, --lifecycle STATE, --churn-risk BAND or --keys FILE "
+        "(one of them)",
     )
     unknown = run_cli(store, "campaign", "create", "--lifecycle", "sleeping")
     assert unknown.stderr.strip() == (
@@ -251,6 +252,27 @@ def test_a_churn_risk_band_is_a_group_too(store: Path) -> None:
     assert set(group["treatment"]) | set(group["holdout"]) == high  # as `clv predict --horizon 90` bands them
     past = run_cli(store, "campaign", "create", "--churn-risk", "high", "--as-of", PAST_START)
     assert past.stderr.strip() == "error: --churn-risk bands are predicted as of the data end: leave out --as-of"
+
+
+def test_a_saved_list_of_keys_is_a_group_too(store: Path, tmp_path: Path) -> None:
+    listing = run_cli(store, "rfm", "--json")  # any real customers: the first 30 keys of the customer list
+    assert listing.exit_code == 0
+    keys = sorted(row[0] for row in fetch(store, "SELECT customer_key FROM customers ORDER BY customer_key LIMIT 30"))
+    saved = tmp_path / "vip.csv"
+    saved.write_text("customer_key,note\n" + "".join(f"{key},x\n" for key in keys) + f"{keys[0]},again\n")
+    created = run_cli(store, "campaign", "create", "--keys", str(saved), "--seed", "2", "--json")
+    assert created.exit_code == 0, created.stderr
+    group = created.json()
+    assert group["segment"] == "list: vip.csv"
+    assert sorted(group["treatment"] + group["holdout"]) == keys  # every listed key once
+    stranger = tmp_path / "stranger.txt"
+    stranger.write_text(f"{keys[0]}\nc_{'0' * 20}\n")
+    refused = run_cli(store, "campaign", "create", "--keys", str(stranger))
+    assert refused.stderr.strip() == "error: --keys stranger.txt: 1 of 2 keys are not customers of this store"
+    junk = tmp_path / "junk.txt"
+    junk.write_text("someone@example.org\n")
+    bad = run_cli(store, "campaign", "create", "--keys", str(junk))
+    assert bad.stderr.strip() == "error: --keys junk.txt: 1 line(s) are not customer keys (c_ and 20 hex digits)"
 
 
 def _window_orders(home: Path, first_day: date, last_day: date) -> set[str]:

@@ -6,7 +6,7 @@ import csv
 import getpass
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -47,7 +47,7 @@ from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError, UnreadableFileError
 from shoplens.privacy import audit_sink, contacts
-from shoplens.warehouse import connect, warehouse_exists
+from shoplens.warehouse import Warehouse, connect, warehouse_exists
 
 campaign_app = typer.Typer(
     name="campaign",
@@ -86,12 +86,19 @@ CHURN_BANDS = ("low", "medium", "high")
 CHURN_HORIZON_DAYS = 90
 
 
-def _group(segment: str | None, lifecycle_state: str | None, churn_risk: str | None) -> str:
-    given = [option for option in (segment, lifecycle_state, churn_risk) if option is not None]
+LIST_PREFIX = "list: "
+KEY_PATTERN = re.compile(r"^c_[0-9a-f]{20}$")
+
+
+def _group(segment: str | None, lifecycle_state: str | None, churn_risk: str | None, keys_file: Path | None) -> str:
+    given = [option for option in (segment, lifecycle_state, churn_risk, keys_file) if option is not None]
     if len(given) != 1:
         raise InputError(
-            "give the group to target: --segment NAME, --lifecycle STATE or --churn-risk BAND (one of them)"
+            "give the group to target: --segment NAME, --lifecycle STATE, --churn-risk BAND or --keys FILE "
+            "(one of them)"
         )
+    if keys_file is not None:
+        return LIST_PREFIX + keys_file.name
     if segment is not None:
         return segment_name(segment)
     if lifecycle_state is not None:
@@ -100,6 +107,60 @@ def _group(segment: str | None, lifecycle_state: str | None, churn_risk: str | N
     if band not in CHURN_BANDS:
         raise InputError(f"unknown churn-risk band {churn_risk!r}; choose one of: {', '.join(CHURN_BANDS)}")
     return CHURN_PREFIX + band
+
+
+def _listed_keys(path: Path) -> list[str]:
+    """The customer keys of a saved list: one per line, or the customer_key column of a CSV; sorted, distinct."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--keys {path.name}: cannot read it ({type(exc).__name__})") from None
+    rows = list(csv.reader(lines))
+    column = rows[0].index("customer_key") if rows and "customer_key" in rows[0] else None
+    values = [row[column] if column is not None and len(row) > column else row[0] for row in rows if row]
+    if column is not None:
+        values = values[1:]
+    keys = sorted({value.strip() for value in values if value.strip()})
+    bad = [key for key in keys if not KEY_PATTERN.match(key)]
+    if bad:
+        raise InputError(f"--keys {path.name}: {len(bad)} line(s) are not customer keys (c_ and 20 hex digits)")
+    return keys
+
+
+def _check_known(warehouse: Warehouse, keys: list[str], path: Path) -> None:
+    customers = warehouse.backend.table("customers")
+    found = customers.filter(customers.customer_key.isin(keys)).select("customer_key").to_pyarrow()
+    unknown = len(keys) - len(set(found.column("customer_key").to_pylist()))
+    if unknown:
+        raise InputError(f"--keys {path.name}: {unknown} of {len(keys)} keys are not customers of this store")
+
+
+def _given_keys(config: Settings, group: str, *, as_of: datetime | None, keys_file: Path | None) -> list[str] | None:
+    """The keys of a churn-risk band or a saved list (None for the groups read off the warehouse as of a day)."""
+    if keys_file is not None:
+        return _listed_keys(keys_file)
+    if group.startswith(CHURN_PREFIX):
+        if as_of is not None:
+            raise InputError("--churn-risk bands are predicted as of the data end: leave out --as-of")
+        return _churn_keys(config, group)
+    return None
+
+
+def _members(
+    warehouse: Warehouse,
+    config: Settings,
+    group: str,
+    given: list[str] | None,
+    *,
+    as_of: date,
+    keys_file: Path | None,
+) -> list[str]:
+    """The group's keys: those given (a churn band, a saved list, checked against the customers) or the group's."""
+    if given is None:
+        return group_keys(warehouse.backend, group, as_of=as_of, zone=config.timezone)
+    if keys_file is not None:
+        _check_known(warehouse, given, keys_file)
+    return given
 
 
 def _churn_keys(config: Settings, group: str) -> list[str]:
@@ -130,6 +191,13 @@ def create_command(
         str | None,
         typer.Option(
             "--lifecycle", help='Or a lifecycle state to target: new, active, reactivated, "at risk" or lapsed.'
+        ),
+    ] = None,
+    keys_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--keys",
+            help="Or a saved list: a file of customer keys, one per line or a CSV with a customer_key column.",
         ),
     ] = None,
     churn_risk: Annotated[
@@ -166,9 +234,9 @@ def create_command(
     ] = DEFAULT_EXPECTED_UPLIFT,
     as_json: JsonOption = False,
 ) -> None:
-    """Freeze an RFM segment (--segment), a lifecycle state (--lifecycle) or a churn-risk band of the 90-day CLV
-    prediction (--churn-risk, after shoplens clv fit) as a campaign's group and split it into treatment and a
-    random holdout.
+    """Freeze an RFM segment (--segment), a lifecycle state (--lifecycle), a churn-risk band of the 90-day CLV
+    prediction (--churn-risk) or a saved list of customer keys (--keys FILE) as a campaign's group and split it
+    into treatment and a random holdout.
 
     The split sorts the customer keys and applies one numpy permutation drawn from the seed, so it can be
     reproduced. It checks that the groups match on pre-period revenue and orders (standardised mean difference,
@@ -176,7 +244,7 @@ def create_command(
     revenue per customer. Prints {"campaign_id", "treatment", "holdout", "seed", "mde", "balance", "warnings"}.
     """
     config = settings(ctx)
-    chosen = _group(segment, lifecycle_state, churn_risk)
+    chosen = _group(segment, lifecycle_state, churn_risk, keys_file)
     _check_split(holdout, window_days, expected_uplift)
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise InputError(f"--seed must be between 0 and {MAX_SEED}")
@@ -184,11 +252,7 @@ def create_command(
         raise InputError("--name must have 1 to 200 characters")
     used_seed = seed if seed is not None else secrets.randbelow(MAX_SEED)
     _require_warehouse(config)
-    churn_keys = None
-    if chosen.startswith(CHURN_PREFIX):
-        if as_of is not None:
-            raise InputError("--churn-risk bands are predicted as of the data end: leave out --as-of")
-        churn_keys = _churn_keys(config, chosen)
+    given_keys = _given_keys(config, chosen, as_of=as_of, keys_file=keys_file)
     with connect(config, read_only=True) as warehouse:
         end = last_day_with_data(warehouse.backend, config.timezone)
         if end is None:
@@ -196,11 +260,7 @@ def create_command(
         start = as_of.date() if as_of is not None else end
         if start > end:
             raise InputError(f"--as-of {start} is after the data end {end}")
-        keys = (
-            churn_keys
-            if churn_keys is not None
-            else group_keys(warehouse.backend, chosen, as_of=start, zone=config.timezone)
-        )
+        keys = _members(warehouse, config, chosen, given_keys, as_of=start, keys_file=keys_file)
         if len(keys) < 2:
             raise InputError(f"the segment {chosen!r} has {len(keys)} customer(s) as of {start}: too few to split")
         treatment, held = assign_holdout(keys, holdout, used_seed)
