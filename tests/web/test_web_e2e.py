@@ -135,6 +135,8 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/behaviour",
         "/voice",
         "/clv",
+        "/acquisition",
+        "/service",
         "/surveys",
         "/sharing",
         "/jobs",
@@ -171,3 +173,4 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
     assert f"{Decimal(current['revenue']):,.2f}" in revenue_line
     assert "Hidden needs" in text
     assert "What to do next" in text
+    assert "Recommendations (as of" in text
