@@ -3,6 +3,7 @@ and error messages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -252,3 +253,22 @@ def test_suggestions_of_the_hand_made_store(cli: Callable[..., Any], store: Path
     assert found["orders"]["value"] == pytest.approx(31.0)
     assert found["revenue"]["method"] == "trailing_1_months"
     assert found["revenue"]["why"].endswith("mean of the last 1 complete month(s) (2025-05): 4,000.00")
+
+
+def test_the_monthly_report_shows_the_month_against_its_targets(
+    cli: Callable[..., Any], store: Path, tmp_path: Path
+) -> None:
+    # The same hand-made June as above: revenue 1,100 to date, 3,900 projected against 4,000, not on track.
+    assert (
+        cli("targets", "set", "--kpi", "revenue", "--period", "2025-06", "--value", "4000", home_dir=store).exit_code
+        == 0
+    )
+    assert (
+        cli("targets", "set", "--kpi", "orders", "--period", "2025-05", "--value", "9", home_dir=store).exit_code == 0
+    )
+    out = tmp_path / "report.html"
+    done = cli("report", "--month", "2025-06", "--out", str(out), home_dir=store)
+    assert done.exit_code == 0, done.stderr
+    table = out.read_text().split('<table id="against-target">', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    assert cells == ["revenue", "all", "4000.0", "1100.0", "3900.0", "no"]  # May's target is not June's

@@ -347,9 +347,8 @@ def test_guard_is_for_owners_and_analysts(as_role: Callable[[str], TestClient]) 
 
 def _cells(page: str, table_id: str) -> list[list[str]]:
     body = page.split(f'<table id="{table_id}">', 1)[1].split("</table>", 1)[0]
-    return [
-        re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S)
-    ]
+    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S)
+    return [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in rows]
 
 
 def test_the_acquisition_and_service_pages_show_the_answers(
@@ -365,3 +364,24 @@ def test_the_acquisition_and_service_pages_show_the_answers(
     support = _cells(client.get("/service").text, "support")
     assert [(row[0], row[1]) for row in support] == [(r["channel"], str(r["tickets"])) for r in service["support"]]
     assert as_role("vendor").get("/service").status_code == 403
+
+
+def test_the_overview_shows_the_latest_month_against_its_target(
+    as_role: Callable[[str], TestClient], demo_store: Store
+) -> None:
+    from tests.conftest import run_cli
+
+    client = as_role("vendor")  # store-level figures: a vendor sees them too
+    latest = client.get("/api/v1/kpis", params={"grain": "month"}).json()["rows"][-1]
+    month = str(latest["period"])[:7]
+    assert (
+        run_cli(demo_store.home, "targets", "set", "--kpi", "orders", "--period", month, "--value", "1").exit_code == 0
+    )
+    try:
+        paced = run_cli(demo_store.home, "targets", "pacing", "--period", month, "--json").json()["targets"]
+        page = client.get("/", params={"grain": "month"}).text
+    finally:
+        run_cli(demo_store.home, "targets", "delete", "--kpi", "orders", "--period", month)
+    [row] = _cells(page, "against-target")
+    assert row[:4] == ["orders", "all", "1.0", f"{round(paced[0]['actual'], 2)}"]
+    assert row[5] == "yes"  # one order is met by any month of the demo

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from shoplens.appdb import AppDatabase, PlanStore
 from shoplens.cli._analytics import runner
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
 from shoplens.errors import InputError
+from shoplens.queries import target_specs
 from shoplens.reports import build_monthly_report, parse_month, render_html, render_pdf
 
 FORMATS = ("html", "pdf")
@@ -34,7 +36,12 @@ def report_command(
     if output_format not in FORMATS:
         raise InputError(f"--format is html or pdf, not {output_format[:20]!r}")
     config = settings(ctx)
-    report = build_monthly_report(runner(config), parse_month(month) if month else None)
+    database = AppDatabase(config.app_database_url)
+    try:
+        targets = target_specs(PlanStore(database).targets())
+    finally:
+        database.close()
+    report = build_monthly_report(runner(config), parse_month(month) if month else None, targets)
     html = render_html(report)
     path = out or Path(f"report-{report.month:%Y-%m}.{output_format}")
     if output_format == "pdf":

@@ -28,9 +28,9 @@ from shoplens.queries import (
     BudgetStatusResult,
     TargetPacingQuery,
     TargetPacingResult,
-    TargetSpec,
     TargetSuggestQuery,
     TargetSuggestResult,
+    target_specs,
 )
 from shoplens.warehouse import connect, warehouse_exists
 
@@ -200,7 +200,7 @@ def targets_pacing_command(ctx: typer.Context, period: OptionalPeriod = None, as
         chosen = store.targets(period=_month(period) if period else None)
     finally:
         database.close()
-    specs = tuple(TargetSpec(kpi=t.kpi, period=t.period, value=t.value, channel=t.channel) for t in chosen)
+    specs = target_specs(chosen)
     if not specs:
         where = f" for {_month(period)}" if period else ""
         raise InputError(f"no targets set{where}: set one with shoplens targets set --kpi K --period YYYY-MM --value V")

@@ -35,6 +35,7 @@ from shoplens.queries._plans import (
     TargetSpec,
     TargetSuggestQuery,
     TargetSuggestResult,
+    target_specs,
 )
 from shoplens.queries._recommend import RecommendQuery, RecommendResult
 from shoplens.queries._runner import QueryRunner
@@ -135,4 +136,5 @@ __all__ = [
     "registered",
     "registration",
     "rows",
+    "target_specs",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
@@ -58,6 +59,11 @@ class TargetSpec(BaseModel):
     period: str
     value: float
     channel: str = ""
+
+
+def target_specs(targets: Iterable[Any]) -> tuple[TargetSpec, ...]:
+    """The targets as set in the app database (rows with kpi, period, value, channel), as a question's field."""
+    return tuple(TargetSpec(kpi=t.kpi, period=t.period, value=t.value, channel=t.channel) for t in targets)
 
 
 class BudgetSpec(BaseModel):

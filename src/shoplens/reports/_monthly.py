@@ -7,6 +7,7 @@ inline SVG drawn with the DejaVu Sans font); :func:`render_pdf` prints that HTML
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,6 +32,9 @@ from shoplens.queries import (
     RfmQuery,
     RfmResult,
     SegmentRow,
+    TargetPacingQuery,
+    TargetPacingResult,
+    TargetSpec,
 )
 from shoplens.reports._charts import bar_chart, heatmap
 
@@ -65,6 +69,7 @@ class MonthlyReport:
     hidden_needs: dict[str, Any] | None  # the ``voice needs`` document; None when no feedback is imported
     next_steps: list[str]
     recommendations: list[Recommendation]  # the top of ``shoplens recommend``, as of the data end
+    against_target: list[dict[str, Any]]  # the month's targets with actual, projection and on_track (may be empty)
     data_end: date  # the last store-local day with a purchase or a refund
     chosen: str | None = None  # why this month, when the caller named none
 
@@ -173,7 +178,9 @@ def default_month(rows: list[dict[str, Any]]) -> tuple[date, str]:
     )
 
 
-def build_monthly_report(runner: QueryRunner, month: date | None = None) -> MonthlyReport:
+def build_monthly_report(
+    runner: QueryRunner, month: date | None = None, targets: Sequence[TargetSpec] = ()
+) -> MonthlyReport:
     """The report of ``month`` (default: the last complete month; see :func:`default_month`).
 
     A month the data end in is partial: its figures are compared with the same days of the previous month, and
@@ -214,9 +221,19 @@ def build_monthly_report(runner: QueryRunner, month: date | None = None) -> Mont
         hidden_needs=needs,
         next_steps=next_steps(rfm.segments, needs),
         recommendations=runner.run(RecommendQuery(), RecommendResult).recommendations[:RECOMMENDATIONS_SHOWN],
+        against_target=_against_target(runner, targets, first),
         data_end=data_end,
         chosen=chosen,
     )
+
+
+def _against_target(runner: QueryRunner, targets: Sequence[TargetSpec], first: date) -> list[dict[str, Any]]:
+    """The report month's targets as ``shoplens targets pacing`` answers them."""
+    month = f"{first:%Y-%m}"
+    chosen = tuple(t for t in targets if t.period == month)
+    if not chosen:
+        return []
+    return runner.run(TargetPacingQuery(targets=chosen), TargetPacingResult).targets
 
 
 def hidden_needs(runner: QueryRunner) -> dict[str, Any] | None:

@@ -53,9 +53,9 @@ from shoplens.queries import (
     StageResult,
     TargetPacingQuery,
     TargetPacingResult,
-    TargetSpec,
     ThemesQuery,
     ThemesResult,
+    target_specs,
 )
 from shoplens.reports import (
     bar_chart,
@@ -142,6 +142,7 @@ def overview(
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     latest = result.rows[-1] if result.rows else {}
+    against = _against_targets(request, store, latest)
     cards = [
         {
             "key": key,
@@ -158,11 +159,24 @@ def overview(
         cards=cards,
         latest=latest,
         rows=split.rows if split else result.rows,
+        against=against,
         start=start,
         end=end,
         grain=grain,
         by=by,
     )
+
+
+def _against_targets(request: Request, store: PageReader, latest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets of the latest period's month, paced (empty without targets or data)."""
+    period = latest.get("period")
+    if not isinstance(period, date):
+        return []
+    month = f"{period:%Y-%m}"
+    chosen = tuple(t for t in target_specs(PlanStore(app_database(request)).targets()) if t.period == month)
+    if not chosen:
+        return []
+    return store.answer(TargetPacingQuery(targets=chosen), TargetPacingResult).targets
 
 
 @routes.get("/customers", response_class=HTMLResponse)
@@ -399,7 +413,8 @@ def monthly_report(
 ) -> Response:
     """The monthly online customer report to download, as HTML or PDF."""
     try:
-        report = build_monthly_report(store_of(request).runner, parse_month(month) if month else None)
+        targets = target_specs(PlanStore(app_database(request)).targets())
+        report = build_monthly_report(store_of(request).runner, parse_month(month) if month else None, targets)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     html = render_html(report)
@@ -414,7 +429,7 @@ def monthly_report(
 def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     """Targets and their pacing, budgets against spend, and what each acquisition channel's customers are worth."""
     plans = PlanStore(app_database(request))
-    targets = tuple(TargetSpec(kpi=t.kpi, period=t.period, value=t.value, channel=t.channel) for t in plans.targets())
+    targets = target_specs(plans.targets())
     budgets = tuple(BudgetSpec(channel=b.channel, period=b.period, amount=b.amount) for b in plans.budgets())
     store = page_store(request)
     try:
