@@ -108,12 +108,25 @@ def monthly_kpis(
     events: ir.Table | None = None,
 ) -> ir.Table:
     """The months' KPIs, as ``shoplens kpis --grain month`` computes them (split by channel when asked)."""
+    return _kpis(tables, "month", zone=zone, start=start, end=end, by_channel=by_channel, events=events)
+
+
+def _kpis(
+    tables: SalesTables,
+    grain: str,
+    *,
+    zone: Zone,
+    start: date | None,
+    end: date | None,
+    by_channel: bool,
+    events: ir.Table | None = None,
+) -> ir.Table:
     return sales_kpis(
         tables.orders,
         tables.order_lines,
         tables.refunds,
         tables.customers,
-        grain="month",
+        grain=grain,
         zone=zone,
         start=start,
         end=end,
@@ -132,17 +145,7 @@ def daily_kpis(
 ) -> ir.Table:
     """Revenue, orders and new customers per store-local day from ``start`` to ``end`` (days without any are
     absent): ``period`` (the day), ``channel`` when split, and the three additive KPIs."""
-    days = sales_kpis(
-        tables.orders,
-        tables.order_lines,
-        tables.refunds,
-        tables.customers,
-        grain="day",
-        zone=zone,
-        start=start,
-        end=end,
-        by="channel" if by_channel else None,
-    )
+    days = _kpis(tables, "day", zone=zone, start=start, end=end, by_channel=by_channel)
     return days.select("period", *(["channel"] if by_channel else []), *ADDITIVE_KPIS)
 
 

@@ -120,15 +120,17 @@ def erase_command(
         raise InputError("erasing cannot be undone: add --yes to confirm")
     config = settings(ctx)
     secret = config.store_secret()
-    key = customer_key(secret, _identity(email))
+    identity = _identity(email)
+    key = customer_key(secret, identity)
     warehouse_rows: dict[str, int] = {}
     quarantined = 0
     if warehouse_exists(config):
         with connect(config) as warehouse:
-            held = held_on(warehouse.backend, key)
-            identifiers = [str(row[c]) for row in held[VAULT_TABLE] for c in PERSONAL_COLUMNS if row.get(c)]
+            vault = warehouse.backend.table(VAULT_TABLE)
+            held = _rows(vault.filter(vault[VAULT_KEY] == key))  # only the vault row: its identifiers
+            identifiers = [str(row[c]) for row in held for c in PERSONAL_COLUMNS if row.get(c)]
             warehouse_rows = erase_from_warehouse(warehouse, key, new_key=erased_key())
-        quarantined = erase_from_quarantine(config.quarantine_dir, [_identity(email), *identifiers])
+        quarantined = erase_from_quarantine(config.quarantine_dir, [identity, *identifiers])
     shutil.rmtree(config.home / "cache", ignore_errors=True)
     database = AppDatabase(config.app_database_url)
     try:
