@@ -169,3 +169,33 @@ def test_export_volumes_per_user_and_day() -> None:
         ("ann", "2025-03-02", 900),
         ("bob", "2025-03-01", 2),
     ]
+
+
+def _key_of(home: Any, customer: str) -> str:
+    return str(
+        run_cli(home, "privacy", "export", "--email", f"{customer.lower()}@example.org", "--json").json()[
+            "customer_key"
+        ]
+    )
+
+
+def test_precision_and_recall_on_the_planted_patterns(guarded: dict[str, Any]) -> None:
+    """Planted: 5 patterns. Recall: the patterns with a new flag on a planted subject; precision: the new flags that
+    name a planted subject (a flag already raised before the planting is the demo's own, not counted)."""
+    home = guarded["home"]
+    housemates = {_key_of(home, f"HOUSEMATE{n}") for n in range(5)}
+    planted = {
+        "refunds_by_customer": {_key_of(home, "ABUSER")},
+        "leaked_code": {LEAKED},
+        "stacked_discounts": {_key_of(home, "STACKER")},
+        "shared_address": housemates,
+        "just_under_limit": {_key_of(home, "UNDERLIMIT")},
+    }
+    before = {(f["kind"], f["subject"]) for f in guarded["before"]["flags"]}
+    new = [f for f in guarded["after"]["flags"] if (f["kind"], f["subject"]) not in before]
+    right = [f for f in new if f["subject"] in planted.get(f["kind"], set())]
+    found = {f["kind"] for f in right}
+    assert (len(found), len(planted)) == (5, 5), f"recall {len(found)}/{len(planted)}"
+    assert (len(right), len(new)) == (5, 5), f"precision {len(right)}/{len(new)}"
+    [shared] = [f for f in right if f["kind"] == "shared_address"]
+    assert set(shared["evidence"]["customer_keys"]) == housemates

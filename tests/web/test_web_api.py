@@ -366,6 +366,24 @@ def test_the_acquisition_and_service_pages_show_the_answers(
     assert as_role("vendor").get("/service").status_code == 403
 
 
+def test_the_guards_page_shows_the_flags_of_the_api_to_owners_and_analysts(
+    as_role: Callable[[str], TestClient],
+) -> None:
+    client = as_role("analyst")
+    thresholds = {"min_refunds": 1, "refund_factor": 1.5, "stack_discount_share": 0.2}
+    flags = client.get("/api/v1/guard", params=thresholds).json()["flags"]
+    assert flags, "thresholds this low flag some refunds in any demo store"
+    page = client.get("/guard", params=thresholds)
+    assert page.status_code == 200
+    shown = [(html.unescape(row[0]), html.unescape(row[1])) for row in _cells(page.text, "guard-flags")]
+    expected = sorted(flags, key=lambda f: (f["kind"], -f["score"]))
+    assert shown == [(f["kind"].replace("_", " "), f["subject"]) for f in expected]
+    assert 'href="/guard"' in page.text, "the menu links the page for an analyst"
+    marketer = as_role("marketer")
+    assert 'href="/guard"' not in marketer.get("/service").text, "a marketer's menu has no guards"
+    assert (marketer.get("/guard").status_code, as_role("vendor").get("/guard").status_code) == (403, 403)
+
+
 def test_the_overview_shows_the_latest_month_against_its_target(
     as_role: Callable[[str], TestClient], demo_store: Store
 ) -> None:

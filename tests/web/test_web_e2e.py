@@ -137,6 +137,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/clv",
         "/acquisition",
         "/service",
+        "/guard",
         "/surveys",
         "/sharing",
         "/jobs",

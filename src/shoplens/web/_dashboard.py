@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
+from shoplens.actions import export_flags
 from shoplens.appdb import PlanStore, recent_jobs
 from shoplens.errors import InputError
 from shoplens.privacy import DEFAULT_K
@@ -35,6 +36,8 @@ from shoplens.queries import (
     CustomerListResult,
     FunnelQuery,
     FunnelResult,
+    GuardQuery,
+    GuardResult,
     KpiQuery,
     KpiResult,
     LifecycleQuery,
@@ -73,6 +76,7 @@ from shoplens.web._deps import ANALYSTS, app_database
 from shoplens.web._errors import ApiError
 from shoplens.web._pages import (
     JOBS_SHOWN,
+    AnalystViewer,
     CustomerViewer,
     Viewer,
     analysis,
@@ -473,3 +477,31 @@ def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         table("Stock-outs by estimated lost sales", "stock-outs", _rounded(service.stock_outs)),
     ]
     return analysis(request, principal, "Service", notes=notes, tables=tables)
+
+
+@routes.get("/guard", response_class=HTMLResponse)
+def guard_page(request: Request, principal: AnalystViewer, query: Annotated[GuardQuery, Query()]) -> HTMLResponse:
+    """The abuse and fraud flags of ``GET /api/v1/guard``, with its thresholds, highest score first per kind."""
+    try:
+        result = page_store(request).answer(query, GuardResult)
+    except PAGE_TROUBLE as exc:
+        return trouble(request, principal, exc)
+    audit_rows = app_database(request).audit_rows()
+    flags = result.flags + export_flags(audit_rows, people_per_day=query.export_people_per_day)
+    notes = [f"Not checked: {gap}." for gap in result.not_checked]
+    notes.insert(
+        0,
+        f"{len(flags)} flags. The thresholds are those of shoplens guard (its --help explains each), given here as "
+        "query parameters: /guard?min_refunds=2&refund_factor=2&approval_limit=1000.",
+    )
+    rows = [
+        {
+            "kind": flag.kind.replace("_", " "),
+            "subject": flag.subject,
+            "score": round(flag.score, 3),
+            "evidence": "; ".join(f"{name.replace('_', ' ')}: {value}" for name, value in flag.evidence.items()),
+        }
+        for flag in sorted(flags, key=lambda flag: (flag.kind, -flag.score))
+    ]
+    tables = [table("Flags", "guard-flags", rows, ["kind", "subject", "score", "evidence"])]
+    return analysis(request, principal, "Guards", notes=notes, tables=tables)

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from shoplens.appdb import recent_jobs
 from shoplens.queries import StageResult
 from shoplens.web._auth import Principal
-from shoplens.web._deps import CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
+from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
 from shoplens.web._warehouse import StillComputingError
 
 COMPUTING = {
@@ -32,21 +32,23 @@ COMPUTING = {
 }
 JOBS_SHOWN = 20
 
-# (path, label, customer-level): the menu; vendors see only the store-level pages
+# (path, label, roles that see it): the menu; vendors see only the store-level pages, the guards only owners and
+# analysts
 NAVIGATION = (
-    ("/", "Overview", False),
-    ("/funnel", "Funnel", False),
-    ("/products", "Products", False),
-    ("/customers", "Customers", True),
-    ("/cohorts", "Cohorts", True),
-    ("/behaviour", "Behaviour", True),
-    ("/voice", "Voice", True),
-    ("/clv", "CLV & churn", True),
-    ("/acquisition", "Acquisition & plans", True),
-    ("/service", "Service", True),
-    ("/surveys", "Surveys", True),
-    ("/sharing", "Sharing", False),
-    ("/jobs", "Jobs", True),
+    ("/", "Overview", EVERYONE),
+    ("/funnel", "Funnel", EVERYONE),
+    ("/products", "Products", EVERYONE),
+    ("/customers", "Customers", CUSTOMER_LEVEL),
+    ("/cohorts", "Cohorts", CUSTOMER_LEVEL),
+    ("/behaviour", "Behaviour", CUSTOMER_LEVEL),
+    ("/voice", "Voice", CUSTOMER_LEVEL),
+    ("/clv", "CLV & churn", CUSTOMER_LEVEL),
+    ("/acquisition", "Acquisition & plans", CUSTOMER_LEVEL),
+    ("/service", "Service", CUSTOMER_LEVEL),
+    ("/guard", "Guards", ANALYSTS),
+    ("/surveys", "Surveys", CUSTOMER_LEVEL),
+    ("/sharing", "Sharing", EVERYONE),
+    ("/jobs", "Jobs", CUSTOMER_LEVEL),
 )
 
 
@@ -73,6 +75,7 @@ def page_roles(*roles: str) -> Any:
 
 Viewer = Annotated[Principal, page_roles(*EVERYONE)]
 CustomerViewer = Annotated[Principal, page_roles(*CUSTOMER_LEVEL)]
+AnalystViewer = Annotated[Principal, page_roles(*ANALYSTS)]
 
 
 def table(title: str, table_id: str, records: list[dict[str, Any]], columns: list[str] | None = None) -> dict[str, Any]:
@@ -89,8 +92,8 @@ def render(request: Request, name: str, principal: Principal, **context: Any) ->
     jobs = context.get("jobs") or recent_jobs(app_database(request), limit=JOBS_SHOWN)
     menu = [
         {"path": path, "label": label, "current": request.url.path == path}
-        for path, label, customer_level in NAVIGATION
-        if principal.role in CUSTOMER_LEVEL or not customer_level
+        for path, label, roles in NAVIGATION
+        if principal.role in roles
     ]
     context.update(
         principal=principal,
