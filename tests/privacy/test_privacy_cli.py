@@ -7,6 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+import pytest
+
 SHOPIFY = Path(__file__).parents[1] / "fixtures" / "shopify_orders.csv"
 
 
@@ -59,3 +62,24 @@ def test_erase_on_every_engine_unlinks_the_person_and_keeps_the_counts(
     assert after == {**before, "customer_pii": before["customer_pii"] - 1}
     again = cli("privacy", "export", "--email", email, "--json").json()
     assert again["found"] is False
+
+
+@pytest.mark.spark
+def test_erase_on_spark_leaves_the_person_in_no_parquet_file(
+    cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pyspark")
+    monkeypatch.setenv("SHOPLENS_WAREHOUSE_URL", "spark://local")
+    assert cli("import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    email, orders = max(_orders_by_email().items(), key=lambda item: len(item[1]))
+    before = cli("status", "--json").json()
+    done = cli("privacy", "erase", "--email", email, "--yes", "--json")
+    assert done.exit_code == 0, done.stderr
+    assert done.json()["warehouse"]["orders"] == len(orders)
+    after = cli("status", "--json").json()
+    assert after["tables"] == {**before["tables"], "customer_pii": before["tables"]["customer_pii"] - 1}
+    assert cli("privacy", "export", "--email", email, "--json").json()["found"] is False
+    files = sorted(Path(before["home"]).glob("spark-warehouse/**/*.parquet"))
+    assert files, "a local Spark session keeps its tables as Parquet files in the home"
+    holding = [path for path in files if email in str(pq.read_table(path).to_pylist()).lower()]
+    assert holding == []
