@@ -37,7 +37,7 @@ from shoplens.voice import (
 from shoplens.voice._sentiment import ModelMethod
 
 HELD_OUT_POLAR_REVIEWS = 3966
-HELD_OUT_SERVICE_MESSAGES = 145
+HELD_OUT_SERVICE_MESSAGES = 217
 OLD_MODEL = {"reviews": 0.8621, "service": 0.5637}  # the shipped TF-IDF model before service messages were added
 # Floors per method and domain on the held-out texts.
 # On reviews neither new model is above the old one (it was trained on reviews alone): the floors there only guard
@@ -98,7 +98,7 @@ def _service_f1(messages: pd.DataFrame, method: str) -> float:
 
 def test_the_service_split_is_clean(service_files: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     training, held = service_files
-    assert (len(training), len(held)) == (357, HELD_OUT_SERVICE_MESSAGES)
+    assert (len(training), len(held)) == (523, HELD_OUT_SERVICE_MESSAGES)
     assert not set(training["text"]) & set(held["text"])
     assert not set(training["id"]) & set(held["id"])
     assert set(training["label"]) == set(held["label"]) == set(SERVICE_LABELS)
@@ -159,20 +159,43 @@ def test_the_service_probes_are_negative(method: str) -> None:
     assert all(s.score < -0.3 for s in found)
 
 
-# Measured cause: the clothing reviews use "pricey" inside praise (70 of the 74 polar training reviews with it have
-# 4-5 stars, "a bit pricey but worth it"), so the TF-IDF model weighs it towards positive, and "compared" and "with"
-# lean positive too; a TF-IDF model fitted on the service messages alone calls the probe negative (but scores 0.69 on
-# the reviews). The domains already weigh the same; a service domain 0.25 to 64 times the reviews, C from 1 to 16 and
-# per-domain copies of the features all still call it positive. Feature augmentation (Daume III 2007: a shared copy
-# of every feature plus a review and a service copy, the service text judged by shared + service) takes "pricey"
-# out of the way but still calls it positive in the service domain (score +0.42 at C=4; +0.23 to +0.65 for C from
-# 1 to 16 and domain copies scaled 0.5 to 4): the service messages themselves pull "shops" away from negative and
-# "compared" towards positive ("The bundle saved me a lot compared with buying separately."). In the embedding
-# model the sentence vector alone pushes it towards positive.
-@pytest.mark.xfail(strict=True, reason="both models call it positive: the reviews use 'pricey' in praise")
-@pytest.mark.parametrize("method", ["tfidf-logreg", pytest.param("embedding-logreg", marks=needs_embeddings)])
+# The price probe. With only 15 price messages in training both models called it positive: the clothing reviews
+# use "pricey" inside praise (70 of the 74 polar training reviews with it have 4-5 stars), and the few service
+# messages that compared prices with other shops were neutral or positive. No weighting, C or per-domain feature
+# copies changed that. 166 training price and value messages written by someone who saw neither the models nor the
+# probes (datasets/SOURCES.md, section 4) did, for the TF-IDF model (the default); the embedding model still calls
+# it positive, though less (+0.375 before, +0.162 now): the sentence vector alone pushes it that way.
+@pytest.mark.parametrize(
+    "method",
+    [
+        "tfidf-logreg",
+        pytest.param(
+            "embedding-logreg",
+            marks=[needs_embeddings, pytest.mark.xfail(strict=True, reason="the sentence embedding leans positive")],
+        ),
+    ],
+)
 def test_the_price_probe_is_not_positive(method: str) -> None:
     assert analyse_sentiment([PRICE_PROBE], method)[0].label != "positive"
+
+
+# Held-out price and value messages (72, written with the training ones and split at random before any fit): the
+# macro-F1 of the shipped models before those training messages were added was 0.6833 (TF-IDF) and 0.8334
+# (embeddings); the floors are those figures.
+PRICE_FLOORS = {"tfidf-logreg": 0.6833, "embedding-logreg": 0.8334}
+
+
+@pytest.mark.parametrize("method", ["tfidf-logreg", pytest.param("embedding-logreg", marks=needs_embeddings)])
+def test_held_out_price_messages_score_above_the_models_without_them(
+    method: str, service_files: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    _, held = service_files
+    price = held[held["id"].str.startswith("prc-")]
+    assert (len(price), price["topic"].unique().tolist()) == (72, ["price"])
+    predicted = [s.label for s in analyse_sentiment(list(price["text"]), method)]
+    figure = float(f1_score(price["label"], predicted, labels=SERVICE_LABELS, average="macro"))
+    print(f"\n{method}: macro-F1 {figure:.4f} on {len(price)} held-out price messages")
+    assert figure > PRICE_FLOORS[method]
 
 
 def test_the_default_is_the_fast_model_and_auto_the_embedding_model_when_torch_is_installed() -> None:
