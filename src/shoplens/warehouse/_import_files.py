@@ -20,6 +20,7 @@ from shoplens.warehouse._pipeline import (
     new_import_id,
 )
 from shoplens.warehouse._readers import peek_columns
+from shoplens.warehouse._records import ReadLimits
 from shoplens.warehouse._sales import SalesTarget
 
 _TARGETS: dict[str, ImportTarget] = {
@@ -84,6 +85,7 @@ def import_files(
     mapping: Mapping[str, object] | None = None,
     import_id: str | None = None,
     progress: Progress | None = None,
+    limits: ReadLimits | None = None,
 ) -> ImportSummary:
     """Import ``paths`` with one profile; all headers are checked first, then each file is loaded in one
     transaction (on every engine that has them)."""
@@ -91,7 +93,8 @@ def import_files(
     target = import_target(profile.target)
     source = ProfileSource(profile, mapping)
     summary = ImportSummary(import_id or new_import_id(), profile.name, [str(p) for p in paths])
-    return Pipeline(warehouse, target, source, secret=secret, progress=progress).run(paths, summary, quarantine_dir)
+    pipeline = Pipeline(warehouse, target, source, secret=secret, progress=progress, limits=limits)
+    return pipeline.run(paths, summary, quarantine_dir)
 
 
 def import_feedback(
