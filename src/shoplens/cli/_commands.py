@@ -18,7 +18,16 @@ from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
 from shoplens.ingest import registered_profiles
-from shoplens.warehouse import ImportSummary, connect, detect_profile, import_files, load_table_file, warehouse_exists
+from shoplens.warehouse import (
+    ImportSummary,
+    ReadLimits,
+    connect,
+    detect_profile,
+    import_files,
+    import_lock,
+    load_table_file,
+    warehouse_exists,
+)
 
 PROFILE_HELP = "Source profile: " + ", ".join(sorted(registered_profiles())) + ". See `shoplens profiles`."
 
@@ -44,7 +53,13 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
     config.ensure_home()
     started = datetime.now(UTC)
     names = ", ".join(path.name for path in paths)
+    limits = ReadLimits(
+        max_record_bytes=config.import_max_record_bytes,
+        max_expansion=config.import_max_expansion,
+        max_decompressed_bytes=config.import_max_decompressed_bytes,
+    )
     with (
+        import_lock(config.home, wait_seconds=config.import_wait_seconds, notify=lambda text: stderr.print(text)),
         connect(config) as warehouse,
         tracked_job(config, "import", f"import {names} ({profile} profile)") as progress,
     ):
@@ -56,6 +71,7 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
             quarantine_dir=config.quarantine_dir,
             mapping=mapping,
             progress=progress,
+            limits=limits,
         )
     foreign = [code for code in summary.currencies if code.upper() != config.currency.upper()]
     if foreign:
