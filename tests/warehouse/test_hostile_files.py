@@ -175,3 +175,23 @@ def test_waiting_too_long_says_so_without_a_process_or_program(tmp_path: Path) -
     )
     assert str(os.getpid()) not in message
     assert sys.executable not in message
+
+
+def test_identical_rows_keep_their_fingerprints_numbered_by_occurrence(tmp_path: Path) -> None:
+    path = tmp_path / "same.csv"
+    path.write_bytes(HEADER + _line(5) * 3 + _line(6))
+    summary, _ = _import(tmp_path, path)
+    assert summary["rows_loaded"] == 4
+    with Warehouse(tmp_path / "warehouse.duckdb") as warehouse:
+        copies = warehouse.con.execute(
+            "SELECT row_key FROM order_lines WHERE order_id IN "
+            "(SELECT order_id FROM order_lines GROUP BY order_id HAVING count(*) = 3) ORDER BY line_no"
+        ).fetchall()
+        keys = [int(row[0]) for row in copies]
+        # The second and third copies: the first's fingerprint, as text, with ":2" and ":3", hashed again.
+        expected = [
+            int(warehouse.scalar(f"SELECT md5_number('{keys[0]}' || ':{occurrence}')")) for occurrence in (2, 3)
+        ]
+    assert keys[1:] == expected
+    again, _ = _import(tmp_path, path)
+    assert (again["rows_loaded"], again["rows_duplicate"]) == (0, 4)
