@@ -12,7 +12,7 @@ from shoplens.warehouse._import_files import (
     import_target,
     register_import_target,
 )
-from shoplens.warehouse._import_lock import WAITING_MESSAGE, import_lock
+from shoplens.warehouse._import_lock import WAITING_MESSAGE, import_lock, import_running
 from shoplens.warehouse._parsing import customer_key_sql
 from shoplens.warehouse._personal_data import write_personal_data
 from shoplens.warehouse._pipeline import (
@@ -62,6 +62,7 @@ __all__ = [
     "import_feedback",
     "import_files",
     "import_lock",
+    "import_running",
     "import_target",
     "load_spool",
     "load_table_file",

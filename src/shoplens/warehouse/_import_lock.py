@@ -45,3 +45,18 @@ def import_lock(home: Path, *, wait_seconds: float, notify: Callable[[str], None
         yield
     finally:
         os.close(handle)
+
+
+def import_running(home: Path) -> bool:
+    """Whether an import holds the store's import lock now."""
+    path = home / LOCK_FILE
+    if not path.exists():
+        return False
+    handle = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)
+    return False

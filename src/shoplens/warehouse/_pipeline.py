@@ -207,8 +207,10 @@ class Pipeline:
         secret: bytes,
         progress: Progress | None = None,
         limits: ReadLimits | None = None,
+        on_commit: Callable[[ImportSummary], None] | None = None,
     ) -> None:
         self.limits = limits or ReadLimits()
+        self.on_commit = on_commit
         self.warehouse = warehouse
         self.target = target
         self.source = source
@@ -233,6 +235,9 @@ class Pipeline:
             for path in paths:
                 self.import_file(path, summary, quarantine, mirror)
                 committed += 1
+                if self.on_commit is not None:  # the caller's record of what is loaded so far
+                    summary.quarantine_path = str(quarantine.path) if quarantine.rows else None
+                    self.on_commit(summary)
         except BaseException:
             # Files loaded before the failure stay loaded, and so do their quarantined rows.
             if committed:
