@@ -43,7 +43,7 @@ DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024**3
 EXPANSION_GRACE_BYTES = 1024**3  # a small file may compress very well; the ratio is judged past this much
 UTF16_BOMS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
 _NON_BLANK = re.compile(rb"[^\r\n]")
-_BLANK_LINE = re.compile(rb"(?:^|\n)\r*(?:\n|$)")
+_BLANK_LINE = re.compile(rb"\n\r*\n")  # a blank line after the first of a segment (see _lines)
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,8 @@ class _Scanner:
         lines = segment.split(b"\n")
         lines.pop()  # after the last line end
         if (
-            not any(line.count(b'"') & 1 for line in lines)
+            (b'"' not in segment or not any(line.count(b'"') & 1 for line in lines))
+            and lines[0].strip(b"\r")
             and _BLANK_LINE.search(segment) is None
             and max(map(len, lines)) < self.limit
         ):
