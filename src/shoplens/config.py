@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -267,6 +267,12 @@ class Settings(BaseSettings):
     store_name: str = "My shop"
     locale: str = "en_US"
     warehouse_url: str | None = None
+    # Limits of one import (environment SHOPLENS_IMPORT_...): the longest record read, how far a compressed file
+    # may expand (ratio, judged past 1 GiB, and absolute bytes), and how long an import waits for another.
+    import_max_record_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    import_max_expansion: int = Field(default=1000, ge=1)
+    import_max_decompressed_bytes: int = Field(default=64 * 1024**3, ge=1)
+    import_wait_seconds: float = Field(default=600.0, ge=0)
 
     _known_timezone = field_validator("timezone")(lambda value: known_timezone(value))
     _currency_code = field_validator("currency")(lambda value: currency_code(value))

@@ -141,7 +141,8 @@ def test_jsonl_bad_lines_are_quarantined(tmp_path: Path) -> None:
     ("content", "message"),
     [
         (b"", "the file is empty or has no header line"),
-        (b"\xff\xfe\x00garbage\n1,2\n", "the header is not valid utf-8 text"),
+        # Not \xff\xfe: that is UTF-16's byte-order mark, and such a file is read as UTF-16.
+        (b"\xff\xfd\x00garbage\n1,2\n", "the header is not valid utf-8 text"),
     ],
 )
 def test_unreadable_file_is_an_input_error(tmp_path: Path, content: bytes, message: str) -> None:

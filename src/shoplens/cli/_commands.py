@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,11 +17,23 @@ from rich.table import Table
 
 from shoplens.appdb import AppDatabase, ImportRun
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._import_journal import ImportJournal, recover_imports
 from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
-from shoplens.errors import MappingError, UnreadableFileError
+from shoplens.errors import MappingError, UnreadableFileError, WarehouseError
 from shoplens.ingest import registered_profiles
-from shoplens.warehouse import ImportSummary, connect, detect_profile, import_files, load_table_file, warehouse_exists
+from shoplens.warehouse import (
+    ImportSummary,
+    ReadLimits,
+    connect,
+    detect_profile,
+    import_files,
+    import_lock,
+    import_running,
+    load_table_file,
+    new_import_id,
+    warehouse_exists,
+)
 
 PROFILE_HELP = "Source profile: " + ", ".join(sorted(registered_profiles())) + ". See `shoplens profiles`."
 
@@ -44,10 +59,19 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
     config.ensure_home()
     started = datetime.now(UTC)
     names = ", ".join(path.name for path in paths)
+    limits = ReadLimits(
+        max_record_bytes=config.import_max_record_bytes,
+        max_expansion=config.import_max_expansion,
+        max_decompressed_bytes=config.import_max_decompressed_bytes,
+    )
+    import_id = new_import_id()
     with (
+        import_lock(config.home, wait_seconds=config.import_wait_seconds, notify=lambda text: stderr.print(text)),
         connect(config) as warehouse,
         tracked_job(config, "import", f"import {names} ({profile} profile)") as progress,
     ):
+        recover_imports(config, warehouse)
+        journal = ImportJournal(config, ImportSummary(import_id, profile, [str(p) for p in paths]), started)
         summary = import_files(
             warehouse,
             paths,
@@ -55,7 +79,10 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
             secret=config.store_secret(),
             quarantine_dir=config.quarantine_dir,
             mapping=mapping,
+            import_id=import_id,
             progress=progress,
+            limits=limits,
+            on_commit=journal.committed,
         )
     foreign = [code for code in summary.currencies if code.upper() != config.currency.upper()]
     if foreign:
@@ -78,6 +105,7 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
         )
     )
     app_db.close()
+    journal.done()
     return summary
 
 
@@ -162,10 +190,31 @@ def profiles_command(as_json: JsonOption = False) -> None:
     stdout.print(table)
 
 
+STATUS_CACHE = ".status.json"
+
+
 def store_status(config: Settings) -> dict[str, Any]:
+    """What the store holds. During an import (which holds the DuckDB file for writing, so no other process can
+    open it) the figures are those of the last status taken, marked ``"import_running": true``."""
     if not warehouse_exists(config):
         return {"home": str(config.home), "warehouse": None, "tables": {}, "data_version": 0, "imports": []}
+    running = import_running(config.home)
+    try:
+        status = _warehouse_status(config, recover=not running)
+    except WarehouseError:
+        cached = _cached_status(config) if running else None
+        if cached is None:
+            raise
+        status = cached
+    status["import_running"] = running
+    status["imports"] = _recent_imports(config)
+    return status
+
+
+def _warehouse_status(config: Settings, *, recover: bool) -> dict[str, Any]:
     with connect(config, read_only=True) as warehouse:
+        if recover:
+            recover_imports(config, warehouse)
         counts, version, location = warehouse.row_counts(), warehouse.data_version, warehouse.location
         orders = warehouse.backend.table("orders")
         span = orders.aggregate(first=orders.ordered_at.min(), last=orders.ordered_at.max())
@@ -173,6 +222,34 @@ def store_status(config: Settings) -> dict[str, Any]:
             None if pd.isna(value) else value.to_pydatetime() for value in warehouse.backend.execute(span).iloc[0]
         )
         identity = guest_orders_joined(warehouse.backend)
+    status = {
+        "home": str(config.home),
+        "warehouse": location,
+        "tables": counts,
+        "data_version": version,
+        "first_order": first,
+        "last_order": last,
+        **identity,
+    }
+    with suppress(OSError):
+        handle = os.open(config.home / STATUS_CACHE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(status, out, default=str)
+    return status
+
+
+def _cached_status(config: Settings) -> dict[str, Any] | None:
+    try:
+        status: dict[str, Any] = json.loads((config.home / STATUS_CACHE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    for key in ("first_order", "last_order"):
+        if status.get(key):
+            status[key] = datetime.fromisoformat(status[key])
+    return status
+
+
+def _recent_imports(config: Settings) -> list[dict[str, Any]]:
     app_db = AppDatabase(config.app_database_url)
     imports = [
         {
@@ -184,16 +261,7 @@ def store_status(config: Settings) -> dict[str, Any]:
         for r in app_db.recent_imports(5)
     ]
     app_db.close()
-    return {
-        "home": str(config.home),
-        "warehouse": location,
-        "tables": counts,
-        "data_version": version,
-        "first_order": first,
-        "last_order": last,
-        **identity,
-        "imports": imports,
-    }
+    return imports
 
 
 def guest_orders_joined(backend: Any) -> dict[str, int | None]:
@@ -214,6 +282,8 @@ def _show_status(status: dict[str, Any]) -> None:
         stdout.print(f"No warehouse in {status['home']} yet. Try: shoplens demo, or shoplens import FILE --profile P")
         return
     stdout.print(f"Warehouse: {status['warehouse']} (data version {status['data_version']})")
+    if status.get("import_running"):
+        stdout.print("An import is running: these figures are from before it started.")
     if status.get("first_order"):
         stdout.print(f"Orders from {status['first_order']:%Y-%m-%d} to {status['last_order']:%Y-%m-%d}")
     if status.get("guest_orders"):

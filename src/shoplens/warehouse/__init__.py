@@ -12,6 +12,7 @@ from shoplens.warehouse._import_files import (
     import_target,
     register_import_target,
 )
+from shoplens.warehouse._import_lock import WAITING_MESSAGE, import_lock, import_running
 from shoplens.warehouse._parsing import customer_key_sql
 from shoplens.warehouse._personal_data import write_personal_data
 from shoplens.warehouse._pipeline import (
@@ -27,11 +28,13 @@ from shoplens.warehouse._pipeline import (
 )
 from shoplens.warehouse._postgres import store_schema
 from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_header, stage_file
+from shoplens.warehouse._records import ReadLimits
 from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
 from shoplens.warehouse._spool import EventSpool, SpoolLoad, load_spool
 
 __all__ = [
     "SIDE_TABLES",
+    "WAITING_MESSAGE",
     "EngineName",
     "EventSpool",
     "FileCounts",
@@ -40,6 +43,7 @@ __all__ = [
     "ImportTarget",
     "Plan",
     "Progress",
+    "ReadLimits",
     "Reject",
     "SpoolLoad",
     "StagedFile",
@@ -57,6 +61,8 @@ __all__ = [
     "get_profile",
     "import_feedback",
     "import_files",
+    "import_lock",
+    "import_running",
     "import_target",
     "load_spool",
     "load_table_file",

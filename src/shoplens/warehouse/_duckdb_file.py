@@ -54,6 +54,14 @@ def file_fingerprint(path: Path) -> str:
     return "duckdb:" + hashlib.sha256(repr(tuple(found)).encode()).hexdigest()[:24]
 
 
+def _open_failure(exc: BaseException) -> str:
+    """Why the file did not open, without the other process's program path and PID that DuckDB names."""
+    text = str(exc).splitlines()[0]
+    if "Conflicting lock" in text or "Could not set lock" in text:
+        return "another shoplens process is writing to it; try again when it has finished"
+    return text
+
+
 class DuckDBFile:
     """An open DuckDB warehouse file."""
 
@@ -67,7 +75,7 @@ class DuckDBFile:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(path), read_only=read_only)
         except (duckdb.Error, OSError) as exc:
-            raise WarehouseError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from None
+            raise WarehouseError(f"cannot open warehouse {path}: {_open_failure(exc)}") from None
         self.con.execute("SET enable_progress_bar = false")  # stdout belongs to --json; we report progress ourselves
         if not read_only:
             ensure_schema(self.con)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from shoplens.errors import InputError
@@ -20,6 +20,7 @@ from shoplens.warehouse._pipeline import (
     new_import_id,
 )
 from shoplens.warehouse._readers import peek_columns
+from shoplens.warehouse._records import ReadLimits
 from shoplens.warehouse._sales import SalesTarget
 
 _TARGETS: dict[str, ImportTarget] = {
@@ -84,14 +85,17 @@ def import_files(
     mapping: Mapping[str, object] | None = None,
     import_id: str | None = None,
     progress: Progress | None = None,
+    limits: ReadLimits | None = None,
+    on_commit: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import ``paths`` with one profile; all headers are checked first, then each file is loaded in one
-    transaction (on every engine that has them)."""
+    transaction (on every engine that has them), after which ``on_commit`` is given the summary so far."""
     profile = get_profile(profile_name)
     target = import_target(profile.target)
     source = ProfileSource(profile, mapping)
     summary = ImportSummary(import_id or new_import_id(), profile.name, [str(p) for p in paths])
-    return Pipeline(warehouse, target, source, secret=secret, progress=progress).run(paths, summary, quarantine_dir)
+    pipeline = Pipeline(warehouse, target, source, secret=secret, progress=progress, limits=limits, on_commit=on_commit)
+    return pipeline.run(paths, summary, quarantine_dir)
 
 
 def import_feedback(

@@ -37,6 +37,7 @@ from shoplens.warehouse._connection import Warehouse
 from shoplens.warehouse._duckdb_file import DuckDBFile, bump_data_version
 from shoplens.warehouse._quarantine import FAULT_SEPARATOR, QuarantineWriter, quarantine_faults
 from shoplens.warehouse._readers import StagedFile, read_header, stage_file
+from shoplens.warehouse._records import ReadLimits
 from shoplens.warehouse._scratch import ScratchMirror
 
 Progress = Callable[[str, int, int], None]
@@ -55,6 +56,7 @@ class ImportSummary:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_duplicate: int = 0
+    rows_empty: int = 0  # empty lines skipped (not records read)
     rows_updated: int = 0  # of rows_loaded: rows that replaced a stored row with the same key (catalogues)
     orders: int = 0
     customers: int = 0
@@ -204,7 +206,11 @@ class Pipeline:
         *,
         secret: bytes,
         progress: Progress | None = None,
+        limits: ReadLimits | None = None,
+        on_commit: Callable[[ImportSummary], None] | None = None,
     ) -> None:
+        self.limits = limits or ReadLimits()
+        self.on_commit = on_commit
         self.warehouse = warehouse
         self.target = target
         self.source = source
@@ -229,6 +235,9 @@ class Pipeline:
             for path in paths:
                 self.import_file(path, summary, quarantine, mirror)
                 committed += 1
+                if self.on_commit is not None:  # the caller's record of what is loaded so far
+                    summary.quarantine_path = str(quarantine.path) if quarantine.rows else None
+                    self.on_commit(summary)
         except BaseException:
             # Files loaded before the failure stay loaded, and so do their quarantined rows.
             if committed:
@@ -257,7 +266,7 @@ class Pipeline:
         load = FileLoad(con, mirror, summary.import_id, self.source.name, self.secret)
         report_step(self.progress, f"reading {path.name}", 0, STEPS)
         # Staged outside the load transaction: committed temp tables number their rows 0..n-1 in file order.
-        staged = stage_file(con, path, STAGED_TABLE, self.source.dialect)
+        staged = stage_file(con, path, STAGED_TABLE, self.source.dialect, self.limits)
         try:
             plan = self.source.plan(path, staged.columns)
             con.execute("BEGIN TRANSACTION")
@@ -276,6 +285,9 @@ class Pipeline:
         quarantine.flush()
         report_step(self.progress, f"loaded {path.name}", STEPS, STEPS)
         summary.rows_read += staged.rows_read
+        if staged.empty_records:
+            summary.rows_empty += staged.empty_records
+            summary.warnings.append(f"{path.name}: {staged.empty_records:,} empty lines skipped")
         summary.rows_quarantined += quarantined
         summary.rows_duplicate += counts.valid - counts.new
         summary.rows_loaded += counts.new

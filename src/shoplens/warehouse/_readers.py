@@ -18,10 +18,11 @@ import gzip
 import io
 import itertools
 import json
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -30,6 +31,7 @@ import pyarrow.parquet as pq
 
 from shoplens.errors import UnreadableFileError
 from shoplens.ingest import CsvDialect, text_literal
+from shoplens.warehouse._records import ReadLimits, RecordMap, clean_csv, open_text_bytes
 
 _READ_FORMATS = {
     ".csv": "csv",
@@ -47,7 +49,7 @@ _CSV_ERRORS = {
     "INVALID UNICODE": "text is not valid in the file's encoding",
     "LINE SIZE OVER MAXIMUM": "record longer than the line size limit",
 }
-MAX_LINE_BYTES = 4 * 1024 * 1024
+MAX_LINE_BYTES = 4 * 1024 * 1024  # of a header line
 DELIMITER_CANDIDATES = (",", ";", "\t", "|")
 HEADER_SEARCH_LINES = 10  # where a header below a report's title lines is looked for
 
@@ -71,6 +73,11 @@ class StagedFile:
     columns: list[str]
     rows_staged: int
     rejects: list[Reject] = field(default_factory=list)
+    empty_records: int = 0  # lines with nothing on them: skipped, not records read
+    # For a CSV read through the record pass: the original numbers of the copy DuckDB read, and the copy's
+    # ordinals of the records DuckDB rejected (``rejects`` hold original numbers).
+    record_map: RecordMap | None = None
+    copy_rejects: list[int] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -79,12 +86,14 @@ class StagedFile:
     def record_numbers(self, positions: np.ndarray) -> np.ndarray:
         """File record numbers (1-based) of staged rows given their 0-based positions in the table.
 
-        Staged rows fill, in order, the record numbers that no reject took.
+        Staged rows fill, in order, the record numbers (of the copy DuckDB read) that no reject took.
         """
-        taken = np.sort(np.fromiter((r.record for r in self.rejects), dtype=np.int64, count=len(self.rejects)))
+        numbers = self.copy_rejects if self.record_map is not None else [r.record for r in self.rejects]
+        taken = np.sort(np.fromiter(numbers, dtype=np.int64, count=len(numbers)))
         good_before_reject = taken - np.arange(1, len(taken) + 1)
         ordinal = positions.astype(np.int64) + 1
-        return ordinal + np.searchsorted(good_before_reject, ordinal, side="left")
+        copied = ordinal + np.searchsorted(good_before_reject, ordinal, side="left")
+        return copied if self.record_map is None else self.record_map.original(copied)
 
 
 def file_format(path: Path) -> str:
@@ -97,24 +106,26 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def _open_text_head(path: Path) -> IO[bytes]:
-    if path.suffix.lower() == ".gz":
-        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
-    return path.open("rb")
+def _text_encoding(dialect: CsvDialect, transcoded_from: str | None) -> str:
+    return "utf-8" if transcoded_from else dialect.encoding
 
 
 def read_csv_header(path: Path, dialect: CsvDialect) -> tuple[list[str], str, int]:
     """The header's column names, the delimiter (detected when the dialect leaves it open) and how many lines
     above the header are skipped (a report's title and date range, found by ``dialect.header_with``)."""
     try:
-        with _open_text_head(path) as handle:
+        handle, transcoded_from = open_text_bytes(path)
+        with handle:
             heads = [handle.readline(MAX_LINE_BYTES) for _ in range(HEADER_SEARCH_LINES if dialect.header_with else 1)]
+    except UnreadableFileError as exc:
+        raise UnreadableFileError(f"{path}: {exc}") from None
     except (OSError, EOFError) as exc:
         raise UnreadableFileError(f"{path}: cannot read ({exc})") from None
+    encoding = _text_encoding(dialect, transcoded_from)
     first: tuple[list[str], str, int] | None = None
     for above, raw in enumerate(heads):
         try:
-            line = raw.decode(dialect.encoding).lstrip("\ufeff").rstrip("\r\n")
+            line = raw.decode(encoding).lstrip("\ufeff").rstrip("\r\n")
         except (UnicodeDecodeError, LookupError):
             if first is not None:  # a data line below the first: that first line is the header
                 break
@@ -166,26 +177,36 @@ def peek_columns(path: Path, dialect: CsvDialect, *, lines: int = 20) -> list[st
     if header is not None:
         return header
     keys: dict[str, None] = {}
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rb") as handle:
+        handle, transcoded_from = open_text_bytes(path)
+        with handle:
             for raw in itertools.islice(handle, lines):
                 try:
-                    value = json.loads(raw.decode(dialect.encoding))
+                    value = json.loads(raw.decode(_text_encoding(dialect, transcoded_from)))
                 except (UnicodeDecodeError, json.JSONDecodeError):
                     continue
                 if isinstance(value, dict):
                     keys.update(dict.fromkeys(str(k) for k in value))
+    except UnreadableFileError as exc:
+        raise UnreadableFileError(f"{path}: {exc}") from None
     except (OSError, EOFError) as exc:
         raise UnreadableFileError(f"{path}: cannot read ({exc})") from None
     return list(keys)
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    dialect: CsvDialect,
+    limits: ReadLimits | None = None,
+) -> StagedFile:
     """Load ``path`` into the temporary table ``table``; never raises for bad records, only for bad files."""
     if not path.is_file():
         raise UnreadableFileError(f"{path}: no such file")
     fmt = file_format(path)
+    if fmt == "csv" and path.suffix.lower() != ".zst":
+        return _stage_csv_records(con, path, table, dialect, limits or ReadLimits())
     if fmt == "csv":
         return _stage_csv(con, path, table, dialect)
     if fmt == "parquet":
@@ -193,8 +214,20 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: 
     return _stage_jsonl(con, path, table, dialect)
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect) -> StagedFile:
-    columns, delimiter, above = read_csv_header(path, dialect)
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    dialect: CsvDialect,
+    *,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    header: tuple[list[str], int] | None = None,
+    shown: Path | None = None,
+) -> StagedFile:
+    if header is None:
+        columns, delimiter, above = read_csv_header(path, dialect)
+    else:
+        (columns, above), delimiter = header, dialect.delimiter or ","
     spec = "{" + ", ".join(f"{text_literal(c)}: 'VARCHAR'" for c in columns) + "}"
     rejects_table, rejects_scan = f"{table}_rejects", f"{table}_scans"
     encoding = {"utf8": "utf-8", "latin1": "latin-1", "iso-8859-1": "latin-1"}.get(
@@ -205,12 +238,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: 
         f"columns={spec}, header=true, skip={above}, auto_detect=false, delim={text_literal(delimiter)}, quote='\"', "
         f"escape='\"', encoding={text_literal(encoding)}, strict_mode=true, ignore_errors=true, "
         f"store_rejects=true, rejects_table={text_literal(rejects_table)}, "
-        f"rejects_scan={text_literal(rejects_scan)}, max_line_size={MAX_LINE_BYTES})"
+        f"rejects_scan={text_literal(rejects_scan)}, max_line_size={max_line_bytes})"
     )
     try:
         con.execute(sql)
     except duckdb.Error as exc:
-        raise UnreadableFileError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0][:160]})") from None
+        message = str(exc).splitlines()[0][:160].replace(str(path), str(shown or path))
+        raise UnreadableFileError(f"{shown or path}: cannot read as CSV ({message})") from None
     errors = con.execute(
         f"SELECT line, error_type, column_name, line_byte_position FROM {rejects_table} ORDER BY line, column_idx"
     ).fetchall()
@@ -227,6 +261,44 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: 
     staged = _count(con, table)
     con.execute(f"DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_scan}")
     return StagedFile(path, table, columns, staged, rejects)
+
+
+def _stage_csv_records(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, dialect: CsvDialect, limits: ReadLimits
+) -> StagedFile:
+    """A CSV file through the record pass (see ``_records``), then DuckDB's reader over the pass's copy."""
+    columns, delimiter, above = read_csv_header(path, dialect)
+    with tempfile.TemporaryDirectory(prefix="shoplens-import-") as scratch:
+        copy = Path(scratch) / "records.csv"
+        try:
+            source, transcoded_from = open_text_bytes(path, limits)
+            with source, copy.open("wb", buffering=1024 * 1024) as out:
+                cleaned = clean_csv(
+                    source, out, skip_lines=above, columns=len(columns), delimiter=delimiter, limits=limits
+                )
+        except UnreadableFileError as exc:
+            raise UnreadableFileError(f"{path}: {exc}") from None
+        except (OSError, EOFError) as exc:
+            raise UnreadableFileError(f"{path}: cannot read ({exc})") from None
+        copied_dialect = CsvDialect(delimiter, _text_encoding(dialect, transcoded_from))
+        staged = _stage_csv(
+            con,
+            copy,
+            table,
+            copied_dialect,
+            max_line_bytes=limits.max_record_bytes + 1024,
+            header=(columns, 0),
+            shown=path,
+        )
+    mapping = cleaned.record_map
+    copy_rejects = [r.record for r in staged.rejects]
+    originals = mapping.original(np.array(copy_rejects, dtype=np.int64))
+    rejects = [
+        Reject(int(number), r.reason, r.column, None) for number, r in zip(originals, staged.rejects, strict=True)
+    ]
+    rejects += [Reject(r.record, r.reason, None, r.byte_offset) for r in cleaned.rejects]
+    rejects.sort(key=lambda r: r.record)
+    return StagedFile(path, table, columns, staged.rows_staged, rejects, cleaned.empty_records, mapping, copy_rejects)
 
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> StagedFile:
