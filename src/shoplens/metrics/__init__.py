@@ -22,6 +22,7 @@ from shoplens.metrics._behaviour import (
     weekday_hour,
 )
 from shoplens.metrics._cohorts import cohorts
+from shoplens.metrics._delivery import UNKNOWN as UNKNOWN_DELIVERY_GROUP
 from shoplens.metrics._delivery import after_deliveries, delivery_summary, delivery_times
 from shoplens.metrics._facts import (
     NOT_PURCHASED_STATUSES,
@@ -96,6 +97,7 @@ __all__ = [
     "SEGMENT_NAMES",
     "SESSION_SPLITS",
     "STAGE_RULE",
+    "UNKNOWN_DELIVERY_GROUP",
     "WINDOW_RULE",
     "GuardLimits",
     "Segment",

@@ -127,7 +127,7 @@ def _draw_late_deliveries(
 
 def _before_leaving(order_customer: IntArray, leaves: BoolArray, customer_count: int) -> BoolArray:
     """Orders (sorted by customer, then time) up to and including the one after which the customer leaves."""
-    left_before = np.cumsum(leaves) - leaves  # leaving orders before this one, over all customers
+    left_before: IntArray = np.cumsum(leaves) - leaves  # leaving orders before this one, over all customers
     orders_per_customer = np.bincount(order_customer, minlength=customer_count)
     first_of_customer = _group_starts(orders_per_customer)
     kept: BoolArray = (left_before - left_before[first_of_customer][order_customer]) == 0
