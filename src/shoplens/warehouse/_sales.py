@@ -113,8 +113,10 @@ def _typed(name: str, sales: SalesMapping) -> str:
 
 def _date_sql(raw: str, formats: Sequence[str]) -> str:
     """A day as written: with or without a time of day, never shifted to UTC (a promised day is the store's)."""
-    local = [f for f in (*formats, "%Y-%m-%d") if "%z" not in f and "%Z" not in f]
-    return f"CAST(try_strptime({raw}, [{', '.join(map(text_literal, local))}]) AS DATE)"
+    local = [f for f in formats if "%z" not in f and "%Z" not in f]
+    days = [f.split(" ")[0].split("T")[0] for f in formats]  # "%d.%m.%Y %H:%M" also reads "18.07.2024"
+    tried = list(dict.fromkeys([*local, *days, "%Y-%m-%d"]))
+    return f"CAST(try_strptime({raw}, [{', '.join(map(text_literal, tried))}]) AS DATE)"
 
 
 def _parse(load: FileLoad, staged: StagedFile, sales: SalesMapping) -> None:
