@@ -33,6 +33,9 @@ def test_shopify_orders_totals_refunds_and_vault(cli: Callable[..., Any], tmp_pa
         "SPRING10",
     )
     assert orders["#1003"][4] == "cancelled"
+    # "Fulfilled at" is when the order shipped: #1001's 2024-03-02 09:00 +0800 is 01:00 UTC; the others are not.
+    shipped = fetch(home, "SELECT order_id, shipped_at::VARCHAR, delivered_at FROM orders ORDER BY order_id")
+    assert shipped == [("#1001", "2024-03-02 01:00:00", None), ("#1002", None, None), ("#1003", None, None)]
     assert fetch(home, "SELECT order_id, amount FROM refunds") == [("#1002", Decimal("60.00"))]
     # Amy ordered #1001 and #1003 with different capitalisation of her e-mail: one customer.
     keys = dict(fetch(home, "SELECT order_id, customer_key FROM orders"))
@@ -101,6 +104,48 @@ def test_generic_mapping_decimal_comma_and_timezone(cli: Callable[..., Any], tmp
     assert fetch(home, "SELECT amount, currency FROM refunds JOIN orders o USING (customer_key) LIMIT 1")[0][
         0
     ] == Decimal("1234.50")
+
+
+DELIVERY_MAPPING = """
+columns:
+  order_id: Beleg
+  ordered_at: Datum
+  quantity: Menge
+  unit_price: Preis
+  promised_delivery_date: Zugesagt
+  shipped_at: Versandt
+  delivered_at: Zugestellt
+date_format: "%d.%m.%Y %H:%M"
+timezone: Europe/Berlin
+"""
+DELIVERY_CSV = """Beleg;Datum;Menge;Preis;Zugesagt;Versandt;Zugestellt
+D-1;15.07.2024 10:30;1;5;18.07.2024;15.07.2024 16:00;19.07.2024 01:30
+D-2;15.07.2024 10:30;1;5;;;
+D-3;15.07.2024 10:30;1;5;bald;;
+D-4;15.07.2024 10:30;1;5;18.07.2024;15.07.2024 16:00;14.07.2024 09:00
+"""
+
+
+def test_generic_mapping_reads_delivery_dates(cli: Callable[..., Any], tmp_path: Path) -> None:
+    mapping, data = tmp_path / "mapping.yaml", tmp_path / "export.csv"
+    mapping.write_text(DELIVERY_MAPPING)
+    data.write_text(DELIVERY_CSV, encoding="utf-8")
+    result = cli("import", str(data), "--profile", "generic", "--mapping", str(mapping), "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = result.json()
+    assert (summary["rows_loaded"], summary["rows_quarantined"]) == (2, 2)
+    # The promised day stays the day written; times are Berlin summer time (UTC+2), stored as UTC.
+    found = fetch(
+        tmp_path / "home",
+        "SELECT order_id, promised_delivery_date::VARCHAR, shipped_at::VARCHAR, delivered_at::VARCHAR FROM orders "
+        "ORDER BY order_id",
+    )
+    assert found == [("D-1", "2024-07-18", "2024-07-15 14:00:00", "2024-07-18 23:30:00"), ("D-2", None, None, None)]
+    quarantine = pd.read_csv(summary["quarantine_path"])
+    assert quarantine[["row", "column", "reason"]].values.tolist() == [
+        [3, "Zugesagt", "unparseable date"],
+        [4, "Zugestellt", "delivered before it was ordered"],
+    ]
 
 
 @pytest.mark.parametrize(

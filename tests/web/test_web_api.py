@@ -363,6 +363,12 @@ def test_the_acquisition_and_service_pages_show_the_answers(
     service = client.get("/api/v1/service").json()
     support = _cells(client.get("/service").text, "support")
     assert [(row[0], row[1]) for row in support] == [(r["channel"], str(r["tickets"])) for r in service["support"]]
+    page = client.get("/service").text
+    countries = _cells(page, "delivery-country")
+    expected = [(r["country"], str(r["delivered"]), str(r["late"])) for r in service["delivery"]["country"]]
+    assert [(html.unescape(row[0]), row[1], row[2]) for row in countries] == expected
+    late = service["after_late_delivery"]
+    assert f"After a late delivery the 90-day repeat rate differs by {late['estimate']:+.3f}" in html.unescape(page)
     assert as_role("vendor").get("/service").status_code == 403
 
 

@@ -26,6 +26,12 @@ estimated. Worth is measured on the store's own history wherever it can be:
   days the spend data covers × 90) × half the gap between the best paid channel's LTV:CAC and its own: what the
   same money would buy there if the better channel lost half its edge as it grows (channels saturate; start with
   part of the budget and watch its CAC).
+- **Late deliveries that cost repeat purchases** (keep the promised day). When the measured effect of a late
+  delivery on the 90-day repeat rate (``shoplens service``: late against on time, matched on segment, country and
+  prior purchases) is negative with its whole 95 % interval below zero, ``expected_value`` = late deliveries of the
+  last 90 days × the lost repeat rate (−estimate) × the mean value of a purchase: the repeat orders that keeping
+  the promise would have kept, one average order each. The evidence names the countries with the highest late
+  share (of at least ``MIN_DELIVERIES`` (30) deliveries).
 
 Rules report nothing rather than a weak guess: a segment with fewer than ``MIN_CUSTOMERS`` (10) customers, or a
 back-test with no customers to learn from, gives no recommendation.
@@ -42,6 +48,7 @@ import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, Field
 
+from shoplens.metrics import UNKNOWN_DELIVERY_GROUP as UNKNOWN
 from shoplens.metrics import Zone, money, purchase_gaps, rfm_scores, with_local_day
 
 OVERDUE_FACTOR = 1.5
@@ -55,6 +62,7 @@ RETURN_RATE_FACTOR = 2.0
 MIN_RETURN_RATE = 0.10
 STORE_WIDE = "all customers"
 HEALTHY_LTV_CAC = 3.0
+MIN_DELIVERIES = 30
 
 
 class Recommendation(BaseModel):
@@ -303,6 +311,60 @@ def weak_channels(channels: Sequence[Mapping[str, Any]], *, spend_days: int, bas
             )
         )
     return found
+
+
+def late_deliveries(
+    effect: Mapping[str, Any],
+    *,
+    late_orders: int,
+    late_customers: int,
+    order_value: Decimal | None,
+    by_country: Sequence[Mapping[str, Any]],
+) -> list[Recommendation]:
+    """Keep the promised delivery day where late deliveries measurably cost repeat purchases (``effect`` is the
+    ``after_late_delivery`` of ``shoplens service``; the counts are of the last 90 days)."""
+    if effect.get("estimate") is None or effect["high"] >= 0 or late_customers < MIN_CUSTOMERS or not order_value:
+        return []
+    lost_rate = -float(effect["estimate"])
+    worth = Decimal(late_orders) * Decimal(str(lost_rate)) * Decimal(str(order_value))
+    worst = sorted(
+        (c for c in by_country if c["delivered"] >= MIN_DELIVERIES and c["country"] != UNKNOWN),
+        key=lambda c: (-float(c["late_share"]), str(c["country"])),
+    )[:3]
+    return [
+        Recommendation(
+            rule="late_deliveries",
+            title=(
+                f"Late deliveries cost repeat purchases: the 90-day repeat rate is {100 * lost_rate:.1f} points lower "
+                f"after one ({late_orders} late in the last 90 days)"
+            ),
+            action=(
+                "Find where orders miss the promised day (the countries and months with the highest late share), "
+                "promise only what the courier keeps, and contact customers whose parcel arrives late with an "
+                "apology and a reason to order again."
+            ),
+            segment="customers with a late delivery in the last 90 days",
+            customers=late_customers,
+            expected_value=_cents(worth),
+            expected_value_method=(
+                "late deliveries of the last 90 days × the fall in the 90-day repeat rate after a late delivery "
+                "(matched on segment, country and prior purchases) × the mean value of a purchase"
+            ),
+            evidence={
+                "repeat_rate_difference": effect["estimate"],
+                "low": effect["low"],
+                "high": effect["high"],
+                "repeat_rate_after_on_time": effect["baseline"],
+                "late_orders_measured": effect["late_orders"],
+                "late_orders_last_90_days": late_orders,
+                "mean_order_value": str(order_value),
+                "worst_countries": [
+                    {"country": c["country"], "delivered": c["delivered"], "late_share": c["late_share"]} for c in worst
+                ],
+            },
+            link="/service",
+        )
+    ]
 
 
 def ranked(recommendations: Sequence[Recommendation]) -> list[Recommendation]:

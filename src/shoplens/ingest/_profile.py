@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Literal
 
-FieldKind = Literal["text", "int", "money", "price", "timestamp", "bool"]
+FieldKind = Literal["text", "int", "money", "price", "timestamp", "date", "bool"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,11 @@ SALES_FIELDS: tuple[SalesField, ...] = (
     SalesField("refund_reason", "text", order_level=True),
     SalesField("is_refund", "bool", meaning="true when the row is a returned or cancelled line, not a sale"),
     SalesField("consent_marketing", "bool", order_level=True),
+    SalesField(
+        "promised_delivery_date", "date", meaning="the day delivery was promised by (store zone)", order_level=True
+    ),
+    SalesField("shipped_at", "timestamp", meaning="when the order was shipped (fulfilled)", order_level=True),
+    SalesField("delivered_at", "timestamp", meaning="when the parcel was delivered", order_level=True),
 )
 SALES_FIELD_NAMES = tuple(f.name for f in SALES_FIELDS)
 PERSONAL_FIELDS = tuple(f.name for f in SALES_FIELDS if f.personal)

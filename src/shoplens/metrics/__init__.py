@@ -22,6 +22,8 @@ from shoplens.metrics._behaviour import (
     weekday_hour,
 )
 from shoplens.metrics._cohorts import cohorts
+from shoplens.metrics._delivery import UNKNOWN as UNKNOWN_DELIVERY_GROUP
+from shoplens.metrics._delivery import after_deliveries, delivery_summary, delivery_times
 from shoplens.metrics._facts import (
     NOT_PURCHASED_STATUSES,
     customer_orders,
@@ -95,6 +97,7 @@ __all__ = [
     "SEGMENT_NAMES",
     "SESSION_SPLITS",
     "STAGE_RULE",
+    "UNKNOWN_DELIVERY_GROUP",
     "WINDOW_RULE",
     "GuardLimits",
     "Segment",
@@ -104,6 +107,7 @@ __all__ = [
     "abc_classes",
     "abc_summary",
     "acquisition_effects",
+    "after_deliveries",
     "after_tickets",
     "association_rules",
     "basket_overview",
@@ -118,6 +122,8 @@ __all__ = [
     "data_end",
     "data_span",
     "decide_stage",
+    "delivery_summary",
+    "delivery_times",
     "discount_sensitivity",
     "evidence_text",
     "first_orders",

@@ -97,7 +97,7 @@ def stock_outs(inventory: ir.Table, order_lines: ir.Table, orders: ir.Table, *, 
     ).order_by([ibis.desc("lost_sales"), "product_id"])
 
 
-def _band(prior: ir.IntegerValue) -> ir.StringValue:
+def prior_band(prior: ir.IntegerValue) -> ir.StringValue:
     branches = []
     for label, low, high in PRIOR_BANDS:
         inside = prior >= low if high is None else (prior >= low) & (prior <= high)
@@ -120,40 +120,53 @@ def after_tickets(times: ir.Table, orders: ir.Table, *, data_end: ir.TimestampVa
         prior=(pairs.ordered_at < pairs.created_at).sum().fill_null(0).cast("int64"),
         again=after.fill_null(False).any(),
     )
-    per = per.mutate(prior_band=_band(per.prior))
+    per = per.mutate(prior_band=prior_band(per.prior))
     return per.group_by(["prior_band", "slow"]).aggregate(
         tickets=per.count(), bought_again=per.again.sum().cast("int64")
     )
 
 
-def matched_difference(cells: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Repeat rate after a slow answer minus after a prompt one, matched on prior purchases.
+def matched_difference(
+    cells: Sequence[Mapping[str, Any]],
+    *,
+    stratum: str = "prior_band",
+    treated: str = "slow",
+    units: str = "tickets",
+    arms: tuple[str, str] = ("slow_tickets", "prompt_tickets"),
+) -> dict[str, Any]:
+    """Repeat rate of the treated (a slow answer; a late delivery) minus that of the others, matched on strata.
 
-    Within each band that has both slow and prompt tickets, the difference of the two rates; the bands are weighted
-    by their slow tickets (the effect on those who waited). The 95 % interval is the normal approximation of the
-    weighted sum of independent binomial differences. None when no band has both.
+    ``cells`` hold, per (``stratum``, ``treated``), the number of ``units`` and how many of them were followed by a
+    purchase (``bought_again``). Within each stratum that has both arms, the difference of the two rates; the strata
+    are weighted by their treated units (the effect on those treated). The 95 % interval is the normal approximation
+    of the weighted sum of independent binomial differences. ``baseline`` is the others' rate weighted the same way:
+    what the treated would have had. The counts of the matched units are named by ``arms`` (treated, others). None
+    when no stratum has both arms.
     """
-    by_band: dict[str, dict[bool, tuple[int, int]]] = {}
+    treated_units, other_units = arms
+    by_stratum: dict[str, dict[bool, tuple[int, int]]] = {}
     for cell in cells:
-        by_band.setdefault(str(cell["prior_band"]), {})[bool(cell["slow"])] = (
-            int(cell["tickets"]),
+        by_stratum.setdefault(str(cell[stratum]), {})[bool(cell[treated])] = (
+            int(cell[units]),
             int(cell["bought_again"]),
         )
-    matched = {band: arms for band, arms in by_band.items() if True in arms and False in arms}
-    weight = sum(arms[True][0] for arms in matched.values())
+    matched = {key: split for key, split in by_stratum.items() if True in split and False in split}
+    weight = sum(split[True][0] for split in matched.values())
     if not weight:
-        return {"estimate": None, "low": None, "high": None, "slow_tickets": 0, "prompt_tickets": 0}
-    estimate = variance = 0.0
-    for arms in matched.values():
-        (n_slow, k_slow), (n_prompt, k_prompt) = arms[True], arms[False]
-        p_slow, p_prompt, share = k_slow / n_slow, k_prompt / n_prompt, n_slow / weight
-        estimate += share * (p_slow - p_prompt)
-        variance += share**2 * (p_slow * (1 - p_slow) / n_slow + p_prompt * (1 - p_prompt) / n_prompt)
+        return {"estimate": None, "low": None, "high": None, "baseline": None, treated_units: 0, other_units: 0}
+    estimate = variance = baseline = 0.0
+    for split in matched.values():
+        (n_treated, k_treated), (n_other, k_other) = split[True], split[False]
+        p_treated, p_other, share = k_treated / n_treated, k_other / n_other, n_treated / weight
+        estimate += share * (p_treated - p_other)
+        baseline += share * p_other
+        variance += share**2 * (p_treated * (1 - p_treated) / n_treated + p_other * (1 - p_other) / n_other)
     half = Z_95 * math.sqrt(variance)
     return {
         "estimate": round(estimate, 6),
         "low": round(estimate - half, 6),
         "high": round(estimate + half, 6),
-        "slow_tickets": weight,
-        "prompt_tickets": sum(arms[False][0] for arms in matched.values()),
+        "baseline": round(baseline, 6),
+        treated_units: weight,
+        other_units: sum(split[False][0] for split in matched.values()),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import ClassVar
 
 import ibis
@@ -12,6 +13,7 @@ from shoplens.actions import (
     STORE_WIDE,
     Recommendation,
     backtest,
+    late_deliveries,
     one_time_buyers,
     overdue_regulars,
     ranked,
@@ -21,11 +23,12 @@ from shoplens.actions import (
     second_orders,
     weak_channels,
 )
-from shoplens.metrics import product_performance
+from shoplens.metrics import delivery_times, product_performance, with_local_day
 from shoplens.queries._analytics import last_day_with_data
 from shoplens.queries._base import Query, Result, answers
 from shoplens.queries._context import QueryContext, one_row, rows
 from shoplens.queries._plans import AcquisitionQuery, AcquisitionResult
+from shoplens.queries._service import ServiceQuery, ServiceResult
 
 
 class RecommendQuery(Query):
@@ -68,6 +71,20 @@ def answer_recommend(context: QueryContext, query: RecommendQuery) -> RecommendR
     totals = one_row(performance.aggregate(sales=performance.sales.sum(), refunds=performance.refunds.sum()))
     store_rate = float(totals["refunds"] / totals["sales"]) if totals.get("sales") else None
     found += returned_products(rows(performance.filter(performance.orders >= 1)), store_rate)
+
+    service = context.run(ServiceQuery(), ServiceResult)
+    times = delivery_times(orders, context.table("customers"), zone=zone)
+    times = with_local_day(times, "delivered_at", zone)
+    recent = times.filter((times.local_day > ibis.date(then)) & times.late)
+    late = one_row(recent.aggregate(orders=recent.count(), customers=recent.customer_key.nunique()))
+    order_value = one_row(orders.aggregate(value=orders.net.mean())).get("value")
+    found += late_deliveries(
+        service.after_late_delivery,
+        late_orders=int(late.get("orders") or 0),
+        late_customers=int(late.get("customers") or 0),
+        order_value=None if order_value is None else Decimal(str(order_value)).quantize(Decimal("0.01")),
+        by_country=service.delivery.get("country", []),
+    )
 
     acquisition = context.run(AcquisitionQuery(), AcquisitionResult)
     if acquisition.spend_from is not None and acquisition.spend_through is not None:

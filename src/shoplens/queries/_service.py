@@ -1,5 +1,6 @@
-"""``service``: support response and resolution times, stock-outs and their estimated lost sales, and the repeat
-rate after a slow answer against a prompt one (rules in :mod:`shoplens.metrics`, module ``_service``)."""
+"""``service``: support response and resolution times, stock-outs and their estimated lost sales, delivery against
+the promised day, and the repeat rate after a slow answer or a late delivery against a prompt one (rules in
+:mod:`shoplens.metrics`, modules ``_service`` and ``_delivery``)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ from typing import Any, ClassVar
 import ibis
 from pydantic import Field
 
-from shoplens.metrics import RESPONSE_LIMIT_HOURS, after_tickets, matched_difference, stock_outs, support_summary
+from shoplens.metrics import (
+    RESPONSE_LIMIT_HOURS,
+    after_deliveries,
+    after_tickets,
+    delivery_summary,
+    delivery_times,
+    matched_difference,
+    stock_outs,
+    support_summary,
+)
 from shoplens.metrics import ticket_times as per_ticket
 from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import QueryContext, one_row, rows
 
 NO_DELIVERY_DATES = (
-    "delivery: the orders hold no shipped, delivered or promised dates, so delivery times cannot be measured"
+    "delivery: no order holds both a promised and a delivered date, so delivery times cannot be measured"
 )
+LATE_ARMS = ("late_orders", "on_time_orders")
 
 
 class ServiceQuery(Query):
@@ -33,22 +44,43 @@ class ServiceResult(Result):
     )
     stock_outs: list[Row]
     stock_out_totals: Row
+    delivery: dict[str, list[Row]] = Field(
+        default_factory=dict,
+        description="delivered orders, late ones, late share, median days late and median delivery days: 'all', "
+        "and per 'channel', 'country' and 'month'",
+    )
+    after_late_delivery: dict[str, Any] = Field(
+        default_factory=lambda: matched_difference([], arms=LATE_ARMS),
+        description="repeat rate within 90 days after a late delivery minus after one on time, matched on segment, "
+        "country and prior purchases: estimate, 95 % interval, baseline (the on-time rate), orders",
+    )
     missing: list[str] = Field(description="what the data lacks for the rest of the diagnostics")
 
 
 @answers(ServiceQuery, ServiceResult)
 def answer_service(context: QueryContext, query: ServiceQuery) -> ServiceResult:
     orders = context.orders()
-    missing = [NO_DELIVERY_DATES]
+    missing: list[str] = []
+    delivery: dict[str, list[Row]] = {}
+    after_late: dict[str, Any] = matched_difference([], arms=LATE_ARMS)
+    times = delivery_times(orders, context.table("customers"), zone=context.zone)
+    if context.count(times):
+        delivery["all"] = rows(delivery_summary(times.mutate(all=ibis.literal("all")), "all").drop("all"))
+        for by in ("channel", "country", "month"):
+            delivery[by] = rows(delivery_summary(times, by).order_by(by))
+        cells = rows(after_deliveries(times, orders, data_end=orders.ordered_at.max()))
+        after_late = matched_difference(cells, stratum="stratum", treated="late", units="orders", arms=LATE_ARMS)
+    else:
+        missing.append(NO_DELIVERY_DATES)
     tickets = context.table("tickets")
     support: list[Row] = []
     after: dict[str, Any] = matched_difference([])
     if context.count(tickets):
-        times = per_ticket(tickets)
-        support = rows(support_summary(times).order_by("channel"))
-        support += rows(support_summary(times.mutate(channel=ibis.literal("all"))))
+        ticket_times = per_ticket(tickets)
+        support = rows(support_summary(ticket_times).order_by("channel"))
+        support += rows(support_summary(ticket_times.mutate(channel=ibis.literal("all"))))
         end = orders.ordered_at.max()
-        after = matched_difference(rows(after_tickets(times, orders, data_end=end)))
+        after = matched_difference(rows(after_tickets(ticket_times, orders, data_end=end)))
     else:
         missing.append("support: no tickets imported (shoplens import tickets.csv)")
     inventory = context.table("inventory")
@@ -73,5 +105,7 @@ def answer_service(context: QueryContext, query: ServiceQuery) -> ServiceResult:
         after_slow_answer=after,
         stock_outs=outs,
         stock_out_totals=totals,
+        delivery=delivery,
+        after_late_delivery=after_late,
         missing=missing,
     )

@@ -17,6 +17,7 @@ UNPARSEABLE: dict[FieldKind, str] = {
     "price": "not a number",
     "money": "not a number",
     "timestamp": "unparseable date",
+    "date": "unparseable date",
     "bool": "not true/false",
 }
 

@@ -8,7 +8,7 @@ everything else is here and in the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from shoplens.ingest import (
     ORDER_LEVEL_FIELDS,
@@ -106,8 +106,17 @@ def _typed(name: str, sales: SalesMapping) -> str:
         "price": lambda: decimal_sql(raw, sales.decimal_separator, 18, _SCALE["price"]),
         "money": lambda: decimal_sql(raw, sales.decimal_separator, 18, _SCALE["money"]),
         "bool": lambda: boolean_sql(raw),
+        "date": lambda: _date_sql(raw, sales.date_formats),
     }
     return typing.get(_FIELD_KIND[name], lambda: timestamp_sql(raw, sales.date_formats, sales.source_timezone))()
+
+
+def _date_sql(raw: str, formats: Sequence[str]) -> str:
+    """A day as written: with or without a time of day, never shifted to UTC (a promised day is the store's)."""
+    local = [f for f in formats if "%z" not in f and "%Z" not in f]
+    days = [f.split(" ")[0].split("T")[0] for f in formats]  # "%d.%m.%Y %H:%M" also reads "18.07.2024"
+    tried = list(dict.fromkeys([*local, *days, "%Y-%m-%d"]))
+    return f"CAST(try_strptime({raw}, [{', '.join(map(text_literal, tried))}]) AS DATE)"
 
 
 def _parse(load: FileLoad, staged: StagedFile, sales: SalesMapping) -> None:
@@ -202,6 +211,8 @@ def _checks(sales: SalesMapping, expressions: Mapping[str, str]) -> list[Check]:
         Check("unit_price < 0", where("unit_price"), "negative price"),
         Check(f"unit_price > {MAX_UNIT_PRICE}", where("unit_price"), "implausible price"),
         date_range_check("ordered_at", where("ordered_at")),
+        Check("shipped_at < ordered_at", where("shipped_at"), "shipped before it was ordered"),
+        Check("delivered_at < ordered_at", where("delivered_at"), "delivered before it was ordered"),
     ]
     if not sales.allow_zero_price:
         checks.append(Check(f"unit_price = 0 AND NOT {refund}", where("unit_price"), "zero price on a sale"))
@@ -347,7 +358,8 @@ def _load_orders(load: FileLoad, profile: str, *, ids_known: bool) -> int:
                CAST(coalesce(max(shipping), 0) AS DECIMAL(18,2)) AS shipping,
                CAST(coalesce(max(tax), 0) AS DECIMAL(18,2)) AS tax,
                any_value(discount_code) AS discount_code, any_value(status) AS status,
-               {guest} AS is_guest
+               {guest} AS is_guest, any_value(promised_delivery_date) AS promised_delivery_date,
+               any_value(shipped_at) AS shipped_at, any_value(delivered_at) AS delivered_at
         FROM stg_rows WHERE NOT coalesce(is_refund, false)
         GROUP BY order_id
         """
@@ -356,16 +368,21 @@ def _load_orders(load: FileLoad, profile: str, *, ids_known: bool) -> int:
         """
         UPDATE orders SET gross = orders.gross + n.gross,
                           discount = greatest(orders.discount, n.discount),
-                          net = orders.gross + n.gross - greatest(orders.discount, n.discount)
+                          net = orders.gross + n.gross - greatest(orders.discount, n.discount),
+                          promised_delivery_date = coalesce(n.promised_delivery_date, orders.promised_delivery_date),
+                          shipped_at = coalesce(n.shipped_at, orders.shipped_at),
+                          delivered_at = coalesce(n.delivered_at, orders.delivered_at)
         FROM stg_orders n WHERE orders.order_id = n.order_id
         """
     )
     inserted = con.execute(
         f"""
         INSERT INTO orders (order_id, customer_key, ordered_at, channel, device, currency, gross, discount, shipping,
-                            tax, net, discount_code, status, source_profile, is_guest)
+                            tax, net, discount_code, status, source_profile, is_guest, promised_delivery_date,
+                            shipped_at, delivered_at)
         SELECT order_id, customer_key, ordered_at, channel, device, currency, gross, discount, shipping, tax,
-               gross - discount, discount_code, coalesce(status, 'paid'), {profile}, is_guest
+               gross - discount, discount_code, coalesce(status, 'paid'), {profile}, is_guest, promised_delivery_date,
+               shipped_at, delivered_at
         FROM stg_orders WHERE order_id NOT IN (SELECT order_id FROM orders)
         """
     ).fetchall()

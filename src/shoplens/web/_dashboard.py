@@ -457,7 +457,8 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
 
 @routes.get("/service", response_class=HTMLResponse)
 def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
-    """Support times, stock-outs with their estimated lost sales, and the repeat rate after a slow answer."""
+    """Support times, stock-outs with their estimated lost sales, delivery against the promised day, and the repeat
+    rate after a slow answer and after a late delivery."""
     store = page_store(request)
     try:
         service = store.answer(ServiceQuery(), ServiceResult)
@@ -472,10 +473,26 @@ def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
             f"by {after['estimate']:+.3f} (95 % interval {after['low']:+.3f} to {after['high']:+.3f}; "
             f"{after['slow_tickets']} slow and {after['prompt_tickets']} prompt tickets, matched on prior purchases).",
         )
+    late = service.after_late_delivery
+    if late["estimate"] is not None:
+        notes.insert(
+            0,
+            f"After a late delivery the 90-day repeat rate differs by {late['estimate']:+.3f} (95 % interval "
+            f"{late['low']:+.3f} to {late['high']:+.3f}, against {late['baseline']:.3f} after one on time; "
+            f"{late['late_orders']} late and {late['on_time_orders']} on-time orders, matched on segment, country and "
+            "prior purchases).",
+        )
     tables = [
         table("Support", "support", _rounded(service.support)),
         table("Stock-outs by estimated lost sales", "stock-outs", _rounded(service.stock_outs)),
     ]
+    for by, title in (("channel", "sales channel"), ("country", "country"), ("month", "month of the order")):
+        if service.delivery.get(by):
+            tables.append(
+                table(
+                    f"Deliveries against the promised day by {title}", f"delivery-{by}", _rounded(service.delivery[by])
+                )
+            )
     return analysis(request, principal, "Service", notes=notes, tables=tables)
 
 

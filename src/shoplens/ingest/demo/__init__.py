@@ -25,6 +25,10 @@ Generative model, per customer (vectorised over blocks of customers):
   with a free-shipping threshold per country; destination tax; late deliveries (worse in December
   and around Chinese New Year), sizing problems (apparel, footwear) and damage in transit (fragile
   goods) that drive refunds and reviews.
+* **Delivery dates.** Each order has a promised day (its Hong Kong day + 3 days in Hong Kong, + 7
+  abroad), ships 2-30 hours after it is placed and arrives by the promised day, or, when late, 1, 2,
+  3, ... days after it (geometric, median 2). Cancelled orders never ship; what would ship or
+  arrive after the last day has no date yet.
 * **Web sessions.** Each order not placed on a marketplace is the end of a converting session
   (views, carts, checkout, a shipping-cost view when shipping was charged, the order); around it the
   same day, Poisson numbers of sessions that stop after viewing, after carting, or at checkout (most
@@ -32,6 +36,21 @@ Generative model, per customer (vectorised over blocks of customers):
 * **Reviews** come from customers who ordered the product, more often after a problem; the text is
   built from templates for the recurring themes (late delivery, sizing, packaging, price) or praise,
   and the rating follows the text.
+
+Planted effects (what the analyses should find, and how large each is):
+
+* **Late deliveries cost repeat purchases.** 6 % of orders arrive after the promised day (x1.6 in
+  December, x2.5 in the ten days around Chinese New Year, x1.8 abroad; about 7 % overall). After a
+  late delivery the customer leaves for good with probability 0.40 (``LEAVES_AFTER_LATE_DELIVERY``),
+  on top of the usual dropout, so their 90-day repeat rate is 0.60 x what it would have been: 0.40 x
+  the on-time rate lower (``shoplens service``: ``after_late_delivery`` estimates it, matched on
+  segment, country and prior purchases; its ``baseline`` is the on-time rate).
+* **A channel bringing low-value customers.** Marketplace customers buy least often (purchase rate
+  x0.70), drop out soonest (loyalty x0.55) and spend least per order (x0.80) of all channels, so the
+  marketplace has the lowest 90-day repeat rate and predicted CLV in ``shoplens acquisition``.
+* **Stock-outs.** Stock starts at six weeks of a product's sales and is restocked to that level a lead
+  time of 4-11 days after it falls below two weeks of sales, so bestsellers run out now and then
+  (``inventory.parquet``; lost sales in ``shoplens service``).
 
 Scale: ``orders.csv`` is written block by block (at most 50,000 customers at a time) and never held
 whole in memory. With ``max_order_lines`` the generator keeps adding blocks of customers (in random

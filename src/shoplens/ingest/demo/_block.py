@@ -83,6 +83,9 @@ class _Block:
     refund_cents: IntArray  # -1: no refund
     refund_reason: IntArray  # REFUND_REASONS index or -1
     order_late: BoolArray
+    order_promised_day: IntArray  # Hong Kong day since the window's first day
+    order_shipped_seconds: IntArray  # -1: not shipped (yet)
+    order_delivered_seconds: IntArray  # -1: not delivered (yet)
     order_line_start: IntArray
     order_line_count: IntArray
     # lines
@@ -177,6 +180,9 @@ def _assemble_block(
         refund_cents=problems.refund_cents[by_time],
         refund_reason=problems.refund_reason[by_time],
         order_late=problems.late[by_time],
+        order_promised_day=problems.promised_day[by_time],
+        order_shipped_seconds=problems.shipped_seconds[by_time],
+        order_delivered_seconds=problems.delivered_seconds[by_time],
         order_line_start=sorted_line_start,
         order_line_count=sorted_line_count,
         line_order=np.repeat(np.arange(order_count), sorted_line_count),

@@ -18,7 +18,7 @@ from shoplens.ingest.demo._sampling import (
     _categorical_rows,
     _group_starts,
 )
-from shoplens.ingest.demo._shop import CHANNELS, COUNTRIES, ORDER_DEVICE_MIX
+from shoplens.ingest.demo._shop import CHANNELS, COUNTRIES, HONG_KONG, INTERNATIONAL_LATE_FACTOR, ORDER_DEVICE_MIX
 
 PURCHASE_RATE_SHAPE = 0.55  # r of lambda ~ Gamma(r, alpha)
 PURCHASE_RATE_ALPHA = 110.0  # alpha (in days): mean lambda = r / alpha, one repeat order every ~200 days
@@ -28,6 +28,10 @@ DROPOUT_B = 2.8
 SPEND_RATE_SHAPE = 4.0  # q of nu ~ Gamma(q, gamma)
 SPEND_RATE_GAMMA = 360.0  # gamma: mean target order value = p * gamma / (q - 1) = HKD 600
 WELCOME_CODE_SALE_DAY_BONUS = 0.30
+LATE_DELIVERY_SHARE = 0.06  # base chance that an order arrives after its promised day
+# The planted effect of a late delivery: the customer leaves for good (no further order) with this chance, on top
+# of the usual dropout, so their repeat rate after it is (1 - 0.40) x what it would have been.
+LEAVES_AFTER_LATE_DELIVERY = 0.40
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,13 @@ def _draw_customers(rng: np.random.Generator, count: int, calendar: _Calendar) -
 
 def _draw_purchases(
     rng: np.random.Generator, customers: _NewCustomers, calendar: _Calendar
-) -> tuple[IntArray, IntArray]:
-    """Who buys when: (customer, seconds since the start) of every order, sorted by customer, then time.
+) -> tuple[IntArray, IntArray, BoolArray]:
+    """Who buys when: (customer, seconds since the start, delivered late) of every order, sorted by customer, then
+    time.
 
     Repeat purchases are a Poisson process with the customer's rate on the demand clock, from the first order to
-    the end of the window, stopped after the purchase at which the customer drops out.
+    the end of the window, stopped after the purchase at which the customer drops out, or after a late delivery
+    that made them leave (:data:`LEAVES_AFTER_LATE_DELIVERY`).
     """
     count = len(customers.acquisition_day)
     day = customers.acquisition_day
@@ -104,4 +110,25 @@ def _draw_purchases(
     order_day = np.concatenate([day, repeat_day]).astype(np.int64)
     order_seconds = order_day * SECONDS_PER_DAY + _seconds_of_day(rng, len(order_day))
     by_customer = np.lexsort((order_seconds, order_customer))
-    return order_customer[by_customer], order_seconds[by_customer]
+    order_customer, order_seconds = order_customer[by_customer], order_seconds[by_customer]
+    late = _draw_late_deliveries(rng, customers.country[order_customer], order_seconds, calendar)
+    kept = _before_leaving(order_customer, late & (rng.random(len(late)) < LEAVES_AFTER_LATE_DELIVERY), count)
+    return order_customer[kept], order_seconds[kept], late[kept]
+
+
+def _draw_late_deliveries(
+    rng: np.random.Generator, country: IntArray, order_seconds: IntArray, calendar: _Calendar
+) -> BoolArray:
+    """Late deliveries: worse abroad, in December and around Chinese New Year (the calendar's delivery risk)."""
+    risk = LATE_DELIVERY_SHARE * calendar.delivery_risk[order_seconds // SECONDS_PER_DAY]
+    late: BoolArray = rng.random(len(country)) < risk * np.where(country != HONG_KONG, INTERNATIONAL_LATE_FACTOR, 1.0)
+    return late
+
+
+def _before_leaving(order_customer: IntArray, leaves: BoolArray, customer_count: int) -> BoolArray:
+    """Orders (sorted by customer, then time) up to and including the one after which the customer leaves."""
+    left_before: IntArray = np.cumsum(leaves) - leaves  # leaving orders before this one, over all customers
+    orders_per_customer = np.bincount(order_customer, minlength=customer_count)
+    first_of_customer = _group_starts(orders_per_customer)
+    kept: BoolArray = (left_before - left_before[first_of_customer][order_customer]) == 0
+    return kept

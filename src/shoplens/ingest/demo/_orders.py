@@ -39,6 +39,7 @@ class _OrderDraft:
     target_value_cents: FloatArray
     line_count: IntArray
     first_order: BoolArray
+    late: BoolArray  # delivered after the promised day (drawn with the purchases: it decides whether more follow)
 
     @property
     def count(self) -> int:
@@ -58,7 +59,7 @@ def _draw_orders(
     and the last order is cut short.
     """
     customer_count = len(customers.channel)
-    order_customer, order_seconds = _draw_purchases(rng, customers, calendar)
+    order_customer, order_seconds, late = _draw_purchases(rng, customers, calendar)
     sale_day = calendar.sale_code[order_seconds // SECONDS_PER_DAY] >= 0
     channel_spend = np.array([c.spend for c in CHANNELS])[customers.channel]
     target_value_cents = (
@@ -74,6 +75,7 @@ def _draw_orders(
         order_line_count = order_line_count[:kept_orders].copy()
         order_line_count[-1] -= int(line_ends[last_order] - line_budget)
         order_customer, order_seconds = order_customer[:kept_orders], order_seconds[:kept_orders]
+        late = late[:kept_orders]
         sale_day, target_value_cents = sale_day[:kept_orders], target_value_cents[:kept_orders]
         customer_count = int(order_customer[-1]) + 1
         customers = customers.head(customer_count)
@@ -81,7 +83,7 @@ def _draw_orders(
     first_order = np.zeros(len(order_customer), dtype=np.bool_)
     first_order[_group_starts(orders_per_customer)] = True
     return customers, _OrderDraft(
-        order_customer, order_seconds, sale_day, target_value_cents, order_line_count, first_order
+        order_customer, order_seconds, sale_day, target_value_cents, order_line_count, first_order, late
     )
 
 

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from shoplens.ingest._profile import SALES_FIELD_NAMES
 from shoplens.ingest.demo._block import _Block
-from shoplens.ingest.demo._calendar import _Calendar
+from shoplens.ingest.demo._calendar import SECONDS_PER_DAY, _Calendar
 from shoplens.ingest.demo._catalogue import CATEGORIES, _Catalogue
 from shoplens.ingest.demo._columns import _csv_field, _join, _money_texts, _numbered, _texts
 from shoplens.ingest.demo._personal import REGION_NAMES
@@ -52,6 +52,12 @@ def _orders_csv(block: _Block, calendar: _Calendar, catalogue: _Catalogue) -> me
 
     order_numbers = FIRST_ORDER_ID + block.first_order_number + np.arange(block.order_count)
     ordered_at = pa.array(calendar.start_epoch_seconds + block.order_seconds, pa.timestamp("s"))
+
+    def moments(seconds: Any) -> Any:  # UTC times; -1: none yet
+        at = pa.array(calendar.start_epoch_seconds + seconds, pa.timestamp("s"), mask=seconds < 0)
+        return from_orders(pc.strftime(at, format="%Y-%m-%d %H:%M:%S"))
+
+    promised = pa.array(calendar.start_epoch_seconds + block.order_promised_day * SECONDS_PER_DAY, pa.timestamp("s"))
     customer_numbers = block.first_customer_number + np.arange(block.customer_count)
     refund_amount = pc.if_else(
         pa.array(block.refund_cents >= 0), _money_texts(np.maximum(block.refund_cents, 0)), pa.scalar(None, pa.string())
@@ -91,6 +97,9 @@ def _orders_csv(block: _Block, calendar: _Calendar, catalogue: _Catalogue) -> me
         ),
         "is_refund": constant("false"),  # refunds are order-level amounts, not returned lines
         "consent_marketing": from_orders(_texts(("false", "true"), consent.astype(np.int64))),
+        "promised_delivery_date": from_orders(pc.strftime(promised, format="%Y-%m-%d")),
+        "shipped_at": moments(block.order_shipped_seconds),
+        "delivered_at": moments(block.order_delivered_seconds),
     }
     rows = pc.binary_join_element_wise(
         *(columns[name] for name in ORDER_COLUMNS), ",", null_handling="replace", null_replacement=""

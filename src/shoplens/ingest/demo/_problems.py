@@ -1,5 +1,11 @@
-"""What went wrong with the orders (late delivery, sizing, damage in transit, a price that felt too high) and the
-refunds and cancellations it led to.
+"""What went wrong with the orders (late delivery, sizing, damage in transit, a price that felt too high), the
+refunds and cancellations it led to, and when each order was promised, shipped and delivered.
+
+Delivery: the promised day is the Hong Kong day of the order plus ``PROMISED_DAYS`` (3 in Hong Kong, 7 abroad).
+An order ships 2-30 hours after it is placed; one on time arrives on a day between the day after shipping and the
+promised day, a late one (drawn with the purchases, see ``_customers.py``) 1 + Geometric(0.4) - 1 days after the
+promised day (median 2 days late), in daytime delivery hours. Cancelled orders never ship (a late order is never
+cancelled); what would ship or arrive after the end of the window has no date yet.
 """
 
 from __future__ import annotations
@@ -8,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shoplens.ingest.demo._calendar import _Calendar
+from shoplens.ingest.demo._calendar import SECONDS_PER_DAY, _Calendar
 from shoplens.ingest.demo._catalogue import CATEGORIES, PRICE_COMPLAINT_SHARE, SIZING_PROBLEM_SHARE, _Catalogue
 from shoplens.ingest.demo._money import _Money, _round_share
 from shoplens.ingest.demo._orders import _LineDraft, _OrderDraft, _OrderTerms
@@ -19,7 +25,6 @@ from shoplens.ingest.demo._shop import (
     CHANGED_MIND,
     DAMAGED,
     HONG_KONG,
-    INTERNATIONAL_LATE_FACTOR,
     LATE,
     NOT_AS_DESCRIBED,
     PAID,
@@ -30,7 +35,9 @@ from shoplens.ingest.demo._shop import (
 
 CANCELLED_SHARE = 0.012
 BASE_REFUND_SHARE = 0.008
-LATE_DELIVERY_SHARE = 0.06
+LOCAL_OFFSET_SECONDS = 8 * 3600  # Hong Kong is UTC+8 all year
+PROMISED_DAYS = (3, 7)  # Hong Kong, abroad
+DAYS_LATE_P = 0.4  # days late = Geometric(p): 1, 2, 3, ... with median 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,9 @@ class _Problems:
     """Per order: late delivery, status, refund amount (-1: none) and reason (-1: none); per line: its problems."""
 
     late: BoolArray
+    promised_day: IntArray  # Hong Kong day (since the window's first day) the delivery was promised by
+    shipped_seconds: IntArray  # since the start of the window, UTC; -1: not shipped (yet)
+    delivered_seconds: IntArray  # -1: not delivered (yet)
     status: IntArray
     refund_cents: IntArray
     refund_reason: IntArray
@@ -55,11 +65,10 @@ def _draw_problems(
     calendar: _Calendar,
     catalogue: _Catalogue,
 ) -> _Problems:
-    """Late deliveries (worse abroad and when the calendar says so), sizing, damage and price complaints per line,
-    and the refunds they cause."""
+    """Sizing, damage and price complaints per line, the refunds they and late deliveries cause, and the delivery
+    dates."""
     line_count, line_product, order_line_start = len(lines.order), lines.product, lines.order_start
-    late_risk = LATE_DELIVERY_SHARE * calendar.delivery_risk[orders.day]
-    late = rng.random(orders.count) < late_risk * np.where(terms.country != HONG_KONG, INTERNATIONAL_LATE_FACTOR, 1.0)
+    late = orders.late
     product_category = catalogue.category[line_product]
     sized = np.array([c.sized for c in CATEGORIES])[product_category]
     wrong_size = sized & (rng.random(line_count) < SIZING_PROBLEM_SHARE)
@@ -76,7 +85,39 @@ def _draw_problems(
         shipping_cents=money.shipping_cents,
         total_cents=money.net_cents + money.shipping_cents + money.tax_cents,
     )
-    return _Problems(late, order_status, refund_cents, refund_reason, wrong_size, damaged, price_complaint)
+    promised_day, shipped, delivered = _draw_deliveries(rng, orders, terms, calendar, order_status == CANCELLED)
+    return _Problems(
+        late,
+        promised_day,
+        shipped,
+        delivered,
+        order_status,
+        refund_cents,
+        refund_reason,
+        wrong_size,
+        damaged,
+        price_complaint,
+    )
+
+
+def _draw_deliveries(
+    rng: np.random.Generator, orders: _OrderDraft, terms: _OrderTerms, calendar: _Calendar, cancelled: BoolArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Promised day, shipped and delivered seconds (-1: none) per order, by the module's rule."""
+    count = orders.count
+    local_day = (orders.seconds + LOCAL_OFFSET_SECONDS) // SECONDS_PER_DAY
+    promised_day = local_day + np.where(terms.country == HONG_KONG, PROMISED_DAYS[0], PROMISED_DAYS[1])
+    shipped = orders.seconds + rng.integers(2 * 3600, 30 * 3600, count)
+    shipped_day = (shipped + LOCAL_OFFSET_SECONDS) // SECONDS_PER_DAY
+    on_time_day = shipped_day + 1 + (rng.random(count) * (promised_day - shipped_day)).astype(np.int64)
+    late_day = promised_day + rng.geometric(DAYS_LATE_P, count)
+    delivered_day = np.where(orders.late, late_day, np.minimum(on_time_day, promised_day))
+    delivery_hour = rng.integers(10 * 3600, 20 * 3600, count)  # local 10:00-20:00
+    delivered = delivered_day * SECONDS_PER_DAY + delivery_hour - LOCAL_OFFSET_SECONDS
+    end = calendar.end_seconds
+    shipped = np.where(cancelled | (shipped >= end), -1, shipped)
+    delivered = np.where((shipped < 0) | (delivered >= end), -1, delivered)
+    return promised_day.astype(np.int64), shipped.astype(np.int64), delivered.astype(np.int64)
 
 
 def _settle_refunds(
@@ -97,7 +138,7 @@ def _settle_refunds(
     """
     count = len(net_cents)
     any_damage, any_wrong_size = damaged_value_cents > 0, wrong_size_value_cents > 0
-    cancelled = rng.random(count) < CANCELLED_SHARE
+    cancelled = ~late & (rng.random(count) < CANCELLED_SHARE)
     refund_chance = BASE_REFUND_SHARE + 0.12 * late + 0.25 * any_wrong_size + 0.35 * any_damage
     refunded = ~cancelled & (rng.random(count) < refund_chance)
     whole_refund_for_lateness = rng.random(count) < 0.5

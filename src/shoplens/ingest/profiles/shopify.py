@@ -20,6 +20,7 @@ REQUIRED = ("Name", "Email", "Lineitem quantity", "Lineitem name", "Lineitem pri
 ALIASES: dict[str, tuple[str, ...]] = {
     "ordered_at": ("Created at", "Processed At", "Paid at"),
     "cancelled_at": ("Cancelled at",),
+    "shipped_at": ("Fulfilled at", "Fulfilled At"),
     "consent": ("Accepts Marketing", "Buyer Accepts Marketing", "Accepts Email Marketing"),
     "channel": ("Source", "Source name"),
     "discount_code": ("Discount Code",),
@@ -104,6 +105,7 @@ def _build(header: Sequence[str], mapping: Mapping[str, object] | None) -> Sales
             "discount_code": a("discount_code"),
             "refund_amount": h("Refunded Amount"),
             "consent_marketing": a("consent"),
+            "shipped_at": a("shipped_at"),
         },
         date_formats=("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"),
         personal_columns=tuple(found for c in PERSONAL if (found := _named(header, (c,)))),
