@@ -10,7 +10,8 @@ unit price and quantity per line); a median read from those counts is the exact 
 
 Definitions (all exact, from the counts):
 
-- *median* of a customer's values: the mean of the two middle values (the middle one for an odd count);
+- *median* of a customer's values: the mean of the two middle values (the middle one for an odd count); the
+  median net per order keeps the half cent that mean can have;
 - the store's *price quartiles*: nearest rank over every purchase line's unit price, guests' lines included
   (the value at rank ceil(q x lines)); a customer's *price band* compares their median unit price with them:
   below Q1 ``budget``, below Q2 ``mid``, below Q3 ``premium``, else ``luxury``;
@@ -30,6 +31,7 @@ in its new one, for old orders too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import ibis
 import ibis.expr.types as ir
@@ -198,7 +200,8 @@ def weighted_median(table: ir.Table, by: list[str], value: str, weight: str, nam
         low=column.max(where=(between < low) & (low <= positions.upto)),
         high=column.max(where=(between < high) & (high <= positions.upto)),
     )
-    return found.select(*by, **{name: (found.low + found.high) / 2})
+    # times a decimal half, not divided by 2: decimals stay exact (a median net of 10.005 is 10.005)
+    return found.select(*by, **{name: (found.low + found.high) * ibis.literal(Decimal("0.5"), type="decimal(2, 1)")})
 
 
 def nearest_rank(table: ir.Table, value: str, weight: str, quarters: int) -> ir.Scalar:
@@ -292,7 +295,7 @@ def customer_traits(
         weekday=traits.weekday.cast("int64"),
         hour=traits.hour.cast("int64"),
         median_units=traits.median_units.cast("float64"),
-        median_net=money(traits.median_net),
+        median_net=traits.median_net.cast("decimal(18, 3)"),
         median_unit_price=traits.median_unit_price.cast("float64"),
         median_quantity=traits.median_quantity.cast("float64"),
         price_band=traits.price_band,
