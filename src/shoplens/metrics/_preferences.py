@@ -159,18 +159,22 @@ def conform(name: str, table: pa.Table) -> pa.Table:
 def merge_statistics(name: str, old: pa.Table, new: pa.Table) -> pa.Table:
     """The statistics ``name`` of two disjoint sets of orders, from each's: measures of equal keys added.
 
-    Rows come out sorted by their keys (NULLs last), so equal statistics are equal tables.
+    Only the rows of customers in ``new`` (guests' rows included) are regrouped; the others are kept as they are,
+    so a month's update touches a month's customers. Row order is not part of the statistics (see
+    :func:`canonical`).
     """
     spec = STATISTICS[name]
-    both = pa.concat_tables([conform(name, old), conform(name, new)])
+    old, new = conform(name, old), conform(name, new)
+    touched = pc.is_in(old["customer_key"], value_set=pc.unique(new["customer_key"]), skip_nulls=False)
+    both = pa.concat_tables([old.filter(touched), new])
     measures = [measure for measure, _ in spec.measures]
     summed = both.group_by(spec.key_names, use_threads=False).aggregate([(m, "sum") for m in measures])
     summed = summed.rename_columns([c.removesuffix("_sum") for c in summed.column_names])
-    return canonical(name, summed)
+    return pa.concat_tables([old.filter(pc.invert(touched)), conform(name, summed)])
 
 
 def canonical(name: str, table: pa.Table) -> pa.Table:
-    """``table`` conformed to the statistics ``name`` and sorted by its keys."""
+    """``table`` conformed to the statistics ``name`` and sorted by its keys: equal statistics, equal tables."""
     spec = STATISTICS[name]
     table = conform(name, table)
     order = [(key, "ascending") for key in spec.key_names]

@@ -31,7 +31,7 @@ from shoplens.metrics import StoreZone
 from shoplens.metrics._preferences import (
     LEDGER_SCHEMA,
     STATISTICS,
-    canonical,
+    conform,
     merge_statistics,
     order_ledger,
     preference_statistics,
@@ -39,6 +39,8 @@ from shoplens.metrics._preferences import (
 
 STATE_FORMAT = 1  # bump when a statistic's definition changes: older states are rebuilt
 POINTER = "current.json"
+ORDER_COLUMNS = ("order_id", "customer_key", "ordered_at", "channel", "device", "discount", "discount_code", "net")
+LINE_COLUMNS = ("order_id", "product_id", "quantity", "unit_price", "amount")
 Statistics = dict[str, pa.Table]
 
 
@@ -55,7 +57,7 @@ class StateUpdate:
 def full_statistics(orders: ir.Table, lines: ir.Table, zone: StoreZone) -> tuple[Statistics, pa.Table]:
     """Statistics and ledger of every purchase in ``orders``."""
     computed = preference_statistics(orders, lines, zone=zone)
-    statistics = {name: canonical(name, table.to_pyarrow()) for name, table in computed.items()}
+    statistics = {name: conform(name, table.to_pyarrow()) for name, table in computed.items()}
     ledger = order_ledger(orders).to_pyarrow().cast(LEDGER_SCHEMA)
     return statistics, ledger
 
@@ -63,12 +65,19 @@ def full_statistics(orders: ir.Table, lines: ir.Table, zone: StoreZone) -> tuple
 def fold(
     statistics: Statistics, ledger: pa.Table, orders: ir.Table, lines: ir.Table, zone: StoreZone
 ) -> tuple[Statistics, pa.Table, int]:
-    """``statistics`` and ``ledger`` with the purchases of ``orders`` the ledger does not hold added."""
+    """``statistics`` and ``ledger`` with the purchases of ``orders`` the ledger does not hold added.
+
+    The new orders and their lines are fetched once and their statistics computed in process: a month's orders
+    are small, and each statistics table would otherwise scan the warehouse's tables again.
+    """
     held = ibis.memtable(ledger.select(["order_id"]))
-    new_orders = orders.anti_join(held, "order_id")
-    computed = preference_statistics(new_orders, lines, zone=zone)
+    new_orders = orders.select(*ORDER_COLUMNS).anti_join(held, "order_id").to_pyarrow()
+    wanted = ibis.memtable(new_orders.select(["order_id"]))
+    new_lines = lines.select(*LINE_COLUMNS).semi_join(wanted, "order_id").to_pyarrow()
+    fresh = ibis.memtable(new_orders)
+    computed = preference_statistics(fresh, ibis.memtable(new_lines), zone=zone)
     added = {name: table.to_pyarrow() for name, table in computed.items()}
-    new_ledger = order_ledger(new_orders).to_pyarrow().cast(LEDGER_SCHEMA)
+    new_ledger = order_ledger(fresh).to_pyarrow().cast(LEDGER_SCHEMA)
     merged = {name: merge_statistics(name, statistics[name], added[name]) for name in STATISTICS}
     return merged, pa.concat_tables([ledger, new_ledger]), new_ledger.num_rows
 
@@ -110,7 +119,7 @@ class PreferenceState:
             return None
         folder = self.directory / str(pointer.get("folder"))
         try:
-            statistics = {name: canonical(name, pq.read_table(folder / f"{name}.parquet")) for name in STATISTICS}
+            statistics = {name: conform(name, pq.read_table(folder / f"{name}.parquet")) for name in STATISTICS}
             ledger = pq.read_table(folder / "ledger.parquet").cast(LEDGER_SCHEMA)
         except (OSError, pa.ArrowException, KeyError):
             return None
