@@ -87,7 +87,7 @@ def _memtables(statistics: Statistics) -> dict[str, ir.Table]:
     return {name: ibis.memtable(table) for name, table in statistics.items()}
 
 
-def _local(context: QueryContext, table: ir.Table) -> ir.Table:
+def _local(table: ir.Table) -> ir.Table:
     """A warehouse table brought next to the statistics (which live in memory, on the in-process engine)."""
     return ibis.memtable(table.to_pyarrow())
 
@@ -112,7 +112,7 @@ def answer_preferences(context: QueryContext, query: PreferenceQuery) -> Prefere
     state = {"mode": update.mode, "orders_read": update.orders_read, "orders_held": update.orders_held}
     if query.customer is not None:
         return _one_profile(context, query, statistics, customers_table, state)
-    customers = _local(context, customers_table.select("customer_key", "country"))
+    customers = _local(customers_table.select("customer_key", "country"))
     home = _scalar(home_country(customers))
     memtables = _memtables(statistics)
     levels, store = _store_row(memtables, home)
@@ -158,7 +158,7 @@ def _one_profile(
     mine = _only(statistics, key)
     if mine["totals"].num_rows == 0:
         raise NotFoundError(UNKNOWN_CUSTOMER)
-    customers = _local(context, customers_table.select("customer_key", "country"))
+    customers = _local(customers_table.select("customer_key", "country"))
     home = _scalar(home_country(customers))
     memtables = _memtables(statistics)
     levels, store = _store_row(memtables, home)
@@ -167,7 +167,7 @@ def _one_profile(
     bought = mine_tables["products"].select("product_id")
     products_table = context.table("products")
     ids = [r["product_id"] for r in rows(bought) if r["product_id"] is not None]
-    products = _local(context, products_table.filter(products_table.product_id.isin(ids or [""])))
+    products = _local(products_table.filter(products_table.product_id.isin(ids or [""])))
     products = products.select("product_id", "name", "category")
     top = _without_key(rows(top_products(mine_tables["products"], products)))
     categories = _without_key(rows(top_categories(mine_tables["products"], products)))
