@@ -11,7 +11,8 @@ files, columns, row numbers and rules, not customers.
     │   ├── MissingColumnsError    a file lacks columns its profile needs
     │   ├── UnreadableFileError    a file is missing, empty or not in a format we read
     │   ├── MappingError           a generic mapping file is invalid
-    │   └── FieldError             a field of a question has a bad value (named as each front end names it)
+    │   ├── FieldError             a field of a question has a bad value (named as each front end names it)
+    │   └── NotFoundError          a question names something the store does not have, or may not show (404)
     ├── ConfigError                settings are unsafe or inconsistent
     └── WarehouseError             the warehouse or app database cannot be used
 """
@@ -74,6 +75,11 @@ class FieldError(InputError):
     def render(self, name_of: Callable[[str], str]) -> str:
         """The message with each field named by ``name_of``."""
         return self._FIELD.sub(lambda found: name_of(found.group(1)), self.template)
+
+
+class NotFoundError(InputError):
+    """A question names a thing the store does not have (or may not show, such as the profile of a customer who
+    refused consent). The CLI exits 2; the API answers 404."""
 
 
 class ConfigError(ShoplensError):

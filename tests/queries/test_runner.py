@@ -84,6 +84,8 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "guard",
         "kpis",
         "lifecycle",
+        "preference_shifts",
+        "preferences",
         "products",
         "recommend",
         "rfm",

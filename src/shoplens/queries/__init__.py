@@ -37,6 +37,12 @@ from shoplens.queries._plans import (
     TargetSuggestResult,
     target_specs,
 )
+from shoplens.queries._preferences import (
+    PreferenceQuery,
+    PreferenceResult,
+    PreferenceShiftQuery,
+    PreferenceShiftResult,
+)
 from shoplens.queries._recommend import RecommendQuery, RecommendResult
 from shoplens.queries._runner import QueryRunner
 from shoplens.queries._sales import (
@@ -101,6 +107,10 @@ __all__ = [
     "NeedsResult",
     "NoStoreError",
     "Opened",
+    "PreferenceQuery",
+    "PreferenceResult",
+    "PreferenceShiftQuery",
+    "PreferenceShiftResult",
     "ProductQuery",
     "ProductResult",
     "Query",

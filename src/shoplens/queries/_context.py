@@ -42,7 +42,8 @@ class QueryContext:
 
     ``data_version`` is the warehouse's version the tables show (None for a bare backend, which is never cached);
     ``models_dir`` is where fitted models are saved, ``voice_cache_dir`` where sentence vectors and sentiments
-    are kept between runs (both None for a bare backend). A computation that needs another question's answer asks
+    are kept between runs, ``preferences_dir`` where the preference profiles' statistics are kept current (all
+    None for a bare backend). A computation that needs another question's answer asks
     :meth:`run`, which goes through the same caches.
     """
 
@@ -56,8 +57,10 @@ class QueryContext:
         models_dir: Path | None,
         database: str | None = None,
         voice_cache_dir: Path | None = None,
+        preferences_dir: Path | None = None,
     ) -> None:
         self.backend = backend
+        self.preferences_dir = preferences_dir
         self.voice_cache_dir = voice_cache_dir
         self.runner = runner
         self.data_version = data_version

@@ -34,8 +34,10 @@ class QueryRunner:
         cache_dir: Path | None = None,
         memory: ResultStore | None = None,
         voice_cache_dir: Path | None = None,
+        preferences_dir: Path | None = None,
     ) -> None:
         self.source = source
+        self.preferences_dir = preferences_dir
         self.voice_cache_dir = voice_cache_dir
         self.store_timezone = store_timezone
         self.models_dir = models_dir
@@ -52,6 +54,7 @@ class QueryRunner:
             cache_dir=settings.home / "cache" / "queries",
             memory=memory,
             voice_cache_dir=settings.home / "cache" / "voice",
+            preferences_dir=settings.home / "cache" / "preferences",
         )
 
     @classmethod
@@ -112,6 +115,7 @@ class QueryRunner:
                 models_dir=self.models_dir,
                 database=opened.database,
                 voice_cache_dir=self.voice_cache_dir,
+                preferences_dir=self.preferences_dir,
             )
             return self._cached_or_computed(context, query)
 

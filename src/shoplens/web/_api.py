@@ -12,12 +12,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.actions import export_flags
+from shoplens.ingest import KEY_HEX_CHARS, KEY_PREFIX
 from shoplens.queries import (
     MAX_PAGE_SIZE,
     BasketQuery,
@@ -33,6 +34,8 @@ from shoplens.queries import (
     KpiQuery,
     LifecycleQuery,
     NeedsQuery,
+    PreferenceQuery,
+    PreferenceShiftQuery,
     ProductQuery,
     RecommendQuery,
     Result,
@@ -50,6 +53,7 @@ from shoplens.web._errors import API_PREFIX
 from shoplens.web._warehouse import StoreReader
 
 MAX_SENTIMENT_TEXTS = 1000
+CUSTOMER_KEY = rf"^{KEY_PREFIX}[0-9a-f]{{{KEY_HEX_CHARS}}}$"
 
 
 class SentimentRequest(BaseModel):
@@ -187,6 +191,23 @@ def customers(
 ) -> Response:
     """Pseudonymous customers (key, segment, lifecycle state), paginated; never anything from the PII vault."""
     query = CustomerListQuery(segment=segment, lifecycle=lifecycle_state, offset=offset, limit=limit)
+    return answer(request, query)
+
+
+@routes.get("/customers/{key}/preferences", dependencies=[CustomerLevel])
+def customer_preferences(
+    request: Request,
+    key: Annotated[str, Path(pattern=CUSTOMER_KEY, description="pseudonymous customer key")],
+) -> Response:
+    """One customer's preference profile (``PreferenceQuery``): top categories and products, price band, discount
+    share, usual channel, device, weekday and hour, order size, international, business buyer. 404 for a key the
+    store does not know and for a customer who refused marketing consent."""
+    return answer(request, PreferenceQuery(customer=key))
+
+
+@routes.get("/preferences/shifts", dependencies=[CustomerLevel])
+def preference_shifts(request: Request, query: Annotated[PreferenceShiftQuery, Query()]) -> Response:
+    """What each RFM segment buys in the last months against the months before (``PreferenceShiftQuery``)."""
     return answer(request, query)
 
 
