@@ -11,7 +11,8 @@ files, columns, row numbers and rules, not customers.
     │   ├── MissingColumnsError    a file lacks columns its profile needs
     │   ├── UnreadableFileError    a file is missing, empty or not in a format we read
     │   ├── MappingError           a generic mapping file is invalid
-    │   └── FieldError             a field of a question has a bad value (named as each front end names it)
+    │   ├── FieldError             a field of a question has a bad value (named as each front end names it)
+    │   └── NotFoundError          a product, customer or other subject the store does not know (API: 404)
     ├── ConfigError                settings are unsafe or inconsistent
     └── WarehouseError             the warehouse or app database cannot be used
 """
@@ -74,6 +75,10 @@ class FieldError(InputError):
     def render(self, name_of: Callable[[str], str]) -> str:
         """The message with each field named by ``name_of``."""
         return self._FIELD.sub(lambda found: name_of(found.group(1)), self.template)
+
+
+class NotFoundError(InputError):
+    """A product, customer or other subject named by the user that the store does not know (exit 2, HTTP 404)."""
 
 
 class ConfigError(ShoplensError):

@@ -52,6 +52,14 @@ from shoplens.queries._sales import (
     SessionResult,
 )
 from shoplens.queries._service import ServiceQuery, ServiceResult
+from shoplens.queries._suggest import (
+    AlsoBoughtQuery,
+    AlsoBoughtResult,
+    CustomerSuggestQuery,
+    CustomerSuggestResult,
+    SuggestEvaluationQuery,
+    SuggestEvaluationResult,
+)
 from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
 from shoplens.queries._value import (
     ClvFitQuery,
@@ -69,6 +77,8 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "AcquisitionQuery",
     "AcquisitionResult",
+    "AlsoBoughtQuery",
+    "AlsoBoughtResult",
     "BackendSource",
     "BasketQuery",
     "BasketResult",
@@ -87,6 +97,8 @@ __all__ = [
     "CohortResult",
     "CustomerListQuery",
     "CustomerListResult",
+    "CustomerSuggestQuery",
+    "CustomerSuggestResult",
     "ForecastQuery",
     "ForecastResult",
     "FunnelQuery",
@@ -125,6 +137,8 @@ __all__ = [
     "StillComputingError",
     "StoreBusyError",
     "StoreSource",
+    "SuggestEvaluationQuery",
+    "SuggestEvaluationResult",
     "TargetPacingQuery",
     "TargetPacingResult",
     "TargetSpec",
