@@ -70,15 +70,6 @@ from shoplens.metrics._service import (
     ticket_times,
 )
 from shoplens.metrics._sessions import SESSION_SPLITS, session_conversion
-from shoplens.metrics._suggest import (
-    KnnSettings,
-    item_similarity,
-    knn_suggestions,
-    new_products,
-    popularity_suggestions,
-    purchases_between,
-    suggestion_scores,
-)
 from shoplens.metrics._stage import (
     STAGE_RULE,
     WINDOW_RULE,
@@ -91,6 +82,15 @@ from shoplens.metrics._stage import (
     round_evidence,
     stage_evidence,
     window_evidence,
+)
+from shoplens.metrics._suggest import (
+    KnnSettings,
+    item_similarity,
+    knn_suggestions,
+    new_products,
+    popularity_suggestions,
+    purchases_between,
+    suggestion_scores,
 )
 from shoplens.metrics._time import StoreZone, Zone, local_time, period_start, python_period_end, python_period_start
 

@@ -42,7 +42,7 @@ class KnnSettings:
 
     min_customers: int = 2
     # chosen on UCI Online Retail's validation window (June to August 2011), never on its test window
-    neighbours: int = 20
+    neighbours: int = 10
     half_life_days: int | None = 90
 
     def describe(self) -> dict[str, int | None]:

@@ -25,6 +25,7 @@ from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, Custom
 from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._memory import ResultStore, StillComputingError
 from shoplens.queries._plans import (
+    ACQUISITION_GROUPINGS,
     AcquisitionQuery,
     AcquisitionResult,
     BudgetSpec,
@@ -52,6 +53,7 @@ from shoplens.queries._sales import (
     SessionResult,
 )
 from shoplens.queries._service import ServiceQuery, ServiceResult
+from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
 from shoplens.queries._suggest import (
     AlsoBoughtQuery,
     AlsoBoughtResult,
@@ -60,7 +62,6 @@ from shoplens.queries._suggest import (
     SuggestEvaluationQuery,
     SuggestEvaluationResult,
 )
-from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
 from shoplens.queries._value import (
     ClvFitQuery,
     ClvFitResult,
@@ -74,6 +75,7 @@ from shoplens.queries._value import (
 from shoplens.queries._voice import NeedsQuery, NeedsResult, ThemesQuery, ThemesResult
 
 __all__ = [
+    "ACQUISITION_GROUPINGS",
     "MAX_PAGE_SIZE",
     "AcquisitionQuery",
     "AcquisitionResult",

@@ -30,7 +30,7 @@ from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import QueryContext, one_row, rows
 
 # the validation grid: neighbours kept per product × recency half-life in days (None: no recency weighting)
-NEIGHBOUR_GRID = (10, 20, 50)
+NEIGHBOUR_GRID = (5, 10, 20)
 HALF_LIFE_GRID: tuple[int | None, ...] = (None, 90)
 
 

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shoplens.errors import FieldError, InputError, ShoplensError
+from shoplens.errors import FieldError, InputError, NotFoundError, ShoplensError
 
 API_PREFIX = "/api/v1"
 _CODES = {
@@ -75,6 +75,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _bad_field(request: Request, exc: FieldError) -> JSONResponse:
         # a parameter's value the question cannot use; the message names the parameters as the API spells them
         return error_response(422, "invalid_request", str(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return error_response(404, "not_found", str(exc))
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
