@@ -175,6 +175,7 @@ UNKNOWN = "(unknown)"
 NOT_REFERRED = "(not a referral)"
 NO_SESSION = "(no web session)"
 REFERRAL_MEDIA = ("referral",)
+TRAFFIC_TYPE_SOURCE = "traffic type "  # a sessions export's own traffic code, as the source: "traffic type 2"
 
 
 def session_touchpoints(events: ir.Table | None, sessions: ir.Table | None) -> ir.Table:
@@ -185,7 +186,7 @@ def session_touchpoints(events: ir.Table | None, sessions: ir.Table | None) -> i
     and any known customer of the session. The **referring site** is the source of a session whose medium is
     ``referral`` (trackers such as GA4 put the referring domain there), ``(not a referral)`` otherwise. From
     ``sessions`` (exports that give whole sessions, such as UCI Online Shoppers): the source is the export's
-    ``traffic_type`` code; medium, campaign, landing page and referrer are unknown.
+    ``traffic_type`` code as ``traffic type N``; medium, campaign, landing page and referrer are unknown.
     """
     parts = []
     if events is not None:
@@ -214,7 +215,7 @@ def session_touchpoints(events: ir.Table | None, sessions: ir.Table | None) -> i
                 "session_id",
                 "customer_key",
                 "started_at",
-                source=sessions.traffic_type,
+                source=ibis.literal(TRAFFIC_TYPE_SOURCE) + sessions.traffic_type.cast("string"),
                 medium=ibis.null("string"),
                 campaign=ibis.null("string"),
                 landing_page=ibis.null("string"),
@@ -223,6 +224,8 @@ def session_touchpoints(events: ir.Table | None, sessions: ir.Table | None) -> i
         )
     if not parts:
         raise ValueError("session_touchpoints needs events or sessions")
+    schema = {"session_id": "string", "customer_key": "string", "started_at": "timestamp"}
+    parts = [part.cast({**schema, **dict.fromkeys(TOUCHPOINTS, "string")}) for part in parts]
     table = parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
     return table.mutate(**{name: table[name].cast("string").nullif("").fill_null(UNKNOWN) for name in TOUCHPOINTS})
 
