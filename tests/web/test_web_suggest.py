@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -74,3 +76,15 @@ def test_acquisition_by_landing_page_in_the_api(as_role: Callable[[str], TestCli
     )
     assert as_role("analyst").get("/api/v1/acquisition?by=weather").status_code == 422
     assert as_role("vendor").get("/api/v1/acquisition").status_code == 403
+
+
+def test_the_acquisition_page_has_a_table_by_landing_page(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("marketer")
+    groups = client.get("/api/v1/acquisition?by=landing_page").json()["groups"]
+    page = client.get("/acquisition").text
+    body = page.split('<table id="acquisition-landing-pages">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S)
+    shown = [re.findall(r"<td[^>]*>([^<]*)</td>", row)[:3] for row in rows]
+    assert [[html.unescape(cell) for cell in row] for row in shown] == [
+        [g["landing_page"], str(g["sessions"]), str(g["new_customers"])] for g in groups
+    ]
