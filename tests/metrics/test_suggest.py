@@ -117,6 +117,11 @@ def test_similarity_is_cosine_and_lift_of_co_buying_customers(
     assert pair["lift"] == pytest.approx(3 * 7 / (4 * 5))
     assert pair["share"] == pytest.approx(3 / 4)
     assert found["customers"].min() == 2, "pairs with one customer behind them are left out"
+    # the pairs of one product alone are the same rows
+    one = item_similarity(_history(tables), min_customers=2, of="A").execute()
+    columns = list(found.columns)
+    expected = found[found.product_id == "A"].sort_values("also_bought").reset_index(drop=True)
+    pd.testing.assert_frame_equal(one[columns].sort_values("also_bought").reset_index(drop=True), expected)
 
 
 @pytest.mark.parametrize(

@@ -54,27 +54,32 @@ def suggest_command(
     cut-off and scores hit rate@10 and recall@10 on the products customers then bought for the first time, against
     the 10 most popular products each had not bought; settings are tuned on the window before the cut-off only.
     """
-    chosen = [name for name, given in (("--product", product), ("--customer", customer), ("--evaluate", evaluate))
-              if given]  # fmt: skip
-    if len(chosen) != 1:
+    if sum(1 for given in (product is not None, customer is not None, evaluate) if given) != 1:
         raise InputError("give exactly one of --product ID, --customer KEY or --evaluate")
     if product is not None:
-        also = run(ctx, query_of(AlsoBoughtQuery, product_id=product, min_customers=min_customers, limit=limit),
-                   AlsoBoughtResult)  # fmt: skip
+        asked = query_of(AlsoBoughtQuery, product_id=product, min_customers=min_customers, limit=limit)
+        also = run(ctx, asked, AlsoBoughtResult)
         if as_json:
             emit_json(also.model_dump(exclude={"query"}))
             return
         body = [
-            [text(r["product_id"]), text(r["name"]), count(r["customers"]), number(r["cosine"], 3),
-             number(r["lift"], 2), share(r["share"])]
+            [
+                text(r["product_id"]),
+                text(r["name"]),
+                count(r["customers"]),
+                number(r["cosine"], 3),
+                number(r["lift"], 2),
+                share(r["share"]),
+            ]
             for r in also.also_bought
-        ]  # fmt: skip
+        ]
         title = f"Customers who bought {also.product_id} ({text(also.name)}, {also.buyers:,} buyers) also bought"
         stdout.print(table_of(title, ["product", "name", "customers", "cosine", "lift", "of its buyers"], body))
         return
     if customer is not None:
-        next_products = run(ctx, query_of(CustomerSuggestQuery, customer_key=customer, limit=limit),
-                            CustomerSuggestResult)  # fmt: skip
+        next_products = run(
+            ctx, query_of(CustomerSuggestQuery, customer_key=customer, limit=limit), CustomerSuggestResult
+        )
         if as_json:
             emit_json(next_products.model_dump(exclude={"query"}))
             return

@@ -85,23 +85,31 @@ def product_buyers(bought: ir.Table) -> ir.Table:
     return bought.group_by("product_id").aggregate(buyers=bought.customer_key.nunique().cast("int64"))
 
 
-def item_similarity(bought: ir.Table, *, min_customers: int = 2) -> ir.Table:
-    """Every ordered pair bought by at least ``min_customers`` customers:
-    ``product_id, also_bought, customers, buyers, also_buyers, cosine, lift, share`` (``share`` = customers ÷
-    buyers of ``product_id``, the confidence of the rule product → also_bought)."""
+def item_similarity(bought: ir.Table, *, min_customers: int = 2, of: str | None = None) -> ir.Table:
+    """Every ordered pair bought by at least ``min_customers`` customers (only the pairs of product ``of`` when
+    given): ``product_id, also_bought, customers, buyers, also_buyers, cosine, lift, share`` (``share`` =
+    customers ÷ buyers of ``product_id``, the confidence of the rule product → also_bought)."""
     if isinstance(min_customers, bool) or min_customers < 1:
         raise InputError(f"min_customers must be at least 1, not {min_customers}")
     pairs_of = bought.select("customer_key", "product_id")
-    left = pairs_of.select(customer_key="customer_key", first="product_id")
     right = pairs_of.select(customer_key="customer_key", second="product_id")
-    pairs = left.inner_join(right, [left.customer_key == right.customer_key, left.first < right.second])
-    counted = pairs.group_by(["first", "second"]).aggregate(customers=pairs.count().cast("int64"))
-    counted = counted.filter(counted.customers >= min_customers)
-    both_ways = ibis.union(
-        counted.select(product_id="first", also_bought="second", customers="customers"),
-        counted.select(product_id="second", also_bought="first", customers="customers"),
-        distinct=False,
-    )
+    if of is not None:
+        left = pairs_of.filter(pairs_of.product_id == of).select(customer_key="customer_key", first="product_id")
+        pairs = left.inner_join(right, [left.customer_key == right.customer_key, left.first != right.second])
+        both_ways = pairs.group_by(product_id="first", also_bought="second").aggregate(
+            customers=pairs.count().cast("int64")
+        )
+        both_ways = both_ways.filter(both_ways.customers >= min_customers)
+    else:
+        left = pairs_of.select(customer_key="customer_key", first="product_id")
+        pairs = left.inner_join(right, [left.customer_key == right.customer_key, left.first < right.second])
+        counted = pairs.group_by(["first", "second"]).aggregate(customers=pairs.count().cast("int64"))
+        counted = counted.filter(counted.customers >= min_customers)
+        both_ways = ibis.union(
+            counted.select(product_id="first", also_bought="second", customers="customers"),
+            counted.select(product_id="second", also_bought="first", customers="customers"),
+            distinct=False,
+        )
     buyers = product_buyers(bought)
     total = bought.aggregate(all_buyers=bought.customer_key.nunique().cast("int64"))
     joined = both_ways.inner_join(buyers, "product_id").inner_join(

@@ -112,8 +112,7 @@ def answer_also_bought(context: QueryContext, query: AlsoBoughtQuery) -> AlsoBou
     if not known and not listed:
         raise NotFoundError(f"no product {query.product_id!r} in the store")
     bought = purchases_between(orders, lines, zone=context.zone, start=None, end=None)
-    similar = item_similarity(bought.filter(bought.customer_key.notnull()), min_customers=query.min_customers)
-    mine = similar.filter(similar.product_id == query.product_id)
+    mine = item_similarity(bought, min_customers=query.min_customers, of=query.product_id)
     suppressed = 0
     if query.k is not None:
         split = suppress_small_cells(mine.mutate(people=mine.customers), k=query.k)
@@ -172,7 +171,7 @@ def answer_customer_suggestions(context: QueryContext, query: CustomerSuggestQue
     )
 
 
-def _scores(context: QueryContext, suggested: ibis.Table, relevant: ibis.Table) -> Row:
+def _scores(suggested: ibis.Table, relevant: ibis.Table) -> Row:
     found = one_row(suggestion_scores(suggested, relevant))
     return {key: found.get(key) for key in ("customers", "hit_rate", "recall", "relevant_products", "hits")}
 
@@ -207,9 +206,9 @@ def answer_suggest_evaluation(context: QueryContext, query: SuggestEvaluationQue
         for half_life in HALF_LIFE_GRID:
             settings = KnnSettings(neighbours=neighbours, half_life_days=half_life)
             suggested = knn_suggestions(history, who, as_of=as_of, settings=settings, limit=query.limit)
-            tried.append({"method": "item_knn", **settings.describe(), **_scores(context, suggested, relevant)})
+            tried.append({"method": "item_knn", **settings.describe(), **_scores(suggested, relevant)})
     popular = popularity_suggestions(history, who, limit=query.limit)
-    tried.append({"method": "popularity", **_scores(context, popular, relevant)})
+    tried.append({"method": "popularity", **_scores(popular, relevant)})
     best = max(
         (row for row in tried if row["method"] == "item_knn"),
         key=lambda row: (row["hit_rate"] or 0.0, row["recall"] or 0.0),
@@ -224,8 +223,8 @@ def answer_suggest_evaluation(context: QueryContext, query: SuggestEvaluationQue
     as_of = cutoff - timedelta(days=1)
     knn = knn_suggestions(history, who, as_of=as_of, settings=chosen, limit=query.limit)
     test = {
-        "item_knn": _scores(context, knn, relevant),
-        "popularity": _scores(context, popularity_suggestions(history, who, limit=query.limit), relevant),
+        "item_knn": _scores(knn, relevant),
+        "popularity": _scores(popularity_suggestions(history, who, limit=query.limit), relevant),
     }
     beats = (test["item_knn"]["hit_rate"] or 0.0) > (test["popularity"]["hit_rate"] or 0.0)
     return SuggestEvaluationResult(
