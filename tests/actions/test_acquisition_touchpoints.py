@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from tests.conftest import DATASETS, build_demo_store, fetch, run_cli
 
+from shoplens.config import Settings
 from shoplens.metrics import NOT_PURCHASED_STATUSES
+from shoplens.queries import ClvPredictQuery, ClvPredictResult, QueryRunner
 
 SHOPPERS = DATASETS / "sessions" / "online_shoppers_intention.csv.gz"
 FIRST_SESSIONS = """
@@ -126,3 +128,32 @@ def test_shipped_shopper_sessions_count_per_traffic_type(demo_home: Path, tmp_pa
     assert {k: r["new_customers"] for k, r in after.items() if r["new_customers"]} == {
         k: r["new_customers"] for k, r in before.items() if r["new_customers"]
     }
+
+
+@pytest.mark.slow
+def test_predicted_clv_per_landing_page_is_the_mean_of_its_customers(demo_home: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(demo_home, home, ignore=shutil.ignore_patterns("cache", "demo-export"))
+    for model in ("bgnbd", "gamma-gamma"):
+        fitted = run_cli(home, "clv", "fit", "--model", model, "--json")
+        assert fitted.exit_code == 0, fitted.stderr
+    groups = run_cli(home, "acquisition", "--by", "landing-page", "--json").json()["groups"]
+    prediction = QueryRunner.for_store(Settings(home=home)).run(ClvPredictQuery(horizon=365), ClvPredictResult)
+    clv = {row["customer_key"]: float(row["clv"]) for row in prediction.rows if row.get("clv") is not None}
+    landing = dict(
+        fetch(
+            home,
+            _sql(
+                """
+                SELECT b.customer_key, coalesce(f.landing_page, '(no web session)')
+                FROM buyers b LEFT JOIN first_session f ON f.customer_key = b.customer_key AND f.n = 1
+                """
+            ),
+        )
+    )
+    per_page: dict[str, list[float]] = {}
+    for key, value in clv.items():
+        per_page.setdefault(landing[key], []).append(value)
+    expected = {page: sum(values) / len(values) for page, values in per_page.items()}
+    found = {row["landing_page"]: row["predicted_clv"] for row in groups if row["predicted_clv"] is not None}
+    assert found == pytest.approx(expected)

@@ -33,6 +33,8 @@ def test_item_knn_beats_popularity_on_the_test_window(home: Path) -> None:
         f"{knn['customers']} customers, settings {result.chosen} chosen on "
         f"{result.split['validation_from']}..{result.split['validation_to']}; {seconds:.0f} s"
     )
+    for row in result.validation:
+        print(f"validation {row}")
     print(f"item-kNN:   hit rate@10 {knn['hit_rate']:.3f}, recall@10 {knn['recall']:.4f}")
     print(f"popularity: hit rate@10 {popular['hit_rate']:.3f}, recall@10 {popular['recall']:.4f}")
     assert result.split["test_to"] == date(2011, 12, 9)
