@@ -118,7 +118,8 @@ def answer_also_bought(context: QueryContext, query: AlsoBoughtQuery) -> AlsoBou
         split = suppress_small_cells(mine.mutate(people=mine.customers), k=query.k)
         mine = split.released.drop("people")
         suppressed = split.counts()[0]
-    named = mine.left_join(_names(context).rename(also_name="name"), mine.also_bought == _names(context).product_id)
+    names = _names(context).select(also_bought="product_id", also_name="name")
+    named = mine.left_join(names, "also_bought")
     found = rows(
         named.select(
             product_id=named.also_bought,
