@@ -11,6 +11,7 @@ def test_all_is_pinned_and_importable() -> None:
         "InputError",
         "MappingError",
         "MissingColumnsError",
+        "NotFoundError",
         "RowRule",
         "SalesMapping",
         "Settings",

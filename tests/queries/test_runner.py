@@ -71,6 +71,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
     questions = registered()
     assert sorted(questions) == [
         "acquisition",
+        "also_bought",
         "basket",
         "behaviour",
         "budget_status",
@@ -78,6 +79,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "clv_predict",
         "clv_summary",
         "cohorts",
+        "customer_suggestions",
         "customers",
         "forecast",
         "funnel",
@@ -93,6 +95,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "sessions",
         "share_package",
         "stage",
+        "suggest_evaluation",
         "target_pacing",
         "target_suggest",
         "voice_needs",

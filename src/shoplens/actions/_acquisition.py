@@ -166,3 +166,114 @@ def spend_months(marketing_spend: ir.Table) -> ir.Table:
     return spent.group_by(["channel", "month"]).aggregate(
         spend=money(spent.amount.sum()), first_day=spent.date.min(), last_day=spent.date.max()
     )
+
+
+# --- first web session: source, medium, campaign, landing page, referring site --------------------------------
+
+TOUCHPOINTS = ("source", "medium", "campaign", "landing_page", "referrer")
+UNKNOWN = "(unknown)"
+NOT_REFERRED = "(not a referral)"
+NO_SESSION = "(no web session)"
+REFERRAL_MEDIA = ("referral",)
+TRAFFIC_TYPE_SOURCE = "traffic type "  # a sessions export's own traffic code, as the source: "traffic type 2"
+
+
+def session_touchpoints(events: ir.Table | None, sessions: ir.Table | None) -> ir.Table:
+    """One row per web session: ``session_id, customer_key, started_at, source, medium, campaign, landing_page,
+    referrer``.
+
+    From ``events``: the source, medium, campaign and page of the session's first event (by time, then event id),
+    and any known customer of the session. The **referring site** is the source of a session whose medium is
+    ``referral`` (trackers such as GA4 put the referring domain there), ``(not a referral)`` otherwise. From
+    ``sessions`` (exports that give whole sessions, such as UCI Online Shoppers): the source is the export's
+    ``traffic_type`` code as ``traffic type N``; medium, campaign, landing page and referrer are unknown.
+    """
+    parts = []
+    if events is not None:
+        window = ibis.window(group_by="session_id", order_by=[ibis.asc("at"), ibis.asc("event_id")])
+        ordered = events.mutate(event_order=ibis.row_number().over(window))
+        opening = ordered.filter(ordered.event_order == 0)
+        known = events.group_by("session_id").aggregate(session_customer=events.customer_key.max())
+        first = opening.inner_join(known, "session_id")
+        parts.append(
+            first.select(
+                "session_id",
+                customer_key=first.session_customer,
+                started_at=first.at,
+                source=first.source,
+                medium=first.medium,
+                campaign=first.campaign,
+                landing_page=first.page,
+                referrer=ibis.ifelse(
+                    first.medium.lower().isin(REFERRAL_MEDIA), first.source, ibis.literal(NOT_REFERRED)
+                ),
+            )
+        )
+    if sessions is not None:
+        parts.append(
+            sessions.select(
+                "session_id",
+                "customer_key",
+                "started_at",
+                source=ibis.literal(TRAFFIC_TYPE_SOURCE) + sessions.traffic_type.cast("string"),
+                medium=ibis.null("string"),
+                campaign=ibis.null("string"),
+                landing_page=ibis.null("string"),
+                referrer=ibis.null("string"),
+            )
+        )
+    if not parts:
+        raise ValueError("session_touchpoints needs events or sessions")
+    schema = {"session_id": "string", "customer_key": "string", "started_at": "timestamp"}
+    parts = [part.cast({**schema, **dict.fromkeys(TOUCHPOINTS, "string")}) for part in parts]
+    table = parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+    return table.mutate(**{name: table[name].cast("string").nullif("").fill_null(UNKNOWN) for name in TOUCHPOINTS})
+
+
+def first_touch(touchpoints: ir.Table) -> ir.Table:
+    """The first web session of each known customer (by start, then session id): ``customer_key, source, medium,
+    campaign, landing_page, referrer``."""
+    known = touchpoints.filter(touchpoints.customer_key.notnull())
+    window = ibis.window(
+        group_by="customer_key", order_by=[ibis.asc("started_at", nulls_first=False), ibis.asc("session_id")]
+    )
+    ordered = known.mutate(session_order=ibis.row_number().over(window))
+    return ordered.filter(ordered.session_order == 0).select("customer_key", *TOUCHPOINTS)
+
+
+def touchpoint_effects(orders: ir.Table, touchpoints: ir.Table, *, by: str, zone: Zone) -> tuple[ir.Table, ir.Table]:
+    """Per value of ``by`` (one of :data:`TOUCHPOINTS`) of the customer's first web session:
+
+    * ``touchpoint, sessions, new_customers, repeat_rate`` — sessions with that value (any visitor), customers with a
+      purchase whose first session had it (``(no web session)`` for customers never seen on the site), and their
+      90-day repeat rate (as :func:`channel_effects`: only customers whose 90 days have passed count);
+    * ``customer_key, touchpoint`` for each new customer, to join their predicted CLV and RFM segment.
+    """
+    if by not in TOUCHPOINTS:
+        raise ValueError(f"by must be one of {TOUCHPOINTS}, not {by!r}")
+    first = first_orders(orders, zone, REPEAT_WINDOW_DAYS).select("customer_key", "repeated")
+    touched = first_touch(touchpoints)
+    touched = touched.select("customer_key", touchpoint=touched[by])
+    customers = first.left_join(touched, "customer_key").drop("customer_key_right")
+    customers = customers.mutate(touchpoint=customers.touchpoint.fill_null(NO_SESSION))
+    per = customers.group_by("touchpoint").aggregate(
+        new_customers=customers.count().cast("int64"),
+        repeaters=customers.count(where=customers.repeated.fill_null(False)),
+        eligible=customers.count(where=customers.repeated.notnull()),
+    )
+    per = per.mutate(repeat_rate=ratio(per.repeaters, per.eligible))
+    visits = touchpoints.group_by(touchpoint=touchpoints[by]).aggregate(sessions=touchpoints.count().cast("int64"))
+    table = visits.outer_join(per, visits.touchpoint == per.touchpoint)
+    table = table.select(
+        touchpoint=ibis.coalesce(table.touchpoint, table.touchpoint_right),
+        sessions=table.sessions.fill_null(0),
+        new_customers=table.new_customers.fill_null(0),
+        repeat_rate=table.repeat_rate,
+    )
+    return table, customers.select("customer_key", "touchpoint")
+
+
+def spend_by_campaign(marketing_spend: ir.Table) -> ir.Table:
+    """``campaign, spend`` over every day of ``marketing_spend``, for the rows that name a campaign."""
+    named = marketing_spend.filter(marketing_spend.campaign != "")
+    return named.group_by("campaign").aggregate(spend=money(named.amount.sum()))

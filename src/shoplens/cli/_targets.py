@@ -14,13 +14,14 @@ import typer
 
 from shoplens.actions import KPIS, RATE_KPIS, check_kpi, period_label, period_start
 from shoplens.appdb import AppDatabase, Budget, PlanStore, Target
-from shoplens.cli._analytics import run
+from shoplens.cli._analytics import query_of, run
 from shoplens.cli._app import JsonOption, app, settings
-from shoplens.cli._format import money, number, share, table_of, text
+from shoplens.cli._format import count, money, number, share, table_of, text
 from shoplens.cli._output import emit_json, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError
 from shoplens.queries import (
+    ACQUISITION_GROUPINGS,
     AcquisitionQuery,
     AcquisitionResult,
     BudgetSpec,
@@ -312,8 +313,24 @@ def budget_status_command(ctx: typer.Context, period: OptionalPeriod = None, as_
 # --- acquisition -----------------------------------------------------------------------------------------------
 
 
+def _top_segments(segments: dict[str, float], shown: int = 3) -> str:
+    ranked = sorted(segments.items(), key=lambda item: (-item[1], item[0]))[:shown]
+    return ", ".join(f"{name} {share(part)}" for name, part in ranked)
+
+
 @app.command("acquisition")
-def acquisition_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def acquisition_command(
+    ctx: typer.Context,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="channel (of the first order), or source, medium, campaign, landing-page or referrer (of the "
+            "first web session).",
+        ),
+    ] = "channel",
+    as_json: JsonOption = False,
+) -> None:
     """What a new customer costs and brings back, per channel of their first order.
 
     CAC = the channel's marketing spend ÷ its new customers; ROAS = revenue (net of refunds) of those customers ÷
@@ -322,10 +339,41 @@ def acquisition_command(ctx: typer.Context, as_json: JsonOption = False) -> None
     CLV fits (shoplens clv fit). Null where the spend is unknown. Prints {"channels": [{channel, new_customers,
     repeat_rate_90d, predicted_clv, cac, roas, ltv_cac, payback_days, ...}], "basis", "spend_known", "notes",
     "by_acquisition_month": [...]}.
+
+    --by source|medium|campaign|landing-page|referrer adds "groups": the same figures per value of the customer's
+    first web session (sessions, new_customers, repeat_rate_90d, predicted_clv, spend, cac where spend names the
+    campaign) and "segments", the share of those customers in each RFM segment.
     """
-    result = run(ctx, AcquisitionQuery(), AcquisitionResult)
+    grouping = by.replace("-", "_")
+    if grouping not in ACQUISITION_GROUPINGS:
+        raise InputError(f"--by must be one of {', '.join(g.replace('_', '-') for g in ACQUISITION_GROUPINGS)}")
+    result = run(ctx, query_of(AcquisitionQuery, by=grouping), AcquisitionResult)
     if as_json:
-        emit_json(result.model_dump(exclude={"query"}))
+        document = result.model_dump(exclude={"query"})
+        if grouping == "channel":  # the channel view's keys as they were
+            document.pop("groups")
+            document.pop("by")
+        emit_json(document)
+        return
+    if grouping != "channel":
+        body = [
+            [
+                text(r[grouping]),
+                count(r["sessions"]),
+                count(r["new_customers"]),
+                share(r["repeat_rate_90d"]),
+                money(r["predicted_clv"]),
+                money(r["cac"]),
+                ", ".join(
+                    f"{name} {share(part)}" for name, part in sorted(r["segments"].items(), key=lambda x: -x[1])[:3]
+                ),
+            ]
+            for r in result.groups
+        ]
+        columns = [by, "sessions", "new", "repeat 90d", "predicted CLV", "CAC", "top RFM segments"]
+        stdout.print(table_of(f"Acquisition by {by} of the first web session", columns, body))
+        for note in result.notes:
+            stdout.print(note)
         return
     body = [
         [

@@ -85,6 +85,15 @@ from shoplens.metrics._stage import (
     stage_evidence,
     window_evidence,
 )
+from shoplens.metrics._suggest import (
+    KnnSettings,
+    item_similarity,
+    knn_suggestions,
+    new_products,
+    popularity_suggestions,
+    purchases_between,
+    suggestion_scores,
+)
 from shoplens.metrics._time import StoreZone, Zone, local_time, period_start, python_period_end, python_period_start
 
 __all__ = [
@@ -100,6 +109,7 @@ __all__ = [
     "UNKNOWN_DELIVERY_GROUP",
     "WINDOW_RULE",
     "GuardLimits",
+    "KnnSettings",
     "Segment",
     "StageVerdict",
     "StoreZone",
@@ -132,7 +142,9 @@ __all__ = [
     "gap_distribution",
     "gap_summary",
     "is_purchase",
+    "item_similarity",
     "just_under_limit",
+    "knn_suggestions",
     "leaked_codes",
     "lifecycle",
     "lifecycle_rule",
@@ -141,7 +153,9 @@ __all__ = [
     "matched_difference",
     "money",
     "new_customer_trend",
+    "new_products",
     "period_start",
+    "popularity_suggestions",
     "product_comebacks",
     "product_performance",
     "product_refunds_flagged",
@@ -149,6 +163,7 @@ __all__ = [
     "purchase_lines",
     "purchase_refunds",
     "purchases",
+    "purchases_between",
     "python_period_end",
     "python_period_start",
     "ratio",
@@ -165,6 +180,7 @@ __all__ = [
     "stacked_discounts",
     "stage_evidence",
     "stock_outs",
+    "suggestion_scores",
     "supplier_returns",
     "support_summary",
     "ticket_times",

@@ -25,6 +25,7 @@ from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, Custom
 from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._memory import ResultStore, StillComputingError
 from shoplens.queries._plans import (
+    ACQUISITION_GROUPINGS,
     AcquisitionQuery,
     AcquisitionResult,
     BudgetSpec,
@@ -59,6 +60,14 @@ from shoplens.queries._sales import (
 )
 from shoplens.queries._service import ServiceQuery, ServiceResult
 from shoplens.queries._store import BackendSource, NoStoreError, Opened, Source, StoreBusyError, StoreSource
+from shoplens.queries._suggest import (
+    AlsoBoughtQuery,
+    AlsoBoughtResult,
+    CustomerSuggestQuery,
+    CustomerSuggestResult,
+    SuggestEvaluationQuery,
+    SuggestEvaluationResult,
+)
 from shoplens.queries._value import (
     ClvFitQuery,
     ClvFitResult,
@@ -72,9 +81,12 @@ from shoplens.queries._value import (
 from shoplens.queries._voice import NeedsQuery, NeedsResult, ThemesQuery, ThemesResult
 
 __all__ = [
+    "ACQUISITION_GROUPINGS",
     "MAX_PAGE_SIZE",
     "AcquisitionQuery",
     "AcquisitionResult",
+    "AlsoBoughtQuery",
+    "AlsoBoughtResult",
     "BackendSource",
     "BasketQuery",
     "BasketResult",
@@ -93,6 +105,8 @@ __all__ = [
     "CohortResult",
     "CustomerListQuery",
     "CustomerListResult",
+    "CustomerSuggestQuery",
+    "CustomerSuggestResult",
     "ForecastQuery",
     "ForecastResult",
     "FunnelQuery",
@@ -135,6 +149,8 @@ __all__ = [
     "StillComputingError",
     "StoreBusyError",
     "StoreSource",
+    "SuggestEvaluationQuery",
+    "SuggestEvaluationResult",
     "TargetPacingQuery",
     "TargetPacingResult",
     "TargetSpec",

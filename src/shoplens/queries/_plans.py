@@ -11,7 +11,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
 import ibis
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +20,7 @@ from shoplens.actions import (
     ADDITIVE_KPIS,
     KPI_COLUMNS,
     KPIS,
+    NO_SESSION,
     PROJECTION_METHOD,
     SalesTables,
     acquired,
@@ -37,14 +38,17 @@ from shoplens.actions import (
     period_start,
     project_additive,
     project_ratio,
+    session_touchpoints,
     shift_months,
+    spend_by_campaign,
     spend_by_channel,
     spend_months,
     suggest,
+    touchpoint_effects,
     value_events,
     weekday_factors,
 )
-from shoplens.metrics import data_span
+from shoplens.metrics import data_span, rfm_scores
 from shoplens.models import load_fit
 from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import QueryContext, one_row, rows
@@ -110,10 +114,19 @@ class BudgetStatusResult(Result):
     alerts: list[str]
 
 
+AcquisitionGrouping = Literal["channel", "source", "medium", "campaign", "landing_page", "referrer"]
+ACQUISITION_GROUPINGS: tuple[str, ...] = get_args(AcquisitionGrouping)
+
+
 class AcquisitionQuery(Query):
     kind: ClassVar[str] = "acquisition"
     kept_on_disk: ClassVar[bool] = False  # the predicted CLV reads the saved model fits
     clv_horizon_days: int = Field(365, ge=1, le=3650)
+    by: AcquisitionGrouping = Field(
+        "channel",
+        description="channel of the first order, or source, medium, campaign, landing page or referring site of the "
+        "customer's first web session",
+    )
 
 
 class AcquisitionResult(Result):
@@ -127,6 +140,12 @@ class AcquisitionResult(Result):
     notes: list[str]
     channels: list[Row]
     by_acquisition_month: list[Row]
+    by: str = "channel"
+    groups: list[Row] = Field(
+        default_factory=list,
+        description="with by other than channel: per value of the first web session, sessions, new_customers, "
+        "repeat_rate_90d, predicted_clv, spend, cac, segments (share of the new customers per RFM segment)",
+    )
 
 
 def _sales_tables(context: QueryContext) -> SalesTables:
@@ -348,6 +367,9 @@ def answer_acquisition(context: QueryContext, query: AcquisitionQuery) -> Acquis
             }
         )
     spans = [(row["spend_from"], row["spend_through"]) for row in spend.values()]
+    groups: list[Row] = []
+    if query.by != "channel":
+        groups = _by_first_session(context, query, orders, clv, notes)
     return AcquisitionResult(
         query=query,
         as_of=data_end,
@@ -359,4 +381,82 @@ def answer_acquisition(context: QueryContext, query: AcquisitionQuery) -> Acquis
         notes=notes,
         channels=channels,
         by_acquisition_month=rows(by_acquisition_month(customers, events, spend_table)),
+        by=query.by,
+        groups=groups,
     )
+
+
+def _by_first_session(
+    context: QueryContext, query: AcquisitionQuery, orders: ibis.Table, clv: dict[str, float], notes: list[str]
+) -> list[Row]:
+    """The acquisition figures per value of ``query.by`` of each customer's first web session (see
+    :func:`shoplens.actions.touchpoint_effects`), with mean predicted CLV, CAC where spend names the campaign, and
+    the share of the new customers in each RFM segment."""
+    events = context.events()
+    sessions = context.table("sessions")
+    sessions_or_none = sessions if context.count(sessions) else None
+    if events is None and sessions_or_none is None:
+        notes.append(
+            "the warehouse has no web events or sessions (import them with --profile events, ga4 or sessions): "
+            f"every customer is under {NO_SESSION}"
+        )
+        touchpoints = None
+    else:
+        touchpoints = session_touchpoints(events, sessions_or_none)
+    by = query.by
+    if touchpoints is None:
+        everyone = orders.mutate(channel=ibis.literal(NO_SESSION))
+        effect = one_row(channel_effects(everyone, context.table("refunds"), zone=context.zone))
+        new_customers = int(effect.get("customers") or 0)
+        table: list[Row] = [
+            {
+                "touchpoint": NO_SESSION,
+                "sessions": 0,
+                "new_customers": new_customers,
+                "repeat_rate": effect.get("repeat_rate"),
+            }
+        ]
+        known = orders.filter(orders.customer_key.notnull()).select("customer_key").distinct()
+        of_customer = {row["customer_key"]: NO_SESSION for row in rows(known)}
+    else:
+        per, customers = touchpoint_effects(orders, touchpoints, by=by, zone=context.zone)
+        table = rows(per)
+        of_customer = {row["customer_key"]: row["touchpoint"] for row in rows(customers)}
+    segment_of = {
+        row["customer_key"]: row["segment"]
+        for row in rows(
+            rfm_scores(orders, context.table("refunds"), zone=context.zone).select("customer_key", "segment")
+        )
+    }
+    spend: dict[str, Any] = {}
+    if by == "campaign":
+        spend = {row["campaign"]: row["spend"] for row in rows(spend_by_campaign(context.table("marketing_spend")))}
+        if not spend:
+            notes.append("no marketing spend names a campaign, so cac per campaign is null")
+    else:
+        notes.append(f"marketing spend is kept per channel and campaign, not per {by.replace('_', ' ')}: cac is null")
+    values: dict[str, list[float]] = defaultdict(list)
+    segments: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, touchpoint in of_customer.items():
+        if key in clv:
+            values[touchpoint].append(clv[key])
+        if key in segment_of:
+            segments[touchpoint][segment_of[key]] += 1
+    found = []
+    for row in sorted(table, key=lambda r: (-int(r["new_customers"]), -int(r["sessions"]), str(r["touchpoint"]))):
+        value, new = row["touchpoint"], int(row["new_customers"])
+        spent = _as_float(spend.get(value)) if spend else None
+        counted = segments.get(value, {})
+        found.append(
+            {
+                by: value,
+                "sessions": int(row["sessions"]),
+                "new_customers": new,
+                "repeat_rate_90d": row["repeat_rate"],
+                "predicted_clv": statistics.fmean(values[value]) if values.get(value) else None,
+                "spend": spent,
+                "cac": spent / new if spent is not None and new else None,
+                "segments": {name: round(n / new, 4) for name, n in sorted(counted.items())} if new else {},
+            }
+        )
+    return found

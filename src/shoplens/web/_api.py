@@ -4,7 +4,8 @@ runner the CLI uses and returns the typed result.
 Results carry an ``ETag`` made from the query, the warehouse's data version and the store's time zone; a request
 whose ``If-None-Match`` matches gets ``304 Not Modified`` without the numbers being computed again, and a repeated
 question is answered from the app's memory without opening the warehouse (see :class:`StoreReader`). Vendors see
-store-level figures (KPIs, funnel, products, baskets); customer-level routes answer them 403.
+store-level figures (KPIs, funnel, products, baskets, also-bought pairs with at least k = 10 customers behind
+each); customer-level routes answer them 403.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.actions import export_flags
 from shoplens.ingest import KEY_HEX_CHARS, KEY_PREFIX
+from shoplens.privacy import DEFAULT_K
 from shoplens.queries import (
     MAX_PAGE_SIZE,
+    AcquisitionQuery,
+    AlsoBoughtQuery,
     BasketQuery,
     BehaviourQuery,
     ClvFitQuery,
     ClvSummaryQuery,
     CohortQuery,
     CustomerListQuery,
+    CustomerSuggestQuery,
     ForecastQuery,
     FunnelQuery,
     GuardQuery,
@@ -48,7 +53,7 @@ from shoplens.queries import (
     Query as Question,
 )
 from shoplens.voice import analyse_sentiment_with, sentiment_method
-from shoplens.web._deps import EVERYONE, Analysts, AppDb, CustomerLevel, require_roles
+from shoplens.web._deps import EVERYONE, Analysts, AppDb, CustomerLevel, principal_of, require_roles
 from shoplens.web._errors import API_PREFIX
 from shoplens.web._warehouse import StoreReader
 
@@ -118,6 +123,21 @@ def funnel(request: Request, query: Annotated[FunnelQuery, Query()]) -> Response
 def products(request: Request, query: Annotated[ProductQuery, Query()]) -> Response:
     """Product performance, ABC classes, categories and supplier returns (``ProductQuery``)."""
     return answer(request, query)
+
+
+@routes.get("/products/{product_id}/also-bought", dependencies=[VendorsToo])
+def also_bought(
+    request: Request,
+    product_id: str,
+    min_customers: Annotated[int, Query(ge=1, le=100_000, description="customers who bought both")] = 2,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> Response:
+    """Products bought by the customers who bought this one, by cosine similarity, with lift (``AlsoBoughtQuery``).
+    Vendors see only pairs bought together by at least k = 10 customers (the store's k-anonymity rule); 404 for
+    a product the store does not know."""
+    principal = principal_of(request)
+    k = DEFAULT_K if principal is not None and principal.role == "vendor" else None
+    return answer(request, AlsoBoughtQuery(product_id=product_id, min_customers=min_customers, k=k, limit=limit))
 
 
 @routes.get("/basket", dependencies=[VendorsToo])
@@ -208,6 +228,22 @@ def customer_preferences(
 @routes.get("/preferences/shifts", dependencies=[CustomerLevel])
 def preference_shifts(request: Request, query: Annotated[PreferenceShiftQuery, Query()]) -> Response:
     """What each RFM segment buys in the last months against the months before (``PreferenceShiftQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/customers/{customer_key}/suggestions", dependencies=[CustomerLevel])
+def customer_suggestions(
+    request: Request, customer_key: str, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> Response:
+    """The next products to suggest to one customer: item-kNN over what they bought, nothing they already bought,
+    filled with popular products (``CustomerSuggestQuery``); 404 for a customer the store does not know."""
+    return answer(request, CustomerSuggestQuery(customer_key=customer_key, limit=limit))
+
+
+@routes.get("/acquisition", dependencies=[CustomerLevel])
+def acquisition(request: Request, query: Annotated[AcquisitionQuery, Query()]) -> Response:
+    """New customers, 90-day repeat rate, predicted CLV, CAC and RFM segments per acquisition channel, or per
+    source, medium, campaign, landing page or referring site of their first web session (``AcquisitionQuery``)."""
     return answer(request, query)
 
 

@@ -429,6 +429,12 @@ def monthly_report(
     return HTMLResponse(html, headers=headers)
 
 
+def _top_segments(segments: dict[str, float], shown: int = 3) -> str:
+    """The RFM segments with the largest shares of a group's customers, as "Loyal 40%, New 30%"."""
+    ranked = sorted(segments.items(), key=lambda item: (-item[1], item[0]))[:shown]
+    return ", ".join(f"{name} {part:.0%}" for name, part in ranked)
+
+
 @routes.get("/acquisition", response_class=HTMLResponse)
 def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     """Targets and their pacing, budgets against spend, and what each acquisition channel's customers are worth."""
@@ -438,6 +444,8 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
     store = page_store(request)
     try:
         acquisition = store.answer(AcquisitionQuery(), AcquisitionResult)
+        # the same kept answer as GET /api/v1/acquisition?by=landing_page
+        landing = store.answer(AcquisitionQuery(by="landing_page"), AcquisitionResult)
         pacing = store.answer(TargetPacingQuery(targets=targets), TargetPacingResult) if targets else None
         spend = store.answer(BudgetStatusQuery(budgets=budgets), BudgetStatusResult) if budgets else None
     except PAGE_TROUBLE as exc:
@@ -447,6 +455,11 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
         notes.append("No targets yet: set one with shoplens targets set --kpi revenue --period YYYY-MM --value V.")
     columns = ["channel", "new_customers", "repeat_rate_90d", "cac", "roas", "ltv_cac", "payback_days", "predicted_clv"]
     tables = [table("By acquisition channel", "acquisition-channels", _rounded(acquisition.channels), columns)]
+    pages = [{**row, "segments": _top_segments(row["segments"])} for row in _rounded(landing.groups)]
+    landing_columns = ["landing_page", "sessions", "new_customers", "repeat_rate_90d", "predicted_clv", "segments"]
+    tables.append(
+        table("By landing page of the first web session", "acquisition-landing-pages", pages, landing_columns)
+    )
     if pacing is not None:
         pacing_columns = ["period", "kpi", "channel", "target", "actual", "projected", "low", "high", "on_track"]
         tables.insert(0, table("Targets and pacing", "target-pacing", _rounded(pacing.targets), pacing_columns))
