@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         _collect,  # noqa: F401  (registers collect serve and collect load)
         _commands,  # noqa: F401  (registers the commands)
         _config,  # noqa: F401  (registers config show, set and unset)
+        _consent,  # noqa: F401  (registers privacy consent set and show)
         _events,  # noqa: F401  (registers events)
         _guard,  # noqa: F401  (registers guard)
         _loyalty,  # noqa: F401  (registers loyalty)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from shoplens.appdb import AppDatabase, ImportRun
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._consent import seed_platform_consent
 from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
@@ -40,7 +41,8 @@ def _read_mapping(path: Path | None) -> dict[str, Any] | None:
 
 
 def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[str, Any] | None) -> ImportSummary:
-    """Import into the store at ``config.home`` and log the run in the app database."""
+    """Import into the store at ``config.home`` and log the run in the app database, with the platform's marketing
+    flags that are new or changed as consent records."""
     config.ensure_home()
     started = datetime.now(UTC)
     names = ", ".join(path.name for path in paths)
@@ -62,7 +64,7 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
         summary.warnings.append(
             f"amounts in {', '.join(foreign)} are kept as given, not converted to the store's {config.currency}"
         )
-    app_db = AppDatabase(config.app_database_url)
+    app_db = AppDatabase.for_store(config)
     app_db.record_import(
         ImportRun(
             import_id=summary.import_id,
@@ -77,7 +79,10 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
             quarantine_path=summary.quarantine_path,
         )
     )
-    app_db.close()
+    try:
+        seed_platform_consent(config, app_db, profile=summary.profile)
+    finally:
+        app_db.close()
     return summary
 
 
@@ -173,7 +178,7 @@ def store_status(config: Settings) -> dict[str, Any]:
             None if pd.isna(value) else value.to_pydatetime() for value in warehouse.backend.execute(span).iloc[0]
         )
         identity = guest_orders_joined(warehouse.backend)
-    app_db = AppDatabase(config.app_database_url)
+    app_db = AppDatabase.for_store(config)
     imports = [
         {
             "import_id": r.import_id,
@@ -348,7 +353,7 @@ def _serve_demo(ctx: typer.Context, config: Settings, port: int) -> None:
     from shoplens.cli._web import serve_command
     from shoplens.web import add_user, list_users
 
-    app_db = AppDatabase(config.app_database_url)
+    app_db = AppDatabase.for_store(config)
     try:
         if not list_users(app_db):
             password = secrets.token_urlsafe(12)

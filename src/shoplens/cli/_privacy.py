@@ -39,7 +39,7 @@ _KEYED_TABLES = tuple(name for name, table in TABLES.items() if VAULT_KEY in tab
 _PEOPLE_EXPORTS = ("survey.contacts_export", "campaign.audience_export")
 
 
-def _identity(email: str) -> str:
+def identity_of(email: str) -> str:
     found = email_identity(email)
     if found is None:
         raise InputError("--email: that is not an e-mail address")
@@ -74,13 +74,13 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
     """
     config = settings(ctx)
     secret = config.store_secret()
-    key = customer_key(secret, _identity(email))
+    key = customer_key(secret, identity_of(email))
     held: dict[str, list[dict[str, Any]]] = {}
     if warehouse_exists(config):
         with connect(config, read_only=True) as warehouse:
             held = held_on(warehouse.backend, key)
     found = any(held.values())
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     try:
         entry = audit_sink(database, actor="cli", secret=secret)(
             "privacy.export", {"customer_key": key, "found": found, "rows": sum(map(len, held.values()))}
@@ -120,7 +120,7 @@ def erase_command(
         raise InputError("erasing cannot be undone: add --yes to confirm")
     config = settings(ctx)
     secret = config.store_secret()
-    identity = _identity(email)
+    identity = identity_of(email)
     key = customer_key(secret, identity)
     warehouse_rows: dict[str, int] = {}
     quarantined = 0
@@ -132,7 +132,7 @@ def erase_command(
             warehouse_rows = erase_from_warehouse(warehouse, key, new_key=erased_key())
         quarantined = erase_from_quarantine(config.quarantine_dir, [identity, *identifiers])
     shutil.rmtree(config.home / "cache", ignore_errors=True)
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     try:
         app_rows = erase_customer_rows(database, key)
         exports = [

@@ -36,7 +36,7 @@ def report_command(
     if output_format not in FORMATS:
         raise InputError(f"--format is html or pdf, not {output_format[:20]!r}")
     config = settings(ctx)
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     try:
         targets = target_specs(PlanStore(database).targets())
     finally:

@@ -35,7 +35,7 @@ RoleOption = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROL
 def _database(ctx: typer.Context) -> AppDatabase:
     config = settings(ctx)
     config.ensure_home()
-    return AppDatabase(config.app_database_url)
+    return AppDatabase.for_store(config)
 
 
 @app.command("serve")

@@ -50,7 +50,7 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
         lifespan=lifespan,
     )
     settings.ensure_home()
-    app.state.app_database = AppDatabase(settings.app_database_url)
+    app.state.app_database = AppDatabase.for_store(settings)
     app.state.api_token = api_token or None
     app.state.settings = settings
     app.state.store = StoreReader(settings)
