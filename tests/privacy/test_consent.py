@@ -1,0 +1,185 @@
+"""Consent per purpose: records seeded from the platform's flags, changed by ``privacy consent set``, honoured at
+once by the campaign audience, the survey contact export and the share package."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from tests.conftest import build_demo_store, fetch, run_cli
+
+from shoplens.appdb import AppDatabase
+from shoplens.config import Settings
+from shoplens.metrics import SEGMENT_NAMES
+
+SHOPIFY = Path(__file__).parents[1] / "fixtures" / "shopify_orders.csv"
+SURVEY_YAML = f"""
+name: After your order
+target: {{segments: [{", ".join(SEGMENT_NAMES)}]}}
+sample: {{size: 60, contact_cap_days: 90, seed: 4}}
+questions:
+  - {{kind: nps, text: "How likely are you to recommend us to a friend or colleague?"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_store(tmp_path_factory.mktemp("consent") / "home", customers=400, seed=11)
+
+
+def _records(home: Path) -> list[Any]:
+    database = AppDatabase(Settings(home=home).app_database_url)
+    try:
+        with database.engine.connect() as con:
+            return list(con.execute(text("SELECT customer_key, purpose, granted, source FROM consent_records")))
+    finally:
+        database.close()
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _audience(home: Path, campaign_id: str, out: Path) -> list[dict[str, str]]:
+    result = run_cli(home, "campaign", "audience", campaign_id, "--out", str(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    return _csv(out)
+
+
+def _set(home: Path, email: str, purpose: str, granted: str) -> dict[str, Any]:
+    result = run_cli(home, "privacy", "consent", "set", "--email", email, "--purpose", purpose, "--granted", granted,
+                     "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert email not in result.stdout  # the e-mail is never printed back
+    document: dict[str, Any] = result.json()
+    return document
+
+
+def test_the_import_seeds_one_marketing_record_per_customer_with_a_platform_flag(store: Path) -> None:
+    flagged = fetch(store, "SELECT customer_key, consent_marketing FROM customers WHERE consent_marketing IS NOT NULL")
+    records = _records(store)
+    seeded = {(key, bool(granted)) for key, purpose, granted, source in records if source.startswith("import:")}
+    assert seeded == {(key, bool(flag)) for key, flag in flagged}
+    assert len(seeded) == len(flagged)
+
+
+def test_withdrawing_and_granting_marketing_changes_the_next_audience_by_one(store: Path, tmp_path: Path) -> None:
+    segments = run_cli(store, "rfm", "--json").json()["segments"]
+    segment = max(segments, key=lambda s: s["customers"])["segment"]
+    created = run_cli(store, "campaign", "create", "--segment", segment, "--seed", "5", "--holdout", "0.1", "--json")
+    assert created.exit_code == 0, created.stderr
+    campaign_id = created.json()["campaign_id"]
+    before = _audience(store, campaign_id, tmp_path / "before.csv")
+    leaving = before[0]
+    _set(store, leaving["email"], "marketing", "no")
+    after = _audience(store, campaign_id, tmp_path / "after.csv")
+    assert len(after) == len(before) - 1
+    assert leaving["customer_key"] not in {row["customer_key"] for row in after}
+
+    # A treatment customer the platform never said yes for, with an e-mail in the vault: granting includes them.
+    refusing = fetch(
+        store,
+        "SELECT p.customer_key, p.email FROM customer_pii p JOIN customers c USING (customer_key) "
+        "WHERE p.email IS NOT NULL AND NOT coalesce(c.consent_marketing, false) "
+        "AND p.customer_key IN (SELECT unnest(?)) ORDER BY p.customer_key LIMIT 1",
+        [created.json()["treatment"]],
+    )
+    assert refusing, "the demo has treatment customers without consent"
+    key, email = refusing[0]
+    assert _set(store, email, "marketing", "yes")["customer_key"] == key
+    granted = _audience(store, campaign_id, tmp_path / "granted.csv")
+    assert len(granted) == len(after) + 1
+    assert key in {row["customer_key"] for row in granted}
+
+    shown = run_cli(store, "privacy", "consent", "show", "--email", leaving["email"], "--json")
+    assert shown.exit_code == 0
+    assert leaving["email"] not in shown.stdout
+    state = shown.json()["consent"]
+    assert state["marketing"]["granted"] is False
+    assert state["marketing"]["source"] == "cli"
+    assert state["sharing"] == {"granted": True, "source": "default", "at": None}
+
+
+def test_a_withdrawal_leaves_the_customer_out_of_the_next_survey_contact_export(store: Path, tmp_path: Path) -> None:
+    definition = tmp_path / "survey.yaml"
+    definition.write_text(SURVEY_YAML)
+    created = run_cli(store, "survey", "create", str(definition), "--json")
+    assert created.exit_code == 0, created.stderr
+    survey_id = created.json()["survey_id"]
+    assert run_cli(store, "survey", "sample", survey_id, "--json").exit_code == 0
+    before_file, after_file = tmp_path / "before.csv", tmp_path / "after.csv"
+    first = run_cli(store, "survey", "export", survey_id, "--out", str(before_file), "--contacts", "--json")
+    assert first.exit_code == 0, first.stderr
+    before = _csv(before_file)
+    assert before
+    _set(store, before[-1]["email"], "marketing", "no")
+    second = run_cli(store, "survey", "export", survey_id, "--out", str(after_file), "--contacts", "--json").json()
+    after = _csv(after_file)
+    assert len(after) == second["recipients"] == len(before) - 1
+    assert before[-1]["customer_key"] not in {row["customer_key"] for row in after}
+
+
+def _segment_people(home: Path, out: Path) -> tuple[int, dict[str, Any]]:
+    result = run_cli(home, "share", "export", "--out", str(out), "--k", "2", "--json")
+    assert result.exit_code == 0, result.stderr
+    with zipfile.ZipFile(out) as archive:
+        rows = list(csv.DictReader(io.TextIOWrapper(archive.open("segment_preferences.csv"), encoding="utf-8")))
+    document = result.json()
+    held = document["datasets"]["segment_preferences"]["suppressed_people"]
+    return sum(int(row["people"]) for row in rows) + held, document
+
+
+def test_a_customer_who_withdrew_sharing_is_in_no_cell_of_the_share_package(store: Path, tmp_path: Path) -> None:
+    before, _ = _segment_people(store, tmp_path / "before.zip")
+    buyer = fetch(
+        store,
+        "SELECT p.email FROM customer_pii p WHERE p.email IS NOT NULL AND p.customer_key IN "
+        "(SELECT customer_key FROM orders WHERE status NOT IN ('cancelled', 'voided')) ORDER BY 1 LIMIT 1",
+    )[0][0]
+    _set(store, buyer, "sharing", "no")
+    after, document = _segment_people(store, tmp_path / "after.zip")
+    assert after == before - 1
+    assert document["customers_withdrawn"] == 1
+
+
+def test_a_re_import_of_the_same_export_does_not_undo_a_withdrawal(cli: Callable[..., Any]) -> None:
+    assert cli("import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    email = "amy.chan@example.com"  # the export says she accepts marketing
+    before = cli("privacy", "consent", "show", "--email", email, "--json").json()
+    assert before["consent"]["marketing"]["granted"] is True
+    assert before["consent"]["marketing"]["source"] == "import:shopify"
+    assert (
+        cli("privacy", "consent", "set", "--email", email, "--purpose", "marketing", "--granted", "no").exit_code == 0
+    )
+    records = len(before["records"]) + 1
+    assert cli("import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    again = cli("privacy", "consent", "show", "--email", email, "--json").json()
+    assert again["consent"]["marketing"]["granted"] is False
+    assert len(again["records"]) == records
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--purpose", "fun", "--granted", "yes"], "error: a consent purpose is one of analytics, marketing, sharing"),
+        (["--purpose", "marketing", "--granted", "maybe"], "error: --granted is yes or no, not 'maybe'"),
+    ],
+)
+def test_bad_consent_input_exits_2_with_one_line(cli: Callable[..., Any], args: list[str], message: str) -> None:
+    assert cli("import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    result = cli("privacy", "consent", "set", "--email", "amy.chan@example.com", *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(message)
+    unknown = cli("privacy", "consent", "set", "--email", "nobody@nowhere.example", "--purpose", "marketing",
+                  "--granted", "no")  # fmt: skip
+    assert (unknown.exit_code, unknown.stderr.strip()) == (
+        2,
+        "error: --email: the store holds no customer with that e-mail",
+    )
