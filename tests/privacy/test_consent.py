@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -183,3 +184,32 @@ def test_bad_consent_input_exits_2_with_one_line(cli: Callable[..., Any], args: 
         2,
         "error: --email: the store holds no customer with that e-mail",
     )
+
+
+def _audit(home: Path) -> list[tuple[str, dict[str, Any]]]:
+    database = AppDatabase(Settings(home=home).app_database_url)
+    try:
+        return [(row.action, json.loads(row.details)) for row in database.audit_rows()]
+    finally:
+        database.close()
+
+
+def test_exports_without_addresses_and_consent_changes_are_audited_too(store: Path, tmp_path: Path) -> None:
+    definition = tmp_path / "survey.yaml"
+    definition.write_text(SURVEY_YAML.replace("seed: 4", "seed: 8"))
+    survey_id = run_cli(store, "survey", "create", str(definition), "--json").json()["survey_id"]
+    assert run_cli(store, "survey", "sample", survey_id, "--json").exit_code == 0
+    out = tmp_path / "links.csv"
+    exported = run_cli(store, "survey", "export", survey_id, "--out", str(out), "--json").json()
+    action, details = _audit(store)[exported["audit_entry"] - 1]
+    assert (action, details) == (
+        "survey.recipients_export",
+        {"survey_id": survey_id, "file": "links.csv", "recipients": len(_csv(out))},
+    )
+    report = run_cli(store, "report", "--format", "html", "--out", str(tmp_path / "r.html"), "--json")
+    assert report.exit_code == 0, report.stderr
+    assert _audit(store)[report.json()["audit_entry"] - 1][0] == "report.export"
+    changes = [details for action, details in _audit(store) if action == "privacy.consent_set"]
+    assert changes
+    assert all(set(found) == {"customer_key", "purpose", "granted", "source"} for found in changes)
+    assert "@" not in json.dumps(_audit(store))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -10,7 +10,8 @@ from rich.table import Table
 from shoplens.appdb import AppDatabase
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stderr, stdout
-from shoplens.privacy import read_audit_head, recent_audit, verify_audit
+from shoplens.config import Settings
+from shoplens.privacy import read_audit_head, recent_audit, record_audit, verify_audit
 
 audit_app = typer.Typer(
     name="audit",
@@ -21,6 +22,16 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(audit_app)
+
+
+def audit_entry(config: Settings, action: str, details: dict[str, Any]) -> int:
+    """Write one entry as the person at the shell (``details``: keys and counts, nothing personal); its id."""
+    secret = config.store_secret()
+    database = AppDatabase.for_store(config)
+    try:
+        return record_audit(database, actor="cli", action=action, details=details, secret=secret).id
+    finally:
+        database.close()
 
 
 @audit_app.command("verify")

@@ -19,6 +19,7 @@ from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError
 from shoplens.ingest import registered_profiles
+from shoplens.privacy import record_audit
 from shoplens.warehouse import ImportSummary, connect, detect_profile, import_files, load_table_file, warehouse_exists
 
 PROFILE_HELP = "Source profile: " + ", ".join(sorted(registered_profiles())) + ". See `shoplens profiles`."
@@ -357,7 +358,14 @@ def _serve_demo(ctx: typer.Context, config: Settings, port: int) -> None:
     try:
         if not list_users(app_db):
             password = secrets.token_urlsafe(12)
-            add_user(app_db, DEMO_OWNER, password, "owner")
+            owner = add_user(app_db, DEMO_OWNER, password, "owner")
+            record_audit(
+                app_db,
+                actor="cli",
+                action="account.user_add",
+                details={"user_id": owner.user_id, "role": owner.role},
+                secret=config.store_secret(),
+            )
             stderr.print(f"Dashboard login (demo only): {DEMO_OWNER} / {password}", markup=False)
         else:
             stderr.print("Log in to the dashboard with an account of this store (shoplens user list).")

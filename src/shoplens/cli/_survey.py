@@ -210,15 +210,21 @@ def _write_recipients(
             out.chmod(0o600)  # personal data: readable by the owner only
     except OSError as exc:
         raise UnreadableFileError(f"{out}: cannot write ({exc.strerror})") from None
-    document: dict[str, Any] = {
+    if release is not None:
+        entry_id = release.audit_entry.id
+    else:  # pseudonymous keys and one-time answer links: whoever holds a link answers as that customer
+        from shoplens.cli._audit import audit_entry
+
+        entry_id = audit_entry(
+            config, "survey.recipients_export", {"survey_id": survey_id, "file": out.name, "recipients": len(rows)}
+        )
+    return {
         "survey_id": survey_id,
         "path": str(out),
         "recipients": len(rows),
         "left_out_without_consent": release.left_out if release is not None else 0,
+        "audit_entry": entry_id,
     }
-    if release is not None:
-        document["audit_entry"] = release.audit_entry.id
-    return document
 
 
 ContactsOption = Annotated[
