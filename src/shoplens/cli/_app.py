@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         _models,  # noqa: F401  (registers clv and forecast)
         _pricing,  # noqa: F401  (registers pricing check, simulate and export)
         _privacy,  # noqa: F401  (registers privacy export)
+        _purge,  # noqa: F401  (registers privacy purge)
         _recommend,  # noqa: F401  (registers recommend)
         _report,  # noqa: F401  (registers report)
         _service,  # noqa: F401  (registers service)

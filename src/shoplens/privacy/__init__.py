@@ -40,6 +40,7 @@ from shoplens.privacy._consent import (
     platform_consent_records,
 )
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
+from shoplens.privacy._retention import inactive_customers, last_activity
 from shoplens.privacy._vault import (
     CONTACT_FIELDS,
     ERASED_TEXT,
@@ -88,6 +89,8 @@ __all__ = [
     "contacts",
     "entry_hash",
     "erased_key",
+    "inactive_customers",
+    "last_activity",
     "people",
     "platform_consent_records",
     "read_audit_head",
