@@ -213,3 +213,42 @@ def test_exports_without_addresses_and_consent_changes_are_audited_too(store: Pa
     assert changes
     assert all(set(found) == {"customer_key", "purpose", "granted", "source"} for found in changes)
     assert "@" not in json.dumps(_audit(store))
+
+
+def test_the_api_changes_consent_with_source_api_and_only_for_owners_and_marketers(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from shoplens.web import create_app, create_token
+
+    home = tmp_path / "home"
+    assert run_cli(home, "import", str(SHOPIFY), "--profile", "shopify", "--json").exit_code == 0
+    key = run_cli(home, "privacy", "consent", "show", "--email", "amy.chan@example.com", "--json").json()
+    database = AppDatabase(Settings(home=home).app_database_url)
+    try:
+        marketer, record = create_token(database, "marketer", "crm")
+        vendor, _ = create_token(database, "vendor", "designer")
+    finally:
+        database.close()
+    client = TestClient(create_app(Settings(home=home)))
+    path = f"/api/v1/customers/{key['customer_key']}/consent/marketing"
+    refused = client.put(path, json={"granted": False}, headers={"Authorization": f"Bearer {vendor}"})
+    assert refused.status_code == 403
+    done = client.put(path, json={"granted": False}, headers={"Authorization": f"Bearer {marketer}"})
+    assert done.status_code == 200, done.text
+    assert done.json()["consent"]["marketing"]["granted"] is False
+    assert done.json()["consent"]["marketing"]["source"] == "api"
+    shown = run_cli(home, "privacy", "consent", "show", "--email", "amy.chan@example.com", "--json").json()
+    assert shown["consent"]["marketing"]["source"] == "api"
+    entries = _audit(home)
+    assert entries[-1] == (
+        "privacy.consent_set",
+        {"customer_key": key["customer_key"], "purpose": "marketing", "granted": False, "source": "api", "via": "web"},
+    )
+    unknown = client.get("/api/v1/customers/c_nobody/consent", headers={"Authorization": f"Bearer {marketer}"})
+    assert unknown.status_code == 404
+    assert unknown.json() == {"error": {"code": "not_found", "message": "the store has no customer with that key"}}
+    bad = client.put(
+        path.replace("marketing", "fun"), json={"granted": True}, headers={"Authorization": f"Bearer {marketer}"}
+    )
+    assert bad.status_code == 422
+    assert record.role == "marketer"
