@@ -252,3 +252,40 @@ def test_the_api_changes_consent_with_source_api_and_only_for_owners_and_markete
     )
     assert bad.status_code == 422
     assert record.role == "marketer"
+
+
+def test_a_customer_who_withdrew_analytics_is_left_out_of_campaign_groups_and_survey_samples(store: Path) -> None:
+    import duckdb
+    import ibis
+
+    from shoplens.privacy import ConsentBook
+    from shoplens.voice import customer_profiles
+
+    segments = run_cli(store, "rfm", "--json").json()["segments"]
+    segment = max(segments, key=lambda s: s["customers"])["segment"]
+    first = run_cli(store, "campaign", "create", "--segment", segment, "--seed", "9", "--json").json()
+    members = sorted([*first["treatment"], *first["holdout"]])
+    email = fetch(store, "SELECT email FROM customer_pii WHERE customer_key = ?", [members[0]])[0][0]
+    _set(store, email, "analytics", "no")
+    second = run_cli(store, "campaign", "create", "--segment", segment, "--seed", "9", "--json").json()
+    assert sorted([*second["treatment"], *second["holdout"]]) == members[1:]
+
+    con = duckdb.connect(str(store / "warehouse.duckdb"), read_only=True)
+    try:
+        backend = ibis.duckdb.from_connection(con)
+        plain = customer_profiles(backend)
+        refusing = plain.loc[~plain["consent_marketing"] & (plain["customer_key"] != members[0]), "customer_key"].iloc[
+            0
+        ]
+        books = {
+            "marketing": ConsentBook("marketing", {refusing: True}),
+            "analytics": ConsentBook("analytics", {members[0]: False}),
+        }
+        chosen = customer_profiles(backend, **books)
+    finally:
+        con.close()
+    assert len(chosen) == len(plain) - 1
+    assert members[0] not in set(chosen["customer_key"])
+    left_out_agreed = bool(plain.loc[plain["customer_key"] == members[0], "consent_marketing"].iloc[0])
+    assert int(chosen["consent_marketing"].sum()) == int(plain["consent_marketing"].sum()) + 1 - left_out_agreed
+    assert bool(chosen.loc[chosen["customer_key"] == refusing, "consent_marketing"].iloc[0])
