@@ -322,8 +322,13 @@ def test_the_survey_contact_export_is_one_audit_entry_without_an_address(
 
     plain = cli("survey", "export", survey_id, "--out", str(tmp_path / "plain.csv"), "--json", home_dir=home)
     assert plain.exit_code == 0, plain.stderr
-    assert "audit_entry" not in plain.json()
-    assert cli("audit", "list", "--json", home_dir=home).json() == {"entries": []}, "no personal data, no entry"
+    # No address, but one-time answer links: whoever holds one answers as that customer, so it is an entry too.
+    [link_export] = cli("audit", "list", "--json", home_dir=home).json()["entries"]
+    assert link_export["id"] == plain.json()["audit_entry"]
+    assert (link_export["action"], link_export["details"]) == (
+        "survey.recipients_export",
+        {"survey_id": survey_id, "file": "plain.csv", "recipients": 40},
+    )
 
     out = tmp_path / "contacts.csv"
     exported = cli("survey", "export", survey_id, "--out", str(out), "--contacts", "--json", home_dir=home)
@@ -335,7 +340,7 @@ def test_the_survey_contact_export_is_one_audit_entry_without_an_address(
 
     listed = cli("audit", "list", "--json", home_dir=home)
     assert listed.exit_code == 0, listed.stderr
-    [entry] = listed.json()["entries"]
+    entry, _ = listed.json()["entries"]
     assert entry["id"] == exported.json()["audit_entry"]
     assert (entry["actor"], entry["action"]) == ("cli", "survey.contacts_export")
     assert entry["details"] == {
@@ -351,7 +356,7 @@ def test_the_survey_contact_export_is_one_audit_entry_without_an_address(
     assert exported.json()["left_out_without_consent"] == 40 - len(expected)
     assert "@" not in listed.stdout
     assert not any(email in listed.stdout for email in expected.values())
-    assert cli("audit", "verify", "--json", home_dir=home).json() == {"ok": True, "entries": 1, "first_bad_entry": None}
+    assert cli("audit", "verify", "--json", home_dir=home).json() == {"ok": True, "entries": 2, "first_bad_entry": None}
 
 
 def test_reminders_with_contacts_are_audited_too(
@@ -373,7 +378,8 @@ def test_reminders_with_contacts_are_audited_too(
     reminded = cli("survey", "remind", survey_id, "--out", str(out), "--contacts", "--json", home_dir=home)
     assert reminded.exit_code == 0, reminded.stderr
     assert {row["customer_key"]: row["email"] for row in _read_csv(out)} == expected
-    [entry] = cli("audit", "list", "--json", home_dir=home).json()["entries"]
+    entry, link_export = cli("audit", "list", "--json", home_dir=home).json()["entries"]
+    assert link_export["action"] == "survey.recipients_export"
     assert entry["action"] == "survey.contacts_export"
     assert {key: entry["details"][key] for key in ("purpose", "asked", "released", "file")} == {
         "purpose": "survey reminders",
