@@ -34,6 +34,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from shoplens.errors import ConfigError, InputError
 
+MAX_RETENTION_DAYS = 36_500
+
 SECRET_FILE = "store.secret"
 SETTINGS_FILE = "settings.json"
 STORE_SETTING_KEYS = ("timezone", "currency", "store_name", "locale", "warehouse_url")
@@ -273,6 +275,12 @@ class Settings(BaseSettings):
     import_max_expansion: int = Field(default=1000, ge=1)
     import_max_decompressed_bytes: int = Field(default=64 * 1024**3, ge=1)
     import_wait_seconds: float = Field(default=600.0, ge=0)
+    # Retention (``shoplens privacy purge``): days after which each kind of data goes. Environment variables
+    # SHOPLENS_RETENTION_<KIND>_DAYS set them; each must be 1 to 36,500 days.
+    retention_customer_days: int = Field(default=1095, ge=1, le=MAX_RETENTION_DAYS)  # inactive customers' data
+    retention_quarantine_days: int = Field(default=90, ge=1, le=MAX_RETENTION_DAYS)  # quarantined rows' files
+    retention_cache_days: int = Field(default=30, ge=1, le=MAX_RETENTION_DAYS)  # result caches
+    retention_web_event_days: int = Field(default=395, ge=1, le=MAX_RETENTION_DAYS)  # web events and sessions
 
     _known_timezone = field_validator("timezone")(lambda value: known_timezone(value))
     _currency_code = field_validator("currency")(lambda value: currency_code(value))
@@ -309,6 +317,21 @@ class Settings(BaseSettings):
             "locale": self.locale,
             "warehouse_url": None if self.warehouse_url is None else masked_url(self.warehouse_url),
         }
+
+    def retention(self) -> dict[str, int]:
+        """Days kept per kind of data: customers (personal data of those inactive that long), quarantine, cache,
+        web_events."""
+        return {
+            "customers": self.retention_customer_days,
+            "quarantine": self.retention_quarantine_days,
+            "cache": self.retention_cache_days,
+            "web_events": self.retention_web_event_days,
+        }
+
+    @property
+    def cache_dir(self) -> Path:
+        """Result caches (the query runner's disk cache): no personal data, no audit, deleted when old."""
+        return self.home / "cache"
 
     @property
     def warehouse_path(self) -> Path:

@@ -385,7 +385,13 @@ rules:
         "format": "woocommerce",
         "products": 3,
         "skipped_rules": [{"rule": "champions", "reason": "a segment rule (prices differ by customer)"}],
+        "audit_entry": 1,
     }
+    listed = cli("audit", "list", "--json", home_dir=catalogue_home).json()["entries"]
+    assert [(e["action"], e["details"]["products"], e["details"]["rules"]) for e in listed] == [
+        ("pricing.export", 3, 3)
+    ]
+    assert listed[0]["details"]["skipped_rules"] == 1
     with out.open() as handle:
         rows = list(csv.reader(handle))
     # 10.00 less 10% is 9.00; 100.00 less 15.50 is 84.50; C-1 (no rule but the segment one) is not listed.

@@ -37,9 +37,17 @@ def _exercise(url: str) -> None:
     assert [(r.import_id, r.rows_read, r.rows_loaded, r.files) for r in runs] == [("imp-1", 10, 7, ["a.csv"])]
     engine = create_engine(url)
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
     tables = set(inspect(engine).get_table_names())
-    assert {"import_runs", "targets", "budgets", "campaigns", "campaign_members", "loyalty_ledger"} <= tables
+    assert {
+        "import_runs",
+        "targets",
+        "budgets",
+        "campaigns",
+        "campaign_members",
+        "loyalty_ledger",
+        "consent_records",
+    } <= tables
     engine.dispose()
 
 

@@ -66,7 +66,9 @@ def test_show_on_a_fresh_home_prints_the_defaults(cli: Callable[..., Any], tmp_p
 def test_set_then_show(cli: Callable[..., Any], tmp_path: Path, key: str, given_value: str, kept: str) -> None:
     stored = cli("config", "set", key, given_value, "--json")
     assert stored.exit_code == 0, stored.stderr
-    assert stored.json() == {"key": key, "value": kept, "overridden_by": None}
+    assert stored.json() == {"key": key, "value": kept, "overridden_by": None, "audit_entry": 1}
+    entries = cli("audit", "list", "--json").json()["entries"]
+    assert [(e["action"], e["details"]) for e in entries] == [("config.set", {"key": key})]  # never the value
     assert cli("config", "show", "--json").json() == {**DEFAULTS, key: kept}
     assert json.loads((tmp_path / "home" / SETTINGS_FILE).read_text()) == {key: kept}
     assert _shown_rows(cli)[key] == (kept, "settings file")
@@ -82,8 +84,17 @@ def test_settings_build_up_and_unset_returns_to_the_default(cli: Callable[..., A
         "store_name": "Tea & Co",
     }
     removed = cli("config", "unset", "currency", "--json")
-    assert removed.json() == {"key": "currency", "removed": True}
-    assert cli("config", "unset", "currency", "--json").json() == {"key": "currency", "removed": False}
+    assert removed.json() == {"key": "currency", "removed": True, "audit_entry": 4}
+    assert cli("config", "unset", "currency", "--json").json() == {
+        "key": "currency",
+        "removed": False,
+        "audit_entry": 5,
+    }
+    entries = cli("audit", "list", "--json").json()["entries"]
+    assert [(e["action"], e["details"]) for e in entries[:2]] == [
+        ("config.unset", {"key": "currency", "removed": False}),
+        ("config.unset", {"key": "currency", "removed": True}),
+    ]
     assert cli("config", "show", "--json").json()["currency"] == "USD"
     assert cli("config", "unset", "currency").stdout.strip() == "currency was not set"
 

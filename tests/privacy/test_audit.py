@@ -17,7 +17,7 @@ from tests.conftest import CliResult
 from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
 from shoplens.errors import InputError
-from shoplens.privacy import GENESIS_HASH, record_audit, verify_audit
+from shoplens.privacy import GENESIS_HASH, AuditHead, record_audit, verify_audit
 
 SECRET = b"audit-tests-secret-0123456789abcdef"
 
@@ -76,6 +76,7 @@ def test_tampering_in_the_sqlite_file_is_found_at_the_right_entry(
         "ok": False,
         "entries": entries,
         "first_bad_entry": first_bad,
+        "problem": f"entry {first_bad} was changed or follows a deleted entry",
     }
 
 
@@ -127,10 +128,20 @@ def test_the_chain_on_postgresql(postgres_url: str) -> None:
         assert verify_audit(database, secret=SECRET).as_dict() == {"ok": True, "entries": 12, "first_bad_entry": None}
         with database.engine.begin() as con:
             con.execute(text("UPDATE audit_log SET details = '{}' WHERE id = 7"))
-        assert verify_audit(database, secret=SECRET).as_dict() == {"ok": False, "entries": 12, "first_bad_entry": 7}
+        assert verify_audit(database, secret=SECRET).as_dict() == {
+            "ok": False,
+            "entries": 12,
+            "first_bad_entry": 7,
+            "problem": "entry 7 was changed or follows a deleted entry",
+        }
         with database.engine.begin() as con:
             con.execute(text("DELETE FROM audit_log WHERE id IN (6, 7)"))
-        assert verify_audit(database, secret=SECRET).as_dict() == {"ok": False, "entries": 10, "first_bad_entry": 8}
+        assert verify_audit(database, secret=SECRET).as_dict() == {
+            "ok": False,
+            "entries": 10,
+            "first_bad_entry": 8,
+            "problem": "entry 8 was changed or follows a deleted entry",
+        }
     finally:
         database.close()
 
@@ -147,7 +158,7 @@ def test_cli_verify_exits_1_on_a_broken_chain_and_list_shows_entries(
     home = tmp_path / "home"
     settings = Settings(home=home)
     secret = settings.store_secret()
-    database = AppDatabase(settings.app_database_url)
+    database = AppDatabase.for_store(settings)
     write_chain(database, 3, secret=secret)
     database.close()
     assert cli("audit", "verify", "--json").json() == {"ok": True, "entries": 3, "first_bad_entry": None}
@@ -157,5 +168,39 @@ def test_cli_verify_exits_1_on_a_broken_chain_and_list_shows_entries(
     tamper(home / "app.db", 'UPDATE audit_log SET details = \'{"k":99,"n":2}\' WHERE id = 2')
     broken = cli("audit", "verify", "--json")
     assert broken.exit_code == 1
-    assert json.loads(broken.stdout) == {"ok": False, "entries": 3, "first_bad_entry": 2}
+    assert json.loads(broken.stdout) == {
+        "ok": False,
+        "entries": 3,
+        "first_bad_entry": 2,
+        "problem": "entry 2 was changed or follows a deleted entry",
+    }
     assert "NOT ok: entry 2" in cli("audit", "verify").stdout
+
+
+def test_cutting_off_the_newest_entries_shows_against_the_head(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    settings = Settings(home=home)
+    secret = settings.store_secret()  # creates the home
+    database = AppDatabase.for_store(settings)
+    write_chain(database, 8, secret=secret)
+    database.close()
+    head = home / "audit.head"
+    assert oct(head.stat().st_mode & 0o777) == "0o600"
+    assert json.loads(head.read_text())["id"] == 8
+    tamper(home / "app.db", "DELETE FROM audit_log WHERE id > 5")  # the last 3 rows
+    cut = cli("audit", "verify", "--json")
+    assert cut.exit_code == 1
+    message = "the audit log ends at entry 5 but its head says 8: entries were removed"
+    assert cut.json() == {"ok": False, "entries": 5, "first_bad_entry": 6, "problem": message}
+    assert cut.stderr.strip() == f"error: {message}"
+
+
+def test_a_head_behind_the_log_is_fine_and_a_rewritten_head_entry_is_not(sqlite_db: AppDatabase) -> None:
+    write_chain(sqlite_db, 4)
+    rows = list(sqlite_db.audit_rows())
+    behind = AuditHead(rows[2].id, rows[2].hash)  # a writer that kept no head appended the fourth
+    assert verify_audit(sqlite_db, secret=SECRET, head=behind).ok
+    other = AuditHead(rows[2].id, rows[1].hash)
+    verdict = verify_audit(sqlite_db, secret=SECRET, head=other)
+    assert (verdict.ok, verdict.first_bad_entry) == (False, 3)
+    assert verdict.problem == "entry 3 does not have the hash its head recorded: the log was rewritten"

@@ -207,7 +207,8 @@ def test_cli_export_writes_the_zip_and_exactly_one_audit_entry(
     result = cli("share", "export", "--out", str(out), "--format", "parquet", "--json", home_dir=demo_copy)
     assert result.exit_code == 0, result.stderr
     document = result.json()
-    assert sorted(document) == ["audit_entry", "datasets", "format", "k", "path", "sha256"]
+    assert sorted(document) == ["audit_entry", "customers_withdrawn", "datasets", "format", "k", "path", "sha256"]
+    assert document["customers_withdrawn"] == 0
     assert (document["path"], document["format"], document["k"]) == (str(out), "parquet", 10)
     assert document["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert document["datasets"] == {

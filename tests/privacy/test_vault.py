@@ -21,6 +21,7 @@ from shoplens.privacy import (
     PERSONAL_COLUMNS,
     VAULT_COLUMNS,
     AuditRow,
+    ConsentBook,
     audit_sink,
     contacts,
     recent_audit,
@@ -91,6 +92,7 @@ def test_only_consenting_customers_with_an_email_are_released_in_the_order_asked
         purpose="survey invitations",
         action="survey.contacts_export",
         audit=audit_sink(store, actor="cli", secret=SECRET),
+        consent=ConsentBook("marketing"),
     )
     # c2 refused, c3 never said (unknown is no), c4 has no e-mail, c9 is not in the vault.
     assert [(c.customer_key, c.email, c.name) for c in release.contacts] == [
@@ -117,7 +119,7 @@ def test_a_release_without_the_consent_rule_and_with_names_says_so_in_the_log(wa
         purpose="access request",
         action="privacy.export",
         audit=audit_sink(store, actor="user:7", secret=SECRET),
-        require_marketing_consent=False,
+        consent=None,
         with_name=True,
         context={"request": "r-12"},
     )
@@ -136,6 +138,40 @@ def test_a_release_without_the_consent_rule_and_with_names_says_so_in_the_log(wa
     assert not any(name in logged for _, _, name, _ in VAULT if name)
 
 
+def test_the_newest_consent_record_overrides_the_platform_flag_either_way(warehouse: ibis.BaseBackend) -> None:
+    store = ListAuditStore()
+    # c1 agreed on the platform and withdrew here; c3 never said there and agreed here; c2's refusal stands.
+    book = ConsentBook("marketing", {"c1": False, "c3": True})
+    release = contacts(
+        warehouse,
+        ["c1", "c2", "c3", "c4", "c5"],
+        purpose="survey invitations",
+        action="survey.contacts_export",
+        audit=audit_sink(store, actor="cli", secret=SECRET),
+        consent=book,
+    )
+    assert [c.customer_key for c in release.contacts] == ["c3", "c5"]
+    assert book.withdrawn == {"c1"}
+    with pytest.raises(InputError, match="released on marketing consent, not on sharing consent"):
+        contacts(
+            warehouse,
+            ["c1"],
+            purpose="x",
+            action="survey.contacts_export",
+            audit=audit_sink(store, actor="cli", secret=SECRET),
+            consent=ConsentBook("sharing"),
+        )
+
+
+def test_without_a_record_analytics_and_sharing_default_to_yes_and_marketing_to_the_flag(
+    warehouse: ibis.BaseBackend,
+) -> None:
+    customers = warehouse.table("customers")
+    for purpose, expected in (("marketing", {"c1", "c4", "c5"}), ("sharing", {"c1", "c2", "c3", "c4", "c5"})):
+        found = ConsentBook(purpose, {"c5": False}).consenting(customers).to_pyarrow().column(0).to_pylist()  # type: ignore[arg-type]
+        assert set(found) == expected - {"c5"}, purpose
+
+
 def test_an_empty_request_is_still_recorded(warehouse: ibis.BaseBackend) -> None:
     store = ListAuditStore()
     release = contacts(
@@ -144,6 +180,7 @@ def test_an_empty_request_is_still_recorded(warehouse: ibis.BaseBackend) -> None
         purpose="survey reminders",
         action="survey.contacts_export",
         audit=audit_sink(store, actor="cli", secret=SECRET),
+        consent=ConsentBook("marketing"),
     )
     assert release.contacts == []
     assert json.loads(store.rows[0].details)["asked"] == 0
@@ -153,7 +190,7 @@ def test_bad_purpose_or_context_is_refused_before_anything_is_read(warehouse: ib
     store = ListAuditStore()
     sink = audit_sink(store, actor="cli", secret=SECRET)
     with pytest.raises(InputError, match="needs a purpose of 1 to 80 characters"):
-        contacts(warehouse, ["c1"], purpose=" ", action="survey.contacts_export", audit=sink)
+        contacts(warehouse, ["c1"], purpose=" ", action="survey.contacts_export", audit=sink, consent=None)
     with pytest.raises(InputError, match="may not set asked, released: the vault records those itself"):
         contacts(
             warehouse,
@@ -161,6 +198,7 @@ def test_bad_purpose_or_context_is_refused_before_anything_is_read(warehouse: ib
             purpose="x",
             action="survey.contacts_export",
             audit=sink,
+            consent=None,
             context={"released": 0, "asked": 1},
         )
     assert store.rows == []
@@ -176,6 +214,7 @@ def test_a_warehouse_without_a_vault_is_a_clear_error() -> None:
                 purpose="survey invitations",
                 action="survey.contacts_export",
                 audit=audit_sink(ListAuditStore(), actor="cli", secret=SECRET),
+                consent=ConsentBook("marketing"),
             )
     finally:
         con.close()
@@ -191,7 +230,12 @@ def test_the_chain_rules_hold_on_any_store() -> None:
     store.rows[1] = AuditRow(
         second.id, second.at, second.actor, second.action, '{"n":9}', second.prev_hash, second.hash
     )
-    assert verify_audit(store, secret=SECRET).as_dict() == {"ok": False, "entries": 3, "first_bad_entry": 2}
+    assert verify_audit(store, secret=SECRET).as_dict() == {
+        "ok": False,
+        "entries": 3,
+        "first_bad_entry": 2,
+        "problem": "entry 2 was changed or follows a deleted entry",
+    }
 
 
 # --- what an import writes ------------------------------------------------------------------------------------------
@@ -278,8 +322,13 @@ def test_the_survey_contact_export_is_one_audit_entry_without_an_address(
 
     plain = cli("survey", "export", survey_id, "--out", str(tmp_path / "plain.csv"), "--json", home_dir=home)
     assert plain.exit_code == 0, plain.stderr
-    assert "audit_entry" not in plain.json()
-    assert cli("audit", "list", "--json", home_dir=home).json() == {"entries": []}, "no personal data, no entry"
+    # No address, but one-time answer links: whoever holds one answers as that customer, so it is an entry too.
+    [link_export] = cli("audit", "list", "--json", home_dir=home).json()["entries"]
+    assert link_export["id"] == plain.json()["audit_entry"]
+    assert (link_export["action"], link_export["details"]) == (
+        "survey.recipients_export",
+        {"survey_id": survey_id, "file": "plain.csv", "recipients": 40},
+    )
 
     out = tmp_path / "contacts.csv"
     exported = cli("survey", "export", survey_id, "--out", str(out), "--contacts", "--json", home_dir=home)
@@ -291,7 +340,7 @@ def test_the_survey_contact_export_is_one_audit_entry_without_an_address(
 
     listed = cli("audit", "list", "--json", home_dir=home)
     assert listed.exit_code == 0, listed.stderr
-    [entry] = listed.json()["entries"]
+    entry, _ = listed.json()["entries"]
     assert entry["id"] == exported.json()["audit_entry"]
     assert (entry["actor"], entry["action"]) == ("cli", "survey.contacts_export")
     assert entry["details"] == {
@@ -307,7 +356,7 @@ def test_the_survey_contact_export_is_one_audit_entry_without_an_address(
     assert exported.json()["left_out_without_consent"] == 40 - len(expected)
     assert "@" not in listed.stdout
     assert not any(email in listed.stdout for email in expected.values())
-    assert cli("audit", "verify", "--json", home_dir=home).json() == {"ok": True, "entries": 1, "first_bad_entry": None}
+    assert cli("audit", "verify", "--json", home_dir=home).json() == {"ok": True, "entries": 2, "first_bad_entry": None}
 
 
 def test_reminders_with_contacts_are_audited_too(
@@ -329,7 +378,8 @@ def test_reminders_with_contacts_are_audited_too(
     reminded = cli("survey", "remind", survey_id, "--out", str(out), "--contacts", "--json", home_dir=home)
     assert reminded.exit_code == 0, reminded.stderr
     assert {row["customer_key"]: row["email"] for row in _read_csv(out)} == expected
-    [entry] = cli("audit", "list", "--json", home_dir=home).json()["entries"]
+    entry, link_export = cli("audit", "list", "--json", home_dir=home).json()["entries"]
+    assert link_export["action"] == "survey.recipients_export"
     assert entry["action"] == "survey.contacts_export"
     assert {key: entry["details"][key] for key in ("purpose", "asked", "released", "file")} == {
         "purpose": "survey reminders",

@@ -113,9 +113,9 @@ def test_a_package_that_takes_long_shows_a_waiting_page_then_downloads(
 ) -> None:
     real = share_module.build_share_package
 
-    def slow_build(context: Any, *, k: int, min_pair_support: float) -> Any:
+    def slow_build(context: Any, *, k: int, min_pair_support: float, withdrawn: tuple[str, ...]) -> Any:
         time.sleep(0.5)
-        return real(context, k=k, min_pair_support=min_pair_support)
+        return real(context, k=k, min_pair_support=min_pair_support, withdrawn=withdrawn)
 
     monkeypatch.setattr(share_module, "build_share_package", slow_build)
     monkeypatch.setattr(_dashboard, "PAGE_WAIT_SECONDS", 0.05)

@@ -1,5 +1,5 @@
-"""The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts, the audit log, targets and
-budgets, retention campaigns and the loyalty ledger.
+"""The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts, the audit log, consent records,
+targets and budgets, retention campaigns and the loyalty ledger.
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
 migrated to the newest schema on first use. SQLAlchemy stays inside this package: the layers above read and write
@@ -16,6 +16,7 @@ from shoplens.appdb._campaigns import (
     campaign_members,
     save_campaign,
 )
+from shoplens.appdb._consent import ConsentEntry
 from shoplens.appdb._erase import erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
@@ -41,6 +42,7 @@ __all__ = [
     "Budget",
     "Campaign",
     "CampaignMember",
+    "ConsentEntry",
     "ImportRun",
     "Job",
     "JobLog",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,13 +12,15 @@ from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shoplens.appdb import _audit
+from shoplens.appdb import _audit, _consent
 from shoplens.appdb._models import ImportRun
+from shoplens.config import Settings
 from shoplens.errors import WarehouseError
-from shoplens.privacy import AuditRow
+from shoplens.privacy import AuditRow, ConsentRecord, Purpose, write_audit_head
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITER = "shoplens_writer"
+AUDIT_HEAD_FILE = "audit.head"  # the audit chain's newest id and hash, kept apart from the rows
 
 
 def _sqlite_transactions(engine: Engine) -> None:
@@ -39,9 +41,12 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 
 class AppDatabase:
-    """The app database; also the store of the audit chain (:class:`shoplens.privacy.AuditStore`)."""
+    """The app database; also the store of the audit chain (:class:`shoplens.privacy.AuditStore`) and of consent
+    records (:class:`shoplens.privacy.ConsentStore`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, audit_head: Path | None = None) -> None:
+        """``audit_head``: the file where each append also writes the chain's head (see :func:`verify_audit`)."""
+        self.audit_head = audit_head
         try:
             self.engine: Engine = create_engine(url)
             if self.engine.dialect.name == "sqlite":
@@ -50,6 +55,11 @@ class AppDatabase:
         except SQLAlchemyError as exc:
             raise WarehouseError(f"cannot open the app database: {str(exc).splitlines()[0][:200]}") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def for_store(cls, config: Settings) -> AppDatabase:
+        """The store's app database, keeping the audit chain's head in the store's home."""
+        return cls(config.app_database_url, audit_head=config.home / AUDIT_HEAD_FILE)
 
     def _migrate(self) -> None:
         config = Config()
@@ -75,13 +85,28 @@ class AppDatabase:
             return list(session.scalars(select(ImportRun).order_by(ImportRun.started_at.desc()).limit(limit)))
 
     def append_audit(self, seal: Callable[[AuditRow | None], AuditRow]) -> AuditRow:
-        return _audit.append_audit(self, seal)
+        sealed = _audit.append_audit(self, seal)
+        if self.audit_head is not None:
+            write_audit_head(self.audit_head, sealed)
+        return sealed
 
     def audit_rows(self) -> Iterator[AuditRow]:
         return _audit.audit_rows(self)
 
     def newest_audit_rows(self, limit: int) -> list[AuditRow]:
         return _audit.newest_audit_rows(self, limit)
+
+    def add_consent(self, records: Sequence[ConsentRecord]) -> int:
+        return _consent.add_consent(self, records)
+
+    def latest_consent(self, purpose: Purpose, customer_keys: Sequence[str] | None = None) -> dict[str, ConsentRecord]:
+        return _consent.latest_consent(self, purpose, customer_keys)
+
+    def latest_platform_consent(self, purpose: Purpose, customer_keys: Sequence[str]) -> dict[str, bool]:
+        return _consent.latest_platform_consent(self, purpose, customer_keys)
+
+    def consent_history(self, customer_key: str) -> list[ConsentRecord]:
+        return _consent.consent_history(self, customer_key)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -46,7 +46,7 @@ from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError, UnreadableFileError
-from shoplens.privacy import audit_sink, contacts
+from shoplens.privacy import audit_sink, consent_book, contacts
 from shoplens.warehouse import Warehouse, connect, warehouse_exists
 
 campaign_app = typer.Typer(
@@ -66,7 +66,7 @@ AUDIENCE_PURPOSE = "retention campaign audience"
 
 def _app_db(config: Settings) -> AppDatabase:
     config.ensure_home()
-    return AppDatabase(config.app_database_url)
+    return AppDatabase.for_store(config)
 
 
 def _require_warehouse(config: Settings) -> None:
@@ -155,12 +155,20 @@ def _members(
     as_of: date,
     keys_file: Path | None,
 ) -> list[str]:
-    """The group's keys: those given (a churn band, a saved list, checked against the customers) or the group's."""
+    """The group's keys: those given (a churn band, a saved list, checked against the customers) or the group's,
+    less the customers who withdrew consent to analytics (their data is not used to pick them)."""
     if given is None:
-        return group_keys(warehouse.backend, group, as_of=as_of, zone=config.timezone)
-    if keys_file is not None:
-        _check_known(warehouse, given, keys_file)
-    return given
+        found = group_keys(warehouse.backend, group, as_of=as_of, zone=config.timezone)
+    else:
+        if keys_file is not None:
+            _check_known(warehouse, given, keys_file)
+        found = given
+    db = _app_db(config)
+    try:
+        withdrawn = consent_book(db, "analytics").withdrawn
+    finally:
+        db.close()
+    return [key for key in found if key not in withdrawn]
 
 
 def _churn_keys(config: Settings, group: str) -> list[str]:
@@ -241,7 +249,8 @@ def create_command(
     The split sorts the customer keys and applies one numpy permutation drawn from the seed, so it can be
     reproduced. It checks that the groups match on pre-period revenue and orders (standardised mean difference,
     warning above 0.1) and prints the minimum detectable effect (80 % power, 5 % two-sided) on repeat rate and
-    revenue per customer. Prints {"campaign_id", "treatment", "holdout", "seed", "mde", "balance", "warnings"}.
+    revenue per customer. Customers who withdrew consent to analytics are left out of the group. Prints
+    {"campaign_id", "treatment", "holdout", "seed", "mde", "balance", "warnings"}.
     """
     config = settings(ctx)
     chosen = _group(segment, lifecycle_state, churn_risk, keys_file)
@@ -452,6 +461,7 @@ def audience_command(
                 purpose=AUDIENCE_PURPOSE,
                 action="campaign.audience_export",
                 audit=audit_sink(db, actor=actor, secret=config.store_secret()),
+                consent=consent_book(db, "marketing"),
                 with_name=True,
                 context={**context, "campaign_id": campaign_id, "file": out.name, "format": output_format},
             )

@@ -17,11 +17,13 @@ from rich.table import Table
 
 from shoplens.appdb import AppDatabase, ImportRun
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._consent import seed_platform_consent
 from shoplens.cli._import_journal import ImportJournal, recover_imports
 from shoplens.cli._output import emit_json, stderr, stdout, tracked_job
 from shoplens.config import Settings
 from shoplens.errors import MappingError, UnreadableFileError, WarehouseError
 from shoplens.ingest import registered_profiles
+from shoplens.privacy import record_audit
 from shoplens.warehouse import (
     ImportSummary,
     ReadLimits,
@@ -55,7 +57,8 @@ def _read_mapping(path: Path | None) -> dict[str, Any] | None:
 
 
 def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[str, Any] | None) -> ImportSummary:
-    """Import into the store at ``config.home`` and log the run in the app database."""
+    """Import into the store at ``config.home`` and log the run in the app database, with the platform's marketing
+    flags that are new or changed as consent records."""
     config.ensure_home()
     started = datetime.now(UTC)
     names = ", ".join(path.name for path in paths)
@@ -89,7 +92,7 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
         summary.warnings.append(
             f"amounts in {', '.join(foreign)} are kept as given, not converted to the store's {config.currency}"
         )
-    app_db = AppDatabase(config.app_database_url)
+    app_db = AppDatabase.for_store(config)
     app_db.record_import(
         ImportRun(
             import_id=summary.import_id,
@@ -104,7 +107,10 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
             quarantine_path=summary.quarantine_path,
         )
     )
-    app_db.close()
+    try:
+        seed_platform_consent(config, app_db, profile=summary.profile)
+    finally:
+        app_db.close()
     journal.done()
     return summary
 
@@ -250,7 +256,7 @@ def _cached_status(config: Settings) -> dict[str, Any] | None:
 
 
 def _recent_imports(config: Settings) -> list[dict[str, Any]]:
-    app_db = AppDatabase(config.app_database_url)
+    app_db = AppDatabase.for_store(config)
     imports = [
         {
             "import_id": r.import_id,
@@ -418,11 +424,18 @@ def _serve_demo(ctx: typer.Context, config: Settings, port: int) -> None:
     from shoplens.cli._web import serve_command
     from shoplens.web import add_user, list_users
 
-    app_db = AppDatabase(config.app_database_url)
+    app_db = AppDatabase.for_store(config)
     try:
         if not list_users(app_db):
             password = secrets.token_urlsafe(12)
-            add_user(app_db, DEMO_OWNER, password, "owner")
+            owner = add_user(app_db, DEMO_OWNER, password, "owner")
+            record_audit(
+                app_db,
+                actor="cli",
+                action="account.user_add",
+                details={"user_id": owner.user_id, "role": owner.role},
+                secret=config.store_secret(),
+            )
             stderr.print(f"Dashboard login (demo only): {DEMO_OWNER} / {password}", markup=False)
         else:
             stderr.print("Log in to the dashboard with an account of this store (shoplens user list).")

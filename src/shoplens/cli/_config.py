@@ -34,6 +34,17 @@ def _home(ctx: typer.Context) -> Path:
     return home
 
 
+def _audit_change(ctx: typer.Context, action: str, key: str, **details: bool) -> int:
+    """The audit entry of a setting change: which key, never its value (a URL may name a database user)."""
+    from shoplens.cli._audit import audit_entry
+
+    try:
+        config = Settings(home=_home(ctx))
+    except (ValidationError, ConfigError) as exc:
+        raise settings_error(exc, _home(ctx)) from None
+    return audit_entry(config, action, {"key": key, **details})
+
+
 @config_app.command("show")
 def show_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The store settings in force and where each comes from (environment, settings file or default).
@@ -78,8 +89,9 @@ def set_command(
     stored = StoreSettingsFile(_home(ctx)).set(key, value)
     shown = masked_url(stored) if key == "warehouse_url" else stored
     overridden_by = overriding_variable(key)
+    entry = _audit_change(ctx, "config.set", key)
     if as_json:
-        emit_json({"key": key, "value": shown, "overridden_by": overridden_by})
+        emit_json({"key": key, "value": shown, "overridden_by": overridden_by, "audit_entry": entry})
         return
     stdout.print(f"{key} = {shown}", markup=False)
     if overridden_by:
@@ -94,8 +106,9 @@ def unset_command(ctx: typer.Context, key: KeyArgument, as_json: JsonOption = Fa
     unset warehouse_url (back to the DuckDB file in the home)
     """
     removed = StoreSettingsFile(_home(ctx)).unset(key)
+    entry = _audit_change(ctx, "config.unset", key, removed=removed)
     if as_json:
-        emit_json({"key": key, "removed": removed})
+        emit_json({"key": key, "removed": removed, "audit_entry": entry})
         return
     stdout.print(f"{key} removed; the default applies" if removed else f"{key} was not set", markup=False)
     if removed and (overridden_by := overriding_variable(key)):

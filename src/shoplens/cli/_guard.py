@@ -56,7 +56,7 @@ def guard_command(
         export_people_per_day=export_people_per_day,
     )
     result = run(ctx, query, GuardResult)
-    database = AppDatabase(settings(ctx).app_database_url)
+    database = AppDatabase.for_store(settings(ctx))
     try:
         flags = result.flags + export_flags(database.audit_rows(), people_per_day=query.export_people_per_day)
     finally:

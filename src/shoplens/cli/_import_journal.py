@@ -104,7 +104,7 @@ def recover_imports(config: Settings, warehouse: Warehouse) -> list[str]:
                 continue
             run = _run_from(entry, warehouse)
             if run is not None:
-                app_db = app_db or AppDatabase(config.app_database_url)
+                app_db = app_db or AppDatabase.for_store(config)
                 app_db.record_import(run)
                 recovered.append(run.import_id)
             path.unlink(missing_ok=True)

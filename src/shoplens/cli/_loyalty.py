@@ -128,7 +128,7 @@ class _Store:
 def _database(config: Settings) -> AppDatabase:
     if config.database_url is None and not config.home.is_dir():
         raise InputError(f"no store at {config.home}: build one with shoplens demo or shoplens import, or pass --home")
-    return AppDatabase(config.app_database_url)
+    return AppDatabase.for_store(config)
 
 
 @loyalty_app.command("accrue")

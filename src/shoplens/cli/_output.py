@@ -74,7 +74,7 @@ def tracked_job(
     Jobs page shows it while it runs (the job ends as done, or failed with its one-line reason); with ``echo``
     it also reports on stderr as :func:`progress_reporter` does."""
     config.ensure_home()
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     job = JobLog(database, kind, description)
     try:
         with progress_reporter(kind) if echo else nullcontext(None) as progress:

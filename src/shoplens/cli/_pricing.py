@@ -3,6 +3,7 @@ the price list a shop platform imports."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +23,7 @@ from shoplens.actions import (
     write_price_list,
 )
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._audit import audit_entry
 from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError
@@ -233,7 +235,25 @@ def export_command(
             _refuse(result, as_json)
         prices = export_store(warehouse.backend, rules)
     written = write_price_list(prices, out, layout)
-    document = {"path": str(out), "format": layout, "products": written, "skipped_rules": prices.skipped_rules}
+    entry = audit_entry(
+        settings(ctx),
+        "pricing.export",
+        {
+            "file": out.name,
+            "format": layout,
+            "rules": len(rules.rules),
+            "products": written,
+            "skipped_rules": len(prices.skipped_rules),
+            "rules_sha256": hashlib.sha256(rules_file.read_bytes()).hexdigest(),
+        },
+    )
+    document = {
+        "path": str(out),
+        "format": layout,
+        "products": written,
+        "skipped_rules": prices.skipped_rules,
+        "audit_entry": entry,
+    }
     if as_json:
         emit_json(document)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import ibis
@@ -11,6 +12,7 @@ import typer
 from shoplens.appdb import AppDatabase, erase_customer_rows
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
+from shoplens.config import Settings
 from shoplens.errors import InputError
 from shoplens.ingest import customer_key, email_identity
 from shoplens.privacy import PERSONAL_COLUMNS, VAULT_KEY, VAULT_TABLE, audit_sink, erased_key
@@ -18,7 +20,7 @@ from shoplens.schema import TABLES
 from shoplens.warehouse import (
     connect,
     erase_from_quarantine,
-    erase_from_warehouse,
+    erase_many_from_warehouse,
     exact_columns,
     warehouse_exists,
 )
@@ -39,7 +41,7 @@ _KEYED_TABLES = tuple(name for name, table in TABLES.items() if VAULT_KEY in tab
 _PEOPLE_EXPORTS = ("survey.contacts_export", "campaign.audience_export")
 
 
-def _identity(email: str) -> str:
+def identity_of(email: str) -> str:
     found = email_identity(email)
     if found is None:
         raise InputError("--email: that is not an e-mail address")
@@ -74,13 +76,13 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
     """
     config = settings(ctx)
     secret = config.store_secret()
-    key = customer_key(secret, _identity(email))
+    key = customer_key(secret, identity_of(email))
     held: dict[str, list[dict[str, Any]]] = {}
     if warehouse_exists(config):
         with connect(config, read_only=True) as warehouse:
             held = held_on(warehouse.backend, key)
     found = any(held.values())
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     try:
         entry = audit_sink(database, actor="cli", secret=secret)(
             "privacy.export", {"customer_key": key, "found": found, "rows": sum(map(len, held.values()))}
@@ -98,6 +100,40 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
         if rows:
             stdout.print(f"{name}: {len(rows):,} row(s)")
     stdout.print(f"the vault ({VAULT_TABLE}) row is included; use --json for every value")
+
+
+@dataclass
+class Erasure:
+    """What erasing some people removed or unlinked: rows per warehouse table and app table, quarantined rows."""
+
+    warehouse: dict[str, int] = field(default_factory=dict)
+    app_database: dict[str, int] = field(default_factory=dict)
+    quarantine_rows: int = 0
+
+
+def erase_people(
+    config: Settings, database: AppDatabase, keys: list[str], *, identifiers: list[str] | None = None
+) -> Erasure:
+    """Erase the people with these keys: each one's vault row is deleted and the rest of their warehouse rows
+    move to a fresh random key of their own with free text cleared (one change for all); quarantined rows naming
+    any of their identifiers (those in the vault, and ``identifiers`` given, such as a typed e-mail) are dropped;
+    their app database rows are deleted; the result caches are cleared. Nothing is written to the audit log: the
+    caller records what it did once."""
+    erased = Erasure()
+    if not keys:
+        return erased
+    if warehouse_exists(config):
+        with connect(config) as warehouse:
+            vault = warehouse.backend.table(VAULT_TABLE)
+            held = _rows(vault.filter(vault[VAULT_KEY].isin(keys)))  # only the vault rows: their identifiers
+            found = [str(row[c]) for row in held for c in PERSONAL_COLUMNS if row.get(c)]
+            erased.warehouse = erase_many_from_warehouse(warehouse, {key: erased_key() for key in keys})
+        erased.quarantine_rows = erase_from_quarantine(config.quarantine_dir, [*(identifiers or []), *found])
+    shutil.rmtree(config.cache_dir, ignore_errors=True)
+    for key in keys:
+        for table, count in erase_customer_rows(database, key).items():
+            erased.app_database[table] = erased.app_database.get(table, 0) + count
+    return erased
 
 
 @privacy_app.command("erase")
@@ -120,21 +156,12 @@ def erase_command(
         raise InputError("erasing cannot be undone: add --yes to confirm")
     config = settings(ctx)
     secret = config.store_secret()
-    identity = _identity(email)
+    identity = identity_of(email)
     key = customer_key(secret, identity)
-    warehouse_rows: dict[str, int] = {}
-    quarantined = 0
-    if warehouse_exists(config):
-        with connect(config) as warehouse:
-            vault = warehouse.backend.table(VAULT_TABLE)
-            held = _rows(vault.filter(vault[VAULT_KEY] == key))  # only the vault row: its identifiers
-            identifiers = [str(row[c]) for row in held for c in PERSONAL_COLUMNS if row.get(c)]
-            warehouse_rows = erase_from_warehouse(warehouse, key, new_key=erased_key())
-        quarantined = erase_from_quarantine(config.quarantine_dir, [identity, *identifiers])
-    shutil.rmtree(config.home / "cache", ignore_errors=True)
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     try:
-        app_rows = erase_customer_rows(database, key)
+        erased = erase_people(config, database, [key], identifiers=[identity])
+        warehouse_rows, app_rows, quarantined = erased.warehouse, erased.app_database, erased.quarantine_rows
         exports = [
             {"audit_entry": row.id, "at": row.at.isoformat(), "action": row.action}
             for row in database.audit_rows()

@@ -10,6 +10,7 @@ import typer
 from shoplens.appdb import AppDatabase, PlanStore
 from shoplens.cli._analytics import runner
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._audit import audit_entry
 from shoplens.cli._output import emit_json, stdout
 from shoplens.errors import InputError
 from shoplens.queries import target_specs
@@ -36,7 +37,7 @@ def report_command(
     if output_format not in FORMATS:
         raise InputError(f"--format is html or pdf, not {output_format[:20]!r}")
     config = settings(ctx)
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     try:
         targets = target_specs(PlanStore(database).targets())
     finally:
@@ -48,8 +49,11 @@ def report_command(
         path.write_bytes(render_pdf(html))
     else:
         path.write_text(html, encoding="utf-8")
+    entry = audit_entry(
+        config, "report.export", {"file": path.name, "format": output_format, "month": f"{report.month:%Y-%m}"}
+    )
     if as_json:
-        emit_json({**report.summary(), "format": output_format, "path": str(path)})
+        emit_json({**report.summary(), "format": output_format, "path": str(path), "audit_entry": entry})
         return
     if report.chosen:
         stdout.print(report.chosen)

@@ -12,7 +12,7 @@ from shoplens.cli._analytics import runner
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
 from shoplens.errors import InputError
-from shoplens.privacy import DEFAULT_K, check_k, record_audit
+from shoplens.privacy import DEFAULT_K, check_k, consent_book, record_audit
 from shoplens.reports import SHARE_FORMATS, ShareFormat, share_package
 
 share_app = typer.Typer(
@@ -48,7 +48,8 @@ def export_command(
     was suppressed).
 
     What is never shared: customer keys, order ids, names, e-mails, phones, addresses, free text (reviews,
-    tickets), and the minimum or maximum of anybody's value.
+    tickets), the minimum or maximum of anybody's value, and anything of customers who withdrew consent to
+    sharing (their orders, refunds and sessions are left out before counting; the manifest says how many).
 
     What k means: a row is released only when at least k different people are behind it (a known customer
     counts once; each guest session or guest order counts as one person). Smaller rows are left out and
@@ -61,7 +62,12 @@ def export_command(
     if not out.parent.is_dir():
         raise InputError(f"--out: the folder {out.parent} does not exist")
     config = settings(ctx)
-    package = share_package(runner(config), k=k)
+    database = AppDatabase.for_store(config)
+    try:
+        withdrawn = consent_book(database, "sharing").withdrawn
+    finally:
+        database.close()
+    package = share_package(runner(config), k=k, withdrawn=withdrawn)
     digest = package.write(out, cast(ShareFormat, output_format))
     datasets = {
         name: {
@@ -71,13 +77,20 @@ def export_command(
         }
         for name, dataset in package.datasets.items()
     }
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     try:
         entry = record_audit(
             database,
             actor="cli",
             action="share.export",
-            details={"file": out.name, "format": output_format, "k": k, "datasets": datasets, "sha256": digest},
+            details={
+                "file": out.name,
+                "format": output_format,
+                "k": k,
+                "datasets": datasets,
+                "customers_withdrawn": package.customers_withdrawn,
+                "sha256": digest,
+            },
             secret=config.store_secret(),
         )
     finally:
@@ -87,6 +100,7 @@ def export_command(
         "format": output_format,
         "k": k,
         "datasets": datasets,
+        "customers_withdrawn": package.customers_withdrawn,
         "audit_entry": entry.id,
         "sha256": digest,
     }

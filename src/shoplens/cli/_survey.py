@@ -38,7 +38,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 def _app_db(config: Settings) -> AppDatabase:
     config.ensure_home()
-    return AppDatabase(config.app_database_url)
+    return AppDatabase.for_store(config)
 
 
 @survey_app.command("lint")
@@ -137,15 +137,23 @@ def sample_command(
 ) -> None:
     """Draw the survey's recipients (a seeded random sample of the target) and open the answer window.
 
-    Customers asked by any survey within the contact cap are left out. Each recipient gets a one-time answer link.
+    Customers asked by any survey within the contact cap are left out, and so are customers who withdrew consent
+    to analytics; a survey for consented customers only reads marketing consent as it stands now. Each recipient
+    gets a one-time answer link.
     """
+    from shoplens.privacy import consent_book
     from shoplens.voice import customer_profiles, sample_survey
 
     config = settings(ctx)
-    with connect(config, read_only=True) as warehouse:
-        profiles = customer_profiles(warehouse.backend, zone=config.timezone)
     db = _app_db(config)
     try:
+        with connect(config, read_only=True) as warehouse:
+            profiles = customer_profiles(
+                warehouse.backend,
+                zone=config.timezone,
+                marketing=consent_book(db, "marketing"),
+                analytics=consent_book(db, "analytics"),
+            )
         report = sample_survey(db, survey_id, profiles, secret=config.store_secret())
     finally:
         db.close()
@@ -167,7 +175,7 @@ def _write_recipients(
     invitation_ids: list[str] | None,
     purpose: str,
 ) -> dict[str, Any]:
-    from shoplens.privacy import audit_sink
+    from shoplens.privacy import audit_sink, consent_book
     from shoplens.privacy import contacts as vault_contacts
     from shoplens.voice import recipients
 
@@ -184,6 +192,7 @@ def _write_recipients(
                     purpose=purpose,
                     action="survey.contacts_export",
                     audit=audit_sink(db, actor="cli", secret=config.store_secret()),
+                    consent=consent_book(db, "marketing"),
                     context={"survey_id": survey_id, "file": out.name},
                 )
             emails = {contact.customer_key: contact.email for contact in release.contacts}
@@ -201,15 +210,21 @@ def _write_recipients(
             out.chmod(0o600)  # personal data: readable by the owner only
     except OSError as exc:
         raise UnreadableFileError(f"{out}: cannot write ({exc.strerror})") from None
-    document: dict[str, Any] = {
+    if release is not None:
+        entry_id = release.audit_entry.id
+    else:  # pseudonymous keys and one-time answer links: whoever holds a link answers as that customer
+        from shoplens.cli._audit import audit_entry
+
+        entry_id = audit_entry(
+            config, "survey.recipients_export", {"survey_id": survey_id, "file": out.name, "recipients": len(rows)}
+        )
+    return {
         "survey_id": survey_id,
         "path": str(out),
         "recipients": len(rows),
         "left_out_without_consent": release.left_out if release is not None else 0,
+        "audit_entry": entry_id,
     }
-    if release is not None:
-        document["audit_entry"] = release.audit_entry.id
-    return document
 
 
 ContactsOption = Annotated[

@@ -59,7 +59,7 @@ SpendChannel = Annotated[str, typer.Option("--channel", help="The marketing chan
 
 def _store(config: Settings) -> tuple[AppDatabase, PlanStore]:
     config.ensure_home()
-    database = AppDatabase(config.app_database_url)
+    database = AppDatabase.for_store(config)
     return database, PlanStore(database)
 
 

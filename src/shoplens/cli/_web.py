@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from shoplens.appdb import ROLES, AppDatabase
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._audit import audit_entry
 from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.errors import InputError
 
@@ -35,7 +36,7 @@ RoleOption = Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROL
 def _database(ctx: typer.Context) -> AppDatabase:
     config = settings(ctx)
     config.ensure_home()
-    return AppDatabase(config.app_database_url)
+    return AppDatabase.for_store(config)
 
 
 @app.command("serve")
@@ -87,8 +88,9 @@ def user_add_command(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
     user = add_user(_database(ctx), email, password, role)
+    entry = audit_entry(settings(ctx), "account.user_add", {"user_id": user.user_id, "role": user.role})
     if as_json:
-        emit_json({"email": user.email, "role": user.role, "user_id": user.user_id})
+        emit_json({"email": user.email, "role": user.role, "user_id": user.user_id, "audit_entry": entry})
     else:
         stdout.print(f"added {user.email} as {user.role}")
 
@@ -120,7 +122,16 @@ def token_create_command(
     from shoplens.web import create_token
 
     secret, record = create_token(_database(ctx), role, name)
+    entry = audit_entry(settings(ctx), "account.token_create", {"token_id": record.token_id, "role": record.role})
     if as_json:
-        emit_json({"token": secret, "token_id": record.token_id, "role": record.role, "name": record.name})
+        emit_json(
+            {
+                "token": secret,
+                "token_id": record.token_id,
+                "role": record.role,
+                "name": record.name,
+                "audit_entry": entry,
+            }
+        )
     else:
         stdout.print(secret)

@@ -5,6 +5,8 @@ Every layer above may use it; it imports only errors, config and schema, so call
 
 * :func:`contacts` is the one read of personal data: consent checked, only the fields asked for, each release
   written to the audit log. :func:`vault_rows` and :func:`vault_upserts` describe what an import writes there.
+* :func:`consent_book` reads the current decisions per purpose (analytics, marketing, sharing) from a
+  :class:`ConsentStore`; :func:`platform_consent_records` is what an import adds to them.
 * :func:`record_audit` appends an entry to the hash-chained audit log; :func:`verify_audit` checks the chain.
 * :func:`suppress_small_cells` keeps only aggregate rows with at least ``k`` people behind them.
 """
@@ -12,6 +14,7 @@ Every layer above may use it; it imports only errors, config and schema, so call
 from shoplens.privacy._audit import (
     GENESIS_HASH,
     AuditEntry,
+    AuditHead,
     AuditRow,
     AuditSink,
     AuditStore,
@@ -19,11 +22,25 @@ from shoplens.privacy._audit import (
     audit_sink,
     canonical_details,
     entry_hash,
+    read_audit_head,
     recent_audit,
     record_audit,
     verify_audit,
+    write_audit_head,
+)
+from shoplens.privacy._consent import (
+    PLATFORM_PREFIX,
+    PURPOSES,
+    ConsentBook,
+    ConsentRecord,
+    ConsentStore,
+    Purpose,
+    check_purpose,
+    consent_book,
+    platform_consent_records,
 )
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
+from shoplens.privacy._retention import inactive_customers, last_activity
 from shoplens.privacy._vault import (
     CONTACT_FIELDS,
     ERASED_TEXT,
@@ -46,24 +63,37 @@ __all__ = [
     "ERASED_TEXT",
     "GENESIS_HASH",
     "PERSONAL_COLUMNS",
+    "PLATFORM_PREFIX",
+    "PURPOSES",
     "VAULT_COLUMNS",
     "VAULT_KEY",
     "VAULT_TABLE",
     "AuditEntry",
+    "AuditHead",
     "AuditRow",
     "AuditSink",
     "AuditStore",
     "AuditVerdict",
+    "ConsentBook",
+    "ConsentRecord",
+    "ConsentStore",
     "Contact",
     "ContactRelease",
+    "Purpose",
     "Suppressed",
     "audit_sink",
     "canonical_details",
     "check_k",
+    "check_purpose",
+    "consent_book",
     "contacts",
     "entry_hash",
     "erased_key",
+    "inactive_customers",
+    "last_activity",
     "people",
+    "platform_consent_records",
+    "read_audit_head",
     "recent_audit",
     "record_audit",
     "share_of_released",
@@ -72,4 +102,5 @@ __all__ = [
     "vault_rows",
     "vault_upserts",
     "verify_audit",
+    "write_audit_head",
 ]

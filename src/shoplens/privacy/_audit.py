@@ -3,8 +3,9 @@
 ``hash = HMAC-SHA256(store secret, prev_hash + canonical(id, at, actor, action, details))`` and the first entry's
 ``prev_hash`` is 64 zeros. Whoever edits, deletes or reorders rows in the database file without the store
 secret cannot produce matching hashes, so :func:`verify_audit` names the first entry that no longer checks.
-What a chain cannot show on its own is that its newest entries were cut off: keep the count or the last hash
-elsewhere (a backup, a ticket) when that matters.
+What a chain cannot show on its own is that its newest entries were cut off, so the chain's head (the newest id
+and hash) is also kept apart from the rows, in a small owner-only file (:func:`write_audit_head`, on every
+append): :func:`verify_audit` given that head says so when the log ends before it.
 
 The chain's rules live here; where the rows are kept does not. Callers pass in an :class:`AuditStore` (the app
 database is one), which appends a row in one transaction and hands rows back in order.
@@ -19,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from shoplens.errors import FieldError, InputError
@@ -85,15 +87,72 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class AuditVerdict:
-    """``ok`` when every entry's hash and link check; ``first_bad_entry`` is the id of the first that does not."""
+    """``ok`` when every entry's hash and link check (and the log reaches its head, when a head was given);
+    ``first_bad_entry`` is the id of the first that does not, or of the first removed one; ``problem`` says why."""
 
     ok: bool
     entries: int
     first_bad_entry: int | None
+    problem: str | None = None
+    head_entry: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "first_bad_entry": self.first_bad_entry}
+        found: dict[str, Any] = {"ok": self.ok, "entries": self.entries, "first_bad_entry": self.first_bad_entry}
+        if self.problem is not None:  # only when not ok
+            found["problem"] = self.problem
+        return found
 
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The newest entry's id and hash, as written beside the log on each append."""
+
+    id: int
+    hash: str
+
+
+def read_audit_head(path: Path) -> AuditHead | None:
+    """The head kept in ``path``; None when there is none yet (a log written before heads were kept)."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        return AuditHead(int(found["id"]), str(found["hash"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(f"{path.name}: the audit head is unreadable; restore it from a backup") from None
+
+
+def write_audit_head(path: Path, row: AuditRow) -> None:
+    """Move the head in ``path`` forward to ``row`` (never back: writers that raced may finish in any order).
+
+    The file is replaced atomically, owner-only (0600), under an exclusive lock on a lock file beside it."""
+    import fcntl
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_audit_head(path)
+        if current is not None and current.id >= row.id:
+            return
+        temporary = path.with_suffix(".tmp")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump({"id": row.id, "hash": row.hash}, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    finally:
+        os.close(lock)
+
+
+class _NoHead:
+    """No head given: check the chain only (the head is the caller's to keep)."""
+
+
+NO_HEAD = _NoHead()
 
 AuditSink = Callable[[str, dict[str, Any]], AuditEntry]
 """Writes one entry, given its action and details, for an actor and store fixed beforehand (:func:`audit_sink`)."""
@@ -146,19 +205,54 @@ def audit_sink(store: AuditStore, *, actor: str, secret: bytes) -> AuditSink:
     return record
 
 
-def verify_audit(store: AuditStore, *, secret: bytes) -> AuditVerdict:
-    """Walk the chain from the first entry; stop at the first entry whose hash or link does not check."""
+def verify_audit(store: AuditStore, *, secret: bytes, head: AuditHead | _NoHead | None = NO_HEAD) -> AuditVerdict:
+    """Walk the chain from the first entry; stop at the first entry whose hash or link does not check.
+
+    Given the ``head`` kept beside the log (None when none was written yet), also check that the log reaches it:
+    a log that ends before its head lost its newest entries, and an entry at the head's id with another hash was
+    rewritten. A head behind the log is fine (a writer without the head file, or one still finishing)."""
     entries = 0
     expected_prev = GENESIS_HASH
+    at_head: str | None = None
+    last_id = 0
+    known_head = head if isinstance(head, AuditHead) else None
     rows = store.audit_rows()
     for row in rows:
         entries += 1
         good_link = hmac.compare_digest(row.prev_hash, expected_prev)
         recomputed = entry_hash(secret, row.prev_hash, row.id, row.at, row.actor, row.action, row.details)
         if not (good_link and hmac.compare_digest(row.hash, recomputed)):
-            return AuditVerdict(ok=False, entries=entries + sum(1 for _ in rows), first_bad_entry=row.id)
+            return AuditVerdict(
+                ok=False,
+                entries=entries + sum(1 for _ in rows),
+                first_bad_entry=row.id,
+                problem=f"entry {row.id} was changed or follows a deleted entry",
+                head_entry=known_head.id if known_head else None,
+            )
+        if known_head is not None and row.id == known_head.id:
+            at_head = row.hash
         expected_prev = row.hash
-    return AuditVerdict(ok=True, entries=entries, first_bad_entry=None)
+        last_id = row.id
+    if known_head is None:
+        return AuditVerdict(ok=True, entries=entries, first_bad_entry=None)
+    last = last_id
+    if last < known_head.id:
+        return AuditVerdict(
+            ok=False,
+            entries=entries,
+            first_bad_entry=last + 1,
+            problem=f"the audit log ends at entry {last} but its head says {known_head.id}: entries were removed",
+            head_entry=known_head.id,
+        )
+    if at_head is None or not hmac.compare_digest(at_head, known_head.hash):
+        return AuditVerdict(
+            ok=False,
+            entries=entries,
+            first_bad_entry=known_head.id,
+            problem=f"entry {known_head.id} does not have the hash its head recorded: the log was rewritten",
+            head_entry=known_head.id,
+        )
+    return AuditVerdict(ok=True, entries=entries, first_bad_entry=None, head_entry=known_head.id)
 
 
 def recent_audit(store: AuditStore, *, limit: int = 20) -> list[AuditEntry]:

@@ -23,6 +23,7 @@ from ibis.common.exceptions import TableNotFound
 
 from shoplens.errors import InputError, WarehouseError
 from shoplens.privacy._audit import AuditEntry, AuditSink
+from shoplens.privacy._consent import ConsentBook
 from shoplens.schema import TABLES
 
 VAULT = TABLES["customer_pii"]
@@ -65,14 +66,16 @@ def contacts(
     purpose: str,
     action: str,
     audit: AuditSink,
-    require_marketing_consent: bool = True,
+    consent: ConsentBook | None,
     with_name: bool = False,
     context: Mapping[str, str | int] | None = None,
 ) -> ContactRelease:
     """The e-mail address (and with ``with_name`` the name) of those ``customer_keys`` that may be contacted.
 
-    With ``require_marketing_consent`` (the default) only customers who agreed to marketing are released; a
-    customer with no e-mail in the vault is never released. The release is written to the audit log as
+    With a ``consent`` book (marketing: :func:`shoplens.privacy.consent_book`, read just before) only customers
+    who agree to marketing now are released: their newest consent record, or the platform's flag when they have
+    none; ``None`` releases without asking for consent (say so only for a purpose that needs none). A customer
+    with no e-mail in the vault is never released. The release is written to the audit log as
     ``action``, with ``purpose``, the counts, the fields released and ``context`` (which must hold no personal
     data: a survey id, a file name), before the contacts are returned. Contacts come in the order asked for.
     """
@@ -81,9 +84,11 @@ def contacts(
     clashing = sorted(set(context or {}) & set(_RELEASE_DETAILS))
     if clashing:
         raise InputError(f"the audit context may not set {', '.join(clashing)}: the vault records those itself")
+    if consent is not None and consent.purpose != "marketing":
+        raise InputError(f"contacts are released on marketing consent, not on {consent.purpose} consent")
     keys = list(dict.fromkeys(str(key) for key in customer_keys))
     fields = ["email", "name"] if with_name else ["email"]
-    found = _reachable(backend, keys, fields, require_marketing_consent) if keys else {}
+    found = _reachable(backend, keys, fields, consent) if keys else {}
     released = [found[key] for key in keys if key in found]
     entry = audit(
         action,
@@ -94,14 +99,14 @@ def contacts(
             "released": len(released),
             "left_out": len(keys) - len(released),
             "fields": fields,
-            "consent": "marketing" if require_marketing_consent else "not required",
+            "consent": "marketing" if consent is not None else "not required",
         },
     )
     return ContactRelease(released, len(keys), entry)
 
 
 def _reachable(
-    backend: ibis.BaseBackend, keys: list[str], fields: list[str], require_marketing_consent: bool
+    backend: ibis.BaseBackend, keys: list[str], fields: list[str], consent: ConsentBook | None
 ) -> dict[str, Contact]:
     try:
         vault = backend.table(VAULT_TABLE)
@@ -111,10 +116,8 @@ def _reachable(
     # A key list joined as a table, not an IN list: a survey may reach hundreds of thousands of customers.
     asked = ibis.memtable({VAULT_KEY: keys}, schema={VAULT_KEY: "string"})
     reachable = vault.filter(vault.email.notnull()).semi_join(asked, VAULT_KEY)
-    if require_marketing_consent:
-        # NULL consent is unknown, and unknown is no.
-        consenting = customers.filter(customers.consent_marketing.fill_null(False))
-        reachable = reachable.semi_join(consenting, VAULT_KEY)
+    if consent is not None:
+        reachable = reachable.semi_join(consent.consenting(customers), VAULT_KEY)
     rows = reachable.select(VAULT_KEY, *fields).to_pyarrow().to_pylist()
     return {str(row[VAULT_KEY]): Contact(str(row[VAULT_KEY]), str(row["email"]), row.get("name")) for row in rows}
 

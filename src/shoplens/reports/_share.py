@@ -23,13 +23,14 @@ import io
 import json
 import math
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -97,6 +98,7 @@ class SharePackage:
     store_timezone: str
     min_pair_orders: int
     datasets: dict[str, SharedDataset] = field(default_factory=dict)
+    customers_withdrawn: int = 0  # customers left out because they withdrew consent to sharing
 
     @property
     def data_dictionary(self) -> str:
@@ -110,6 +112,7 @@ class SharePackage:
             "data_version": self.data_version,
             "store_timezone": self.store_timezone,
             "min_pair_orders": self.min_pair_orders,
+            "customers_withdrawn": self.customers_withdrawn,
             "datasets": {name: dataset.summary() for name, dataset in self.datasets.items()},
         }
 
@@ -150,13 +153,21 @@ def _encode(table: pa.Table, format: ShareFormat) -> bytes:
 
 
 def build_share_package(
-    runner: QueryContext, *, k: int = DEFAULT_K, min_pair_support: float = MIN_PAIR_SUPPORT
+    runner: QueryContext,
+    *,
+    k: int = DEFAULT_K,
+    min_pair_support: float = MIN_PAIR_SUPPORT,
+    withdrawn: tuple[str, ...] = (),
 ) -> SharePackage:
-    """Compute the four k-anonymous datasets from the runner's tables."""
+    """Compute the four k-anonymous datasets from the runner's tables.
+
+    The orders, refunds and web events of the ``withdrawn`` customers (who refused consent to sharing) are left
+    out before anything is counted, so they are in no cell, no total and no share of the package.
+    """
     check_k(k)
     if not 0 < min_pair_support <= 1:
         raise InputError(f"min_pair_support must be in (0, 1], not {min_pair_support}")
-    orders = runner.table("orders")
+    orders = _without(runner.table("orders"), withdrawn)
     if int(orders.count().execute()) == 0:
         raise InputError("the warehouse has no orders yet: import the store's exports first")
     with ExitStack() as temporary:  # tables cached on the backend, dropped when the package is built
@@ -168,6 +179,8 @@ def build_share_package(
         datasets: dict[str, SharedDataset] = {}
 
         events = _events(runner)
+        if events is not None:
+            events = _without(events, withdrawn)
         if events is None:
             datasets["funnel_dropoffs"] = SharedDataset("funnel_dropoffs", _empty(FUNNEL_SCHEMA), 0, 0, NO_EVENTS)
         else:
@@ -175,7 +188,7 @@ def build_share_package(
             funnel_table, held = release(funnel_cells(sessions), with_continuation)
             datasets["funnel_dropoffs"] = _dataset("funnel_dropoffs", funnel_table, held)
 
-        scores = rfm_scores(orders, runner.table("refunds"), zone=runner.zone)
+        scores = rfm_scores(orders, _without(runner.table("refunds"), withdrawn), zone=runner.zone)
         preferences, held = release(segment_preference_cells(scores, orders, lines, products), with_segment_shares)
         datasets["segment_preferences"] = _dataset("segment_preferences", preferences, held)
 
@@ -201,7 +214,16 @@ def build_share_package(
         store_timezone=runner.store_timezone,
         min_pair_orders=min_pair_orders,
         datasets={name: datasets[name] for name in DATASETS},
+        customers_withdrawn=len(withdrawn),
     )
+
+
+def _without(table: ir.Table, withdrawn: tuple[str, ...]) -> ir.Table:
+    """``table`` less the rows of the ``withdrawn`` customers (guest rows, with no key, stay)."""
+    if not withdrawn or "customer_key" not in table.columns:
+        return table
+    left_out = ibis.memtable({"withdrawn_key": list(withdrawn)}, schema={"withdrawn_key": "string"})
+    return table.anti_join(left_out, table.customer_key == left_out.withdrawn_key)
 
 
 def _release(cells: ir.Table, k: int, finish: Finish | None) -> tuple[ir.Table, tuple[int, int]]:
@@ -242,6 +264,7 @@ class SharePackageQuery(Query):
 
     k: int = DEFAULT_K
     min_pair_support: float = MIN_PAIR_SUPPORT
+    withdrawn: tuple[str, ...] = ()  # sorted keys of customers who withdrew consent to sharing
 
 
 class SharePackageResult(Result):
@@ -253,10 +276,16 @@ class SharePackageResult(Result):
 
 @answers(SharePackageQuery, SharePackageResult)
 def answer_share_package(context: QueryContext, query: SharePackageQuery) -> SharePackageResult:
-    package = build_share_package(context, k=query.k, min_pair_support=query.min_pair_support)
+    package = build_share_package(
+        context, k=query.k, min_pair_support=query.min_pair_support, withdrawn=query.withdrawn
+    )
     return SharePackageResult(query=query, package=package)
 
 
-def share_package(runner: QueryRunner, *, k: int = DEFAULT_K, wait: float | None = None) -> SharePackage:
-    """The store's share package with k, through the runner (computed once per data version where kept)."""
-    return runner.run(SharePackageQuery(k=k), SharePackageResult, wait=wait).package
+def share_package(
+    runner: QueryRunner, *, k: int = DEFAULT_K, wait: float | None = None, withdrawn: Iterable[str] = ()
+) -> SharePackage:
+    """The store's share package with k, without the ``withdrawn`` customers' rows, through the runner (computed
+    once per data version and set of withdrawals where kept)."""
+    query = SharePackageQuery(k=k, withdrawn=tuple(sorted(set(withdrawn))))
+    return runner.run(query, SharePackageResult, wait=wait).package

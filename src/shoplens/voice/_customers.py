@@ -14,15 +14,24 @@ import ibis
 import pandas as pd
 
 from shoplens.metrics import lifecycle, purchase_refunds, purchases, recent_spend, rfm_scores
+from shoplens.privacy import ConsentBook
 
 SPEND_WINDOW_DAYS = 365
 
 
-def customer_profiles(backend: Any, *, zone: str = "UTC") -> pd.DataFrame:
+def customer_profiles(
+    backend: Any,
+    *,
+    zone: str = "UTC",
+    marketing: ConsentBook | None = None,
+    analytics: ConsentBook | None = None,
+) -> pd.DataFrame:
     """One row per customer with an order: ``customer_key, segment, lifecycle, consent_marketing``.
 
     ``segment`` is the RFM segment and ``lifecycle`` the lifecycle state, both as of the data end (the last day
-    with a purchase or a refund).
+    with a purchase or a refund). With a ``marketing`` book, ``consent_marketing`` is the customer's consent now
+    (their newest record, else the platform's flag); with an ``analytics`` book, customers who withdrew consent to
+    analytics are left out (nobody samples or profiles them).
     """
     stored = backend.table("orders")
     orders, refunds = purchases(stored), purchase_refunds(backend.table("refunds"), stored)
@@ -37,6 +46,11 @@ def customer_profiles(backend: Any, *, zone: str = "UTC") -> pd.DataFrame:
     )
     frame: pd.DataFrame = joined.to_pandas()
     frame["consent_marketing"] = frame["consent_marketing"].fillna(False).astype(bool)
+    if marketing is not None and marketing.decided:
+        decided = frame["customer_key"].map(marketing.decided)
+        frame["consent_marketing"] = decided.where(decided.notna(), frame["consent_marketing"]).astype(bool)
+    if analytics is not None and analytics.withdrawn:
+        frame = frame[~frame["customer_key"].isin(analytics.withdrawn)].reset_index(drop=True)
     return frame
 
 

@@ -4,7 +4,14 @@ Ibis backend, the data version, the one import pipeline that fills it, and the s
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._connection import Warehouse, change_token, connect, warehouse_exists
 from shoplens.warehouse._ddl import EngineName
-from shoplens.warehouse._erase import erase_from_quarantine, erase_from_warehouse, exact_columns
+from shoplens.warehouse._erase import (
+    delete_older_than,
+    erase_from_quarantine,
+    erase_from_warehouse,
+    erase_many_from_warehouse,
+    exact_columns,
+    rewrite_file,
+)
 from shoplens.warehouse._import_files import (
     detect_profile,
     import_feedback,
@@ -53,9 +60,11 @@ __all__ = [
     "change_token",
     "connect",
     "customer_key_sql",
+    "delete_older_than",
     "detect_profile",
     "erase_from_quarantine",
     "erase_from_warehouse",
+    "erase_many_from_warehouse",
     "exact_columns",
     "file_format",
     "get_profile",
@@ -69,6 +78,7 @@ __all__ = [
     "new_import_id",
     "read_header",
     "register_import_target",
+    "rewrite_file",
     "stage_file",
     "store_schema",
     "warehouse_exists",

@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
+import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -31,10 +33,18 @@ VALUES_SEPARATOR = "; "
 
 def erase_from_warehouse(warehouse: Warehouse, key: str, *, new_key: str) -> dict[str, int]:
     """Rows of ``key`` per table that were deleted (the vault) or moved to ``new_key`` (the rest)."""
+    return erase_many_from_warehouse(warehouse, {key: new_key})
+
+
+def erase_many_from_warehouse(warehouse: Warehouse, new_keys: Mapping[str, str]) -> dict[str, int]:
+    """Erase several people in one change: each key's rows are deleted (the vault) or moved to its own fresh key
+    in ``new_keys`` (the rest); rows per table, all people together."""
     changes, counts = [], {}
+    asked = ibis.memtable({"erased_key": list(new_keys)}, schema={"erased_key": "string"})
     for name in KEYED_TABLES:
         table = warehouse.backend.table(name)
-        found = exact_columns(table.filter(table[VAULT_KEY] == key), name).to_pyarrow()
+        held = table.semi_join(asked, table[VAULT_KEY] == asked.erased_key)
+        found = exact_columns(held, name).to_pyarrow()
         if not found.num_rows:
             continue
         counts[name] = found.num_rows
@@ -42,9 +52,8 @@ def erase_from_warehouse(warehouse: Warehouse, key: str, *, new_key: str) -> dic
         if name == VAULT_TABLE:
             changes.append(TableChange(name, found.slice(0, 0), replaced))
             continue
-        moved = found.set_column(
-            found.schema.get_field_index(VAULT_KEY), VAULT_KEY, pa.array([new_key] * found.num_rows, pa.string())
-        )
+        fresh = [new_keys[str(old)] for old in found.column(VAULT_KEY).to_pylist()]
+        moved = found.set_column(found.schema.get_field_index(VAULT_KEY), VAULT_KEY, pa.array(fresh, pa.string()))
         for column in ERASED_TEXT.get(name, ()):
             index = moved.schema.get_field_index(column)
             moved = moved.set_column(index, column, pa.nulls(moved.num_rows, moved.schema.field(column).type))
@@ -53,6 +62,22 @@ def erase_from_warehouse(warehouse: Warehouse, key: str, *, new_key: str) -> dic
     if isinstance(warehouse.store, DuckDBFile):
         warehouse.store.rewrite()  # freed blocks would still hold the deleted bytes
     return counts
+
+
+def delete_older_than(warehouse: Warehouse, name: str, column: str, cutoff: datetime) -> int:
+    """Delete the rows of table ``name`` whose ``column`` is before ``cutoff`` (UTC); how many went."""
+    table = warehouse.backend.table(name)
+    moment = ibis.literal(cutoff.astimezone(UTC).replace(tzinfo=None), type="timestamp")
+    old = table.filter(table[column] < moment).select(*TABLES[name].primary_key).to_pyarrow()
+    if old.num_rows:
+        warehouse.apply_changes([TableChange(name, exact_columns(table, name).limit(0).to_pyarrow(), old)])
+    return int(old.num_rows)
+
+
+def rewrite_file(warehouse: Warehouse) -> None:
+    """Write a DuckDB file anew, so that no freed block keeps deleted bytes (other engines reclaim in their time)."""
+    if isinstance(warehouse.store, DuckDBFile):
+        warehouse.store.rewrite()
 
 
 def exact_columns(table: ir.Table, name: str) -> ir.Table:

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from shoplens.appdb import ROLES, AppDatabase
+from shoplens.config import Settings
+from shoplens.privacy import AuditEntry, record_audit
 from shoplens.web._auth import Principal, session_principal, token_principal
 from shoplens.web._errors import ApiError
 
@@ -40,6 +42,19 @@ def app_database(request: Request) -> AppDatabase:
     database = request.app.state.app_database
     assert isinstance(database, AppDatabase)
     return database
+
+
+def audit(request: Request, actor: str, action: str, details: dict[str, Any]) -> AuditEntry:
+    """One entry in the store's audit log, written by the web app (``details``: keys and counts, nothing personal)."""
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    return record_audit(
+        app_database(request),
+        actor=actor,
+        action=action,
+        details={**details, "via": "web"},
+        secret=settings.store_secret(),
+    )
 
 
 def _bearer(request: Request) -> str | None:

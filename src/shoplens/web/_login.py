@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shoplens.web._auth import SESSION_LIFETIME, LoginLimiter, authenticate, end_session, start_session
-from shoplens.web._deps import SESSION_COOKIE, app_database, principal_of
+from shoplens.web._deps import SESSION_COOKIE, app_database, audit, principal_of
 from shoplens.web._errors import ApiError
 from shoplens.web._settings import WebSettings
 
@@ -77,14 +77,18 @@ def router(templates: Jinja2Templates, limiter: LoginLimiter) -> APIRouter:
         client = request.client.host if request.client else "unknown"
         keys = (f"ip:{client}", f"email:{email}")
         if any(limiter.blocked(key) for key in keys):
+            audit(request, "system", "web.sign_in_failed", {"reason": "rate limited"})
             return login_page(request, error="Too many failed attempts; wait a few minutes.", status=429)
         user = authenticate(app_database(request), email, password)
         if user is None:
             for key in keys:
                 limiter.failed(key)
+            # Neither the e-mail typed nor the client's address: only that a sign-in failed, and when.
+            audit(request, "system", "web.sign_in_failed", {"reason": "wrong e-mail or password"})
             return login_page(request, error="Wrong e-mail or password.", status=401)
         for key in keys:
             limiter.succeeded(key)
+        audit(request, f"user:{user.user_id}", "web.sign_in", {"role": user.role})
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -103,7 +107,10 @@ def router(templates: Jinja2Templates, limiter: LoginLimiter) -> APIRouter:
         check_form_csrf(request, form.get("csrf_token"))
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
+            signed_in = principal_of(request)
             end_session(app_database(request), cookie)
+            if signed_in is not None:
+                audit(request, signed_in.actor, "web.sign_out", {})
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from shoplens.privacy import DEFAULT_K, recent_audit, record_audit
+from shoplens.privacy import DEFAULT_K, consent_book, recent_audit, record_audit
 from shoplens.reports import SharePackage, SharePackageQuery, SharePackageResult
 from shoplens.web._api import store_of
 from shoplens.web._auth import Principal
@@ -26,9 +26,19 @@ ShareFormatQuery = Annotated[Literal["csv", "parquet"], Query(alias="format")]
 EXPORTS_SHOWN = 20
 
 
-def package_of(request: Request, k: int, *, wait: float | None = None) -> SharePackage:
-    """The package for this k and the current data, built once while kept (see :meth:`StoreReader.answer`)."""
-    return store_of(request).answer(SharePackageQuery(k=k), SharePackageResult, wait=wait).package
+def withdrawn_from_sharing(request: Request) -> tuple[str, ...]:
+    """The sorted keys of customers whose newest consent record refuses sharing, read now."""
+    return tuple(sorted(consent_book(app_database(request), "sharing").withdrawn))
+
+
+def package_of(
+    request: Request, k: int, *, wait: float | None = None, withdrawn: tuple[str, ...] | None = None
+) -> SharePackage:
+    """The package for this k, the current data and the customers who withdrew consent to sharing (read now when
+    not given), built once while kept (see :meth:`StoreReader.answer`)."""
+    left_out = withdrawn if withdrawn is not None else withdrawn_from_sharing(request)
+    query = SharePackageQuery(k=k, withdrawn=left_out)
+    return store_of(request).answer(query, SharePackageResult, wait=wait).package
 
 
 def download(
@@ -43,13 +53,16 @@ def download(
     :class:`StillComputingError` when the package is not built by then."""
     store = store_of(request)
     version = store.version()
-    package = package_of(request, k, wait=wait)
+    withdrawn = withdrawn_from_sharing(request)
+    package = package_of(request, k, wait=wait, withdrawn=withdrawn)
 
     def packed() -> tuple[bytes, str]:
         data = package.to_zip(output_format)
         return data, hashlib.sha256(data).hexdigest()
 
-    data, digest = store.remember("share-zip", f"{k}|{output_format}", version, packed)
+    withdrawals = hashlib.sha256(",".join(withdrawn).encode()).hexdigest()[:16]
+    described = f"{k}|{output_format}|{withdrawals}"
+    data, digest = store.remember("share-zip", described, version, packed)
     name = f"shoplens-share-{datetime.now(UTC):%Y%m%d}-k{k}-{output_format}.zip"
     entry = record_audit(
         app_database(request),
