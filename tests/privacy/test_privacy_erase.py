@@ -81,6 +81,11 @@ def erased(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         )
         writer.writerow(["x.csv", 3, "unit_price", "not a number", "", "email=someone@else.example; unit_price=abc"])
     assert run_cli(home, "rfm", "--json").exit_code == 0  # fills the result cache
+    # An app-database trace too: a withdrawal of marketing consent, recorded under the person's key.
+    withdrawn = run_cli(
+        home, "privacy", "consent", "set", "--email", person["email"], "--purpose", "marketing", "--granted", "no"
+    )
+    assert withdrawn.exit_code == 0, withdrawn.stderr
     before = run_cli(home, "privacy", "export", "--email", person["email"], "--json").json()
     totals = _totals(home)
     done = run_cli(home, "privacy", "erase", "--email", person["email"], "--yes", "--json")
@@ -94,6 +99,13 @@ def test_erase_counts_every_row_export_found(erased: dict[str, Any]) -> None:
     assert erased["erase"]["quarantine_rows"] == 1
     assert erased["erase"]["customer_key"] == erased["person"]["key"]
 
+    app_rows = {name: len(rows) for name, rows in erased["before"]["app_database"].items()}
+    assert app_rows["consent_records"] >= 1, "the export lists the consent records of the person"
+    assert all(
+        row["customer_key"] == erased["person"]["key"] for row in erased["before"]["app_database"]["consent_records"]
+    )
+    assert erased["erase"]["app_database"] == app_rows
+
 
 def test_nothing_of_the_person_is_left(erased: dict[str, Any]) -> None:
     person, home = erased["person"], erased["home"]
@@ -101,7 +113,11 @@ def test_nothing_of_the_person_is_left(erased: dict[str, Any]) -> None:
     # Only the audit log keeps the key: the export before and the erasure itself (the proof the request was met).
     assert set(_text_hits(home, needles)) == {"app audit_log"}
     entries = run_cli(home, "audit", "list", "--json").json()["entries"]
-    assert sorted(e["action"] for e in entries if person["key"] in str(e)) == ["privacy.erase", "privacy.export"]
+    assert sorted(e["action"] for e in entries if person["key"] in str(e)) == [
+        "privacy.consent_set",
+        "privacy.erase",
+        "privacy.export",
+    ]
     again = run_cli(home, "privacy", "export", "--email", person["email"], "--json").json()
     assert again["found"] is False
     with (home / "quarantine" / "imp-planted.csv").open() as handle:

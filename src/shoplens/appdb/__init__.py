@@ -17,7 +17,7 @@ from shoplens.appdb._campaigns import (
     save_campaign,
 )
 from shoplens.appdb._consent import ConsentEntry
-from shoplens.appdb._erase import erase_customer_rows
+from shoplens.appdb._erase import customer_rows, erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
 from shoplens.appdb._models import Base, ImportRun
@@ -61,6 +61,7 @@ __all__ = [
     "append_ledger_entries",
     "campaign_by_id",
     "campaign_members",
+    "customer_rows",
     "erase_customer_rows",
     "ledger_entries",
     "recent_jobs",

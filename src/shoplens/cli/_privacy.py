@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import ibis
 import typer
 
-from shoplens.appdb import AppDatabase, erase_customer_rows
+from shoplens.appdb import AppDatabase, customer_rows, erase_customer_rows
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
 from shoplens.config import Settings
@@ -70,9 +70,10 @@ def held_on(backend: ibis.BaseBackend, key: str) -> dict[str, list[dict[str, Any
 def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption = False) -> None:
     """Everything the warehouse holds on the customer with this e-mail, the vault row included.
 
-    Prints {"customer_key", "found", "tables": {table: [rows]}}; an e-mail the store does not know answers
-    found=false with no rows (exit 0). Each call is written to the audit log under the customer's key, never
-    the e-mail.
+    Prints {"customer_key", "found", "tables": {table: [rows]}, "app_database": {table: [rows]}}: the warehouse's
+    rows and the app database's (survey invitations, responses and their answers, campaign membership, loyalty
+    entries, consent records); an e-mail the store does not know answers found=false with no rows (exit 0). Each
+    call is written to the audit log under the customer's key, never the e-mail.
     """
     config = settings(ctx)
     secret = config.store_secret()
@@ -81,22 +82,24 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
     if warehouse_exists(config):
         with connect(config, read_only=True) as warehouse:
             held = held_on(warehouse.backend, key)
-    found = any(held.values())
     database = AppDatabase.for_store(config)
     try:
+        app_rows = customer_rows(database, key)
+        found = any(held.values()) or bool(app_rows)
+        row_count = sum(map(len, held.values())) + sum(map(len, app_rows.values()))
         entry = audit_sink(database, actor="cli", secret=secret)(
-            "privacy.export", {"customer_key": key, "found": found, "rows": sum(map(len, held.values()))}
+            "privacy.export", {"customer_key": key, "found": found, "rows": row_count}
         )
     finally:
         database.close()
-    document = {"customer_key": key, "found": found, "tables": held, "audit_entry": entry.id}
+    document = {"customer_key": key, "found": found, "tables": held, "app_database": app_rows, "audit_entry": entry.id}
     if as_json:
         emit_json(document)
         return
     if not found:
         stdout.print("the store holds nothing on that e-mail")
         return
-    for name, rows in held.items():
+    for name, rows in [*held.items(), *app_rows.items()]:
         if rows:
             stdout.print(f"{name}: {len(rows):,} row(s)")
     stdout.print(f"the vault ({VAULT_TABLE}) row is included; use --json for every value")
