@@ -13,6 +13,7 @@ files, columns, row numbers and rules, not customers.
     │   ├── MappingError           a generic mapping file is invalid
     │   └── FieldError             a field of a question has a bad value (named as each front end names it)
     ├── ConfigError                settings are unsafe or inconsistent
+    │   └── VaultKeyError          the vault key is missing or cannot decrypt the vault (exit 2)
     └── WarehouseError             the warehouse or app database cannot be used
 """
 
@@ -78,6 +79,13 @@ class FieldError(InputError):
 
 class ConfigError(ShoplensError):
     """Settings that are unsafe or inconsistent."""
+
+
+class VaultKeyError(ConfigError):
+    """The vault key is missing, malformed, or not the key the vault was encrypted with. The CLI exits 2: the
+    store's owner must restore the key (a backup of the key file, the key service); nothing is wrong with the data."""
+
+    exit_code = 2
 
 
 class WarehouseError(ShoplensError):

@@ -452,6 +452,7 @@ def audience_command(
                 purpose=AUDIENCE_PURPOSE,
                 action="campaign.audience_export",
                 audit=audit_sink(db, actor=actor, secret=config.store_secret()),
+                keys=warehouse.vault_keys(),
                 with_name=True,
                 context={**context, "campaign_id": campaign_id, "file": out.name, "format": output_format},
             )

@@ -5,6 +5,8 @@ Every layer above may use it; it imports only errors, config and schema, so call
 
 * :func:`contacts` is the one read of personal data: consent checked, only the fields asked for, each release
   written to the audit log. :func:`vault_rows` and :func:`vault_upserts` describe what an import writes there.
+* The vault is encrypted (AES-256-GCM, one random nonce per value) with :class:`VaultKeys` the caller passes in;
+  lookups compare :func:`keyed_hash` values, never ciphertexts.
 * :func:`record_audit` appends an entry to the hash-chained audit log; :func:`verify_audit` checks the chain.
 * :func:`suppress_small_cells` keeps only aggregate rows with at least ``k`` people behind them.
 """
@@ -23,10 +25,22 @@ from shoplens.privacy._audit import (
     record_audit,
     verify_audit,
 )
+from shoplens.privacy._crypto import (
+    SEALED_PREFIX,
+    VaultKeys,
+    check_keys,
+    is_sealed,
+    key_id,
+    keyed_hash,
+    open_sealed,
+    seal,
+    sealed_key_id,
+)
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
 from shoplens.privacy._vault import (
     CONTACT_FIELDS,
     ERASED_TEXT,
+    HASH_COLUMNS,
     PERSONAL_COLUMNS,
     VAULT_COLUMNS,
     VAULT_KEY,
@@ -35,6 +49,12 @@ from shoplens.privacy._vault import (
     ContactRelease,
     contacts,
     erased_key,
+    identifiers_of,
+    opened_vault_rows,
+    plain_vault_rows,
+    reencrypted_vault_rows,
+    sealed_sample,
+    sealed_vault_rows,
     shared_addresses,
     vault_rows,
     vault_upserts,
@@ -45,7 +65,9 @@ __all__ = [
     "DEFAULT_K",
     "ERASED_TEXT",
     "GENESIS_HASH",
+    "HASH_COLUMNS",
     "PERSONAL_COLUMNS",
+    "SEALED_PREFIX",
     "VAULT_COLUMNS",
     "VAULT_KEY",
     "VAULT_TABLE",
@@ -57,15 +79,29 @@ __all__ = [
     "Contact",
     "ContactRelease",
     "Suppressed",
+    "VaultKeys",
     "audit_sink",
     "canonical_details",
     "check_k",
+    "check_keys",
     "contacts",
     "entry_hash",
     "erased_key",
+    "identifiers_of",
+    "is_sealed",
+    "key_id",
+    "keyed_hash",
+    "open_sealed",
+    "opened_vault_rows",
     "people",
+    "plain_vault_rows",
     "recent_audit",
     "record_audit",
+    "reencrypted_vault_rows",
+    "seal",
+    "sealed_key_id",
+    "sealed_sample",
+    "sealed_vault_rows",
     "share_of_released",
     "shared_addresses",
     "suppress_small_cells",

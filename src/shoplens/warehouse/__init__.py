@@ -29,6 +29,7 @@ from shoplens.warehouse._postgres import store_schema
 from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_header, stage_file
 from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
 from shoplens.warehouse._spool import EventSpool, SpoolLoad, load_spool
+from shoplens.warehouse._vault_store import key_of_email, rotate_vault_key, seal_plain_vault
 
 __all__ = [
     "SIDE_TABLES",
@@ -58,11 +59,14 @@ __all__ = [
     "import_feedback",
     "import_files",
     "import_target",
+    "key_of_email",
     "load_spool",
     "load_table_file",
     "new_import_id",
     "read_header",
     "register_import_target",
+    "rotate_vault_key",
+    "seal_plain_vault",
     "stage_file",
     "store_schema",
     "warehouse_exists",
