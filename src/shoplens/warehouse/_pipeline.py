@@ -33,7 +33,7 @@ import numpy as np
 
 from shoplens.errors import FieldError, InputError, MissingColumnsError, UnknownProfileError
 from shoplens.ingest import CsvDialect, FilePlan, SourceProfile, hmac_pads, registered_profiles
-from shoplens.privacy import VaultKeys
+from shoplens.privacy import VAULT_TABLE, VaultKeys
 from shoplens.warehouse._connection import Warehouse
 from shoplens.warehouse._duckdb_file import DuckDBFile, bump_data_version
 from shoplens.warehouse._quarantine import FAULT_SEPARATOR, QuarantineWriter, quarantine_faults
@@ -301,6 +301,8 @@ class Pipeline:
         name, target = staged.path.name, self.target
         report_step(self.progress, f"validating {name}", 1, STEPS)
         target.parse(load, staged, plan)
+        if VAULT_TABLE in target.tables:
+            load.vault_keys()  # a missing or wrong vault key fails the import before anything is written
         # A record holding several items (packed line items) is that many rows of the target.
         summary.rows_read += load.count(f"SELECT count(*) FROM {target.parsed_table}") - staged.rows_staged
         report_step(self.progress, f"de-duplicating {name}", 2, STEPS)

@@ -104,9 +104,10 @@ def _with_hashes(people: pa.Table, secret: bytes) -> pa.Table:
     con = duckdb.connect()  # in memory: the values in clear never reach a file
     try:
         con.register("people", people)
-        return con.execute(
-            f"SELECT *, {vault_hashes_sql()} FROM people", {"inner_pad": inner_pad, "outer_pad": outer_pad}
+        hashed: pa.Table = con.sql(
+            f"SELECT *, {vault_hashes_sql()} FROM people", params={"inner_pad": inner_pad, "outer_pad": outer_pad}
         ).to_arrow_table()
+        return hashed
     finally:
         con.close()
 
@@ -152,5 +153,5 @@ def key_of_email(backend: ibis.BaseBackend, secret: bytes, identity: str) -> str
     if vault.filter(vault[VAULT_KEY] == key).count().to_pyarrow().as_py():
         return key
     held = vault.filter(vault.email_hash == keyed_hash(secret, "email", identity))
-    other = held.aggregate(key=held[VAULT_KEY].min()).to_pyarrow().column("key")[0].as_py()
-    return str(other) if other is not None else key
+    other = held.select(VAULT_KEY).order_by(VAULT_KEY).limit(1).to_pyarrow().column(VAULT_KEY).to_pylist()
+    return str(other[0]) if other else key
