@@ -205,3 +205,28 @@ def test_the_importer_s_sql_hashes_as_the_privacy_layer_does() -> None:
         keyed_hash(secret, "address", "flatd12f"),
         keyed_hash(secret, "source_customer_id", "c1001"),
     )
+
+
+def test_a_key_from_the_environment_is_used_and_rotated_without_a_key_file(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    old, new = base64.b64encode(b"o" * 32).decode(), base64.b64encode(b"n" * 32).decode()
+    monkeypatch.setenv("SHOPLENS_VAULT_KEY_ENV", "SHOP_VAULT_KEY")
+    monkeypatch.setenv("SHOP_VAULT_KEY", old)
+    _import(cli)
+    assert not (home / "vault.key").exists()
+    refused = cli("privacy", "rotate-key", "--json")
+    assert (refused.exit_code, refused.stderr) == (
+        2,
+        "error: the vault key is in the environment variable SHOP_VAULT_KEY: give the new key with "
+        "--new-key-env NAME (a variable holding it)\n",
+    )
+    monkeypatch.setenv("SHOP_VAULT_KEY_NEW", new)
+    rotated = cli("privacy", "rotate-key", "--new-key-env", "SHOP_VAULT_KEY_NEW", "--json")
+    assert rotated.exit_code == 0, rotated.stderr
+    assert rotated.json()["rows_reencrypted"] == len(_stored_vault(home)) == 2
+    monkeypatch.setenv("SHOP_VAULT_KEY", new)
+    email = _fixture_emails()[0]
+    exported = cli("privacy", "export", "--email", email, "--json").json()
+    assert [row["email"].lower() for row in exported["tables"]["customer_pii"]] == [email]

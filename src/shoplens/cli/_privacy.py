@@ -26,7 +26,6 @@ from shoplens.privacy import (
 )
 from shoplens.schema import TABLES
 from shoplens.warehouse import (
-    Warehouse,
     connect,
     erase_from_quarantine,
     erase_from_warehouse,
@@ -227,8 +226,8 @@ def rotate_key_command(
     if not warehouse_exists(config):
         raise InputError("the store has no warehouse yet: import data first")
     with connect(config) as warehouse:
-        rows = rotate_vault_key(warehouse, source, new_key)
-        key_id = _current_key_id(warehouse)
+        rotation = rotate_vault_key(warehouse, source, new_key)
+    rows, key_id = rotation.rows_reencrypted, rotation.key_id
     database = AppDatabase(config.app_database_url)
     try:
         entry = audit_sink(database, actor="cli", secret=secret)(
@@ -240,7 +239,3 @@ def rotate_key_command(
         emit_json({"rows_reencrypted": rows, "key_id": key_id, "audit_entry": entry.id})
         return
     stdout.print(f"re-encrypted {rows:,} vault row(s) under key {key_id}; the old key is retired")
-
-
-def _current_key_id(warehouse: Warehouse) -> str:
-    return warehouse.vault_keys().current_id

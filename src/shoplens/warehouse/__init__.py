@@ -29,7 +29,7 @@ from shoplens.warehouse._postgres import store_schema
 from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_header, stage_file
 from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
 from shoplens.warehouse._spool import EventSpool, SpoolLoad, load_spool
-from shoplens.warehouse._vault_store import key_of_email, rotate_vault_key, seal_plain_vault
+from shoplens.warehouse._vault_store import KeyRotation, key_of_email, rotate_vault_key, seal_plain_vault
 
 __all__ = [
     "SIDE_TABLES",
@@ -39,6 +39,7 @@ __all__ = [
     "FileLoad",
     "ImportSummary",
     "ImportTarget",
+    "KeyRotation",
     "Plan",
     "Progress",
     "Reject",

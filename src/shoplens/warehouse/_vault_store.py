@@ -10,6 +10,7 @@ plain values or the old ciphertexts.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -112,8 +113,16 @@ def _with_hashes(people: pa.Table, secret: bytes) -> pa.Table:
         con.close()
 
 
-def rotate_vault_key(warehouse: Warehouse, source: VaultKeySource, new_key: bytes | None = None) -> int:
-    """Encrypt every vault row again under a new key and retire the old one; return how many rows.
+@dataclass(frozen=True)
+class KeyRotation:
+    """What a key rotation did: rows encrypted again, and the id of the key they are encrypted with now."""
+
+    rows_reencrypted: int
+    key_id: str
+
+
+def rotate_vault_key(warehouse: Warehouse, source: VaultKeySource, new_key: bytes | None = None) -> KeyRotation:
+    """Encrypt every vault row again under a new key and retire the old one.
 
     With the key file, a new random key is kept beside the old one first, every row is re-encrypted in one change,
     and then the new key replaces the old file. With a key from the environment the caller passes the new key (the
@@ -134,8 +143,8 @@ def rotate_vault_key(warehouse: Warehouse, source: VaultKeySource, new_key: byte
         rows = reencrypted_vault_rows(rows, old, new).cast(arrow_schema(TABLES[VAULT_TABLE]))
         _replace_vault_rows(warehouse, rows)
     source.finish_rotation()
-    warehouse.forget_vault_keys()
-    return int(rows.num_rows)
+    warehouse.forget_vault_keys()  # with a key from the environment, the setting still names the old one
+    return KeyRotation(int(rows.num_rows), new.current_id)
 
 
 def _replace_vault_rows(warehouse: Warehouse, rows: pa.Table) -> None:
