@@ -169,3 +169,32 @@ def fetch(home: Path, sql: str, params: list[Any] | None = None) -> list[tuple[A
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         return con.execute(sql, params).fetchall()
+
+
+def vault_in_clear(home: Path) -> Any:
+    """The vault of the store at ``home`` decrypted with its key file, as an Arrow table (hash columns dropped)."""
+    import duckdb
+
+    from shoplens.config import VaultKeySource
+    from shoplens.privacy import VaultKeys, opened_vault_rows
+
+    found = VaultKeySource(home).keys()
+    assert found, "the store has a vault key"
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        sealed = con.sql("SELECT * FROM customer_pii").to_arrow_table()
+    return opened_vault_rows(sealed, VaultKeys(found[0]))
+
+
+def show_vault_in_clear(con: Any, home: Path) -> None:
+    """Make ``customer_pii`` on the DuckDB connection ``con`` the decrypted vault (a view that hides the table), for
+    tests that compare what shoplens released or kept with the values the vault holds."""
+    con.register("customer_pii", vault_in_clear(home))
+
+
+def fetch_clear(home: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """:func:`fetch` with ``customer_pii`` decrypted (:func:`show_vault_in_clear`)."""
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        show_vault_in_clear(con, home)
+        return con.execute(sql, params).fetchall()

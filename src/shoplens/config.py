@@ -1,7 +1,9 @@
 """Typed settings: the store's own settings file, the environment (``SHOPLENS_*``) and the command line.
 
 The store's home directory holds everything shoplens writes: the DuckDB warehouse, the SQLite app
-database, quarantine files, the store secret used for pseudonymous customer keys, and ``settings.json``,
+database, quarantine files, the store secret used for pseudonymous customer keys and lookup hashes, the vault key
+that encrypts personal data (``vault.key``, unless ``SHOPLENS_VAULT_KEY_ENV`` names an environment variable that
+holds it, as a key service provides it), and ``settings.json``,
 the store settings kept with the store (``shoplens config set KEY VALUE``):
 
     timezone       IANA zone whose days, weeks and months the analyses count in (default UTC)
@@ -17,6 +19,8 @@ settings file, the default.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -32,11 +36,15 @@ from pydantic import Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from shoplens.errors import ConfigError, InputError
+from shoplens.errors import ConfigError, InputError, VaultKeyError
 
 MAX_RETENTION_DAYS = 36_500
 
 SECRET_FILE = "store.secret"
+VAULT_KEY_FILE = "vault.key"
+VAULT_KEY_NEXT_FILE = "vault.key.next"  # a rotation's new key, until every vault row is encrypted with it
+VAULT_KEY_BYTES = 32  # AES-256
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SETTINGS_FILE = "settings.json"
 STORE_SETTING_KEYS = ("timezone", "currency", "store_name", "locale", "warehouse_url")
 WAREHOUSE_URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "spark://", "sc://")
@@ -231,6 +239,100 @@ class StoreSettingsFile:
         return found
 
 
+def vault_key_bytes(text: str, where: str) -> bytes:
+    """A vault key from its text (base64 of 32 bytes); a VaultKeyError naming ``where`` when it is not one."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != VAULT_KEY_BYTES:
+        raise VaultKeyError(f"the vault key {where} is not {VAULT_KEY_BYTES} bytes of base64; restore it from a backup")
+    return key
+
+
+def vault_key_text(key: bytes) -> str:
+    return base64.b64encode(key).decode()
+
+
+class VaultKeySource:
+    """Where the key that encrypts the vault comes from: the key file in the home (mode 0600, made on first use),
+    or an environment variable a key service fills. This class reads and writes key material only; what the key
+    does is the privacy layer's.
+
+    A rotation first keeps the new key next to the old one (``vault.key.next``), re-encrypts every row, then puts
+    it in the old one's place; until then both keys are offered, so a rotation cut short loses nothing.
+    """
+
+    def __init__(self, home: Path, env_name: str | None = None) -> None:
+        self.home = home
+        self.env_name = env_name
+
+    @property
+    def from_environment(self) -> bool:
+        return self.env_name is not None
+
+    @property
+    def where(self) -> str:
+        """The key's place, fit for an error message (never the key)."""
+        if self.env_name is not None:
+            return f"in the environment variable {self.env_name}"
+        return f"file {self.home / VAULT_KEY_FILE}"
+
+    def keys(self) -> list[bytes] | None:
+        """The current key first, then a rotation's new key if one was cut short; None when there is no key."""
+        if self.env_name is not None:
+            value = _environment_value(self.env_name)
+            return None if not value else [vault_key_bytes(value, self.where)]
+        found: list[bytes] = []
+        for name in (VAULT_KEY_FILE, VAULT_KEY_NEXT_FILE):
+            path = self.home / name
+            try:
+                text = path.read_text(encoding="ascii")
+            except FileNotFoundError:
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                raise VaultKeyError(f"cannot read the vault key file {path}: {exc}") from None
+            found.append(vault_key_bytes(text, f"file {path}"))
+        if found and not (self.home / VAULT_KEY_FILE).exists():
+            return None  # only a rotation's leftover: the key itself is gone
+        return found or None
+
+    def create(self) -> bytes:
+        """A new random key in the key file (for a vault that holds nothing encrypted yet)."""
+        if self.env_name is not None:
+            raise VaultKeyError(f"no vault key {self.where}; set it from the key service")
+        key = secrets.token_bytes(VAULT_KEY_BYTES)
+        self._write(VAULT_KEY_FILE, key)
+        return key
+
+    def begin_rotation(self, new_key: bytes) -> None:
+        """Keep ``new_key`` next to the current key file, before any row is encrypted with it."""
+        if self.env_name is None:
+            self._write(VAULT_KEY_NEXT_FILE, new_key)
+
+    def finish_rotation(self) -> None:
+        """Every row is encrypted with the new key: it replaces the old key file, and the old key is gone."""
+        if self.env_name is None:
+            os.replace(self.home / VAULT_KEY_NEXT_FILE, self.home / VAULT_KEY_FILE)
+
+    def _write(self, name: str, key: bytes) -> None:
+        path = self.home / name
+        try:
+            self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            handle, temporary = tempfile.mkstemp(dir=self.home, prefix=".vault-", suffix=".key")  # mode 0600
+            try:
+                with os.fdopen(handle, "w", encoding="ascii") as out:
+                    out.write(vault_key_text(key) + "\n")
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ConfigError(f"cannot write the vault key file {path}: {exc.strerror}") from None
+
+
 class _DeprecatedEnvironment(PydanticBaseSettingsSource):
     """Old environment names that still work, below the current ones."""
 
@@ -281,6 +383,9 @@ class Settings(BaseSettings):
     retention_quarantine_days: int = Field(default=90, ge=1, le=MAX_RETENTION_DAYS)  # quarantined rows' files
     retention_cache_days: int = Field(default=30, ge=1, le=MAX_RETENTION_DAYS)  # result caches
     retention_web_event_days: int = Field(default=395, ge=1, le=MAX_RETENTION_DAYS)  # web events and sessions
+    # The name of an environment variable holding the vault key (base64 of 32 bytes), as a key service or secret
+    # manager sets it; absent means the key file in the home. Environment only, never in settings.json.
+    vault_key_env: str | None = None
 
     _known_timezone = field_validator("timezone")(lambda value: known_timezone(value))
     _currency_code = field_validator("currency")(lambda value: currency_code(value))
@@ -289,6 +394,13 @@ class Settings(BaseSettings):
     _warehouse_address = field_validator("warehouse_url")(
         lambda value: None if value is None else warehouse_address(value)
     )
+
+    @field_validator("vault_key_env")
+    @classmethod
+    def _environment_variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.fullmatch(value):
+            raise ValueError(f"vault_key_env must name an environment variable (letters, digits, _), not {value!r}")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -364,6 +476,10 @@ class Settings(BaseSettings):
         except OSError as exc:
             raise ConfigError(f"cannot create home directory {self.home}: {exc.strerror}") from exc
         return self.home
+
+    def vault_key_source(self) -> VaultKeySource:
+        """Where the vault key is: ``vault_key_env``'s variable, else the key file in the home."""
+        return VaultKeySource(self.home, self.vault_key_env)
 
     def store_secret(self) -> bytes:
         """The per-store key for pseudonymous customer keys, created on first use (mode 0600).

@@ -14,6 +14,7 @@ files, columns, row numbers and rules, not customers.
     │   ├── FieldError             a field of a question has a bad value (named as each front end names it)
     │   └── NotFoundError          a question names something the store does not have, or may not show (404)
     ├── ConfigError                settings are unsafe or inconsistent
+    │   └── VaultKeyError          the vault key is missing or cannot decrypt the vault (exit 2)
     └── WarehouseError             the warehouse or app database cannot be used
 """
 
@@ -84,6 +85,13 @@ class NotFoundError(InputError):
 
 class ConfigError(ShoplensError):
     """Settings that are unsafe or inconsistent."""
+
+
+class VaultKeyError(ConfigError):
+    """The vault key is missing, malformed, or not the key the vault was encrypted with. The CLI exits 2: the
+    store's owner must restore the key (a backup of the key file, the key service); nothing is wrong with the data."""
+
+    exit_code = 2
 
 
 class WarehouseError(ShoplensError):

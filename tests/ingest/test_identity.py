@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import fetch
+from tests.conftest import fetch, fetch_clear
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
@@ -59,7 +59,7 @@ def test_a_guest_order_and_the_later_account_are_one_customer(cli: Callable[...,
     guests = dict(fetch(home, "SELECT order_id, is_guest FROM orders"))
     assert guests == {"3001": True, "3002": False, "3003": True, "3004": False}
     # The vault keeps the shop's account id, never the e-mail as an id; analytic tables hold no e-mail.
-    vault = dict(fetch(home, "SELECT customer_key, source_customer_id FROM customer_pii"))
+    vault = dict(fetch_clear(home, "SELECT customer_key, source_customer_id FROM customer_pii"))
     assert [vault[keys[order]] for order in ("3001", "3003", "3004")] == ["42", None, "43"]
     status = cli("status", "--json").json()
     assert (status["guest_orders"], status["guest_orders_joined"]) == (2, 1)

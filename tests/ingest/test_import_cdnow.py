@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from tests.conftest import CDNOW_MASTER, CDNOW_SAMPLE
+from tests.conftest import CDNOW_MASTER, CDNOW_SAMPLE, show_vault_in_clear
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,7 @@ def test_counts_per_customer_equal_the_raw_file(
     assert summary["orders"] == len(raw.drop_duplicates(["customer_id", "date"]))
 
     with duckdb.connect(str(tmp_path / "home" / "warehouse.duckdb"), read_only=True) as con:
+        show_vault_in_clear(con, tmp_path / "home")
         per_customer = (
             con.execute(
                 """

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from tests.conftest import ONLINE_RETAIL
+from tests.conftest import ONLINE_RETAIL, show_vault_in_clear
 
 from shoplens.cli import main
 
@@ -115,6 +115,7 @@ def test_quarantine_file_explains_every_row(raw: pd.DataFrame, imported: dict[st
 def test_personal_ids_stay_in_the_vault(raw: pd.DataFrame, imported: dict[str, Any]) -> None:
     source_ids = {str(int(v)) for v in raw["CustomerID"].dropna().unique()}
     with _warehouse(imported["home"]) as con:
+        show_vault_in_clear(con, imported["home"])
         keys = {r[0] for r in con.execute("SELECT customer_key FROM customers").fetchall()}
         order_keys = {r[0] for r in con.execute("SELECT DISTINCT customer_key FROM orders").fetchall()} - {None}
         vault = {r[0] for r in con.execute("SELECT source_customer_id FROM customer_pii").fetchall()}

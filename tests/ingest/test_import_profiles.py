@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.conftest import FIXTURES, fetch
+from tests.conftest import FIXTURES, fetch, fetch_clear
 
 
 def test_shopify_orders_totals_refunds_and_vault(cli: Callable[..., Any], tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_shopify_orders_totals_refunds_and_vault(cli: Callable[..., Any], tmp_pa
     # Amy ordered #1001 and #1003 with different capitalisation of her e-mail: one customer.
     keys = dict(fetch(home, "SELECT order_id, customer_key FROM orders"))
     assert keys["#1001"] == keys["#1003"] != keys["#1002"]
-    assert fetch(home, "SELECT count(*) FROM customer_pii WHERE email ILIKE 'amy.chan@example.com'") == [(1,)]
+    assert fetch_clear(home, "SELECT count(*) FROM customer_pii WHERE email ILIKE 'amy.chan@example.com'") == [(1,)]
     quarantine = pd.read_csv(summary["quarantine_path"])
     assert quarantine[["row", "column", "reason"]].values.tolist() == [[5, "Lineitem price", "not a number"]]
     assert "cara.wong" not in quarantine["values"][0]

@@ -23,7 +23,7 @@ from models_testdata import (
     fit_on_cdnow_calibration,
     read_cdnow_summary,
 )
-from tests.conftest import DEMO_END
+from tests.conftest import DEMO_END, show_vault_in_clear
 
 from shoplens.cli import main
 from shoplens.models import bgnbd, gamma_gamma
@@ -257,6 +257,7 @@ def test_predict_shows_only_pseudonymous_keys(cli: Callable[..., Any], demo_home
     assert result.exit_code == 0, result.stderr
     document = result.json()
     with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as con:
+        show_vault_in_clear(con, demo_home)
         vault = con.execute("SELECT source_customer_id, email, name, phone, address FROM customer_pii").fetchall()
         keys = {row[0] for row in con.execute("SELECT customer_key FROM customers").fetchall()}
     personal = {value for row in vault for value in row if value}

@@ -40,9 +40,9 @@ def demo_packages(demo_home: Path) -> dict[int, SharePackage]:
 
 @pytest.fixture
 def demo_copy(demo_home: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo store (warehouse and secret, no app database), for tests that write to it."""
+    """A private copy of the demo store (warehouse, secret and vault key; no app database), for tests writing to it."""
     home = tmp_path / "home"
     home.mkdir()
-    for name in ("warehouse.duckdb", "store.secret"):
+    for name in ("warehouse.duckdb", "store.secret", "vault.key"):
         shutil.copy2(demo_home / name, home / name)
     return home

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from tests.conftest import run_cli
+from tests.conftest import run_cli, show_vault_in_clear
 
 TEXT_TYPES = ("VARCHAR",)
 
@@ -19,6 +19,7 @@ TEXT_TYPES = ("VARCHAR",)
 def _person(home: Path) -> dict[str, Any]:
     """The customer with a review, a ticket, a refund and the most orders: the widest trace to erase."""
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        show_vault_in_clear(con, home)
         [(key, email, name, phone, address)] = con.sql(
             """SELECT p.customer_key, p.email, p.name, p.phone, p.address FROM customer_pii p
                JOIN (SELECT customer_key, count(*) n FROM orders GROUP BY 1) o USING (customer_key)

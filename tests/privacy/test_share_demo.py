@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.conftest import CliResult
+from tests.conftest import CliResult, show_vault_in_clear
 
 from shoplens.reports import SharePackage
 
@@ -38,7 +38,9 @@ FROM firsts f JOIN opening o USING (session_id)
 
 
 def sql(home: Path, query: str) -> list[tuple[object, ...]]:
+    """Rows of ``query`` on the store's warehouse, with the vault decrypted (what must never leave the store)."""
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        show_vault_in_clear(con, home)
         return con.sql(query).fetchall()
 
 

@@ -14,24 +14,29 @@ from typing import Any
 import duckdb
 import ibis
 import pytest
-from tests.conftest import CliResult
+from tests.conftest import CliResult, show_vault_in_clear
 
-from shoplens.errors import InputError, WarehouseError
+from shoplens.errors import InputError, VaultKeyError, WarehouseError
 from shoplens.privacy import (
+    HASH_COLUMNS,
     PERSONAL_COLUMNS,
     VAULT_COLUMNS,
     AuditRow,
     ConsentBook,
+    VaultKeys,
     audit_sink,
     contacts,
+    keyed_hash,
     recent_audit,
     record_audit,
+    seal,
     vault_rows,
     vault_upserts,
     verify_audit,
 )
 
 SECRET = b"vault-tests-secret-0123456789abcdef"
+KEYS = VaultKeys(bytes(range(32)))
 SURVEY_YAML = """
 name: How was your order?
 target: {segments: [Champions, Loyal, Potential loyalists, At risk, Hibernating, Lost, About to sleep]}
@@ -75,7 +80,17 @@ def warehouse() -> Iterator[ibis.BaseBackend]:
     con = duckdb.connect()
     con.execute("CREATE TABLE customer_pii (customer_key VARCHAR, email VARCHAR, name VARCHAR)")
     con.execute("CREATE TABLE customers (customer_key VARCHAR, consent_marketing BOOLEAN)")
-    con.executemany("INSERT INTO customer_pii VALUES (?, ?, ?)", [row[:3] for row in VAULT])
+    sealed = [
+        (
+            key,
+            *(
+                None if value is None else seal(KEYS, value, customer_key=key, column=column)
+                for value, column in ((email, "email"), (name, "name"))
+            ),
+        )
+        for key, email, name, _ in VAULT
+    ]
+    con.executemany("INSERT INTO customer_pii VALUES (?, ?, ?)", sealed)
     con.executemany("INSERT INTO customers VALUES (?, ?)", [(row[0], row[3]) for row in VAULT])
     yield ibis.duckdb.from_connection(con)
     con.close()
@@ -93,6 +108,7 @@ def test_only_consenting_customers_with_an_email_are_released_in_the_order_asked
         action="survey.contacts_export",
         audit=audit_sink(store, actor="cli", secret=SECRET),
         consent=ConsentBook("marketing"),
+        keys=KEYS,
     )
     # c2 refused, c3 never said (unknown is no), c4 has no e-mail, c9 is not in the vault.
     assert [(c.customer_key, c.email, c.name) for c in release.contacts] == [
@@ -120,6 +136,7 @@ def test_a_release_without_the_consent_rule_and_with_names_says_so_in_the_log(wa
         action="privacy.export",
         audit=audit_sink(store, actor="user:7", secret=SECRET),
         consent=None,
+        keys=KEYS,
         with_name=True,
         context={"request": "r-12"},
     )
@@ -149,6 +166,7 @@ def test_the_newest_consent_record_overrides_the_platform_flag_either_way(wareho
         action="survey.contacts_export",
         audit=audit_sink(store, actor="cli", secret=SECRET),
         consent=book,
+        keys=KEYS,
     )
     assert [c.customer_key for c in release.contacts] == ["c3", "c5"]
     assert book.withdrawn == {"c1"}
@@ -160,6 +178,7 @@ def test_the_newest_consent_record_overrides_the_platform_flag_either_way(wareho
             action="survey.contacts_export",
             audit=audit_sink(store, actor="cli", secret=SECRET),
             consent=ConsentBook("sharing"),
+            keys=KEYS,
         )
 
 
@@ -172,6 +191,29 @@ def test_without_a_record_analytics_and_sharing_default_to_yes_and_marketing_to_
         assert set(found) == expected - {"c5"}, purpose
 
 
+def test_the_vault_holds_no_value_in_clear_and_a_wrong_key_opens_none(warehouse: ibis.BaseBackend) -> None:
+    stored = warehouse.table("customer_pii").to_pyarrow().to_pylist()
+    held = {value for row in stored for value in (row["email"], row["name"]) if value is not None}
+    assert len(held) == 8  # 4 e-mails and 4 names, each sealed with its own nonce
+    assert not any(plain in text for text in held for _, email, name, _ in VAULT for plain in (email, name) if plain)
+    store = ListAuditStore()
+    wrong = VaultKeys(bytes(32), where="file vault.key")
+    with pytest.raises(VaultKeyError) as refused:
+        contacts(
+            warehouse,
+            ["c1"],
+            purpose="survey invitations",
+            action="survey.contacts_export",
+            audit=audit_sink(store, actor="cli", secret=SECRET),
+            consent=ConsentBook("marketing"),
+            keys=wrong,
+        )
+    assert str(refused.value) == (
+        f"the vault key file vault.key cannot decrypt the vault (it was encrypted with key {KEYS.current_id}); "
+        "restore the key from a backup"
+    )
+
+
 def test_an_empty_request_is_still_recorded(warehouse: ibis.BaseBackend) -> None:
     store = ListAuditStore()
     release = contacts(
@@ -181,6 +223,7 @@ def test_an_empty_request_is_still_recorded(warehouse: ibis.BaseBackend) -> None
         action="survey.contacts_export",
         audit=audit_sink(store, actor="cli", secret=SECRET),
         consent=ConsentBook("marketing"),
+        keys=KEYS,
     )
     assert release.contacts == []
     assert json.loads(store.rows[0].details)["asked"] == 0
@@ -190,7 +233,7 @@ def test_bad_purpose_or_context_is_refused_before_anything_is_read(warehouse: ib
     store = ListAuditStore()
     sink = audit_sink(store, actor="cli", secret=SECRET)
     with pytest.raises(InputError, match="needs a purpose of 1 to 80 characters"):
-        contacts(warehouse, ["c1"], purpose=" ", action="survey.contacts_export", audit=sink, consent=None)
+        contacts(warehouse, ["c1"], purpose=" ", action="survey.contacts_export", audit=sink, consent=None, keys=KEYS)
     with pytest.raises(InputError, match="may not set asked, released: the vault records those itself"):
         contacts(
             warehouse,
@@ -199,6 +242,7 @@ def test_bad_purpose_or_context_is_refused_before_anything_is_read(warehouse: ib
             action="survey.contacts_export",
             audit=sink,
             consent=None,
+            keys=KEYS,
             context={"released": 0, "asked": 1},
         )
     assert store.rows == []
@@ -215,6 +259,7 @@ def test_a_warehouse_without_a_vault_is_a_clear_error() -> None:
                 action="survey.contacts_export",
                 audit=audit_sink(ListAuditStore(), actor="cli", secret=SECRET),
                 consent=ConsentBook("marketing"),
+                keys=KEYS,
             )
     finally:
         con.close()
@@ -241,35 +286,67 @@ def test_the_chain_rules_hold_on_any_store() -> None:
 # --- what an import writes ------------------------------------------------------------------------------------------
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-STORED = {
+STORED_CLEAR = {
     "customer_key": ["k1", "k2", "k3"],
     "source_customer_id": ["s1", "s2", "s3"],
     "email": ["old1@example.com", None, "same3@example.com"],
     "name": ["Old One", "Old Two", "Same Three"],
     "phone": [None, None, None],
     "address": ["1 Old Road", None, None],
-    "updated_at": [datetime(2025, 1, 1)] * 3,
 }
 INCOMING = {
     "customer_key": ["k1", "k2", "k3", "k4"],
     "source_customer_id": ["s1-new", "s2", "s3", "s4"],
-    "email": ["new1@example.com", "new2@example.com", "same3@example.com", "new4@example.com"],
+    "email": ["new1@example.com", "new2@example.com", " Same3@Example.com", "new4@example.com"],
     "address": [None, "2 New Road", None, None],
 }
 
 
+def _hashes(rows: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The keyed hashes the importer computes (its SQL and this function agree: tests/warehouse)."""
+
+    def normal(name: str, value: str) -> str:
+        return value.strip().lower() if name == "email" else value
+
+    return {
+        HASH_COLUMNS[name]: [None if v is None else keyed_hash(SECRET, name, normal(name, v)) for v in rows[name]]
+        for name in PERSONAL_COLUMNS
+        if name in rows
+    }
+
+
+def _stored() -> dict[str, list[Any]]:
+    """The stored rows as the vault keeps them: values sealed (here a stand-in text), hashes beside them."""
+    sealed = {
+        name: [None if v is None else f"<sealed {v}>" for v in values]
+        for name, values in STORED_CLEAR.items()
+        if name != "customer_key"
+    }
+    return {
+        "customer_key": STORED_CLEAR["customer_key"],
+        **sealed,
+        **_hashes(STORED_CLEAR),
+        "updated_at": [datetime(2025, 1, 1)] * 3,
+    }
+
+
 def _upserts(prefer: Any) -> list[tuple[Any, ...]]:
-    stored, incoming = ibis.memtable(STORED), ibis.memtable(INCOMING)
+    """Each row the merge writes, a field being its new value in clear or the stored (sealed) one kept."""
+    stored, incoming = ibis.memtable(_stored()), ibis.memtable({**INCOMING, **_hashes(INCOMING)})
     rows = vault_upserts(stored, incoming, prefer=prefer, at=AT).order_by("customer_key").to_pyarrow().to_pylist()
-    return [tuple(row.values()) for row in rows]
+    return [
+        (row["customer_key"], *(row[name] or row[f"kept_{name}"] for name in PERSONAL_COLUMNS), row["updated_at"])
+        for row in rows
+    ]
 
 
 def test_an_order_import_replaces_contact_details_with_known_new_ones() -> None:
     noon = datetime(2026, 3, 1, 12, 0)
-    # k3 would not change, so it is left out; k1 keeps its first shop id and its stored address.
+    # k3 would not change (the same e-mail, but for case and spaces), so it is left out; k1 keeps its first shop id
+    # and its stored address.
     assert _upserts("incoming") == [
-        ("k1", "s1", "new1@example.com", "Old One", None, "1 Old Road", noon),
-        ("k2", "s2", "new2@example.com", "Old Two", None, "2 New Road", noon),
+        ("k1", "<sealed s1>", "new1@example.com", "<sealed Old One>", None, "<sealed 1 Old Road>", noon),
+        ("k2", "<sealed s2>", "new2@example.com", "<sealed Old Two>", None, "2 New Road", noon),
         ("k4", "s4", "new4@example.com", None, None, None, noon),
     ]
 
@@ -277,20 +354,24 @@ def test_an_order_import_replaces_contact_details_with_known_new_ones() -> None:
 def test_a_feedback_import_only_fills_what_the_vault_lacks() -> None:
     noon = datetime(2026, 3, 1, 12, 0)
     assert _upserts("stored") == [
-        ("k2", "s2", "new2@example.com", "Old Two", None, "2 New Road", noon),
+        ("k2", "<sealed s2>", "new2@example.com", "<sealed Old Two>", None, "2 New Road", noon),
         ("k4", "s4", "new4@example.com", None, None, None, noon),
     ]
 
 
 def test_vault_rows_have_every_vault_column_and_refuse_strangers() -> None:
-    shaped = vault_rows(ibis.memtable({"customer_key": ["k1"], "email": ["a@example.com"]}), at=AT)
+    incoming = {"customer_key": ["k1"], "email": ["a@example.com"], "email_hash": ["h"]}
+    shaped = vault_rows(ibis.memtable(incoming), at=AT)
     assert tuple(shaped.columns) == VAULT_COLUMNS
-    assert set(PERSONAL_COLUMNS) == set(VAULT_COLUMNS) - {"customer_key", "updated_at"}
+    assert set(PERSONAL_COLUMNS) | set(HASH_COLUMNS.values()) == set(VAULT_COLUMNS) - {"customer_key", "updated_at"}
     with pytest.raises(InputError) as refused:
         vault_rows(ibis.memtable({"customer_key": ["k1"], "country": ["HK"], "net": [1.0]}))
     assert str(refused.value) == (
         "the vault has no column(s) country, net; it keeps source_customer_id, email, name, phone, address"
     )
+    with pytest.raises(InputError) as unhashed:
+        vault_rows(ibis.memtable({"customer_key": ["k1"], "email": ["a@example.com"]}))
+    assert str(unhashed.value) == "vault rows need the keyed hash of email (email_hash)"
 
 
 # --- the survey contact export, end to end ----------------------------------------------------------------------------
@@ -303,6 +384,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 def _consenting_emails(home: Path, keys: list[str]) -> dict[str, str]:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        show_vault_in_clear(con, home)
         found = con.execute(
             "SELECT p.customer_key, p.email FROM customer_pii p JOIN customers c USING (customer_key) "
             "WHERE c.consent_marketing AND p.email IS NOT NULL AND p.customer_key IN (SELECT unnest(?))",

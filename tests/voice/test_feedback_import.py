@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.conftest import fetch
+from tests.conftest import fetch, fetch_clear
 
 from shoplens.config import Settings
 from shoplens.ingest import customer_key
@@ -122,9 +122,9 @@ def test_feedback_links_customers_keeps_emails_in_the_vault_and_quarantines_bad_
     assert len(anonymous) == 2
     assert all(r[1] is None and r[2] == "return" for r in anonymous)
     assert "@" not in json.dumps(fetch(home, "SELECT * FROM feedback"), default=str)
-    assert fetch(home, "SELECT email FROM customer_pii WHERE customer_key = ?".replace("?", f"'{by_id['F3'][1]}'")) == [
-        ("new@example.com",)
-    ]
+    assert fetch_clear(
+        home, "SELECT email FROM customer_pii WHERE customer_key = ?".replace("?", f"'{by_id['F3'][1]}'")
+    ) == [("new@example.com",)]
     again = cli("import", str(feedback), "--profile", "feedback", "--json").json()
     assert (again["rows_loaded"], again["rows_duplicate"], again["rows_quarantined"]) == (0, 5, 5)
 

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from statsmodels.stats.proportion import proportion_confint
-from tests.conftest import fetch
+from tests.conftest import fetch, fetch_clear
 
 from shoplens.appdb import AppDatabase, SurveyInvitation, SurveyResponse
 from shoplens.config import Settings
@@ -108,7 +108,7 @@ def test_a_survey_end_to_end(cli: Callable[..., Any], demo_copy: Path, tmp_path:
     with_contacts = cli(
         "survey", "export", survey_id, "--out", str(contacts_file), "--contacts", "--json", home_dir=home
     ).json()
-    consenting = fetch(
+    consenting = fetch_clear(
         home,
         "SELECT p.customer_key, p.email FROM customer_pii p JOIN customers c USING (customer_key) "
         "WHERE c.consent_marketing AND p.customer_key IN (SELECT unnest(?))",

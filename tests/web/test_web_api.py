@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import show_vault_in_clear
 from tests.web.conftest import Store
 
 from shoplens.config import Settings
@@ -90,6 +91,7 @@ def test_customers_are_pseudonymous_paginated_and_add_up(
     assert set(first["customers"][0]) == {"customer_key", "segment", "lifecycle", "orders", "revenue", "recency_days"}
     # Nothing from the vault: no e-mail address anywhere in the answer.
     with duckdb.connect(str(Settings(home=demo_store.home).warehouse_path), read_only=True) as con:
+        show_vault_in_clear(con, demo_store.home)
         emails = [row[0] for row in con.execute("SELECT email FROM customer_pii WHERE email IS NOT NULL").fetchall()]
     assert emails, "the demo store has e-mails in its vault"
     page = client.get("/api/v1/customers", params={"limit": 500}).text

@@ -462,6 +462,7 @@ def audience_command(
                 action="campaign.audience_export",
                 audit=audit_sink(db, actor=actor, secret=config.store_secret()),
                 consent=consent_book(db, "marketing"),
+                keys=warehouse.vault_keys(),
                 with_name=True,
                 context={**context, "campaign_id": campaign_id, "file": out.name, "format": output_format},
             )

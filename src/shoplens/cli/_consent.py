@@ -11,10 +11,9 @@ import typer
 from shoplens.appdb import AppDatabase
 from shoplens.cli._app import JsonOption, settings
 from shoplens.cli._output import emit_json, stdout
-from shoplens.cli._privacy import EmailOption, identity_of, privacy_app
+from shoplens.cli._privacy import EmailOption, person_key, privacy_app
 from shoplens.config import Settings
 from shoplens.errors import InputError
-from shoplens.ingest import customer_key
 from shoplens.privacy import (
     PURPOSES,
     ConsentBook,
@@ -123,7 +122,7 @@ def set_command(
     agreed = _granted(granted)
     config = settings(ctx)
     secret = config.store_secret()
-    key = customer_key(secret, identity_of(email))
+    key = person_key(config, email)
     if not _known_customer(config, key):
         raise InputError("--email: the store holds no customer with that e-mail")
     database = AppDatabase.for_store(config)
@@ -157,7 +156,7 @@ def show_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption = F
     purpose with no record shows its default (source "platform flag" for marketing, "default" otherwise).
     """
     config = settings(ctx)
-    key = customer_key(config.store_secret(), identity_of(email))
+    key = person_key(config, email)
     found = _known_customer(config, key)
     platform = _platform_flags(config, [key]).get(key) if found else None
     database = AppDatabase.for_store(config)

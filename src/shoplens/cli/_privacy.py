@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -12,16 +13,26 @@ import typer
 from shoplens.appdb import AppDatabase, customer_rows, erase_customer_rows
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stdout
-from shoplens.config import Settings
+from shoplens.config import Settings, vault_key_bytes
 from shoplens.errors import InputError
 from shoplens.ingest import customer_key, email_identity
-from shoplens.privacy import PERSONAL_COLUMNS, VAULT_KEY, VAULT_TABLE, audit_sink, erased_key
+from shoplens.privacy import (
+    VAULT_KEY,
+    VAULT_TABLE,
+    VaultKeys,
+    audit_sink,
+    erased_key,
+    identifiers_of,
+    opened_vault_rows,
+)
 from shoplens.schema import TABLES
 from shoplens.warehouse import (
     connect,
     erase_from_quarantine,
     erase_many_from_warehouse,
     exact_columns,
+    key_of_email,
+    rotate_vault_key,
     warehouse_exists,
 )
 
@@ -48,18 +59,34 @@ def identity_of(email: str) -> str:
     return found
 
 
+def person_key(config: Settings, email: str) -> str:
+    """The customer key of the person with this e-mail: the keyed hash of the e-mail, as the importer keys
+    customers, or the key the vault holds the e-mail under (a customer first known by the shop's id)."""
+    secret = config.store_secret()
+    identity = identity_of(email)
+    if not warehouse_exists(config):
+        return customer_key(secret, identity)
+    with connect(config, read_only=True) as warehouse:
+        return key_of_email(warehouse.backend, secret, identity)
+
+
 def _rows(table: ibis.Table) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = table.to_pyarrow().to_pylist()
     return rows
 
 
-def held_on(backend: ibis.BaseBackend, key: str) -> dict[str, list[dict[str, Any]]]:
-    """Every warehouse row that carries ``key`` (the vault row included), and the lines of those orders.
+def held_on(backend: ibis.BaseBackend, key: str, vault_keys: VaultKeys) -> dict[str, list[dict[str, Any]]]:
+    """Every warehouse row that carries ``key`` (the vault row included, decrypted), and the lines of those orders.
 
     Every table of the schema exists in a warehouse that was ever written (it is created with all of them)."""
     held = {
-        name: _rows(exact_columns(backend.table(name).filter(ibis._[VAULT_KEY] == key), name)) for name in _KEYED_TABLES
+        name: _rows(exact_columns(backend.table(name).filter(ibis._[VAULT_KEY] == key), name))
+        for name in _KEYED_TABLES
+        if name != VAULT_TABLE
     }
+    vault = backend.table(VAULT_TABLE)
+    sealed = vault.filter(vault[VAULT_KEY] == key).to_pyarrow()
+    held[VAULT_TABLE] = opened_vault_rows(sealed, vault_keys).to_pylist() if sealed.num_rows else []
     order_ids = [row["order_id"] for row in held["orders"]]
     lines = backend.table("order_lines")
     held["order_lines"] = _rows(lines.filter(lines.order_id.isin(order_ids))) if order_ids else []
@@ -77,11 +104,11 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
     """
     config = settings(ctx)
     secret = config.store_secret()
-    key = customer_key(secret, identity_of(email))
+    key = person_key(config, email)
     held: dict[str, list[dict[str, Any]]] = {}
     if warehouse_exists(config):
         with connect(config, read_only=True) as warehouse:
-            held = held_on(warehouse.backend, key)
+            held = held_on(warehouse.backend, key, warehouse.vault_keys())
     database = AppDatabase.for_store(config)
     try:
         app_rows = customer_rows(database, key)
@@ -129,7 +156,7 @@ def erase_people(
         with connect(config) as warehouse:
             vault = warehouse.backend.table(VAULT_TABLE)
             held = _rows(vault.filter(vault[VAULT_KEY].isin(keys)))  # only the vault rows: their identifiers
-            found = [str(row[c]) for row in held for c in PERSONAL_COLUMNS if row.get(c)]
+            found = [value for row in held for value in identifiers_of(row, warehouse.vault_keys())]
             erased.warehouse = erase_many_from_warehouse(warehouse, {key: erased_key() for key in keys})
         erased.quarantine_rows = erase_from_quarantine(config.quarantine_dir, [*(identifiers or []), *found])
     shutil.rmtree(config.cache_dir, ignore_errors=True)
@@ -160,7 +187,7 @@ def erase_command(
     config = settings(ctx)
     secret = config.store_secret()
     identity = identity_of(email)
-    key = customer_key(secret, identity)
+    key = person_key(config, email)
     database = AppDatabase.for_store(config)
     try:
         erased = erase_people(config, database, [key], identifiers=[identity])
@@ -203,3 +230,49 @@ def erase_command(
     stdout.print(f"quarantine: {quarantined:,} row(s) dropped; result caches cleared")
     if exports:
         stdout.print(f"{len(exports)} contact export(s) written earlier may hold this person: delete those files too")
+
+
+@privacy_app.command("rotate-key")
+def rotate_key_command(
+    ctx: typer.Context,
+    new_key_env: Annotated[
+        str | None,
+        typer.Option(
+            "--new-key-env",
+            help="With a vault key from the environment (SHOPLENS_VAULT_KEY_ENV): the variable holding the new key.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Encrypt every vault row again under a new key, and retire the old one.
+
+    With the key file in the home, a new random key replaces it once every row is re-encrypted; the warehouse file
+    is written anew so no old ciphertext stays on disk. With a key from a key service, give the new key in
+    --new-key-env and point SHOPLENS_VAULT_KEY_ENV at that variable afterwards. Prints {"rows_reencrypted",
+    "key_id", "audit_entry"}; the audit log records the counts only.
+    """
+    config = settings(ctx)
+    secret = config.store_secret()
+    source = config.vault_key_source()
+    new_key = None
+    if new_key_env is not None:
+        text = os.environ.get(new_key_env)
+        if not text:
+            raise InputError(f"--new-key-env: the environment variable {new_key_env} is not set")
+        new_key = vault_key_bytes(text, f"in the environment variable {new_key_env}")
+    if not warehouse_exists(config):
+        raise InputError("the store has no warehouse yet: import data first")
+    with connect(config) as warehouse:
+        rotation = rotate_vault_key(warehouse, source, new_key)
+    rows, key_id = rotation.rows_reencrypted, rotation.key_id
+    database = AppDatabase(config.app_database_url)
+    try:
+        entry = audit_sink(database, actor="cli", secret=secret)(
+            "privacy.rotate_key", {"rows_reencrypted": rows, "key_id": key_id}
+        )
+    finally:
+        database.close()
+    if as_json:
+        emit_json({"rows_reencrypted": rows, "key_id": key_id, "audit_entry": entry.id})
+        return
+    stdout.print(f"re-encrypted {rows:,} vault row(s) under key {key_id}; the old key is retired")

@@ -193,6 +193,7 @@ def _write_recipients(
                     action="survey.contacts_export",
                     audit=audit_sink(db, actor="cli", secret=config.store_secret()),
                     consent=consent_book(db, "marketing"),
+                    keys=warehouse.vault_keys(),
                     context={"survey_id": survey_id, "file": out.name},
                 )
             emails = {contact.customer_key: contact.email for contact in release.contacts}

@@ -7,6 +7,8 @@ Every layer above may use it; it imports only errors, config and schema, so call
   written to the audit log. :func:`vault_rows` and :func:`vault_upserts` describe what an import writes there.
 * :func:`consent_book` reads the current decisions per purpose (analytics, marketing, sharing) from a
   :class:`ConsentStore`; :func:`platform_consent_records` is what an import adds to them.
+* The vault is encrypted (AES-256-GCM, one random nonce per value) with :class:`VaultKeys` the caller passes in;
+  lookups compare :func:`keyed_hash` values, never ciphertexts.
 * :func:`record_audit` appends an entry to the hash-chained audit log; :func:`verify_audit` checks the chain.
 * :func:`suppress_small_cells` keeps only aggregate rows with at least ``k`` people behind them.
 """
@@ -39,11 +41,23 @@ from shoplens.privacy._consent import (
     consent_book,
     platform_consent_records,
 )
+from shoplens.privacy._crypto import (
+    SEALED_PREFIX,
+    VaultKeys,
+    check_keys,
+    is_sealed,
+    key_id,
+    keyed_hash,
+    open_sealed,
+    seal,
+    sealed_key_id,
+)
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
 from shoplens.privacy._retention import inactive_customers, last_activity
 from shoplens.privacy._vault import (
     CONTACT_FIELDS,
     ERASED_TEXT,
+    HASH_COLUMNS,
     PERSONAL_COLUMNS,
     VAULT_COLUMNS,
     VAULT_KEY,
@@ -52,6 +66,12 @@ from shoplens.privacy._vault import (
     ContactRelease,
     contacts,
     erased_key,
+    identifiers_of,
+    opened_vault_rows,
+    plain_vault_rows,
+    reencrypted_vault_rows,
+    sealed_sample,
+    sealed_vault_rows,
     shared_addresses,
     vault_rows,
     vault_upserts,
@@ -62,9 +82,11 @@ __all__ = [
     "DEFAULT_K",
     "ERASED_TEXT",
     "GENESIS_HASH",
+    "HASH_COLUMNS",
     "PERSONAL_COLUMNS",
     "PLATFORM_PREFIX",
     "PURPOSES",
+    "SEALED_PREFIX",
     "VAULT_COLUMNS",
     "VAULT_KEY",
     "VAULT_TABLE",
@@ -81,21 +103,35 @@ __all__ = [
     "ContactRelease",
     "Purpose",
     "Suppressed",
+    "VaultKeys",
     "audit_sink",
     "canonical_details",
     "check_k",
+    "check_keys",
     "check_purpose",
     "consent_book",
     "contacts",
     "entry_hash",
     "erased_key",
+    "identifiers_of",
     "inactive_customers",
+    "is_sealed",
+    "key_id",
+    "keyed_hash",
     "last_activity",
+    "open_sealed",
+    "opened_vault_rows",
     "people",
+    "plain_vault_rows",
     "platform_consent_records",
     "read_audit_head",
     "recent_audit",
     "record_audit",
+    "reencrypted_vault_rows",
+    "seal",
+    "sealed_key_id",
+    "sealed_sample",
+    "sealed_vault_rows",
     "share_of_released",
     "shared_addresses",
     "suppress_small_cells",

@@ -38,6 +38,7 @@ from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_he
 from shoplens.warehouse._records import ReadLimits
 from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
 from shoplens.warehouse._spool import EventSpool, SpoolLoad, load_spool
+from shoplens.warehouse._vault_store import KeyRotation, key_of_email, rotate_vault_key, seal_plain_vault
 
 __all__ = [
     "SIDE_TABLES",
@@ -48,6 +49,7 @@ __all__ = [
     "FileLoad",
     "ImportSummary",
     "ImportTarget",
+    "KeyRotation",
     "Plan",
     "Progress",
     "ReadLimits",
@@ -73,12 +75,15 @@ __all__ = [
     "import_lock",
     "import_running",
     "import_target",
+    "key_of_email",
     "load_spool",
     "load_table_file",
     "new_import_id",
     "read_header",
     "register_import_target",
     "rewrite_file",
+    "rotate_vault_key",
+    "seal_plain_vault",
     "stage_file",
     "store_schema",
     "warehouse_exists",

@@ -15,13 +15,15 @@ from types import TracebackType
 import duckdb
 import ibis
 
-from shoplens.config import Settings
+from shoplens.config import Settings, VaultKeySource
 from shoplens.errors import WarehouseError
+from shoplens.privacy import VaultKeys
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._ddl import EngineName
 from shoplens.warehouse._duckdb_file import DuckDBFile, file_fingerprint
 from shoplens.warehouse._postgres import PostgresWarehouse, store_schema
 from shoplens.warehouse._spark import SparkWarehouse
+from shoplens.warehouse._vault_store import load_vault_keys, needs_sealing, seal_plain_vault
 
 EngineStore = DuckDBFile | PostgresWarehouse | SparkWarehouse
 RemoteStore = PostgresWarehouse | SparkWarehouse
@@ -31,16 +33,32 @@ class Warehouse:
     """An open warehouse. Use as a context manager; analytics get :attr:`backend`, never a raw connection.
 
     ``Warehouse(path)`` opens (and creates) a DuckDB file; :func:`connect` opens whatever the settings name.
+    The vault key comes from ``key_source``; by default the key file next to a DuckDB file (its store's home).
     """
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, key_source: VaultKeySource | None = None) -> None:
         self.store: EngineStore = DuckDBFile(path, read_only=read_only)
+        self.key_source = key_source or VaultKeySource(path.parent)
+        self._vault_keys: VaultKeys | None = None
 
     @classmethod
-    def of(cls, store: EngineStore) -> Warehouse:
+    def of(cls, store: EngineStore, key_source: VaultKeySource) -> Warehouse:
         warehouse = cls.__new__(cls)
         warehouse.store = store
+        warehouse.key_source = key_source
+        warehouse._vault_keys = None
         return warehouse
+
+    def vault_keys(self) -> VaultKeys:
+        """The keys of the vault, loaded and checked against it on first use (a VaultKeyError when they are
+        missing or wrong); a vault with nothing encrypted yet gets its key file here."""
+        if self._vault_keys is None:
+            self._vault_keys = load_vault_keys(self.backend, self.key_source)
+        return self._vault_keys
+
+    def forget_vault_keys(self) -> None:
+        """Load the keys again on next use (after a rotation)."""
+        self._vault_keys = None
 
     def __enter__(self) -> Warehouse:
         return self
@@ -104,15 +122,35 @@ def connect(settings: Settings, *, read_only: bool = False) -> Warehouse:
     """Open the store's warehouse: the DuckDB file in the home unless ``settings.warehouse_url`` names another.
 
     ``read_only`` opens an existing warehouse for reading and raises :class:`WarehouseError` when there is none.
+    A store from before the vault was encrypted is encrypted in place on its first open (a read-only open
+    opens it for writing once to do so).
     """
+    warehouse = _open(settings, read_only=read_only)
+    try:
+        if not read_only:
+            seal_plain_vault(warehouse, settings.store_secret())
+            return warehouse
+        if not needs_sealing(warehouse.backend):
+            return warehouse
+    except BaseException:
+        warehouse.close()
+        raise
+    warehouse.close()
+    with _open(settings, read_only=False) as writable:
+        seal_plain_vault(writable, settings.store_secret())
+    return _open(settings, read_only=True)
+
+
+def _open(settings: Settings, *, read_only: bool) -> Warehouse:
     url = settings.warehouse_url
+    keys = settings.vault_key_source()
     if url is None:
-        return Warehouse(settings.warehouse_path, read_only=read_only)
+        return Warehouse(settings.warehouse_path, read_only=read_only, key_source=keys)
     if url.startswith(("postgresql://", "postgresql+psycopg://")):
         schema = store_schema(url, settings.store_secret())
-        return Warehouse.of(PostgresWarehouse(url, schema=schema, read_only=read_only))
+        return Warehouse.of(PostgresWarehouse(url, schema=schema, read_only=read_only), keys)
     if url.startswith(("spark://", "sc://")):
-        return Warehouse.of(SparkWarehouse(url, settings.home, read_only=read_only))
+        return Warehouse.of(SparkWarehouse(url, settings.home, read_only=read_only), keys)
     raise WarehouseError(f"unknown warehouse URL {url.split('://', 1)[0]}://…; see shoplens --help")
 
 

@@ -4,7 +4,8 @@
   the row's content plus its occurrence number among identical rows of the file (two identical tickets are both
   kept; a re-import finds both again). A record whose id is already in the table is a duplicate.
 * The customer is the keyed hash of ``customer_id``; without one, the customer whose vault e-mail matches
-  (case-insensitive), else the keyed hash of the lower-cased e-mail (as the Shopify profile keys customers).
+  (case and surrounding spaces ignored; compared by keyed hash, as the vault keeps e-mails encrypted), else the
+  keyed hash of the lower-cased e-mail (as the Shopify profile keys customers).
   E-mails go to the vault only, never to the feedback table.
 * The free text may hold anything a customer wrote (names, phone numbers), so quarantine files redact it like
   personal columns.
@@ -20,6 +21,8 @@ from shoplens.warehouse._parsing import (
     date_range_check,
     fault_sql,
     identity_sql,
+    keyed_hash_sql,
+    normal_email_sql,
     text_sql,
     timestamp_sql,
 )
@@ -100,6 +103,7 @@ def _parse(load: FileLoad, staged: StagedFile, plan: FeedbackPlan) -> None:
         CREATE OR REPLACE TEMP TABLE stg_fb AS
         SELECT * EXCLUDE (id_occurrence), {fault_sql(checks)} AS _fault,
                CAST(NULL AS VARCHAR) AS customer_key, CAST(NULL AS VARCHAR) AS source_customer_id,
+               CAST(NULL AS VARCHAR) AS email_hash,
                CASE WHEN raw_id IS NOT NULL THEN {text_literal(plan.id_prefix)} || raw_id END AS feedback_id
         FROM (
             SELECT *, {rating} AS rating, {at} AS created_at,
@@ -122,16 +126,20 @@ def _identify(load: FileLoad) -> None:
     # The customer: without a shop id, the vault's customer with this e-mail; else the keyed hash of the
     # customer's identity (the normalised e-mail where there is one, else the shop's id), as orders key them.
     con.execute(f"UPDATE stg_fb SET source_customer_id = {identity_sql('email', 'customer_id')} WHERE {_VALID}")
-    load.existing(
-        "customer_pii", "email", f"SELECT email AS k FROM stg_fb WHERE customer_id IS NULL AND {_VALID}", lower=True
-    )
+    # The vault keeps e-mails encrypted: they are matched by the keyed hash of the normalised e-mail.
     con.execute(
-        f"""
+        f"UPDATE stg_fb SET email_hash = {keyed_hash_sql('email', normal_email_sql('email'))} "
+        f"WHERE customer_id IS NULL AND email IS NOT NULL AND {_VALID}",
+        load.pads,
+    )
+    load.existing("customer_pii", "email_hash", "SELECT email_hash AS k FROM stg_fb WHERE email_hash IS NOT NULL")
+    con.execute(
+        """
         UPDATE stg_fb SET customer_key = k.customer_key FROM (
-            SELECT lower(email) AS email, min(customer_key) AS customer_key FROM customer_pii
-            WHERE email IS NOT NULL AND lower(email) IN (SELECT email FROM stg_fb WHERE customer_id IS NULL)
-            GROUP BY lower(email)
-        ) AS k WHERE stg_fb.customer_id IS NULL AND stg_fb.email = k.email AND stg_fb.{_VALID}
+            SELECT email_hash, min(customer_key) AS customer_key FROM customer_pii
+            WHERE email_hash IN (SELECT email_hash FROM stg_fb WHERE email_hash IS NOT NULL)
+            GROUP BY email_hash
+        ) AS k WHERE stg_fb.email_hash = k.email_hash
         """
     )
     con.execute(
@@ -170,7 +178,7 @@ def _load(load: FileLoad) -> int:
         """
     )
     return write_personal_data(
-        load.con,
+        load,
         f"""
         SELECT customer_key, any_value(customer_id) AS source_customer_id,
                arg_max(email, pos) FILTER (WHERE email IS NOT NULL) AS email,

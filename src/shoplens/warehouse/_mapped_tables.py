@@ -282,7 +282,7 @@ def _write_vault(load: FileLoad, plan: TablePlan) -> None:
         return
     fields = ", ".join(f"arg_max({f}, pos) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in VAULT_FIELDS)
     write_personal_data(
-        load.con,
+        load,
         f"SELECT customer_key, arg_max(customer_id, pos) FILTER (WHERE customer_id IS NOT NULL) AS source_customer_id, "
         f"{fields} FROM {PARSED} WHERE {_LOADABLE} GROUP BY customer_key",
         newer_wins=True,

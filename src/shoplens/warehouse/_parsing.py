@@ -134,10 +134,44 @@ def timestamp_sql(raw: str, formats: Sequence[str], zone: str) -> str:
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
+def hmac_sql(value_sql: str, inner_param: str = "$inner_pad", outer_param: str = "$outer_pad") -> str:
+    """HMAC-SHA256 (hexadecimal) of a text expression with the store secret, given its pads as named parameters."""
+    inner = f"unhex(sha256({inner_param} || encode({value_sql})))"
+    return f"sha256({outer_param} || {inner})"
+
+
 def customer_key_sql(value_sql: str, inner_param: str = "$inner_pad", outer_param: str = "$outer_pad") -> str:
     """SQL for :func:`shoplens.ingest.customer_key` of a text expression, given the pads as named parameters."""
-    inner = f"unhex(sha256({inner_param} || encode({value_sql})))"
-    return f"'{KEY_PREFIX}' || left(sha256({outer_param} || {inner}), {KEY_HEX_CHARS})"
+    return f"'{KEY_PREFIX}' || left({hmac_sql(value_sql, inner_param, outer_param)}, {KEY_HEX_CHARS})"
+
+
+def keyed_hash_sql(field: str, normalised_sql: str) -> str:
+    """SQL for :func:`shoplens.privacy.keyed_hash` of a vault field's normalised value (NULL stays NULL)."""
+    return hmac_sql(f"{text_literal(field + ':')} || {normalised_sql}")
+
+
+def normal_email_sql(email_sql: str) -> str:
+    """What an e-mail is looked up by: trimmed and lower-cased (for an e-mail address, its identity:
+    :func:`email_identity_sql`; a value that is not one is still found again by itself)."""
+    return f"lower(trim({email_sql}))"
+
+
+def normal_address_sql(address_sql: str) -> str:
+    """An address without case, spaces or punctuation ("Flat D, 12/F" = "flat d 12f"); NULL when nothing is left."""
+    return f"nullif(regexp_replace(lower({address_sql}), '[^a-z0-9]', '', 'g'), '')"
+
+
+def vault_hashes_sql(prefix: str = "") -> str:
+    """The vault's hash columns (``email_hash`` ...) of rows with the personal columns in clear, as a select
+    list; needs the store secret's pads as parameters."""
+    normalised = {
+        "source_customer_id": f"{prefix}source_customer_id",
+        "email": normal_email_sql(f"{prefix}email"),
+        "name": f"{prefix}name",
+        "phone": f"{prefix}phone",
+        "address": normal_address_sql(f"{prefix}address"),
+    }
+    return ", ".join(f"{keyed_hash_sql(name, value)} AS {name}_hash" for name, value in normalised.items())
 
 
 def email_identity_sql(email_sql: str) -> str:

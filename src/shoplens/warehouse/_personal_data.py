@@ -1,37 +1,55 @@
-"""The one place an import writes personal data: the vault table, by the vault's own merge rule.
+"""The one place an import writes personal data: the vault table, by the vault's own merge rule, encrypted.
 
 Every import target hands its people here as SQL selecting one row per ``customer_key`` with
-``source_customer_id, email, name, phone, address``. Which of them are written, and with which values, is
-:func:`shoplens.privacy.vault_upserts` (stated once, in the privacy layer); this module only runs it on the
-import's DuckDB connection and replaces the vault rows of the keys it returns. Nothing else in the pipeline
-writes personal data.
+``source_customer_id, email, name, phone, address``. Their keyed hashes are computed here, in SQL, with the
+store secret; which rows are written, and with which values, is :func:`shoplens.privacy.vault_upserts` (stated
+once, in the privacy layer), which compares hashes only. The values that change are encrypted by the privacy
+layer in memory and only their ciphertexts reach the vault: the people's values in clear exist only in a TEMP
+table of this import, dropped before it returns. Nothing else in the pipeline writes personal data.
 """
 
 from __future__ import annotations
 
-import duckdb
 import ibis
+import pyarrow as pa
 
-from shoplens.privacy import VAULT_COLUMNS, VAULT_KEY, VAULT_TABLE, vault_upserts
+from shoplens.privacy import VAULT_COLUMNS, VAULT_KEY, VAULT_TABLE, sealed_vault_rows, vault_upserts
+from shoplens.schema import TABLES
+from shoplens.warehouse._ddl import arrow_schema
+from shoplens.warehouse._parsing import vault_hashes_sql
+from shoplens.warehouse._pipeline import FileLoad
+
+PEOPLE_TABLE = "stg_people"
 
 
-def write_personal_data(con: duckdb.DuckDBPyConnection, people_sql: str, *, newer_wins: bool) -> int:
+def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) -> int:
     """Add these people to the vault, or update the ones already there; return how many were new.
 
     ``newer_wins``: a value given here replaces the one kept (order exports: the latest order is right);
     otherwise only a value the vault lacks is filled in (feedback: a review does not overrule an order).
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_people AS {people_sql}")
-    backend = ibis.duckdb.from_connection(con)
-    stored = backend.table(VAULT_TABLE)
-    changed = vault_upserts(stored, backend.table("stg_people"), prefer="incoming" if newer_wins else "stored")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stg_vault AS {backend.compile(changed)}")
-    new = con.execute(
-        f"SELECT count(*) FROM stg_vault WHERE {VAULT_KEY} NOT IN (SELECT {VAULT_KEY} FROM {VAULT_TABLE})"
-    ).fetchall()
+    con = load.con
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PEOPLE_TABLE} AS SELECT *, {vault_hashes_sql()} FROM ({people_sql})", load.pads
+    )
+    try:
+        backend = ibis.duckdb.from_connection(con)
+        stored = backend.table(VAULT_TABLE)
+        changed = vault_upserts(stored, backend.table(PEOPLE_TABLE), prefer="incoming" if newer_wins else "stored")
+        upserts: pa.Table = con.sql(backend.compile(changed)).to_arrow_table()
+    finally:
+        con.execute(f"DROP TABLE {PEOPLE_TABLE}")
+    if not upserts.num_rows:
+        return 0
+    rows = sealed_vault_rows(upserts, load.vault_keys()).cast(arrow_schema(TABLES[VAULT_TABLE]))
     columns = ", ".join(VAULT_COLUMNS)
-    con.execute(f"DELETE FROM {VAULT_TABLE} WHERE {VAULT_KEY} IN (SELECT {VAULT_KEY} FROM stg_vault)")
-    con.execute(f"INSERT INTO {VAULT_TABLE} ({columns}) SELECT {columns} FROM stg_vault")
-    con.execute("DROP TABLE stg_people")
-    con.execute("DROP TABLE stg_vault")
+    con.register("_sealed_vault_rows", rows)
+    try:
+        new = con.execute(
+            f"SELECT count(*) FROM _sealed_vault_rows WHERE {VAULT_KEY} NOT IN (SELECT {VAULT_KEY} FROM {VAULT_TABLE})"
+        ).fetchall()
+        con.execute(f"DELETE FROM {VAULT_TABLE} WHERE {VAULT_KEY} IN (SELECT {VAULT_KEY} FROM _sealed_vault_rows)")
+        con.execute(f"INSERT INTO {VAULT_TABLE} ({columns}) SELECT {columns} FROM _sealed_vault_rows")
+    finally:
+        con.unregister("_sealed_vault_rows")
     return int(new[0][0]) if new else 0

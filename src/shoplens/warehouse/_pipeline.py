@@ -33,6 +33,7 @@ import numpy as np
 
 from shoplens.errors import FieldError, InputError, MissingColumnsError, UnknownProfileError
 from shoplens.ingest import CsvDialect, FilePlan, SourceProfile, hmac_pads, registered_profiles
+from shoplens.privacy import VAULT_TABLE, VaultKeys
 from shoplens.warehouse._connection import Warehouse
 from shoplens.warehouse._duckdb_file import DuckDBFile, bump_data_version
 from shoplens.warehouse._quarantine import FAULT_SEPARATOR, QuarantineWriter, quarantine_faults
@@ -93,9 +94,16 @@ class FileLoad:
     """One file's import as a target sees it: the DuckDB connection to work in and the warehouse's rows."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, mirror: ScratchMirror | None, import_id: str, profile: str, secret: bytes
+        self,
+        con: duckdb.DuckDBPyConnection,
+        mirror: ScratchMirror | None,
+        import_id: str,
+        profile: str,
+        secret: bytes,
+        vault_keys: Callable[[], VaultKeys],
     ) -> None:
         self.con = con
+        self.vault_keys = vault_keys  # loaded (and checked) only when the file has personal data to write
         self.mirror = mirror
         self.import_id = import_id
         self.profile = profile
@@ -263,7 +271,7 @@ class Pipeline:
     ) -> None:
         """Import one file. ``strict``: any bad record fails the whole file (for files shaped like a table)."""
         con = self.warehouse.con if mirror is None else mirror.con
-        load = FileLoad(con, mirror, summary.import_id, self.source.name, self.secret)
+        load = FileLoad(con, mirror, summary.import_id, self.source.name, self.secret, self.warehouse.vault_keys)
         report_step(self.progress, f"reading {path.name}", 0, STEPS)
         # Staged outside the load transaction: committed temp tables number their rows 0..n-1 in file order.
         staged = stage_file(con, path, STAGED_TABLE, self.source.dialect, self.limits)
@@ -305,6 +313,8 @@ class Pipeline:
         name, target = staged.path.name, self.target
         report_step(self.progress, f"validating {name}", 1, STEPS)
         target.parse(load, staged, plan)
+        if VAULT_TABLE in target.tables:
+            load.vault_keys()  # a missing or wrong vault key fails the import before anything is written
         # A record holding several items (packed line items) is that many rows of the target.
         summary.rows_read += load.count(f"SELECT count(*) FROM {target.parsed_table}") - staged.rows_staged
         report_step(self.progress, f"de-duplicating {name}", 2, STEPS)

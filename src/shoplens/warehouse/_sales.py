@@ -434,7 +434,7 @@ def _load_customers(load: FileLoad, profile: str, *, ids_known: bool) -> int:
         """
     ).fetchall()
     write_personal_data(
-        con,
+        load,
         "SELECT customer_key, customer_id AS source_customer_id, email, name, phone, address FROM stg_customers",
         newer_wins=True,
     )
