@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.conftest import build_demo_store, fetch, run_cli
+from tests.conftest import build_demo_store, fetch, fetch_clear, run_cli
 
 from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
@@ -85,7 +85,7 @@ def test_withdrawing_and_granting_marketing_changes_the_next_audience_by_one(sto
     assert leaving["customer_key"] not in {row["customer_key"] for row in after}
 
     # A treatment customer the platform never said yes for, with an e-mail in the vault: granting includes them.
-    refusing = fetch(
+    refusing = fetch_clear(
         store,
         "SELECT p.customer_key, p.email FROM customer_pii p JOIN customers c USING (customer_key) "
         "WHERE p.email IS NOT NULL AND NOT coalesce(c.consent_marketing, false) "
@@ -139,7 +139,7 @@ def _segment_people(home: Path, out: Path) -> tuple[int, dict[str, Any]]:
 
 def test_a_customer_who_withdrew_sharing_is_in_no_cell_of_the_share_package(store: Path, tmp_path: Path) -> None:
     before, _ = _segment_people(store, tmp_path / "before.zip")
-    buyer = fetch(
+    buyer = fetch_clear(
         store,
         "SELECT p.email FROM customer_pii p WHERE p.email IS NOT NULL AND p.customer_key IN "
         "(SELECT customer_key FROM orders WHERE status NOT IN ('cancelled', 'voided')) ORDER BY 1 LIMIT 1",
@@ -265,7 +265,7 @@ def test_a_customer_who_withdrew_analytics_is_left_out_of_campaign_groups_and_su
     segment = max(segments, key=lambda s: s["customers"])["segment"]
     first = run_cli(store, "campaign", "create", "--segment", segment, "--seed", "9", "--json").json()
     members = sorted([*first["treatment"], *first["holdout"]])
-    email = fetch(store, "SELECT email FROM customer_pii WHERE customer_key = ?", [members[0]])[0][0]
+    email = fetch_clear(store, "SELECT email FROM customer_pii WHERE customer_key = ?", [members[0]])[0][0]
     _set(store, email, "analytics", "no")
     second = run_cli(store, "campaign", "create", "--segment", segment, "--seed", "9", "--json").json()
     assert sorted([*second["treatment"], *second["holdout"]]) == members[1:]
