@@ -7,6 +7,8 @@ Every layer above may use it; it imports only errors, config and schema, so call
   written to the audit log. :func:`vault_rows` and :func:`vault_upserts` describe what an import writes there.
 * :func:`record_audit` appends an entry to the hash-chained audit log; :func:`verify_audit` checks the chain.
 * :func:`suppress_small_cells` keeps only aggregate rows with at least ``k`` people behind them.
+* :func:`csv_cell` (and :func:`csv_row`, :func:`csv_record`, :func:`csv_safe_table`) escape text cells a
+  spreadsheet would run as formulas, in every CSV written for others.
 """
 
 from shoplens.privacy._audit import (
@@ -23,6 +25,7 @@ from shoplens.privacy._audit import (
     record_audit,
     verify_audit,
 )
+from shoplens.privacy._csv import FORMULA_STARTS, csv_cell, csv_record, csv_row, csv_safe_table
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
 from shoplens.privacy._vault import (
     CONTACT_FIELDS,
@@ -44,6 +47,7 @@ __all__ = [
     "CONTACT_FIELDS",
     "DEFAULT_K",
     "ERASED_TEXT",
+    "FORMULA_STARTS",
     "GENESIS_HASH",
     "PERSONAL_COLUMNS",
     "VAULT_COLUMNS",
@@ -61,6 +65,10 @@ __all__ = [
     "canonical_details",
     "check_k",
     "contacts",
+    "csv_cell",
+    "csv_record",
+    "csv_row",
+    "csv_safe_table",
     "entry_hash",
     "erased_key",
     "people",
