@@ -57,7 +57,8 @@ def test_a_hostile_product_name_reaches_product_affinity_escaped(tmp_path: Path)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         con.execute("UPDATE products SET name = '=HYPERLINK(\"http://evil.example\",\"' || name || '\")'")
         renamed = con.execute("SELECT count(*) FROM products").fetchone()
-    assert renamed is not None and renamed[0] > 0
+    assert renamed is not None
+    assert renamed[0] > 0
     with runner_over(home, DEMO_TIMEZONE) as runner:
         package = share_package(runner, k=2)
     with zipfile.ZipFile(io.BytesIO(package.to_zip("csv"))) as archive:
