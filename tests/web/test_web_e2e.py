@@ -23,6 +23,7 @@ from tests.web.conftest import PASSWORD, Store
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SERVER_START_SECONDS = 120
 
 
 @pytest.fixture(scope="module")
@@ -38,20 +39,28 @@ def server(demo_store: Store) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
+        # a busy machine may take a while to import everything; reading the stderr of a server that is still
+        # running would wait for ever, so it is stopped first
+        deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
             try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {process.stderr.read() if process.stderr else ''}")
+                process.terminate()
+                _, errors = process.communicate(timeout=60)
+                raise RuntimeError(f"the server did not start: {errors.decode(errors='replace')[-2000:]}")
             time.sleep(0.2)
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _log_in(browser: object, server: str, email: str, *, width: int = 1280) -> object:

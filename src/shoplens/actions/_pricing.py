@@ -34,6 +34,7 @@ from shoplens.metrics import (
     rfm_scores,
     with_local_day,
 )
+from shoplens.privacy import csv_row
 
 CENT = Decimal("0.01")
 # Where the store's prices never moved, demand's response to price cannot be learnt from its data; the replay then
@@ -622,21 +623,23 @@ def write_price_list(prices: PriceList, path: Path, export_format: ExportFormat)
     """Write the price list as the platform's import CSV; the number of product rows."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(_HEADERS[export_format])
+        writer.writerow(csv_row(_HEADERS[export_format]))
         for entry in prices.entries:
             if export_format == "shopify":
                 # The product id is the shop's SKU; Shopify matches on the Handle, which the warehouse does not
                 # keep, so the SKU stands in for it (the shop's export gives the Handle where they differ).
-                writer.writerow([entry.product_id, entry.product_id, entry.sale_price, entry.regular_price])
+                writer.writerow(csv_row([entry.product_id, entry.product_id, entry.sale_price, entry.regular_price]))
             else:
                 writer.writerow(
-                    [
-                        entry.product_id,
-                        entry.regular_price,
-                        entry.sale_price,
-                        "" if entry.starts is None else entry.starts.isoformat(),
-                        "" if entry.ends is None else entry.ends.isoformat(),
-                    ]
+                    csv_row(
+                        [
+                            entry.product_id,
+                            entry.regular_price,
+                            entry.sale_price,
+                            "" if entry.starts is None else entry.starts.isoformat(),
+                            "" if entry.ends is None else entry.ends.isoformat(),
+                        ]
+                    )
                 )
     return len(prices.entries)
 

@@ -46,7 +46,7 @@ from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.config import Settings
 from shoplens.errors import InputError, UnreadableFileError
-from shoplens.privacy import audit_sink, consent_book, contacts
+from shoplens.privacy import audit_sink, consent_book, contacts, csv_record
 from shoplens.warehouse import Warehouse, connect, warehouse_exists
 
 campaign_app = typer.Typer(
@@ -479,7 +479,7 @@ def audience_command(
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(AUDIENCE_COLUMNS))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(csv_record(row) for row in rows)
         out.chmod(0o600)  # personal data: readable by the owner only
     except OSError as exc:
         raise UnreadableFileError(f"{out}: cannot write ({exc.strerror})") from None

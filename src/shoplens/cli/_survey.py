@@ -17,6 +17,7 @@ from shoplens.cli._output import emit_json, stderr, stdout
 from shoplens.cli._voice import MethodOption, theme_method
 from shoplens.config import Settings
 from shoplens.errors import InputError, UnreadableFileError
+from shoplens.privacy import csv_record
 from shoplens.warehouse import connect, warehouse_exists
 
 survey_app = typer.Typer(
@@ -206,7 +207,7 @@ def _write_recipients(
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(csv_record(row) for row in rows)
         if contacts:
             out.chmod(0o600)  # personal data: readable by the owner only
     except OSError as exc:

@@ -67,7 +67,9 @@ def serve_command(
         emit_json({"url": url, "openapi": f"{url}/openapi.json"})
     else:
         stderr.print(f"shoplens serving on {url} (Ctrl-C stops)")
-    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+    # uvicorn's own X-Forwarded-For handling would trust any local client; the app trusts only
+    # SHOPLENS_TRUSTED_PROXIES (WebSettings.client_address)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @user_app.command("add")

@@ -3,9 +3,10 @@
 A session **reaches** a step when it has an event of that type no earlier than the first event of the step
 before it (so a session that carts without having viewed a product page is not counted past "view"). Per step:
 ``sessions`` reaching it, ``conversion`` from the previous step, ``conversion_from_start`` (from "view"),
-``drop_off = 1 - conversion``, and ``median_minutes`` from the previous step's first event to this step's
-first event. With ``by`` (source, medium, device, campaign) the funnel is computed per value of the
-session's first event.
+``drop_off = 1 - conversion``, ``median_minutes`` from the previous step's first event to this step's
+first event, and ``people`` behind the step's sessions (distinct known customers plus one per guest session, as
+the k-anonymity rule counts them). With ``by`` (source, medium, device, campaign) the funnel is computed per value
+of the session's first event.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def funnel(
     )
     opening = opening.group_by("session_id").aggregate(group=opening.group.min())
     firsts = steps.group_by("session_id").aggregate(
-        **{f"at_{step}": steps.at.min(where=steps.type == step) for step in FUNNEL_STEPS}
+        customer_key=steps.customer_key.max(),  # a session belongs to at most one known customer
+        **{f"at_{step}": steps.at.min(where=steps.type == step) for step in FUNNEL_STEPS},
     )
     sessions = firsts.inner_join(opening, "session_id")
     reached = reached_steps(sessions)
@@ -76,6 +78,10 @@ def funnel(
                 step=ibis.literal(step),
                 step_index=ibis.literal(index),
                 sessions=sessions.count(where=reached[step]),
+                people=(
+                    sessions.customer_key.nunique(where=reached[step])
+                    + (reached[step] & sessions.customer_key.isnull()).cast("int64").sum().fill_null(0)
+                ).cast("int64"),
                 median_minutes=median_minutes,
             )
         )
@@ -86,7 +92,16 @@ def funnel(
         conversion_from_start=ratio(table.sessions, table.sessions.first().over(window)),
     )
     result = result.mutate(drop_off=1.0 - result.conversion)
-    columns = ["step", "step_index", "sessions", "conversion", "conversion_from_start", "drop_off", "median_minutes"]
+    columns = [
+        "step",
+        "step_index",
+        "sessions",
+        "people",
+        "conversion",
+        "conversion_from_start",
+        "drop_off",
+        "median_minutes",
+    ]
     if by is not None:
         result = result.rename({by: "group"})
         columns.insert(0, by)

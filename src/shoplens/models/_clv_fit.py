@@ -366,5 +366,6 @@ def _run_clv_fit(
             document["holdout"] = _spend_holdout(fit, summary, observation_end=observation_end)
         else:
             document["holdout"] = _transaction_holdout(fit, summary, observation_end=observation_end, plot=query.plot)
-    document["saved_to"] = str(save_fit(models_dir, fit))
+    # relative to the store's home (the models directory's parent): an answer never shows a server path
+    document["saved_to"] = save_fit(models_dir, fit).relative_to(models_dir.parent).as_posix()
     return document

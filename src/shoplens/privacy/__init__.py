@@ -11,6 +11,8 @@ Every layer above may use it; it imports only errors, config and schema, so call
   lookups compare :func:`keyed_hash` values, never ciphertexts.
 * :func:`record_audit` appends an entry to the hash-chained audit log; :func:`verify_audit` checks the chain.
 * :func:`suppress_small_cells` keeps only aggregate rows with at least ``k`` people behind them.
+* :func:`csv_cell` (and :func:`csv_row`, :func:`csv_record`, :func:`csv_safe_table`) escape text cells a
+  spreadsheet would run as formulas, in every CSV written for others.
 """
 
 from shoplens.privacy._audit import (
@@ -52,6 +54,7 @@ from shoplens.privacy._crypto import (
     seal,
     sealed_key_id,
 )
+from shoplens.privacy._csv import FORMULA_STARTS, csv_cell, csv_record, csv_row, csv_safe_table
 from shoplens.privacy._kanon import DEFAULT_K, Suppressed, check_k, people, share_of_released, suppress_small_cells
 from shoplens.privacy._retention import inactive_customers, last_activity
 from shoplens.privacy._vault import (
@@ -81,6 +84,7 @@ __all__ = [
     "CONTACT_FIELDS",
     "DEFAULT_K",
     "ERASED_TEXT",
+    "FORMULA_STARTS",
     "GENESIS_HASH",
     "HASH_COLUMNS",
     "PERSONAL_COLUMNS",
@@ -111,6 +115,10 @@ __all__ = [
     "check_purpose",
     "consent_book",
     "contacts",
+    "csv_cell",
+    "csv_record",
+    "csv_row",
+    "csv_safe_table",
     "entry_hash",
     "erased_key",
     "identifiers_of",

@@ -40,7 +40,7 @@ from pydantic import ConfigDict
 
 from shoplens.errors import InputError
 from shoplens.metrics import rfm_scores
-from shoplens.privacy import DEFAULT_K, check_k, suppress_small_cells
+from shoplens.privacy import DEFAULT_K, check_k, csv_safe_table, suppress_small_cells
 from shoplens.queries import Query, QueryContext, QueryRunner, Result, answers
 from shoplens.reports._share_cells import (
     FUNNEL_SCHEMA,
@@ -148,7 +148,7 @@ def _encode(table: pa.Table, format: ShareFormat) -> bytes:
     if format == "parquet":
         pq.write_table(table, sink)  # money stays DECIMAL
     else:
-        pacsv.write_csv(table, sink)  # decimals are printed exactly
+        pacsv.write_csv(csv_safe_table(table), sink)  # decimals are printed exactly; no text runs as a formula
     return sink.getvalue()
 
 

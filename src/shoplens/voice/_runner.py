@@ -33,6 +33,8 @@ from shoplens.voice._themes import (
 from shoplens.voice._wishes import upgrade_wishes
 
 DEFAULT_SAMPLE = 50_000
+MAX_SAMPLE = 10_000_000
+MAX_SEED = 2**32 - 1  # the seeds numpy and scikit-learn take
 VALUE_AT_RISK = (
     f"net sales less refunds in the last {SPEND_WINDOW_DAYS} days of the data of the customers voicing a "
     "complaint theme (0 for praise, and when feedback is not linked to customers)"
@@ -52,9 +54,9 @@ class ThemesParameters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     n_themes: int = Field(default=DEFAULT_THEMES, ge=1, le=50)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="seed of the random sample and clustering")
     method: ThemeMethod = "auto"
-    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
+    sample: int = Field(default=DEFAULT_SAMPLE, ge=1, le=MAX_SAMPLE)
     source: str | None = None
     sentiment_method: str = DEFAULT_SENTIMENT_METHOD
 
@@ -66,9 +68,9 @@ class NeedsParameters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     n_themes: int = Field(default=DEFAULT_THEMES, ge=1, le=50)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="seed of the random sample and clustering")
     method: ThemeMethod = "auto"
-    sample: int = Field(default=DEFAULT_SAMPLE, ge=1)
+    sample: int = Field(default=DEFAULT_SAMPLE, ge=1, le=MAX_SAMPLE)
     sentiment_method: str = DEFAULT_SENTIMENT_METHOD
 
 

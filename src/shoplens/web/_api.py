@@ -4,8 +4,8 @@ runner the CLI uses and returns the typed result.
 Results carry an ``ETag`` made from the query, the warehouse's data version and the store's time zone; a request
 whose ``If-None-Match`` matches gets ``304 Not Modified`` without the numbers being computed again, and a repeated
 question is answered from the app's memory without opening the warehouse (see :class:`StoreReader`). Vendors see
-store-level figures (KPIs, funnel, products, baskets, also-bought pairs with at least k = 10 customers behind
-each); customer-level routes answer them 403.
+store-level figures (KPIs, funnel, products, baskets, also-bought pairs) under the share package's k rule, every
+row backed by at least k people (:mod:`shoplens.web._vendor`); customer-level routes and splits answer them 403.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from shoplens.queries import (
 from shoplens.voice import analyse_sentiment_with, sentiment_method
 from shoplens.web._deps import EVERYONE, Analysts, AppDb, CustomerLevel, principal_of, require_roles
 from shoplens.web._errors import API_PREFIX
+from shoplens.web._vendor import refuse_customer_splits, vendor_document, vendor_k, vendor_of
 from shoplens.web._warehouse import StoreReader
 
 MAX_SENTIMENT_TEXTS = 1000
@@ -81,10 +82,15 @@ def _matches(request: Request, tag: str) -> bool:
 
 def answer(request: Request, query: Question) -> Response:
     """A query's answer as JSON with its ETag: 304 when the client has it. The answer is the same kept result the
-    dashboard draws from, and its JSON bytes are kept next to it."""
+    dashboard draws from, and its JSON bytes are kept next to it. A vendor gets the answer under the k rule
+    (:mod:`shoplens.web._vendor`), kept apart from everyone else's."""
     store = store_of(request)
     version = store.version()
-    described = query.model_dump_json()
+    vendor = vendor_of(request)
+    k = vendor_k(request)
+    if vendor:
+        refuse_customer_splits(query)
+    described = query.model_dump_json() + (f"|vendor k={k}" if vendor else "")
     tag = store.etag(query.kind, described, version)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
     if _matches(request, tag):
@@ -92,6 +98,8 @@ def answer(request: Request, query: Question) -> Response:
 
     def body() -> bytes:
         document = store.answer(query, Result).model_dump(mode="json")
+        if vendor:
+            document = vendor_document(query.kind, document, k)
         return bytes(JSONResponse(jsonable_encoder(document)).body)
 
     kept = store.remember(f"{query.kind}.json", described, version, body)

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -22,6 +22,8 @@ from shoplens.web import _api, _consent, _dashboard, _login, _pages, _share, _su
 from shoplens.web._auth import LoginLimiter
 from shoplens.web._deps import principal_of
 from shoplens.web._errors import API_PREFIX, install_error_handlers
+from shoplens.web._guards import guard_request
+from shoplens.web._headers import SecurityHeaders
 from shoplens.web._settings import WebSettings
 from shoplens.web._warehouse import StoreReader
 
@@ -48,13 +50,15 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
         docs_url="/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(guard_request)],  # unknown query parameters, cross-site use of the session cookie
     )
     settings.ensure_home()
     app.state.app_database = AppDatabase.for_store(settings)
     app.state.api_token = api_token or None
     app.state.settings = settings
     app.state.store = StoreReader(settings)
-    app.state.web_settings = web_settings or WebSettings()
+    app.state.web_settings = web_settings = web_settings or WebSettings()
+    app.add_middleware(SecurityHeaders, docs_path="/docs", max_body_bytes=web_settings.max_body_bytes)
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     install_error_handlers(app)
 

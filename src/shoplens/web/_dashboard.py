@@ -89,6 +89,7 @@ from shoplens.web._pages import (
     trouble,
 )
 from shoplens.web._share import ShareFormatQuery, ShareK, download, share_exports
+from shoplens.web._vendor import CUSTOMER_LEVEL_SPLITS, is_vendor, vendor_k, vendor_result
 from shoplens.web._warehouse import PageReader, StillComputingError
 
 KPI_FIELDS = (
@@ -137,14 +138,19 @@ def overview(
         query = KpiQuery(start=start, end=end, grain=grain)
     except (ValueError, InputError):
         return problem(request, principal, "The start of the date range is after its end.")
-    if by and by not in SPLITS:
-        return problem(request, principal, f"The table can be split by {', '.join(SPLITS)}, not by {by[:20]!r}.")
+    vendor = is_vendor(principal)
+    splits = [s for s in SPLITS if not (vendor and s in CUSTOMER_LEVEL_SPLITS)]
+    if by and by not in splits:
+        return problem(request, principal, f"The table can be split by {', '.join(splits)}, not by {by[:20]!r}.")
     store = page_store(request)
     try:
         result = store.answer(query, KpiResult)
         split = store.answer(query.model_copy(update={"by": by}), KpiResult) if by else None
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
+    if vendor:  # the rows a vendor sees through the API, no more
+        result = vendor_result(result, vendor_k(request))
+        split = vendor_result(split, vendor_k(request)) if split else None
     latest = result.rows[-1] if result.rows else {}
     against = _against_targets(request, store, latest)
     cards = [
@@ -168,6 +174,7 @@ def overview(
         end=end,
         grain=grain,
         by=by,
+        splits=splits,
     )
 
 
@@ -238,6 +245,8 @@ def funnel_page(request: Request, principal: Viewer) -> HTMLResponse:
         result = page_store(request).answer(FunnelQuery(), FunnelResult)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
+    if is_vendor(principal):
+        result = vendor_result(result, vendor_k(request))
     chart = Markup(bar_chart(result.steps, category="step", value="sessions", title="Sessions reaching each step"))
     steps = table("Steps", "funnel-steps", result.steps, ["step", "sessions", "conversion", "drop_off"])
     return analysis(request, principal, "Funnel", charts=[chart], tables=[steps])
@@ -285,6 +294,8 @@ def products_page(request: Request, principal: Viewer) -> HTMLResponse:
         baskets = store.answer(BasketQuery(), BasketResult)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
+    if is_vendor(principal):
+        products, baskets = vendor_result(products, vendor_k(request)), vendor_result(baskets, vendor_k(request))
     top = products.top_products[:10]
     records = [{"name": r["name"], "revenue": float(r["revenue"])} for r in top]
     chart = Markup(bar_chart(records, category="name", value="revenue", title="Top products by revenue"))

@@ -57,7 +57,7 @@ def audit(request: Request, actor: str, action: str, details: dict[str, Any]) ->
     )
 
 
-def _bearer(request: Request) -> str | None:
+def bearer(request: Request) -> str | None:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     return given.strip() if scheme.lower() == "bearer" and given.strip() else None
 
@@ -69,7 +69,7 @@ def principal_of(request: Request) -> Principal | None:
         return found
     found = None
     database = app_database(request)
-    token = _bearer(request)
+    token = bearer(request)
     if token is not None:
         server_token: str | None = request.app.state.api_token
         if server_token and secrets.compare_digest(token, server_token):

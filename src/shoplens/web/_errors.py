@@ -25,6 +25,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     410: "gone",
+    413: "payload_too_large",
     422: "invalid_request",
     500: "internal_error",
 }

@@ -74,7 +74,9 @@ def router(templates: Jinja2Templates, limiter: LoginLimiter) -> APIRouter:
             return login_page(request, error="The form has expired; please try again.", status=403)
         email = str(form.get("email", "")).strip().lower()[:320]
         password = str(form.get("password", ""))
-        client = request.client.host if request.client else "unknown"
+        client = web_settings(request).client_address(
+            request.client.host if request.client else None, request.headers.get("x-forwarded-for")
+        )
         keys = (f"ip:{client}", f"email:{email}")
         if any(limiter.blocked(key) for key in keys):
             audit(request, "system", "web.sign_in_failed", {"reason": "rate limited"})

@@ -8,6 +8,7 @@ here too.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import secrets
@@ -16,19 +17,73 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shoplens.privacy import DEFAULT_K
+
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PLACEHOLDER_KEYS = frozenset({"changethis", "change-me", "changeme", "secret", "dev"})
 MIN_SECRET_LENGTH = 32
 
 
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
 class WebSettings(BaseSettings):
-    """Where the server listens and the key that guards its sessions."""
+    """Where the server listens, the key that guards its sessions, the proxies it trusts and the vendor rule.
+
+    ``SHOPLENS_TRUSTED_PROXIES`` takes a comma-separated list (or a JSON list) of proxy addresses or networks
+    (``10.0.0.5``, ``10.0.0.0/8``); only a request that arrives from one of them has its ``X-Forwarded-For``
+    believed. The default is none: the client address is the address the connection comes from.
+    """
 
     model_config = SettingsConfigDict(env_prefix="SHOPLENS_", extra="ignore")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     secret_key: str | None = None
+    trusted_proxies: Annotated[list[IpNetwork], NoDecode] = Field(default_factory=list)
+    vendor_k: int = Field(DEFAULT_K, ge=DEFAULT_K, le=10_000, description="people behind every row a vendor sees")
+    max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024, description="largest request body (413 beyond)")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                value = json.loads(text)
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, list):
+            try:
+                return [ipaddress.ip_network(str(item).strip(), strict=False) for item in value]
+            except ValueError as exc:
+                raise ValueError(f"a trusted proxy is an IP address or network such as 10.0.0.0/8: {exc}") from None
+        return value
+
+    def client_address(self, peer: str | None, forwarded_for: str | None) -> str:
+        """The client's address: ``peer`` (the connection's), or, when ``peer`` is a trusted proxy, the nearest
+        address in ``X-Forwarded-For`` that is not a trusted proxy itself (read from the right, as each proxy
+        appends the address it saw)."""
+        address = peer or "unknown"
+        if not self.trusted_proxies or not forwarded_for or not self._trusted(address):
+            return address
+        for hop in reversed([part.strip() for part in forwarded_for.split(",") if part.strip()]):
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                return address  # a hop that is not an address: the header was forged before our proxy
+            if not self._trusted(hop):
+                return hop
+            address = hop
+        return address
+
+    def _trusted(self, address: str) -> bool:
+        try:
+            found = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(found in network for network in self.trusted_proxies)
 
     @property
     def is_local(self) -> bool:
