@@ -73,6 +73,9 @@ def _late_order(demo_export: Path, out: Path) -> None:
         refund_reason="",
         is_refund="false",
         status="paid",
+        promised_delivery_date="",  # not yet delivered: the first row's dates are of an order two years before
+        shipped_at="",
+        delivered_at="",
     )
     with out.open("w", encoding="utf-8", newline="") as target:
         writer = csv.DictWriter(target, fieldnames=fields)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from shoplens.config import Settings
 from shoplens.errors import InputError, ShoplensError, WarehouseError
-from shoplens.warehouse import change_token, connect
+from shoplens.warehouse import HELD_BY_ANOTHER, change_token, connect
 
 NO_STORE = (
     "no store in {home} yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
@@ -92,7 +92,7 @@ class StoreSource:
         message = str(exc)
         if message.startswith("no warehouse"):
             return NoStoreError(NO_STORE.format(home=self.settings.home))
-        if "lock" in message.lower():
+        if HELD_BY_ANOTHER in message or "lock" in message.lower():  # DuckDB's file lock; PostgreSQL's lock timeout
             return StoreBusyError(BUSY)
         return exc
 

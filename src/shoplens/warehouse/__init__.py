@@ -4,6 +4,7 @@ Ibis backend, the data version, the one import pipeline that fills it, and the s
 from shoplens.warehouse._changes import TableChange
 from shoplens.warehouse._connection import Warehouse, change_token, connect, warehouse_exists
 from shoplens.warehouse._ddl import EngineName
+from shoplens.warehouse._duckdb_file import HELD_BY_ANOTHER
 from shoplens.warehouse._erase import (
     delete_older_than,
     erase_from_quarantine,
@@ -41,6 +42,7 @@ from shoplens.warehouse._spool import EventSpool, SpoolLoad, load_spool
 from shoplens.warehouse._vault_store import KeyRotation, key_of_email, rotate_vault_key, seal_plain_vault
 
 __all__ = [
+    "HELD_BY_ANOTHER",
     "SIDE_TABLES",
     "WAITING_MESSAGE",
     "EngineName",

@@ -54,11 +54,14 @@ def file_fingerprint(path: Path) -> str:
     return "duckdb:" + hashlib.sha256(repr(tuple(found)).encode()).hexdigest()[:24]
 
 
+HELD_BY_ANOTHER = "another shoplens process is writing to it; try again when it has finished"
+
+
 def _open_failure(exc: BaseException) -> str:
     """Why the file did not open, without the other process's program path and PID that DuckDB names."""
     text = str(exc).splitlines()[0]
     if "Conflicting lock" in text or "Could not set lock" in text:
-        return "another shoplens process is writing to it; try again when it has finished"
+        return HELD_BY_ANOTHER
     return text
 
 

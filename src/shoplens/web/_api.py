@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shoplens.actions import export_flags
 from shoplens.ingest import KEY_HEX_CHARS, KEY_PREFIX
-from shoplens.privacy import DEFAULT_K
 from shoplens.queries import (
     MAX_PAGE_SIZE,
     AcquisitionQuery,
@@ -53,7 +52,7 @@ from shoplens.queries import (
     Query as Question,
 )
 from shoplens.voice import analyse_sentiment_with, sentiment_method
-from shoplens.web._deps import EVERYONE, Analysts, AppDb, CustomerLevel, principal_of, require_roles
+from shoplens.web._deps import EVERYONE, Analysts, AppDb, CustomerLevel, require_roles
 from shoplens.web._errors import API_PREFIX
 from shoplens.web._vendor import refuse_customer_splits, vendor_document, vendor_k, vendor_of
 from shoplens.web._warehouse import StoreReader
@@ -143,8 +142,7 @@ def also_bought(
     """Products bought by the customers who bought this one, by cosine similarity, with lift (``AlsoBoughtQuery``).
     Vendors see only pairs bought together by at least k = 10 customers (the store's k-anonymity rule); 404 for
     a product the store does not know."""
-    principal = principal_of(request)
-    k = DEFAULT_K if principal is not None and principal.role == "vendor" else None
+    k = vendor_k(request) if vendor_of(request) else None  # the pairs are cut before ``limit``, not after
     return answer(request, AlsoBoughtQuery(product_id=product_id, min_customers=min_customers, k=k, limit=limit))
 
 

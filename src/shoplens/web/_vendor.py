@@ -30,6 +30,7 @@ RELEASED_BY: dict[tuple[str, str], str] = {
     ("products", "comeback_products"): "buyers",
     ("products", "one_off_products"): "buyers",
     ("basket", "rules"): "orders",
+    ("also_bought", "also_bought"): "customers",
 }
 # a KPI row's comparison with the previous period is released only when that period has k customers too
 KPI_PREVIOUS = (
