@@ -16,7 +16,7 @@ from shoplens.appdb._campaigns import (
     campaign_members,
     save_campaign,
 )
-from shoplens.appdb._consent import ConsentEntry
+from shoplens.appdb._consent import ConsentEntry, consent_state
 from shoplens.appdb._erase import customer_rows, erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
@@ -61,6 +61,7 @@ __all__ = [
     "append_ledger_entries",
     "campaign_by_id",
     "campaign_members",
+    "consent_state",
     "customer_rows",
     "erase_customer_rows",
     "ledger_entries",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shoplens.appdb._models import Base
-from shoplens.privacy import PLATFORM_PREFIX, ConsentRecord, Purpose
+from shoplens.privacy import PLATFORM_PREFIX, PURPOSES, ConsentBook, ConsentRecord, Purpose
 
 if TYPE_CHECKING:
     from shoplens.appdb._session import AppDatabase
@@ -80,3 +80,17 @@ def consent_history(database: AppDatabase, customer_key: str) -> list[ConsentRec
             select(ConsentEntry).where(ConsentEntry.customer_key == customer_key).order_by(ConsentEntry.record_id)
         )
         return [row.record() for row in rows]
+
+
+def consent_state(database: AppDatabase, key: str, platform_flag: bool | None) -> dict[str, Any]:
+    """Per purpose: granted now, and the record that says so (or the default when there is none: the platform's
+    flag for marketing, yes for the others)."""
+    state: dict[str, Any] = {}
+    for purpose in PURPOSES:
+        found = database.latest_consent(purpose, [key]).get(key)
+        if found is not None:
+            state[purpose] = {"granted": found.granted, "source": found.source, "at": found.as_dict()["at"]}
+        else:
+            source = "platform flag" if purpose == "marketing" else "default"
+            state[purpose] = {"granted": ConsentBook(purpose).default(platform_flag), "source": source, "at": None}
+    return state

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from shoplens.appdb import AppDatabase
+from shoplens.appdb import AppDatabase, consent_state
 from shoplens.cli._app import JsonOption, settings
 from shoplens.cli._output import emit_json, stdout
 from shoplens.cli._privacy import EmailOption, person_key, privacy_app
 from shoplens.config import Settings
 from shoplens.errors import InputError
 from shoplens.privacy import (
-    PURPOSES,
-    ConsentBook,
     ConsentRecord,
     audit_sink,
     check_purpose,
@@ -87,20 +85,6 @@ def _granted(text: str) -> bool:
     if answer not in ("yes", "no"):
         raise InputError(f"--granted is yes or no, not {text[:20]!r}")
     return answer == "yes"
-
-
-def consent_state(database: AppDatabase, key: str, platform_flag: bool | None) -> dict[str, Any]:
-    """Per purpose: granted now, and the record that says so (or the default when there is none)."""
-    state: dict[str, Any] = {}
-    for purpose in PURPOSES:
-        found = database.latest_consent(purpose, [key]).get(key)
-        if found is not None:
-            state[purpose] = {"granted": found.granted, "source": found.source, "at": found.as_dict()["at"]}
-        else:
-            default = ConsentBook(purpose).default(platform_flag)
-            source = "platform flag" if purpose == "marketing" else "default"
-            state[purpose] = {"granted": default, "source": source, "at": None}
-    return state
 
 
 @consent_app.command("set")

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict
 
-from shoplens.privacy import PURPOSES, ConsentBook, ConsentRecord, Purpose
+from shoplens.appdb import consent_state
+from shoplens.privacy import ConsentRecord, Purpose
 from shoplens.warehouse import connect, warehouse_exists
 from shoplens.web._deps import CUSTOMER_LEVEL, app_database, audit, principal_of, require_roles
 from shoplens.web._errors import API_PREFIX, ApiError
@@ -44,16 +45,7 @@ def _platform_flag(request: Request, key: str) -> bool | None:
 
 
 def _state(request: Request, key: str, platform: bool | None) -> dict[str, Any]:
-    database = app_database(request)
-    state: dict[str, Any] = {}
-    for purpose in PURPOSES:
-        found = database.latest_consent(purpose, [key]).get(key)
-        if found is not None:
-            state[purpose] = {"granted": found.granted, "source": found.source, "at": found.as_dict()["at"]}
-        else:
-            source = "platform flag" if purpose == "marketing" else "default"
-            state[purpose] = {"granted": ConsentBook(purpose).default(platform), "source": source, "at": None}
-    return {"customer_key": key, "consent": state}
+    return {"customer_key": key, "consent": consent_state(app_database(request), key, platform)}
 
 
 def router() -> APIRouter:
