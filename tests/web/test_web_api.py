@@ -392,6 +392,39 @@ def test_the_guards_page_shows_the_flags_of_the_api_to_owners_and_analysts(
     assert (marketer.get("/guard").status_code, as_role("vendor").get("/guard").status_code) == (403, 403)
 
 
+def test_the_customer_page_shows_the_profile_and_suggestions_of_the_api(
+    as_role: Callable[[str], TestClient], demo_store: Store
+) -> None:
+    client = as_role("marketer")
+    segment = max(client.get("/api/v1/rfm").json()["segments"], key=lambda s: s["customers"])["segment"]
+    listing = client.get("/customers", params={"segment": segment}).text
+    keys = re.findall(r'<a href="/customers/(c_[0-9a-f]+)"><code>', listing)
+    assert keys, "the segment's customer list links each customer's page"
+    shown = None
+    for key in keys:  # the first customer whose profile may be shown (a refused consent has none)
+        profile = client.get(f"/api/v1/customers/{key}/preferences")
+        if profile.status_code == 200:
+            shown = key
+            break
+    assert shown is not None
+    page = client.get(f"/customers/{shown}")
+    assert page.status_code == 200
+    preferences = profile.json()["profile"]
+    measures = {html.unescape(row[0]): html.unescape(row[1]) for row in _cells(page.text, "preferences")}
+    assert measures["price band"] == preferences["price_band"]
+    assert measures["orders"] == str(preferences["orders"])
+    top = _cells(page.text, "top-products")
+    assert len(top) == len(preferences["top_products"]) > 0
+    pairs = zip(top, preferences["top_products"], strict=True)
+    assert all(str(p["product_id"]) in map(html.unescape, row) for row, p in pairs)
+    suggestions = client.get(f"/api/v1/customers/{shown}/suggestions").json()["suggestions"]
+    listed = [html.unescape(row[1]) for row in _cells(page.text, "suggestions")]
+    assert listed == [str(s["product_id"]) for s in suggestions]
+    assert as_role("vendor").get(f"/customers/{shown}").status_code == 403
+    unknown = client.get("/customers/c_" + "0" * 20)
+    assert "no customer with this key has orders in the store" in unknown.text
+
+
 def test_the_overview_shows_the_latest_month_against_its_target(
     as_role: Callable[[str], TestClient], demo_store: Store
 ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -34,6 +34,8 @@ from shoplens.queries import (
     CohortResult,
     CustomerListQuery,
     CustomerListResult,
+    CustomerSuggestQuery,
+    CustomerSuggestResult,
     FunnelQuery,
     FunnelResult,
     GuardQuery,
@@ -44,6 +46,8 @@ from shoplens.queries import (
     LifecycleResult,
     NeedsQuery,
     NeedsResult,
+    PreferenceQuery,
+    PreferenceResult,
     ProductQuery,
     ProductResult,
     RecommendQuery,
@@ -546,3 +550,34 @@ def guard_page(request: Request, principal: AnalystViewer, query: Annotated[Guar
     ]
     tables = [table("Flags", "guard-flags", rows, ["kind", "subject", "score", "evidence"])]
     return analysis(request, principal, "Guards", notes=notes, tables=tables)
+
+
+@routes.get("/customers/{key}", response_class=HTMLResponse)
+def customer_page(
+    request: Request, principal: CustomerViewer, key: Annotated[str, Path(max_length=64)]
+) -> HTMLResponse:
+    """One pseudonymous customer: the preference profile of ``GET /api/v1/customers/{key}/preferences`` and the
+    next products of ``GET /api/v1/customers/{key}/suggestions``; never anything from the vault."""
+    store = page_store(request)
+    try:
+        profile = store.answer(PreferenceQuery(customer=key), PreferenceResult).profile or {}
+        suggested = store.answer(CustomerSuggestQuery(customer_key=key), CustomerSuggestResult)
+    except ValueError:
+        return problem(request, principal, "That is not a customer key.")
+    except PAGE_TROUBLE as exc:
+        return trouble(request, principal, exc)
+    lists = {name: value for name, value in profile.items() if isinstance(value, list)}
+    measures = [
+        {"measure": name.replace("_", " "), "value": "" if value is None else value}
+        for name, value in profile.items()
+        if name not in lists and name != "customer_key"
+    ]
+    tables = [table("Preferences", "preferences", _rounded(measures), ["measure", "value"])]
+    tables += [
+        table(name.replace("_", " ").capitalize(), name.replace("_", "-"), _rounded(rows))
+        for name, rows in lists.items()
+    ]
+    columns = ["rank", "product_id", "name", "score", "method"]
+    tables.append(table("Suggested next products", "suggestions", _rounded(suggested.suggestions), columns))
+    notes = [f"Customer {key}: {suggested.products_bought} products bought; suggestions by {suggested.method}."]
+    return analysis(request, principal, "Customer", notes=notes, tables=tables)
