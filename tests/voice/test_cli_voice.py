@@ -65,12 +65,13 @@ def test_bad_input_exits_with_one_line(cli: Callable[..., Any], args: list[str],
 def test_serve_prints_its_address_and_runs_the_app(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
     started: dict[str, Any] = {}
 
-    def fake_run(app: Any, host: str, port: int, log_level: str) -> None:
-        started.update(app=app, host=host, port=port)
+    def fake_run(app: Any, host: str, port: int, log_level: str, proxy_headers: bool) -> None:
+        started.update(app=app, host=host, port=port, proxy_headers=proxy_headers)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
     result = cli("serve", "--port", "8123", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json() == {"url": "http://127.0.0.1:8123", "openapi": "http://127.0.0.1:8123/openapi.json"}
     assert isinstance(started["app"], FastAPI)
+    assert started["proxy_headers"] is False, "X-Forwarded-For is believed only from trusted proxies, by the app"
     assert (started["host"], started["port"]) == ("127.0.0.1", 8123)

@@ -80,7 +80,7 @@ def funnel(
                 sessions=sessions.count(where=reached[step]),
                 people=(
                     sessions.customer_key.nunique(where=reached[step])
-                    + (reached[step] & sessions.customer_key.isnull()).cast("int64").sum().fill_null(0)
+                    + sessions.count(where=reached[step] & sessions.customer_key.isnull())
                 ).cast("int64"),
                 median_minutes=median_minutes,
             )
