@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,16 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 @pytest.fixture
 def store_app(demo_store: Store) -> FastAPI:
     return create_app(Settings(home=demo_store.home))
+
+
+def logged_in(app: FastAPI, store: Store, role: str) -> TestClient:
+    """A browser-like client signed in as ``role`` through the login form (session cookie, CSRF token)."""
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    data = {"email": store.email(role), "password": PASSWORD, "csrf_token": token.group(1)}
+    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+    return client
 
 
 @pytest.fixture

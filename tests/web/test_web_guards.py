@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from tests.web.conftest import PASSWORD, Store
+from tests.web.conftest import Store, logged_in
 
 from shoplens.config import Settings
 from shoplens.web import WebSettings, create_app
@@ -56,15 +56,6 @@ def test_without_credentials_an_unknown_parameter_is_still_401(store_app: FastAP
     assert answer.status_code == 401
 
 
-def _session(app: FastAPI, store: Store, role: str) -> TestClient:
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    data = {"email": store.email(role), "password": PASSWORD, "csrf_token": token.group(1)}
-    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
-    return client
-
-
 CROSS_SITE = "cross-site"
 
 
@@ -82,7 +73,7 @@ CROSS_SITE = "cross-site"
 def test_a_cookie_authenticated_post_needs_the_same_origin(
     store_app: FastAPI, demo_store: Store, headers: dict[str, str], allowed: bool
 ) -> None:
-    client = _session(store_app, demo_store, "analyst")
+    client = logged_in(store_app, demo_store, "analyst")
     answer = client.post("/api/v1/voice/sentiment", json={"texts": ["great"], "method": "vader"}, headers=headers)
     if allowed:
         assert answer.status_code == 200, answer.text
@@ -95,7 +86,7 @@ def test_a_cookie_authenticated_post_needs_the_same_origin(
 def test_a_cross_site_clv_fit_with_the_cookie_is_refused_but_the_csrf_token_lets_a_script_in(
     store_app: FastAPI, demo_store: Store
 ) -> None:
-    client = _session(store_app, demo_store, "analyst")
+    client = logged_in(store_app, demo_store, "analyst")
     refused = client.post("/api/v1/clv/fit", headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403
     page = client.get("/").text
@@ -116,7 +107,7 @@ def test_bearer_tokens_are_not_affected(as_role: Callable[[str], TestClient]) ->
 
 
 def test_the_logout_form_still_works(store_app: FastAPI, demo_store: Store) -> None:
-    client = _session(store_app, demo_store, "owner")
+    client = logged_in(store_app, demo_store, "owner")
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
     assert token
     out = client.post("/logout", data={"csrf_token": token.group(1)}, follow_redirects=False)

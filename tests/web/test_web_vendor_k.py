@@ -20,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from tests.web.conftest import PASSWORD, Store
+from tests.web.conftest import Store, logged_in
 
 from shoplens.privacy import DEFAULT_K
 from shoplens.web._vendor import RELEASED_BY
@@ -162,19 +162,10 @@ def test_basket_rules_a_vendor_sees_are_backed_by_k_orders(
     assert seen == [rule for rule in everyone if rule["orders"] >= K]
 
 
-def _session(app: FastAPI, store: Store, role: str) -> TestClient:
-    client = TestClient(app)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    data = {"email": store.email(role), "password": PASSWORD, "csrf_token": token.group(1)}
-    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
-    return client
-
-
 def test_the_dashboard_shows_a_vendor_the_same_rows_as_the_api(
     store_app: FastAPI, demo_store: Store, vendor: TestClient
 ) -> None:
-    page = _session(store_app, demo_store, "vendor")
+    page = logged_in(store_app, demo_store, "vendor")
     api = vendor.get("/api/v1/kpis", params={"by": "country", "grain": "day"}).json()["rows"]
     html = page.get("/", params={"by": "country", "grain": "day"}).text
     assert len(re.findall(r"<tr data-period=", html)) == len(api)

@@ -104,10 +104,12 @@ def export_command(ctx: typer.Context, email: EmailOption, as_json: JsonOption =
     """
     config = settings(ctx)
     secret = config.store_secret()
-    key = person_key(config, email)
+    identity = identity_of(email)
+    key = customer_key(secret, identity)
     held: dict[str, list[dict[str, Any]]] = {}
     if warehouse_exists(config):
-        with connect(config, read_only=True) as warehouse:
+        with connect(config, read_only=True) as warehouse:  # one opening: the key is found where the rows are read
+            key = key_of_email(warehouse.backend, secret, identity)
             held = held_on(warehouse.backend, key, warehouse.vault_keys())
     database = AppDatabase.for_store(config)
     try:
