@@ -24,7 +24,7 @@ from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
 from shoplens.web import create_app, create_token
 
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = 10
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
