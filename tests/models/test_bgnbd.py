@@ -98,6 +98,36 @@ def test_heavy_buyers_get_finite_predictions(fitted: FittedBGNBD) -> None:
     assert np.all(expected >= 0)
 
 
+# A 300-customer demo store's fit: a and b ran off together (dropout probability a/(a+b) = 0.2138 for everyone),
+# where ₂F₁ of the conditional expectation is no longer finite.
+RUN_OFF = {"r": 0.4254, "alpha": 92.99, "a": 1.428e6, "b": 5.249e6}
+
+
+def test_parameters_run_off_to_the_extreme_still_predict_what_a_simulation_gives() -> None:
+    model = FittedBGNBD(RUN_OFF, 0.0, 0, 0, True)
+    r, alpha, a, b = (RUN_OFF[k] for k in ("r", "alpha", "a", "b"))
+    frequency, recency, age, horizon = 2.0, 300.0, 516.0, 365.0
+    expected = float(model.expected_purchases(horizon, frequency, recency, age))
+    p_alive = float(model.probability_alive(frequency, recency, age))
+    # Simulated directly from the model's story, independently of any formula: an active customer's rate is
+    # Gamma(r + x, α + T); she buys at that rate and leaves after each purchase with probability p (its Beta(a, b)
+    # spread is nil at these a, b); count what she buys in the horizon.
+    generator = np.random.default_rng(7)
+    customers = 400_000
+    rate = generator.gamma(r + frequency, 1.0 / (alpha + age), customers)
+    bought = generator.poisson(rate * horizon)
+    purchases_before_leaving = generator.geometric(a / (a + b), customers)
+    simulated = np.minimum(bought, purchases_before_leaving)
+    standard_error = simulated.std() / np.sqrt(customers)
+    assert np.isfinite(expected)
+    assert expected / p_alive == pytest.approx(simulated.mean(), abs=4 * standard_error)
+    # The new customer's E[X(t)] likewise: rate Gamma(r, α).
+    new_rate = generator.gamma(r, 1.0 / alpha, customers)
+    new_simulated = np.minimum(generator.poisson(new_rate * horizon), generator.geometric(a / (a + b), customers))
+    new_error = new_simulated.std() / np.sqrt(customers)
+    assert float(model.expected_purchases_new(horizon)) == pytest.approx(new_simulated.mean(), abs=4 * new_error)
+
+
 def test_small_data_is_fitted_with_a_warning_and_bootstrap_intervals(cdnow_summary: pd.DataFrame) -> None:
     first_customers = cdnow_summary.head(150)
     fitted = bgnbd.fit(first_customers)

@@ -170,16 +170,26 @@ class FittedBGNBD:
         The factor ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z) overflows for heavy buyers, so it is
         rewritten with Euler's transformation ₂F₁(A, B; C; z) = (1−z)^(C−A−B) ₂F₁(C−A, C−B; C; z) as
         ((α+T)/(α+T+t))^(a−1) · ₂F₁(a+b−1−r, a−1; a+b+x−1; z), which stays bounded.
+
+        When a and b run off to the extreme together (tens of thousands and more: every customer has nearly the
+        same dropout probability p = a/(a+b)), ₂F₁ itself is no longer finite; there the limit of the same
+        expectation as the spread of p vanishes is used, (1/p)·(1 − ((α+T)/(α+T+p·t))^(r+x)).
         """
         r, alpha, a, b = self._param_tuple()
         horizon = np.asarray(t, dtype=np.float64)
         x = np.asarray(frequency, dtype=np.float64)
         age = np.asarray(T, dtype=np.float64)
         z = horizon / (alpha + age + horizon)
-        hypergeometric_term = ((alpha + age) / (alpha + age + horizon)) ** (a - 1.0) * special.hyp2f1(
-            a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+        with np.errstate(invalid="ignore", over="ignore"):
+            hypergeometric_term = ((alpha + age) / (alpha + age + horizon)) ** (a - 1.0) * special.hyp2f1(
+                a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+            )
+            expected_if_active = (a + b + x - 1.0) / (a - 1.0) * (1.0 - hypergeometric_term)
+        expected_if_active = np.where(
+            np.isfinite(expected_if_active),
+            expected_if_active,
+            _fixed_dropout_expectation(r + x, alpha + age, a / (a + b), horizon),
         )
-        expected_if_active = (a + b + x - 1.0) / (a - 1.0) * (1.0 - hypergeometric_term)
         return np.asarray(expected_if_active * self.probability_alive(x, recency, age), dtype=np.float64)
 
     def expected_purchases_new(self, t: npt.ArrayLike) -> FloatArray:
@@ -187,12 +197,24 @@ class FittedBGNBD:
         r, alpha, a, b = self._param_tuple()
         horizon = np.asarray(t, dtype=np.float64)
         z = horizon / (alpha + horizon)
-        hypergeometric_term = (alpha / (alpha + horizon)) ** r * special.hyp2f1(r, b, a + b - 1.0, z)
-        return np.asarray((a + b - 1.0) / (a - 1.0) * (1.0 - hypergeometric_term), dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            hypergeometric_term = (alpha / (alpha + horizon)) ** r * special.hyp2f1(r, b, a + b - 1.0, z)
+            expected = (a + b - 1.0) / (a - 1.0) * (1.0 - hypergeometric_term)
+        expected = np.where(np.isfinite(expected), expected, _fixed_dropout_expectation(r, alpha, a / (a + b), horizon))
+        return np.asarray(expected, dtype=np.float64)
 
     def _param_tuple(self) -> tuple[float, float, float, float]:
         p = self.params
         return p["r"], p["alpha"], p["a"], p["b"]
+
+
+def _fixed_dropout_expectation(shape: npt.ArrayLike, rate: npt.ArrayLike, dropout: float, t: FloatArray) -> FloatArray:
+    """Expected purchases in the next t of an active customer whose purchase rate is Gamma(shape, rate) and who
+    leaves after each purchase with the one probability ``dropout``: Σₖ (1−p)^(k−1) P(N(t) ≥ k) = (1/p)·(1 −
+    E[e^(−pλt)]) = (1/p)·(1 − (rate/(rate + p·t))^shape) — BG/NBD's expectation when a, b → ∞ with a/(a+b) = p."""
+    return np.asarray(
+        (1.0 - (np.asarray(rate) / (np.asarray(rate) + dropout * t)) ** np.asarray(shape)) / dropout, dtype=np.float64
+    )
 
 
 def _fit_rows(rows: WeightedRows, start: FloatArray | None = None, deadline: float | None = None) -> MaximumLikelihood:
