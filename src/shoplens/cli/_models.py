@@ -12,6 +12,7 @@ from rich.table import Table
 
 from shoplens.cli._analytics import query_of, run
 from shoplens.cli._app import JsonOption, app, settings
+from shoplens.cli._format import count, money, number, text
 from shoplens.cli._output import emit_json, stdout, tracked_job
 from shoplens.queries import (
     ClvFitQuery,
@@ -200,7 +201,7 @@ def _show_predictions(document: dict[str, Any]) -> None:
     bands = Table("churn risk", "customers", "expected purchases", "CLV")
     for row in document["by_churn_risk"]:
         bands.add_row(
-            row["churn_risk"], f"{row['customers']:,}", f"{row['expected_purchases']:.1f}", f"{row['clv']:,.0f}"
+            row["churn_risk"], count(row["customers"]), number(row["expected_purchases"]), number(row["clv"], 0)
         )
     stdout.print(bands)
     _show_churn_validation(document["churn"], document["churn"]["validation"])
@@ -208,11 +209,11 @@ def _show_predictions(document: dict[str, Any]) -> None:
     for row in document["rows"][:20]:
         top.add_row(
             row["customer_key"],
-            f"{row['p_alive']:.2f}",
+            number(row["p_alive"], 2),
             row["churn_risk"],
-            f"{row['expected_purchases']:.2f}",
-            f"{row['clv']:,.2f}" if row["clv"] is not None else "-",
-            row["expected_next_order_date"] or "-",
+            number(row["expected_purchases"], 2),
+            money(row["clv"]),
+            text(row["expected_next_order_date"]),
         )
     stdout.print(top)
     for warning in document["warnings"]:

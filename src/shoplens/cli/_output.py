@@ -13,12 +13,25 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from shoplens.appdb import AppDatabase, JobLog
+from shoplens.cli._format import unbroken
 from shoplens.config import Settings
 from shoplens.errors import ShoplensError
 
-stdout = Console(highlight=False)
+
+class TerminalConsole(Console):
+    """The command line's console: every table printed through it keeps its values whole (see ``unbroken``)."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        for item in objects:
+            if isinstance(item, Table) and not unbroken(item, self):
+                options.setdefault("crop", False)
+        super().print(*objects, **options)
+
+
+stdout = TerminalConsole(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
 
