@@ -42,7 +42,7 @@ layers: install
 	$(BIN)/lint-imports
 
 pytest: install
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=25
 
 test: system-deps lint typecheck layers pytest
 
