@@ -184,9 +184,7 @@ def _better(value: float, than: float, *, lower_is_better: bool) -> bool:
     return value < than if lower_is_better else value > than
 
 
-def market_position(
-    own: Mapping[str, float | None], competitors: Mapping[str, Mapping[str, float | None]]
-) -> list[dict[str, Any]]:
+def market_position(own: Mapping[str, Any], competitors: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per measure: the store's value and rank among those with a value, and which competitors are better,
     level or worse (see the module docstring)."""
     found = []
