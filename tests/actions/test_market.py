@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,3 +92,57 @@ def test_share_changes_and_slope_against_numpy() -> None:
     # a year sits at its middle (1 July), a month at its own: 1 July 2024 to mid-July 2025 is 12.5 months
     assert share_slope([("2024", 0.01), ("2025-07", 0.027)]) == pytest.approx(0.017 / 12.5)
     assert share_slope(points[:1]) is None
+
+
+HAND_ORDERS = """\
+order,at,customer,sku,qty,price,delivered
+O1,2025-01-10 10:00:00,C1,P1,1,100.00,2025-01-12 09:00:00
+O2,2025-01-20 10:00:00,C2,P2,2,50.00,2025-01-25 18:00:00
+O3,2025-02-03 10:00:00,C1,P1,1,100.00,2025-02-04 08:00:00
+O4,2025-02-14 10:00:00,C3,P3,3,10.00,
+O5,2025-03-31 12:00:00,C2,P2,1,50.00,2025-04-02 10:00:00
+"""
+HAND_MAPPING = """\
+columns:
+  order_id: order
+  ordered_at: at
+  customer_id: customer
+  product_id: sku
+  quantity: qty
+  unit_price: price
+  delivered_at: delivered
+"""
+
+
+def test_a_hand_made_store_on_each_engine(warehouse_engine: str, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    (tmp_path / "orders.csv").write_text(HAND_ORDERS)
+    (tmp_path / "mapping.yaml").write_text(HAND_MAPPING)
+    home = tmp_path / "home"
+    args = [str(tmp_path / "orders.csv"), "--profile", "generic", "--mapping", str(tmp_path / "mapping.yaml")]
+    assert run_cli(home, "import", *args, "--json").exit_code == 0
+    for period, size in (("2025-01", "10000"), ("2025-02", "5000"), ("2025-03", "1000"), ("2024-06", "900")):
+        assert run_cli(home, "market", "size", "set", "--period", period, "--size", size, "--json").exit_code == 0
+    done = run_cli(home, "market", "position", "--json")
+    assert done.exit_code == 0, done.stderr
+    found = done.json()
+    # revenue: January 100 + 2 x 50 = 200, February 100 + 3 x 10 = 130, March 50
+    assert [(r["period"], r["revenue"], r["share"]) for r in found["share"]] == [
+        ("2025-01", 200.0, pytest.approx(0.02)),
+        ("2025-02", 130.0, pytest.approx(0.026)),
+        ("2025-03", 50.0, pytest.approx(0.05)),
+    ]
+    # the data start on 10 January: January is covered on 22 of its 31 days, so it stays out of the trend
+    assert [r["partial"] for r in found["share"]] == [True, False, False]
+    assert (
+        "2025-01 is covered by the sales data on 22 of its 31 days, so its share is understated; it is left out of "
+        "the trend" in found["notes"]
+    )
+    assert found["slope_per_month"] == pytest.approx(0.05 - 0.026)  # February to March, one month apart
+    # delivery days 2, 5, 1 and 2 (O4 was not delivered): the median is 2
+    assert (found["store"]["delivery_days"], found["store"]["delivered_orders"]) == (2.0, 4)
+    assert found["store"]["range_size"] == 3
+    assert found["store"]["rating"] is None
+    assert "2024-06 is left out: the sales data run from 2025-01-10 to 2025-03-31, none in the period" in found["notes"]
+    assert found["left_out"] == []

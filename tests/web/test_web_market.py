@@ -8,7 +8,6 @@ import html
 import json
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +187,8 @@ def test_bad_input_exits_2_with_one_line(market_home: Path) -> None:
 def test_without_estimates_the_command_says_what_to_enter(own_store: Path) -> None:
     done = run_cli(own_store, "market", "position", "--json")
     assert done.exit_code == 0
-    assert done.json()["share"] == [] and NO_ESTIMATES in done.json()["notes"]
+    assert done.json()["share"] == []
+    assert NO_ESTIMATES in done.json()["notes"]
     told = run_cli(own_store, "market", "position")
     assert told.exit_code == 0
     assert NO_ESTIMATES in " ".join(told.stdout.split())
@@ -223,7 +223,8 @@ def test_the_api_and_the_market_page_show_the_same_share(
     ranks = {row[0]: row[5] for row in _cells(page, "market-position")}
     assert ranks == {r["measure"]: "2 of 3" for r in api["position"]}
     caption = re.search(r"<figcaption>(.*?)</figcaption>", page, re.S)
-    assert caption and "<svg" in page
+    assert caption
+    assert "<svg" in page
     told = html.unescape(caption.group(1))
     assert all(f"{r['period']} {r['share']:.2%}" in told for r in api["share"])
     assert '<a href="/market" aria-current="page">Market</a>' in page
@@ -241,7 +242,8 @@ def test_owners_change_the_market_over_the_api_and_it_is_audited(own_store: Path
     assert client("analyst").post("/api/v1/market/competitors", json=body).status_code == 403
     assert client("marketer").post("/api/v1/market/sizes", json={"period": "2025", "size": 1e7}).status_code == 403
     added = client("owner").post("/api/v1/market/competitors", json=body)
-    assert added.status_code == 200 and added.json()["replaced"] is False
+    assert added.status_code == 200
+    assert added.json()["replaced"] is False
     refused = client("owner").post("/api/v1/market/sizes", json={"period": "2025-13", "size": 5})
     assert refused.status_code == 400, refused.text
     assert "2025-13" in json.dumps(refused.json())
