@@ -145,6 +145,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/voice",
         "/clv",
         "/acquisition",
+        "/market",
         "/service",
         "/guard",
         "/surveys",

@@ -1,5 +1,5 @@
 """The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts, the audit log, consent records,
-targets and budgets, retention campaigns and the loyalty ledger.
+targets and budgets, retention campaigns, the loyalty ledger, and the market (competitors, market sizes).
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
 migrated to the newest schema on first use. SQLAlchemy stays inside this package: the layers above read and write
@@ -20,6 +20,7 @@ from shoplens.appdb._consent import ConsentEntry, consent_state
 from shoplens.appdb._erase import customer_rows, erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
+from shoplens.appdb._market import Competitor, MarketSize, MarketStore, OwnFigure
 from shoplens.appdb._models import Base, ImportRun
 from shoplens.appdb._plans import Budget, PlanStore, Target
 from shoplens.appdb._session import AppDatabase
@@ -42,11 +43,15 @@ __all__ = [
     "Budget",
     "Campaign",
     "CampaignMember",
+    "Competitor",
     "ConsentEntry",
     "ImportRun",
     "Job",
     "JobLog",
     "LedgerEntry",
+    "MarketSize",
+    "MarketStore",
+    "OwnFigure",
     "PlanStore",
     "Survey",
     "SurveyAnswer",

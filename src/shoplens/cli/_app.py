@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         _events,  # noqa: F401  (registers events)
         _guard,  # noqa: F401  (registers guard)
         _loyalty,  # noqa: F401  (registers loyalty)
+        _market,  # noqa: F401  (registers market competitor, size, own and position)
         _models,  # noqa: F401  (registers clv and forecast)
         _preferences,  # noqa: F401  (registers preferences)
         _pricing,  # noqa: F401  (registers pricing check, simulate and export)

@@ -23,6 +23,13 @@ from shoplens.queries._base import Query, Registered, Result, Row, answers, regi
 from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
 from shoplens.queries._guard import GuardQuery, GuardResult
+from shoplens.queries._market import (
+    CompetitorSpec,
+    MarketPositionQuery,
+    MarketPositionResult,
+    MarketSizeSpec,
+    market_position_query,
+)
 from shoplens.queries._memory import ResultStore, StillComputingError
 from shoplens.queries._plans import (
     ACQUISITION_GROUPINGS,
@@ -103,6 +110,7 @@ __all__ = [
     "ClvSummaryResult",
     "CohortQuery",
     "CohortResult",
+    "CompetitorSpec",
     "CustomerListQuery",
     "CustomerListResult",
     "CustomerSuggestQuery",
@@ -117,6 +125,9 @@ __all__ = [
     "KpiResult",
     "LifecycleQuery",
     "LifecycleResult",
+    "MarketPositionQuery",
+    "MarketPositionResult",
+    "MarketSizeSpec",
     "NeedsQuery",
     "NeedsResult",
     "NoStoreError",
@@ -159,6 +170,7 @@ __all__ = [
     "ThemesQuery",
     "ThemesResult",
     "answers",
+    "market_position_query",
     "registered",
     "registration",
     "rows",

@@ -95,3 +95,23 @@ def _heatmap(records: list[dict[str, Any]], x: str, y: str, value: str, title: s
         .properties(width=420)
     )
     return _svg(chart)
+
+
+def line_chart(
+    records: list[dict[str, Any]], *, x: str, y: str, title: str, y_format: str = "", width: int = 420
+) -> str:
+    """A line with points of ``y`` over the ordered ``x`` values (periods), e.g. a share over time."""
+    inputs = ["line", records, x, y, title, y_format, width]
+    return _remembered(inputs, lambda: _line_chart(records, x, y, title, y_format, width))
+
+
+def _line_chart(records: list[dict[str, Any]], x: str, y: str, title: str, y_format: str, width: int) -> str:
+    frame = pd.DataFrame.from_records(records)
+    axis = alt.Axis(format=y_format) if y_format else alt.Axis()
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True, color="#2563eb")
+        .encode(x=alt.X(f"{x}:O", title=x), y=alt.Y(f"{y}:Q", title=y, axis=axis, scale=alt.Scale(zero=True)))
+        .properties(width=width)
+    )
+    return _svg(chart)

@@ -44,6 +44,7 @@ NAVIGATION = (
     ("/voice", "Voice", CUSTOMER_LEVEL),
     ("/clv", "CLV & churn", CUSTOMER_LEVEL),
     ("/acquisition", "Acquisition & plans", CUSTOMER_LEVEL),
+    ("/market", "Market", CUSTOMER_LEVEL),
     ("/service", "Service", CUSTOMER_LEVEL),
     ("/guard", "Guards", ANALYSTS),
     ("/surveys", "Surveys", CUSTOMER_LEVEL),
