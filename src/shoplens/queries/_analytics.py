@@ -58,7 +58,7 @@ def _blank_is_none(value: Any) -> Any:
     return value
 
 
-FilterValue = Annotated[str | None, BeforeValidator(_blank_is_none), Field(max_length=200)]
+FilterValue = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_is_none)]
 # how each cohort filter reads in a sentence (the note of an empty answer)
 COHORT_FILTER_WORDS = {
     "first_product": "first order contains product",
