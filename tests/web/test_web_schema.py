@@ -95,6 +95,8 @@ HOSTILE_ROUTES = [
     ("/api/v1/kpis", "start"),
     ("/api/v1/kpis", "by"),
     ("/api/v1/products", "grain"),
+    ("/api/v1/cohorts", "discount_code"),
+    ("/api/v1/cohorts", "first_category"),
 ]
 
 

@@ -176,16 +176,45 @@ def cohorts_command(
     ctx: typer.Context,
     grain: Annotated[str, typer.Option("--grain", help="week, month or quarter of the first order.")] = "month",
     by: Annotated[str | None, typer.Option("--by", help="Split cohorts by channel or device.")] = None,
+    first_product: Annotated[
+        str | None, typer.Option("--first-product", help="Only customers whose first order contains this product id.")
+    ] = None,
+    first_category: Annotated[
+        str | None,
+        typer.Option("--first-category", help="Only customers whose first order has a product of this category."),
+    ] = None,
+    discount_code: Annotated[
+        str | None, typer.Option("--discount-code", help="Only customers whose first order used this code.")
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="Only customers whose first order came through this channel."),
+    ] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Only customers from this country.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Cohorts by first-order period: customer retention, revenue retention and cumulative revenue per customer.
 
     With --json, one row per cohort and period index (the triangle in long form); otherwise the retention
-    triangle.
+    triangle. The filters look at each customer's first order and combine (all must hold); categories, codes,
+    channels and countries ignore case. When no customer matches, the rows are empty and "note" says which
+    filter matched nobody (exit 0).
+
+    Example: shoplens cohorts --channel email --discount-code WELCOME10 --json
     """
-    result = run(ctx, query_of(CohortQuery, grain=grain, by=by), CohortResult)
+    filters = {
+        "first_product": first_product,
+        "first_category": first_category,
+        "discount_code": discount_code,
+        "channel": channel,
+        "country": country,
+    }
+    result = run(ctx, query_of(CohortQuery, grain=grain, by=by, **filters), CohortResult)
     if as_json:
         emit_json(result.model_dump())
+        return
+    if result.note:
+        stdout.print(result.note, markup=False)
         return
     key = (lambda r: (r["cohort"], r[by])) if by else (lambda r: (r["cohort"], None))
     triangle: dict[tuple[Any, Any], dict[int, Any]] = {}

@@ -21,7 +21,7 @@ from shoplens.metrics._behaviour import (
     purchase_gaps,
     weekday_hour,
 )
-from shoplens.metrics._cohorts import cohorts
+from shoplens.metrics._cohorts import FirstOrderFilters, cohorts, first_order_customers
 from shoplens.metrics._delivery import UNKNOWN as UNKNOWN_DELIVERY_GROUP
 from shoplens.metrics._delivery import after_deliveries, delivery_summary, delivery_times
 from shoplens.metrics._facts import (
@@ -108,6 +108,7 @@ __all__ = [
     "STAGE_RULE",
     "UNKNOWN_DELIVERY_GROUP",
     "WINDOW_RULE",
+    "FirstOrderFilters",
     "GuardLimits",
     "KnnSettings",
     "Segment",
@@ -136,6 +137,7 @@ __all__ = [
     "delivery_times",
     "discount_sensitivity",
     "evidence_text",
+    "first_order_customers",
     "first_orders",
     "first_product_effect",
     "funnel",

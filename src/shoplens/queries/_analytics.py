@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, cast
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 import ibis
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from shoplens.errors import FieldError, InputError
 from shoplens.metrics import (
@@ -20,6 +20,7 @@ from shoplens.metrics import (
     SEGMENTS,
     STAGE_RULE,
     WINDOW_RULE,
+    FirstOrderFilters,
     acquisition_effects,
     basket_sizes,
     classify_window,
@@ -28,6 +29,7 @@ from shoplens.metrics import (
     decide_stage,
     discount_sensitivity,
     evidence_text,
+    first_order_customers,
     first_product_effect,
     gap_distribution,
     gap_summary,
@@ -49,10 +51,44 @@ from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import FLOAT_DIGITS, QueryContext, one_row, rows
 
 
+def _blank_is_none(value: Any) -> Any:
+    """A filter left empty (an empty form field or query parameter) is no filter."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+FilterValue = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_is_none)]
+# how each cohort filter reads in a sentence (the note of an empty answer)
+COHORT_FILTER_WORDS = {
+    "first_product": "first order contains product",
+    "first_category": "first order contains a product of category",
+    "discount_code": "first order used discount code",
+    "channel": "first order came through channel",
+    "country": "country is",
+}
+
+
 class CohortQuery(Query):
+    """Acquisition cohorts; the filters keep only the customers whose first order matches all of them."""
+
     kind: ClassVar[str] = "cohorts"
     grain: Literal["week", "month", "quarter"] = "month"
     by: Literal["channel", "device"] | None = None
+    first_product: FilterValue = Field(None, description="the first order contains this product id")
+    first_category: FilterValue = Field(None, description="the first order contains a product of this category")
+    discount_code: FilterValue = Field(None, description="the first order used this discount code")
+    channel: FilterValue = Field(None, description="the first order's channel (else the channel acquired)")
+    country: FilterValue = Field(None, description="the customer's country")
+
+    def filters(self) -> FirstOrderFilters:
+        return FirstOrderFilters(
+            first_product=self.first_product,
+            first_category=self.first_category,
+            discount_code=self.discount_code,
+            channel=self.channel,
+            country=self.country,
+        )
 
 
 class RfmQuery(Query):
@@ -87,6 +123,7 @@ class BehaviourQuery(Query):
 class CohortResult(Result):
     query: CohortQuery
     rows: list[Row]
+    note: str | None = Field(None, description="why there are no rows when the filters match no customer")
 
 
 class SegmentRow(BaseModel):
@@ -154,8 +191,43 @@ class BehaviourResult(Result):
 @answers(CohortQuery, CohortResult)
 def answer_cohorts(context: QueryContext, query: CohortQuery) -> CohortResult:
     orders = context.customer_orders("group into cohorts")
-    table = cohorts(orders, context.table("refunds"), grain=query.grain, zone=context.zone, by=query.by)
+    filters = query.filters()
+    members = None
+    if filters.given():
+        members = _first_order_customers(context, orders, filters)
+        if context.count(members) == 0:
+            return CohortResult(query=query, rows=[], note=_nobody_matches(context, orders, filters))
+    table = cohorts(
+        orders, context.table("refunds"), grain=query.grain, zone=context.zone, by=query.by, members=members
+    )
     return CohortResult(query=query, rows=rows(table))
+
+
+def _first_order_customers(context: QueryContext, orders: ibis.Table, filters: FirstOrderFilters) -> ibis.Table:
+    given = filters.given()
+    return first_order_customers(
+        orders,
+        filters,
+        order_lines=context.table("order_lines") if {"first_product", "first_category"} & set(given) else None,
+        products=context.table("products") if "first_category" in given else None,
+        customers=context.table("customers") if {"channel", "country"} & set(given) else None,
+    )
+
+
+def _nobody_matches(context: QueryContext, orders: ibis.Table, filters: FirstOrderFilters) -> str:
+    """The note of an empty answer: which filter matches no customer on its own, or that only the combination
+    matches nobody."""
+    given = filters.given()
+    alone_empty = [
+        name
+        for name in given
+        if len(given) == 1 or context.count(_first_order_customers(context, orders, filters.only(name))) == 0
+    ]
+    if alone_empty:
+        nobody = "; ".join(f"no customer's {COHORT_FILTER_WORDS[name]} {given[name]!r}" for name in alone_empty)
+        return f"No customer matches: {nobody}."
+    together = "; ".join(f"{COHORT_FILTER_WORDS[name]} {given[name]!r}" for name in given)
+    return f"No customer matches all of these together: {together} (each alone matches some customers)."
 
 
 @answers(RfmQuery, RfmResult)

@@ -167,7 +167,9 @@ def rfm(request: Request, query: Annotated[RfmQuery, Query()]) -> Response:
 
 @routes.get("/cohorts", dependencies=[CustomerLevel])
 def cohort_table(request: Request, query: Annotated[CohortQuery, Query()]) -> Response:
-    """Retention and revenue of each acquisition cohort by period (``CohortQuery``)."""
+    """Retention, revenue retention and cumulative revenue per customer of each acquisition cohort by period,
+    optionally only for customers whose first order matches ``first_product``, ``first_category``,
+    ``discount_code``, ``channel`` and ``country`` (``CohortQuery``); no match gives empty rows and a ``note``."""
     return answer(request, query)
 
 

@@ -68,7 +68,6 @@ from shoplens.reports import (
     bar_chart,
     build_monthly_report,
     dataset_descriptions,
-    heatmap,
     parse_month,
     render_html,
     render_pdf,
@@ -76,6 +75,7 @@ from shoplens.reports import (
 )
 from shoplens.voice import analyse_survey, list_surveys
 from shoplens.web._api import store_of
+from shoplens.web._cohort_table import GRAIN_WORDS, cohort_grid
 from shoplens.web._deps import ANALYSTS, app_database
 from shoplens.web._errors import ApiError
 from shoplens.web._pages import (
@@ -230,17 +230,65 @@ def customers(
 
 
 @routes.get("/cohorts", response_class=HTMLResponse)
-def cohort_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+def cohort_page(
+    request: Request,
+    principal: CustomerViewer,
+    grain: Annotated[Literal["week", "month", "quarter"], Query()] = "month",
+    first_product: Annotated[str, Query()] = "",
+    first_category: Annotated[str, Query()] = "",
+    discount_code: Annotated[str, Query()] = "",
+    channel: Annotated[str, Query()] = "",
+    country: Annotated[str, Query()] = "",
+) -> HTMLResponse:
+    chosen = {
+        "first_product": first_product,
+        "first_category": first_category,
+        "discount_code": discount_code,
+        "channel": channel,
+        "country": country,
+    }
     try:
-        result = page_store(request).answer(CohortQuery(), CohortResult)
+        query = CohortQuery(grain=grain, **chosen)
+    except ValueError:
+        return problem(request, principal, "A cohort filter is at most 200 characters long.")
+    try:
+        result = page_store(request).answer(query, CohortResult)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
-    records = [
-        {"cohort": str(r["cohort"]), "period_index": r["period_index"], "retention": r["retention"]}
-        for r in result.rows
+    word = GRAIN_WORDS[grain].lower()
+    grids = [
+        cohort_grid(
+            result.rows,
+            grain,
+            "retention",
+            "Customer retention",
+            f"The share of each cohort's customers who ordered in each {word} since the {word} of their first order",
+        ),
+        cohort_grid(
+            result.rows,
+            grain,
+            "revenue_retention",
+            "Revenue retention",
+            f"Each {word}'s revenue from the cohort as a share of its revenue in the {word} of "
+            "the first order (net of refunds; can pass 100%)",
+        ),
+        cohort_grid(
+            result.rows,
+            grain,
+            "cumulative_revenue_per_customer",
+            "Cumulative revenue per customer",
+            f"The cohort's revenue up to and including each {word}, divided by its customers",
+        ),
     ]
-    chart = Markup(heatmap(records, x="period_index", y="cohort", value="retention", title="Retention by cohort"))
-    return render(request, "cohorts.html", principal, chart=chart, rows=result.rows)
+    return render(
+        request,
+        "cohorts.html",
+        principal,
+        grids=grids,
+        note=result.note,
+        grain=grain,
+        chosen=query.model_dump(include=set(chosen)),
+    )
 
 
 @routes.get("/funnel", response_class=HTMLResponse)
