@@ -86,6 +86,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "guard",
         "kpis",
         "lifecycle",
+        "plan_progress",
         "preference_shifts",
         "preferences",
         "products",

@@ -1,5 +1,5 @@
 """The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts, the audit log, consent records,
-targets and budgets, retention campaigns and the loyalty ledger.
+targets and budgets, joint plans with partners, retention campaigns and the loyalty ledger.
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
 migrated to the newest schema on first use. SQLAlchemy stays inside this package: the layers above read and write
@@ -21,6 +21,7 @@ from shoplens.appdb._erase import customer_rows, erase_customer_rows
 from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
 from shoplens.appdb._models import Base, ImportRun
+from shoplens.appdb._partner_plans import PARTNER_KINDS, PartnerPlan, PartnerPlanKpi, PartnerPlanStore
 from shoplens.appdb._plans import Budget, PlanStore, Target
 from shoplens.appdb._session import AppDatabase
 from shoplens.appdb._surveys import (
@@ -34,6 +35,7 @@ from shoplens.appdb._surveys import (
 )
 
 __all__ = [
+    "PARTNER_KINDS",
     "ROLES",
     "ApiToken",
     "AppDatabase",
@@ -47,6 +49,9 @@ __all__ = [
     "Job",
     "JobLog",
     "LedgerEntry",
+    "PartnerPlan",
+    "PartnerPlanKpi",
+    "PartnerPlanStore",
     "PlanStore",
     "Survey",
     "SurveyAnswer",

@@ -24,6 +24,7 @@ from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
 from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._memory import ResultStore, StillComputingError
+from shoplens.queries._partner_plans import PlanProgressQuery, PlanProgressResult
 from shoplens.queries._plans import (
     ACQUISITION_GROUPINGS,
     AcquisitionQuery,
@@ -121,6 +122,8 @@ __all__ = [
     "NeedsResult",
     "NoStoreError",
     "Opened",
+    "PlanProgressQuery",
+    "PlanProgressResult",
     "PreferenceQuery",
     "PreferenceResult",
     "PreferenceShiftQuery",
