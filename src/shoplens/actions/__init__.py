@@ -93,6 +93,7 @@ from shoplens.actions._partner_plans import (
     parse_plan_date,
     parse_plan_kpi,
     plan_document,
+    plan_kpi,
     save_plan,
 )
 from shoplens.actions._pricing import (
@@ -269,6 +270,7 @@ __all__ = [
     "period_start",
     "placebo_repeat",
     "plan_document",
+    "plan_kpi",
     "pre_period",
     "price_list",
     "priced_lines",

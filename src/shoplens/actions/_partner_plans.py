@@ -31,6 +31,14 @@ class PlanKpi:
     channel: str = ""
 
 
+def plan_kpi(kpi: str, period: str, value: float, channel: str = "", *, sessions: bool, option: str) -> PlanKpi:
+    """One shared KPI checked as a target is; ``option`` names it in a message (``--kpi revenue:2026-01``)."""
+    check_kpi(kpi, sessions=sessions)
+    month = period_label(period_start(period))
+    check_target_value(kpi, value, option=option.format(kpi=kpi, period=month))
+    return PlanKpi(kpi, month, value, channel.strip())
+
+
 def parse_plan_kpi(spec: str, *, sessions: bool) -> PlanKpi:
     """``KPI:PERIOD:VALUE[:CHANNEL]`` (such as ``revenue:2026-01:90000:web``) as a :class:`PlanKpi`, checked as a
     target is; ``sessions``: whether the store has web sessions (a conversion KPI needs them)."""
@@ -43,8 +51,8 @@ def parse_plan_kpi(spec: str, *, sessions: bool) -> PlanKpi:
         value = float(parts[2])
     except ValueError:
         raise InputError(f"--kpi {kpi}:{period}: the value must be a number, got {parts[2][:40]!r}") from None
-    check_target_value(kpi, value, option=f"--kpi {kpi}:{period}")
-    return PlanKpi(kpi, period, value, parts[3] if len(parts) == 4 else "")
+    channel = parts[3] if len(parts) == 4 else ""
+    return plan_kpi(kpi, period, value, channel, sessions=sessions, option="--kpi {kpi}:{period}")
 
 
 def parse_plan_date(text: str, option: str) -> date:
