@@ -48,9 +48,11 @@ def vendor_routes(app: FastAPI) -> list[Any]:
 
 
 def revealing_parameters(app: FastAPI, path: str) -> Iterator[dict[str, Any]]:
-    """The defaults, then each parameter alone at each enum value or at the smallest value allowed."""
+    """The defaults, then each query parameter alone at each enum value or at the smallest value allowed."""
     yield {}
     for parameter in app.openapi()["paths"][path]["get"].get("parameters", []):
+        if parameter.get("in") == "path":  # filled in by the caller
+            continue
         schema = parameter.get("schema", {})
         options = schema.get("anyOf", [schema])
         for option in options:

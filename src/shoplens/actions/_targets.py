@@ -83,7 +83,8 @@ def check_target_value(kpi: str, value: float, *, option: str = "--value") -> fl
 def period_start(period: str) -> date:
     """The first day of the month ``YYYY-MM``; an InputError for anything else."""
     found = _PERIOD.match(period.strip())
-    if found is None or not 1 <= int(found.group(2)) <= 12:
+    # years beyond these would overflow the month arithmetic of pacing (a month after December 9999)
+    if found is None or not 1 <= int(found.group(2)) <= 12 or not 1900 <= int(found.group(1)) <= 2999:
         raise InputError(f"period must be a month as YYYY-MM (such as 2025-06), got {period!r}")
     return date(int(found.group(1)), int(found.group(2)), 1)
 
