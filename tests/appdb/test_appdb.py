@@ -37,7 +37,7 @@ def _exercise(url: str) -> None:
     assert [(r.import_id, r.rows_read, r.rows_loaded, r.files) for r in runs] == [("imp-1", 10, 7, ["a.csv"])]
     engine = create_engine(url)
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008_market"
+        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0009_partner_plans"
     tables = set(inspect(engine).get_table_names())
     assert {
         "import_runs",
@@ -50,6 +50,8 @@ def _exercise(url: str) -> None:
         "market_competitors",
         "market_sizes",
         "market_own_figures",
+        "partner_plans",
+        "partner_plan_kpis",
     } <= tables
     engine.dispose()
 

@@ -87,6 +87,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "kpis",
         "lifecycle",
         "market_position",
+        "plan_progress",
         "preference_shifts",
         "preferences",
         "products",

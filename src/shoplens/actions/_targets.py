@@ -70,10 +70,21 @@ def check_kpi(kpi: str, *, sessions: bool) -> str:
     return kpi
 
 
+def check_target_value(kpi: str, value: float, *, option: str = "--value") -> float:
+    """``value`` when it can be a target of ``kpi`` (a share of at most 1 for the rates); an InputError naming
+    ``option`` otherwise."""
+    if not math.isfinite(value) or value < 0:
+        raise InputError(f"{option} must be a number of at least 0, got {value}")
+    if kpi in RATE_KPIS and value > 1:
+        raise InputError(f"{option} of {kpi} is a share between 0 and 1 (0.3 for 30 %), got {value}")
+    return value
+
+
 def period_start(period: str) -> date:
     """The first day of the month ``YYYY-MM``; an InputError for anything else."""
     found = _PERIOD.match(period.strip())
-    if found is None or not 1 <= int(found.group(2)) <= 12:
+    # years beyond these would overflow the month arithmetic of pacing (a month after December 9999)
+    if found is None or not 1 <= int(found.group(2)) <= 12 or not 1900 <= int(found.group(1)) <= 2999:
         raise InputError(f"period must be a month as YYYY-MM (such as 2025-06), got {period!r}")
     return date(int(found.group(1)), int(found.group(2)), 1)
 

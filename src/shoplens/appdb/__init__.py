@@ -1,5 +1,6 @@
 """The app database (SQLAlchemy 2 + Alembic): imports log, surveys, accounts, the audit log, consent records,
-targets and budgets, retention campaigns, the loyalty ledger, and the market (competitors, market sizes).
+targets and budgets, joint plans with partners, retention campaigns, the loyalty ledger, and the market
+(competitors, market sizes).
 
 SQLite file ``<home>/app.db`` by default, PostgreSQL with ``SHOPLENS_DATABASE_URL``. It is created and
 migrated to the newest schema on first use. SQLAlchemy stays inside this package: the layers above read and write
@@ -22,6 +23,7 @@ from shoplens.appdb._jobs import Job, JobLog, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
 from shoplens.appdb._market import Competitor, MarketSize, MarketStore, OwnFigure
 from shoplens.appdb._models import Base, ImportRun
+from shoplens.appdb._partner_plans import PARTNER_KINDS, PartnerPlan, PartnerPlanKpi, PartnerPlanStore
 from shoplens.appdb._plans import Budget, PlanStore, Target
 from shoplens.appdb._session import AppDatabase
 from shoplens.appdb._surveys import (
@@ -35,6 +37,7 @@ from shoplens.appdb._surveys import (
 )
 
 __all__ = [
+    "PARTNER_KINDS",
     "ROLES",
     "ApiToken",
     "AppDatabase",
@@ -52,6 +55,9 @@ __all__ = [
     "MarketSize",
     "MarketStore",
     "OwnFigure",
+    "PartnerPlan",
+    "PartnerPlanKpi",
+    "PartnerPlanStore",
     "PlanStore",
     "Survey",
     "SurveyAnswer",

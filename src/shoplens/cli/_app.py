@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         _loyalty,  # noqa: F401  (registers loyalty)
         _market,  # noqa: F401  (registers market competitor, size, own and position)
         _models,  # noqa: F401  (registers clv and forecast)
+        _plans,  # noqa: F401  (registers plans)
         _preferences,  # noqa: F401  (registers preferences)
         _pricing,  # noqa: F401  (registers pricing check, simulate and export)
         _privacy,  # noqa: F401  (registers privacy export)

@@ -7,6 +7,7 @@ from typing import Annotated, cast
 
 import typer
 
+from shoplens.actions import existing_plan
 from shoplens.appdb import AppDatabase
 from shoplens.cli._analytics import runner
 from shoplens.cli._app import JsonOption, app, settings
@@ -38,6 +39,10 @@ def export_command(
         ),
     ] = DEFAULT_K,
     output_format: Annotated[str, typer.Option("--format", help="csv (exact decimals) or parquet (DECIMAL).")] = "csv",
+    plan: Annotated[
+        int | None,
+        typer.Option("--plan", min=1, help="Only the datasets a partner plan names (see shoplens plans show ID)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a zip of four aggregate datasets for vendors and web designers.
@@ -55,6 +60,9 @@ def export_command(
     counts once; each guest session or guest order counts as one person). Smaller rows are left out and
     counted in the manifest; totals and shares come from released rows only, so nothing left out can be
     recovered by subtraction. Larger k hides more.
+
+    With --plan ID the package holds only the datasets of that partner plan (the same k-anonymous cells, the
+    data dictionary and manifest of those datasets only), and the audit entry names the plan.
     """
     check_k(k)
     if output_format not in SHARE_FORMATS:
@@ -65,9 +73,12 @@ def export_command(
     database = AppDatabase.for_store(config)
     try:
         withdrawn = consent_book(database, "sharing").withdrawn
+        plan_datasets = existing_plan(database, plan).datasets if plan is not None else None
     finally:
         database.close()
     package = share_package(runner(config), k=k, withdrawn=withdrawn)
+    if plan_datasets is not None:
+        package = package.only(plan_datasets)
     digest = package.write(out, cast(ShareFormat, output_format))
     datasets = {
         name: {
@@ -90,6 +101,7 @@ def export_command(
                 "datasets": datasets,
                 "customers_withdrawn": package.customers_withdrawn,
                 "sha256": digest,
+                **({"plan_id": plan} if plan is not None else {}),
             },
             secret=config.store_secret(),
         )
@@ -104,6 +116,8 @@ def export_command(
         "audit_entry": entry.id,
         "sha256": digest,
     }
+    if plan is not None:
+        document["plan_id"] = plan
     if as_json:
         emit_json(document)
         return

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shoplens.actions import KPIS, RATE_KPIS, check_kpi, period_label, period_start
+from shoplens.actions import KPIS, RATE_KPIS, check_kpi, check_target_value, period_label, period_start
 from shoplens.appdb import AppDatabase, Budget, PlanStore, Target
 from shoplens.cli._analytics import query_of, run
 from shoplens.cli._app import JsonOption, app, settings
@@ -101,14 +101,6 @@ def _budget_row(budget: Budget) -> dict[str, Any]:
     return {"channel": budget.channel, "period": budget.period, "amount": budget.amount, "set_at": budget.set_at}
 
 
-def _check_value(kpi: str, value: float) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise InputError(f"--value must be a number of at least 0, got {value}")
-    if kpi in RATE_KPIS and value > 1:
-        raise InputError(f"--value of {kpi} is a share between 0 and 1 (0.3 for 30 %), got {value}")
-    return value
-
-
 # --- targets ---------------------------------------------------------------------------------------------------
 
 
@@ -131,7 +123,7 @@ def targets_set_command(
     config = settings(ctx)
     month = _month(period)
     check_kpi(kpi, sessions=kpi != "conversion" or _has_sessions(config))
-    _check_value(kpi, value)
+    check_target_value(kpi, value)
     _check_channel(config, channel)
     database, store = _store(config)
     try:

@@ -31,6 +31,7 @@ from shoplens.queries._market import (
     market_position_query,
 )
 from shoplens.queries._memory import ResultStore, StillComputingError
+from shoplens.queries._partner_plans import PlanProgressQuery, PlanProgressResult
 from shoplens.queries._plans import (
     ACQUISITION_GROUPINGS,
     AcquisitionQuery,
@@ -132,6 +133,8 @@ __all__ = [
     "NeedsResult",
     "NoStoreError",
     "Opened",
+    "PlanProgressQuery",
+    "PlanProgressResult",
     "PreferenceQuery",
     "PreferenceResult",
     "PreferenceShiftQuery",

@@ -16,9 +16,11 @@ from shoplens.reports._share import (
     build_share_package,
     share_package,
 )
-from shoplens.reports._share_dictionary import dataset_descriptions
+from shoplens.reports._share_dictionary import DATASETS as SHARE_DATASETS
+from shoplens.reports._share_dictionary import check_share_datasets, dataset_descriptions
 
 __all__ = [
+    "SHARE_DATASETS",
     "SHARE_FORMATS",
     "MonthlyReport",
     "ShareFormat",
@@ -29,6 +31,7 @@ __all__ = [
     "bar_chart",
     "build_monthly_report",
     "build_share_package",
+    "check_share_datasets",
     "dataset_descriptions",
     "heatmap",
     "line_chart",

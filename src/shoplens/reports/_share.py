@@ -25,7 +25,7 @@ import math
 import zipfile
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -56,7 +56,7 @@ from shoplens.reports._share_cells import (
     with_continuation,
     with_segment_shares,
 )
-from shoplens.reports._share_dictionary import DATASETS, MIN_PAIR_SUPPORT, data_dictionary
+from shoplens.reports._share_dictionary import DATASETS, MIN_PAIR_SUPPORT, check_share_datasets, data_dictionary
 
 ShareFormat = Literal["csv", "parquet"]
 SHARE_FORMATS: tuple[str, ...] = ("csv", "parquet")
@@ -102,7 +102,14 @@ class SharePackage:
 
     @property
     def data_dictionary(self) -> str:
-        return data_dictionary(self.k, self.min_pair_orders)
+        return data_dictionary(self.k, self.min_pair_orders, self.datasets)
+
+    def only(self, names: Iterable[str]) -> SharePackage:
+        """The same package with only the datasets ``names`` (in package order), as a plan's partner receives it:
+        the cells are those of the whole package, so the k rule holds as it does there."""
+        chosen = set(check_share_datasets(names))
+        kept = {name: dataset for name, dataset in self.datasets.items() if name in chosen}
+        return replace(self, datasets=kept)
 
     @property
     def manifest(self) -> dict[str, Any]:

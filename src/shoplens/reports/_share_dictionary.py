@@ -5,6 +5,10 @@ It travels in the zip as data_dictionary.md, so a vendor reads the same words as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from shoplens.errors import InputError
+
 DATASETS: tuple[str, ...] = ("funnel_dropoffs", "segment_preferences", "product_affinity", "response_times")
 MIN_PAIR_SUPPORT = 0.01  # a pair is considered from 1% of orders together (as `shoplens basket`), and k orders
 
@@ -118,8 +122,22 @@ def dataset_descriptions() -> dict[str, str]:
     return {name: COLUMNS[name][0] for name in DATASETS}
 
 
-def data_dictionary(k: int, min_pair_orders: int) -> str:
-    """The data dictionary as Markdown: the rules, then every column of every dataset."""
+def check_share_datasets(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` without repeats, in the order given, when each is a dataset of the package; an InputError naming
+    the first that is not."""
+    chosen: list[str] = []
+    for name in names:
+        if name not in DATASETS:
+            raise InputError(f"unknown dataset {name[:60]!r}; the share package's datasets are: {', '.join(DATASETS)}")
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def data_dictionary(k: int, min_pair_orders: int, datasets: Iterable[str] = DATASETS) -> str:
+    """The data dictionary as Markdown: the rules, then every column of each of ``datasets`` (all four by
+    default)."""
+    shown = [name for name in DATASETS if name in set(datasets)]
     parts = [
         "# Data dictionary",
         "",
@@ -133,10 +151,10 @@ def data_dictionary(k: int, min_pair_orders: int) -> str:
         "## Who counts as a person",
         "",
         PEOPLE_RULE,
-        "",
-        f"Product pairs are considered from {min_pair_orders} orders together upwards (min_pair_orders).",
     ]
-    for name in DATASETS:
+    if "product_affinity" in shown:
+        parts += ["", f"Product pairs are considered from {min_pair_orders} orders together upwards (min_pair_orders)."]
+    for name in shown:
         meaning, columns = COLUMNS[name]
         parts += ["", f"## {name}", "", meaning, "", "| column | unit | meaning |", "|---|---|---|"]
         parts += [f"| {column} | {unit} | {text} |" for column, unit, text in columns]

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from shoplens import __version__
 from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
-from shoplens.web import _api, _consent, _dashboard, _login, _market, _pages, _share, _surveys
+from shoplens.web import _api, _consent, _dashboard, _login, _market, _pages, _plans, _share, _surveys
 from shoplens.web._auth import LoginLimiter
 from shoplens.web._deps import principal_of
 from shoplens.web._errors import API_PREFIX, install_error_handlers
@@ -79,6 +79,7 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.include_router(_login.router(templates, LoginLimiter()))
     app.include_router(_api.router())
     app.include_router(_share.api_router())
+    app.include_router(_plans.router())
     app.include_router(_consent.router())
     app.include_router(_market.router())
     app.include_router(_market.page_router())

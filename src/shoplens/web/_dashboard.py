@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from shoplens.actions import export_flags
-from shoplens.appdb import PlanStore, recent_jobs
+from shoplens.appdb import PartnerPlan, PartnerPlanStore, PlanStore, recent_jobs
 from shoplens.errors import InputError
 from shoplens.privacy import DEFAULT_K
 from shoplens.queries import (
@@ -46,6 +46,8 @@ from shoplens.queries import (
     LifecycleResult,
     NeedsQuery,
     NeedsResult,
+    PlanProgressQuery,
+    PlanProgressResult,
     PreferenceQuery,
     PreferenceResult,
     ProductQuery,
@@ -511,6 +513,12 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
         landing = store.answer(AcquisitionQuery(by="landing_page"), AcquisitionResult)
         pacing = store.answer(TargetPacingQuery(targets=targets), TargetPacingResult) if targets else None
         spend = store.answer(BudgetStatusQuery(budgets=budgets), BudgetStatusResult) if budgets else None
+        partner_plans = PartnerPlanStore(app_database(request)).plans()
+        # the same kept answers as GET /api/v1/plans/{id}/progress
+        progress = [
+            (plan, store.answer(PlanProgressQuery(kpis=target_specs(plan.kpis)), PlanProgressResult))
+            for plan in partner_plans
+        ]
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     notes = [f"Customer value on a {acquisition.basis} basis, as of {acquisition.as_of}.", *acquisition.notes]
@@ -528,7 +536,44 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
         tables.insert(0, table("Targets and pacing", "target-pacing", _rounded(pacing.targets), pacing_columns))
     if spend is not None:
         tables.append(table("Budgets against spend", "budgets", _rounded(spend.budgets)))
+    if progress:
+        tables.append(table("Joint plans with partners", "partner-plans", _plan_rows(progress), PLAN_COLUMNS))
+    else:
+        notes.append(
+            "No joint plans with partners yet: shoplens plans create --partner NAME --kind K --starts D --ends D."
+        )
     return analysis(request, principal, "Acquisition & plans", notes=notes, tables=tables)
+
+
+PLAN_COLUMNS = [
+    "plan_id",
+    "partner",
+    "kind",
+    "dates",
+    "datasets",
+    "kpi",
+    "period",
+    "channel",
+    "target",
+    "actual",
+    "projected",
+    "on_track",
+]
+
+
+def _plan_rows(progress: list[tuple[PartnerPlan, PlanProgressResult]]) -> list[dict[str, Any]]:
+    """One row per shared KPI of each plan (a plan without KPIs gets one row of its own)."""
+    found = []
+    for plan, result in progress:
+        about = {
+            "plan_id": plan.plan_id,
+            "partner": plan.partner_name,
+            "kind": plan.partner_kind,
+            "dates": f"{plan.starts} to {plan.ends}",
+            "datasets": ", ".join(plan.datasets),
+        }
+        found += [{**about, **row} for row in _rounded(result.kpis)] or [about]
+    return found
 
 
 @routes.get("/service", response_class=HTMLResponse)

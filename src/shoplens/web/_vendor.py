@@ -31,6 +31,7 @@ RELEASED_BY: dict[tuple[str, str], str] = {
     ("products", "one_off_products"): "buyers",
     ("basket", "rules"): "orders",
     ("also_bought", "also_bought"): "customers",
+    ("plan_progress", "kpis"): "customers",  # a partner's own plan (shoplens.web._plans)
 }
 # a KPI row's comparison with the previous period is released only when that period has k customers too
 KPI_PREVIOUS = (
