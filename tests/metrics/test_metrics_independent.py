@@ -115,3 +115,23 @@ def test_funnel_equals_pandas(duckdb_runner: RunnerFor, demo: Store) -> None:
     assert [s["conversion"] for s in steps] == [None] + [
         pytest.approx(b / a, abs=1e-6) for a, b in itertools.pairwise(counts)
     ]
+
+
+def test_funnel_over_days_equals_pandas(duckdb_runner: RunnerFor, demo: Store) -> None:
+    """With a window, only the sessions whose first event (of any type) falls on those store-local days count."""
+    events = frame(demo, 'SELECT session_id, type, "at" FROM events')
+    started = local_day(events.groupby("session_id")["at"].min(), demo.timezone)
+    days = sorted(started.unique())
+    start, end = days[len(days) // 3].date(), days[2 * len(days) // 3].date()
+    steps = duckdb_runner(demo).run(FunnelQuery(start=start, end=end)).model_dump()["steps"]
+    inside = started[(started >= pd.Timestamp(start)) & (started <= pd.Timestamp(end))].index
+    firsts = events[events["session_id"].isin(inside)].pivot_table(
+        index="session_id", columns="type", values="at", aggfunc="min"
+    )
+    reached = firsts["view"].notna()
+    counts = [int(reached.sum())]
+    for before, step in (("view", "cart"), ("cart", "checkout"), ("checkout", "order")):
+        reached = reached & firsts[step].notna() & (firsts[step] >= firsts[before])
+        counts.append(int(reached.sum()))
+    assert 0 < counts[0] < len(started)  # the window keeps some sessions, not all
+    assert [s["sessions"] for s in steps] == counts

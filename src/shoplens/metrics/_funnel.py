@@ -51,40 +51,57 @@ def funnel(
     if by is not None and by not in FUNNEL_SPLITS:
         raise FieldError(f"funnel {{by}} must be one of {', '.join(FUNNEL_SPLITS)}, not {by!r}")
     steps = events.filter(events.type.isin(FUNNEL_STEPS))
-    first_seen = with_local_day(events.group_by("session_id").aggregate(started_at=events.at.min()), "started_at", zone)
-    first_seen = within(first_seen, start, end).select("session_id", "started_at")
-    attributes = events.select("session_id", "at", group=events[by] if by is not None else ibis.null("string"))
-    opening = attributes.inner_join(
-        first_seen, [attributes.session_id == first_seen.session_id, attributes.at == first_seen.started_at]
-    )
-    opening = opening.group_by("session_id").aggregate(group=opening.group.min())
     firsts = steps.group_by("session_id").aggregate(
         customer_key=steps.customer_key.max(),  # a session belongs to at most one known customer
         **{f"at_{step}": steps.at.min(where=steps.type == step) for step in FUNNEL_STEPS},
     )
-    sessions = firsts.inner_join(opening, "session_id")
+    if by is None and start is None and end is None:
+        # every session with a step event has a first event: nothing to join for the group or the days
+        sessions = firsts
+    else:
+        first_seen = with_local_day(
+            events.group_by("session_id").aggregate(started_at=events.at.min()), "started_at", zone
+        )
+        first_seen = within(first_seen, start, end).select("session_id", "started_at")
+        if by is None:
+            opening = first_seen.select("session_id", group=ibis.null("string"))
+        else:
+            attributes = events.select("session_id", "at", group=events[by])
+            opening = attributes.inner_join(
+                first_seen, [attributes.session_id == first_seen.session_id, attributes.at == first_seen.started_at]
+            )
+            opening = opening.group_by("session_id").aggregate(group=opening.group.min())
+        sessions = firsts.inner_join(opening, "session_id")
     reached = reached_steps(sessions)
-    per_step = []
+    # One pass over the sessions for every step's counts (four aggregations over them cost four passes), then one
+    # row per step from that small table.
+    measures = {}
     for index, step in enumerate(FUNNEL_STEPS):
+        measures[f"sessions_{index}"] = sessions.count(where=reached[step])
+        measures[f"people_{index}"] = (
+            sessions.customer_key.nunique(where=reached[step])
+            + sessions.count(where=reached[step] & sessions.customer_key.isnull())
+        ).cast("int64")
         if index > 0:
             seconds = sessions[f"at_{step}"].epoch_seconds() - sessions[f"at_{FUNNEL_STEPS[index - 1]}"].epoch_seconds()
             # NULL outside the step, and medians skip NULLs (Spark cannot take a median with a filter).
             minutes = ibis.ifelse(reached[step], seconds.cast("float64") / 60.0, ibis.null("float64"))
-            median_minutes = minutes.median()
-        else:
-            median_minutes = ibis.null("float64")
-        per_step.append(
-            sessions.group_by("group").aggregate(
-                step=ibis.literal(step),
-                step_index=ibis.literal(index),
-                sessions=sessions.count(where=reached[step]),
-                people=(
-                    sessions.customer_key.nunique(where=reached[step])
-                    + sessions.count(where=reached[step] & sessions.customer_key.isnull())
-                ).cast("int64"),
-                median_minutes=median_minutes,
-            )
+            measures[f"median_{index}"] = minutes.median()
+    if by is None:  # one group: an aggregation without GROUP BY, which engines run faster (distinct counts)
+        wide = sessions.aggregate(**measures).mutate(group=ibis.null("string"))
+    else:
+        wide = sessions.group_by("group").aggregate(**measures)
+    per_step = [
+        wide.select(
+            "group",
+            step=ibis.literal(step),
+            step_index=ibis.literal(index),
+            sessions=wide[f"sessions_{index}"],
+            people=wide[f"people_{index}"],
+            median_minutes=wide[f"median_{index}"] if index > 0 else ibis.null("float64"),
         )
+        for index, step in enumerate(FUNNEL_STEPS)
+    ]
     table = ibis.union(*per_step, distinct=False)
     window = ibis.window(group_by=table.group, order_by=table.step_index)
     result = table.mutate(
