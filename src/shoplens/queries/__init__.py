@@ -68,6 +68,7 @@ from shoplens.queries._suggest import (
     SuggestEvaluationQuery,
     SuggestEvaluationResult,
 )
+from shoplens.queries._suppliers import SupplierQuery, SupplierResult
 from shoplens.queries._value import (
     ClvFitQuery,
     ClvFitResult,
@@ -151,6 +152,8 @@ __all__ = [
     "StoreSource",
     "SuggestEvaluationQuery",
     "SuggestEvaluationResult",
+    "SupplierQuery",
+    "SupplierResult",
     "TargetPacingQuery",
     "TargetPacingResult",
     "TargetSpec",
