@@ -40,13 +40,17 @@ from shoplens.queries._plans import TargetSpec
 
 TOP_REASONS = 3
 TARGET_METHOD = "target x supplier revenue share / supplier revenue per unit (the window's mix and prices)"
+CATALOGUE_HINT = "(e.g. shoplens import products.csv --profile shopify-products)"
 NO_SUPPLIERS = (
-    "no suppliers: none of the {products:,} product(s) in the products table names a supplier; import a catalogue "
-    "with a supplier column (e.g. shoplens import products.csv --profile shopify-products)"
+    "no suppliers: none of the {products:,} products in the products table names a supplier; import a catalogue "
+    "with a supplier column " + CATALOGUE_HINT
 )
-NO_PRODUCTS = (
-    "no suppliers: the warehouse has no products table rows; import a catalogue with supplier and cost columns "
-    "(e.g. shoplens import products.csv --profile shopify-products)"
+NO_SUPPLIERS_OR_COSTS = (
+    "no suppliers and no costs: none of the {products:,} products in the products table names a supplier or has a "
+    "cost; import a catalogue with supplier and cost columns " + CATALOGUE_HINT
+)
+NO_PRODUCTS = "no suppliers: the products table is empty; import a catalogue with supplier and cost columns " + (
+    CATALOGUE_HINT
 )
 NO_COSTS = "no product costs: margin and share of margin are null; import a catalogue with a cost column"
 
@@ -77,12 +81,17 @@ class SupplierResult(Result):
 
 
 def _window(context: QueryContext, months: int) -> tuple[date, date]:
-    """The last ``months`` complete calendar months of the data: (first day, last day)."""
-    orders = context.orders()
-    last_day = one_row(data_span(orders, context.table("refunds"), context.zone))["last_day"]
+    """The last ``months`` complete calendar months of the data (fewer when the data begin later): (first day,
+    last day); an InputError when the data do not cover one whole month."""
+    span = one_row(data_span(context.orders(), context.table("refunds"), context.zone))
+    first_day, last_day = span["first_day"], span["last_day"]
     if (last_day + timedelta(days=1)).month == last_day.month:  # the last month is partial
         last_day = last_day.replace(day=1) - timedelta(days=1)
-    return shift_months(last_day, 1 - months), last_day
+    first_month = first_day if first_day.day == 1 else shift_months(first_day, 1)
+    start = max(shift_months(last_day, 1 - months), first_month)
+    if start > last_day:
+        raise InputError(f"the data ({first_day} to {span['last_day']}) do not cover one whole calendar month")
+    return start, last_day
 
 
 def _missing(context: QueryContext) -> tuple[list[str], str | None, bool]:
@@ -100,10 +109,8 @@ def _missing(context: QueryContext) -> tuple[list[str], str | None, bool]:
         return ["products", "supplier", "cost"], NO_PRODUCTS, False
     missing = [name for name in ("supplier", "cost") if not counts.get(f"with_{name}")]
     if "supplier" in missing:
-        message = NO_SUPPLIERS.format(products=total)
-        if "cost" in missing:
-            message += ", and with a cost column for the margin (no product has a cost either)"
-        return missing, message, False
+        message = NO_SUPPLIERS_OR_COSTS if "cost" in missing else NO_SUPPLIERS
+        return missing, message.format(products=total), False
     return missing, NO_COSTS if missing else None, True
 
 
@@ -114,16 +121,14 @@ def _number(value: Any) -> float | None:
 @answers(SupplierQuery, SupplierResult)
 def answer_suppliers(context: QueryContext, query: SupplierQuery) -> SupplierResult:
     missing, message, available = _missing(context)
-    start, end = _window(context, query.months)
-    months = [shift_months(start, step) for step in range(query.months)]
-    empty = SupplierResult(
+    unavailable = SupplierResult(
         query=query,
         available=False,
         missing=missing,
         message=message,
-        start=start,
-        end=end,
-        months=months,
+        start=None,
+        end=None,
+        months=[],
         forecast_method=TREND_METHOD,
         interval_level=DEFAULT_INTERVAL_LEVEL,
         totals={},
@@ -133,9 +138,11 @@ def answer_suppliers(context: QueryContext, query: SupplierQuery) -> SupplierRes
         notes=[],
     )
     if not available:
-        return empty
-    if start.year < 1900 or end < start:
-        raise InputError(f"no complete month of data for a {query.months}-month window")
+        return unavailable
+    start, end = _window(context, query.months)
+    months = [start]
+    while months[-1] < end.replace(day=1):
+        months.append(shift_months(start, len(months)))
     orders, lines = context.table("orders"), context.table("order_lines")
     refunds, products = context.table("refunds"), context.table("products")
     window = (start, end)
@@ -150,6 +157,8 @@ def answer_suppliers(context: QueryContext, query: SupplierQuery) -> SupplierRes
         reasons[row["supplier"]].append({"reason": row["reason"], "refunds": int(row["refunds"])})
     store_revenue = sum((Decimal(row["revenue"]) for row in found), Decimal(0))
     notes = [] if message is None else [message]
+    if len(months) < query.months:
+        notes.append(f"the data cover {len(months)} complete month(s), fewer than the {query.months} asked for")
     suppliers = []
     for row in found:
         name = row["supplier"]
@@ -193,9 +202,12 @@ def answer_suppliers(context: QueryContext, query: SupplierQuery) -> SupplierRes
         "margin": margin_total,
         "refunds": sum((Decimal(s["refunds"]) for s in suppliers), Decimal(0)),
     }
-    return empty.model_copy(
+    return unavailable.model_copy(
         update={
             "available": True,
+            "start": start,
+            "end": end,
+            "months": months,
             "totals": totals,
             "suppliers": suppliers,
             "target": target,
