@@ -230,7 +230,7 @@ def _target(query: SupplierQuery, suppliers: list[Row], store_revenue: Decimal, 
     for supplier in suppliers:
         units = float(spec.value) * float(supplier["units"]) / float(store_revenue)
         supplier["target_units"] = round(units, 1)
-        average = supplier["average_month_units"]
+        average = sum(month["units"] for month in supplier["monthly_units"]) / len(supplier["monthly_units"])
         supplier["target_units_change"] = round(units / average - 1, 4) if average else None
     return {
         "period": period_label(period_start(spec.period)),

@@ -95,3 +95,25 @@ def _heatmap(records: list[dict[str, Any]], x: str, y: str, value: str, title: s
         .properties(width=420)
     )
     return _svg(chart)
+
+
+def line_chart(records: list[dict[str, Any]], *, x: str, y: str, series: str, title: str, width: int = 520) -> str:
+    """One line of ``y`` over ``x`` (a date) per ``series`` (units per month per supplier)."""
+    inputs = ["line", records, x, y, series, title, width]
+    return _remembered(inputs, lambda: _line_chart(records, x, y, series, title, width))
+
+
+def _line_chart(records: list[dict[str, Any]], x: str, y: str, series: str, title: str, width: int) -> str:
+    frame = pd.DataFrame.from_records(records)
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%Y-%m")),
+            y=alt.Y(f"{y}:Q", title=y),
+            color=alt.Color(f"{series}:N", title=series),
+            tooltip=[series, x, y],
+        )
+        .properties(width=width)
+    )
+    return _svg(chart)

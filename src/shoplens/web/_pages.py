@@ -45,6 +45,7 @@ NAVIGATION = (
     ("/clv", "CLV & churn", CUSTOMER_LEVEL),
     ("/acquisition", "Acquisition & plans", CUSTOMER_LEVEL),
     ("/service", "Service", CUSTOMER_LEVEL),
+    ("/suppliers", "Suppliers", ANALYSTS),
     ("/guard", "Guards", ANALYSTS),
     ("/surveys", "Surveys", CUSTOMER_LEVEL),
     ("/sharing", "Sharing", EVERYONE),
