@@ -146,6 +146,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/clv",
         "/acquisition",
         "/service",
+        "/suppliers",
         "/guard",
         "/surveys",
         "/sharing",
