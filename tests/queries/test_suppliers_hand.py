@@ -182,3 +182,24 @@ def test_online_retail_is_told_it_has_no_suppliers_and_no_costs(
     assert document["suppliers"] == []
     text = cli("suppliers")
     assert (text.exit_code, text.stdout.replace("\n", " ").strip()) == (0, expected)
+
+
+@pytest.mark.postgres
+def test_the_hand_made_store_gives_the_same_answer_on_postgresql(hand_runner: QueryRunner) -> None:
+    from tests.conftest import fresh_postgres_database
+
+    source = hand_runner.source.backend  # type: ignore[attr-defined]
+    with fresh_postgres_database() as url:
+        backend = ibis.connect(url.replace("postgresql+psycopg", "postgres"))
+        try:
+            for name in ("orders", "order_lines", "refunds", "products", "customers", "events", "events_calendar"):
+                table = source.table(name)
+                backend.create_table(
+                    name, (table.drop("row_key") if "row_key" in table.columns else table).to_pyarrow()
+                )
+            on_postgres = QueryRunner.over(backend).run(SupplierQuery(months=3), SupplierResult)
+        finally:
+            backend.disconnect()
+    on_duckdb = hand_runner.run(SupplierQuery(months=3), SupplierResult)
+    assert on_postgres.suppliers, "Alpha and Beta"
+    assert on_postgres.model_dump(mode="json") == on_duckdb.model_dump(mode="json")
