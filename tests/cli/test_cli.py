@@ -21,6 +21,7 @@ from shoplens.cli import _commands as _registered  # noqa: F401  (registers the 
 from shoplens.cli import _events as _registered_events  # noqa: F401  (events)
 from shoplens.cli import _models as _registered_models  # noqa: F401  (clv, forecast)
 from shoplens.cli import _report as _registered_report  # noqa: F401  (report)
+from shoplens.cli import _suppliers as _registered_suppliers  # noqa: F401  (suppliers)
 from shoplens.cli import _survey as _registered_survey  # noqa: F401  (survey)
 from shoplens.cli import _targets as _registered_targets  # noqa: F401  (targets, budget, acquisition)
 from shoplens.cli import _voice as _registered_voice  # noqa: F401  (voice)
@@ -50,6 +51,7 @@ def test_the_commands_this_version_ships() -> None:
         "sessions",
         "stage",
         "status",
+        "suppliers",
     ]
 
 

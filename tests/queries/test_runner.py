@@ -98,6 +98,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "share_package",
         "stage",
         "suggest_evaluation",
+        "suppliers",
         "target_pacing",
         "target_suggest",
         "voice_needs",

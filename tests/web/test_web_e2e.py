@@ -147,6 +147,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/acquisition",
         "/market",
         "/service",
+        "/suppliers",
         "/guard",
         "/surveys",
         "/sharing",

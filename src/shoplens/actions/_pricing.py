@@ -423,19 +423,42 @@ class _Line:
     cost: float | None
     units: int
     lines: int
+    product_id: str | None = None
+
+
+def _sold(line: _Line, elasticity: float | None) -> tuple[float, float]:
+    """The price a line sells at and its units under the rule set: units scaled by (sale / unit price) **
+    elasticity; ``None`` for the baseline (the price and units the line sold at)."""
+    if elasticity is None or line.rule is None or line.unit_price <= 0:
+        return line.unit_price, float(line.units)
+    price = line.sale_price
+    return price, line.units * (price / line.unit_price) ** elasticity if price > 0 else 0.0
+
+
+def _lines(rows: Sequence[dict[str, Any]]) -> list[_Line]:
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    return [
+        _Line(
+            rule=row["rule"],
+            unit_price=float(row["unit_price"]),
+            sale_price=float(row["sale_price"]),
+            cost=number(row["cost"]),
+            units=int(row["units"]),
+            lines=int(row["lines"]),
+            product_id=row.get("product_id"),
+        )
+        for row in rows
+    ]
 
 
 def _totals(lines: Sequence[_Line], elasticity: float | None) -> Totals:
-    """Totals at the rule set's prices with units scaled by (sale / unit price) ** elasticity; ``None`` for the
-    baseline (the prices the lines sold at)."""
+    """Totals at the rule set's prices (:func:`_sold`); ``None`` for the baseline."""
     revenue = units = margin = 0.0
     costed = False
     for line in lines:
-        if elasticity is None or line.rule is None or line.unit_price <= 0:
-            price, sold = line.unit_price, float(line.units)
-        else:
-            price = line.sale_price
-            sold = line.units * (price / line.unit_price) ** elasticity if price > 0 else 0.0
+        price, sold = _sold(line, elasticity)
         revenue += price * sold
         units += sold
         if line.cost is not None:
@@ -483,21 +506,7 @@ def simulate_lines(
 ) -> SimulationResult:
     """Baseline and simulated totals of :func:`priced_lines`' rows, and their range over the elasticity's
     interval (each end of the interval gives one set of totals; the interval is their smallest and largest)."""
-
-    def number(value: Any) -> float | None:
-        return None if value is None else float(value)
-
-    lines = [
-        _Line(
-            rule=row["rule"],
-            unit_price=float(row["unit_price"]),
-            sale_price=float(row["sale_price"]),
-            cost=number(row["cost"]),
-            units=int(row["units"]),
-            lines=int(row["lines"]),
-        )
-        for row in rows
-    ]
+    lines = _lines(rows)
     baseline = _totals(lines, None)
     simulated = _totals(lines, fit.elasticity)
     ends = [_totals(lines, fit.low), _totals(lines, fit.high)]
@@ -551,6 +560,39 @@ def simulate_lines(
         },
         rules=list(per_rule.values()),
     )
+
+
+class ProductUnits(BaseModel):
+    """One product's units in the replay: as sold, and under the rule set at the elasticity and both ends of its
+    interval."""
+
+    product_id: str
+    baseline_units: float
+    simulated_units: float
+    low_units: float
+    high_units: float
+
+
+def units_by_product(rows: Sequence[dict[str, Any]], fit: ElasticityFit) -> list[ProductUnits]:
+    """Per product of :func:`priced_lines`' rows, the units :func:`simulate_lines` adds up (the same scaling), so
+    that the products' units sum to the replay's totals."""
+    per: dict[str, list[float]] = {}
+    for line in _lines(rows):
+        if line.product_id is None:
+            continue
+        found = per.setdefault(line.product_id, [0.0, 0.0, 0.0, 0.0])
+        for position, elasticity in enumerate((None, fit.elasticity, fit.low, fit.high)):
+            found[position] += _sold(line, elasticity)[1]
+    return [
+        ProductUnits(
+            product_id=product_id,
+            baseline_units=baseline,
+            simulated_units=simulated,
+            low_units=min(low, high),
+            high_units=max(low, high),
+        )
+        for product_id, (baseline, simulated, low, high) in sorted(per.items())
+    ]
 
 
 # -- the price list -----------------------------------------------------------------------------------------------
@@ -673,6 +715,32 @@ def simulate_store(
 ) -> SimulationResult:
     """Replay the last ``months`` months of purchases under ``rules`` (see :func:`priced_lines`), with the
     elasticity given, or fitted on the store's whole history (:func:`fit_elasticity`)."""
+    replay = replay_store(backend, rules, months=months, zone=zone, respect_dates=respect_dates, elasticity=elasticity)
+    return replay.simulation
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A replay of the store's recent purchases under a rule set: the totals and the priced lines they add up."""
+
+    simulation: SimulationResult
+    fit: ElasticityFit
+    rows: list[dict[str, Any]]
+
+    def products(self) -> list[ProductUnits]:
+        return units_by_product(self.rows, self.fit)
+
+
+def replay_store(
+    backend: ibis.BaseBackend,
+    rules: RuleSet,
+    *,
+    months: int = 3,
+    zone: Zone = "UTC",
+    respect_dates: bool = False,
+    elasticity: float | None = None,
+) -> Replay:
+    """:func:`simulate_store` with the priced lines and the elasticity kept, for per-product units."""
     if months < 1:
         raise FieldError("{months} must be at least 1")
     orders, order_lines, refunds = (backend.table(name) for name in ("orders", "order_lines", "refunds"))
@@ -700,15 +768,11 @@ def simulate_store(
         fit = given_elasticity(elasticity)
     else:
         fit = fit_elasticity(weekly_product_sales(order_lines, orders, zone).to_pyarrow().to_pylist())
-    return simulate_lines(
-        priced.to_pyarrow().to_pylist(),
-        fit,
-        start=start,
-        end=end,
-        months=months,
-        respect_dates=respect_dates,
-        rules=rules,
+    rows: list[dict[str, Any]] = priced.to_pyarrow().to_pylist()
+    simulation = simulate_lines(
+        rows, fit, start=start, end=end, months=months, respect_dates=respect_dates, rules=rules
     )
+    return Replay(simulation=simulation, fit=fit, rows=rows)
 
 
 def export_store(backend: ibis.BaseBackend, rules: RuleSet) -> PriceList:

@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         _service,  # noqa: F401  (registers service)
         _share,  # noqa: F401  (registers share export)
         _suggest,  # noqa: F401  (registers suggest)
+        _suppliers,  # noqa: F401  (registers suppliers)
         _survey,  # noqa: F401  (registers survey)
         _targets,  # noqa: F401  (registers targets, budget and acquisition)
         _voice,  # noqa: F401  (registers voice)

@@ -61,7 +61,7 @@ def _warehouse(config: Settings) -> Warehouse:
     return connect(config, read_only=True)
 
 
-def _dated(rules: RuleSet, warehouse: Warehouse) -> RuleSet:
+def dated_rules(rules: RuleSet, warehouse: Warehouse) -> RuleSet:
     """The rules with their ``event`` names turned into the dates the store's events calendar gives them."""
     if not any(rule.event for rule in rules.rules):
         return rules
@@ -114,7 +114,7 @@ def check_command(
     """
     rules = load_rules(rules_file)
     with _warehouse(settings(ctx)) as warehouse:
-        result = check_store(warehouse.backend, _dated(rules, warehouse), accept_unchecked=accept_unchecked)
+        result = check_store(warehouse.backend, dated_rules(rules, warehouse), accept_unchecked=accept_unchecked)
     if as_json:
         emit_json(result.model_dump())
     else:
@@ -176,7 +176,7 @@ def simulate_command(
     with _warehouse(config) as warehouse:
         result = simulate_store(
             warehouse.backend,
-            _dated(rules, warehouse),
+            dated_rules(rules, warehouse),
             months=months,
             zone=config.timezone,
             respect_dates=as_dated,
@@ -227,7 +227,7 @@ def export_command(
     if not out.parent.is_dir():
         raise InputError(f"{out.parent}: no such directory for --out")
     with _warehouse(settings(ctx)) as warehouse:
-        rules = _dated(rules, warehouse)
+        rules = dated_rules(rules, warehouse)
         result = check_store(warehouse.backend, rules, accept_unchecked=accept_unchecked)
         if not result.ok:
             if as_json:

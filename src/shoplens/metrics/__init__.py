@@ -52,6 +52,7 @@ from shoplens.metrics._guard import (
 )
 from shoplens.metrics._kpis import sales_kpis
 from shoplens.metrics._lifecycle import LIFECYCLE_STATES, lifecycle, lifecycle_rule, lifecycle_summary
+from shoplens.metrics._products import UNKNOWN as UNKNOWN_SUPPLIER
 from shoplens.metrics._products import (
     abc_classes,
     abc_summary,
@@ -94,12 +95,14 @@ from shoplens.metrics._suggest import (
     purchases_between,
     suggestion_scores,
 )
+from shoplens.metrics._suppliers import NO_REASON, supplier_monthly_units, supplier_refund_reasons, supplier_sales
 from shoplens.metrics._time import StoreZone, Zone, local_time, period_start, python_period_end, python_period_start
 
 __all__ = [
     "FUNNEL_STEPS",
     "LIFECYCLE_STATES",
     "NOT_PURCHASED_STATUSES",
+    "NO_REASON",
     "RESPONSE_LIMIT_HOURS",
     "RFM_SCORING",
     "SEGMENTS",
@@ -107,6 +110,7 @@ __all__ = [
     "SESSION_SPLITS",
     "STAGE_RULE",
     "UNKNOWN_DELIVERY_GROUP",
+    "UNKNOWN_SUPPLIER",
     "WINDOW_RULE",
     "FirstOrderFilters",
     "GuardLimits",
@@ -183,7 +187,10 @@ __all__ = [
     "stage_evidence",
     "stock_outs",
     "suggestion_scores",
+    "supplier_monthly_units",
+    "supplier_refund_reasons",
     "supplier_returns",
+    "supplier_sales",
     "support_summary",
     "ticket_times",
     "unattributed_refunds",

@@ -31,6 +31,7 @@ from shoplens.models._saved_fits import (
     load_fit,
 )
 from shoplens.models._summary import DAYS_PER_TIME_UNIT, TimeUnit, rfm_summary
+from shoplens.models._trend import TREND_METHOD, Trend, TrendMonth, linear_trend
 from shoplens.models.bgnbd import FittedBGNBD
 from shoplens.models.churn import ChurnBands, churn_risk_band
 from shoplens.models.clv import (
@@ -54,6 +55,7 @@ __all__ = [
     "FORECAST_METRICS",
     "MODEL_NAMES",
     "TRANSACTION_MODEL_NAMES",
+    "TREND_METHOD",
     "BootstrapIntervals",
     "ChurnBands",
     "ClvFitParameters",
@@ -68,6 +70,8 @@ __all__ = [
     "SavedFit",
     "TimeUnit",
     "TransactionModelName",
+    "Trend",
+    "TrendMonth",
     "bgnbd",
     "check_chart_path",
     "churn",
@@ -79,6 +83,7 @@ __all__ = [
     "forecast",
     "gamma_gamma",
     "holdout_comparison",
+    "linear_trend",
     "load_fit",
     "pareto_nbd",
     "predict_customers",

@@ -76,6 +76,7 @@ from shoplens.queries._suggest import (
     SuggestEvaluationQuery,
     SuggestEvaluationResult,
 )
+from shoplens.queries._suppliers import SupplierQuery, SupplierResult
 from shoplens.queries._value import (
     ClvFitQuery,
     ClvFitResult,
@@ -165,6 +166,8 @@ __all__ = [
     "StoreSource",
     "SuggestEvaluationQuery",
     "SuggestEvaluationResult",
+    "SupplierQuery",
+    "SupplierResult",
     "TargetPacingQuery",
     "TargetPacingResult",
     "TargetSpec",

@@ -98,20 +98,36 @@ def _heatmap(records: list[dict[str, Any]], x: str, y: str, value: str, title: s
 
 
 def line_chart(
-    records: list[dict[str, Any]], *, x: str, y: str, title: str, y_format: str = "", width: int = 420
+    records: list[dict[str, Any]],
+    *,
+    x: str,
+    y: str,
+    title: str,
+    series: str | None = None,
+    y_format: str = "",
+    width: int = 420,
 ) -> str:
-    """A line with points of ``y`` over the ordered ``x`` values (periods), e.g. a share over time."""
-    inputs = ["line", records, x, y, title, y_format, width]
-    return _remembered(inputs, lambda: _line_chart(records, x, y, title, y_format, width))
+    """A line with points of ``y`` over the ordered ``x`` values: periods as labels (a share over time), or, with
+    ``series``, dates with one line per series (units per month per supplier)."""
+    inputs = ["line", records, x, y, title, series, y_format, width]
+    return _remembered(inputs, lambda: _line_chart(records, x, y, title, series, y_format, width))
 
 
-def _line_chart(records: list[dict[str, Any]], x: str, y: str, title: str, y_format: str, width: int) -> str:
+def _line_chart(
+    records: list[dict[str, Any]], x: str, y: str, title: str, series: str | None, y_format: str, width: int
+) -> str:
     frame = pd.DataFrame.from_records(records)
     axis = alt.Axis(format=y_format) if y_format else alt.Axis()
-    chart = (
-        alt.Chart(frame, title=title)
-        .mark_line(point=True, color="#2563eb")
-        .encode(x=alt.X(f"{x}:O", title=x), y=alt.Y(f"{y}:Q", title=y, axis=axis, scale=alt.Scale(zero=True)))
-        .properties(width=width)
-    )
+    y_encoding = alt.Y(f"{y}:Q", title=y, axis=axis, scale=alt.Scale(zero=True))
+    base = alt.Chart(frame, title=title)
+    if series is None:
+        chart = base.mark_line(point=True, color="#2563eb").encode(x=alt.X(f"{x}:O", title=x), y=y_encoding)
+    else:
+        chart = base.mark_line(point=True).encode(
+            x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%Y-%m")),
+            y=y_encoding,
+            color=alt.Color(f"{series}:N", title=series),
+            tooltip=[series, x, y],
+        )
+    chart = chart.properties(width=width)
     return _svg(chart)

@@ -18,7 +18,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shoplens.actions import export_flags
+from shoplens.actions import export_flags, period_label, period_start
+from shoplens.appdb import PlanStore
 from shoplens.ingest import KEY_HEX_CHARS, KEY_PREFIX
 from shoplens.queries import (
     MAX_PAGE_SIZE,
@@ -46,14 +47,16 @@ from shoplens.queries import (
     RfmQuery,
     ServiceQuery,
     StageQuery,
+    SupplierQuery,
     ThemesQuery,
+    target_specs,
 )
 from shoplens.queries import (
     Query as Question,
 )
 from shoplens.voice import analyse_sentiment_with, sentiment_method
 from shoplens.web._deps import EVERYONE, Analysts, AppDb, CustomerLevel, require_roles
-from shoplens.web._errors import API_PREFIX
+from shoplens.web._errors import API_PREFIX, ApiError
 from shoplens.web._vendor import refuse_customer_splits, vendor_document, vendor_k, vendor_of
 from shoplens.web._warehouse import StoreReader
 
@@ -303,6 +306,36 @@ def forecast(
         use_events=use_events,
     )
     return answer(request, query)
+
+
+def supplier_query(database: Any, months: int, horizon: int, target_period: str | None) -> SupplierQuery:
+    """The suppliers question as ``shoplens suppliers`` asks it: with ``target_period``, the whole-shop revenue
+    target of that month from the app database (404 when none is set)."""
+    target = None
+    if target_period is not None:
+        month = period_label(period_start(target_period))
+        chosen = [t for t in target_specs(PlanStore(database).targets(period=month)) if t.kpi == "revenue"]
+        target = next((t for t in chosen if not t.channel), None)
+        if target is None:
+            raise ApiError(404, "not_found", f"no revenue target for {month}")
+    return SupplierQuery(months=months, horizon=horizon, target=target)
+
+
+@routes.get("/suppliers", dependencies=[Analysts])
+def suppliers(
+    request: Request,
+    database: AppDb,
+    months: Annotated[int, Query(ge=1, le=120, description="complete calendar months of history")] = 12,
+    horizon: Annotated[int, Query(ge=1, le=24, description="months of units to forecast")] = 3,
+    target_period: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}$", description="a month with a revenue target (YYYY-MM)")
+    ] = None,
+) -> Response:
+    """Per supplier: units, revenue and margin with their shares, return rate and reasons, monthly units with a
+    trend and forecast, and with ``target_period`` the units the month's revenue target needs (``SupplierQuery``,
+    as ``shoplens suppliers``); owners and analysts only. Pricing rules are a file of the command line
+    (``shoplens suppliers --rules``)."""
+    return answer(request, supplier_query(database, months, horizon, target_period))
 
 
 @routes.post("/voice/sentiment", dependencies=[CustomerLevel])

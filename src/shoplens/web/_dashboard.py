@@ -60,6 +60,7 @@ from shoplens.queries import (
     ServiceResult,
     StageQuery,
     StageResult,
+    SupplierResult,
     TargetPacingQuery,
     TargetPacingResult,
     ThemesQuery,
@@ -70,13 +71,14 @@ from shoplens.reports import (
     bar_chart,
     build_monthly_report,
     dataset_descriptions,
+    line_chart,
     parse_month,
     render_html,
     render_pdf,
     sparkline,
 )
 from shoplens.voice import analyse_survey, list_surveys
-from shoplens.web._api import store_of
+from shoplens.web._api import store_of, supplier_query
 from shoplens.web._cohort_table import GRAIN_WORDS, cohort_grid
 from shoplens.web._deps import ANALYSTS, app_database
 from shoplens.web._errors import ApiError
@@ -674,3 +676,82 @@ def customer_page(
     tables.append(table("Suggested next products", "suggestions", _rounded(suggested.suggestions), columns))
     notes = [f"Customer {key}: {suggested.products_bought} products bought; suggestions by {suggested.method}."]
     return analysis(request, principal, "Customer", notes=notes, tables=tables)
+
+
+SUPPLIERS_CHARTED = 6  # lines on the demand chart: the suppliers with the most revenue
+
+
+def _supplier_rows(result: SupplierResult) -> list[dict[str, Any]]:
+    rows = []
+    for supplier in result.suppliers:
+        ahead = supplier["forecast"][0]
+        row = {
+            "supplier": supplier["supplier"],
+            "products": supplier["products"],
+            "units": supplier["units"],
+            "revenue": supplier["revenue"],
+            "revenue_share": supplier["revenue_share"],
+            "margin": supplier["margin"],
+            "margin_share": supplier["margin_share"],
+            "return_rate": supplier["return_rate"],
+            "refunds": supplier["refund_count"],
+            "top_reasons": "; ".join(f"{r['reason']} ({r['refunds']})" for r in supplier["top_reasons"]),
+            "trend_units_per_month": supplier["trend_units_per_month"],
+            "next_month_units": ahead["forecast"],
+            "next_month_range": "–" if ahead["lower"] is None else f"{ahead['lower']:g} to {ahead['upper']:g}",
+        }
+        if result.target is not None:
+            row["target_units"] = supplier.get("target_units")
+        rows.append(row)
+    return _rounded(rows)
+
+
+@routes.get("/suppliers", response_class=HTMLResponse)
+def suppliers_page(
+    request: Request,
+    principal: AnalystViewer,
+    months: Annotated[int, Query(ge=1, le=120)] = 12,
+    target_period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+) -> HTMLResponse:
+    """The suppliers of ``GET /api/v1/suppliers`` (the same kept answer): the table, and a chart of the units per
+    month of the suppliers with the most revenue, with the same numbers as a table for those who cannot see it."""
+    try:
+        query = supplier_query(app_database(request), months, 3, target_period)
+        result = page_store(request).answer(query, SupplierResult)
+    except PAGE_TROUBLE as exc:
+        return trouble(request, principal, exc)
+    if not result.available:
+        return analysis(request, principal, "Suppliers", notes=[result.message or "No suppliers."])
+    notes = [
+        f"{len(result.suppliers)} suppliers, {result.start} to {result.end} ({len(result.months)} complete months). "
+        f"Next month's units: {result.forecast_method}, {result.interval_level:.0%} interval.",
+        *result.notes,
+    ]
+    if result.target is not None:
+        notes.append(
+            f"Units for the {result.target['period']} revenue target of {result.target['value']:,.2f}: "
+            f"{result.target['method']}."
+        )
+    charted = result.suppliers[:SUPPLIERS_CHARTED]
+    records = [
+        {"month": month["period"].isoformat(), "units": month["units"], "supplier": supplier["supplier"]}
+        for supplier in charted
+        for month in supplier["monthly_units"]
+    ]
+    title = f"Units per month, the {len(charted)} suppliers with the most revenue"
+    svg = line_chart(records, x="month", y="units", series="supplier", title=title)
+    caption = f"{title}; the same numbers are in the table Units per month below."
+    chart = Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
+        title=title, svg=Markup(svg), caption=caption
+    )
+    months_shown = [month.isoformat()[:7] for month in result.months]
+    per_month = [
+        {"supplier": supplier["supplier"]}
+        | {m: point["units"] for m, point in zip(months_shown, supplier["monthly_units"], strict=True)}
+        for supplier in result.suppliers
+    ]
+    tables = [
+        table("Suppliers", "suppliers", _supplier_rows(result)),
+        table("Units per month", "supplier-months", per_month, ["supplier", *months_shown]),
+    ]
+    return analysis(request, principal, "Suppliers", notes=notes, charts=[chart], tables=tables)

@@ -46,6 +46,7 @@ NAVIGATION = (
     ("/acquisition", "Acquisition & plans", CUSTOMER_LEVEL),
     ("/market", "Market", CUSTOMER_LEVEL),
     ("/service", "Service", CUSTOMER_LEVEL),
+    ("/suppliers", "Suppliers", ANALYSTS),
     ("/guard", "Guards", ANALYSTS),
     ("/surveys", "Surveys", CUSTOMER_LEVEL),
     ("/sharing", "Sharing", EVERYONE),
