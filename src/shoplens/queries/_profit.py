@@ -79,6 +79,8 @@ def missing_costs(context: QueryContext) -> list[str]:
     """What the store lacks for a contribution margin: empty when every sold line's product has a cost."""
     counted = one_row(lines_without_cost(context.table("order_lines"), context.table("products")))
     lines, missing = int(counted.get("lines") or 0), int(counted.get("lines_without_cost") or 0)
+    if lines == 0:
+        return ["orders have no lines: import order lines with products, and a products file with costs"]
     if missing == 0:
         return []
     if missing == lines or int(counted.get("products_with_cost") or 0) == 0:
