@@ -360,7 +360,8 @@ def group_curves(
     """:func:`profit_curve` for every group of :func:`customer_profit`'s monthly rows."""
     months: dict[object, dict[int, float]] = {}
     for row in by_month:
-        months.setdefault(row["group"], {})[int(str(row["month"]))] = float(str(row["contribution_margin"]))
+        margin = row["contribution_margin"]  # NULL where a cost is unknown: the caller shows no curve values then
+        months.setdefault(row["group"], {})[int(str(row["month"]))] = 0.0 if margin is None else float(str(margin))
     observed: dict[object, dict[int, int]] = {}
     for row in by_observed:
         observed.setdefault(row["group"], {})[int(str(row["months_observed"]))] = int(str(row["customers"]))

@@ -135,8 +135,10 @@ def answer_profit(context: QueryContext, query: ProfitQuery) -> ProfitResult:
     guests = context.count(orders.filter(orders.customer_key.isnull()))
     if guests:
         notes.append(f"{guests:,} guest orders have no customer to follow and are left out")
-    everyone, _, _ = customer_profit(customers, events, by="channel", data_end=ibis.date(data_end))
-    totals = _totals(_money_rows(rows(everyone), with_costs), with_costs)
+    grouping = "channel" if query.by == "category" else query.by
+    per_group, by_month, by_observed = customer_profit(customers, events, by=grouping, data_end=ibis.date(data_end))
+    customer_groups = _money_rows(rows(with_margin_rates(per_group)), with_costs)
+    totals = _totals(customer_groups, with_costs)
     if query.by == "category":
         known = margins.filter(margins.customer_key.notnull())
         table = with_margin_rates(category_profit(orders, lines, products, known, with_costs=with_costs))
@@ -146,8 +148,7 @@ def answer_profit(context: QueryContext, query: ProfitQuery) -> ProfitResult:
             "split over its lines by their value; there is no curve per category (a customer buys across them)"
         )
     else:
-        per_group, by_month, by_observed = customer_profit(customers, events, by=query.by, data_end=ibis.date(data_end))
-        groups = _money_rows(rows(with_margin_rates(per_group)), with_costs)
+        groups = customer_groups
         curves = group_curves(rows(by_month), rows(by_observed))
         for row in groups:
             curve = curves.get(row["group"], [])

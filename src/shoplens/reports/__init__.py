@@ -4,7 +4,7 @@ dashboard, and the k-anonymous data package for vendors and web designers. Numbe
 a question of its own, :class:`SharePackageQuery`).
 """
 
-from shoplens.reports._charts import bar_chart, heatmap, sparkline
+from shoplens.reports._charts import bar_chart, heatmap, line_chart, sparkline
 from shoplens.reports._monthly import MonthlyReport, build_monthly_report, parse_month, render_html, render_pdf
 from shoplens.reports._share import (
     SHARE_FORMATS,
@@ -31,6 +31,7 @@ __all__ = [
     "build_share_package",
     "dataset_descriptions",
     "heatmap",
+    "line_chart",
     "parse_month",
     "render_html",
     "render_pdf",

@@ -95,3 +95,24 @@ def _heatmap(records: list[dict[str, Any]], x: str, y: str, value: str, title: s
         .properties(width=420)
     )
     return _svg(chart)
+
+
+def line_chart(records: list[dict[str, Any]], *, x: str, y: str, series: str, title: str) -> str:
+    """One line of ``y`` against ``x`` per ``series`` (a profit LTV curve per channel)."""
+    return _remembered(["line", records, x, y, series, title], lambda: _line_chart(records, x, y, series, title))
+
+
+def _line_chart(records: list[dict[str, Any]], x: str, y: str, series: str, title: str) -> str:
+    frame = pd.DataFrame.from_records(records)
+    chart = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{x}:Q", title=x),
+            y=alt.Y(f"{y}:Q", title=y),
+            color=alt.Color(f"{series}:N", title=series),
+            tooltip=[series, x, y],
+        )
+        .properties(width=420)
+    )
+    return _svg(chart)

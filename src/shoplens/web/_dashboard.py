@@ -50,6 +50,8 @@ from shoplens.queries import (
     PreferenceResult,
     ProductQuery,
     ProductResult,
+    ProfitQuery,
+    ProfitResult,
     RecommendQuery,
     RecommendResult,
     RfmQuery,
@@ -69,6 +71,7 @@ from shoplens.reports import (
     build_monthly_report,
     dataset_descriptions,
     heatmap,
+    line_chart,
     parse_month,
     render_html,
     render_pdf,
@@ -106,6 +109,19 @@ KPI_FIELDS = (
     ("refund_rate", "Refund rate"),
 )
 PAGE_SIZE = 50
+PROFIT_COLUMNS = [
+    "channel",
+    "customers",
+    "orders",
+    "net_sales",
+    "cost_of_goods",
+    "payment_fees",
+    "refunds",
+    "contribution_margin",
+    "margin_rate",
+    "contribution_margin_per_customer",
+]
+PROFIT_CURVE_MONTHS = (0, 1, 2, 3, 6, 9, 12, 18, 24)  # the curve's points the page shows (the API has every month)
 # a page waits this long for a result; then it says what is being computed and reloads itself until it is ready
 PAGE_WAIT_SECONDS = 3.0
 PAGE_TROUBLE = (ApiError, InputError, StillComputingError)
@@ -327,7 +343,8 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         return trouble(request, principal, exc)
     notes = [
         f"Expected value of {summary['n_customers']} customers over the next {summary['horizon_days']} days "
-        f"(margin {summary['margin']}): {summary['totals']['clv']:,.2f}.",
+        f"(margin {summary['margin']:.3f}, {summary['margin_basis']}: {summary['margin_note']}): "
+        f"{summary['totals']['clv']:,.2f}.",
     ]
     chart = Markup(
         bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk")
@@ -463,9 +480,12 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
         landing = store.answer(AcquisitionQuery(by="landing_page"), AcquisitionResult)
         pacing = store.answer(TargetPacingQuery(targets=targets), TargetPacingResult) if targets else None
         spend = store.answer(BudgetStatusQuery(budgets=budgets), BudgetStatusResult) if budgets else None
+        # the same kept answer as GET /api/v1/profit?by=channel
+        profit = store.answer(ProfitQuery(by="channel"), ProfitResult)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     notes = [f"Customer value on a {acquisition.basis} basis, as of {acquisition.as_of}.", *acquisition.notes]
+    notes += [f"Contribution margin: {note}." for note in profit.notes]
     if pacing is None:
         notes.append("No targets yet: set one with shoplens targets set --kpi revenue --period YYYY-MM --value V.")
     columns = ["channel", "new_customers", "repeat_rate_90d", "cac", "roas", "ltv_cac", "payback_days", "predicted_clv"]
@@ -475,12 +495,42 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
     tables.append(
         table("By landing page of the first web session", "acquisition-landing-pages", pages, landing_columns)
     )
+    tables.append(
+        table("Contribution margin by acquisition channel", "profit-channels", _rounded(profit.groups), PROFIT_COLUMNS)
+    )
+    curve = [
+        {"channel": row["channel"], **point}
+        for row in profit.groups
+        for point in row["curve"]
+        if point["month"] in PROFIT_CURVE_MONTHS
+    ]
+    tables.append(
+        table(
+            "Profit LTV: cumulative contribution margin per customer by months since the first order",
+            "profit-curve",
+            _rounded(curve),
+            ["channel", "month", "customers_observed", "cumulative_margin_per_customer"],
+        )
+    )
+    charts = []
+    if profit.costs_known and curve:
+        charts.append(
+            Markup(
+                line_chart(
+                    _rounded(curve),
+                    x="month",
+                    y="cumulative_margin_per_customer",
+                    series="channel",
+                    title="Cumulative contribution margin per customer",
+                )
+            )
+        )
     if pacing is not None:
         pacing_columns = ["period", "kpi", "channel", "target", "actual", "projected", "low", "high", "on_track"]
         tables.insert(0, table("Targets and pacing", "target-pacing", _rounded(pacing.targets), pacing_columns))
     if spend is not None:
         tables.append(table("Budgets against spend", "budgets", _rounded(spend.budgets)))
-    return analysis(request, principal, "Acquisition & plans", notes=notes, tables=tables)
+    return analysis(request, principal, "Acquisition & plans", notes=notes, charts=charts, tables=tables)
 
 
 @routes.get("/service", response_class=HTMLResponse)
