@@ -63,7 +63,11 @@ def with_costs(config: Settings, fee_percent: str | None, fee_fixed: str | None,
         return config
     chosen = config.model_copy(update=update)
     try:
-        CostRules(**chosen.costs())  # type: ignore[arg-type]
+        CostRules(
+            payment_fee_percent=chosen.payment_fee_percent,
+            payment_fee_fixed=chosen.payment_fee_fixed,
+            shipping_cost_per_order=chosen.shipping_cost_per_order,
+        )
     except ValueError as exc:
         raise InputError(
             str(exc)
