@@ -449,15 +449,6 @@ class Settings(BaseSettings):
             "web_events": self.retention_web_event_days,
         }
 
-    def costs(self) -> dict[str, Decimal | None]:
-        """The cost settings of the contribution margin: payment_fee_percent, payment_fee_fixed,
-        shipping_cost_per_order (None: shipping passed through at cost)."""
-        return {
-            "payment_fee_percent": self.payment_fee_percent,
-            "payment_fee_fixed": self.payment_fee_fixed,
-            "shipping_cost_per_order": self.shipping_cost_per_order,
-        }
-
     @property
     def cache_dir(self) -> Path:
         """Result caches (the query runner's disk cache): no personal data, no audit, deleted when old."""

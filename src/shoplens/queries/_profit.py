@@ -1,9 +1,9 @@
 """Profit as a question: the contribution margin per group of customers and its profit LTV curve.
 
 The margin of each order is :func:`shoplens.metrics.order_margins` under the store's cost settings (payment fee,
-shipping cost; :meth:`shoplens.config.Settings.costs`, carried by the runner like the time zone). A store whose
-sold products do not all have a cost gets NULL costs and margins and a note saying what is missing, never a number
-made up in their place.
+shipping cost: ``Settings.payment_fee_percent``, ``payment_fee_fixed``, ``shipping_cost_per_order``, carried by
+the runner like the time zone). A store whose sold products do not all have a cost gets NULL costs and margins and
+a note saying what is missing, never a number made up in their place.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def describe_costs(costs: CostRules) -> dict[str, Any]:
         "shipping_cost_per_order": shipping,
         "shipping_rule": "shipping charged is passed through at cost"
         if shipping is None
-        else f"each order costs {shipping} to ship, whatever was charged",
+        else f"each order costs {shipping:.2f} to ship, whatever was charged",
     }
 
 

@@ -25,7 +25,7 @@ R = TypeVar("R", bound=Result)
 
 
 def store_costs(settings: Settings) -> CostRules:
-    """The store's cost settings (:meth:`shoplens.config.Settings.costs`) as the contribution margin's rules."""
+    """The store's cost settings (payment fee, shipping cost per order) as the contribution margin's rules."""
     return CostRules(
         payment_fee_percent=settings.payment_fee_percent,
         payment_fee_fixed=settings.payment_fee_fixed,
