@@ -27,6 +27,7 @@ import re
 import secrets
 import tempfile
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -383,6 +384,14 @@ class Settings(BaseSettings):
     retention_quarantine_days: int = Field(default=90, ge=1, le=MAX_RETENTION_DAYS)  # quarantined rows' files
     retention_cache_days: int = Field(default=30, ge=1, le=MAX_RETENTION_DAYS)  # result caches
     retention_web_event_days: int = Field(default=395, ge=1, le=MAX_RETENTION_DAYS)  # web events and sessions
+    # Costs beyond the goods, for the contribution margin (``shoplens profit``, CLV on that margin): a payment fee
+    # in percent of what the customer paid (steps of 0.01) plus a fixed amount per order, and what one shipment
+    # costs the shop (absent: the shipping charged is passed through at cost). Environment variables
+    # SHOPLENS_PAYMENT_FEE_PERCENT, SHOPLENS_PAYMENT_FEE_FIXED, SHOPLENS_SHIPPING_COST_PER_ORDER; a command's
+    # options override them for one run.
+    payment_fee_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
+    payment_fee_fixed: Decimal = Field(default=Decimal(0), ge=0, decimal_places=2)
+    shipping_cost_per_order: Decimal | None = Field(default=None, ge=0, decimal_places=2)
     # The name of an environment variable holding the vault key (base64 of 32 bytes), as a key service or secret
     # manager sets it; absent means the key file in the home. Environment only, never in settings.json.
     vault_key_env: str | None = None

@@ -20,6 +20,7 @@ from shoplens.cli import _analytics as _analytics_registered  # noqa: F401  (reg
 from shoplens.cli import _commands as _registered  # noqa: F401  (registers the commands)
 from shoplens.cli import _events as _registered_events  # noqa: F401  (events)
 from shoplens.cli import _models as _registered_models  # noqa: F401  (clv, forecast)
+from shoplens.cli import _profit as _registered_profit  # noqa: F401  (profit)
 from shoplens.cli import _report as _registered_report  # noqa: F401  (report)
 from shoplens.cli import _suppliers as _registered_suppliers  # noqa: F401  (suppliers)
 from shoplens.cli import _survey as _registered_survey  # noqa: F401  (survey)
@@ -45,6 +46,7 @@ def test_the_commands_this_version_ships() -> None:
         "lifecycle",
         "products",
         "profiles",
+        "profit",
         "report",
         "rfm",
         "serve",
@@ -100,6 +102,12 @@ def test_status_of_an_empty_home(cli: Callable[..., Any], tmp_path: Path, wareho
             "error: the demo store's calendar covers 2020-2030; choose an end date and days inside it "
             "(this one runs 2033-01-02 to 2035-01-01)",
         ),
+        (
+            ["profit", "--by", "weather", "--json"],
+            "error: --by must be one of channel, cohort, first-product, first-discount-code, category",
+        ),
+        (["profit", "--fee-percent", "2.915"], "error: --fee-percent is 0 to 100 in steps of 0.01, not 2.915"),
+        (["profit", "--shipping-cost", "free"], "error: --shipping-cost must be a number such as 2.9, not 'free'"),
         (
             ["demo", "--no-serve", "--end-date", "2025-13-01"],
             "error: Invalid value for '--end-date': Value error, '2025-13-01' does not match the formats '%Y-%m-%d'.",

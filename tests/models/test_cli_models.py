@@ -26,6 +26,7 @@ from models_testdata import (
 from tests.conftest import DEMO_END, show_vault_in_clear
 
 from shoplens.cli import main
+from shoplens.metrics import NOT_PURCHASED_STATUSES
 from shoplens.models import bgnbd, gamma_gamma
 
 PUBLISHED_BGNBD = {"r": 0.2426, "alpha": 4.414, "a": 0.7929, "b": 2.426}
@@ -280,6 +281,46 @@ def test_predict_shows_only_pseudonymous_keys(cli: Callable[..., Any], demo_home
         "expected_next_order_date",
         "value_tier",
     }
+
+
+def test_clv_keeps_the_contribution_margin_where_costs_are_known(cli: Callable[..., Any], demo_home: Path) -> None:
+    predicted = cli("clv", "predict", "--horizon", "90", "--limit", "1", "--json", home_dir=demo_home).json()
+    assert predicted["margin_basis"] == "contribution"
+    assert predicted["margin_note"] == "the store's contribution margin ÷ net sales (shoplens profit)"
+    profit = cli("profit", "--json", home_dir=demo_home).json()
+    assert predicted["margin"] == pytest.approx(profit["totals"]["margin_rate"], rel=1e-12)
+    # Independently: without fees and with shipping passed through, the margin is (net − goods − refunds) ÷ net over
+    # the known customers' purchases (refunds dated before a customer's first order are too few to matter here).
+    with duckdb.connect(str(demo_home / "warehouse.duckdb"), read_only=True) as con:
+        statuses = ", ".join(f"'{status}'" for status in NOT_PURCHASED_STATUSES)
+        bought = f"lower(trim(coalesce(o.status, ''))) NOT IN ({statuses}) AND o.customer_key IS NOT NULL"
+        ((net,),) = con.sql(f"SELECT sum(net) FROM orders o WHERE {bought}").fetchall()
+        ((goods,),) = con.sql(
+            "SELECT sum(l.quantity * p.cost) FROM order_lines l JOIN orders o USING (order_id) "
+            f"JOIN products p USING (product_id) WHERE {bought}"
+        ).fetchall()
+        ((refunded,),) = con.sql(
+            "SELECT sum(r.amount) FROM refunds r JOIN orders o USING (order_id) "
+            f"WHERE {bought} AND r.refunded_at IS NOT NULL"
+        ).fetchall()
+    assert predicted["margin"] == pytest.approx(float((net - goods - refunded) / net), abs=2e-3)
+    with_fees = cli(
+        "clv", "predict", "--horizon", "90", "--limit", "1", "--fee-percent", "3", "--json", home_dir=demo_home
+    ).json()
+    profit_with_fees = cli("profit", "--fee-percent", "3", "--json", home_dir=demo_home).json()
+    assert with_fees["margin"] == pytest.approx(profit_with_fees["totals"]["margin_rate"], rel=1e-12)
+    assert predicted["margin"] - 0.035 < with_fees["margin"] < predicted["margin"] - 0.03  # 3 % of net + shipping + tax
+    asked = cli("clv", "predict", "--horizon", "90", "--limit", "1", "--margin", "0.3", "--json", home_dir=demo_home)
+    assert (asked.json()["margin_basis"], asked.json()["margin"]) == ("flat", 0.3)
+
+
+def test_cdnow_has_no_costs_so_clv_keeps_a_flat_margin(cli: Callable[..., Any], cdnow_home: Path) -> None:
+    document = cli("clv", "predict", "--horizon", "30", "--limit", "1", "--json", home_dir=cdnow_home).json()
+    assert (document["margin_basis"], document["margin"]) == ("flat", 0.3)
+    assert document["margin_note"] == (
+        "a flat 30% of spend, as the store's margin is unknown: products have no cost: import a products file with "
+        "costs (shoplens import products.csv)"
+    )
 
 
 def test_predict_refits_when_the_data_change(cli: Callable[..., Any], demo_home: Path) -> None:

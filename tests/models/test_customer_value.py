@@ -211,6 +211,7 @@ def test_public_api_is_pinned() -> None:
     assert shoplens.models.__all__ == [
         "DAYS_PER_TIME_UNIT",
         "DEFAULT_INTERVAL_LEVEL",
+        "FLAT_MARGIN",
         "FORECAST_GRAINS",
         "FORECAST_METRICS",
         "MODEL_NAMES",

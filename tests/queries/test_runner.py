@@ -91,6 +91,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "preference_shifts",
         "preferences",
         "products",
+        "profit",
         "recommend",
         "rfm",
         "service",

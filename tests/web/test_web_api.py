@@ -374,6 +374,40 @@ def test_the_acquisition_and_service_pages_show_the_answers(
     assert as_role("vendor").get("/service").status_code == 403
 
 
+def test_the_profit_route_and_the_acquisition_page_show_the_same_margins(
+    as_role: Callable[[str], TestClient], demo_store: Store
+) -> None:
+    from tests.conftest import run_cli
+
+    client = as_role("marketer")
+    answer = client.get("/api/v1/profit", params={"by": "channel"})
+    assert answer.status_code == 200
+    document = answer.json()
+    assert document["costs_known"] is True  # the demo catalogue has a cost for every product
+    cli_document = run_cli(demo_store.home, "profit", "--by", "channel", "--json").json()
+    assert [(g["channel"], Decimal(str(g["contribution_margin"]))) for g in document["groups"]] == [
+        (g["channel"], Decimal(str(g["contribution_margin"]))) for g in cli_document["groups"]
+    ]
+    page = client.get("/acquisition").text
+    shown = _cells(page, "profit-channels")
+    columns = ["customers", "orders", "net_sales", "cost_of_goods", "payment_fees", "refunds", "contribution_margin"]
+    assert [row[0] for row in shown] == [g["channel"] for g in document["groups"]]
+    assert [[Decimal(cell.replace(",", "")) for cell in row[1 : len(columns) + 1]] for row in shown] == [
+        [Decimal(str(g[name])) for name in columns] for g in document["groups"]
+    ]
+    curve = _cells(page, "profit-curve")
+    twelve = {row[0]: float(row[3]) for row in curve if row[1] == "12"}
+    expected = {
+        g["channel"]: point["cumulative_margin_per_customer"]
+        for g in document["groups"]
+        for point in g["curve"]
+        if point["month"] == 12
+    }
+    assert twelve == pytest.approx(expected, abs=5e-4)  # the page rounds to three decimals
+    assert client.get("/api/v1/profit", params={"by": "weather"}).status_code == 422
+    assert as_role("vendor").get("/api/v1/profit").status_code == 403
+
+
 def test_the_guards_page_shows_the_flags_of_the_api_to_owners_and_analysts(
     as_role: Callable[[str], TestClient],
 ) -> None:

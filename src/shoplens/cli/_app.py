@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         _preferences,  # noqa: F401  (registers preferences)
         _pricing,  # noqa: F401  (registers pricing check, simulate and export)
         _privacy,  # noqa: F401  (registers privacy export)
+        _profit,  # noqa: F401  (registers profit)
         _purge,  # noqa: F401  (registers privacy purge)
         _recommend,  # noqa: F401  (registers recommend)
         _report,  # noqa: F401  (registers report)

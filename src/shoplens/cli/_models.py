@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from shoplens.cli._analytics import query_of, run
+from shoplens.cli._analytics import query_of, run, runner
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._format import count, money, number, text
 from shoplens.cli._output import emit_json, stdout, tracked_job
+from shoplens.cli._profit import FeeFixedOption, FeePercentOption, ShippingCostOption, with_costs
 from shoplens.queries import (
     ClvFitQuery,
     ClvFitResult,
@@ -196,7 +197,8 @@ def _show_predictions(document: dict[str, Any]) -> None:
         f"{document['n_customers']:,} customers, next {document['horizon']} "
         f"{'days' if document['time_unit'] == 'D' else 'weeks'} from "
         f"{document['as_of']}: {document['totals']['expected_purchases']:.0f} expected purchases, "
-        f"CLV {document['totals']['clv']:,.0f} (margin {document['margin']:.0%})"
+        f"CLV {document['totals']['clv']:,.0f} (margin {document['margin']:.1%}, {document['margin_basis']}: "
+        f"{document['margin_note']})"
     )
     bands = Table("churn risk", "customers", "expected purchases", "CLV")
     for row in document["by_churn_risk"]:
@@ -230,18 +232,32 @@ def clv_predict_command(
     model: Annotated[
         TransactionModelChoice, typer.Option("--model", help="Purchase model (spend is always Gamma-Gamma).")
     ] = TransactionModelChoice.bgnbd,
-    margin: Annotated[float, typer.Option("--margin", min=0.0, max=1.0, help="Profit margin on revenue.")] = 0.3,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            "--margin",
+            min=0.0,
+            max=1.0,
+            help="Share of spend kept as profit (default: the store's contribution margin rate when every product "
+            "cost is known, else a flat 0.3).",
+        ),
+    ] = None,
     discount_rate: Annotated[
         float, typer.Option("--discount-rate", min=0.0, max=0.99, help="Yearly discount rate for CLV.")
     ] = 0.1,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the K customers of highest CLV.")] = None,
+    fee_percent: FeePercentOption = None,
+    fee_fixed: FeeFixedOption = None,
+    shipping_cost: ShippingCostOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Predict each customer's purchases, chance of still being active, churn risk and lifetime value.
 
     Uses the fits saved by clv fit while the data are unchanged; otherwise fits BG/NBD (or Pareto/NBD) and
     Gamma-Gamma on all orders first. Rows carry the pseudonymous customer key only. CLV is the margin on the
-    expected spend over the horizon, discounted monthly.
+    expected spend over the horizon, discounted monthly. Without --margin the margin is the store's contribution
+    margin rate (shoplens profit, with the cost options below) when every product cost is known
+    ("margin_basis": "contribution"), else a flat 0.3 ("flat"); "margin_note" says which and why.
 
     Example: shoplens clv predict --horizon 52 --time-unit W --margin 0.3 --limit 100 --json
     """
@@ -254,7 +270,8 @@ def clv_predict_command(
         annual_discount_rate=discount_rate,
         limit=limit,
     )
-    document = run(ctx, query, ClvPredictResult).model_dump(mode="json")
+    config = with_costs(settings(ctx), fee_percent, fee_fixed, shipping_cost)
+    document = runner(config).run(query, ClvPredictResult).model_dump(mode="json")
     if as_json:
         emit_json(document)
     else:

@@ -7,7 +7,8 @@ the DuckDB warehouse, PostgreSQL or Spark. The questions callers ask, and the on
 The facts below the metrics are defined here once, for models, voice and sharing too: which orders are
 purchases (:func:`purchases`, :func:`purchase_lines`, :func:`purchase_refunds`), a customer's purchases on
 store-local days (:func:`customer_orders`, :func:`customer_purchases`, :class:`StoreZone`), and what a
-customer spent (:func:`recent_spend`, in DECIMAL).
+customer spent (:func:`recent_spend`, in DECIMAL). What an order leaves the shop after its costs is
+:func:`order_margins` (the contribution margin, :mod:`shoplens.metrics._profit`).
 """
 
 from shoplens.metrics._basket import association_rules, basket_overview
@@ -62,6 +63,21 @@ from shoplens.metrics._products import (
     supplier_returns,
     unattributed_refunds,
 )
+from shoplens.metrics._profit import (
+    CUSTOMER_GROUPINGS,
+    MARGIN_COLUMNS,
+    PROFIT_GROUPINGS,
+    CostRules,
+    category_profit,
+    customer_margin_events,
+    customer_profit,
+    first_purchase_groups,
+    group_curves,
+    lines_without_cost,
+    order_margins,
+    profit_curve,
+    with_margin_rates,
+)
 from shoplens.metrics._rfm import SCORING as RFM_SCORING
 from shoplens.metrics._rfm import SEGMENT_NAMES, SEGMENTS, Segment, rfm_scores, rfm_segments, rfm_thresholds, segment_of
 from shoplens.metrics._service import (
@@ -99,10 +115,13 @@ from shoplens.metrics._suppliers import NO_REASON, supplier_monthly_units, suppl
 from shoplens.metrics._time import StoreZone, Zone, local_time, period_start, python_period_end, python_period_start
 
 __all__ = [
+    "CUSTOMER_GROUPINGS",
     "FUNNEL_STEPS",
     "LIFECYCLE_STATES",
+    "MARGIN_COLUMNS",
     "NOT_PURCHASED_STATUSES",
     "NO_REASON",
+    "PROFIT_GROUPINGS",
     "RESPONSE_LIMIT_HOURS",
     "RFM_SCORING",
     "SEGMENTS",
@@ -112,6 +131,7 @@ __all__ = [
     "UNKNOWN_DELIVERY_GROUP",
     "UNKNOWN_SUPPLIER",
     "WINDOW_RULE",
+    "CostRules",
     "FirstOrderFilters",
     "GuardLimits",
     "KnnSettings",
@@ -127,10 +147,13 @@ __all__ = [
     "association_rules",
     "basket_overview",
     "basket_sizes",
+    "category_profit",
     "category_share",
     "classify_window",
     "cohorts",
+    "customer_margin_events",
     "customer_orders",
+    "customer_profit",
     "customer_purchases",
     "customer_refunds",
     "customer_refunds_flagged",
@@ -144,9 +167,11 @@ __all__ = [
     "first_order_customers",
     "first_orders",
     "first_product_effect",
+    "first_purchase_groups",
     "funnel",
     "gap_distribution",
     "gap_summary",
+    "group_curves",
     "is_purchase",
     "item_similarity",
     "just_under_limit",
@@ -155,16 +180,19 @@ __all__ = [
     "lifecycle",
     "lifecycle_rule",
     "lifecycle_summary",
+    "lines_without_cost",
     "local_time",
     "matched_difference",
     "money",
     "new_customer_trend",
     "new_products",
+    "order_margins",
     "period_start",
     "popularity_suggestions",
     "product_comebacks",
     "product_performance",
     "product_refunds_flagged",
+    "profit_curve",
     "purchase_gaps",
     "purchase_lines",
     "purchase_refunds",
@@ -197,4 +225,5 @@ __all__ = [
     "weekday_hour",
     "window_evidence",
     "with_local_day",
+    "with_margin_rates",
 ]

@@ -18,7 +18,7 @@ Their input is the per-customer summary built by :func:`rfm_summary`, an Ibis ex
 
 from shoplens.models import bgnbd, churn, clv, events_calendar, forecast, gamma_gamma, pareto_nbd
 from shoplens.models._clv_fit import ClvFitParameters, run_clv_fit
-from shoplens.models._clv_predict import ClvPredictParameters, run_clv_predict
+from shoplens.models._clv_predict import FLAT_MARGIN, ClvPredictParameters, run_clv_predict
 from shoplens.models._demand import ForecastParameters, run_forecast
 from shoplens.models._fitting import BootstrapIntervals
 from shoplens.models._holdout_plot import check_chart_path
@@ -51,6 +51,7 @@ from shoplens.models.pareto_nbd import FittedParetoNBD
 __all__ = [
     "DAYS_PER_TIME_UNIT",
     "DEFAULT_INTERVAL_LEVEL",
+    "FLAT_MARGIN",
     "FORECAST_GRAINS",
     "FORECAST_METRICS",
     "MODEL_NAMES",

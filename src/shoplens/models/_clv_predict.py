@@ -29,6 +29,8 @@ from shoplens.models.clv import predict_customers
 
 # Discounting is monthly: the horizon is cut into whole periods of about this many days.
 DISCOUNT_PERIOD_DAYS = 365.25 / 12
+# The share of expected spend CLV keeps when neither a margin is given nor the store's own margin is known.
+FLAT_MARGIN = 0.3
 # Value tiers: the customers with the highest predicted CLV, by share of customers.
 VALUE_TIERS = (("high", 0.2), ("medium", 0.3), ("low", 0.5))
 
@@ -38,14 +40,17 @@ VALUE_TIERS = (("high", 0.2), ("medium", 0.3), ("low", 0.5))
 
 class ClvPredictParameters(BaseModel):
     """Per-customer predictions over ``horizon`` time units from the end of the data, with the margin and the
-    yearly discount rate of CLV; ``limit`` keeps the customers of highest CLV. Checked up front."""
+    yearly discount rate of CLV; ``limit`` keeps the customers of highest CLV. Checked up front.
+
+    ``margin`` None leaves the choice to the caller (the store's contribution margin rate when its costs are known);
+    :func:`run_clv_predict` takes it as :data:`FLAT_MARGIN` when nobody chose."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     horizon: int = 365
     time_unit: TimeUnit = "D"
     model: TransactionModelName = "bgnbd"
-    margin: float = 0.3
+    margin: float | None = None
     annual_discount_rate: float = 0.1
     limit: int | None = None
 
@@ -63,7 +68,7 @@ class ClvPredictParameters(BaseModel):
     def _in_range(self) -> ClvPredictParameters:
         if self.horizon < 1:
             raise FieldError(f"{{horizon}} must be at least 1, got {self.horizon}")
-        if not (math.isfinite(self.margin) and 0.0 <= self.margin <= 1.0):
+        if self.margin is not None and not (math.isfinite(self.margin) and 0.0 <= self.margin <= 1.0):
             raise FieldError(f"{{margin}} is a share of revenue between 0 and 1, got {self.margin}")
         if not (math.isfinite(self.annual_discount_rate) and 0.0 <= self.annual_discount_rate < 1.0):
             raise FieldError(
@@ -190,6 +195,7 @@ def _run_clv_predict(
     period_length = horizon_in_fit_units / periods
     period_days = query.horizon_days / periods
     discount_per_period = (1.0 + query.annual_discount_rate) ** (period_days / 365.25) - 1.0
+    margin = FLAT_MARGIN if query.margin is None else query.margin
     churn_bands = transaction_fit.churn_bands
     assert churn_bands is not None  # _current_fit gives a transaction fit its churn cut-offs
     predictions = predict_customers(
@@ -199,7 +205,7 @@ def _run_clv_predict(
         churn_bands=churn_bands,
         spend_model=spend_fit.spend_model(),
         discount_rate_per_period=discount_per_period,
-        margin=query.margin,
+        margin=margin,
         period_length=period_length,
         calibration_end=span.last_day,
         time_unit=unit,
@@ -223,7 +229,7 @@ def _run_clv_predict(
         "horizon": query.horizon,
         "time_unit": query.time_unit,
         "horizon_days": query.horizon_days,
-        "margin": query.margin,
+        "margin": margin,
         "annual_discount_rate": query.annual_discount_rate,
         "models": {
             "transaction": {

@@ -52,6 +52,7 @@ from shoplens.queries._preferences import (
     PreferenceShiftQuery,
     PreferenceShiftResult,
 )
+from shoplens.queries._profit import PROFIT_BY, ProfitQuery, ProfitResult
 from shoplens.queries._recommend import RecommendQuery, RecommendResult
 from shoplens.queries._runner import QueryRunner
 from shoplens.queries._sales import (
@@ -92,6 +93,7 @@ from shoplens.queries._voice import NeedsQuery, NeedsResult, ThemesQuery, Themes
 __all__ = [
     "ACQUISITION_GROUPINGS",
     "MAX_PAGE_SIZE",
+    "PROFIT_BY",
     "AcquisitionQuery",
     "AcquisitionResult",
     "AlsoBoughtQuery",
@@ -142,6 +144,8 @@ __all__ = [
     "PreferenceShiftResult",
     "ProductQuery",
     "ProductResult",
+    "ProfitQuery",
+    "ProfitResult",
     "Query",
     "QueryContext",
     "QueryRunner",

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shoplens.metrics import CostRules
 from shoplens.queries._base import Query, Result, registration
 
 CACHE_FORMAT = 3  # bump when a definition changes, so stale results are not served (3: purchases only)
@@ -68,14 +69,16 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def question_key(query: Query, store_timezone: str) -> str:
-    """What was asked, as a short stable name: the query's kind and a hash of its fields, the time zone and the
-    code that answers it."""
+def question_key(query: Query, store_timezone: str, costs: CostRules | None = None) -> str:
+    """What was asked, as a short stable name: the query's kind and a hash of its fields, the time zone, the cost
+    settings and the code that answers it."""
+    rules = costs or CostRules()
     text = json.dumps(
         {
             "kind": query.kind,
             "query": query.model_dump(mode="json"),
             "tz": store_timezone,
+            "costs": [str(rules.payment_fee_percent), str(rules.payment_fee_fixed), str(rules.shipping_cost_per_order)],
             "format": CACHE_FORMAT,
             "code": code_fingerprint(),
         },

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import ibis.expr.types as ir
 
 from shoplens.errors import InputError
-from shoplens.metrics import StoreZone, purchase_lines, purchase_refunds, purchases
+from shoplens.metrics import CostRules, StoreZone, purchase_lines, purchase_refunds, purchases
 from shoplens.queries._base import Query, Result, Row
 
 if TYPE_CHECKING:
@@ -43,11 +43,11 @@ class QueryContext:
     ``data_version`` is the warehouse's version the tables show (None for a bare backend, which is never cached);
     ``models_dir`` is where fitted models are saved, ``voice_cache_dir`` where sentence vectors and sentiments
     are kept between runs, ``preferences_dir`` where the preference profiles' statistics are kept current (all
-    None for a bare backend). A computation that needs another question's answer asks
-    :meth:`run`, which goes through the same caches.
+    None for a bare backend); ``costs`` are the store's cost settings for the contribution margin. A computation
+    that needs another question's answer asks :meth:`run`, which goes through the same caches.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only: where the tables, fits, caches and settings of one call are
         self,
         backend: Any,
         *,
@@ -58,8 +58,10 @@ class QueryContext:
         database: str | None = None,
         voice_cache_dir: Path | None = None,
         preferences_dir: Path | None = None,
+        costs: CostRules | None = None,
     ) -> None:
         self.backend = backend
+        self.costs = costs or CostRules()
         self.preferences_dir = preferences_dir
         self.voice_cache_dir = voice_cache_dir
         self.runner = runner

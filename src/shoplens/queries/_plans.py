@@ -301,6 +301,8 @@ def _predicted_clv(context: QueryContext, query: AcquisitionQuery) -> tuple[dict
         "available": True,
         "horizon_days": prediction.horizon_days,
         "margin": prediction.margin,
+        "margin_basis": prediction.margin_basis,
+        "margin_note": prediction.margin_note,
         "model": "bgnbd + gamma-gamma",
     }
 

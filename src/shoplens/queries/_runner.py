@@ -2,8 +2,9 @@
 
 ``run(query)`` looks the answer up in memory (a long-running process shares a :class:`ResultStore`), then on disk
 (``<home>/cache/queries``, shared by every process of the store), and only then opens the warehouse and computes it
-with the query's registered computation. Every cache is keyed by the question, the warehouse's data version and the
-store's time zone, so an import (which bumps the version) makes every older answer stale.
+with the query's registered computation. Every cache is keyed by the question, the warehouse's data version, the
+store's time zone and its cost settings (the contribution margin's fees and shipping cost), so an import (which bumps
+the version) makes every older answer stale.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TypeVar, overload
 
 from shoplens.config import Settings
 from shoplens.errors import InputError
+from shoplens.metrics import CostRules
 from shoplens.queries._base import Query, Result, registration
 from shoplens.queries._cache import ResultCache, question_key
 from shoplens.queries._context import QueryContext
@@ -20,6 +22,15 @@ from shoplens.queries._memory import ResultStore
 from shoplens.queries._store import BackendSource, Source, StoreSource
 
 R = TypeVar("R", bound=Result)
+
+
+def store_costs(settings: Settings) -> CostRules:
+    """The store's cost settings (payment fee, shipping cost per order) as the contribution margin's rules."""
+    return CostRules(
+        payment_fee_percent=settings.payment_fee_percent,
+        payment_fee_fixed=settings.payment_fee_fixed,
+        shipping_cost_per_order=settings.shipping_cost_per_order,
+    )
 
 
 class QueryRunner:
@@ -35,8 +46,10 @@ class QueryRunner:
         memory: ResultStore | None = None,
         voice_cache_dir: Path | None = None,
         preferences_dir: Path | None = None,
+        costs: CostRules | None = None,
     ) -> None:
         self.source = source
+        self.costs = costs or CostRules()
         self.preferences_dir = preferences_dir
         self.voice_cache_dir = voice_cache_dir
         self.store_timezone = store_timezone
@@ -55,6 +68,7 @@ class QueryRunner:
             memory=memory,
             voice_cache_dir=settings.home / "cache" / "voice",
             preferences_dir=settings.home / "cache" / "preferences",
+            costs=store_costs(settings),
         )
 
     @classmethod
@@ -65,17 +79,23 @@ class QueryRunner:
         store_timezone: str = "UTC",
         database: str | None = None,
         models_dir: Path | None = None,
+        costs: CostRules | None = None,
     ) -> QueryRunner:
         """A runner over a bare Ibis backend holding the canonical tables (nothing is cached)."""
-        return cls(BackendSource(backend, database=database), store_timezone=store_timezone, models_dir=models_dir)
+        return cls(
+            BackendSource(backend, database=database),
+            store_timezone=store_timezone,
+            models_dir=models_dir,
+            costs=costs,
+        )
 
     def version(self) -> int | None:
         """The data version the next answer would describe (cheap: the warehouse is opened only when it changed)."""
         return self.source.version()
 
     def key(self, query: Query, version: int | None) -> str:
-        """The name under which an answer is kept: the question, the data version and the store's time zone."""
-        return f"{question_key(query, self.store_timezone)}-v{version}"
+        """The name under which an answer is kept: the question, the data version, the store's time zone and costs."""
+        return f"{question_key(query, self.store_timezone, self.costs)}-v{version}"
 
     @overload
     def run(self, query: Query, *, wait: float | None = None) -> Result: ...
@@ -116,6 +136,7 @@ class QueryRunner:
                 database=opened.database,
                 voice_cache_dir=self.voice_cache_dir,
                 preferences_dir=self.preferences_dir,
+                costs=self.costs,
             )
             return self._cached_or_computed(context, query)
 
@@ -123,7 +144,7 @@ class QueryRunner:
         found = registration(query)
         version = context.data_version
         on_disk = self.disk is not None and version is not None and query.kept_on_disk
-        key = question_key(query, self.store_timezone)
+        key = question_key(query, self.store_timezone, self.costs)
         if on_disk and self.disk is not None and version is not None:
             hit = self.disk.get(key, query, version)
             if hit is not None:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from shoplens.models import (
+    FLAT_MARGIN,
     ClvFitParameters,
     ClvPredictParameters,
     ForecastGrain,
@@ -27,6 +28,7 @@ from shoplens.models import (
 )
 from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import QueryContext
+from shoplens.queries._profit import contribution_margin_rate
 
 
 class ClvFitQuery(ClvFitParameters, Query):
@@ -71,6 +73,10 @@ class _ClvTotals(Result):
     time_unit: TimeUnit
     horizon_days: int
     margin: float
+    margin_basis: str = Field(
+        "flat", description="contribution (the store's contribution margin rate, costs known) or flat"
+    )
+    margin_note: str = ""
     annual_discount_rate: float
     models: dict[str, Any]
     n_customers: int
@@ -142,10 +148,26 @@ def answer_clv_fit(context: QueryContext, query: ClvFitQuery) -> ClvFitResult:
     return ClvFitResult.model_validate(document | {"query": query})
 
 
+def clv_margin(context: QueryContext, asked: float | None) -> tuple[float, str, str]:
+    """The margin CLV keeps of expected spend: ``(margin, basis, note)``. The margin asked for when one is; else the
+    store's contribution margin rate when every sold product's cost is known (basis ``contribution``); else
+    :data:`shoplens.models.FLAT_MARGIN` (basis ``flat``), with the note saying which costs are missing."""
+    if asked is not None:
+        return asked, "flat", "the margin asked for (--margin)"
+    rate, reason = contribution_margin_rate(context)
+    if rate is None:
+        return FLAT_MARGIN, "flat", f"a flat {FLAT_MARGIN:.0%} of spend, as the store's margin is unknown: {reason}"
+    if rate < 0:
+        return 0.0, "contribution", f"{reason} is negative ({rate:.1%}): CLV is taken at a margin of 0"
+    return min(rate, 1.0), "contribution", reason
+
+
 @answers(ClvPredictQuery, ClvPredictResult)
 def answer_clv_predict(context: QueryContext, query: ClvPredictQuery) -> ClvPredictResult:
-    document = run_clv_predict(context.backend, query, **_fits_of(context))
-    return ClvPredictResult.model_validate(document | {"query": query})
+    margin, basis, note = clv_margin(context, query.margin)
+    chosen = query.model_copy(update={"margin": margin})
+    document = run_clv_predict(context.backend, chosen, **_fits_of(context))
+    return ClvPredictResult.model_validate(document | {"query": query, "margin_basis": basis, "margin_note": note})
 
 
 @answers(ClvSummaryQuery, ClvSummaryResult)

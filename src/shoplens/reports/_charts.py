@@ -10,7 +10,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -104,30 +104,40 @@ def line_chart(
     y: str,
     title: str,
     series: str | None = None,
+    x_kind: Literal["label", "month", "number"] = "label",
     y_format: str = "",
     width: int = 420,
 ) -> str:
-    """A line with points of ``y`` over the ordered ``x`` values: periods as labels (a share over time), or, with
-    ``series``, dates with one line per series (units per month per supplier)."""
-    inputs = ["line", records, x, y, title, series, y_format, width]
-    return _remembered(inputs, lambda: _line_chart(records, x, y, title, series, y_format, width))
+    """A line with points of ``y`` over ``x`` — period labels (a share over time), months (units per month) or
+    numbers (a profit LTV curve by months since the first order) — one line per ``series`` when given."""
+    inputs = ["line", records, x, y, title, series, x_kind, y_format, width]
+    return _remembered(inputs, lambda: _line_chart(records, x, y, title, series, x_kind, y_format, width))
 
 
 def _line_chart(
-    records: list[dict[str, Any]], x: str, y: str, title: str, series: str | None, y_format: str, width: int
+    records: list[dict[str, Any]],
+    x: str,
+    y: str,
+    title: str,
+    series: str | None,
+    x_kind: str,
+    y_format: str,
+    width: int,
 ) -> str:
     frame = pd.DataFrame.from_records(records)
+    x_encoding = {
+        "label": alt.X(f"{x}:O", title=x),
+        "month": alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%Y-%m")),
+        "number": alt.X(f"{x}:Q", title=x),
+    }[x_kind]
     axis = alt.Axis(format=y_format) if y_format else alt.Axis()
     y_encoding = alt.Y(f"{y}:Q", title=y, axis=axis, scale=alt.Scale(zero=True))
     base = alt.Chart(frame, title=title)
     if series is None:
-        chart = base.mark_line(point=True, color="#2563eb").encode(x=alt.X(f"{x}:O", title=x), y=y_encoding)
+        chart = base.mark_line(point=True, color="#2563eb").encode(x=x_encoding, y=y_encoding)
     else:
         chart = base.mark_line(point=True).encode(
-            x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%Y-%m")),
-            y=y_encoding,
-            color=alt.Color(f"{series}:N", title=series),
-            tooltip=[series, x, y],
+            x=x_encoding, y=y_encoding, color=alt.Color(f"{series}:N", title=series), tooltip=[series, x, y]
         )
     chart = chart.properties(width=width)
     return _svg(chart)

@@ -42,6 +42,7 @@ from shoplens.queries import (
     PreferenceQuery,
     PreferenceShiftQuery,
     ProductQuery,
+    ProfitQuery,
     RecommendQuery,
     Result,
     RfmQuery,
@@ -255,6 +256,16 @@ def customer_suggestions(
 def acquisition(request: Request, query: Annotated[AcquisitionQuery, Query()]) -> Response:
     """New customers, 90-day repeat rate, predicted CLV, CAC and RFM segments per acquisition channel, or per
     source, medium, campaign, landing page or referring site of their first web session (``AcquisitionQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/profit", dependencies=[CustomerLevel])
+def profit(request: Request, query: Annotated[ProfitQuery, Query()]) -> Response:
+    """Contribution margin (net sales + shipping charged − shipping cost − cost of goods − payment fees − refunds)
+    per group of customers by the channel, month, first product or discount code of their first order, or per
+    product category, with the profit LTV curve per group; costs and margins are null, and ``missing`` says why,
+    when a product cost is unknown (``ProfitQuery``, as ``shoplens profit``; fees and shipping cost are the
+    store's settings)."""
     return answer(request, query)
 
 

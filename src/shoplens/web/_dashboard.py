@@ -52,6 +52,8 @@ from shoplens.queries import (
     PreferenceResult,
     ProductQuery,
     ProductResult,
+    ProfitQuery,
+    ProfitResult,
     RecommendQuery,
     RecommendResult,
     RfmQuery,
@@ -110,6 +112,19 @@ KPI_FIELDS = (
     ("refund_rate", "Refund rate"),
 )
 PAGE_SIZE = 50
+PROFIT_COLUMNS = [
+    "channel",
+    "customers",
+    "orders",
+    "net_sales",
+    "cost_of_goods",
+    "payment_fees",
+    "refunds",
+    "contribution_margin",
+    "margin_rate",
+    "contribution_margin_per_customer",
+]
+PROFIT_CURVE_MONTHS = (0, 1, 2, 3, 6, 9, 12, 18, 24)  # the curve's points the page shows (the API has every month)
 # a page waits this long for a result; then it says what is being computed and reloads itself until it is ready
 PAGE_WAIT_SECONDS = 3.0
 PAGE_TROUBLE = (ApiError, InputError, StillComputingError)
@@ -379,7 +394,8 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
         return trouble(request, principal, exc)
     notes = [
         f"Expected value of {summary['n_customers']} customers over the next {summary['horizon_days']} days "
-        f"(margin {summary['margin']}): {summary['totals']['clv']:,.2f}.",
+        f"(margin {summary['margin']:.3f}, {summary['margin_basis']}: {summary['margin_note']}): "
+        f"{summary['totals']['clv']:,.2f}.",
     ]
     chart = Markup(
         bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk")
@@ -521,9 +537,12 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
             (plan, store.answer(PlanProgressQuery(kpis=target_specs(plan.kpis)), PlanProgressResult))
             for plan in partner_plans
         ]
+        # the same kept answer as GET /api/v1/profit?by=channel
+        profit = store.answer(ProfitQuery(by="channel"), ProfitResult)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     notes = [f"Customer value on a {acquisition.basis} basis, as of {acquisition.as_of}.", *acquisition.notes]
+    notes += [f"Contribution margin: {note}." for note in profit.notes]
     if pacing is None:
         notes.append("No targets yet: set one with shoplens targets set --kpi revenue --period YYYY-MM --value V.")
     columns = ["channel", "new_customers", "repeat_rate_90d", "cac", "roas", "ltv_cac", "payback_days", "predicted_clv"]
@@ -533,6 +552,37 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
     tables.append(
         table("By landing page of the first web session", "acquisition-landing-pages", pages, landing_columns)
     )
+    tables.append(
+        table("Contribution margin by acquisition channel", "profit-channels", _rounded(profit.groups), PROFIT_COLUMNS)
+    )
+    curve = [
+        {"channel": row["channel"], **point}
+        for row in profit.groups
+        for point in row["curve"]
+        if point["month"] in PROFIT_CURVE_MONTHS
+    ]
+    tables.append(
+        table(
+            "Profit LTV: cumulative contribution margin per customer by months since the first order",
+            "profit-curve",
+            _rounded(curve),
+            ["channel", "month", "customers_observed", "cumulative_margin_per_customer"],
+        )
+    )
+    charts = []
+    if profit.costs_known and curve:
+        charts.append(
+            Markup(
+                line_chart(
+                    _rounded(curve),
+                    x="month",
+                    y="cumulative_margin_per_customer",
+                    series="channel",
+                    x_kind="number",
+                    title="Cumulative contribution margin per customer",
+                )
+            )
+        )
     if pacing is not None:
         pacing_columns = ["period", "kpi", "channel", "target", "actual", "projected", "low", "high", "on_track"]
         tables.insert(0, table("Targets and pacing", "target-pacing", _rounded(pacing.targets), pacing_columns))
@@ -544,7 +594,7 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLRespons
         notes.append(
             "No joint plans with partners yet: shoplens plans create --partner NAME --kind K --starts D --ends D."
         )
-    return analysis(request, principal, "Acquisition & plans", notes=notes, tables=tables)
+    return analysis(request, principal, "Acquisition & plans", notes=notes, charts=charts, tables=tables)
 
 
 PLAN_COLUMNS = [
@@ -739,7 +789,7 @@ def suppliers_page(
         for month in supplier["monthly_units"]
     ]
     title = f"Units per month, the {len(charted)} suppliers with the most revenue"
-    svg = line_chart(records, x="month", y="units", series="supplier", title=title)
+    svg = line_chart(records, x="month", y="units", series="supplier", x_kind="month", title=title)
     caption = f"{title}; the same numbers are in the table Units per month below."
     chart = Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
         title=title, svg=Markup(svg), caption=caption
