@@ -68,6 +68,7 @@ from shoplens.metrics._service import (
     after_tickets,
     matched_difference,
     stock_outs,
+    summed_interval,
     support_summary,
     ticket_times,
 )
@@ -181,6 +182,7 @@ __all__ = [
     "stage_evidence",
     "stock_outs",
     "suggestion_scores",
+    "summed_interval",
     "supplier_returns",
     "support_summary",
     "ticket_times",
