@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import ibis
+import numpy as np
+import pandas as pd
 import pytest
 
 from shoplens.metrics import after_tickets, matched_difference, stock_outs, support_summary, ticket_times
@@ -43,32 +45,81 @@ def test_support_times_per_channel(con: ibis.BaseBackend) -> None:
 
 
 def test_stock_out_lost_sales(con: ibis.BaseBackend) -> None:
-    # Product A over 4 days has stock 5, 0, 0, 3: 2 days out. It sold 2 units (20.00) on day 1 and 2 units
-    # (20.00) on day 4: 4 units over 2 in-stock days = 2 a day, so 2 × 2 = 4 lost units at 40 / 4 = 10.00 each:
-    # 40.00 lost. Product B never ran out and is not listed; the sale before the inventory's span is not counted.
+    # Product A over 4 days has stock 5, 0, 0, 3: 2 days at zero, of which day 3 is a whole day out (day 2 began
+    # with 5). The store (A and B) sold 4 units on days 1, 3 and 4 and none on day 2. A's nearby in-stock days are
+    # 1 and 4: it sold 2 + 2 of the store's 4 + 4 units, a share of 0.5, so on day 3 (4 store units) it lost 2.
+    # Both nearby days sold exactly the share (2 of 4): no excess spread, φ = 1. Variance 1 × 0.5 × (4² / 8 + 4)
+    # = 3; half-width 1.959964 × √3 = 3.394757: 0 (cut) to 5.394757 units. Its mean price is 40.00 / 4 = 10.00:
+    # 20.00 lost, 0.00 to 53.95. Product B never ran out and is not listed; the sale before the inventory's span
+    # is not counted.
     days = [date(2025, 3, d) for d in (1, 2, 3, 4)]
     inventory = ibis.memtable(
         {"product_id": ["A"] * 4 + ["B"] * 4, "date": days * 2, "on_hand": [5, 0, 0, 3, 9, 9, 9, 9]}
     )
     orders = ibis.memtable(
         {
-            "order_id": ["o1", "o2", "o3"],
-            "ordered_at": [_at("2025-03-01 10:00"), _at("2025-03-04 11:00"), _at("2025-02-20 11:00")],
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "ordered_at": [
+                _at("2025-03-01 10:00"),
+                _at("2025-03-04 11:00"),
+                _at("2025-02-20 11:00"),
+                _at("2025-03-03 12:00"),
+            ],
         }
     )
     lines = ibis.memtable(
         {
-            "order_id": ["o1", "o2", "o3"],
-            "product_id": ["A", "A", "A"],
-            "quantity": [2, 2, 50],
-            "amount": [Decimal("20.00"), Decimal("20.00"), Decimal("500.00")],
+            "order_id": ["o1", "o1", "o2", "o2", "o3", "o4"],
+            "product_id": ["A", "B", "A", "B", "A", "B"],
+            "quantity": [2, 2, 2, 2, 50, 4],
+            "amount": [
+                Decimal("20.00"),
+                Decimal("8.00"),
+                Decimal("20.00"),
+                Decimal("8.00"),
+                Decimal("500.00"),
+                Decimal("16.00"),
+            ],
         }
     )
     [row] = con.execute(stock_outs(inventory, lines, orders, zone="UTC")).to_dict("records")
     assert (row["product_id"], row["days_tracked"], row["stockout_days"]) == ("A", 4, 2)
+    assert (row["whole_days_out"], row["nearby_days"]) == (1, 2)
     assert row["units_per_day_in_stock"] == pytest.approx(2.0)
-    assert row["lost_units"] == pytest.approx(4.0)
-    assert Decimal(str(row["lost_sales"])) == Decimal("40.00")
+    assert row["lost_units"] == pytest.approx(2.0)
+    assert row["lost_units_variance"] == pytest.approx(3.0)
+    assert (row["lost_units_low"], row["lost_units_high"]) == (0.0, pytest.approx(5.394757))
+    assert [Decimal(str(row[c])) for c in ("lost_sales", "lost_sales_low", "lost_sales_high")] == [
+        Decimal("20.00"),
+        Decimal("0.00"),
+        Decimal("53.95"),
+    ]
+
+
+def test_lumpy_sales_widen_the_interval(con: ibis.BaseBackend) -> None:
+    # The store (A and B) sells 10 units a day on days 1-6. A's stock is 9, 9, 9, 9, 0, 0: it ran out on day 5
+    # and was out all of day 6. On its nearby in-stock days 1-4 it sold 0, 4, 0, 4 units: share 8 / 40 = 0.2,
+    # expected 2 a day; Pearson (2² + 2² + 2² + 2²) / 2 = 8 over 3 degrees of freedom: φ = 8/3 (lumpier than
+    # Poisson). Day 6's store units are 10: lost 2, variance 8/3 × 0.2 × (10² / 40 + 10) = 8/3 × 0.2 × 12.5.
+    days = [date(2025, 3, d) for d in range(1, 7)]
+    inventory = ibis.memtable({"product_id": ["A"] * 6, "date": days, "on_hand": [9, 9, 9, 9, 0, 0]})
+    a_units = [0, 4, 0, 4, 0, 0]
+    orders, lines = {"order_id": [], "ordered_at": []}, {"order_id": [], "product_id": [], "quantity": [], "amount": []}
+    for day in range(1, 7):
+        orders["order_id"].append(f"o{day}")
+        orders["ordered_at"].append(_at(f"2025-03-0{day} 10:00"))
+        for product, units in (("A", a_units[day - 1]), ("B", 10 - a_units[day - 1])):
+            if units:
+                lines["order_id"].append(f"o{day}")
+                lines["product_id"].append(product)
+                lines["quantity"].append(units)
+                lines["amount"].append(Decimal(units) * Decimal("5.00"))
+    [row] = con.execute(stock_outs(inventory, ibis.memtable(lines), ibis.memtable(orders), zone="UTC")).to_dict(
+        "records"
+    )
+    assert (row["whole_days_out"], row["nearby_days"]) == (1, 4)
+    assert row["lost_units"] == pytest.approx(2.0)
+    assert row["lost_units_variance"] == pytest.approx(8 / 3 * 0.2 * 12.5)
 
 
 def test_repeat_after_tickets_counts_prior_and_later_purchases(con: ibis.BaseBackend) -> None:
@@ -120,3 +171,53 @@ def test_matched_difference_weights_bands_by_their_slow_tickets() -> None:
     assert found["high"] == pytest.approx(-0.125 + 0.212738, abs=1e-5)
     assert (found["slow_tickets"], found["prompt_tickets"]) == (40, 60)
     assert matched_difference(cells[-1:])["estimate"] is None
+
+
+def test_the_lost_units_interval_covers_simulated_losses_about_95_percent_of_the_time(con: ibis.BaseBackend) -> None:
+    # 200 simulated products over 120 days of a store whose demand has a monthly wave and grows by half: each sells
+    # a fixed share of the store's demand (Poisson; half of them in orders of 3 units, so φ = 3) and is out of stock
+    # for 10 days (the first is the day it ran out, 9 whole days out). The truth is the units its customers asked
+    # for on those 9 days, drawn like every other day's. A 95 % interval should hold it for about 190 of 200.
+    rng = np.random.default_rng(16)
+    days, products = 120, 200
+    day_dates = [date(2025, 1, 1) + timedelta(days=d) for d in range(days)]
+    season = 1.0 + 0.5 * np.sin(2 * np.pi * np.arange(days) / 30) + 0.5 * np.arange(days) / days
+    share = rng.uniform(0.0005, 0.002, products)
+    lumpy = np.arange(products) % 2 == 1
+    mean = share[:, None] * 4000 * season[None, :]
+    units = np.where(lumpy[:, None], 3 * rng.poisson(mean / 3), rng.poisson(mean))
+    first_out = rng.integers(20, 100, products)
+    out = (np.arange(days)[None, :] >= first_out[:, None]) & (np.arange(days)[None, :] < first_out[:, None] + 10)
+    whole_out = out & (np.arange(days)[None, :] > first_out[:, None])
+    truth = (units * whole_out).sum(axis=1)
+    base = rng.poisson(4000 * season)
+    ids = [f"P{p:03d}" for p in range(products)]
+    inventory = pd.DataFrame(
+        {
+            "product_id": np.repeat(ids, days),
+            "date": day_dates * products,
+            "on_hand": np.where(out, 0, 5).ravel(),
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "order_id": [f"o{d}" for _ in ids for d in range(days)] + [f"o{d}" for d in range(days)],
+            "product_id": list(np.repeat(ids, days)) + ["BASE"] * days,
+            "quantity": np.concatenate([units.ravel(), base]),
+        }
+    )
+    lines = lines[lines["quantity"] > 0].assign(amount=lambda t: (t["quantity"] * 10).astype("float64"))
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{d}" for d in range(days)],
+            "ordered_at": [datetime(2025, 1, 1, 12) + timedelta(days=d) for d in range(days)],
+        }
+    )
+    found = con.execute(
+        stock_outs(ibis.memtable(inventory), ibis.memtable(lines), ibis.memtable(orders), zone="UTC")
+    ).set_index("product_id")
+    assert len(found) == products
+    assert (found["whole_days_out"] == 9).all()
+    low, high = found.loc[ids, "lost_units_low"].to_numpy(), found.loc[ids, "lost_units_high"].to_numpy()
+    covered = (low <= truth) & (truth <= high)
+    assert 0.90 <= covered.mean() <= 0.99, covered.mean()

@@ -371,6 +371,9 @@ def test_the_acquisition_and_service_pages_show_the_answers(
     assert [(html.unescape(row[0]), row[1], row[2]) for row in countries] == expected
     late = service["after_late_delivery"]
     assert f"After a late delivery the 90-day repeat rate differs by {late['estimate']:+.3f}" in html.unescape(page)
+    outs = service["stock_out_totals"]
+    interval = f"{outs['lost_units']:.1f} (95 % interval {outs['lost_units_low']:.1f} to {outs['lost_units_high']:.1f})"
+    assert f"estimated lost units {interval}" in html.unescape(page)
     assert as_role("vendor").get("/service").status_code == 403
 
 
@@ -457,6 +460,41 @@ def test_the_customer_page_shows_the_profile_and_suggestions_of_the_api(
     assert as_role("vendor").get(f"/customers/{shown}").status_code == 403
     unknown = client.get("/customers/c_" + "0" * 20)
     assert "no customer with this key has orders in the store" in unknown.text
+
+
+def test_the_segment_shifts_page_shows_the_shifts_of_the_api(as_role: Callable[[str], TestClient]) -> None:
+    client = as_role("marketer")
+    every = client.get("/api/v1/preferences/shifts").json()
+    assert every["segments"], "the demo store's segments bought in both windows"
+    page = client.get("/segment-shifts").text
+    assert "What each segment buys now against six months ago" in page
+    for segment in every["segments"]:
+        slug = "shifts-" + segment["segment"].lower().replace(" ", "-").replace("'", "")
+        shown = [[html.unescape(cell) for cell in row] for row in _cells(page, slug)]
+        expected = [
+            [
+                item["category"],
+                str(round(item["share_now"], 3)),
+                str(round(item["share_before"], 3)),
+                str(round(item["change"], 3)),
+            ]
+            for item in segment["items"]
+        ]
+        assert [row[:4] for row in shown] == expected
+        assert f"{segment['customers_now']} customers buying now, {segment['customers_before']} before" in page
+    # the selector: one segment, by product, as GET /api/v1/preferences/shifts?segment=...&by=product
+    chosen = every["segments"][0]["segment"]
+    params = {"segment": chosen, "by": "product"}
+    one = client.get("/api/v1/preferences/shifts", params=params).json()
+    page = client.get("/segment-shifts", params=params).text
+    assert f'<option value="{html.escape(chosen)}" selected>' in page
+    [segment] = one["segments"]
+    slug = "shifts-" + chosen.lower().replace(" ", "-").replace("'", "")
+    assert [html.unescape(row[0]) for row in _cells(page, slug)] == [item["product"] for item in segment["items"]]
+    assert page.count("<table id=") == 1
+    assert client.get("/segment-shifts", params={"segment": ""}).text.count("<table id=") == len(every["segments"])
+    assert "segment must be one of" in client.get("/segment-shifts", params={"segment": "Nobody"}).text
+    assert as_role("vendor").get("/segment-shifts").status_code == 403
 
 
 def test_the_overview_shows_the_latest_month_against_its_target(

@@ -142,6 +142,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/customers",
         "/cohorts",
         "/behaviour",
+        "/segment-shifts",
         "/voice",
         "/clv",
         "/acquisition",

@@ -80,14 +80,24 @@ def service_command(
             )
     if result.stock_outs:
         body = [
-            [r["product_id"], count(r["stockout_days"]), number(r["lost_units"], 1), money(r["lost_sales"])]
+            [
+                r["product_id"],
+                count(r["stockout_days"]),
+                count(r["whole_days_out"]),
+                f"{number(r['lost_units'], 1)} ({number(r['lost_units_low'], 1)}-{number(r['lost_units_high'], 1)})",
+                f"{money(r['lost_sales'])} ({money(r['lost_sales_low'])}-{money(r['lost_sales_high'])})",
+            ]
             for r in result.stock_outs
         ]
         totals = result.stock_out_totals
         title = (
-            f"Stock-outs: {totals['products']} products, {totals['stockout_days']} product-days at zero, "
-            f"estimated lost sales {money(totals['lost_sales'])}"
+            f"Stock-outs: {totals['products']} products, {totals['stockout_days']} product-days at zero "
+            f"({totals['whole_days_out']} whole days), estimated lost units {number(totals['lost_units'], 1)} "
+            f"(95 % interval {number(totals['lost_units_low'], 1)} to {number(totals['lost_units_high'], 1)}), "
+            f"lost sales {money(totals['lost_sales'])} ({money(totals['lost_sales_low'])} to "
+            f"{money(totals['lost_sales_high'])})"
         )
-        stdout.print(table_of(title, ["product", "days out", "lost units", "lost sales"], body))
+        headers = ["product", "days out", "whole days", "lost units (95 %)", "lost sales (95 %)"]
+        stdout.print(table_of(title, headers, body))
     for gap in result.missing:
         stdout.print(f"Not measured: {gap}.")

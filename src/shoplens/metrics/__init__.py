@@ -85,6 +85,7 @@ from shoplens.metrics._service import (
     after_tickets,
     matched_difference,
     stock_outs,
+    summed_interval,
     support_summary,
     ticket_times,
 )
@@ -215,6 +216,7 @@ __all__ = [
     "stage_evidence",
     "stock_outs",
     "suggestion_scores",
+    "summed_interval",
     "supplier_monthly_units",
     "supplier_refund_reasons",
     "supplier_returns",

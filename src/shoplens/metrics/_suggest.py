@@ -236,7 +236,8 @@ def suggestion_scores(suggested: ir.Table, relevant: ir.Table) -> ir.Table:
     joined = joined.mutate(hits=joined.hits.fill_null(0))
     return joined.aggregate(
         customers=joined.count().cast("int64"),
-        hit_rate=(joined.hits > 0).cast("float64").mean(),
+        # a filtered count, not a boolean cast to a number (PostgreSQL cannot cast a boolean to double)
+        hit_rate=ratio(joined.count(where=joined.hits > 0), joined.count()),
         recall=(joined.hits.cast("float64") / joined.relevant.cast("float64")).mean(),
         relevant_products=joined.relevant.sum().cast("int64"),
         hits=joined.hits.sum().cast("int64"),

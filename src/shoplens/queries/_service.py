@@ -4,6 +4,7 @@ the promised day, and the repeat rate after a slow answer or a late delivery aga
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import ibis
@@ -17,6 +18,7 @@ from shoplens.metrics import (
     delivery_times,
     matched_difference,
     stock_outs,
+    summed_interval,
     support_summary,
 )
 from shoplens.metrics import ticket_times as per_ticket
@@ -42,8 +44,14 @@ class ServiceResult(Result):
         description="repeat rate within 90 days after a slow answer minus after a prompt one, matched on prior "
         "purchases: estimate, 95 % interval, tickets"
     )
-    stock_outs: list[Row]
-    stock_out_totals: Row
+    stock_outs: list[Row] = Field(
+        description="per product with a stock-out day, largest estimated lost sales first: days out, whole days out, "
+        "estimated lost units and lost sales with their 95 % interval (_low, _high)"
+    )
+    stock_out_totals: Row = Field(
+        description="over every product: days out, whole days out, lost units and lost sales with their 95 % "
+        "interval (the products taken as independent: their variances add)"
+    )
     delivery: dict[str, list[Row]] = Field(
         default_factory=dict,
         description="delivered orders, late ones, late share, median days late and median delivery days: 'all', "
@@ -55,6 +63,24 @@ class ServiceResult(Result):
         "country and prior purchases: estimate, 95 % interval, baseline (the on-time rate), orders",
     )
     missing: list[str] = Field(description="what the data lacks for the rest of the diagnostics")
+
+
+def _stock_out_totals(summed: Row) -> Row:
+    """Totals with the 95 % intervals of the lost units and the lost sales from the products' summed variances."""
+    units, sales = float(summed["lost_units"] or 0.0), float(summed["lost_sales"] or 0.0)
+    units_low, units_high = summed_interval(units, float(summed.pop("lost_units_variance") or 0.0))
+    sales_low, sales_high = summed_interval(sales, float(summed.pop("lost_sales_variance") or 0.0))
+    return {
+        **summed,
+        "lost_units_low": round(units_low, 6),
+        "lost_units_high": round(units_high, 6),
+        "lost_sales_low": _cents(sales_low),
+        "lost_sales_high": _cents(sales_high),
+    }
+
+
+def _cents(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 @answers(ServiceQuery, ServiceResult)
@@ -85,18 +111,32 @@ def answer_service(context: QueryContext, query: ServiceQuery) -> ServiceResult:
         missing.append("support: no tickets imported (shoplens import tickets.csv)")
     inventory = context.table("inventory")
     outs: list[Row] = []
-    totals: Row = {"products": 0, "stockout_days": 0, "lost_units": None, "lost_sales": None}
+    totals: Row = {
+        "products": 0,
+        "stockout_days": 0,
+        "whole_days_out": 0,
+        "lost_units": None,
+        "lost_units_low": None,
+        "lost_units_high": None,
+        "lost_sales": None,
+        "lost_sales_low": None,
+        "lost_sales_high": None,
+    }
     if context.count(inventory):
         found = stock_outs(inventory, context.table("order_lines"), orders, zone=context.zone)
-        outs = rows(found.limit(query.top))
-        totals = one_row(
+        outs = rows(found.drop("lost_units_variance", "lost_sales_variance").limit(query.top))
+        summed = one_row(
             found.aggregate(
                 products=found.count(),
                 stockout_days=found.stockout_days.sum(),
+                whole_days_out=found.whole_days_out.sum(),
                 lost_units=found.lost_units.sum(),
+                lost_units_variance=found.lost_units_variance.sum(),
                 lost_sales=found.lost_sales.sum(),
+                lost_sales_variance=found.lost_sales_variance.sum(),
             )
         )
+        totals = _stock_out_totals(summed)
     else:
         missing.append("stock: no inventory snapshots imported (shoplens import inventory.csv)")
     return ServiceResult(

@@ -98,8 +98,10 @@ METHOD_NEXT = (
 
 
 def _names(context: QueryContext) -> ibis.Table:
+    """One name per product: the first in sort order when the catalogue repeats a product id. (An aggregate every
+    engine has; ``distinct(on=..., keep="first")`` needs ``first()``, which PostgreSQL lacks, and picks any row.)"""
     products = context.table("products")
-    return products.select("product_id", "name").distinct(on="product_id", keep="first")
+    return products.group_by("product_id").aggregate(name=products.name.min())
 
 
 @answers(AlsoBoughtQuery, AlsoBoughtResult)

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from shoplens.actions import export_flags
 from shoplens.appdb import PartnerPlan, PartnerPlanStore, PlanStore, recent_jobs
 from shoplens.errors import InputError
+from shoplens.metrics import SEGMENT_NAMES
 from shoplens.privacy import DEFAULT_K
 from shoplens.queries import (
     AcquisitionQuery,
@@ -50,6 +51,8 @@ from shoplens.queries import (
     PlanProgressResult,
     PreferenceQuery,
     PreferenceResult,
+    PreferenceShiftQuery,
+    PreferenceShiftResult,
     ProductQuery,
     ProductResult,
     ProfitQuery,
@@ -646,6 +649,15 @@ def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
             f"by {after['estimate']:+.3f} (95 % interval {after['low']:+.3f} to {after['high']:+.3f}; "
             f"{after['slow_tickets']} slow and {after['prompt_tickets']} prompt tickets, matched on prior purchases).",
         )
+    outs = service.stock_out_totals
+    if outs["lost_units"] is not None:
+        notes.insert(
+            0,
+            f"Stock-outs: {outs['products']} products out of stock on {outs['stockout_days']} product-days "
+            f"({outs['whole_days_out']} whole days); estimated lost units {outs['lost_units']:.1f} (95 % interval "
+            f"{outs['lost_units_low']:.1f} to {outs['lost_units_high']:.1f}), lost sales {outs['lost_sales']} "
+            f"({outs['lost_sales_low']} to {outs['lost_sales_high']}).",
+        )
     late = service.after_late_delivery
     if late["estimate"] is not None:
         notes.insert(
@@ -667,6 +679,72 @@ def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
                 )
             )
     return analysis(request, principal, "Service", notes=notes, tables=tables)
+
+
+SHIFT_COLUMNS = ["share_now", "share_before", "change", "spend_now", "spend_before"]
+
+
+@routes.get("/segment-shifts", response_class=HTMLResponse)
+def segment_shifts_page(
+    request: Request,
+    principal: CustomerViewer,
+    segment: Annotated[str | None, Query(max_length=64)] = None,
+    by: Annotated[Literal["category", "product"], Query()] = "category",
+    months: Annotated[int, Query(ge=1, le=24)] = 6,
+    top: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> HTMLResponse:
+    """What each RFM segment buys now against before: the answer of ``GET /api/v1/preferences/shifts`` with the
+    same parameters (segment, by, months, top; the form's empty segment is every segment), one table per segment,
+    largest share now first."""
+    query = PreferenceShiftQuery(segment=segment or None, by=by, months=months, top=top)
+    try:
+        result = page_store(request).answer(query, PreferenceShiftResult)
+    except PAGE_TROUBLE as exc:
+        return trouble(request, principal, exc)
+    notes = [
+        f"Share of each segment's line spend on each {query.by} in the last {query.months} months "
+        f"({result.now['first_day']} to {result.now['last_day']}) against the {query.months} before "
+        f"({result.before['first_day']} to {result.before['last_day']}); change = now − before. Segments are the "
+        "customers' RFM segments today."
+    ]
+    tables = []
+    for shift in result.segments:
+        title = f"{shift['segment']}: {shift['customers_now']} customers buying now, {shift['customers_before']} before"
+        slug = "shifts-" + str(shift["segment"]).lower().replace(" ", "-").replace("'", "")
+        tables.append(table(title, slug, _rounded(shift["items"]), [query.by, *SHIFT_COLUMNS]))
+    if not tables:
+        tables.append(table("Segments", "shifts", []))
+    filters = [
+        {
+            "name": "segment",
+            "label": "Segment",
+            "options": [("", "every segment"), *((name, name) for name in SEGMENT_NAMES)],
+            "selected": query.segment or "",
+        },
+        {
+            "name": "by",
+            "label": "Compare",
+            "options": [("category", "categories"), ("product", "products")],
+            "selected": query.by,
+        },
+        {
+            "name": "months",
+            "label": "Months in each window",
+            "options": [(str(m), str(m)) for m in (3, 6, 12)],
+            "selected": str(query.months),
+        },
+    ]
+    return analysis(
+        request,
+        principal,
+        "What each segment buys now against six months ago"
+        if query.months == 6
+        else f"What each segment buys now against {query.months} months ago",
+        notes=notes,
+        tables=tables,
+        filters=filters,
+        filters_action="/segment-shifts",
+    )
 
 
 @routes.get("/guard", response_class=HTMLResponse)

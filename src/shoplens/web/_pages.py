@@ -41,6 +41,7 @@ NAVIGATION = (
     ("/customers", "Customers", CUSTOMER_LEVEL),
     ("/cohorts", "Cohorts", CUSTOMER_LEVEL),
     ("/behaviour", "Behaviour", CUSTOMER_LEVEL),
+    ("/segment-shifts", "Segment shifts", CUSTOMER_LEVEL),
     ("/voice", "Voice", CUSTOMER_LEVEL),
     ("/clv", "CLV & churn", CUSTOMER_LEVEL),
     ("/acquisition", "Acquisition & plans", CUSTOMER_LEVEL),
