@@ -373,11 +373,13 @@ class Settings(BaseSettings):
     locale: str = "en_US"
     warehouse_url: str | None = None
     # Limits of one import (environment SHOPLENS_IMPORT_...): the longest record read, how far a compressed file
-    # may expand (ratio, judged past 1 GiB, and absolute bytes), and how long an import waits for another.
+    # may expand (ratio, judged past 1 GiB, and absolute bytes), how long an import waits for another, and the
+    # memory DuckDB may use while importing (past it the rows spill to disk; None: most of the machine's memory).
     import_max_record_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     import_max_expansion: int = Field(default=1000, ge=1)
     import_max_decompressed_bytes: int = Field(default=64 * 1024**3, ge=1)
     import_wait_seconds: float = Field(default=600.0, ge=0)
+    import_memory_limit_bytes: int | None = Field(default=None, ge=64 * 1024**2)
     # Retention (``shoplens privacy purge``): days after which each kind of data goes. Environment variables
     # SHOPLENS_RETENTION_<KIND>_DAYS set them; each must be 1 to 36,500 days.
     retention_customer_days: int = Field(default=1095, ge=1, le=MAX_RETENTION_DAYS)  # inactive customers' data

@@ -66,6 +66,7 @@ def run_import(config: Settings, paths: list[Path], profile: str, mapping: dict[
         max_record_bytes=config.import_max_record_bytes,
         max_expansion=config.import_max_expansion,
         max_decompressed_bytes=config.import_max_decompressed_bytes,
+        memory_limit_bytes=config.import_memory_limit_bytes,
     )
     import_id = new_import_id()
     with (

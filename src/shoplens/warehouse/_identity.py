@@ -18,10 +18,10 @@ def adopt_vault_keys(load: FileLoad, table: str, *, email_column: str | None, wh
     vault holds for that id, where it holds one (the smallest, should the id have had two e-mails)."""
     without_email = "true" if email_column is None else f"{email_identity_sql(f'{table}.{email_column}')} IS NULL"
     id_hash = keyed_hash_sql("source_customer_id", "customer_id")
-    # Each distinct id hashed once, then joined to the vault by hash.
+    # Each distinct id hashed once (not once a row: two SHA-256 a row), then joined to the vault by hash.
     candidates = (
-        f"SELECT DISTINCT customer_id, {id_hash} AS k FROM {table} "
-        f"WHERE customer_id IS NOT NULL AND {without_email} AND {where}"
+        f"SELECT customer_id, {id_hash} AS k FROM (SELECT DISTINCT customer_id FROM {table} "
+        f"WHERE customer_id IS NOT NULL AND {without_email} AND {where})"
     )
     load.existing("customer_pii", "source_customer_id_hash", f"SELECT k FROM ({candidates})")
     load.con.execute(

@@ -4,8 +4,8 @@ Every import target hands its people here as SQL selecting one row per ``custome
 ``source_customer_id, email, name, phone, address``. Their keyed hashes are computed here, in SQL, with the
 store secret; which rows are written, and with which values, is :func:`shoplens.privacy.vault_upserts` (stated
 once, in the privacy layer), which compares hashes only. The values that change are encrypted by the privacy
-layer in memory and only their ciphertexts reach the vault: the people's values in clear exist only in a TEMP
-table of this import, dropped before it returns. Nothing else in the pipeline writes personal data.
+layer in memory, a batch at a time, and only their ciphertexts reach the vault: the people's values in clear
+exist only in TEMP tables of this import, dropped before it returns. Nothing else in the pipeline writes personal data.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from shoplens.warehouse._parsing import vault_hashes_sql
 from shoplens.warehouse._pipeline import FileLoad
 
 PEOPLE_TABLE = "stg_people"
+UPSERTS_TABLE = "stg_vault_upserts"
+SEAL_BATCH_ROWS = 100_000
 
 
 def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) -> int:
@@ -27,6 +29,8 @@ def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) ->
 
     ``newer_wins``: a value given here replaces the one kept (order exports: the latest order is right);
     otherwise only a value the vault lacks is filled in (feedback: a review does not overrule an order).
+    The rows to write are encrypted and written :data:`SEAL_BATCH_ROWS` at a time, so the memory they take in
+    Python does not grow with the file (each customer is one row, in one batch).
     """
     con = load.con
     con.execute(
@@ -36,12 +40,30 @@ def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) ->
         backend = ibis.duckdb.from_connection(con)
         stored = backend.table(VAULT_TABLE)
         changed = vault_upserts(stored, backend.table(PEOPLE_TABLE), prefer="incoming" if newer_wins else "stored")
-        upserts: pa.Table = con.sql(backend.compile(changed)).to_arrow_table()
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {UPSERTS_TABLE} AS "
+            f"SELECT row_number() OVER () AS _batch_row, * FROM ({backend.compile(changed)})"
+        )
     finally:
         con.execute(f"DROP TABLE {PEOPLE_TABLE}")
-    if not upserts.num_rows:
-        return 0
-    rows = sealed_vault_rows(upserts, load.vault_keys()).cast(arrow_schema(TABLES[VAULT_TABLE]))
+    try:
+        total = int(con.execute(f"SELECT count(*) FROM {UPSERTS_TABLE}").fetchall()[0][0])
+        new = 0
+        for start in range(0, total, SEAL_BATCH_ROWS):
+            upserts: pa.Table = con.sql(
+                f"SELECT * EXCLUDE (_batch_row) FROM {UPSERTS_TABLE} "
+                f"WHERE _batch_row > {start} AND _batch_row <= {start + SEAL_BATCH_ROWS}"
+            ).to_arrow_table()
+            new += _write_sealed(load, sealed_vault_rows(upserts, load.vault_keys()))
+    finally:
+        con.execute(f"DROP TABLE {UPSERTS_TABLE}")
+    return new
+
+
+def _write_sealed(load: FileLoad, sealed: pa.Table) -> int:
+    """Replace the vault rows of these customers with these (encrypted) rows; return how many were new."""
+    con = load.con
+    rows = sealed.cast(arrow_schema(TABLES[VAULT_TABLE]))
     columns = ", ".join(VAULT_COLUMNS)
     con.register("_sealed_vault_rows", rows)
     try:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +33,7 @@ import duckdb
 import numpy as np
 
 from shoplens.errors import FieldError, InputError, MissingColumnsError, UnknownProfileError
-from shoplens.ingest import CsvDialect, FilePlan, SourceProfile, hmac_pads, registered_profiles
+from shoplens.ingest import CsvDialect, FilePlan, SourceProfile, hmac_pads, registered_profiles, text_literal
 from shoplens.privacy import VAULT_TABLE, VaultKeys
 from shoplens.warehouse._connection import Warehouse
 from shoplens.warehouse._duckdb_file import DuckDBFile, bump_data_version
@@ -240,12 +241,13 @@ class Pipeline:
         try:
             for path in paths:
                 self.check_header(path)
-            for path in paths:
-                self.import_file(path, summary, quarantine, mirror)
-                committed += 1
-                if self.on_commit is not None:  # the caller's record of what is loaded so far
-                    summary.quarantine_path = str(quarantine.path) if quarantine.rows else None
-                    self.on_commit(summary)
+            with bounded_memory(self.warehouse.con if mirror is None else mirror.con, self.limits.memory_limit_bytes):
+                for path in paths:
+                    self.import_file(path, summary, quarantine, mirror)
+                    committed += 1
+                    if self.on_commit is not None:  # the caller's record of what is loaded so far
+                        summary.quarantine_path = str(quarantine.path) if quarantine.rows else None
+                        self.on_commit(summary)
         except BaseException:
             # Files loaded before the failure stay loaded, and so do their quarantined rows.
             if committed:
@@ -335,6 +337,26 @@ class Pipeline:
             else:
                 self.warehouse.apply_changes(load.mirror.changes(target.tables))
         return counts, quarantined
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, limit_bytes: int | None) -> Iterator[None]:
+    """Hold DuckDB to ``limit_bytes`` of memory while the import runs (the ``import_memory_limit_bytes`` setting):
+    past it, the staged and parsed rows spill to a temporary directory instead of growing with the file. The
+    warehouse's own limit is put back afterwards. None leaves DuckDB's default (most of the machine's memory)."""
+    if limit_bytes is None:
+        yield
+        return
+    shown = "SELECT current_setting('memory_limit')"
+    before = str(con.execute(shown).fetchall()[0][0])
+    con.execute(f"SET memory_limit = '{int(limit_bytes)}B'")
+    try:
+        yield
+    finally:
+        # The setting is shown rounded ("18.8 GiB"): DuckDB's default is put back as it was, any other as shown.
+        con.execute("RESET memory_limit")
+        if str(con.execute(shown).fetchall()[0][0]) != before:
+            con.execute(f"SET memory_limit = {text_literal(before)}")
 
 
 def scratch_for(warehouse: Warehouse) -> ScratchMirror | None:

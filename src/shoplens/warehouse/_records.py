@@ -44,6 +44,7 @@ EXPANSION_GRACE_BYTES = 1024**3  # a small file may compress very well; the rati
 UTF16_BOMS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
 _NON_BLANK = re.compile(rb"[^\r\n]")
 _BLANK_LINE = re.compile(rb"\n\r*\n")  # a blank line after the first of a segment (see _lines)
+_NOT_QUOTE_OR_LINE_END = bytes(b for b in range(256) if b not in b'"\n')
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class ReadLimits:
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     max_expansion: int = DEFAULT_MAX_EXPANSION
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    memory_limit_bytes: int | None = None  # DuckDB's memory limit while importing (None: DuckDB's default)
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,13 @@ def _chunks(source: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
+def _odd_quotes_on_a_line(segment: bytes) -> bool:
+    """Whether a line of ``segment`` has an odd number of quotes (a quoted field open across lines), in C: with
+    only its quotes and line ends kept and each pair of quotes dropped, a line keeps one quote exactly when it had
+    an odd number."""
+    return b'"' in segment.translate(None, _NOT_QUOTE_OR_LINE_END).replace(b'""', b"")
+
+
 def _field_count(record: bytes, delimiter: str) -> int:
     """How many fields a record spanning lines has; -1 when it is not one record (a quote out of place: text after
     a closing one, or one inside an unquoted field, which opens nothing)."""
@@ -290,17 +299,19 @@ class _Scanner:
         """The whole lines ``buf[pos:end]``: in bulk when no line is blank, quoted across lines or too long.
         Returns where to go on, or -1 after a restart (the rest of ``buf`` is then in ``replay``)."""
         segment = buf[pos:end]
-        lines = segment.split(b"\n")
-        lines.pop()  # after the last line end
+        # The bulk case is told without splitting the segment into lines (a segment shorter than the limit has
+        # no line as long).
         if (
-            (b'"' not in segment or not any(line.count(b'"') & 1 for line in lines))
-            and lines[0].strip(b"\r")
+            (b'"' not in segment or not _odd_quotes_on_a_line(segment))
+            and segment[: segment.find(b"\n")].strip(b"\r")
             and _BLANK_LINE.search(segment) is None
-            and max(map(len, lines)) < self.limit
+            and (len(segment) < self.limit or max(map(len, segment.split(b"\n"))) < self.limit)
         ):
-            self.write(segment, len(lines))
+            self.write(segment, segment.count(b"\n"))
             self.offset += len(segment)
             return end
+        lines = segment.split(b"\n")
+        lines.pop()  # after the last line end
         at = pos
         for piece in lines:
             line = piece + b"\n"

@@ -27,6 +27,7 @@ from shoplens.warehouse._parsing import (
     date_range_check,
     decimal_sql,
     fault_sql,
+    fingerprint_text_sql,
     identity_sql,
     rounding_check,
     text_sql,
@@ -161,11 +162,10 @@ def _parse(load: FileLoad, staged: StagedFile, sales: SalesMapping) -> None:
     )
     # Identical records of one file are all kept: the second and later get their occurrence number in the key,
     # so a re-import of the same file produces the same keys. The key's text is made once per repeated key, in a
-    # table of its own: DuckDB turns a 128-bit number into text slowly (about 0.1 ms), and done for every row a
-    # million identical rows took minutes.
+    # table of its own, and by fingerprint_text_sql: DuckDB's own cast of a 128-bit number to text is slow.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE stg_repeated_keys AS SELECT row_key, CAST(row_key AS VARCHAR) AS key_text "
-        "FROM stg_parsed GROUP BY row_key HAVING count(*) > 1"
+        "CREATE OR REPLACE TEMP TABLE stg_repeated_keys AS SELECT row_key, "
+        f"{fingerprint_text_sql('row_key')} AS key_text FROM stg_parsed GROUP BY row_key HAVING count(*) > 1"
     )
     con.execute(
         """
@@ -321,7 +321,7 @@ def _load(load: FileLoad, *, ids_known: bool) -> tuple[int, int]:
         f"""
         INSERT INTO refunds (refund_id, order_id, customer_key, product_id, quantity, amount, reason, refunded_at,
                              row_key, import_id)
-        SELECT order_id || '#' || CAST(row_key AS VARCHAR), order_id, customer_key, product_id,
+        SELECT order_id || '#' || {fingerprint_text_sql("row_key")}, order_id, customer_key, product_id,
                CAST(abs(quantity) AS INTEGER), abs(amount), coalesce(refund_reason, 'returned'), ordered_at,
                row_key, {imp}
         FROM stg_rows WHERE coalesce(is_refund, false)

@@ -10,6 +10,7 @@ fetched one — for the warehouse to apply in bulk.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Mapping
 
 import duckdb
@@ -51,6 +52,9 @@ class ScratchMirror:
         self.remote = remote
         self.con = duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
+        # Where the import's rows spill past its memory limit (an in-memory DuckDB has no file to spill beside).
+        self._spill = tempfile.TemporaryDirectory(prefix="shoplens-scratch-")
+        self.con.execute(f"SET temp_directory = '{self._spill.name}'")
         ensure_schema(self.con)
         self._fetched: set[str] = set()
 
@@ -110,3 +114,4 @@ class ScratchMirror:
 
     def close(self) -> None:
         self.con.close()
+        self._spill.cleanup()
