@@ -29,7 +29,7 @@ from shoplens.cli._analytics import run
 from shoplens.cli._app import JsonOption, app, settings
 from shoplens.cli._format import table_of, text
 from shoplens.cli._output import emit_json, stdout
-from shoplens.cli._targets import _check_channel, _has_sessions, _kpi_value
+from shoplens.cli._targets import _check_channel, _has_sessions, _kpi_value, pacing_table
 from shoplens.queries import PlanProgressQuery, PlanProgressResult, target_specs
 from shoplens.reports import SHARE_DATASETS, check_share_datasets
 
@@ -190,20 +190,7 @@ def plans_progress_command(ctx: typer.Context, plan_id: PlanId, as_json: JsonOpt
     if as_json:
         emit_json(document)
         return
-    body = [
-        [
-            r["period"],
-            r["kpi"] + (f" ({r['channel']})" if r["channel"] else ""),
-            _kpi_value(r["kpi"], r["target"]),
-            _kpi_value(r["kpi"], r["actual"]),
-            _kpi_value(r["kpi"], r["projected"]),
-            f"{r['days_elapsed']}/{r['days_in_period']}",
-            {True: "on track", False: "behind", None: "-"}[r["on_track"]],
-        ]
-        for r in result.kpis
-    ]
-    columns = ["period", "KPI", "target", "actual", "projected", "days", ""]
-    stdout.print(table_of(f"Plan {plan_id} with {plan.partner_name} (data to {result.as_of})", columns, body))
+    stdout.print(pacing_table(f"Plan {plan_id} with {plan.partner_name} (data to {result.as_of})", result.kpis))
 
 
 @plans_app.command("delete")

@@ -11,6 +11,7 @@ import math
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from shoplens.actions import KPIS, RATE_KPIS, check_kpi, check_target_value, period_label, period_start
 from shoplens.appdb import AppDatabase, Budget, PlanStore, Target
@@ -201,6 +202,11 @@ def targets_pacing_command(ctx: typer.Context, period: OptionalPeriod = None, as
     if as_json:
         emit_json(result.model_dump(exclude={"query"}))
         return
+    stdout.print(pacing_table(f"Pacing (data to {result.as_of})", result.targets))
+
+
+def pacing_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    """Targets (or a plan's shared KPIs) against their pacing: target, actual, projection, days gone, on track."""
     body = [
         [
             r["period"],
@@ -211,10 +217,9 @@ def targets_pacing_command(ctx: typer.Context, period: OptionalPeriod = None, as
             f"{r['days_elapsed']}/{r['days_in_period']}",
             {True: "on track", False: "behind", None: "-"}[r["on_track"]],
         ]
-        for r in result.targets
+        for r in rows
     ]
-    columns = ["period", "KPI", "target", "actual", "projected", "days", ""]
-    stdout.print(table_of(f"Pacing (data to {result.as_of})", columns, body))
+    return table_of(title, ["period", "KPI", "target", "actual", "projected", "days", ""], body)
 
 
 def _kpi_value(kpi: str, value: Any) -> str:

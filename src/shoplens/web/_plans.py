@@ -80,16 +80,9 @@ def plan_progress(request: Request, plan: PartnerPlan) -> PlanProgressResult:
 
 
 def progress_document(plan: PartnerPlan, result: PlanProgressResult) -> dict[str, Any]:
-    return {
-        "plan_id": plan.plan_id,
-        "partner": plan.partner_name,
-        "kind": plan.partner_kind,
-        "goals": list(plan.goals),
-        "starts": plan.starts,
-        "ends": plan.ends,
-        "datasets": list(plan.datasets),
-        **result.model_dump(exclude={"query"}),
-    }
+    """The plan as :func:`plan_document` shows it, without its partner account and targets, with their progress."""
+    shown = {key: value for key, value in plan_document(plan).items() if key not in ("partner_account", "kpis")}
+    return shown | result.model_dump(exclude={"query"})
 
 
 def router() -> APIRouter:
