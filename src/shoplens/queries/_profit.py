@@ -175,6 +175,8 @@ def answer_profit(context: QueryContext, query: ProfitQuery) -> ProfitResult:
 def contribution_margin_rate(context: QueryContext) -> tuple[float | None, str]:
     """The store's contribution margin ÷ net sales over its known customers (what CLV multiplies the expected
     spend by), or None with the reason when a cost is missing."""
+    if context.count(context.table("orders")) == 0:
+        return None, "the store has no orders"  # the question asked says so in its own words
     profit = context.run(ProfitQuery(), ProfitResult)
     if not profit.costs_known:
         return None, "; ".join(profit.missing)
