@@ -18,7 +18,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
-from shoplens.metrics._facts import MONEY, money, ratio, with_local_day
+from shoplens.metrics._facts import MONEY, money, ratio, with_local_day, within
 from shoplens.metrics._products import UNKNOWN, product_performance
 from shoplens.metrics._time import Zone
 
@@ -26,9 +26,7 @@ NO_REASON = "(no reason given)"
 
 
 def _window_orders(orders: ir.Table, zone: Zone, window: tuple[date, date]) -> ir.Table:
-    start, end = window
-    local = with_local_day(orders, "ordered_at", zone, grain="month")
-    return local.filter((local.local_day >= ibis.date(start)) & (local.local_day <= ibis.date(end)))
+    return within(with_local_day(orders, "ordered_at", zone, grain="month"), *window)
 
 
 def _window_refunds(refunds: ir.Table, orders: ir.Table, zone: Zone, window: tuple[date, date]) -> ir.Table:
