@@ -84,6 +84,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "forecast",
         "funnel",
         "guard",
+        "kpi_comparison",
         "kpis",
         "lifecycle",
         "market_position",

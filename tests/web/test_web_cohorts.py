@@ -11,6 +11,8 @@ from markupsafe import escape
 from tests.conftest import run_cli
 from tests.web.conftest import Store
 
+from shoplens.reports import NumberStyle
+
 UNKNOWN_PRODUCT_NOTE = "No customer matches: no customer's first order contains product 'NO-SUCH-PRODUCT'."
 
 
@@ -53,7 +55,7 @@ def test_the_cohorts_page_writes_the_apis_percentages_and_leaves_period_0_uncolo
     assert set(strongest) == {f"{best * 100:.1f}%"}, "the highest retention after period 0 is the darkest"
     cumulative = table_of(page, "cumulative_revenue_per_customer")
     last = rows[-1]
-    assert f">{last['cumulative_revenue_per_customer']:,.2f}</td>" in cumulative
+    assert f">{NumberStyle().money(last['cumulative_revenue_per_customer'])}</td>" in cumulative
     revenue = table_of(page, "revenue_retention")
     assert "<caption>Each month&#39;s revenue from the cohort as a share of its revenue" in revenue
     assert 'name="channel" value="organic"' in page

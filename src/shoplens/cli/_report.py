@@ -14,7 +14,7 @@ from shoplens.cli._audit import audit_entry
 from shoplens.cli._output import emit_json, stdout
 from shoplens.errors import InputError
 from shoplens.queries import target_specs
-from shoplens.reports import build_monthly_report, parse_month, render_html, render_pdf
+from shoplens.reports import NumberStyle, build_monthly_report, parse_month, render_html, render_pdf
 
 FORMATS = ("html", "pdf")
 
@@ -43,7 +43,7 @@ def report_command(
     finally:
         database.close()
     report = build_monthly_report(runner(config), parse_month(month) if month else None, targets)
-    html = render_html(report)
+    html = render_html(report, NumberStyle(locale=config.locale, currency=config.currency))
     path = out or Path(f"report-{report.month:%Y-%m}.{output_format}")
     if output_format == "pdf":
         path.write_bytes(render_pdf(html))

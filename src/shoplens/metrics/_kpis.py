@@ -9,8 +9,8 @@ Definitions (per period, and per group with ``by``):
 * ``aov = net_sales / orders``; ``units_per_order = units / orders``; ``refund_rate = refunds / net_sales``
   (can exceed 1 when more is refunded than sold);
 * ``repeat_rate``: share of the period's customers who have ordered at least twice by its end (returning
-  customers and new customers who came back within the period); ``repeat_revenue_share``: share of net sales
-  from repeat orders (a known customer's second or later order);
+  customers and new customers who came back within the period); ``repeat_net_sales``: net sales of repeat orders
+  (a known customer's second or later order) and ``repeat_revenue_share`` their share of net sales;
 * ``sessions`` (web sessions starting in the period) and ``conversion_rate = orders / sessions``, where events
   exist and the split allows it (no split, or by device);
 * ``period_end``, ``days_in_period``; ``covers_from``, ``through`` and ``days_with_data``: the days of the period
@@ -205,6 +205,7 @@ def sales_kpis(
         "refund_rate",
         "repeat_rate",
         "repeat_revenue_share",
+        "repeat_net_sales",
         "sessions",
         "conversion_rate",
         "comparison",

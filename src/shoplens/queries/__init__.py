@@ -20,6 +20,7 @@ from shoplens.queries._analytics import (
     StageResult,
 )
 from shoplens.queries._base import Query, Registered, Result, Row, answers, registered, registration
+from shoplens.queries._compare import COMPARED_KPIS, KpiComparisonQuery, KpiComparisonResult
 from shoplens.queries._context import QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
 from shoplens.queries._guard import GuardQuery, GuardResult
@@ -92,6 +93,7 @@ from shoplens.queries._voice import NeedsQuery, NeedsResult, ThemesQuery, Themes
 
 __all__ = [
     "ACQUISITION_GROUPINGS",
+    "COMPARED_KPIS",
     "MAX_PAGE_SIZE",
     "PROFIT_BY",
     "AcquisitionQuery",
@@ -125,6 +127,8 @@ __all__ = [
     "FunnelResult",
     "GuardQuery",
     "GuardResult",
+    "KpiComparisonQuery",
+    "KpiComparisonResult",
     "KpiQuery",
     "KpiResult",
     "LifecycleQuery",

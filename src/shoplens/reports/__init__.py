@@ -6,6 +6,7 @@ a question of its own, :class:`SharePackageQuery`).
 
 from shoplens.reports._charts import bar_chart, heatmap, line_chart, sparkline
 from shoplens.reports._monthly import MonthlyReport, build_monthly_report, parse_month, render_html, render_pdf
+from shoplens.reports._numbers import MEASURES, Measure, NumberStyle, explanation, header, kind_of
 from shoplens.reports._share import (
     SHARE_FORMATS,
     SharedDataset,
@@ -20,9 +21,12 @@ from shoplens.reports._share_dictionary import DATASETS as SHARE_DATASETS
 from shoplens.reports._share_dictionary import check_share_datasets, dataset_descriptions
 
 __all__ = [
+    "MEASURES",
     "SHARE_DATASETS",
     "SHARE_FORMATS",
+    "Measure",
     "MonthlyReport",
+    "NumberStyle",
     "ShareFormat",
     "SharePackage",
     "SharePackageQuery",
@@ -33,7 +37,10 @@ __all__ = [
     "build_share_package",
     "check_share_datasets",
     "dataset_descriptions",
+    "explanation",
+    "header",
     "heatmap",
+    "kind_of",
     "line_chart",
     "parse_month",
     "render_html",

@@ -37,6 +37,7 @@ from shoplens.queries import (
     TargetSpec,
 )
 from shoplens.reports._charts import bar_chart, heatmap
+from shoplens.reports._numbers import NumberStyle
 
 REPORT_KPIS = (
     ("revenue", "Revenue"),
@@ -289,21 +290,30 @@ _environment = Environment(
 _environment.filters["display"] = _display
 
 
-def render_html(report: MonthlyReport) -> str:
+def render_html(report: MonthlyReport, style: NumberStyle | None = None) -> str:
+    """The report as HTML, its numbers written in the store's currency and locale (``style``; US English and
+    dollars when not given)."""
     segments = [{"segment": s.segment, "customers": s.customers} for s in report.segments if s.customers]
     cohort_records = [
         {"cohort": f"{r['cohort']:%Y-%m}", "period_index": r["period_index"], "retention": r["retention"]}
         for r in report.cohort_rows
+        if r["period_index"] >= 1  # period 0 is 100 % by definition: colouring it would wash out the rest
     ]
     charts = {
         "segments": Markup(bar_chart(segments, category="segment", value="customers", title="Customers by segment")),
         "cohorts": Markup(
-            heatmap(cohort_records, x="period_index", y="cohort", value="retention", title="Retention by cohort")
+            heatmap(
+                cohort_records,
+                x="period_index",
+                y="cohort",
+                value="retention",
+                title="Retention by cohort, months 1 and later (month 0 is always 100 %)",
+            )
         )
         if cohort_records
         else "",
     }
-    return _environment.get_template("monthly.html").render(report=report, charts=charts)
+    return _environment.get_template("monthly.html").render(report=report, charts=charts, fmt=style or NumberStyle())
 
 
 def render_pdf(html: str) -> bytes:

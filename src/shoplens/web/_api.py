@@ -36,6 +36,7 @@ from shoplens.queries import (
     FunnelQuery,
     GuardQuery,
     GuardResult,
+    KpiComparisonQuery,
     KpiQuery,
     LifecycleQuery,
     NeedsQuery,
@@ -121,6 +122,13 @@ def router() -> APIRouter:
 @routes.get("/kpis", dependencies=[VendorsToo])
 def kpis(request: Request, query: Annotated[KpiQuery, Query()]) -> Response:
     """Revenue, orders, customers, AOV, refund and repeat rates per period (``KpiQuery``)."""
+    return answer(request, query)
+
+
+@routes.get("/kpis/compare", dependencies=[VendorsToo])
+def kpi_comparison(request: Request, query: Annotated[KpiComparisonQuery, Query()]) -> Response:
+    """The latest period's KPIs against the period before and the same days last year, the monthly revenue with
+    last year's beside it, and net sales from first and repeat orders (``KpiComparisonQuery``)."""
     return answer(request, query)
 
 

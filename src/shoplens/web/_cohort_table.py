@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from shoplens.reports import NumberStyle
+
 GRAIN_WORDS = {"week": "Week", "month": "Month", "quarter": "Quarter"}
 # the cells' colour: the dashboard's blue at full strength for the highest value of periods 1 and later
 SCALE_RGB = (37, 99, 235)
@@ -60,13 +62,12 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
-def amount(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.2f}"
-
-
-def cohort_grid(rows: list[dict[str, Any]], grain: str, measure: str, title: str, caption: str) -> CohortGrid:
-    """The long rows of a cohort result as a grid of ``measure``, shaded over periods 1 and later."""
-    write = amount if measure == "cumulative_revenue_per_customer" else percent
+def cohort_grid(
+    rows: list[dict[str, Any]], grain: str, measure: str, title: str, caption: str, style: NumberStyle
+) -> CohortGrid:
+    """The long rows of a cohort result as a grid of ``measure``, shaded over periods 1 and later; amounts in the
+    store's currency (``style``)."""
+    write = style.money if measure == "cumulative_revenue_per_customer" else percent
     by_cohort: dict[Any, dict[int, float | None]] = {}
     sizes: dict[Any, int] = {}
     for row in rows:

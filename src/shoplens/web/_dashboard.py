@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -41,6 +42,8 @@ from shoplens.queries import (
     FunnelResult,
     GuardQuery,
     GuardResult,
+    KpiComparisonQuery,
+    KpiComparisonResult,
     KpiQuery,
     KpiResult,
     LifecycleQuery,
@@ -73,9 +76,11 @@ from shoplens.queries import (
     target_specs,
 )
 from shoplens.reports import (
+    NumberStyle,
     bar_chart,
     build_monthly_report,
     dataset_descriptions,
+    explanation,
     line_chart,
     parse_month,
     render_html,
@@ -99,9 +104,11 @@ from shoplens.web._pages import (
     problem,
     render,
     table,
+    table_download,
     trouble,
 )
 from shoplens.web._share import ShareFormatQuery, ShareK, download, share_exports
+from shoplens.web._tables import number_style, shown_table
 from shoplens.web._vendor import CUSTOMER_LEVEL_SPLITS, is_vendor, vendor_k, vendor_result
 from shoplens.web._warehouse import PageReader, StillComputingError
 
@@ -114,6 +121,20 @@ KPI_FIELDS = (
     ("repeat_rate", "Repeat rate"),
     ("refund_rate", "Refund rate"),
 )
+# the columns of the overview's table by period, and of its tables of last year's revenue and of first and repeat
+# orders' sales
+KPI_COLUMNS = (
+    ("revenue", "Revenue"),
+    ("orders", "Orders"),
+    ("customers", "Customers"),
+    ("new_customers", "New"),
+    ("aov", "Average order"),
+    ("repeat_rate", "Repeat rate"),
+    ("refund_rate", "Refund rate"),
+)
+TREND_COLUMNS = ["period", "revenue", "last_year_period", "last_year_revenue"]
+SPLIT_COLUMNS = ["period", "first_order_sales", "repeat_order_sales"]
+LOWER_IS_BETTER = frozenset({"refund_rate"})  # a KPI whose rise the overview shows in red
 PAGE_SIZE = 50
 PROFIT_COLUMNS = [
     "channel",
@@ -159,7 +180,7 @@ def overview(
     end: Annotated[date | None, Query()] = None,
     grain: Annotated[Literal["day", "week", "month", "quarter"], Query()] = "month",
     by: Annotated[str, Query(description="split the table by channel, device, country or segment")] = "",
-) -> HTMLResponse:
+) -> Response:
     try:
         query = KpiQuery(start=start, end=end, grain=grain)
     except (ValueError, InputError):
@@ -171,37 +192,108 @@ def overview(
     store = page_store(request)
     try:
         result = store.answer(query, KpiResult)
+        compared = store.answer(KpiComparisonQuery(start=start, end=end, grain=grain), KpiComparisonResult)
         split = store.answer(query.model_copy(update={"by": by}), KpiResult) if by else None
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     if vendor:  # the rows a vendor sees through the API, no more
         result = vendor_result(result, vendor_k(request))
+        compared = vendor_result(compared, vendor_k(request))
         split = vendor_result(split, vendor_k(request)) if split else None
     latest = result.rows[-1] if result.rows else {}
-    against = _against_targets(request, store, latest)
-    cards = [
-        {
-            "key": key,
-            "label": label,
-            "value": latest.get(key),
-            "spark": Markup(sparkline([as_number(r.get(key)) for r in result.rows])) if len(result.rows) > 1 else "",
-        }
-        for key, label in KPI_FIELDS
+    shown_rows = split.rows if split else result.rows
+    period_columns = ["period", *([by] if by else []), *(key for key, _ in KPI_COLUMNS)]
+    tables = [
+        table("By period", "kpi-table", shown_rows, period_columns),
+        table("Revenue against last year", "revenue-trend", compared.trend, TREND_COLUMNS),
+        table("Net sales from first and from repeat orders", "new-returning", compared.new_vs_returning, SPLIT_COLUMNS),
     ]
+    download = table_download(request, principal, tables)
+    if download is not None:
+        return download
+    against = _against_targets(request, store, latest)
+    style = number_style(request)
+    cards = kpi_cards(style, result.rows, compared, against)
     return render(
         request,
         "overview.html",
         principal,
         cards=cards,
         latest=latest,
-        rows=split.rows if split else result.rows,
+        compared=compared,
+        trend=Markup(_revenue_trend(compared)) if len(compared.trend) > 1 else "",
+        rows=shown_rows,
+        tables=[shown_table(request, style, found) for found in tables[1:]],
+        kpi_columns=KPI_COLUMNS,
+        kpi_csv="?" + urlencode([*request.query_params.multi_items(), ("csv", "kpi-table")]),
+        fmt_explain=explanation,
         against=against,
         start=start,
         end=end,
         grain=grain,
         by=by,
         splits=splits,
+        fmt=style,
     )
+
+
+def _revenue_trend(compared: KpiComparisonResult) -> str:
+    """Monthly revenue of the last twelve months with the same months a year earlier drawn over them."""
+    recent = compared.trend[-12:]
+    records = [
+        {"month": row["period"].isoformat(), "revenue": float(row["revenue"]), "year": "these months"} for row in recent
+    ]
+    records += [
+        {"month": row["period"].isoformat(), "revenue": float(row["last_year_revenue"]), "year": "a year earlier"}
+        for row in recent
+        if row["last_year_revenue"] is not None
+    ]
+    title = "Revenue per month, with the same month a year earlier"
+    svg = line_chart(records, x="month", y="revenue", series="year", x_kind="month", title=title, width=640)
+    caption = f"{title}; the same numbers are in the table Revenue against last year below."
+    return Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
+        title=title, svg=Markup(svg), caption=caption
+    )
+
+
+def kpi_cards(
+    style: NumberStyle, rows: list[dict[str, Any]], compared: KpiComparisonResult, against: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The overview's cards: the latest period's value of each KPI, its change against the period before and the
+    same days last year (percentage points for rates), its target where one is set, and a sparkline."""
+    latest = rows[-1] if rows else {}
+    changes = {c["kpi"]: c for c in compared.changes}
+    targets = {t["kpi"]: t for t in against if not t.get("channel")}
+    cards = []
+    for key, label in KPI_FIELDS:
+        found = changes.get(key, {})
+        deltas = []
+        for when, field in (("previous period", "change_vs_previous"), ("last year", "change_vs_last_year")):
+            delta = found.get(field)
+            written = style.points(delta) if found.get("change_kind") == "points" else style.change(delta)
+            direction = "" if not delta else ("up" if delta > 0 else "down")
+            tone = "" if not direction else ("bad" if (direction == "up") == (key in LOWER_IS_BETTER) else "good")
+            deltas.append({"against": when, "text": written, "direction": direction, "tone": tone, "field": field})
+        target = targets.get(key)
+        cards.append(
+            {
+                "key": key,
+                "label": label,
+                "value": latest.get(key),
+                "text": style.cell(key, latest.get(key)),
+                "explanation": explanation(key),
+                "deltas": deltas,
+                "target": None
+                if target is None
+                else {
+                    "target": style.cell(key, target["target"]),
+                    "projected": style.cell(key, target.get("projected")),
+                    "on_track": target.get("on_track"),
+                },
+                "spark": Markup(sparkline([as_number(r.get(key)) for r in rows])) if len(rows) > 1 else "",
+            }
+        )
+    return cards
 
 
 def _against_targets(request: Request, store: PageReader, latest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -222,7 +314,7 @@ def customers(
     principal: CustomerViewer,
     segment: Annotated[str | None, Query(max_length=64)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> HTMLResponse:
+) -> Response:
     store = page_store(request)
     try:
         rfm = store.answer(RfmQuery(), RfmResult)
@@ -261,7 +353,7 @@ def cohort_page(
     discount_code: Annotated[str, Query()] = "",
     channel: Annotated[str, Query()] = "",
     country: Annotated[str, Query()] = "",
-) -> HTMLResponse:
+) -> Response:
     chosen = {
         "first_product": first_product,
         "first_category": first_category,
@@ -278,6 +370,7 @@ def cohort_page(
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     word = GRAIN_WORDS[grain].lower()
+    style = number_style(request)
     grids = [
         cohort_grid(
             result.rows,
@@ -285,6 +378,7 @@ def cohort_page(
             "retention",
             "Customer retention",
             f"The share of each cohort's customers who ordered in each {word} since the {word} of their first order",
+            style,
         ),
         cohort_grid(
             result.rows,
@@ -293,6 +387,7 @@ def cohort_page(
             "Revenue retention",
             f"Each {word}'s revenue from the cohort as a share of its revenue in the {word} of "
             "the first order (net of refunds; can pass 100%)",
+            style,
         ),
         cohort_grid(
             result.rows,
@@ -300,6 +395,7 @@ def cohort_page(
             "cumulative_revenue_per_customer",
             "Cumulative revenue per customer",
             f"The cohort's revenue up to and including each {word}, divided by its customers",
+            style,
         ),
     ]
     return render(
@@ -314,7 +410,7 @@ def cohort_page(
 
 
 @routes.get("/funnel", response_class=HTMLResponse)
-def funnel_page(request: Request, principal: Viewer) -> HTMLResponse:
+def funnel_page(request: Request, principal: Viewer) -> Response:
     try:
         result = page_store(request).answer(FunnelQuery(), FunnelResult)
     except PAGE_TROUBLE as exc:
@@ -327,19 +423,20 @@ def funnel_page(request: Request, principal: Viewer) -> HTMLResponse:
 
 
 @routes.get("/behaviour", response_class=HTMLResponse)
-def behaviour_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+def behaviour_page(request: Request, principal: CustomerViewer) -> Response:
     try:
         result = page_store(request).answer(BehaviourQuery(), BehaviourResult)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     gaps = result.inter_purchase
     discounts = result.discounts
+    style = number_style(request)
     notes = [
         f"Half of the repeat orders come within {gaps.get('median_days')} days of the customer's previous "
         f"order; a quarter within {gaps.get('p25_days')} days, nine in ten within {gaps.get('p90_days')}.",
         f"{discounts.get('discounted_orders')} of {discounts.get('orders')} orders were discounted. Customers "
-        f"won with a discount repeat at {discounts.get('discount_acquired_repeat_rate')}, those won at full "
-        f"price at {discounts.get('full_price_repeat_rate')}.",
+        f"won with a discount repeat at {style.share(discounts.get('discount_acquired_repeat_rate'))}, those "
+        f"won at full price at {style.share(discounts.get('full_price_repeat_rate'))}.",
     ]
     chart = Markup(
         bar_chart(
@@ -361,7 +458,7 @@ def behaviour_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
 
 
 @routes.get("/products", response_class=HTMLResponse)
-def products_page(request: Request, principal: Viewer) -> HTMLResponse:
+def products_page(request: Request, principal: Viewer) -> Response:
     store = page_store(request)
     try:
         products = store.answer(ProductQuery(), ProductResult)
@@ -388,7 +485,7 @@ def _rounded(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @routes.get("/clv", response_class=HTMLResponse)
-def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+def clv_page(request: Request, principal: CustomerViewer) -> Response:
     store = page_store(request)
     try:
         # the same kept answer as GET /api/v1/clv?horizon=365&model=bgnbd
@@ -398,7 +495,7 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     notes = [
         f"Expected value of {summary['n_customers']} customers over the next {summary['horizon_days']} days "
         f"(margin {summary['margin']:.3f}, {summary['margin_basis']}: {summary['margin_note']}): "
-        f"{summary['totals']['clv']:,.2f}.",
+        f"{number_style(request).money(summary['totals']['clv'])}.",
     ]
     chart = Markup(
         bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk")
@@ -438,7 +535,7 @@ def clv_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
 
 
 @routes.get("/voice", response_class=HTMLResponse)
-def voice_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+def voice_page(request: Request, principal: CustomerViewer) -> Response:
     store = page_store(request)
     try:
         themes = store.answer(VOICE_THEMES, ThemesResult).model_dump()
@@ -456,7 +553,7 @@ def voice_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
 
 
 @routes.get("/sharing", response_class=HTMLResponse)
-def sharing_page(request: Request, principal: Viewer) -> HTMLResponse:
+def sharing_page(request: Request, principal: Viewer) -> Response:
     """What the vendor and web-designer package holds, its download, and (for analysts) who downloaded it."""
     exports = share_exports(request) if principal.role in ANALYSTS else []
     return render(request, "sharing.html", principal, k=DEFAULT_K, datasets=dataset_descriptions(), exports=exports)
@@ -476,7 +573,7 @@ def sharing_download(
 @routes.get("/surveys", response_class=HTMLResponse)
 def surveys_page(
     request: Request, principal: CustomerViewer, survey: Annotated[str | None, Query(max_length=64)] = None
-) -> HTMLResponse:
+) -> Response:
     """The store's surveys; with ``survey``, its results: response rate, NPS and CSAT with intervals, choices."""
     database = app_database(request)
     surveys = list_surveys(database)
@@ -489,7 +586,7 @@ def surveys_page(
 
 
 @routes.get("/jobs", response_class=HTMLResponse)
-def jobs_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+def jobs_page(request: Request, principal: CustomerViewer) -> Response:
     """Imports, demo builds and model fits started from the command line, with their progress."""
     return render(request, "jobs.html", principal, jobs=recent_jobs(app_database(request), limit=JOBS_SHOWN))
 
@@ -507,7 +604,7 @@ def monthly_report(
         report = build_monthly_report(store_of(request).runner, parse_month(month) if month else None, targets)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
-    html = render_html(report)
+    html = render_html(report, number_style(request))
     name = f"shoplens-report-{report.month:%Y-%m}.{output_format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if output_format == "pdf":
@@ -522,7 +619,7 @@ def _top_segments(segments: dict[str, float], shown: int = 3) -> str:
 
 
 @routes.get("/acquisition", response_class=HTMLResponse)
-def acquisition_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+def acquisition_page(request: Request, principal: CustomerViewer) -> Response:
     """Targets and their pacing, budgets against spend, and what each acquisition channel's customers are worth."""
     plans = PlanStore(app_database(request))
     targets = target_specs(plans.targets())
@@ -632,7 +729,7 @@ def _plan_rows(progress: list[tuple[PartnerPlan, PlanProgressResult]]) -> list[d
 
 
 @routes.get("/service", response_class=HTMLResponse)
-def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+def service_page(request: Request, principal: CustomerViewer) -> Response:
     """Support times, stock-outs with their estimated lost sales, delivery against the promised day, and the repeat
     rate after a slow answer and after a late delivery."""
     store = page_store(request)
@@ -641,6 +738,7 @@ def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     after = service.after_slow_answer
+    style = number_style(request)
     notes = [f"Not measured: {gap}." for gap in service.missing]
     if after["estimate"] is not None:
         notes.insert(
@@ -655,8 +753,9 @@ def service_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
             0,
             f"Stock-outs: {outs['products']} products out of stock on {outs['stockout_days']} product-days "
             f"({outs['whole_days_out']} whole days); estimated lost units {outs['lost_units']:.1f} (95 % interval "
-            f"{outs['lost_units_low']:.1f} to {outs['lost_units_high']:.1f}), lost sales {outs['lost_sales']} "
-            f"({outs['lost_sales_low']} to {outs['lost_sales_high']}).",
+            f"{outs['lost_units_low']:.1f} to {outs['lost_units_high']:.1f}), lost sales "
+            f"{style.money(outs['lost_sales'])} ({style.money(outs['lost_sales_low'])} to "
+            f"{style.money(outs['lost_sales_high'])}).",
         )
     late = service.after_late_delivery
     if late["estimate"] is not None:
@@ -692,7 +791,7 @@ def segment_shifts_page(
     by: Annotated[Literal["category", "product"], Query()] = "category",
     months: Annotated[int, Query(ge=1, le=24)] = 6,
     top: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> HTMLResponse:
+) -> Response:
     """What each RFM segment buys now against before: the answer of ``GET /api/v1/preferences/shifts`` with the
     same parameters (segment, by, months, top; the form's empty segment is every segment), one table per segment,
     largest share now first."""
@@ -748,7 +847,7 @@ def segment_shifts_page(
 
 
 @routes.get("/guard", response_class=HTMLResponse)
-def guard_page(request: Request, principal: AnalystViewer, query: Annotated[GuardQuery, Query()]) -> HTMLResponse:
+def guard_page(request: Request, principal: AnalystViewer, query: Annotated[GuardQuery, Query()]) -> Response:
     """The abuse and fraud flags of ``GET /api/v1/guard``, with its thresholds, highest score first per kind."""
     try:
         result = page_store(request).answer(query, GuardResult)
@@ -776,9 +875,7 @@ def guard_page(request: Request, principal: AnalystViewer, query: Annotated[Guar
 
 
 @routes.get("/customers/{key}", response_class=HTMLResponse)
-def customer_page(
-    request: Request, principal: CustomerViewer, key: Annotated[str, Path(max_length=64)]
-) -> HTMLResponse:
+def customer_page(request: Request, principal: CustomerViewer, key: Annotated[str, Path(max_length=64)]) -> Response:
     """One pseudonymous customer: the preference profile of ``GET /api/v1/customers/{key}/preferences`` and the
     next products of ``GET /api/v1/customers/{key}/suggestions``; never anything from the vault."""
     store = page_store(request)
@@ -840,7 +937,7 @@ def suppliers_page(
     principal: AnalystViewer,
     months: Annotated[int, Query(ge=1, le=120)] = 12,
     target_period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
-) -> HTMLResponse:
+) -> Response:
     """The suppliers of ``GET /api/v1/suppliers`` (the same kept answer): the table, and a chart of the units per
     month of the suppliers with the most revenue, with the same numbers as a table for those who cannot see it."""
     try:
@@ -857,7 +954,8 @@ def suppliers_page(
     ]
     if result.target is not None:
         notes.append(
-            f"Units for the {result.target['period']} revenue target of {result.target['value']:,.2f}: "
+            f"Units for the {result.target['period']} revenue target of "
+            f"{number_style(request).money(result.target['value'])}: "
             f"{result.target['method']}."
         )
     charted = result.suppliers[:SUPPLIERS_CHARTED]

@@ -191,7 +191,7 @@ def page_router() -> APIRouter:
     routes = APIRouter(include_in_schema=False)
 
     @routes.get("/market", response_class=HTMLResponse)
-    def market_page(request: Request, principal: CustomerViewer) -> HTMLResponse:
+    def market_page(request: Request, principal: CustomerViewer) -> Response:
         """The positioning table and the share over time of ``GET /api/v1/market/position``."""
         try:
             result = page_store(request).answer(position_query(request), MarketPositionResult)

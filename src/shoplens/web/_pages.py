@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shoplens.appdb import recent_jobs
 from shoplens.queries import StageResult
 from shoplens.web._auth import Principal
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
+from shoplens.web._tables import csv_download, number_style, shown_table
 from shoplens.web._warehouse import StillComputingError
 
 COMPUTING = {
@@ -103,6 +104,7 @@ def render(request: Request, name: str, principal: Principal, **context: Any) ->
         csrf_token=principal.csrf_token,
         page=name.removesuffix(".html"),
         menu=menu,
+        fmt=context.get("fmt") or number_style(request),
         running_jobs=[job for job in jobs if job.state == "running"],
     )
     templates: Jinja2Templates = request.app.state.templates
@@ -121,11 +123,29 @@ def trouble(request: Request, principal: Principal, exc: Exception) -> HTMLRespo
     return problem(request, principal, str(exc))
 
 
-def analysis(request: Request, principal: Principal, title: str, **parts: Any) -> HTMLResponse:
+def analysis(request: Request, principal: Principal, title: str, **parts: Any) -> Response:
+    """A page of notes, charts and tables; ``?csv=ID`` downloads the table ``ID`` instead, and a table's sort and
+    page come from the query (:mod:`shoplens.web._tables`)."""
+    tables = parts.pop("tables", [])
+    download = table_download(request, principal, tables)
+    if download is not None:
+        return download
+    style = number_style(request)
     parts.setdefault("notes", [])
     parts.setdefault("charts", [])
-    parts.setdefault("tables", [])
-    return render(request, "analysis.html", principal, title=title, **parts)
+    shown = [shown_table(request, style, found) for found in tables]
+    return render(request, "analysis.html", principal, title=title, tables=shown, fmt=style, **parts)
+
+
+def table_download(request: Request, principal: Principal, tables: list[dict[str, Any]]) -> Response | None:
+    """The CSV of the table ``?csv=ID`` names (None when the request asks for no download)."""
+    wanted = request.query_params.get("csv")
+    if not wanted:
+        return None
+    for found in tables:
+        if found["id"] == wanted:
+            return csv_download(found, f"shoplens-{found['id']}")
+    return problem(request, principal, f"This page has no table {wanted[:40]!r} to download.")
 
 
 def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[dict[str, Any]]:

@@ -24,6 +24,10 @@ VENDOR = "vendor"
 # (question kind, list field) -> the column that counts the people (or, for basket rules, the orders) behind a row
 RELEASED_BY: dict[tuple[str, str], str] = {
     ("kpis", "rows"): "customers",
+    ("kpi_comparison", "windows"): "customers",
+    ("kpi_comparison", "changes"): "customers",  # the fewest customers behind any of the row's figures
+    ("kpi_comparison", "trend"): "customers",
+    ("kpi_comparison", "new_vs_returning"): "customers",
     ("funnel", "steps"): "people",
     ("products", "top_products"): "customers",
     ("products", "highest_return_rates"): "customers",

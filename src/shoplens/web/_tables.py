@@ -1,0 +1,161 @@
+"""The dashboard's tables as people read them: headers in words with a one-line meaning, cells written in the
+store's currency and locale, sortable by any column, paginated when long, downloadable as CSV.
+
+Sorting, paging and the download are links (``?table=ID&sort=COLUMN&order=desc&page=2``, ``?csv=ID``) answered by
+the server, so they work with the keyboard and with the pages' ``script-src 'none'``. The other query parameters
+of the page (its filters) are kept in every link. The CSV holds the values as the API gives them, not the text
+shown, so a spreadsheet reads numbers as numbers; text a spreadsheet would run as a formula is escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from shoplens.config import Settings
+from shoplens.privacy import csv_row
+from shoplens.reports import NumberStyle, explanation, header, kind_of
+
+PAGE_ROWS = 50  # a longer table is shown a page at a time
+TABLE_PARAMS = ("table", "sort", "order", "page", "csv")
+NUMERIC_KINDS = frozenset({"money", "count", "share", "change", "points", "number", "score", "days"})
+
+
+def number_style(request: Request) -> NumberStyle:
+    """The store's locale and currency, read afresh so that a change of the settings shows on the next page."""
+    settings: Settings = request.app.state.settings
+    current = Settings(home=settings.home)
+    return NumberStyle(locale=current.locale, currency=current.currency)
+
+
+@dataclass(frozen=True)
+class Heading:
+    column: str
+    label: str
+    explanation: str
+    numeric: bool
+    sort_link: str
+    sorted: str  # "ascending", "descending" or "" (the aria-sort of the header)
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    title: str
+    id: str
+    headings: list[Heading]
+    rows: list[list[tuple[str, bool]]]  # each cell's text and whether it is a number (right-aligned)
+    total_rows: int
+    page: int
+    pages: int
+    previous_link: str
+    next_link: str
+    csv_link: str
+
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        return [(h.label, h.explanation) for h in self.headings if h.explanation]
+
+
+def _sort_value(value: Any) -> tuple[int, Any]:
+    """Unknown values last; numbers by size, dates by day, text alphabetically."""
+    if value is None or value == "":
+        return (2, "")
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, (int, float, Decimal)):
+        return (0, float(value))
+    if isinstance(value, datetime):
+        return (1, value.isoformat())
+    if isinstance(value, date):
+        return (1, value.isoformat())
+    return (1, str(value).casefold())
+
+
+def _link(request: Request, **chosen: Any) -> str:
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in TABLE_PARAMS]
+    return "?" + urlencode(kept + [(k, str(v)) for k, v in chosen.items() if v not in (None, "")])
+
+
+def _chosen(request: Request, table_id: str) -> tuple[str, str, int]:
+    params = request.query_params
+    if params.get("table") != table_id:
+        return "", "asc", 1
+    order = "desc" if params.get("order") == "desc" else "asc"
+    try:
+        page = max(1, int(params.get("page") or 1))
+    except ValueError:
+        page = 1
+    return params.get("sort") or "", order, page
+
+
+def shown_table(request: Request, style: NumberStyle, table: dict[str, Any]) -> ShownTable:
+    """One of a page's tables (``title``, ``id``, ``columns``, ``rows`` as :func:`shoplens.web._pages.table` makes
+    them), sorted and paged as the request asks, its cells written for people."""
+    table_id, columns, records = table["id"], list(table["columns"]), list(table["rows"])
+    sort, order, page = _chosen(request, table_id)
+    if sort in columns:
+        present = [r for r in records if r.get(sort) not in (None, "")]
+        absent = [r for r in records if r.get(sort) in (None, "")]
+        present.sort(key=lambda r: _sort_value(r.get(sort)), reverse=order == "desc")
+        records = present + absent  # unknown values stay last either way
+    pages = max(1, -(-len(records) // PAGE_ROWS))
+    page = min(page, pages)
+    shown = records[(page - 1) * PAGE_ROWS : page * PAGE_ROWS]
+    samples = {c: next((r.get(c) for r in records if r.get(c) is not None), None) for c in columns}
+    headings = []
+    for column in columns:
+        now_sorted = column == sort
+        next_order = "desc" if now_sorted and order == "asc" else "asc"
+        headings.append(
+            Heading(
+                column=column,
+                label=header(column),
+                explanation=explanation(column),
+                numeric=kind_of(column, samples[column]) in NUMERIC_KINDS,
+                sort_link=_link(request, table=table_id, sort=column, order=next_order) + f"#{table_id}",
+                sorted=("descending" if order == "desc" else "ascending") if now_sorted else "",
+            )
+        )
+    rows = [[(style.cell(h.column, r.get(h.column)), h.numeric) for h in headings] for r in shown]
+
+    def page_link(number: int) -> str:
+        return _link(request, table=table_id, sort=sort, order=order if sort else "", page=number) + f"#{table_id}"
+
+    return ShownTable(
+        title=table["title"],
+        id=table_id,
+        headings=headings,
+        rows=rows,
+        total_rows=len(records),
+        page=page,
+        pages=pages,
+        previous_link=page_link(page - 1) if page > 1 else "",
+        next_link=page_link(page + 1) if page < pages else "",
+        csv_link=_link(request, csv=table_id),
+    )
+
+
+def csv_download(table: dict[str, Any], filename: str) -> Response:
+    """A page's table as CSV: headers in words, values as the API gives them."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    columns = list(table["columns"])
+    writer.writerow([header(c) for c in columns])
+    for record in table["rows"]:
+        writer.writerow(csv_row(_csv_value(record.get(c)) for c in columns))
+    headers = {"Content-Disposition": f'attachment; filename="{filename}.csv"', "Cache-Control": "no-store"}
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return "" if value is None else value
