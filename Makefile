@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CUSTOMERS ?= 5000
 HOME_DIR ?= shoplens-data
+TEST_WORKERS ?= 2
 
 .PHONY: install system-deps demo test lint typecheck layers pytest bench clean
 # Debian packages the tests use: Chromium for the browser tests (e2e), pdftotext to read PDF reports, Pango and
@@ -42,7 +43,7 @@ layers: install
 	$(BIN)/lint-imports
 
 pytest: install
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=25
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=25 -n $(TEST_WORKERS) --dist loadfile
 
 test: system-deps lint typecheck layers pytest
 

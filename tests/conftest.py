@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -30,8 +31,30 @@ DEMO_END = "2025-12-30"
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# Spark parity runs one case per question by default; the variants of a question (other grains, splits, an as-of
+# day) add minutes of Spark jobs and little news, so they run with SHOPLENS_TEST_SPARK=all.
+SPARK_VARIANTS = frozenset(
+    {
+        "spark-kpis-week-channel",
+        "spark-kpis-day-window",
+        "spark-kpis-quarter-country",
+        "spark-kpis-month-segment",
+        "spark-funnel-source",
+        "spark-cohorts-quarter-channel",
+        "spark-rfm-as-of",
+        "spark-shifts-product-champions",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     check_gap_markers(items)
+    if os.environ.get("SHOPLENS_TEST_SPARK") == "all":
+        return
+    variants = [item for item in items if getattr(item, "callspec", None) and item.callspec.id in SPARK_VARIANTS]
+    if variants:
+        config.hook.pytest_deselected(items=variants)
+        items[:] = [item for item in items if item not in variants]
 
 
 def pytest_runtest_call(item: pytest.Item) -> None:

@@ -143,15 +143,6 @@ def test_embeddings_on_held_out_service_messages(service_files: tuple[pd.DataFra
     assert round(figure, 4) == _shipped_model()["evaluation"]["macro_f1"]["embedding-logreg"]["service"]
 
 
-@pytest.mark.slow
-@needs_embeddings
-def test_embeddings_on_held_out_reviews(held_out: pd.DataFrame) -> None:
-    figure = _reviews_f1(held_out, "embedding-logreg")
-    print(f"\nembedding-logreg: macro-F1 {figure:.4f} on {len(held_out)} held-out reviews")
-    assert figure > FLOORS["embedding-logreg"]["reviews"]
-    assert round(figure, 4) == _shipped_model()["evaluation"]["macro_f1"]["embedding-logreg"]["reviews"]
-
-
 @pytest.mark.parametrize("method", ["tfidf-logreg", pytest.param("embedding-logreg", marks=needs_embeddings)])
 def test_the_service_probes_are_negative(method: str) -> None:
     found = analyse_sentiment(list(PROBES), method)
@@ -238,6 +229,8 @@ def test_voice_evaluate_reports_every_method(
     assert document["held_out_reviews"] == HELD_OUT_POLAR_REVIEWS
     assert document["held_out_service_messages"] == HELD_OUT_SERVICE_MESSAGES
     assert document["macro_f1"] == {m: recorded[m]["reviews"] for m in available}
+    # the embedding model's held-out reviews are scored here once (a minute or more of embedding), not again alone
+    assert all(document["macro_f1"][m] > FLOORS[m]["reviews"] for m in available if m in FLOORS)
     assert document["service_macro_f1"] == {m: recorded[m]["service"] for m in available}
     mean = {m: (recorded[m]["reviews"] + recorded[m]["service"]) / 2 for m in available}
     assert document["best"] == max(mean, key=mean.__getitem__)
@@ -300,6 +293,11 @@ def test_macro_f1_equals_scikit_learn(pairs: list[tuple[str, str]]) -> None:
     assert macro_f1(truth, predicted) == pytest.approx(expected, abs=1e-12)
 
 
+# The shipped weights are rounded to five decimals: a last-digit move of the solver can round a weight one unit
+# the other way (1.15279 against 1.15280, seen under a parallel test run), so one unit of that place is allowed.
+COEF_TOLERANCE = 1.5e-5
+
+
 @pytest.mark.slow
 def test_the_shipped_tfidf_model_is_what_the_training_script_makes(datasets: Path) -> None:
     from shoplens.voice._reviews import read_labelled_reviews, split_reviews
@@ -318,5 +316,5 @@ def test_the_shipped_tfidf_model_is_what_the_training_script_makes(datasets: Pat
         k: v for k, v in shipped.items() if k not in {"coef", "intercept"}
     }
     for row, shipped_row in zip(retrained["coef"], shipped["coef"], strict=True):
-        assert row == pytest.approx(shipped_row, abs=1e-5)
-    assert retrained["intercept"] == pytest.approx(shipped["intercept"], abs=1e-5)
+        assert row == pytest.approx(shipped_row, abs=COEF_TOLERANCE)
+    assert retrained["intercept"] == pytest.approx(shipped["intercept"], abs=COEF_TOLERANCE)

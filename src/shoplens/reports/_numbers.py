@@ -201,16 +201,23 @@ class NumberStyle:
     def count(self, value: Any) -> str:
         return DASH if value is None else format_decimal(round(float(value)), locale=self._locale)
 
+    def _percent_pattern(self, digits: int) -> str:
+        """The locale's own percent pattern (``#,##0%``, ``#,##0\xa0%``) with ``digits`` decimals."""
+        base = self._locale.percent_formats[None].pattern.split(";")[0]
+        last = base.rindex("0")
+        return base[: last + 1] + ("." + "0" * digits if digits else "") + base[last + 1 :]
+
     def share(self, value: Any, digits: int = 1) -> str:
         if value is None:
             return DASH
-        return format_percent(float(value), "#,##0." + "0" * digits + "%", locale=self._locale)
+        return format_percent(float(value), self._percent_pattern(digits), locale=self._locale)
 
     def change(self, value: Any) -> str:
         """A relative change, signed: ``+12.3%``."""
         if value is None:
             return DASH
-        return format_percent(float(value), "+#,##0.0%;-#,##0.0%", locale=self._locale)
+        pattern = self._percent_pattern(1)
+        return format_percent(float(value), f"+{pattern};-{pattern}", locale=self._locale)
 
     def points(self, value: Any) -> str:
         """A change of a rate, in percentage points: ``+1.2 pp``."""
@@ -219,11 +226,11 @@ class NumberStyle:
         return format_decimal(float(value) * 100, "+#,##0.0;-#,##0.0", locale=self._locale) + " pp"
 
     def number(self, value: Any, digits: int = 2) -> str:
-        """A measure with at most ``digits`` decimals (three significant digits for one below 1)."""
+        """A measure with at most ``digits`` decimals (three below 1, four below 0.01, never more)."""
         if value is None:
             return DASH
         number = float(value)
-        places = digits if abs(number) >= 1 or number == 0 else min(4, max(digits, 3))
+        places = digits if abs(number) >= 1 or number == 0 else (max(digits, 3) if abs(number) >= 0.01 else 4)
         return format_decimal(number, "#,##0." + "#" * places, locale=self._locale)
 
     def day(self, value: Any) -> str:
