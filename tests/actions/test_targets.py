@@ -271,4 +271,4 @@ def test_the_monthly_report_shows_the_month_against_its_targets(
     assert done.exit_code == 0, done.stderr
     table = out.read_text().split('<table id="against-target">', 1)[1].split("</table>", 1)[0]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table)
-    assert cells == ["revenue", "all", "4000.0", "1100.0", "3900.0", "no"]  # May's target is not June's
+    assert cells == ["revenue", "all", "$4,000.00", "$1,100.00", "$3,900.00", "no"]  # May's target is not June's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from collections.abc import Callable
@@ -81,3 +82,34 @@ def own_store(demo_store: Store, tmp_path: Path) -> Path:
     home = tmp_path / "home"
     shutil.copytree(demo_store.home, home, ignore=shutil.ignore_patterns("cache", "demo-export"))
     return home
+
+
+def _table_body(page: str, table_id: str) -> str:
+    found = re.search(rf'<table id="{re.escape(table_id)}"[^>]*>(.*?)</table>', page, re.S)
+    assert found, f"the page has the table {table_id}"
+    return found.group(1)
+
+
+def table_columns(page: str, table_id: str) -> list[str]:
+    """The result fields a page's table shows, in order (its headers' ``data-column``)."""
+    return re.findall(r'<th[^>]*data-column="([^"]+)"', _table_body(page, table_id))
+
+
+def table_values(page: str, table_id: str) -> list[list[str]]:
+    """Each row's cells as the API gives them (their ``data-value``; the text shown where a cell has none)."""
+    body = _table_body(page, table_id).split("<tbody>", 1)[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    return [
+        [
+            html.unescape(raw if raw else text)
+            for raw, text in re.findall(r'<td[^>]*?(?:data-value="([^"]*)")?>([^<]*)</td>', row)
+        ]
+        for row in rows
+    ]
+
+
+def table_texts(page: str, table_id: str) -> list[list[str]]:
+    """Each row's cells as a person reads them."""
+    body = _table_body(page, table_id).split("<tbody>", 1)[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    return [[html.unescape(text) for text in re.findall(r"<td[^>]*>([^<]*)</td>", row)] for row in rows]

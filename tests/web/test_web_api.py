@@ -12,10 +12,11 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import show_vault_in_clear
-from tests.web.conftest import Store
+from tests.web.conftest import Store, table_values
 
 from shoplens.config import Settings
 from shoplens.queries import BackendSource, KpiQuery, KpiResult, QueryRunner, RfmQuery, RfmResult
+from shoplens.reports import NumberStyle
 from shoplens.warehouse import Warehouse
 
 ANALYTICS = ["kpis", "funnel", "products", "basket", "rfm", "cohorts", "lifecycle", "stage", "recommendations"]
@@ -108,8 +109,9 @@ def test_the_overview_shows_the_apis_numbers_and_filters_by_date(
     shown = re.findall(r'<tr data-period="([^"]+)">', page)
     assert shown == [r["period"] for r in api_rows]
     assert len(shown) == 6
-    revenue = re.findall(r'<td class="num" data-kpi="revenue">([^<]+)</td>', page)
-    assert revenue == [r["revenue"] for r in api_rows]
+    revenue = re.findall(r'<td class="num" data-kpi="revenue" data-value="([^"]*)">([^<]+)</td>', page)
+    assert [value for value, _ in revenue] == [r["revenue"] for r in api_rows]
+    assert [text for _, text in revenue] == [NumberStyle().money(Decimal(r["revenue"])) for r in api_rows]
     assert "<svg" in page, "sparklines are drawn on the server"
 
 
@@ -147,11 +149,9 @@ def test_the_clv_page_shows_how_the_churn_bands_did_on_their_holdout(as_role: Ca
     page = client.get("/clv").text
     assert f"AUC {validation['auc']:.3f}" in page
     assert f"high from {churn['high_from']:.3f}" in page
-    shown = re.findall(r'id="churn-validation".*?</table>', page, flags=re.DOTALL)[0]
-    for band in validation["bands"]:
-        assert f"<td>{band['band']}</td><td>{band['customers']}</td>" in shown
-    calibration = re.findall(r'id="churn-calibration".*?</table>', page, flags=re.DOTALL)[0]
-    assert len(re.findall(r"<tr><td>", calibration)) == len(validation["calibration"]) == 10
+    shown = table_values(page, "churn-validation")
+    assert [row[:2] for row in shown] == [[band["band"], str(band["customers"])] for band in validation["bands"]]
+    assert len(table_values(page, "churn-calibration")) == len(validation["calibration"]) == 10
 
 
 def test_voice_themes_take_the_themes_query(as_role: Callable[[str], TestClient]) -> None:
@@ -168,12 +168,12 @@ def test_every_dashboard_page_renders_the_runners_numbers(as_role: Callable[[str
     client = as_role("owner")
     funnel = client.get("/api/v1/funnel").json()["steps"]
     page = client.get("/funnel").text
-    assert f"<td>{funnel[0]['sessions']}</td>" in page
+    assert table_values(page, "funnel-steps")[0][:2] == [funnel[0]["step"], str(funnel[0]["sessions"])]
     assert "<svg" in page
     top = client.get("/api/v1/products").json()["top_products"][0]
-    assert f"<td>{top['revenue']}</td>" in client.get("/products").text
+    assert table_values(client.get("/products").text, "top-products")[0][4] == str(top["revenue"])
     clv = client.get("/api/v1/clv").json()
-    assert f"{clv['totals']['clv']:,.2f}" in client.get("/clv").text
+    assert NumberStyle().money(clv["totals"]["clv"]) in client.get("/clv").text
     client.get("/api/v1/voice/themes")  # the voice page's questions, answered before it waits its few seconds
     client.get("/api/v1/voice/needs")
     assert 'id="voice-themes"' in client.get("/voice").text
@@ -205,15 +205,12 @@ def test_the_voice_page_shows_the_hidden_needs_of_the_needs_api(as_role: Callabl
     assert client.get("/api/v1/voice/themes").status_code == 200
     body = needs.json()
     page = client.get("/voice").text
-    complaints = re.search(r'<table id="needs-complaints">.*?</table>', page, re.S)
-    assert complaints is not None
-    shown = re.findall(r"<tr><td>([^<]+)</td>", complaints.group(0))
+    shown = [row[0] for row in table_values(page, "needs-complaints")]
     assert shown, "the demo store's reviews hold complaints"
-    assert shown == [html.escape(t["name"]) for t in body["complaint_themes"]]
-    silent = re.search(r'<table id="needs-silent">.*?</table>', page, re.S)
-    assert silent is not None
-    for name, signal in body["silent_dissatisfaction"]["signals"].items():
-        assert f"<td>{name.replace('_', ' ')}</td><td>{signal['customers']}</td>" in silent.group(0)
+    assert shown == [t["name"] for t in body["complaint_themes"]]
+    silent = [row[:2] for row in table_values(page, "needs-silent")]
+    signals = body["silent_dissatisfaction"]["signals"].items()
+    assert silent == [[name.replace("_", " "), str(signal["customers"])] for name, signal in signals]
     assert as_role("vendor").get("/api/v1/voice/needs").status_code == 403
 
 
@@ -225,8 +222,8 @@ def test_the_behaviour_page_and_api_agree(as_role: Callable[[str], TestClient]) 
     page = client.get("/behaviour").text
     gaps = body["inter_purchase"]
     assert f"Half of the repeat orders come within {gaps['median_days']} days" in page
-    for bucket in body["inter_purchase_distribution"]:
-        assert f"<td>{bucket['bucket']}</td><td>{bucket['repeat_orders']}</td>" in page
+    shown = [row[:2] for row in table_values(page, "gaps")]
+    assert shown == [[b["bucket"], str(b["repeat_orders"])] for b in body["inter_purchase_distribution"]]
     assert as_role("vendor").get("/behaviour").status_code == 403
 
 
@@ -298,7 +295,11 @@ def test_partial_periods_are_marked_and_compared_with_the_same_days(as_role: Cal
     page = client.get("/", params=window).text
     assert re.findall(r'<tr data-period="([^"]+)"><td data-partial="true">', page) == ["2025-01-01", "2025-03-01"]
     assert "partial (20/31 days)" in page
-    assert "changes compare with the same days of the period before, 2025-02-01 to 2025-02-20" in page
+    compared = re.search(r'<span id="compared-with"[^>]*>([^<]+)</span>', page)
+    assert compared, "the page says what the changes compare with"
+    assert compared.group(1).startswith(
+        "Changes are against Feb 1, 2025 to Feb 20, 2025 (the same days of the period before)"
+    )
 
 
 def test_the_customers_page_lists_the_recommendations_of_the_api(as_role: Callable[[str], TestClient]) -> None:
@@ -307,7 +308,7 @@ def test_the_customers_page_lists_the_recommendations_of_the_api(as_role: Callab
     page = client.get("/customers").text
     assert advice["recommendations"], "a demo store has overdue regulars and one-time buyers"
     shown = re.findall(r'<td class="num" data-expected-value>([^<]*)</td>', page)
-    assert shown == [r["expected_value"] for r in advice["recommendations"]]
+    assert shown == [NumberStyle().money(Decimal(str(r["expected_value"]))) for r in advice["recommendations"]]
     links = [
         (href, html.unescape(text))
         for href, text in re.findall(r'<tr data-rule="[^"]+"><td><a href="([^"]+)">([^<]+)</a>', page)
@@ -348,9 +349,8 @@ def test_guard_is_for_owners_and_analysts(as_role: Callable[[str], TestClient]) 
 
 
 def _cells(page: str, table_id: str) -> list[list[str]]:
-    body = page.split(f'<table id="{table_id}">', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S)
-    return [re.findall(r"<td[^>]*>([^<]*)</td>", row) for row in rows]
+    """A page table's rows as the API's values (the cells' data-value)."""
+    return table_values(page, table_id)
 
 
 def test_the_acquisition_and_service_pages_show_the_answers(

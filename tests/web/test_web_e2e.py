@@ -20,6 +20,8 @@ import pytest
 from tests.conftest import free_port
 from tests.web.conftest import PASSWORD, Store
 
+from shoplens.reports import NumberStyle
+
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -84,10 +86,15 @@ def test_overview_shows_the_apis_kpis_and_filters_by_date(browser: object, serve
     page = _log_in(browser, server, demo_store.email("analyst"))
     token = demo_store.tokens["analyst"]
     api = httpx.get(f"{server}/api/v1/kpis", headers={"Authorization": f"Bearer {token}"}).json()["rows"]
-    shown = page.locator("#kpi-table td[data-kpi=revenue]").all_inner_texts()  # type: ignore[attr-defined]
-    assert shown == [row["revenue"] for row in api]
+    cells = page.locator("#kpi-table td[data-kpi=revenue]")  # type: ignore[attr-defined]
+    assert cells.evaluate_all("cells => cells.map(c => c.dataset.value)") == [row["revenue"] for row in api]
+    assert cells.all_inner_texts() == [NumberStyle().money(Decimal(row["revenue"])) for row in api]
     latest = page.locator(".card[data-kpi=orders] .value").inner_text()  # type: ignore[attr-defined]
-    assert latest == str(api[-1]["orders"])
+    assert latest == f"{api[-1]['orders']:,}"
+    compared = httpx.get(f"{server}/api/v1/kpis/compare", headers={"Authorization": f"Bearer {token}"}).json()
+    [revenue] = [c for c in compared["changes"] if c["kpi"] == "revenue"]
+    delta = page.locator(".card[data-kpi=revenue] [data-against=change_vs_previous]").inner_text()  # type: ignore[attr-defined]
+    assert f"{revenue['change_vs_previous']:+.1%}" in delta
     _shot(page, "overview")
 
     page.fill("input[name=start]", "2025-01-01")  # type: ignore[attr-defined]

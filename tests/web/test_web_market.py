@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import fetch, run_cli
-from tests.web.conftest import Store
+from tests.web.conftest import Store, table_values
 
 from shoplens.actions import NO_ESTIMATES
 from shoplens.config import Settings
@@ -199,9 +199,7 @@ def test_without_estimates_the_command_says_what_to_enter(own_store: Path) -> No
 
 
 def _cells(page: str, table_id: str) -> list[list[str]]:
-    body = page.split(f'<table id="{table_id}">', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>")[1], re.S)
-    return [[html.unescape(cell) for cell in re.findall(r"<td[^>]*>([^<]*)</td>", row)] for row in rows]
+    return table_values(page, table_id)
 
 
 def test_the_api_and_the_market_page_show_the_same_share(

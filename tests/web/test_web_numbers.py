@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.conftest import run_cli
-from tests.web.conftest import Store, logged_in
+from tests.web.conftest import Store, logged_in, table_columns, table_texts, table_values
 
 from shoplens.reports import NumberStyle, header
 from shoplens.web._pages import NAVIGATION
@@ -132,10 +132,11 @@ def test_a_year_earlier_is_the_same_days_counted_again(demo_store: Store, as_rol
 def test_a_table_sorts_by_any_column_and_downloads_the_apis_values(owner: TestClient, store_app: FastAPI) -> None:
     api_products = owner.get("/api/v1/products").json()["top_products"][:10]
     page = owner.get("/products", params={"table": "top-products", "sort": "units", "order": "desc"}).text
-    table = page.split('<table id="top-products"', 1)[1].split("</table>", 1)[0]
-    assert 'aria-sort="descending"' in table
-    shown_units = [int(u.replace(",", "")) for u in re.findall(r'<td class="num">([\d,]+)</td>', table)[0::2]]
+    assert re.search(r'<th[^>]*aria-sort="descending"[^>]*data-column="units"', page)
+    assert table_columns(page, "top-products")[2] == "units"
+    shown_units = [int(row[2]) for row in table_values(page, "top-products")]
     assert shown_units == sorted((p["units"] for p in api_products), reverse=True)
+    assert [row[2] for row in table_texts(page, "top-products")] == [f"{u:,}" for u in shown_units]
     download = owner.get("/products", params={"csv": "top-products"})
     assert download.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(download.text)))

@@ -48,7 +48,8 @@ def test_pdf_report_shows_the_apis_kpis(
     text = _pdf_text(out)
     rows = as_role("analyst").get("/api/v1/kpis", params={"start": "2025-05-01", "end": "2025-06-30"}).json()["rows"]
     previous, current = rows
-    revenue = [Decimal(v.replace(",", "")) for v in _kpi_line(text, "Revenue")]
+    revenue = [Decimal(v.removeprefix("$").replace(",", "")) for v in _kpi_line(text, "Revenue")]
+    assert all(v.startswith("$") for v in _kpi_line(text, "Revenue")), "money in the store's currency"
     assert revenue == [Decimal(current["revenue"]), Decimal(previous["revenue"])]
     assert _kpi_line(text, "Orders") == [str(current["orders"]), str(previous["orders"])]
     assert _kpi_line(text, "New customers") == [str(current["new_customers"]), str(previous["new_customers"])]

@@ -98,6 +98,7 @@ def test_the_vendor_routes_are_the_store_level_ones(store_app: FastAPI) -> None:
         "/api/v1/basket",
         "/api/v1/funnel",
         "/api/v1/kpis",
+        "/api/v1/kpis/compare",
         "/api/v1/plans/{plan_id}/progress",
         "/api/v1/products",
         "/api/v1/products/{product_id}/also-bought",

@@ -203,7 +203,7 @@ class NumberStyle:
 
     def _percent_pattern(self, digits: int) -> str:
         """The locale's own percent pattern (``#,##0%``, ``#,##0\xa0%``) with ``digits`` decimals."""
-        base = self._locale.percent_formats[None].pattern.split(";")[0]
+        base = str(self._locale.percent_formats[None].pattern).split(";")[0]
         last = base.rindex("0")
         return base[: last + 1] + ("." + "0" * digits if digits else "") + base[last + 1 :]
 

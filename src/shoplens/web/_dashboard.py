@@ -108,7 +108,7 @@ from shoplens.web._pages import (
     trouble,
 )
 from shoplens.web._share import ShareFormatQuery, ShareK, download, share_exports
-from shoplens.web._tables import number_style, shown_table
+from shoplens.web._tables import TABLE_PARAMS_DEPENDENCY, number_style, shown_table
 from shoplens.web._vendor import CUSTOMER_LEVEL_SPLITS, is_vendor, vendor_k, vendor_result
 from shoplens.web._warehouse import PageReader, StillComputingError
 
@@ -164,7 +164,7 @@ def page_store(request: Request) -> PageReader:
     return PageReader(store_of(request), PAGE_WAIT_SECONDS)
 
 
-routes = APIRouter(include_in_schema=False)
+routes = APIRouter(include_in_schema=False, dependencies=[TABLE_PARAMS_DEPENDENCY])
 
 
 def router() -> APIRouter:

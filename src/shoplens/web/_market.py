@@ -29,6 +29,7 @@ from shoplens.web._dashboard import PAGE_TROUBLE, page_store
 from shoplens.web._deps import CUSTOMER_LEVEL, app_database, audit, principal_of, require_roles
 from shoplens.web._errors import API_PREFIX, ApiError
 from shoplens.web._pages import CustomerViewer, analysis, table, trouble
+from shoplens.web._tables import TABLE_PARAMS_DEPENDENCY
 
 MARKET_EDITORS = ("owner",)
 Readers = require_roles(*CUSTOMER_LEVEL)
@@ -188,7 +189,7 @@ def _position_rows(result: MarketPositionResult) -> list[dict[str, Any]]:
 
 
 def page_router() -> APIRouter:
-    routes = APIRouter(include_in_schema=False)
+    routes = APIRouter(include_in_schema=False, dependencies=[TABLE_PARAMS_DEPENDENCY])
 
     @routes.get("/market", response_class=HTMLResponse)
     def market_page(request: Request, principal: CustomerViewer) -> Response:

@@ -14,10 +14,10 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from shoplens.config import Settings
@@ -25,8 +25,26 @@ from shoplens.privacy import csv_row
 from shoplens.reports import NumberStyle, explanation, header, kind_of
 
 PAGE_ROWS = 50  # a longer table is shown a page at a time
-TABLE_PARAMS = ("table", "sort", "order", "page", "csv")
+TABLE_PARAMS = ("table", "sort", "order", "page", "csv")  # the parameters of table_params
 NUMERIC_KINDS = frozenset({"money", "count", "share", "change", "points", "number", "score", "days"})
+
+
+TableId = Annotated[
+    str | None, Query(max_length=64, description="the table that ``sort``, ``order``, ``page`` apply to")
+]
+
+
+def table_params(
+    table: TableId = None,
+    sort: Annotated[str | None, Query(max_length=64, description="the column to sort the table by")] = None,
+    order: Annotated[Literal["asc", "desc"] | None, Query()] = None,
+    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    csv: Annotated[str | None, Query(max_length=64, description="download this table as CSV")] = None,
+) -> None:
+    """The query parameters every page with tables accepts (read back from the request by :func:`shown_table`)."""
+
+
+TABLE_PARAMS_DEPENDENCY = Depends(table_params)
 
 
 def number_style(request: Request) -> NumberStyle:
@@ -51,7 +69,8 @@ class ShownTable:
     title: str
     id: str
     headings: list[Heading]
-    rows: list[list[tuple[str, bool]]]  # each cell's text and whether it is a number (right-aligned)
+    rows: list[list[tuple[str, bool, str | None]]]  # each cell's text, whether it is a number, its value as the API
+    # gives it (the cell's data-value; None for no value)
     total_rows: int
     page: int
     pages: int
@@ -124,7 +143,9 @@ def shown_table(request: Request, style: NumberStyle, table: dict[str, Any]) -> 
                 sorted=("descending" if order == "desc" else "ascending") if now_sorted else "",
             )
         )
-    rows = [[(style.cell(h.column, r.get(h.column)), h.numeric) for h in headings] for r in shown]
+    rows = [
+        [(style.cell(h.column, r.get(h.column)), h.numeric, _raw(r.get(h.column))) for h in headings] for r in shown
+    ]
 
     def page_link(number: int) -> str:
         return _link(request, table=table_id, sort=sort, order=order if sort else "", page=number) + f"#{table_id}"
@@ -141,6 +162,12 @@ def shown_table(request: Request, style: NumberStyle, table: dict[str, Any]) -> 
         next_link=page_link(page + 1) if page < pages else "",
         csv_link=_link(request, csv=table_id),
     )
+
+
+def _raw(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
 
 
 def csv_download(table: dict[str, Any], filename: str) -> Response:
