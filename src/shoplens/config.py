@@ -194,8 +194,23 @@ class StoreSettingsFile:
 
     def set(self, key: str, value: str) -> str:
         """Check ``value`` for ``key``, keep it, and return it as stored (normalised)."""
-        stored = store_setting_value(key, value)
-        self._write({**self.read(), key: stored})
+        return self.set_many({key: value})[key]
+
+    def set_many(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Check every value, then keep them all in one write and return them as stored (normalised).
+
+        One bad value keeps every value from being stored: the InputError names each bad one, on one line.
+        """
+        stored: dict[str, str] = {}
+        problems: list[str] = []
+        for key, value in values.items():
+            try:
+                stored[key] = store_setting_value(key, value)
+            except InputError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise InputError("; ".join(problems))
+        self._write({**self.read(), **stored})
         return stored
 
     def unset(self, key: str) -> bool:
