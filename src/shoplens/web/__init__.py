@@ -1,7 +1,8 @@
 """The web app: ``create_app(settings)`` gives the FastAPI application ``shoplens serve`` runs, and
 ``create_collector_app(spool)`` the event collector ``shoplens collect serve`` runs.
 
-Also the account functions the command line uses (``shoplens user``, ``shoplens token``; the owner's Settings page calls the same ones).
+Also the account functions the command line uses (``shoplens user``, ``shoplens token``); the owner's Settings page
+calls the same ones.
 """
 
 from shoplens.web._app import create_app

@@ -33,6 +33,7 @@ from shoplens.appdb import (
 from shoplens.errors import InputError
 
 MIN_PASSWORD_LENGTH = 10
+MAX_TOKEN_NAME = 200
 SESSION_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown e-mail like that of a wrong password.
@@ -161,6 +162,8 @@ def authenticate(db: AppDatabase, email: str, password: str) -> User | None:
 def create_token(db: AppDatabase, role: str, name: str = "") -> tuple[str, ApiToken]:
     """A new API token: the secret (shown once) and its stored record."""
     check_role(role)
+    if len(name) > MAX_TOKEN_NAME or any(not character.isprintable() for character in name):
+        raise InputError(f"the token's name must be one line of at most {MAX_TOKEN_NAME} printable characters")
     secret = "sl_" + secrets.token_urlsafe(32)
     record = ApiToken(
         token_id=secrets.token_hex(8),
