@@ -112,6 +112,7 @@ def test_store_settings_saved_on_the_page_are_what_config_show_prints(
         for key in ("store_name", "timezone", "currency", "locale")
     ]
     page = owner.get(answer.headers["location"]).text
+    assert '<a href="/settings" aria-current="page">Settings</a>' in page, "the owner's menu has the page"
     assert "Store settings saved." in page
     assert 'id="setting-timezone" name="timezone" value="Asia/Hong_Kong"' in page
     assert 'name="store_name" value="Tea &amp; Co"' in page
@@ -193,7 +194,8 @@ def test_people_are_added_given_another_role_and_removed_each_with_one_audit_ent
     assert sam_client.get("/jobs").status_code == 200
 
     row = re.search(
-        rf'<tr data-user="(\d+)" data-role="analyst" data-active="yes">\s*<td class="email">{email}</td>', owner.get("/settings").text
+        rf'<tr data-user="(\d+)" data-role="analyst" data-active="yes">\s*<td class="email">{email}</td>',
+        owner.get("/settings").text,
     )
     assert row, "the people table lists the new account with its role"
     sam_id = int(row.group(1))
@@ -315,7 +317,10 @@ def test_other_roles_get_403_and_change_nothing(
     client = logged_in(own_app, Store(own_store, demo_store.tokens), role)
     denied = client.get("/settings")
     assert denied.status_code == 403
-    assert 'href="/settings"' not in denied.text, "the menu does not offer the page"
+    menu = re.findall(r"<nav>(.*?)</nav>", client.get("/sharing").text, re.DOTALL)
+    assert len(menu) == 1
+    assert 'href="/sharing"' in menu[0]
+    assert 'href="/settings"' not in menu[0], "the menu does not offer the page"
     before = _newest_audit_id(own_store)
     csrf = _csrf(denied.text)
     attempts = {
