@@ -115,6 +115,30 @@ def test_a_bad_value_is_not_kept(tmp_path: Path) -> None:
     assert settings_file.read() == {"timezone": "Europe/Paris"}
 
 
+def test_settings_kept_together_are_all_kept_or_none(tmp_path: Path) -> None:
+    settings_file = StoreSettingsFile(tmp_path)
+    message = (
+        "unknown time zone 'Mars/Base'; currency must be an ISO 4217 code of three letters such as USD or EUR, "
+        "not 'XXXX'"
+    )
+    with pytest.raises(InputError, match=exactly(message)):
+        settings_file.set_many({"store_name": "Tea & Co", "timezone": "Mars/Base", "currency": "XXXX"})
+    assert settings_file.read() == {}
+    kept = settings_file.set_many({"store_name": " Tea & Co ", "currency": "hkd", "locale": "zh-hk"})
+    assert kept == {"store_name": "Tea & Co", "currency": "HKD", "locale": "zh_HK"}
+    assert settings_file.read() == kept
+
+
+def test_a_locale_of_no_known_language_is_refused() -> None:
+    message = (
+        "locale must be a language and region such as en_GB or zh_HK, not 'zz_ZZ': 'zz' is not a language code the "
+        "system's locale table knows"
+    )
+    with pytest.raises(ValueError, match=exactly(message)):
+        locale_name("zz_ZZ")
+    assert [locale_name(name) for name in ("yue_HK", "fil_PH", "sr_Latn_RS")] == ["yue_HK", "fil_PH", "sr_Latn_RS"]
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
+import locale
 import os
 import re
 import secrets
@@ -87,7 +89,20 @@ def locale_name(value: str) -> str:
     name = "_".join(parts)
     if not _LOCALE_SHAPE.fullmatch(name):
         raise ValueError(f"locale must be a language and region such as en_GB or zh_HK, not {value!r}")
+    if parts[0] not in _known_languages():
+        raise ValueError(
+            f"locale must be a language and region such as en_GB or zh_HK, not {value!r}: "
+            f"{parts[0]!r} is not a language code the system's locale table knows"
+        )
     return name
+
+
+@functools.cache
+def _known_languages() -> frozenset[str]:
+    """The language codes of the C library's locale names (Python's ``locale.locale_alias``): about 200, every
+    language with a locale of its own; ``zz`` or ``xx`` are not among them."""
+    languages = (re.split(r"[_.@]", name)[0] for name in locale.locale_alias)
+    return frozenset(language for language in languages if re.fullmatch(r"[a-z]{2,3}", language))
 
 
 def store_name_text(value: str) -> str:
@@ -194,9 +209,27 @@ class StoreSettingsFile:
 
     def set(self, key: str, value: str) -> str:
         """Check ``value`` for ``key``, keep it, and return it as stored (normalised)."""
-        stored = store_setting_value(key, value)
-        self._write({**self.read(), key: stored})
+        return self.set_many({key: value})[key]
+
+    def set_many(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Check every value (:meth:`check_many`), then keep them all in one write; returns them as stored."""
+        stored = self.check_many(values)
+        self._write({**self.read(), **stored})
         return stored
+
+    @staticmethod
+    def check_many(values: Mapping[str, str]) -> dict[str, str]:
+        """Every value checked and normalised for its key, or one InputError naming each bad one, on one line."""
+        checked: dict[str, str] = {}
+        problems: list[str] = []
+        for key, value in values.items():
+            try:
+                checked[key] = store_setting_value(key, value)
+            except InputError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise InputError("; ".join(problems))
+        return checked
 
     def unset(self, key: str) -> bool:
         """Forget ``key`` (its default applies again); False when it was not set."""

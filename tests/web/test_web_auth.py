@@ -156,3 +156,50 @@ def test_cli_adds_users_and_tokens_that_the_api_accepts(cli: Callable[..., Any],
     client = TestClient(create_app(Settings(home=home)))
     assert client.get("/api/v1/surveys", headers={"Authorization": f"Bearer {token}"}).status_code == 403
     assert client.get("/api/v1/surveys", headers={"Authorization": "Bearer sl_wrong"}).status_code == 401
+
+
+def test_cli_changes_roles_removes_people_and_revokes_tokens(
+    cli: Callable[..., Any], tmp_path: Path, database: AppDatabase
+) -> None:
+    home = tmp_path / "home"
+    owner = add_user(database, "owner@shop.example", PASSWORD, "owner")
+    sam = add_user(database, "sam@shop.example", PASSWORD, "analyst")
+    last_owner = "error: cannot demote the last owner; make another user owner first"
+    assert cli("user", "role", "owner@shop.example", "vendor").stderr.strip() == last_owner
+    assert cli("user", "role", "sam@shop.example", "root").exit_code == 2
+    assert cli("user", "role", "nobody@shop.example", "analyst").stderr.strip() == "error: no user with that e-mail"
+    promoted = cli("user", "role", "SAM@shop.example", "owner", "--json")
+    assert promoted.exit_code == 0, promoted.stderr
+    assert {k: promoted.json()[k] for k in ("user_id", "role", "previous_role")} == {
+        "user_id": sam.user_id,
+        "role": "owner",
+        "previous_role": "analyst",
+    }
+    removed = cli("user", "remove", "owner@shop.example", "--json")
+    assert (removed.exit_code, removed.json()["user_id"]) == (0, owner.user_id)
+    assert authenticate(database, "owner@shop.example", PASSWORD) is None
+    assert cli("user", "remove", "owner@shop.example").stderr.strip() == "error: that user is removed already"
+    last = cli("user", "remove", "sam@shop.example")
+    assert (last.exit_code, last.stderr.strip()) == (
+        2,
+        "error: cannot remove the last owner; make another user owner first",
+    )
+
+    made = cli("token", "create", "--role", "analyst", "--name", "nightly", "--json").json()
+    listed = cli("token", "list", "--json").json()["tokens"]
+    assert [(t["token_id"], t["name"], t["role"], t["revoked"]) for t in listed] == [
+        (made["token_id"], "nightly", "analyst", False)
+    ]
+    assert made["token"] not in cli("token", "list", "--json").stdout
+    client = TestClient(create_app(Settings(home=home)), headers={"Authorization": f"Bearer {made['token']}"})
+    assert client.get("/api/v1/surveys").status_code == 200
+    assert cli("token", "revoke", made["token_id"], "--json").json()["token_id"] == made["token_id"]
+    assert client.get("/api/v1/surveys").status_code == 401
+    assert cli("token", "revoke", made["token_id"]).stderr.strip() == "error: that API token is revoked already"
+    assert cli("token", "list", "--json").json()["tokens"][0]["revoked"] is True
+    assert [(row.actor, row.action) for row in database.audit_rows()] == [
+        ("cli", "account.user_role"),
+        ("cli", "account.user_remove"),
+        ("cli", "account.token_create"),
+        ("cli", "account.token_revoke"),
+    ], "one entry per change, none for a refused one"

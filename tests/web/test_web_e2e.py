@@ -160,6 +160,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/surveys",
         "/sharing",
         "/jobs",
+        "/settings",
     ]
     for path in menu:
         page.click(f"header nav a[href='{path}']")  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from tests.web.conftest import PASSWORD, Store
 from shoplens.web._headers import DOCS_CDN, PAGE_POLICY
 
 FIXED = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
-PAGES = ["/", "/customers", "/sharing", "/jobs"]
+PAGES = ["/", "/customers", "/sharing", "/jobs", "/settings"]
 
 
 def _owner_session(app: FastAPI, store: Store) -> TestClient:

@@ -7,7 +7,18 @@ migrated to the newest schema on first use. SQLAlchemy stays inside this package
 through its functions and stores (:func:`survey_store`, :func:`user_by_email`, :func:`recent_jobs`, ...).
 """
 
-from shoplens.appdb._accounts import ROLES, ApiToken, User, WebSession, token_by_hash, user_by_email, users_by_email
+from shoplens.appdb._accounts import (
+    ROLES,
+    ApiToken,
+    User,
+    WebSession,
+    active_owner_count,
+    end_user_sessions,
+    token_by_hash,
+    tokens_by_creation,
+    user_by_email,
+    users_by_email,
+)
 from shoplens.appdb._audit import AuditRecord
 from shoplens.appdb._campaigns import (
     Campaign,
@@ -68,18 +79,21 @@ __all__ = [
     "Target",
     "User",
     "WebSession",
+    "active_owner_count",
     "all_campaigns",
     "append_ledger_entries",
     "campaign_by_id",
     "campaign_members",
     "consent_state",
     "customer_rows",
+    "end_user_sessions",
     "erase_customer_rows",
     "ledger_entries",
     "recent_jobs",
     "save_campaign",
     "survey_store",
     "token_by_hash",
+    "tokens_by_creation",
     "user_by_email",
     "users_by_email",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shoplens.appdb._models import Base
@@ -65,3 +65,20 @@ def users_by_email(session: Session) -> list[User]:
 
 def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+
+
+def tokens_by_creation(session: Session) -> list[ApiToken]:
+    """Every API token, revoked ones included, oldest first."""
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.token_id)))
+
+
+def active_owner_count(session: Session) -> int:
+    """How many active users have the owner role (the store must keep at least one)."""
+    found = session.scalar(select(func.count()).select_from(User).where(User.role == "owner", User.active))
+    return int(found or 0)
+
+
+def end_user_sessions(session: Session, user_id: int) -> int:
+    """Log the user out of every browser; how many sessions ended."""
+    result = session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,4 +1,5 @@
-"""``shoplens serve`` (the web app with uvicorn), ``shoplens user add|list`` and ``shoplens token create``."""
+"""``shoplens serve`` (the web app with uvicorn), ``shoplens user add|list|role|remove`` and
+``shoplens token create|list|revoke``."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from shoplens.errors import InputError
 
 user_app = typer.Typer(
     name="user",
-    help="Dashboard accounts: add people with a role (owner, analyst, marketer, vendor) and list them.",
+    help=(
+        "Dashboard accounts: add people with a role (owner, analyst, marketer, vendor), list them, change a "
+        "role, remove an account. The store keeps at least one owner."
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 token_app = typer.Typer(
     name="token",
-    help="API tokens for scripts, sent as 'Authorization: Bearer <token>'.",
+    help="API tokens for scripts, sent as 'Authorization: Bearer <token>': create, list and revoke them.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -137,3 +141,83 @@ def token_create_command(
         )
     else:
         stdout.print(secret)
+
+
+EmailArgument = Annotated[str, typer.Argument(help="The account's e-mail address.")]
+
+
+@user_app.command("role")
+def user_role_command(
+    ctx: typer.Context,
+    email: EmailArgument,
+    role: Annotated[str, typer.Argument(help=f"The new role, one of: {', '.join(ROLES)}.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Change an account's role; it applies at the account's next request. The last owner stays owner.
+
+    Prints {"email", "user_id", "previous_role", "role", "audit_entry"} with --json. Example: shoplens user role
+    sam@shop.example marketer
+    """
+    from shoplens.web import change_role
+
+    change = change_role(_database(ctx), email, role)
+    details = {"user_id": change.user_id, "role": change.role, "previous_role": change.previous_role}
+    entry = audit_entry(settings(ctx), "account.user_role", details)
+    if as_json:
+        emit_json({"email": change.email, **details, "audit_entry": entry})
+    else:
+        stdout.print(f"{change.email} is now {change.role} (was {change.previous_role})", markup=False)
+
+
+@user_app.command("remove")
+def user_remove_command(ctx: typer.Context, email: EmailArgument, as_json: JsonOption = False) -> None:
+    """Remove an account: it can no longer log in and its open sessions end. The last owner cannot be removed.
+
+    The account is kept disabled (its id names it in the audit log). Prints {"email", "user_id", "role",
+    "audit_entry"} with --json. Example: shoplens user remove sam@shop.example
+    """
+    from shoplens.web import remove_user
+
+    user = remove_user(_database(ctx), email)
+    entry = audit_entry(settings(ctx), "account.user_remove", {"user_id": user.user_id, "role": user.role})
+    if as_json:
+        emit_json({"email": user.email, "user_id": user.user_id, "role": user.role, "audit_entry": entry})
+    else:
+        stdout.print(f"removed {user.email}", markup=False)
+
+
+@token_app.command("list")
+def token_list_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List API tokens: id, name, role, when created, whether revoked (never the token itself).
+
+    Prints {"tokens": [{"token_id", "name", "role", "created_at", "revoked"}]} with --json, oldest first.
+    """
+    from shoplens.web import list_tokens
+
+    tokens = [
+        {"token_id": t.token_id, "name": t.name, "role": t.role, "created_at": t.created_at, "revoked": t.revoked}
+        for t in list_tokens(_database(ctx))
+    ]
+    if as_json:
+        emit_json({"tokens": tokens})
+        return
+    for token in tokens:
+        state = "revoked" if token["revoked"] else "active"
+        stdout.print(f"{token['token_id']}\t{token['role']}\t{state}\t{token['name']}", markup=False)
+
+
+@token_app.command("revoke")
+def token_revoke_command(
+    ctx: typer.Context,
+    token_id: Annotated[str, typer.Argument(help="The token's id, as 'shoplens token list' shows it.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke an API token: from now on it answers 401. Prints {"token_id", "role", "audit_entry"} with --json."""
+    from shoplens.web import revoke_token
+
+    record = revoke_token(_database(ctx), token_id)
+    entry = audit_entry(settings(ctx), "account.token_revoke", {"token_id": record.token_id, "role": record.role})
+    if as_json:
+        emit_json({"token_id": record.token_id, "role": record.role, "audit_entry": entry})
+    else:
+        stdout.print(f"revoked {record.token_id}", markup=False)

@@ -1,7 +1,7 @@
 """The web app: FastAPI, the API under ``/api/v1``, the dashboard at ``/``, Jinja2 pages, one JSON error shape.
 
-Routers: public survey pages, login, the analytics API and the dashboard. Every route either declares the
-roles that may call it or is listed in :data:`shoplens.web._deps.PUBLIC_ROUTES`.
+Routers: public survey pages, login, the analytics API, the dashboard and the owner's settings page. Every route
+either declares the roles that may call it or is listed in :data:`shoplens.web._deps.PUBLIC_ROUTES`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,18 @@ from fastapi.templating import Jinja2Templates
 from shoplens import __version__
 from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
-from shoplens.web import _api, _consent, _dashboard, _login, _market, _pages, _plans, _share, _surveys
+from shoplens.web import (
+    _api,
+    _consent,
+    _dashboard,
+    _login,
+    _market,
+    _pages,
+    _plans,
+    _settings_page,
+    _share,
+    _surveys,
+)
 from shoplens.web._auth import LoginLimiter
 from shoplens.web._deps import principal_of
 from shoplens.web._errors import API_PREFIX, install_error_handlers
@@ -84,4 +95,5 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.include_router(_market.router())
     app.include_router(_market.page_router())
     app.include_router(_dashboard.router())
+    app.include_router(_settings_page.router())
     return app

@@ -17,10 +17,23 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from shoplens.appdb import ROLES, ApiToken, AppDatabase, User, WebSession, token_by_hash, user_by_email, users_by_email
+from shoplens.appdb import (
+    ROLES,
+    ApiToken,
+    AppDatabase,
+    User,
+    WebSession,
+    active_owner_count,
+    end_user_sessions,
+    token_by_hash,
+    tokens_by_creation,
+    user_by_email,
+    users_by_email,
+)
 from shoplens.errors import InputError
 
 MIN_PASSWORD_LENGTH = 10
+MAX_TOKEN_NAME = 200
 SESSION_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown e-mail like that of a wrong password.
@@ -81,6 +94,56 @@ def list_users(db: AppDatabase) -> list[User]:
         return users_by_email(session)
 
 
+def _known_user(user: User | None) -> User:
+    if user is None:
+        raise InputError("no user with that e-mail")
+    return user
+
+
+def _keep_an_owner(user: User, active_owners: int, what: str) -> None:
+    """Refuse to take the owner role from the last active owner: nobody could then manage the store's people."""
+    if user.active and user.role == "owner" and active_owners <= 1:
+        raise InputError(f"cannot {what} the last owner; make another user owner first")
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    user_id: int
+    email: str
+    previous_role: str
+    role: str
+
+
+def change_role(db: AppDatabase, email: str, role: str) -> RoleChange:
+    """Give the active user with this e-mail ``role``; the last owner keeps the owner role."""
+    check_role(role)
+    with db.session(writer=True) as session:  # the count of owners cannot change between the check and the write
+        user = _known_user(user_by_email(session, email.strip().lower()))
+        if not user.active:
+            raise InputError("that user is removed; add them again with a new e-mail")
+        previous = user.role
+        if role != "owner":
+            _keep_an_owner(user, active_owner_count(session), "demote")
+        user.role = role
+        return RoleChange(user.user_id, user.email, previous, role)
+
+
+def remove_user(db: AppDatabase, email: str) -> User:
+    """Disable the user with this e-mail and end their sessions; the last owner cannot be removed.
+
+    The account is kept, disabled, rather than deleted: its id names it in the audit log, and a deleted id could
+    be given to the next account.
+    """
+    with db.session(writer=True) as session:
+        user = _known_user(user_by_email(session, email.strip().lower()))
+        if not user.active:
+            raise InputError("that user is removed already")
+        _keep_an_owner(user, active_owner_count(session), "remove")
+        user.active = False
+        end_user_sessions(session, user.user_id)
+        return user
+
+
 def authenticate(db: AppDatabase, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None (in about the same time either way)."""
     with db.session() as session:
@@ -99,6 +162,8 @@ def authenticate(db: AppDatabase, email: str, password: str) -> User | None:
 def create_token(db: AppDatabase, role: str, name: str = "") -> tuple[str, ApiToken]:
     """A new API token: the secret (shown once) and its stored record."""
     check_role(role)
+    if len(name) > MAX_TOKEN_NAME or any(not character.isprintable() for character in name):
+        raise InputError(f"the token's name must be one line of at most {MAX_TOKEN_NAME} printable characters")
     secret = "sl_" + secrets.token_urlsafe(32)
     record = ApiToken(
         token_id=secrets.token_hex(8),
@@ -111,6 +176,24 @@ def create_token(db: AppDatabase, role: str, name: str = "") -> tuple[str, ApiTo
     with db.session() as session:
         session.add(record)
     return secret, record
+
+
+def list_tokens(db: AppDatabase) -> list[ApiToken]:
+    """Every API token with its name, role and state, oldest first (only hashes of the secrets are kept)."""
+    with db.session() as session:
+        return tokens_by_creation(session)
+
+
+def revoke_token(db: AppDatabase, token_id: str) -> ApiToken:
+    """Revoke the token ``token_id``: from now on it answers 401. Revoking a revoked token is refused."""
+    with db.session() as session:
+        record = session.get(ApiToken, token_id.strip())
+        if record is None:
+            raise InputError("no API token with that id; shoplens token list shows them")
+        if record.revoked:
+            raise InputError("that API token is revoked already")
+        record.revoked = True
+        return record
 
 
 def token_principal(db: AppDatabase, secret: str) -> Principal | None:

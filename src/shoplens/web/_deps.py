@@ -36,6 +36,8 @@ EVERYONE = ROLES
 # Customer-level data (pseudonymous keys, segments of single customers) is not for vendors.
 CUSTOMER_LEVEL = ("owner", "analyst", "marketer")
 ANALYSTS = ("owner", "analyst")
+# The store's settings, its people and its API tokens.
+OWNERS = ("owner",)
 
 
 def app_database(request: Request) -> AppDatabase:

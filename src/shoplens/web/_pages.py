@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from shoplens.appdb import recent_jobs
 from shoplens.queries import StageResult
 from shoplens.web._auth import Principal
-from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, app_database, principal_of
+from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, OWNERS, app_database, principal_of
 from shoplens.web._tables import csv_download, number_style, shown_table
 from shoplens.web._warehouse import StillComputingError
 
@@ -34,7 +34,7 @@ COMPUTING = {
 JOBS_SHOWN = 20
 
 # (path, label, roles that see it): the menu; vendors see only the store-level pages, the guards only owners and
-# analysts
+# analysts, the settings (store, people, API tokens) only owners
 NAVIGATION = (
     ("/", "Overview", EVERYONE),
     ("/funnel", "Funnel", EVERYONE),
@@ -53,6 +53,7 @@ NAVIGATION = (
     ("/surveys", "Surveys", CUSTOMER_LEVEL),
     ("/sharing", "Sharing", EVERYONE),
     ("/jobs", "Jobs", CUSTOMER_LEVEL),
+    ("/settings", "Settings", OWNERS),
 )
 
 
