@@ -152,6 +152,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/guard",
         "/surveys",
         "/sharing",
+        "/import",
         "/jobs",
     ]
     for path in menu:
