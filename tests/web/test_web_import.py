@@ -97,7 +97,8 @@ def start_and_wait(client: TestClient, location: str) -> str:
         page = client.get(location).text
         if 'id="import-done"' in page or 'id="import-failed"' in page:
             return page
-        assert "<progress" in page and 'http-equiv="refresh"' in page, "a running import shows its progress"
+        assert "<progress" in page, "a running import shows its progress"
+        assert 'http-equiv="refresh"' in page, "and the page reloads itself"
         time.sleep(0.5)
     raise AssertionError("the import did not finish")
 
@@ -156,7 +157,8 @@ def test_the_preview_names_the_rows_the_import_quarantines(app: FastAPI, tmp_pat
     assert "amy.chan@example.com" not in page, "personal columns are redacted in the preview"
     assert "Amy Chan" not in page
     upload_form = client.get("/import").text
-    assert unlabelled(upload_form) == [] and 'id="import-files"' in upload_form
+    assert unlabelled(upload_form) == []
+    assert 'id="import-files"' in upload_form
 
 
 def _broken_woocommerce() -> bytes:
@@ -406,7 +408,8 @@ def test_uploading_through_the_pages_file_input_shows_the_summary(browser: Any, 
                     break
             except httpx.HTTPError:
                 pass
-            assert server.poll() is None and time.monotonic() < deadline, "the server starts"
+            assert server.poll() is None, "the server runs"
+            assert time.monotonic() < deadline, "the server starts in time"
             time.sleep(0.2)
         page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         page.goto(f"{url}/login")
