@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shoplens.web._errors import ApiError, error_response
@@ -78,8 +80,7 @@ class SecurityHeaders:
         length = Headers(scope=scope).get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             if length.isdigit():
-                too_large = _body_too_large(limit)
-                answer = error_response(too_large.status, too_large.code, too_large.message)
+                answer = self._too_large(scope, limit)
             else:
                 answer = error_response(400, "bad_request", "the Content-Length header is not a number")
             await answer(scope, receive, self._with_headers(send, PAGE_POLICY))
@@ -121,8 +122,19 @@ class SecurityHeaders:
             if not too_large:
                 raise
         if too_large and not started:
-            refused = _body_too_large(limit)
-            await error_response(refused.status, refused.code, refused.message)(scope, receive, send)
+            await self._too_large(scope, limit)(scope, receive, send)
+
+    def _too_large(self, scope: Scope, limit: int) -> Response:
+        """The 413 answer: the one error shape, or for a form of the dashboard (an upload) a page saying why."""
+        refused = _body_too_large(limit)
+        if scope["path"] in self.large_bodies:
+            text = html.escape(
+                f"Not uploaded: the files are larger than {limit:,} bytes in all, the most this server takes."
+            )
+            page = f'<!doctype html><html lang="en"><title>Not uploaded</title><p class="error">{text}</p>'
+            page += f'<p><a href="{html.escape(scope["path"])}">Back</a></p></html>'
+            return HTMLResponse(page, status_code=refused.status)
+        return error_response(refused.status, refused.code, refused.message)
 
     @staticmethod
     def _with_headers(send: Send, policy: str) -> Send:

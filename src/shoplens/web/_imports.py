@@ -39,7 +39,15 @@ from shoplens.appdb import Job, recent_jobs
 from shoplens.config import Settings
 from shoplens.errors import ShoplensError
 from shoplens.ingest import SALES_FIELDS, registered_profiles
-from shoplens.warehouse import FilePreview, detect_profile, file_format, get_profile, peek_columns, preview_file
+from shoplens.warehouse import (
+    FilePreview,
+    ReadLimits,
+    detect_profile,
+    file_format,
+    get_profile,
+    peek_columns,
+    preview_file,
+)
 from shoplens.web._auth import Principal
 from shoplens.web._deps import app_database, audit
 from shoplens.web._guards import needs_form_token
@@ -415,7 +423,17 @@ def mapping_from_form(form: dict[str, str]) -> dict[str, Any]:
     return mapping
 
 
-def previews(upload: Upload) -> tuple[list[tuple[str, FilePreview]], str | None]:
+def read_limits(settings: Settings) -> ReadLimits:
+    """The store's limits on what an import reads (``import_max_*``), as ``shoplens import`` applies them."""
+    return ReadLimits(
+        max_record_bytes=settings.import_max_record_bytes,
+        max_expansion=settings.import_max_expansion,
+        max_decompressed_bytes=settings.import_max_decompressed_bytes,
+        memory_limit_bytes=settings.import_memory_limit_bytes,
+    )
+
+
+def previews(upload: Upload, limits: ReadLimits) -> tuple[list[tuple[str, FilePreview]], str | None]:
     """The preview of each file with the upload's profile, or the one-line reason there is none."""
     if upload.profile is None:
         return [], None
@@ -424,7 +442,7 @@ def previews(upload: Upload) -> tuple[list[tuple[str, FilePreview]], str | None]
         if profile.needs_mapping and upload.mapping is None:
             return [], None
         found = [
-            (f["name"], preview_file(path, upload.profile, upload.mapping))
+            (f["name"], preview_file(path, upload.profile, upload.mapping, limits=limits))
             for f, path in zip(upload.files, upload.paths, strict=True)
         ]
     except ShoplensError as exc:
@@ -514,7 +532,7 @@ def upload_page(request: Request, principal: AnalystViewer, upload_id: UploadId)
     if upload is None:
         return _page(request, principal, error="There is no such upload.")
     state = import_state(request, upload)
-    found, error = ([], None) if state is not None else previews(upload)
+    found, error = ([], None) if state is not None else previews(upload, read_limits(settings_of(request)))
     columns: list[str] = []
     needs_mapping = upload.profile is not None and get_profile(upload.profile).needs_mapping
     if upload.detection_error is not None or needs_mapping:
@@ -559,7 +577,7 @@ def start(request: Request, principal: AnalystViewer, upload_id: UploadId) -> Re
     if upload.started is None:
         if upload.profile is None:
             return upload_page(request, principal, upload_id)
-        _, error = previews(upload)
+        _, error = previews(upload, read_limits(settings_of(request)))
         if error is not None or (get_profile(upload.profile).needs_mapping and upload.mapping is None):
             return upload_page(request, principal, upload_id)
         start_import(settings_of(request), upload, principal)
