@@ -254,6 +254,21 @@ def test_client_file_names_are_never_paths(app: FastAPI, store: Path) -> None:
     assert len(list((store / "uploads").iterdir())) == 1, "a refused upload leaves nothing behind"
 
 
+def test_a_file_that_is_not_the_chosen_kind_gets_a_one_line_reason_and_no_start(app: FastAPI) -> None:
+    client = sign_in(app, "owner")
+    location = uploaded(client, [(WOOCOMMERCE.name, WOOCOMMERCE.read_bytes())], profile="shopify")
+    page = client.get(location).text
+    reason = one_line_error(page)
+    assert reason is not None
+    assert reason.startswith("woocommerce_orders.csv: ")
+    assert "shopify" in reason
+    assert "\n" not in reason
+    assert "uploads" not in reason, "the server's paths are not shown"
+    assert 'id="start-import"' not in page
+    assert client.post(f"{location}/start", data={"csrf_token": csrf_of(client)}).status_code == 200
+    assert "import-progress" not in client.get(location).text, "nothing was started"
+
+
 def test_a_form_without_the_csrf_token_is_refused_and_nothing_kept(app: FastAPI, store: Path) -> None:
     client = sign_in(app, "owner")
     answer = client.post("/import", files={"files": (SHOPIFY.name, SHOPIFY.read_bytes())})

@@ -316,6 +316,8 @@ def import_state(request: Request, upload: Upload) -> ImportState | None:
     exited = _read_json(upload.directory / EXIT)
     if exited is not None:
         return ImportState("failed", job=job, reason=_failure(upload, job))
+    if job is not None and job.state == "failed":  # it ended while no server waited for it
+        return ImportState("failed", job=job, reason=_failure(upload, job))
     if (job is not None and job.state == "interrupted") or not _alive(int(started["pid"])):
         return ImportState("interrupted", job=job, reason="the import stopped before it finished (see the Jobs page)")
     return ImportState("running", job=job)
