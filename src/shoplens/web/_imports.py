@@ -291,7 +291,9 @@ def detect(upload: Upload, chosen: str) -> None:
     try:
         upload.profile = detect_profile(upload.paths).name
     except ShoplensError as exc:
-        upload.detection_error = upload.shown(str(exc))
+        # the command line's advice, said as this page's controls
+        shown = upload.shown(str(exc)).replace("name it with --profile (see shoplens profiles)", "choose its kind")
+        upload.detection_error = shown.replace("choose with --profile", "choose its kind when uploading")
 
 
 @dataclass(frozen=True)
