@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import FIXTURES, fetch, free_port, run_cli
 from tests.web.conftest import PASSWORD
 
-from shoplens.appdb import AppDatabase
+from shoplens.appdb import AppDatabase, recent_jobs
 from shoplens.config import Settings
 from shoplens.web import WebSettings, _imports, add_user, create_app
 
@@ -207,7 +207,15 @@ def test_uploading_the_same_file_again_adds_no_rows_and_says_so(app: FastAPI, st
     client = sign_in(app, "owner")
     first = summary_on(start_and_wait(client, uploaded(client, [(SHOPIFY.name, SHOPIFY.read_bytes())])))
     counts = {t: fetch(store, f"SELECT count(*) FROM {t}") for t in ("orders", "order_lines", "customers", "refunds")}
-    again = start_and_wait(client, uploaded(client, [(SHOPIFY.name, SHOPIFY.read_bytes())]))
+    location = uploaded(client, [(SHOPIFY.name, SHOPIFY.read_bytes())])
+    again = start_and_wait(client, location)
+    assert client.post(f"{location}/start", data={"csrf_token": csrf_of(client)}).status_code == 200
+    assert summary_on(client.get(location).text) == summary_on(again), "a second Start starts nothing"
+    database = AppDatabase(Settings(home=store).app_database_url)
+    try:
+        assert [job.kind for job in recent_jobs(database)] == ["import", "import"], "one import per upload"
+    finally:
+        database.close()
     second = summary_on(again)
     assert {t: fetch(store, f"SELECT count(*) FROM {t}") for t in counts} == counts
     assert second["rows_loaded"] == "0"

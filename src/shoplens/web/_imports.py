@@ -64,6 +64,7 @@ SUMMARY = "summary.json"
 LOG = "import.log"
 EXIT = "exit.json"
 MAPPING = "mapping.yaml"
+CLAIM = "started"
 ACCEPTED = ".csv, .tsv, .txt, .parquet, .jsonl or .ndjson, each optionally .gz"
 # the summary as `shoplens import --json` prints it, in the order the page shows it
 SUMMARY_FIELDS = (
@@ -363,10 +364,15 @@ def _failure(upload: Upload, job: Job | None) -> str:
     return upload.shown(last.removeprefix("Error: "))[:300]
 
 
-def start_import(settings: Settings, upload: Upload, principal: Principal) -> None:
+def start_import(settings: Settings, upload: Upload, principal: Principal) -> bool:
     """``shoplens import`` of the upload's files as a process of its own; a thread waits for it and notes its exit
-    code (a failure's reason is the one line it printed on stderr)."""
+    code (a failure's reason is the one line it printed on stderr). False when it was started already (a second
+    click of Start, even at the same moment)."""
     assert upload.profile is not None
+    try:
+        os.close(os.open(upload.directory / CLAIM, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return False
     command = [sys.executable, "-m", "shoplens", "--home", str(settings.home), "import"]
     command += [str(path) for path in upload.paths] + ["--profile", upload.profile, "--json"]
     if upload.mapping is not None:
@@ -380,6 +386,7 @@ def start_import(settings: Settings, upload: Upload, principal: Principal) -> No
     upload.started = {"pid": process.pid, "at": datetime.now(UTC).isoformat(), "by": principal.actor}
     upload.save()
     threading.Thread(target=_wait_for, args=(process, upload.directory), daemon=True).start()
+    return True
 
 
 def _wait_for(process: subprocess.Popen[bytes], directory: Path) -> None:
@@ -584,7 +591,8 @@ def start(request: Request, principal: AnalystViewer, upload_id: UploadId) -> Re
         _, error = previews(upload, read_limits(settings_of(request)))
         if error is not None or (get_profile(upload.profile).needs_mapping and upload.mapping is None):
             return upload_page(request, principal, upload_id)
-        start_import(settings_of(request), upload, principal)
+        if not start_import(settings_of(request), upload, principal):
+            return RedirectResponse(f"/import/{upload_id}", status_code=303)
         details = {"upload_id": upload.upload_id, "profile": upload.profile, "files": len(upload.files)}
         audit(request, principal.actor, "import.start", details)
     return RedirectResponse(f"/import/{upload_id}", status_code=303)
