@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -330,23 +331,21 @@ def test_a_file_of_no_known_kind_is_mapped_in_a_form_then_imported_as_the_cli_do
 
 
 def _chunked_upload(
-    app: FastAPI, cookies: dict[str, str], chunks: list[bytes], boundary: str, watch: Path
+    app: FastAPI, cookies: dict[str, str], chunks: Iterable[bytes], boundary: str, probe: Callable[[], int]
 ) -> list[int]:
-    """POST /import through the app's ASGI interface, one chunk at a time; before each chunk is handed over, the
-    bytes already on disk in the upload's file (found under ``watch``). Returns those sizes and the answer code."""
-    sizes: list[int] = []
+    """POST /import through the app's ASGI interface, one chunk at a time (made as they are asked for); before
+    each chunk is handed over, ``probe()``. Returns the probes' values and the answer's status code."""
+    seen: list[int] = []
     status: list[int] = []
-    pending = list(chunks)
-
-    def on_disk() -> int:
-        found = [p for p in watch.glob("upl-*/1-*.csv")]
-        return found[0].stat().st_size if found else 0
+    source = iter(chunks)
+    waiting = next(source, None)
 
     async def receive() -> dict[str, Any]:
+        nonlocal waiting
         await asyncio.sleep(0)
-        sizes.append(on_disk())
-        chunk = pending.pop(0)
-        return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
+        seen.append(probe())
+        chunk, waiting = waiting or b"", next(source, None)
+        return {"type": "http.request", "body": chunk, "more_body": waiting is not None}
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
@@ -373,7 +372,19 @@ def _chunked_upload(
         ],
     }
     asyncio.run(app(scope, receive, send))
-    return [*sizes, status[0]]
+    return [*seen, status[0]]
+
+
+def _multipart_head(boundary: str, name: str) -> bytes:
+    return (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+
+
+def _rss_bytes() -> int:
+    """The memory this process holds now (resident set), from /proc."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def test_a_large_upload_passes_the_general_limit_and_goes_to_disk_as_it_arrives(tmp_path: Path) -> None:
@@ -385,14 +396,16 @@ def test_a_large_upload_passes_the_general_limit_and_goes_to_disk_as_it_arrives(
     data = (header + "\n" + ("#9," * 10 + "\n") * 100_000).encode()  # about 3 MB
     assert len(data) > 40 * limits.max_body_bytes
     boundary = "shoplens-test-boundary"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.csv"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode()
+    head = _multipart_head(boundary, "big.csv")
     tail = f"\r\n--{boundary}--\r\n".encode()
     piece = 256 * 1024
     chunks = [head] + [data[i : i + piece] for i in range(0, len(data), piece)] + [tail]
-    *sizes, status = _chunked_upload(app, dict(client.cookies), chunks, boundary, home / "uploads")
+
+    def on_disk() -> int:
+        found = list((home / "uploads").glob("upl-*/1-*.csv"))
+        return found[0].stat().st_size if found else 0
+
+    *sizes, status = _chunked_upload(app, dict(client.cookies), chunks, boundary, on_disk)
     assert status == 303
     # before each chunk is handed over, every earlier chunk of the file is on disk already
     for index in range(2, len(chunks)):
@@ -411,6 +424,31 @@ def test_a_large_upload_passes_the_general_limit_and_goes_to_disk_as_it_arrives(
     assert client.post("/login", content=b"x" * (limits.max_body_bytes + 1)).status_code == 413, (
         "every other route keeps the general limit"
     )
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads the resident set size from /proc")
+def test_a_50_mb_upload_is_not_held_in_memory(tmp_path: Path) -> None:
+    home = fresh_store(tmp_path / "home")
+    app = create_app(Settings(home=home))
+    client = sign_in(app, "owner")
+    client.get("/import")
+    header = SHOPIFY.read_text(encoding="utf-8").splitlines()[0].encode() + b"\n"
+    piece = (b"#9," * 10 + b"\n") * 2048  # 64 KB, made again for each chunk as a client would send it
+    count = 50 * 1024 * 1024 // len(piece)
+    boundary = "shoplens-test-boundary"
+
+    def body() -> Iterator[bytes]:
+        yield _multipart_head(boundary, "big.csv") + header
+        for _ in range(count):
+            yield bytes(bytearray(piece))  # a new object each time, as from a socket
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    before = _rss_bytes()
+    *resident, status = _chunked_upload(app, dict(client.cookies), body(), boundary, _rss_bytes)
+    assert status == 303
+    stored = next((home / "uploads").glob("upl-*/1-big.csv")).stat().st_size
+    assert stored == len(header) + count * len(piece)
+    assert max(resident) - before < 16 * 1024 * 1024, "the 50 MB went to disk, not into memory"
 
 
 @pytest.mark.e2e
