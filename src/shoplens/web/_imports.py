@@ -124,13 +124,14 @@ class Upload:
     def load(cls, directory: Path) -> Upload | None:
         try:
             state = json.loads((directory / STATE).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None
-        return cls(directory, **state)
+            return cls(directory, **state)
+        except (OSError, json.JSONDecodeError, TypeError):
+            return None  # not an upload's folder, or one this version does not read
 
     def shown(self, message: str) -> str:
         """``message`` with the server's paths of the files replaced by the names the client gave them."""
-        for stored, name in sorted(((str(p), f["name"]) for p, f in zip(self.paths, self.files, strict=True))):
+        pairs = [(str(path), f["name"]) for path, f in zip(self.paths, self.files, strict=True)]
+        for stored, name in sorted(pairs, key=lambda pair: -len(pair[0])):  # a longer path before its prefix
             message = message.replace(stored, name)
         return message.replace(str(self.directory), "upload").splitlines()[0] if message else message
 
