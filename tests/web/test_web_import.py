@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,8 @@ def test_the_pages_summary_is_what_the_command_line_prints_for_the_same_file(
     shown = summary_on(page)
     assert {key: shown[key] for key in COMPARED} == {key: str(expected[key]) for key in COMPARED}
     assert f"with the {expected['profile']} profile" in page
+    kept = store / "uploads" / location.rsplit("/", 1)[1]
+    assert not list(kept.glob("1-*")), "the uploaded export, personal data and all, is gone after the import"
     for table in ("orders", "order_lines", "customers"):
         assert fetch(store, f"SELECT count(*) FROM {table}") == fetch(
             tmp_path / "cli-home", f"SELECT count(*) FROM {table}"
@@ -276,6 +279,17 @@ def test_a_file_that_is_not_the_chosen_kind_gets_a_one_line_reason_and_no_start(
     assert 'id="start-import"' not in page
     assert client.post(f"{location}/start", data={"csrf_token": csrf_of(client)}).status_code == 200
     assert "import-progress" not in client.get(location).text, "nothing was started"
+
+
+def test_an_upload_not_imported_within_a_day_is_deleted_at_the_next_upload(app: FastAPI, store: Path) -> None:
+    client = sign_in(app, "owner")
+    old = store / "uploads" / uploaded(client, [(SHOPIFY.name, SHOPIFY.read_bytes())]).rsplit("/", 1)[1]
+    recent = store / "uploads" / uploaded(client, [(SHOPIFY.name, SHOPIFY.read_bytes())]).rsplit("/", 1)[1]
+    state = json.loads((old / _imports.STATE).read_text(encoding="utf-8"))
+    state["created_at"] = (datetime.now(UTC) - timedelta(days=1, minutes=1)).isoformat()
+    (old / _imports.STATE).write_text(json.dumps(state), encoding="utf-8")
+    newest = store / "uploads" / uploaded(client, [(SHOPIFY.name, SHOPIFY.read_bytes())]).rsplit("/", 1)[1]
+    assert sorted(p.name for p in (store / "uploads").iterdir()) == sorted([recent.name, newest.name])
 
 
 def test_a_form_without_the_csrf_token_is_refused_and_nothing_kept(app: FastAPI, store: Path) -> None:

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -65,6 +65,7 @@ LOG = "import.log"
 EXIT = "exit.json"
 MAPPING = "mapping.yaml"
 CLAIM = "started"
+UNSTARTED_KEPT = timedelta(days=1)
 ACCEPTED = ".csv, .tsv, .txt, .parquet, .jsonl or .ndjson, each optionally .gz"
 # the summary as `shoplens import --json` prints it, in the order the page shows it
 SUMMARY_FIELDS = (
@@ -127,6 +128,12 @@ class Upload:
             return cls(directory, **state)
         except (OSError, json.JSONDecodeError, TypeError):
             return None  # not an upload's folder, or one this version does not read
+
+    def discard_exports(self) -> None:
+        """Delete the uploaded files: they hold personal data in the clear, which after the import is in the
+        vault only (where an erasure reaches it)."""
+        for path in self.paths:
+            path.unlink(missing_ok=True)
 
     def shown(self, message: str) -> str:
         """``message`` with the server's paths of the files replaced by the names the client gave them."""
@@ -314,17 +321,17 @@ def import_state(request: Request, upload: Upload) -> ImportState | None:
     if started is None:
         return None
     summary = _read_json(upload.directory / SUMMARY)
+    job = None if summary is not None else _job_of(request, int(started["pid"]))
     if summary is not None:
-        return ImportState("done", summary=summary)
-    job = _job_of(request, int(started["pid"]))
-    exited = _read_json(upload.directory / EXIT)
-    if exited is not None:
-        return ImportState("failed", job=job, reason=_failure(upload, job))
-    if job is not None and job.state == "failed":  # it ended while no server waited for it
-        return ImportState("failed", job=job, reason=_failure(upload, job))
-    if (job is not None and job.state == "interrupted") or not _alive(int(started["pid"])):
-        return ImportState("interrupted", job=job, reason="the import stopped before it finished (see the Jobs page)")
-    return ImportState("running", job=job)
+        found = ImportState("done", summary=summary)
+    elif _read_json(upload.directory / EXIT) is not None or (job is not None and job.state == "failed"):
+        found = ImportState("failed", job=job, reason=_failure(upload, job))  # the job's state: no server waited
+    elif (job is not None and job.state == "interrupted") or not _alive(int(started["pid"])):
+        found = ImportState("interrupted", job=job, reason="the import stopped before it finished (see the Jobs page)")
+    else:
+        return ImportState("running", job=job)
+    upload.discard_exports()  # also when the server that started the import did not see it end
+    return found
 
 
 def _alive(pid: int) -> bool:
@@ -395,6 +402,22 @@ def _wait_for(process: subprocess.Popen[bytes], directory: Path) -> None:
     if code != 0:
         (directory / SUMMARY).unlink(missing_ok=True)  # an empty or partial document is no summary
     _write_private(directory / EXIT, json.dumps({"code": code}).encode())
+    upload = Upload.load(directory)
+    if upload is not None:
+        upload.discard_exports()
+
+
+def prune_uploads(settings: Settings, now: datetime) -> None:
+    """Delete the uploads never imported within :data:`UNSTARTED_KEPT` (their files hold personal data)."""
+    parent = uploads_dir(settings)
+    if not parent.is_dir():
+        return
+    for path in parent.iterdir():
+        upload = Upload.load(path)
+        if upload is None or upload.started is not None or not upload.created_at:
+            continue
+        if now - datetime.fromisoformat(upload.created_at) > UNSTARTED_KEPT:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def recent_uploads(settings: Settings) -> list[Upload]:
@@ -527,9 +550,11 @@ async def upload_files(request: Request, principal: AnalystViewer) -> Response:
         receiver.close()
         shutil.rmtree(directory, ignore_errors=True)
         raise
-    upload = Upload(directory, files=receiver.files, created_at=datetime.now(UTC).isoformat())
+    now = datetime.now(UTC)
+    upload = Upload(directory, files=receiver.files, created_at=now.isoformat())
     await run_in_threadpool(detect, upload, receiver.fields.get("profile", "").strip())
     upload.save()
+    await run_in_threadpool(prune_uploads, settings, now)
     audit(request, principal.actor, "import.upload", {"upload_id": upload.upload_id, "files": len(upload.files)})
     return RedirectResponse(f"/import/{upload.upload_id}", status_code=303)
 
@@ -547,7 +572,7 @@ def upload_page(request: Request, principal: AnalystViewer, upload_id: UploadId)
     found, error = ([], None) if state is not None else previews(upload, read_limits(settings_of(request)))
     columns: list[str] = []
     needs_mapping = upload.profile is not None and get_profile(upload.profile).needs_mapping
-    if upload.detection_error is not None or needs_mapping:
+    if state is None and (upload.detection_error is not None or needs_mapping):
         try:
             columns = peek_columns(upload.paths[0], get_profile("generic").dialect)
         except ShoplensError as exc:
