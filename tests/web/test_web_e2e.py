@@ -159,6 +159,7 @@ def test_every_main_page_from_the_menu_and_the_pdf_report_download(
         "/guard",
         "/surveys",
         "/sharing",
+        "/import",
         "/jobs",
         "/settings",
     ]

@@ -35,7 +35,8 @@ from shoplens.warehouse._pipeline import (
     new_import_id,
 )
 from shoplens.warehouse._postgres import store_schema
-from shoplens.warehouse._readers import Reject, StagedFile, file_format, read_header, stage_file
+from shoplens.warehouse._preview import PREVIEW_RECORDS, FilePreview, PreviewRow, preview_file
+from shoplens.warehouse._readers import Reject, StagedFile, file_format, peek_columns, read_header, stage_file
 from shoplens.warehouse._records import ReadLimits
 from shoplens.warehouse._side_tables import SIDE_TABLES, load_table_file
 from shoplens.warehouse._spool import EventSpool, SpoolLoad, load_spool
@@ -43,16 +44,19 @@ from shoplens.warehouse._vault_store import KeyRotation, key_of_email, rotate_va
 
 __all__ = [
     "HELD_BY_ANOTHER",
+    "PREVIEW_RECORDS",
     "SIDE_TABLES",
     "WAITING_MESSAGE",
     "EngineName",
     "EventSpool",
     "FileCounts",
     "FileLoad",
+    "FilePreview",
     "ImportSummary",
     "ImportTarget",
     "KeyRotation",
     "Plan",
+    "PreviewRow",
     "Progress",
     "ReadLimits",
     "Reject",
@@ -81,6 +85,8 @@ __all__ = [
     "load_spool",
     "load_table_file",
     "new_import_id",
+    "peek_columns",
+    "preview_file",
     "read_header",
     "register_import_target",
     "rewrite_file",

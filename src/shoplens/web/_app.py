@@ -22,6 +22,7 @@ from shoplens.web import (
     _api,
     _consent,
     _dashboard,
+    _imports,
     _login,
     _market,
     _pages,
@@ -69,7 +70,12 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.state.settings = settings
     app.state.store = StoreReader(settings)
     app.state.web_settings = web_settings = web_settings or WebSettings()
-    app.add_middleware(SecurityHeaders, docs_path="/docs", max_body_bytes=web_settings.max_body_bytes)
+    app.add_middleware(
+        SecurityHeaders,
+        docs_path="/docs",
+        max_body_bytes=web_settings.max_body_bytes,
+        large_bodies={"/import": web_settings.max_upload_bytes},  # the upload streams to disk
+    )
     templates = app.state.templates = Jinja2Templates(directory=str(TEMPLATES))
     install_error_handlers(app)
 
@@ -94,6 +100,7 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.include_router(_consent.router())
     app.include_router(_market.router())
     app.include_router(_market.page_router())
+    app.include_router(_imports.router())
     app.include_router(_dashboard.router())
     app.include_router(_settings_page.router())
     return app

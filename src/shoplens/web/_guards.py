@@ -7,7 +7,10 @@ requests (403). One app-wide dependency, so a new route is guarded without a lin
 * A request that changes something (POST, PUT, PATCH, DELETE) and is authenticated by the dashboard's session
   cookie must come from the app's own pages: its ``Origin`` (or, without one, its ``Referer``) must be this host,
   or it must carry the session's CSRF token (the dashboard's forms send it as ``csrf_token``; scripts may send it
-  as ``X-CSRF-Token``). Bearer-token calls carry no ambient credential, so they are not checked.
+  as ``X-CSRF-Token``). Bearer-token calls carry no ambient credential, so they are not checked. A route in
+  :data:`STREAMED_FORMS` reads its own body as it arrives (uploads go to disk, never into memory), so here its
+  form is not read: without a same-site ``Origin`` or the header, the route itself checks the form's
+  ``csrf_token`` field (:func:`needs_form_token`) before it keeps any of the body.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+STREAMED_FORMS = frozenset({"/import"})
 
 
 def declared_query_names(dependant: Dependant) -> frozenset[str]:
@@ -84,6 +88,17 @@ async def _carries_csrf_token(request: Request) -> bool:
     return isinstance(given, str) and secrets.compare_digest(given, expected)
 
 
+def needs_form_token(request: Request) -> bool:
+    """Whether a request to a route of :data:`STREAMED_FORMS` must still show the session's CSRF token in its
+    form: it uses the session cookie, and neither its origin nor an ``X-CSRF-Token`` header vouches for it."""
+    if bearer(request) is not None or not request.cookies.get(SESSION_COOKIE) or _same_origin(request):
+        return False
+    principal = principal_of(request)
+    expected = principal.csrf_token if principal is not None else None
+    given = request.headers.get(CSRF_HEADER)
+    return not (expected and given and secrets.compare_digest(given, expected))
+
+
 async def guard_request(request: Request) -> None:
     """The app-wide checks (see the module's docstring); raises :class:`ApiError`."""
     route = request.scope.get("route")
@@ -105,6 +120,7 @@ async def guard_request(request: Request) -> None:
         and bearer(request) is None
         and request.cookies.get(SESSION_COOKIE)
         and not _same_origin(request)
+        and not (route.path in STREAMED_FORMS and request.method == "POST")  # the route checks (see above)
         and not await _carries_csrf_token(request)
     ):
         raise ApiError(

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shoplens.web._errors import ApiError, error_response
@@ -51,23 +54,33 @@ def _body_too_large(limit: int) -> ApiError:
 
 
 class SecurityHeaders:
-    """Adds the security headers to every HTTP answer and refuses bodies over ``max_body_bytes`` (413)."""
+    """Adds the security headers to every HTTP answer and refuses bodies over ``max_body_bytes`` (413), or over
+    the limit ``large_bodies`` gives a path for its POST requests (the Import page's upload, which streams the body
+    to disk)."""
 
-    def __init__(self, app: ASGIApp, *, docs_path: str, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, docs_path: str, max_body_bytes: int, large_bodies: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.docs_path = docs_path
         self.max_body_bytes = max_body_bytes
+        self.large_bodies = dict(large_bodies or {})
         self._docs_policy: str | None = None
+
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            return self.large_bodies.get(scope["path"], self.max_body_bytes)
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         length = Headers(scope=scope).get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+        if length is not None and (not length.isdigit() or int(length) > limit):
             if length.isdigit():
-                too_large = _body_too_large(self.max_body_bytes)
-                answer = error_response(too_large.status, too_large.code, too_large.message)
+                answer = self._too_large(scope, limit)
             else:
                 answer = error_response(400, "bad_request", "the Content-Length header is not a number")
             await answer(scope, receive, self._with_headers(send, PAGE_POLICY))
@@ -75,11 +88,11 @@ class SecurityHeaders:
         if scope["path"] == self.docs_path:
             await self._docs(scope, receive, send)
             return
-        await self._limited(scope, receive, self._with_headers(send, PAGE_POLICY))
+        await self._limited(scope, receive, self._with_headers(send, PAGE_POLICY), limit)
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The app, reading at most ``max_body_bytes`` of a body sent without a length: past that, the app is
-        told the client went away, whatever it answers is dropped, and the client gets 413."""
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """The app, reading at most ``limit`` bytes of a body sent without a length: past that, the app is told
+        the client went away, whatever it answers is dropped, and the client gets 413."""
         received = 0
         too_large = False
         started = False
@@ -91,7 +104,7 @@ class SecurityHeaders:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     too_large = True
                     return {"type": "http.disconnect"}
             return message
@@ -109,8 +122,19 @@ class SecurityHeaders:
             if not too_large:
                 raise
         if too_large and not started:
-            refused = _body_too_large(self.max_body_bytes)
-            await error_response(refused.status, refused.code, refused.message)(scope, receive, send)
+            await self._too_large(scope, limit)(scope, receive, send)
+
+    def _too_large(self, scope: Scope, limit: int) -> Response:
+        """The 413 answer: the one error shape, or for a form of the dashboard (an upload) a page saying why."""
+        refused = _body_too_large(limit)
+        if scope["path"] in self.large_bodies:
+            text = html.escape(
+                f"Not uploaded: the files are larger than {limit:,} bytes in all, the most this server takes."
+            )
+            page = f'<!doctype html><html lang="en"><title>Not uploaded</title><p class="error">{text}</p>'
+            page += f'<p><a href="{html.escape(scope["path"])}">Back</a></p></html>'
+            return HTMLResponse(page, status_code=refused.status)
+        return error_response(refused.status, refused.code, refused.message)
 
     @staticmethod
     def _with_headers(send: Send, policy: str) -> Send:
@@ -146,4 +170,4 @@ class SecurityHeaders:
             else:
                 await send(message)
 
-        await self._limited(scope, receive, holding)
+        await self._limited(scope, receive, holding, self.max_body_bytes)

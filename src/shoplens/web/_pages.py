@@ -52,6 +52,7 @@ NAVIGATION = (
     ("/guard", "Guards", ANALYSTS),
     ("/surveys", "Surveys", CUSTOMER_LEVEL),
     ("/sharing", "Sharing", EVERYONE),
+    ("/import", "Import", ANALYSTS),
     ("/jobs", "Jobs", CUSTOMER_LEVEL),
     ("/settings", "Settings", OWNERS),
 )

@@ -26,6 +26,8 @@ MIN_SECRET_LENGTH = 32
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# the Import page's uploads stream to disk, so they may be far larger than any other request body
+MAX_UPLOAD_BYTES = 4 * 1024**3
 
 
 class WebSettings(BaseSettings):
@@ -44,6 +46,9 @@ class WebSettings(BaseSettings):
     trusted_proxies: Annotated[list[IpNetwork], NoDecode] = Field(default_factory=list)
     vendor_k: int = Field(DEFAULT_K, ge=DEFAULT_K, le=10_000, description="people behind every row a vendor sees")
     max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024, description="largest request body (413 beyond)")
+    max_upload_bytes: int = Field(
+        MAX_UPLOAD_BYTES, ge=1024, description="largest upload of store exports on the Import page (413 beyond)"
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
