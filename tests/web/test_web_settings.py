@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -424,6 +425,17 @@ def _serving(home: Path) -> Iterator[str]:
             process.wait()
 
 
+def _monthly_revenue(page: Any) -> list[Decimal]:
+    """The overview's revenue per month, as the API's values (its cells' data-value)."""
+    page.wait_for_selector("#kpi-table", timeout=120_000)  # a page still computing reloads itself until it is ready
+    cells = page.locator("#kpi-table td[data-kpi=revenue]")
+    return [Decimal(value) for value in cells.evaluate_all("cells => cells.map(c => c.dataset.value)")]
+
+
+def _cli_monthly_revenue(home: Path) -> list[Decimal]:
+    return [Decimal(str(row["revenue"])) for row in run_cli(home, "kpis", "--json").json()["rows"]]
+
+
 @pytest.mark.e2e
 def test_an_owner_changes_the_time_zone_in_the_browser_on_a_phone(
     browser: Any, own_store: Path, demo_store: Store
@@ -437,6 +449,8 @@ def test_an_owner_changes_the_time_zone_in_the_browser_on_a_phone(
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{server}/")
+        before = _monthly_revenue(page)
+        assert before == _cli_monthly_revenue(own_store)
         page.click("header nav a[href='/settings']")
         page.wait_for_selector("#store-form")
         assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth"), "fits a phone"
@@ -451,6 +465,12 @@ def test_an_owner_changes_the_time_zone_in_the_browser_on_a_phone(
         assert page.get_by_label("Time zone").input_value() == "Asia/Hong_Kong"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "settings-phone.png"), full_page=True)
+        page.goto(f"{server}/")
+        after = _monthly_revenue(page)  # the months as Hong Kong counts them (UTC+8), as the command line does now
+        assert after == _cli_monthly_revenue(own_store)
+        assert after != before, (
+            "orders placed late in the evening (UTC) move into the next day, some into the next month"
+        )
         context.close()
     shown = run_cli(own_store, "config", "show", "--json")
     assert shown.json() == {**STORE_DEFAULTS, "timezone": "Asia/Hong_Kong"}
