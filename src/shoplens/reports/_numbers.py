@@ -114,7 +114,7 @@ _ABBREVIATIONS = {
     "p90": "90th percentile",
     "pct": "%",
 }
-_SHARE_WORDS = ("rate", "share", "retention", "probability", "p_alive", "conversion", "drop_off", "uplift")
+_SHARE_WORDS = ("rate", "share", "retention", "probability", "p_alive", "conversion", "drop_off", "uplift", "growth")
 _MONEY_WORDS = (
     "revenue",
     "sales",

@@ -336,7 +336,7 @@ def customers(
         states=states,
         stage=stage,
         advice=advice,
-        evidence=evidence_rows(stage),
+        evidence=evidence_rows(stage, number_style(request)),
         segment=segment,
         listing=listing,
         page_size=PAGE_SIZE,

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from shoplens.appdb import recent_jobs
 from shoplens.queries import StageResult
+from shoplens.reports import NumberStyle, kind_of
 from shoplens.web._auth import Principal
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, OWNERS, app_database, principal_of
 from shoplens.web._tables import csv_download, number_style, shown_table
@@ -204,9 +205,14 @@ def hidden_need_tables(themes: dict[str, Any], needs: dict[str, Any]) -> list[di
     ]
 
 
-def evidence_rows(stage: StageResult) -> list[dict[str, str]]:
-    """The stage evidence as labelled rows, shares as percentages, in the order the stage rule reads them."""
-    return [{"name": name, "value": value} for name, value in stage.evidence_shown()]
+def evidence_rows(stage: StageResult, style: NumberStyle) -> list[dict[str, str]]:
+    """The stage evidence as labelled rows, shares as percentages and amounts as money, in the order the stage rule
+    reads them."""
+    raw = list(stage.evidence.items())
+    return [
+        {"name": name, "value": style.money(value) if kind_of(key, value) == "money" else shown}
+        for (name, shown), (key, value) in zip(stage.evidence_shown(), raw, strict=True)
+    ]
 
 
 def as_number(value: Any) -> float | None:
