@@ -31,6 +31,10 @@ DEMO_END = "2025-12-30"
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+# The web app computes the dashboard's answers in the background after an import; in tests that would run every
+# analysis behind each app a test makes, so it is off unless a test turns it on (tests/web/test_web_warm.py).
+os.environ.setdefault("SHOPLENS_WARM_PAGES", "0")
+
 # Spark parity runs one case per question by default; the variants of a question (other grains, splits, an as-of
 # day) add minutes of Spark jobs and little news, so they run with SHOPLENS_TEST_SPARK=all.
 SPARK_VARIANTS = frozenset(

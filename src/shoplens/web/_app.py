@@ -52,6 +52,7 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.store.stop_warming(timeout=60)
         app.state.app_database.close()
 
     app = FastAPI(
@@ -68,8 +69,8 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.state.app_database = AppDatabase.for_store(settings)
     app.state.api_token = api_token or None
     app.state.settings = settings
-    app.state.store = StoreReader(settings)
     app.state.web_settings = web_settings = web_settings or WebSettings()
+    app.state.store = StoreReader(settings, warm=_dashboard.WARM_QUERIES if web_settings.warm_pages else ())
     app.add_middleware(
         SecurityHeaders,
         docs_path="/docs",

@@ -160,6 +160,29 @@ VOICE_NEEDS = NeedsQuery()
 SURVEY_THEME_METHOD: Literal["keywords"] = "keywords"
 
 
+# the questions the pages ask with their default parameters, computed in the background after an import (see
+# StoreReader): the overview first, then the pages that take longest to compute on a large store
+WARM_QUERIES = (
+    KpiQuery(),
+    KpiComparisonQuery(),
+    FunnelQuery(),
+    ProductQuery(),
+    BasketQuery(),
+    RfmQuery(),
+    LifecycleQuery(),
+    StageQuery(),
+    RecommendQuery(),
+    CohortQuery(),
+    BehaviourQuery(),
+    ClvSummaryQuery(horizon=365, model="bgnbd"),
+    ServiceQuery(),
+    AcquisitionQuery(),
+    AcquisitionQuery(by="landing_page"),
+    VOICE_THEMES,
+    VOICE_NEEDS,
+)
+
+
 def page_store(request: Request) -> PageReader:
     return PageReader(store_of(request), PAGE_WAIT_SECONDS)
 

@@ -46,6 +46,7 @@ class WebSettings(BaseSettings):
     trusted_proxies: Annotated[list[IpNetwork], NoDecode] = Field(default_factory=list)
     vendor_k: int = Field(DEFAULT_K, ge=DEFAULT_K, le=10_000, description="people behind every row a vendor sees")
     max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024, description="largest request body (413 beyond)")
+    warm_pages: bool = Field(True, description="after an import, compute the dashboard's answers in the background")
     max_upload_bytes: int = Field(
         MAX_UPLOAD_BYTES, ge=1024, description="largest upload of store exports on the Import page (413 beyond)"
     )

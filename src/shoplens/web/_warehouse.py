@@ -11,7 +11,8 @@ warehouse).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -39,17 +40,57 @@ def _as_http() -> Iterator[None]:
 
 
 class StoreReader:
-    """Reads one store for the web app; shared by every request of the app, thread-safe."""
+    """Reads one store for the web app; shared by every request of the app, thread-safe.
 
-    def __init__(self, settings: Settings, *, results_kept: int = RESULTS_KEPT) -> None:
+    With ``warm`` (the dashboard's questions), the first request that sees a new data version — the first after an
+    import, or after the server starts — starts computing those answers one after another in a background thread,
+    so that the pages visited next find them ready (or already on their way) instead of starting them. A warm-up
+    stops when a newer import makes its answers stale; a question the store cannot answer yet is skipped."""
+
+    def __init__(self, settings: Settings, *, results_kept: int = RESULTS_KEPT, warm: Sequence[Query] = ()) -> None:
         self.settings = settings
         self.memory = ResultStore(results_kept)
         self.runner = QueryRunner.for_store(settings, memory=self.memory)
+        self.warm_queries = tuple(warm)
+        self.warmed: list[str] = []  # the kinds of the last warm-up's answers, in the order they were ready
+        self._warming: int | None = None
+        self._warm_lock = threading.Lock()
+        self._warmer: threading.Thread | None = None
 
     def version(self) -> int:
         """The data version a request would see now."""
         with _as_http():
-            return int(self.runner.version() or 0)
+            found = int(self.runner.version() or 0)
+        if self.warm_queries and found:
+            self._warm(found)
+        return found
+
+    def _warm(self, version: int) -> None:
+        with self._warm_lock:
+            if self._warming == version:
+                return
+            self._warming = version
+            self.warmed = []
+            self._warmer = threading.Thread(target=self._compute_all, args=(version,), daemon=True, name="warm")
+            self._warmer.start()
+
+    def stop_warming(self, timeout: float | None = None) -> None:
+        """Let the warm-up finish the answer it is computing and stop (the server's shutdown waits for it)."""
+        with self._warm_lock:
+            self._warming = -1
+            warmer = self._warmer
+        if warmer is not None:
+            warmer.join(timeout)
+
+    def _compute_all(self, version: int) -> None:
+        for query in self.warm_queries:
+            if self._warming != version:
+                return  # a newer import: its own warm-up has started
+            try:
+                self.runner.run(query)
+            except Exception:  # no events yet, no model fitted, the store busy: that page computes it when asked
+                continue
+            self.warmed.append(query.kind)
 
     def etag(self, kind: str, described: str, version: int) -> str:
         """A strong validator for an answer: what was asked, the data it was computed from and the time zone."""
