@@ -74,6 +74,13 @@ class StoreReader:
             self._warmer = threading.Thread(target=self._compute_all, args=(version,), daemon=True, name="warm")
             self._warmer.start()
 
+    def wait_warm(self, timeout: float | None = None) -> bool:
+        """Wait for the warm-up to finish (True when it has, or none is running)."""
+        warmer = self._warmer
+        if warmer is not None:
+            warmer.join(timeout)
+        return warmer is None or not warmer.is_alive()
+
     def stop_warming(self, timeout: float | None = None) -> None:
         """Let the warm-up finish the answer it is computing and stop (the server's shutdown waits for it)."""
         with self._warm_lock:
