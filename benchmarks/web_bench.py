@@ -42,8 +42,7 @@ from shoplens.cli import main
 from shoplens.config import Settings
 from shoplens.errors import InputError
 from shoplens.queries import KpiQuery, QueryRunner
-from shoplens.web import add_user, create_app, create_token
-from shoplens.web._settings import WebSettings
+from shoplens.web import WebSettings, add_user, create_app, create_token
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "benchmarks" / "data"

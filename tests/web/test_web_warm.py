@@ -10,8 +10,7 @@ import pytest
 from tests.web.conftest import Store, logged_in, table_values
 
 from shoplens.config import Settings
-from shoplens.web import _dashboard, create_app
-from shoplens.web._settings import WebSettings
+from shoplens.web import WebSettings, _dashboard, create_app
 
 
 def _copy(store: Store, to: Path) -> Path:
