@@ -11,9 +11,11 @@ import typer
 from pydantic import ValidationError
 from typer.exceptions import TyperException
 
+from shoplens.cli._format import use_store_style
 from shoplens.cli._output import stderr
 from shoplens.config import Settings, StoreSettingsFile
 from shoplens.errors import ConfigError, FieldError, InputError, ShoplensError
+from shoplens.reports import NumberStyle
 
 app = typer.Typer(
     name="shoplens",
@@ -41,6 +43,7 @@ def _global(
     """Global options; every command also takes --json for one JSON document on stdout."""
     try:
         ctx.obj = Settings(home=home)
+        use_store_style(NumberStyle(locale=ctx.obj.locale, currency=ctx.obj.currency))
     except (ValidationError, ConfigError) as exc:
         if ctx.invoked_subcommand == "config":  # so that `config set` and `config unset` can repair a bad setting
             return

@@ -12,23 +12,32 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.table import Table
 
+from shoplens.reports import NumberStyle
+
 DASH = "–"
+# the store's locale and currency; set from the store's settings when a command starts (cli._app)
+_style = [NumberStyle()]
+
+
+def use_store_style(style: NumberStyle) -> None:
+    """Write the terminal's numbers in ``style`` (the store's locale and currency) from now on."""
+    _style[0] = style
 
 
 def money(value: Any) -> str:
-    return DASH if value is None else f"{Decimal(value):,.2f}"
+    return DASH if value is None else _style[0].money(Decimal(str(value)))
 
 
 def count(value: Any) -> str:
-    return DASH if value is None else f"{int(value):,}"
+    return DASH if value is None else _style[0].count(value)
 
 
 def share(value: Any, digits: int = 1) -> str:
-    return DASH if value is None else f"{float(value):.{digits}%}"
+    return DASH if value is None else _style[0].share(value, digits)
 
 
 def change(value: Any) -> str:
-    return DASH if value is None else f"{float(value):+.1%}"
+    return DASH if value is None else _style[0].change(value)
 
 
 def number(value: Any, digits: int = 1) -> str:
