@@ -52,6 +52,7 @@ class Export:
     profiles: tuple[str, ...]
     example_file: str
     where: tuple[Link, ...] = field(default=())
+    source: str = ""  # where to get it when no shop admin page exports it
 
     @property
     def command(self) -> str:
@@ -73,7 +74,8 @@ SHOPIFY_PRODUCTS = Link(
     "Shopify admin → Products → Export", "https://help.shopify.com/en/manual/products/import-export/export-products"
 )
 WOOCOMMERCE_ORDERS = Link(
-    "WooCommerce → Analytics → Orders → Download (CSV)", "https://woocommerce.com/document/woocommerce-analytics/"
+    "WooCommerce → Analytics → Orders → Download (profile woocommerce-analytics)",
+    "https://woocommerce.com/document/woocommerce-analytics/",
 )
 WOOCOMMERCE_PRODUCTS = Link(
     "WooCommerce → Products → Export (the built-in product CSV exporter)",
@@ -124,11 +126,40 @@ EXPORTS = (
         "the Funnel, landing pages on Acquisition",
         EVENT_PROFILES,
         "events.csv",
+        source="the GA4 BigQuery export, any tracker's events, or shoplens' own collector (shoplens collect serve)",
     ),
-    Export("feedback", "Reviews and feedback", "the Voice page", ("feedback",), "reviews.csv"),
-    Export("spend", "Marketing spend", "CAC, ROAS and LTV/CAC on Acquisition", SPEND_PROFILES, "spend.csv"),
-    Export("tickets", "Support tickets", "support times on the Service page", ("tickets",), "tickets.csv"),
-    Export("inventory", "Stock snapshots", "stock-outs and lost sales on the Service page", ("inventory",), "stock.csv"),
+    Export(
+        "feedback",
+        "Reviews and feedback",
+        "the Voice page",
+        ("feedback",),
+        "reviews.csv",
+        source="a review app's CSV export: a text column, optionally rating, email, product_id, created_at",
+    ),
+    Export(
+        "spend",
+        "Marketing spend",
+        "CAC, ROAS and LTV/CAC on Acquisition",
+        SPEND_PROFILES,
+        "spend.csv",
+        source="a Google Ads or Meta Ads Manager report by day, or a CSV of date, channel, amount",
+    ),
+    Export(
+        "tickets",
+        "Support tickets",
+        "support times on the Service page",
+        ("tickets",),
+        "tickets.csv",
+        source="the help desk's ticket export (ticket_id, created_at, first_response_at, solved_at)",
+    ),
+    Export(
+        "inventory",
+        "Stock snapshots",
+        "stock-outs and lost sales on the Service page",
+        ("inventory",),
+        "stock.csv",
+        source="daily stock levels (product_id, date, on_hand) from the shop or the warehouse system",
+    ),
 )
 EXPORTS_BY_NEED = {export.need: export for export in EXPORTS}
 
@@ -138,7 +169,11 @@ FILLERS = {
         Filler(
             "orders",
             "No orders yet: every analysis starts from the store's orders export.",
-            ("shoplens import orders_export.csv", "shoplens import orders_export.csv --profile shopify", "shoplens demo"),
+            (
+                "shoplens import orders_export.csv",
+                "shoplens import orders_export.csv --profile shopify",
+                "shoplens demo",
+            ),
             ORDER_PROFILES,
             Link("the first-run guide on the Overview", "/"),
         ),
@@ -147,7 +182,7 @@ FILLERS = {
             "No web sessions yet: the funnel counts the sessions of the store's web events.",
             (
                 "shoplens import events.csv --profile events",
-                "shoplens collect serve --origin https://shop.example (then load /collect/v1/snippet.js on the shop's pages)",
+                "shoplens collect serve --origin https://shop.example (the shop's pages load /collect/v1/snippet.js)",
                 "shoplens collect load",
             ),
             EVENT_PROFILES,
@@ -188,7 +223,11 @@ FILLERS = {
         Filler(
             "surveys",
             "No surveys yet: results appear here once customers answer one.",
-            ("shoplens survey create survey.yaml", "shoplens survey sample SURVEY_ID", "shoplens survey export SURVEY_ID"),
+            (
+                "shoplens survey create survey.yaml",
+                "shoplens survey sample SURVEY_ID",
+                "shoplens survey export SURVEY_ID",
+            ),
         ),
         Filler(
             "shifts",

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shoplens.appdb import recent_jobs
+from shoplens.errors import InputError
 from shoplens.queries import StageResult
 from shoplens.web._auth import Principal
-from shoplens.errors import InputError
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, OWNERS, app_database, principal_of
 from shoplens.web._empty import EXPORTS, IMPORT_PAGE, empty_state, state_for
 from shoplens.web._tables import csv_download, number_style, shown_table
