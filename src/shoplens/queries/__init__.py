@@ -21,7 +21,7 @@ from shoplens.queries._analytics import (
 )
 from shoplens.queries._base import Query, Registered, Result, Row, answers, registered, registration
 from shoplens.queries._compare import COMPARED_KPIS, KpiComparisonQuery, KpiComparisonResult
-from shoplens.queries._context import QueryContext, rows
+from shoplens.queries._context import NoOrdersError, QueryContext, rows
 from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
 from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._market import (
@@ -138,6 +138,7 @@ __all__ = [
     "MarketSizeSpec",
     "NeedsQuery",
     "NeedsResult",
+    "NoOrdersError",
     "NoStoreError",
     "Opened",
     "PlanProgressQuery",

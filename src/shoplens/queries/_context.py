@@ -21,6 +21,13 @@ NO_CUSTOMERS = "no known customers: every order is a guest order, so there is no
 R = TypeVar("R", bound=Result)
 
 
+class NoOrdersError(InputError):
+    """The warehouse is there but holds no orders yet (a new store, or one with only other exports)."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_ORDERS)
+
+
 def rows(table: ir.Table) -> list[Row]:
     """Execute ``table`` and return plain Python rows: Decimal money, dates, ints, floats (never NaN)."""
     return [{key: _clean(value) for key, value in row.items()} for row in table.to_pyarrow().to_pylist()]
@@ -100,7 +107,7 @@ class QueryContext:
         """The orders table; an InputError when the store has none."""
         orders = self.table("orders")
         if self.count(orders) == 0:
-            raise InputError(NO_ORDERS)
+            raise NoOrdersError
         return orders
 
     def customer_orders(self, what: str) -> ir.Table:

@@ -91,6 +91,7 @@ from shoplens.voice import analyse_survey, list_surveys
 from shoplens.web._api import store_of, supplier_query
 from shoplens.web._cohort_table import GRAIN_WORDS, cohort_grid
 from shoplens.web._deps import ANALYSTS, app_database
+from shoplens.web._empty import needs_orders
 from shoplens.web._errors import ApiError
 from shoplens.web._pages import (
     JOBS_SHOWN,
@@ -101,16 +102,18 @@ from shoplens.web._pages import (
     as_number,
     evidence_rows,
     hidden_need_tables,
+    page_empty_state,
     problem,
     render,
     table,
     table_download,
     trouble,
+    welcome,
 )
 from shoplens.web._share import ShareFormatQuery, ShareK, download, share_exports
 from shoplens.web._tables import TABLE_PARAMS_DEPENDENCY, number_style, shown_table
 from shoplens.web._vendor import CUSTOMER_LEVEL_SPLITS, is_vendor, vendor_k, vendor_result
-from shoplens.web._warehouse import PageReader, StillComputingError
+from shoplens.web._warehouse import PageReader, StillComputingError, UnansweredError
 
 KPI_FIELDS = (
     ("revenue", "Revenue"),
@@ -151,7 +154,7 @@ PROFIT_COLUMNS = [
 PROFIT_CURVE_MONTHS = (0, 1, 2, 3, 6, 9, 12, 18, 24)  # the curve's points the page shows (the API has every month)
 # a page waits this long for a result; then it says what is being computed and reloads itself until it is ready
 PAGE_WAIT_SECONDS = 3.0
-PAGE_TROUBLE = (ApiError, InputError, StillComputingError)
+PAGE_TROUBLE = (ApiError, InputError, StillComputingError, UnansweredError)
 SPLITS = ("channel", "device", "country", "segment")
 # the voice page asks the default questions, as `shoplens voice themes|needs`, the API and the monthly report do
 VOICE_THEMES = ThemesQuery()
@@ -218,6 +221,8 @@ def overview(
         compared = store.answer(KpiComparisonQuery(start=start, end=end, grain=grain), KpiComparisonResult)
         split = store.answer(query.model_copy(update={"by": by}), KpiResult) if by else None
     except PAGE_TROUBLE as exc:
+        if needs_orders(exc):  # a new store: what to import first and how
+            return welcome(request, principal, exc)
         return trouble(request, principal, exc)
     if vendor:  # the rows a vendor sees through the API, no more
         result = vendor_result(result, vendor_k(request))
@@ -427,6 +432,7 @@ def cohort_page(
         principal,
         grids=grids,
         note=result.note,
+        empty_state=None if result.rows else page_empty_state(principal, "cohorts"),
         grain=grain,
         chosen=query.model_dump(include=set(chosen)),
     )
@@ -572,7 +578,15 @@ def voice_page(request: Request, principal: CustomerViewer) -> Response:
         f"Hidden needs: {needs['critical_texts']} critical texts ({needs['critical_is']}); complaint themes are "
         f"ranked by {needs['ranked_by']}.",
     ]
-    return analysis(request, principal, "Voice of the customer", notes=notes, tables=hidden_need_tables(themes, needs))
+    empty = [page_empty_state(principal, "feedback")] if not themes["texts"] else []
+    return analysis(
+        request,
+        principal,
+        "Voice of the customer",
+        notes=notes,
+        tables=hidden_need_tables(themes, needs),
+        empty_states=empty,
+    )
 
 
 @routes.get("/sharing", response_class=HTMLResponse)
@@ -605,13 +619,15 @@ def surveys_page(
         if survey not in {s["survey_id"] for s in surveys}:
             return problem(request, principal, f"There is no survey {survey[:64]!r}.")
         results = analyse_survey(database, survey, theme_method=SURVEY_THEME_METHOD)
-    return render(request, "surveys.html", principal, surveys=surveys, results=results)
+    empty = page_empty_state(principal, "surveys")
+    return render(request, "surveys.html", principal, surveys=surveys, results=results, empty_state=empty)
 
 
 @routes.get("/jobs", response_class=HTMLResponse)
 def jobs_page(request: Request, principal: CustomerViewer) -> Response:
     """Imports, demo builds and model fits started from the command line, with their progress."""
-    return render(request, "jobs.html", principal, jobs=recent_jobs(app_database(request), limit=JOBS_SHOWN))
+    jobs = recent_jobs(app_database(request), limit=JOBS_SHOWN)
+    return render(request, "jobs.html", principal, jobs=jobs, empty_state=page_empty_state(principal, "jobs"))
 
 
 @routes.get("/reports/monthly")
@@ -717,7 +733,10 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> Response:
         notes.append(
             "No joint plans with partners yet: shoplens plans create --partner NAME --kind K --starts D --ends D."
         )
-    return analysis(request, principal, "Acquisition & plans", notes=notes, charts=charts, tables=tables)
+    empty = [] if acquisition.spend_known else [page_empty_state(principal, "spend")]
+    return analysis(
+        request, principal, "Acquisition & plans", notes=notes, charts=charts, tables=tables, empty_states=empty
+    )
 
 
 PLAN_COLUMNS = [
@@ -800,7 +819,8 @@ def service_page(request: Request, principal: CustomerViewer) -> Response:
                     f"Deliveries against the promised day by {title}", f"delivery-{by}", _rounded(service.delivery[by])
                 )
             )
-    return analysis(request, principal, "Service", notes=notes, tables=tables)
+    empty = [page_empty_state(principal, "service")] if not (service.support or service.stock_outs) else []
+    return analysis(request, principal, "Service", notes=notes, tables=tables, empty_states=empty)
 
 
 SHIFT_COLUMNS = ["share_now", "share_before", "change", "spend_now", "spend_before"]
@@ -834,8 +854,10 @@ def segment_shifts_page(
         title = f"{shift['segment']}: {shift['customers_now']} customers buying now, {shift['customers_before']} before"
         slug = "shifts-" + str(shift["segment"]).lower().replace(" ", "-").replace("'", "")
         tables.append(table(title, slug, _rounded(shift["items"]), [query.by, *SHIFT_COLUMNS]))
+    empty = []
     if not tables:
         tables.append(table("Segments", "shifts", []))
+        empty.append(page_empty_state(principal, "shifts"))
     filters = [
         {
             "name": "segment",
@@ -866,6 +888,7 @@ def segment_shifts_page(
         tables=tables,
         filters=filters,
         filters_action="/segment-shifts",
+        empty_states=empty,
     )
 
 
@@ -969,7 +992,8 @@ def suppliers_page(
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     if not result.available:
-        return analysis(request, principal, "Suppliers", notes=[result.message or "No suppliers."])
+        empty = [page_empty_state(principal, "suppliers")]
+        return analysis(request, principal, "Suppliers", notes=[result.message or "No suppliers."], empty_states=empty)
     notes = [
         f"{len(result.suppliers)} suppliers, {result.start} to {result.end} ({len(result.months)} complete months). "
         f"Next month's units: {result.forecast_method}, {result.interval_level:.0%} interval.",

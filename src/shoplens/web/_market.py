@@ -28,7 +28,7 @@ from shoplens.web._api import answer
 from shoplens.web._dashboard import PAGE_TROUBLE, page_store
 from shoplens.web._deps import CUSTOMER_LEVEL, app_database, audit, principal_of, require_roles
 from shoplens.web._errors import API_PREFIX, ApiError
-from shoplens.web._pages import CustomerViewer, analysis, table, trouble
+from shoplens.web._pages import CustomerViewer, analysis, page_empty_state, table, trouble
 from shoplens.web._tables import TABLE_PARAMS_DEPENDENCY
 
 MARKET_EDITORS = ("owner",)
@@ -208,6 +208,7 @@ def page_router() -> APIRouter:
         ]
         charts = [_share_chart(result)] if result.share else []
         notes = [f"Data to {result.as_of}.", *result.notes]
-        return analysis(request, principal, "Market", notes=notes, charts=charts, tables=tables)
+        empty = [] if (result.competitors or result.share) else [page_empty_state(principal, "market")]
+        return analysis(request, principal, "Market", notes=notes, charts=charts, tables=tables, empty_states=empty)
 
     return routes

@@ -9,12 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shoplens.appdb import recent_jobs
+from shoplens.errors import InputError
 from shoplens.queries import StageResult
 from shoplens.reports import NumberStyle, kind_of
 from shoplens.web._auth import Principal
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, OWNERS, app_database, principal_of
+from shoplens.web._empty import EXPORTS, IMPORT_PAGE, empty_state, state_for
 from shoplens.web._tables import csv_download, number_style, shown_table
-from shoplens.web._warehouse import StillComputingError
+from shoplens.web._warehouse import StillComputingError, UnansweredError
 
 COMPUTING = {
     "kpis": "the KPIs",
@@ -119,11 +121,32 @@ def problem(request: Request, principal: Principal, message: str) -> HTMLRespons
 
 
 def trouble(request: Request, principal: Principal, exc: Exception) -> HTMLResponse:
-    """A page that could not be drawn: still computing (it reloads itself), or the reason."""
+    """A page that could not be drawn: still computing (it reloads itself), empty (the reason with what would fill
+    it), or the reason."""
     if isinstance(exc, StillComputingError):
         what = COMPUTING.get(exc.kind, exc.kind.replace("_", " "))
         return render(request, "computing.html", principal, what=what, seconds=exc.seconds)
-    return problem(request, principal, str(exc))
+    state = state_for(exc, principal.role) if isinstance(exc, InputError | UnansweredError) else None
+    return render(request, "no_data.html", principal, message=str(exc), state=state)
+
+
+def welcome(request: Request, principal: Principal, exc: Exception) -> HTMLResponse:
+    """The overview of a new store: what to import first and how, then the optional exports, and the demo."""
+    orders, *optional = EXPORTS
+    return render(
+        request,
+        "welcome.html",
+        principal,
+        message=str(exc),
+        orders=orders,
+        optional=optional,
+        import_page=IMPORT_PAGE if principal.role in ANALYSTS else None,
+    )
+
+
+def page_empty_state(principal: Principal, need: str) -> dict[str, Any]:
+    """The empty-state block of a page whose question was answered but found nothing of ``need``."""
+    return empty_state(need, principal.role)
 
 
 def analysis(request: Request, principal: Principal, title: str, **parts: Any) -> Response:
@@ -136,6 +159,7 @@ def analysis(request: Request, principal: Principal, title: str, **parts: Any) -
     style = number_style(request)
     parts.setdefault("notes", [])
     parts.setdefault("charts", [])
+    parts.setdefault("empty_states", [])
     shown = [shown_table(request, style, found) for found in tables]
     return render(request, "analysis.html", principal, title=title, tables=shown, fmt=style, **parts)
 

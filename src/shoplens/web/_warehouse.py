@@ -5,7 +5,7 @@ warehouse's change token and opens the warehouse only when it changed). Answers 
 data version and time zone (:class:`shoplens.queries.ResultStore`), so a warm request neither opens the warehouse
 nor computes anything, and the server never holds the warehouse open between requests. This module adds only what
 HTTP needs: ETags, and the store's state as status codes (404 before the first import, 503 while one holds the
-warehouse).
+warehouse); a dashboard page instead learns which question the store could not answer, to say what would fill it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from shoplens.config import Settings
+from shoplens.errors import InputError
 from shoplens.queries import NoStoreError, Query, QueryRunner, Result, ResultStore, StillComputingError, StoreBusyError
 from shoplens.web._errors import ApiError
 
@@ -25,18 +26,35 @@ RESULTS_KEPT = 256
 T = TypeVar("T")
 R = TypeVar("R", bound=Result)
 
-__all__ = ["PageReader", "StillComputingError", "StoreReader"]
+__all__ = ["PageReader", "StillComputingError", "StoreReader", "UnansweredError"]
+
+
+class UnansweredError(Exception):
+    """A page's question the store cannot answer from what it holds: ``kind`` is the question's kind, ``reason``
+    the runner's own error (its message is what the page shows; the kind says what would fill the page)."""
+
+    def __init__(self, kind: str, reason: InputError) -> None:
+        super().__init__(str(reason))
+        self.kind = kind
+        self.reason = reason
+
+
+@contextmanager
+def _busy_as_http() -> Iterator[None]:
+    try:
+        yield
+    except StoreBusyError as exc:
+        raise ApiError(503, "busy", str(exc), headers={"Retry-After": "5"}) from None
 
 
 @contextmanager
 def _as_http() -> Iterator[None]:
     """The store's state as the API's status codes."""
     try:
-        yield
+        with _busy_as_http():
+            yield
     except NoStoreError as exc:
         raise ApiError(404, "not_found", str(exc)) from None
-    except StoreBusyError as exc:
-        raise ApiError(503, "busy", str(exc), headers={"Retry-After": "5"}) from None
 
 
 class StoreReader:
@@ -127,4 +145,10 @@ class PageReader:
         return self.store.version()
 
     def answer(self, query: Query, result_type: type[R]) -> R:
-        return self.store.answer(query, result_type, wait=self.wait)
+        """The answer, or :class:`UnansweredError` naming the question when the store cannot answer it (no
+        store yet, no orders, no data of the kind the question needs, or a bad value)."""
+        try:
+            with _busy_as_http():
+                return self.store.runner.run(query, result_type, wait=self.wait)
+        except InputError as exc:
+            raise UnansweredError(query.kind, exc) from exc
