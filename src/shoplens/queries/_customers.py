@@ -18,10 +18,10 @@ from pydantic import Field, field_validator
 from shoplens.errors import NotFoundError
 from shoplens.ingest import KEY_HEX_CHARS, KEY_PREFIX
 from shoplens.metrics import customer_months, customer_totals, data_end, lifecycle, rfm_scores
-from shoplens.models import load_fit
+from shoplens.models import ModelName, load_fit
 from shoplens.queries._base import Query, Result, Row, answers
 from shoplens.queries._context import QueryContext, one_row, rows
-from shoplens.queries._preferences import KEY_PATTERN, PreferenceQuery, PreferenceResult
+from shoplens.queries._preferences import KEY_PATTERN, UNKNOWN_CUSTOMER, PreferenceQuery, PreferenceResult
 from shoplens.queries._value import ClvPredictQuery, ClvPredictResult
 
 MAX_PAGE_SIZE = 500
@@ -83,7 +83,7 @@ def answer_customers(context: QueryContext, query: CustomerListQuery) -> Custome
 # --- one customer ------------------------------------------------------------------------------------------------
 
 CLV_HORIZON_DAYS = 365  # the horizon of the CLV page and of GET /api/v1/clv
-CLV_FITS = ("bgnbd", "gamma-gamma")
+CLV_FITS: tuple[ModelName, ...] = ("bgnbd", "gamma-gamma")
 NO_MODEL = (
     "no model fitted yet for the current data: shoplens clv fit --model bgnbd and shoplens clv fit --model gamma-gamma"
 )
@@ -97,6 +97,7 @@ MODEL_FIELDS = (
     "expected_next_order_date",
     "value_tier",
 )
+SEGMENT_FIELDS = ("segment", "r_score", "f_score", "m_score", "recency_days", "frequency", "monetary")
 DETAIL_RULES = {
     "months": "store-local months with a purchase or a dated refund: orders and net sales when placed, refunds "
     "when given; revenue is net sales less refunds",
@@ -145,10 +146,6 @@ class CustomerDetailResult(Result):
     rules: dict[str, str] = DETAIL_RULES
 
 
-def unknown_customer(key: str) -> str:
-    return f"no customer with the key {key} has a purchase in this store"
-
-
 def _quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
@@ -192,7 +189,7 @@ def _segment_history(context: QueryContext, key: str, last_day: date, quarters: 
             )
         )
     found = {row["as_of"]: row for row in rows(ibis.union(*parts, distinct=False))}
-    empty = dict.fromkeys(("segment", "r_score", "f_score", "m_score", "recency_days", "frequency", "monetary"))
+    empty = dict.fromkeys(SEGMENT_FIELDS)
     history = []
     for day in days:
         row = found.get(day, empty)
@@ -238,7 +235,7 @@ def answer_customer_detail(context: QueryContext, query: CustomerDetailQuery) ->
     mine_refunds = refunds.filter(refunds.customer_key == key)
     totals = one_row(customer_totals(mine_orders, mine_refunds, zone=context.zone))
     if not totals:
-        raise NotFoundError(unknown_customer(key))
+        raise NotFoundError(UNKNOWN_CUSTOMER)
     months = customer_months(mine_orders, mine_refunds, zone=context.zone).drop("customer_key").order_by("month")
     last_day = data_end(orders, refunds, context.zone).to_pyarrow().as_py()
     model, model_note = _model_figures(context, key)
