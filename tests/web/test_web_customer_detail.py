@@ -14,10 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import fetch, run_cli, vault_in_clear
 from tests.web.conftest import Store, logged_in, table_columns, table_links, table_values
+from tests.web.test_web_preferences import customers_with_orders
 
 from shoplens.config import Settings
 from shoplens.metrics import NOT_PURCHASED_STATUSES
 from shoplens.queries import ClvPredictQuery, ClvPredictResult, QueryRunner
+from shoplens.queries._preferences import NO_CONSENT
 from shoplens.web import create_app
 
 NOBODY = "c_" + "0" * 20
@@ -228,4 +230,20 @@ def test_every_customer_key_in_a_table_links_its_page(as_role: Callable[[str], T
     assert links == [f"/customers/{s}" if KEY.fullmatch(s) else None for s in subjects]
     segment = client.get(f"/api/v1/customers/{detail_key}").json()["segments"][-1]["segment"]
     listing = client.get("/customers", params={"segment": segment}).text
-    assert f'href="/customers/{detail_key}"' in listing or "Next" in listing
+    listed = re.findall(r"<code>(c_[0-9a-f]{20})</code>", listing)
+    assert listed, "the segment's drill-down lists its customers"
+    assert re.findall(r'<a href="/customers/(c_[0-9a-f]{20})"><code>\1</code></a>', listing) == listed
+
+
+def test_a_customer_who_refused_consent_has_a_detail_without_preferences(
+    as_role: Callable[[str], TestClient], demo_store: Store
+) -> None:
+    refused = customers_with_orders(demo_store, False)
+    assert refused, "the demo store has customers who refused marketing"
+    client = as_role("marketer")
+    document = client.get(f"/api/v1/customers/{refused[0]}").json()
+    assert (document["preferences"], document["preferences_note"]) == (None, NO_CONSENT)
+    assert document["months"], "the rest of the detail is there"
+    page = client.get(f"/customers/{refused[0]}").text
+    assert f"Preferences: {NO_CONSENT}." in page
+    assert 'id="preferences"' not in page
