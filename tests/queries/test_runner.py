@@ -79,6 +79,7 @@ def test_every_question_is_registered_once_with_a_typed_result() -> None:
         "clv_predict",
         "clv_summary",
         "cohorts",
+        "customer_detail",
         "customer_suggestions",
         "customers",
         "forecast",

@@ -95,6 +95,9 @@ def table_columns(page: str, table_id: str) -> list[str]:
     return re.findall(r'<th[^>]*data-column="([^"]+)"', _table_body(page, table_id))
 
 
+_LINKED = r'(?:<a href="[^"]*">)?([^<]*)(?:</a>)?'  # a cell's text, inside the link some cells are
+
+
 def table_values(page: str, table_id: str) -> list[list[str]]:
     """Each row's cells as the API gives them (their ``data-value``; the text shown where a cell has none)."""
     body = _table_body(page, table_id).split("<tbody>", 1)[1]
@@ -102,7 +105,7 @@ def table_values(page: str, table_id: str) -> list[list[str]]:
     return [
         [
             html.unescape(raw if raw else text)
-            for raw, text in re.findall(r'<td[^>]*?(?:data-value="([^"]*)")?>([^<]*)</td>', row)
+            for raw, text in re.findall(rf'<td[^>]*?(?:data-value="([^"]*)")?>{_LINKED}</td>', row)
         ]
         for row in rows
     ]
@@ -112,4 +115,14 @@ def table_texts(page: str, table_id: str) -> list[list[str]]:
     """Each row's cells as a person reads them."""
     body = _table_body(page, table_id).split("<tbody>", 1)[1]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
-    return [[html.unescape(text) for text in re.findall(r"<td[^>]*>([^<]*)</td>", row)] for row in rows]
+    return [[html.unescape(text) for text in re.findall(rf"<td[^>]*>{_LINKED}</td>", row)] for row in rows]
+
+
+def table_links(page: str, table_id: str) -> list[list[str | None]]:
+    """Each row's cells as the pages they link to (None for a cell without a link)."""
+    body = _table_body(page, table_id).split("<tbody>", 1)[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    return [
+        [html.unescape(link) if link else None for link in re.findall(r'<td[^>]*>(?:<a href="([^"]*)">)?[^<]*', row)]
+        for row in rows
+    ]

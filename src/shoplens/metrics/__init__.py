@@ -7,7 +7,8 @@ the DuckDB warehouse, PostgreSQL or Spark. The questions callers ask, and the on
 The facts below the metrics are defined here once, for models, voice and sharing too: which orders are
 purchases (:func:`purchases`, :func:`purchase_lines`, :func:`purchase_refunds`), a customer's purchases on
 store-local days (:func:`customer_orders`, :func:`customer_purchases`, :class:`StoreZone`), and what a
-customer spent (:func:`recent_spend`, in DECIMAL). What an order leaves the shop after its costs is
+customer spent (:func:`recent_spend`, in DECIMAL), and one customer month by month (:func:`customer_months`,
+:func:`customer_totals`). What an order leaves the shop after its costs is
 :func:`order_margins` (the contribution margin, :mod:`shoplens.metrics._profit`).
 """
 
@@ -23,6 +24,7 @@ from shoplens.metrics._behaviour import (
     weekday_hour,
 )
 from shoplens.metrics._cohorts import FirstOrderFilters, cohorts, first_order_customers
+from shoplens.metrics._customer import customer_months, customer_totals
 from shoplens.metrics._delivery import UNKNOWN as UNKNOWN_DELIVERY_GROUP
 from shoplens.metrics._delivery import after_deliveries, delivery_summary, delivery_times
 from shoplens.metrics._facts import (
@@ -153,11 +155,13 @@ __all__ = [
     "classify_window",
     "cohorts",
     "customer_margin_events",
+    "customer_months",
     "customer_orders",
     "customer_profit",
     "customer_purchases",
     "customer_refunds",
     "customer_refunds_flagged",
+    "customer_totals",
     "data_end",
     "data_span",
     "decide_stage",

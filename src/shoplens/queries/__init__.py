@@ -22,7 +22,13 @@ from shoplens.queries._analytics import (
 from shoplens.queries._base import Query, Registered, Result, Row, answers, registered, registration
 from shoplens.queries._compare import COMPARED_KPIS, KpiComparisonQuery, KpiComparisonResult
 from shoplens.queries._context import NoOrdersError, QueryContext, rows
-from shoplens.queries._customers import MAX_PAGE_SIZE, CustomerListQuery, CustomerListResult
+from shoplens.queries._customers import (
+    MAX_PAGE_SIZE,
+    CustomerDetailQuery,
+    CustomerDetailResult,
+    CustomerListQuery,
+    CustomerListResult,
+)
 from shoplens.queries._guard import GuardQuery, GuardResult
 from shoplens.queries._market import (
     CompetitorSpec,
@@ -117,6 +123,8 @@ __all__ = [
     "CohortQuery",
     "CohortResult",
     "CompetitorSpec",
+    "CustomerDetailQuery",
+    "CustomerDetailResult",
     "CustomerListQuery",
     "CustomerListResult",
     "CustomerSuggestQuery",

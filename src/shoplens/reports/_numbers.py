@@ -44,6 +44,7 @@ MEASURES: dict[str, Measure] = {
     "new_customers": Measure("New customers", "count", "Customers whose first order fell in the period"),
     "returning_customers": Measure("Returning customers", "count", "Customers who had ordered before the period"),
     "aov": Measure("Average order value", "money", "Revenue divided by orders"),
+    "monetary": Measure("Monetary", "money", "RFM's money: net sales less refunds up to the reference day"),
     "repeat_rate": Measure("Repeat rate", "share", "Share of the period's customers who had ordered before"),
     "refund_rate": Measure("Refund rate", "share", "Refunds as a share of net sales"),
     "conversion_rate": Measure("Conversion rate", "share", "Share of web sessions that ended in an order"),

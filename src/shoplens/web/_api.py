@@ -30,6 +30,7 @@ from shoplens.queries import (
     ClvFitQuery,
     ClvSummaryQuery,
     CohortQuery,
+    CustomerDetailQuery,
     CustomerListQuery,
     CustomerSuggestQuery,
     ForecastQuery,
@@ -232,6 +233,19 @@ def customers(
     """Pseudonymous customers (key, segment, lifecycle state), paginated; never anything from the PII vault."""
     query = CustomerListQuery(segment=segment, lifecycle=lifecycle_state, offset=offset, limit=limit)
     return answer(request, query)
+
+
+@routes.get("/customers/{key}", dependencies=[CustomerLevel])
+def customer_detail(
+    request: Request,
+    key: Annotated[str, Path(pattern=CUSTOMER_KEY, description="pseudonymous customer key")],
+    quarters: Annotated[int, Query(ge=1, le=20, description="complete quarters of segment history")] = 4,
+) -> Response:
+    """One pseudonymous customer (``CustomerDetailQuery``): orders, net sales and refunds per month with the
+    first and last order day and the totals; the RFM segment at the end of each recent quarter; P(alive), expected
+    purchases and CLV when the models are fitted for the current data; the preference profile. Never anything from
+    the vault. 404 for a key with no purchase in the store."""
+    return answer(request, CustomerDetailQuery(customer_key=key, quarters=quarters))
 
 
 @routes.get("/customers/{key}/preferences", dependencies=[CustomerLevel])

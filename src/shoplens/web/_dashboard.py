@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from shoplens.actions import export_flags
 from shoplens.appdb import PartnerPlan, PartnerPlanStore, PlanStore, recent_jobs
-from shoplens.errors import InputError
+from shoplens.errors import InputError, NotFoundError
 from shoplens.metrics import SEGMENT_NAMES
 from shoplens.privacy import DEFAULT_K
 from shoplens.queries import (
@@ -34,6 +34,8 @@ from shoplens.queries import (
     ClvSummaryResult,
     CohortQuery,
     CohortResult,
+    CustomerDetailQuery,
+    CustomerDetailResult,
     CustomerListQuery,
     CustomerListResult,
     CustomerSuggestQuery,
@@ -52,8 +54,6 @@ from shoplens.queries import (
     NeedsResult,
     PlanProgressQuery,
     PlanProgressResult,
-    PreferenceQuery,
-    PreferenceResult,
     PreferenceShiftQuery,
     PreferenceShiftResult,
     ProductQuery,
@@ -916,37 +916,110 @@ def guard_page(request: Request, principal: AnalystViewer, query: Annotated[Guar
         }
         for flag in sorted(flags, key=lambda flag: (flag.kind, -flag.score))
     ]
-    tables = [table("Flags", "guard-flags", rows, ["kind", "subject", "score", "evidence"])]
+    # a flag's subject is a customer key, a product id, a discount code or a user: the customer keys link
+    tables = [
+        table("Flags", "guard-flags", rows, ["kind", "subject", "score", "evidence"], customer_columns=("subject",))
+    ]
     return analysis(request, principal, "Guards", notes=notes, tables=tables)
+
+
+def _figure(svg: str, title: str, caption: str) -> Markup:
+    """A chart with its text alternative: the figure is named by its title and says where its numbers are."""
+    return Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
+        title=title, svg=Markup(svg), caption=caption
+    )
+
+
+MONTH_COLUMNS = ["month", "orders", "net_sales", "refunds", "revenue"]
+
+
+def _monthly_charts(months: list[dict[str, Any]]) -> list[Markup]:
+    """Orders and net sales per month, as lines over the months with an order or a refund."""
+    if not months:
+        return []
+    records = [
+        {"month": row["month"].isoformat(), "orders": row["orders"], "net_sales": float(row["net_sales"])}
+        for row in months
+    ]
+    charts = []
+    for measure, words in (("net_sales", "Net sales"), ("orders", "Orders")):
+        title = f"{words} per month"
+        svg = line_chart(records, x="month", y=measure, x_kind="month", title=title)
+        charts.append(_figure(svg, title, f"{title}; the same numbers are in the table Orders by month below."))
+    return charts
 
 
 @routes.get("/customers/{key}", response_class=HTMLResponse)
 def customer_page(request: Request, principal: CustomerViewer, key: Annotated[str, Path(max_length=64)]) -> Response:
-    """One pseudonymous customer: the preference profile of ``GET /api/v1/customers/{key}/preferences`` and the
-    next products of ``GET /api/v1/customers/{key}/suggestions``; never anything from the vault."""
+    """One pseudonymous customer, as ``GET /api/v1/customers/{key}`` gives them (the same kept answer): orders over
+    time, segment history, the CLV model's figures and preferences, with the next products of
+    ``GET /api/v1/customers/{key}/suggestions``; never anything from the vault."""
     store = page_store(request)
     try:
-        profile = store.answer(PreferenceQuery(customer=key), PreferenceResult).profile or {}
-        suggested = store.answer(CustomerSuggestQuery(customer_key=key), CustomerSuggestResult)
+        query = CustomerDetailQuery(customer_key=key)
     except ValueError:
-        return problem(request, principal, "That is not a customer key.")
+        return problem(request, principal, "That is not a customer key.", status_code=404)
+    try:
+        detail = store.answer(query, CustomerDetailResult)
+        suggested = store.answer(CustomerSuggestQuery(customer_key=key), CustomerSuggestResult)
+    except NotFoundError as exc:
+        return problem(request, principal, f"{exc}.", status_code=404)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
+    style = number_style(request)
+    notes = [
+        f"Customer {key} (a pseudonymous key): {style.count(detail.total_orders)} orders from "
+        f"{style.day(detail.first_order_day)} to {style.day(detail.last_order_day)}, net sales "
+        f"{style.money(detail.net_sales)}, refunds {style.money(detail.refunds)}, revenue "
+        f"{style.money(detail.total_revenue)}.",
+    ]
+    if detail.undated_refunds:
+        notes.append(f"{style.money(detail.undated_refunds)} of refunds have no date: in the totals, in no month.")
+    totals = {
+        "first_order_day": detail.first_order_day,
+        "last_order_day": detail.last_order_day,
+        "orders": detail.total_orders,
+        "net_sales": detail.net_sales,
+        "refunds": detail.refunds,
+        "revenue": detail.total_revenue,
+    }
+    tables = [
+        table("Totals", "customer-totals", [totals]),
+        table(
+            "Orders by month", "customer-months", detail.months, ["month", "orders", "net_sales", "refunds", "revenue"]
+        ),
+        table("Segment at each quarter end", "segment-history", detail.segments),
+    ]
+    if detail.model is None:
+        notes.append(f"Model: {detail.model_note}.")
+    else:
+        model = detail.model
+        notes.append(
+            f"Model ({model['model']}, as of {style.day(model['as_of'])}): the next {model['horizon_days']} days, CLV "
+            f"at a margin of {model['margin']:.3f} ({model['margin_basis']})."
+        )
+        columns = ["p_alive", "expected_purchases", "clv", "churn_risk", "value_tier", "expected_next_order_date"]
+        tables.append(table("Model figures", "customer-model", [model], columns))
+    profile = detail.preferences or {}
+    if detail.preferences is None:
+        notes.append(f"Preferences: {detail.preferences_note}.")
     lists = {name: value for name, value in profile.items() if isinstance(value, list)}
     measures = [
         {"measure": name.replace("_", " "), "value": "" if value is None else value}
         for name, value in profile.items()
         if name not in lists and name != "customer_key"
     ]
-    tables = [table("Preferences", "preferences", _rounded(measures), ["measure", "value"])]
+    if profile:
+        tables.append(table("Preferences", "preferences", _rounded(measures), ["measure", "value"]))
     tables += [
         table(name.replace("_", " ").capitalize(), name.replace("_", "-"), _rounded(rows))
         for name, rows in lists.items()
     ]
     columns = ["rank", "product_id", "name", "score", "method"]
     tables.append(table("Suggested next products", "suggestions", _rounded(suggested.suggestions), columns))
-    notes = [f"Customer {key}: {suggested.products_bought} products bought; suggestions by {suggested.method}."]
-    return analysis(request, principal, "Customer", notes=notes, tables=tables)
+    notes.append(f"{suggested.products_bought} products bought; suggestions by {suggested.method}.")
+    charts = _monthly_charts(detail.months)
+    return analysis(request, principal, "Customer", notes=notes, charts=charts, tables=tables)
 
 
 SUPPLIERS_CHARTED = 6  # lines on the demand chart: the suppliers with the most revenue
@@ -1014,9 +1087,7 @@ def suppliers_page(
     title = f"Units per month, the {len(charted)} suppliers with the most revenue"
     svg = line_chart(records, x="month", y="units", series="supplier", x_kind="month", title=title)
     caption = f"{title}; the same numbers are in the table Units per month below."
-    chart = Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
-        title=title, svg=Markup(svg), caption=caption
-    )
+    chart = _figure(svg, title, caption)
     months_shown = [month.isoformat()[:7] for month in result.months]
     per_month = [
         {"supplier": supplier["supplier"]}

@@ -15,7 +15,7 @@ from shoplens.reports import NumberStyle, kind_of
 from shoplens.web._auth import Principal
 from shoplens.web._deps import ANALYSTS, CUSTOMER_LEVEL, EVERYONE, OWNERS, app_database, principal_of
 from shoplens.web._empty import EXPORTS, IMPORT_PAGE, empty_state, state_for
-from shoplens.web._tables import csv_download, number_style, shown_table
+from shoplens.web._tables import CUSTOMER_COLUMNS, csv_download, number_style, shown_table
 from shoplens.web._warehouse import StillComputingError, UnansweredError
 
 COMPUTING = {
@@ -87,13 +87,22 @@ CustomerViewer = Annotated[Principal, page_roles(*CUSTOMER_LEVEL)]
 AnalystViewer = Annotated[Principal, page_roles(*ANALYSTS)]
 
 
-def table(title: str, table_id: str, records: list[dict[str, Any]], columns: list[str] | None = None) -> dict[str, Any]:
-    """A table for ``analysis.html``: its columns are the first record's keys unless given."""
+def table(
+    title: str,
+    table_id: str,
+    records: list[dict[str, Any]],
+    columns: list[str] | None = None,
+    *,
+    customer_columns: tuple[str, ...] = CUSTOMER_COLUMNS,
+) -> dict[str, Any]:
+    """A table for ``analysis.html``: its columns are the first record's keys unless given. A customer key in one of
+    ``customer_columns`` links to the customer's page."""
     return {
         "title": title,
         "id": table_id,
         "columns": columns or (list(records[0]) if records else []),
         "rows": records,
+        "customer_columns": customer_columns,
     }
 
 
@@ -116,8 +125,11 @@ def render(request: Request, name: str, principal: Principal, **context: Any) ->
     return templates.TemplateResponse(request, name, context, headers={"Cache-Control": "no-store"})
 
 
-def problem(request: Request, principal: Principal, message: str) -> HTMLResponse:
-    return render(request, "no_data.html", principal, message=message)
+def problem(request: Request, principal: Principal, message: str, *, status_code: int = 200) -> HTMLResponse:
+    """A page that says what is wrong (with ``status_code`` 404 when the page names something the store lacks)."""
+    response = render(request, "no_data.html", principal, message=message)
+    response.status_code = status_code
+    return response
 
 
 def trouble(request: Request, principal: Principal, exc: Exception) -> HTMLResponse:

@@ -5,28 +5,35 @@ Sorting, paging and the download are links (``?table=ID&sort=COLUMN&order=desc&p
 the server, so they work with the keyboard and with the pages' ``script-src 'none'``. The other query parameters
 of the page (its filters) are kept in every link. The CSV holds the values as the API gives them, not the text
 shown, so a spreadsheet reads numbers as numbers; text a spreadsheet would run as a formula is escaped.
+
+A cell that holds a pseudonymous customer key in a column that names customers (``customer_key`` unless the table
+says which) links to that customer's page, so every list of customers leads to each of them.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from shoplens.config import Settings
+from shoplens.ingest import KEY_HEX_CHARS, KEY_PREFIX
 from shoplens.privacy import csv_row
 from shoplens.reports import NumberStyle, explanation, header, kind_of
 
 PAGE_ROWS = 50  # a longer table is shown a page at a time
 TABLE_PARAMS = ("table", "sort", "order", "page", "csv")  # the parameters of table_params
 NUMERIC_KINDS = frozenset({"money", "count", "share", "change", "points", "number", "score", "days"})
+CUSTOMER_COLUMNS = ("customer_key",)  # columns whose customer keys link to the customer's page, unless a table says
+CUSTOMER_KEY = re.compile(rf"{KEY_PREFIX}[0-9a-f]{{{KEY_HEX_CHARS}}}")
 
 
 TableId = Annotated[
@@ -69,8 +76,8 @@ class ShownTable:
     title: str
     id: str
     headings: list[Heading]
-    rows: list[list[tuple[str, bool, str | None]]]  # each cell's text, whether it is a number, its value as the API
-    # gives it (the cell's data-value; None for no value)
+    rows: list[list[tuple[str, bool, str | None, str | None]]]  # each cell's text, whether it is a number, its
+    # value as the API gives it (the cell's data-value; None for no value) and the page it links to (None for none)
     total_rows: int
     page: int
     pages: int
@@ -143,8 +150,18 @@ def shown_table(request: Request, style: NumberStyle, table: dict[str, Any]) -> 
                 sorted=("descending" if order == "desc" else "ascending") if now_sorted else "",
             )
         )
+    customer_columns = set(table.get("customer_columns", CUSTOMER_COLUMNS))
     rows = [
-        [(style.cell(h.column, r.get(h.column)), h.numeric, _raw(r.get(h.column))) for h in headings] for r in shown
+        [
+            (
+                style.cell(h.column, r.get(h.column)),
+                h.numeric,
+                _raw(r.get(h.column)),
+                customer_link(r.get(h.column)) if h.column in customer_columns else None,
+            )
+            for h in headings
+        ]
+        for r in shown
     ]
 
     def page_link(number: int) -> str:
@@ -162,6 +179,13 @@ def shown_table(request: Request, style: NumberStyle, table: dict[str, Any]) -> 
         next_link=page_link(page + 1) if page < pages else "",
         csv_link=_link(request, csv=table_id),
     )
+
+
+def customer_link(value: Any) -> str | None:
+    """The page of the customer whose pseudonymous key ``value`` is (None for anything else)."""
+    if isinstance(value, str) and CUSTOMER_KEY.fullmatch(value):
+        return f"/customers/{quote(value)}"
+    return None
 
 
 def _raw(value: Any) -> str | None:
