@@ -1005,12 +1005,13 @@ def customer_page(request: Request, principal: CustomerViewer, key: Annotated[st
         notes.append(f"Preferences: {detail.preferences_note}.")
     lists = {name: value for name, value in profile.items() if isinstance(value, list)}
     measures = [
-        {"measure": name.replace("_", " "), "value": "" if value is None else value}
+        {"measure": name.replace("_", " "), "value": "" if value is None else value, "measure_key": name}
         for name, value in profile.items()
         if name not in lists and name != "customer_key"
     ]
     if profile:
-        tables.append(table("Preferences", "preferences", _rounded(measures), ["measure", "value"]))
+        columns = ["measure", "value"]
+        tables.append(table("Preferences", "preferences", _rounded(measures), columns, value_named_by="measure_key"))
     tables += [
         table(name.replace("_", " ").capitalize(), name.replace("_", "-"), _rounded(rows))
         for name, rows in lists.items()

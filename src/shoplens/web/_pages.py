@@ -94,15 +94,18 @@ def table(
     columns: list[str] | None = None,
     *,
     customer_columns: tuple[str, ...] = CUSTOMER_COLUMNS,
+    value_named_by: str | None = None,
 ) -> dict[str, Any]:
     """A table for ``analysis.html``: its columns are the first record's keys unless given. A customer key in one of
-    ``customer_columns`` links to the customer's page."""
+    ``customer_columns`` links to the customer's page; with ``value_named_by``, the ``value`` of each row is written
+    as the measure that row's ``value_named_by`` field names (a share as a percentage, an amount as money)."""
     return {
         "title": title,
         "id": table_id,
         "columns": columns or (list(records[0]) if records else []),
         "rows": records,
         "customer_columns": customer_columns,
+        "value_named_by": value_named_by,
     }
 
 

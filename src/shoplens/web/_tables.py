@@ -151,10 +151,17 @@ def shown_table(request: Request, style: NumberStyle, table: dict[str, Any]) -> 
             )
         )
     customer_columns = set(table.get("customer_columns", CUSTOMER_COLUMNS))
+    named_by = table.get("value_named_by")  # a measure/value table: each value is written as its row's measure
+
+    def written(column: str, row: dict[str, Any]) -> str:
+        if named_by and column == "value":
+            return style.cell(str(row.get(named_by) or column), row.get(column))
+        return style.cell(column, row.get(column))
+
     rows = [
         [
             (
-                style.cell(h.column, r.get(h.column)),
+                written(h.column, r),
                 h.numeric,
                 _raw(r.get(h.column)),
                 customer_link(r.get(h.column)) if h.column in customer_columns else None,
