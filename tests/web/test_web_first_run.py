@@ -100,8 +100,10 @@ def _card(page: str, kpi: str) -> str:
 
 def _no_store_message(home: Path) -> str:
     told = (
-        f"no store in {home} yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
+        "no data in this store yet: import the store's exports first (shoplens import FILE --profile P, or "
+        "shoplens demo)"
     )
+    assert str(home) not in told
     return str(escape(told))
 
 

@@ -22,11 +22,19 @@ from shoplens.warehouse import HELD_BY_ANOTHER, change_token, connect
 NO_STORE = (
     "no store in {home} yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
 )
+NO_STORE_PUBLIC = (
+    "no data in this store yet: import the store's exports first (shoplens import FILE --profile P, or shoplens demo)"
+)
 BUSY = "the store is being updated (an import holds the warehouse); try again in a moment"
 
 
 class NoStoreError(InputError):
-    """The home holds no warehouse yet."""
+    """The home holds no warehouse yet. ``public`` says so without the home's path (for the web, which must not
+    show where the server keeps its files)."""
+
+    def __init__(self, home: object) -> None:
+        super().__init__(NO_STORE.format(home=home))
+        self.public = NO_STORE_PUBLIC
 
 
 class StoreBusyError(WarehouseError):
@@ -91,7 +99,7 @@ class StoreSource:
         """A warehouse that cannot be opened: not there yet, held by an import, or the error itself."""
         message = str(exc)
         if message.startswith("no warehouse"):
-            return NoStoreError(NO_STORE.format(home=self.settings.home))
+            return NoStoreError(self.settings.home)
         if HELD_BY_ANOTHER in message or "lock" in message.lower():  # DuckDB's file lock; PostgreSQL's lock timeout
             return StoreBusyError(BUSY)
         return exc

@@ -962,8 +962,10 @@ def customer_page(request: Request, principal: CustomerViewer, key: Annotated[st
     try:
         detail = store.answer(query, CustomerDetailResult)
         suggested = store.answer(CustomerSuggestQuery(customer_key=key), CustomerSuggestResult)
-    except NotFoundError as exc:
-        return problem(request, principal, f"{exc}.", status_code=404)
+    except UnansweredError as exc:
+        if isinstance(exc.reason, NotFoundError):
+            return problem(request, principal, f"{exc.reason}.", status_code=404)
+        return trouble(request, principal, exc)
     except PAGE_TROUBLE as exc:
         return trouble(request, principal, exc)
     style = number_style(request)

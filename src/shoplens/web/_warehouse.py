@@ -34,7 +34,7 @@ class UnansweredError(Exception):
     the runner's own error (its message is what the page shows; the kind says what would fill the page)."""
 
     def __init__(self, kind: str, reason: InputError) -> None:
-        super().__init__(str(reason))
+        super().__init__(reason.public if isinstance(reason, NoStoreError) else str(reason))  # no server paths
         self.kind = kind
         self.reason = reason
 
@@ -54,7 +54,7 @@ def _as_http() -> Iterator[None]:
         with _busy_as_http():
             yield
     except NoStoreError as exc:
-        raise ApiError(404, "not_found", str(exc)) from None
+        raise ApiError(404, "not_found", exc.public) from None  # the message without the server's path
 
 
 class StoreReader:
