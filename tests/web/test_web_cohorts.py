@@ -51,7 +51,7 @@ def test_the_cohorts_page_writes_the_apis_percentages_and_leaves_period_0_uncolo
                 assert style == "", "period 0 is written out but not coloured"
     best = max(r["retention"] for r in rows if r["period_index"] >= 1)
     assert best > 0, "some customers come back after period 0"
-    strongest = re.findall(r'style="background-color: rgba\(37, 99, 235, 0.850\); color: #fff">([^<]+)<', retention)
+    strongest = re.findall(r'style="background-color: rgba\(30, 64, 175, 0.850\); color: #fff">([^<]+)<', retention)
     assert set(strongest) == {f"{best * 100:.1f}%"}, "the highest retention after period 0 is the darkest"
     cumulative = table_of(page, "cumulative_revenue_per_customer")
     last = rows[-1]
