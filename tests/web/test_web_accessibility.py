@@ -90,6 +90,16 @@ def _violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
     return found
 
 
+# every chart says in words what it shows: the SVG itself, or the figure or role="img" box around it, has a name
+UNNAMED_CHARTS = """() => [...document.querySelectorAll("main svg")].filter(svg => {
+    const named = e => e && ((e.getAttribute("aria-label") || "").trim() || e.getAttribute("aria-labelledby"));
+    const figure = svg.closest("figure");
+    const caption = figure && figure.querySelector("figcaption");
+    return !(named(svg) && svg.getAttribute("role") === "img") && !named(svg.closest("[role=img]"))
+        && !(caption && caption.textContent.trim());
+}).length"""
+
+
 def _summary(name: str, violations: list[dict[str, Any]]) -> str:
     blocking = sum(v["count"] for v in violations if v["impact"] in BLOCKING)
     other = sum(v["count"] for v in violations if v["impact"] not in BLOCKING)
@@ -104,7 +114,7 @@ def test_every_page_passes_axe_and_fits_a_phone(
     ARTIFACTS.mkdir(exist_ok=True)
     anonymous = browser.new_context(viewport={"width": WIDTHS[0], "height": 900})
     owner = _log_in(browser, server, demo_store.email("owner"), width=WIDTHS[0])
-    lines, failing, too_wide = [], {}, {}
+    lines, failing, too_wide, unnamed = [], {}, {}, {}
     try:
         for name, path in pages.items():
             page = anonymous.new_page() if name == "login" else owner
@@ -117,6 +127,8 @@ def test_every_page_passes_axe_and_fits_a_phone(
                 too_wide[name] = scroll_width
             page.set_viewport_size({"width": WIDTHS[0], "height": 900})
             violations = _violations(page, axe_source)
+            if charts := page.evaluate(UNNAMED_CHARTS):
+                unnamed[name] = charts
             wide = f"  {WIDTHS[1]} px: {scroll_width} px wide" if name in too_wide else ""
             lines.append(_summary(name, violations) + wide)
             blocking = [v for v in violations if v["impact"] in BLOCKING]
@@ -128,6 +140,7 @@ def test_every_page_passes_axe_and_fits_a_phone(
     with capsys.disabled():
         print("\naxe-core on every page (violations by impact):\n" + "\n".join(lines))
     assert not failing, f"serious or critical accessibility violations: {failing}"
+    assert not unnamed, f"charts without a text alternative, by page: {unnamed}"
     assert not too_wide, f"pages that scroll sideways at {WIDTHS[1]} px (their scrollWidth): {too_wide}"
 
 

@@ -237,6 +237,16 @@ def overview(
     )
 
 
+def chart_figure(svg: str, title: str, table_title: str) -> Markup:
+    """A chart with its text alternative: a figure named by its title, whose caption names the page's table that
+    holds the same numbers (a screen reader reads the table; the drawing itself is hidden from it)."""
+    caption = f"{title}; the same numbers are in the table {table_title} below."
+    return Markup(
+        '<figure role="group" aria-label="{title}"><div aria-hidden="true">{svg}</div>'
+        "<figcaption>{caption}</figcaption></figure>"
+    ).format(title=title, svg=Markup(svg), caption=caption)
+
+
 def _revenue_trend(compared: KpiComparisonResult) -> str:
     """Monthly revenue of the last twelve months with the same months a year earlier drawn over them."""
     recent = compared.trend[-12:]
@@ -250,10 +260,7 @@ def _revenue_trend(compared: KpiComparisonResult) -> str:
     ]
     title = "Revenue per month, with the same month a year earlier"
     svg = line_chart(records, x="month", y="revenue", series="year", x_kind="month", title=title, width=640)
-    caption = f"{title}; the same numbers are in the table Revenue against last year below."
-    return Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
-        title=title, svg=Markup(svg), caption=caption
-    )
+    return chart_figure(svg, title, "Revenue against last year")
 
 
 def kpi_cards(
@@ -417,7 +424,8 @@ def funnel_page(request: Request, principal: Viewer) -> Response:
         return trouble(request, principal, exc)
     if is_vendor(principal):
         result = vendor_result(result, vendor_k(request))
-    chart = Markup(bar_chart(result.steps, category="step", value="sessions", title="Sessions reaching each step"))
+    title = "Sessions reaching each step"
+    chart = chart_figure(bar_chart(result.steps, category="step", value="sessions", title=title), title, "Steps")
     steps = table("Steps", "funnel-steps", result.steps, ["step", "sessions", "conversion", "drop_off"])
     return analysis(request, principal, "Funnel", charts=[chart], tables=[steps])
 
@@ -438,13 +446,11 @@ def behaviour_page(request: Request, principal: CustomerViewer) -> Response:
         f"won with a discount repeat at {style.share(discounts.get('discount_acquired_repeat_rate'))}, those "
         f"won at full price at {style.share(discounts.get('full_price_repeat_rate'))}.",
     ]
-    chart = Markup(
-        bar_chart(
-            result.inter_purchase_distribution,
-            category="bucket",
-            value="repeat_orders",
-            title="Days between a customer's orders",
-        )
+    title = "Days between a customer's orders"
+    chart = chart_figure(
+        bar_chart(result.inter_purchase_distribution, category="bucket", value="repeat_orders", title=title),
+        title,
+        "Days between orders",
     )
     tables = [
         table("Days between orders", "gaps", result.inter_purchase_distribution),
@@ -469,7 +475,8 @@ def products_page(request: Request, principal: Viewer) -> Response:
         products, baskets = vendor_result(products, vendor_k(request)), vendor_result(baskets, vendor_k(request))
     top = products.top_products[:10]
     records = [{"name": r["name"], "revenue": float(r["revenue"])} for r in top]
-    chart = Markup(bar_chart(records, category="name", value="revenue", title="Top products by revenue"))
+    title = "Top products by revenue"
+    chart = chart_figure(bar_chart(records, category="name", value="revenue", title=title), title, "Top products")
     notes = [f"{baskets.multi_product_orders} of {baskets.orders} orders hold more than one product."]
     tables = [
         table("Top products", "top-products", top, ["name", "category", "units", "customers", "revenue", "abc_class"]),
@@ -497,8 +504,11 @@ def clv_page(request: Request, principal: CustomerViewer) -> Response:
         f"(margin {summary['margin']:.3f}, {summary['margin_basis']}: {summary['margin_note']}): "
         f"{number_style(request).money(summary['totals']['clv'])}.",
     ]
-    chart = Markup(
-        bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk")
+    title = "Customers by churn risk"
+    chart = chart_figure(
+        bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title=title),
+        title,
+        "By churn risk",
     )
     churn = summary["churn"]
     notes.append(
@@ -671,16 +681,18 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> Response:
     )
     charts = []
     if profit.costs_known and curve:
+        title = "Cumulative contribution margin per customer"
+        svg = line_chart(
+            _rounded(curve),
+            x="month",
+            y="cumulative_margin_per_customer",
+            series="channel",
+            x_kind="number",
+            title=title,
+        )
         charts.append(
-            Markup(
-                line_chart(
-                    _rounded(curve),
-                    x="month",
-                    y="cumulative_margin_per_customer",
-                    series="channel",
-                    x_kind="number",
-                    title="Cumulative contribution margin per customer",
-                )
+            chart_figure(
+                svg, title, "Profit LTV: cumulative contribution margin per customer by months since the first order"
             )
         )
     if pacing is not None:
@@ -966,10 +978,7 @@ def suppliers_page(
     ]
     title = f"Units per month, the {len(charted)} suppliers with the most revenue"
     svg = line_chart(records, x="month", y="units", series="supplier", x_kind="month", title=title)
-    caption = f"{title}; the same numbers are in the table Units per month below."
-    chart = Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
-        title=title, svg=Markup(svg), caption=caption
-    )
+    chart = chart_figure(svg, title, "Units per month")
     months_shown = [month.isoformat()[:7] for month in result.months]
     per_month = [
         {"supplier": supplier["supplier"]}
