@@ -108,7 +108,7 @@ def _summary(name: str, violations: list[dict[str, Any]]) -> str:
 
 
 def test_every_page_passes_axe_and_fits_a_phone(
-    browser: Any, server: str, demo_store: Store, axe_source: str, capsys: pytest.CaptureFixture[str]
+    axe_source: str, browser: Any, server: str, demo_store: Store, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pages = {"login": "/login", **_pages(server, demo_store)}
     ARTIFACTS.mkdir(exist_ok=True)
@@ -118,7 +118,9 @@ def test_every_page_passes_axe_and_fits_a_phone(
     try:
         for name, path in pages.items():
             page = anonymous.new_page() if name == "login" else owner
+            started = time.monotonic()
             _open(page, f"{server}{path}")
+            opened = time.monotonic() - started
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
                 page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
@@ -130,7 +132,8 @@ def test_every_page_passes_axe_and_fits_a_phone(
             if charts := page.evaluate(UNNAMED_CHARTS):
                 unnamed[name] = charts
             wide = f"  {WIDTHS[1]} px: {scroll_width} px wide" if name in too_wide else ""
-            lines.append(_summary(name, violations) + wide)
+            checked = time.monotonic() - started - opened
+            lines.append(f"{_summary(name, violations)}{wide}  (opened in {opened:.1f} s, checked in {checked:.1f} s)")
             blocking = [v for v in violations if v["impact"] in BLOCKING]
             if blocking:
                 failing[name] = [(v["id"], v["help"], v["nodes"]) for v in blocking]
