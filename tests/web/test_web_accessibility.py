@@ -129,11 +129,12 @@ def test_every_page_passes_axe_and_fits_a_phone(
                 too_wide[name] = scroll_width
             page.set_viewport_size({"width": WIDTHS[0], "height": 900})
             violations = _violations(page, axe_source)
+            notes = f"  {WIDTHS[1]} px: {scroll_width} px wide" if name in too_wide else ""
             if charts := page.evaluate(UNNAMED_CHARTS):
                 unnamed[name] = charts
-            wide = f"  {WIDTHS[1]} px: {scroll_width} px wide" if name in too_wide else ""
+                notes += f"  charts without a text alternative: {charts}"
             checked = time.monotonic() - started - opened
-            lines.append(f"{_summary(name, violations)}{wide}  (opened in {opened:.1f} s, checked in {checked:.1f} s)")
+            lines.append(f"{_summary(name, violations)}{notes}  (opened in {opened:.1f} s, checked in {checked:.1f} s)")
             blocking = [v for v in violations if v["impact"] in BLOCKING]
             if blocking:
                 failing[name] = [(v["id"], v["help"], v["nodes"]) for v in blocking]
