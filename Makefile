@@ -8,7 +8,7 @@ CUSTOMERS ?= 5000
 HOME_DIR ?= shoplens-data
 TEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo test lint typecheck layers pytest bench clean
+.PHONY: install system-deps test-deps demo test lint typecheck layers pytest bench clean
 # Debian packages the tests use: Chromium for the browser tests (e2e), pdftotext to read PDF reports, Pango and
 # DejaVu fonts for WeasyPrint, Java for the local Spark session. Installed when missing and we are root.
 SYSTEM_DEPS := chromium poppler-utils fonts-dejavu-core libpango-1.0-0 openjdk-17-jre-headless
@@ -21,6 +21,17 @@ $(BIN)/shoplens: pyproject.toml
 	touch $@
 
 install: $(BIN)/shoplens
+
+# axe-core (the accessibility checker the browser tests run on every page), from npm into the repository: the
+# tests read it from this file and inject it into the page, so nothing is loaded from the network while they run.
+AXE_VERSION := 4.11.0
+AXE := .test-deps/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	npm install --no-save --no-audit --no-fund --prefix .test-deps axe-core@$(AXE_VERSION)
+	test -f $@
+
+test-deps: $(AXE)
 
 system-deps:
 	@missing=$$(for p in $(SYSTEM_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -42,13 +53,13 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
-pytest: install
+pytest: install test-deps
 	$(BIN)/python -m pytest -p no:cacheprovider --durations=25 -n $(TEST_WORKERS) --dist loadfile
 
-test: system-deps lint typecheck layers pytest
+test: system-deps test-deps lint typecheck layers pytest
 
 bench: install
 	$(BIN)/python benchmarks/import_bench.py
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HOME_DIR) .test-deps .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from tests.conftest import run_cli
 from tests.web.conftest import Store
 
 from shoplens.reports import NumberStyle
+from shoplens.web._cohort_table import cohort_grid
 
 UNKNOWN_PRODUCT_NOTE = "No customer matches: no customer's first order contains product 'NO-SUCH-PRODUCT'."
 
@@ -51,7 +52,7 @@ def test_the_cohorts_page_writes_the_apis_percentages_and_leaves_period_0_uncolo
                 assert style == "", "period 0 is written out but not coloured"
     best = max(r["retention"] for r in rows if r["period_index"] >= 1)
     assert best > 0, "some customers come back after period 0"
-    strongest = re.findall(r'style="background-color: rgba\(37, 99, 235, 0.850\); color: #fff">([^<]+)<', retention)
+    strongest = re.findall(r'style="background-color: rgba\(30, 64, 175, 0.850\); color: #fff">([^<]+)<', retention)
     assert set(strongest) == {f"{best * 100:.1f}%"}, "the highest retention after period 0 is the darkest"
     cumulative = table_of(page, "cumulative_revenue_per_customer")
     last = rows[-1]
@@ -94,3 +95,32 @@ def test_a_product_nobody_bought_first_gives_the_same_note_everywhere(
     helped = run_cli(demo_store.home, "cohorts", "--help")
     for option in ("--first-product", "--first-category", "--discount-code", "--channel", "--country"):
         assert option in helped.stdout
+
+
+def _luminance(red: float, green: float, blue: float) -> float:
+    channels = [c / 255 for c in (red, green, blue)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_shaded_cohort_cell_keeps_its_text_readable() -> None:
+    """WCAG 2's contrast (https://www.w3.org/TR/WCAG21/#dfn-contrast-ratio) of each cell's text on its colour over
+    the white table is at least 4.5:1, across the whole scale from the lowest value to the highest."""
+    rows = [
+        {"cohort": date(2025, 1, 1), "period_index": period, "cohort_customers": 100, "retention": period / 100}
+        for period in range(101)
+    ]
+    grid = cohort_grid(rows, "month", "retention", "Retention", "", NumberStyle())
+    styles = [cell.style for cell in grid.lines[0].cells[1:]]
+    assert len(styles) == 100
+    ratios = []
+    for style in styles:
+        found = re.fullmatch(r"background-color: rgba\((\d+), (\d+), (\d+), ([0-9.]+)\); color: (#fff|#000)", style)
+        assert found, style
+        red, green, blue, opacity = (float(found.group(i)) for i in range(1, 5))
+        background = _luminance(*(255 - opacity * (255 - c) for c in (red, green, blue)))
+        ink = 1.0 if found.group(5) == "#fff" else 0.0
+        lighter, darker = max(background, ink), min(background, ink)
+        ratios.append((lighter + 0.05) / (darker + 0.05))
+    assert min(ratios) >= 4.5, f"the lowest contrast is {min(ratios):.2f}:1"
+    assert {style.rsplit(" ", 1)[1] for style in styles} == {"#fff", "#000"}, "light cells dark ink, dark cells white"

@@ -15,8 +15,28 @@ from typing import Any
 from shoplens.reports import NumberStyle
 
 GRAIN_WORDS = {"week": "Week", "month": "Month", "quarter": "Quarter"}
-# the cells' colour: the dashboard's blue at full strength for the highest value of periods 1 and later
-SCALE_RGB = (37, 99, 235)
+# the cells' colour: a dark blue at full strength for the highest value of periods 1 and later
+SCALE_RGB = (30, 64, 175)
+FULL_STRENGTH = 0.85  # the opacity of the highest value's colour over the white table
+
+
+def _relative_luminance(rgb: tuple[float, float, float]) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (channels 0–255)."""
+
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(c) for c in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def _ink_on(background: tuple[float, float, float]) -> str:
+    """White or black, whichever contrasts more with ``background``: one of them always reaches WCAG's 4.5:1."""
+    luminance = _relative_luminance(background)
+    on_white_ink = 1.05 / (luminance + 0.05)
+    on_black_ink = (luminance + 0.05) / 0.05
+    return "#fff" if on_white_ink >= on_black_ink else "#000"
 
 
 @dataclass(frozen=True)
@@ -81,10 +101,11 @@ def cohort_grid(
     def shade(index: int, value: float | None) -> str:
         if index == 0 or value is None or high <= low:
             return ""
-        strength = (value - low) / (high - low)
+        opacity = round((value - low) / (high - low) * FULL_STRENGTH, 3)
         red, green, blue = SCALE_RGB
-        ink = "; color: #fff" if strength > 0.55 else ""  # dark cells keep their text readable
-        return f"background-color: rgba({red}, {green}, {blue}, {strength * 0.85:.3f}){ink}"
+        shown = tuple(255 - opacity * (255 - c) for c in SCALE_RGB)  # the colour over the white table
+        ink = _ink_on((shown[0], shown[1], shown[2]))  # every cell's text keeps a contrast of at least 4.5:1
+        return f"background-color: rgba({red}, {green}, {blue}, {opacity:.3f}); color: {ink}"
 
     lines = [
         CohortLine(

@@ -265,6 +265,16 @@ def overview(
     )
 
 
+def chart_figure(svg: str, title: str, table_title: str) -> Markup:
+    """A chart with its text alternative: a figure named by its title, whose caption names the page's table that
+    holds the same numbers (a screen reader reads the table; the drawing itself is hidden from it)."""
+    caption = f"{title}; the same numbers are in the table {table_title} below."
+    return Markup(
+        '<figure role="group" aria-label="{title}"><div aria-hidden="true">{svg}</div>'
+        "<figcaption>{caption}</figcaption></figure>"
+    ).format(title=title, svg=Markup(svg), caption=caption)
+
+
 def _revenue_trend(compared: KpiComparisonResult) -> str:
     """Monthly revenue of the last twelve months with the same months a year earlier drawn over them."""
     recent = compared.trend[-12:]
@@ -278,10 +288,7 @@ def _revenue_trend(compared: KpiComparisonResult) -> str:
     ]
     title = "Revenue per month, with the same month a year earlier"
     svg = line_chart(records, x="month", y="revenue", series="year", x_kind="month", title=title, width=640)
-    caption = f"{title}; the same numbers are in the table Revenue against last year below."
-    return Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
-        title=title, svg=Markup(svg), caption=caption
-    )
+    return chart_figure(svg, title, "Revenue against last year")
 
 
 def kpi_cards(
@@ -446,7 +453,8 @@ def funnel_page(request: Request, principal: Viewer) -> Response:
         return trouble(request, principal, exc)
     if is_vendor(principal):
         result = vendor_result(result, vendor_k(request))
-    chart = Markup(bar_chart(result.steps, category="step", value="sessions", title="Sessions reaching each step"))
+    title = "Sessions reaching each step"
+    chart = chart_figure(bar_chart(result.steps, category="step", value="sessions", title=title), title, "Steps")
     steps = table("Steps", "funnel-steps", result.steps, ["step", "sessions", "conversion", "drop_off"])
     return analysis(request, principal, "Funnel", charts=[chart], tables=[steps])
 
@@ -467,13 +475,11 @@ def behaviour_page(request: Request, principal: CustomerViewer) -> Response:
         f"won with a discount repeat at {style.share(discounts.get('discount_acquired_repeat_rate'))}, those "
         f"won at full price at {style.share(discounts.get('full_price_repeat_rate'))}.",
     ]
-    chart = Markup(
-        bar_chart(
-            result.inter_purchase_distribution,
-            category="bucket",
-            value="repeat_orders",
-            title="Days between a customer's orders",
-        )
+    title = "Days between a customer's orders"
+    chart = chart_figure(
+        bar_chart(result.inter_purchase_distribution, category="bucket", value="repeat_orders", title=title),
+        title,
+        "Days between orders",
     )
     tables = [
         table("Days between orders", "gaps", result.inter_purchase_distribution),
@@ -498,7 +504,8 @@ def products_page(request: Request, principal: Viewer) -> Response:
         products, baskets = vendor_result(products, vendor_k(request)), vendor_result(baskets, vendor_k(request))
     top = products.top_products[:10]
     records = [{"name": r["name"], "revenue": float(r["revenue"])} for r in top]
-    chart = Markup(bar_chart(records, category="name", value="revenue", title="Top products by revenue"))
+    title = "Top products by revenue"
+    chart = chart_figure(bar_chart(records, category="name", value="revenue", title=title), title, "Top products")
     notes = [f"{baskets.multi_product_orders} of {baskets.orders} orders hold more than one product."]
     tables = [
         table("Top products", "top-products", top, ["name", "category", "units", "customers", "revenue", "abc_class"]),
@@ -526,8 +533,11 @@ def clv_page(request: Request, principal: CustomerViewer) -> Response:
         f"(margin {summary['margin']:.3f}, {summary['margin_basis']}: {summary['margin_note']}): "
         f"{number_style(request).money(summary['totals']['clv'])}.",
     ]
-    chart = Markup(
-        bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title="Customers by churn risk")
+    title = "Customers by churn risk"
+    chart = chart_figure(
+        bar_chart(summary["by_churn_risk"], category="churn_risk", value="customers", title=title),
+        title,
+        "By churn risk",
     )
     churn = summary["churn"]
     notes.append(
@@ -710,16 +720,18 @@ def acquisition_page(request: Request, principal: CustomerViewer) -> Response:
     )
     charts = []
     if profit.costs_known and curve:
+        title = "Cumulative contribution margin per customer"
+        svg = line_chart(
+            _rounded(curve),
+            x="month",
+            y="cumulative_margin_per_customer",
+            series="channel",
+            x_kind="number",
+            title=title,
+        )
         charts.append(
-            Markup(
-                line_chart(
-                    _rounded(curve),
-                    x="month",
-                    y="cumulative_margin_per_customer",
-                    series="channel",
-                    x_kind="number",
-                    title="Cumulative contribution margin per customer",
-                )
+            chart_figure(
+                svg, title, "Profit LTV: cumulative contribution margin per customer by months since the first order"
             )
         )
     if pacing is not None:
@@ -923,13 +935,6 @@ def guard_page(request: Request, principal: AnalystViewer, query: Annotated[Guar
     return analysis(request, principal, "Guards", notes=notes, tables=tables)
 
 
-def _figure(svg: str, title: str, caption: str) -> Markup:
-    """A chart with its text alternative: the figure is named by its title and says where its numbers are."""
-    return Markup('<figure role="group" aria-label="{title}">{svg}<figcaption>{caption}</figcaption></figure>').format(
-        title=title, svg=Markup(svg), caption=caption
-    )
-
-
 MONTH_COLUMNS = ["month", "orders", "net_sales", "refunds", "revenue"]
 
 
@@ -945,7 +950,7 @@ def _monthly_charts(months: list[dict[str, Any]]) -> list[Markup]:
     for measure, words in (("net_sales", "Net sales"), ("orders", "Orders")):
         title = f"{words} per month"
         svg = line_chart(records, x="month", y=measure, x_kind="month", title=title)
-        charts.append(_figure(svg, title, f"{title}; the same numbers are in the table Orders by month below."))
+        charts.append(chart_figure(svg, title, "Orders by month"))
     return charts
 
 
@@ -1089,8 +1094,7 @@ def suppliers_page(
     ]
     title = f"Units per month, the {len(charted)} suppliers with the most revenue"
     svg = line_chart(records, x="month", y="units", series="supplier", x_kind="month", title=title)
-    caption = f"{title}; the same numbers are in the table Units per month below."
-    chart = _figure(svg, title, caption)
+    chart = chart_figure(svg, title, "Units per month")
     months_shown = [month.isoformat()[:7] for month in result.months]
     per_month = [
         {"supplier": supplier["supplier"]}
