@@ -84,6 +84,7 @@ def _shot(page: object, name: str) -> None:
 
 def test_overview_shows_the_apis_kpis_and_filters_by_date(browser: object, server: str, demo_store: Store) -> None:
     page = _log_in(browser, server, demo_store.email("analyst"))
+    page.wait_for_selector("#kpi-table", timeout=120_000)  # type: ignore[attr-defined]  # a computing page reloads
     token = demo_store.tokens["analyst"]
     api = httpx.get(f"{server}/api/v1/kpis", headers={"Authorization": f"Bearer {token}"}).json()["rows"]
     cells = page.locator("#kpi-table td[data-kpi=revenue]")  # type: ignore[attr-defined]
@@ -101,6 +102,7 @@ def test_overview_shows_the_apis_kpis_and_filters_by_date(browser: object, serve
     page.fill("input[name=end]", "2025-03-31")  # type: ignore[attr-defined]
     page.click("form.filters button[type=submit]")  # type: ignore[attr-defined]
     page.wait_for_url(re.compile(r".*start=2025-01-01.*"))  # type: ignore[attr-defined]
+    page.wait_for_selector("#kpi-table", timeout=120_000)  # type: ignore[attr-defined]
     periods = page.locator("#kpi-table tr[data-period]").evaluate_all(  # type: ignore[attr-defined]
         "rows => rows.map(r => r.dataset.period)"
     )
