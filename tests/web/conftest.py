@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.conftest import build_demo_store
+from tests.conftest import build_demo_store, free_port
 
 from shoplens.appdb import ROLES, AppDatabase
 from shoplens.config import Settings
@@ -126,3 +132,43 @@ def table_links(page: str, table_id: str) -> list[list[str | None]]:
         [html.unescape(link) if link else None for link in re.findall(r'<td[^>]*>(?:<a href="([^"]*)">)?[^<]*', row)]
         for row in rows
     ]
+
+
+SERVER_START_SECONDS = 120  # a busy machine may take a while to import everything
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """``shoplens serve`` for the store at ``home`` on a free localhost port, in its own process; its address.
+    Stopped on leaving; a server that does not start fails with the end of what it wrote on stderr."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in {"SHOPLENS_API_TOKEN", "SHOPLENS_SECRET_KEY"}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shoplens", "--home", str(home), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # reading the stderr of a server that is still running would wait for ever, so it is stopped first
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.terminate()
+                _, errors = process.communicate(timeout=60)
+                raise RuntimeError(f"the server did not start: {errors.decode(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()

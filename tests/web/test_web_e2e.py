@@ -6,63 +6,28 @@ download is never used). Screenshots go to ``test-artifacts/`` for people to loo
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import free_port
-from tests.web.conftest import PASSWORD, Store
+from tests.web.conftest import PASSWORD, Store, serving
 
 from shoplens.reports import NumberStyle
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SERVER_START_SECONDS = 120
 
 
 @pytest.fixture(scope="module")
 def server(demo_store: Store) -> Iterator[str]:
     """``shoplens serve`` on a free localhost port, until the module's tests are done."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k not in {"SHOPLENS_API_TOKEN", "SHOPLENS_SECRET_KEY"}}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shoplens", "--home", str(demo_store.home), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        # a busy machine may take a while to import everything; reading the stderr of a server that is still
-        # running would wait for ever, so it is stopped first
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.terminate()
-                _, errors = process.communicate(timeout=60)
-                raise RuntimeError(f"the server did not start: {errors.decode(errors='replace')[-2000:]}")
-            time.sleep(0.2)
+    with serving(demo_store.home) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _log_in(browser: object, server: str, email: str, *, width: int = 1280) -> object:

@@ -10,8 +10,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,8 +20,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.conftest import FIXTURES, fetch, free_port, run_cli
-from tests.web.conftest import PASSWORD
+from tests.conftest import FIXTURES, fetch, run_cli
+from tests.web.conftest import PASSWORD, serving
 
 from shoplens.appdb import AppDatabase, recent_jobs
 from shoplens.config import Settings
@@ -468,26 +466,7 @@ def test_a_50_mb_upload_is_not_held_in_memory(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_uploading_through_the_pages_file_input_shows_the_summary(browser: Any, tmp_path: Path) -> None:
     home = fresh_store(tmp_path / "home")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k not in {"SHOPLENS_API_TOKEN", "SHOPLENS_SECRET_KEY"}}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shoplens", "--home", str(home), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "the server runs"
-            assert time.monotonic() < deadline, "the server starts in time"
-            time.sleep(0.2)
+    with serving(home) as url:
         page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         page.goto(f"{url}/login")
         page.fill("input[name=email]", "analyst@shop.example")
@@ -509,6 +488,3 @@ def test_uploading_through_the_pages_file_input_shows_the_summary(browser: Any, 
         expected = cli_import(tmp_path / "cli-home", SHOPIFY)
         assert {key: shown[key] for key in COMPARED} == {key: str(expected[key]) for key in COMPARED}
         assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth"), "fits 390 px"
-    finally:
-        server.terminate()
-        server.wait(timeout=60)

@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.conftest import free_port, run_cli
-from tests.web.conftest import PASSWORD, Store, logged_in
+from tests.conftest import run_cli
+from tests.web.conftest import PASSWORD, Store, logged_in, serving
 
 from shoplens.appdb import AppDatabase
 from shoplens.config import Settings
@@ -389,42 +382,6 @@ def test_every_control_has_a_label_and_every_form_posts(owner: TestClient, own_s
     assert page.count(f'name="csrf_token" value="{csrf}"') == len(controls.forms), "every form carries the token"
 
 
-SERVER_START_SECONDS = 120
-
-
-@contextmanager
-def _serving(home: Path) -> Iterator[str]:
-    """``shoplens serve`` for ``home`` on a free localhost port, stopped on leaving."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k not in {"SHOPLENS_API_TOKEN", "SHOPLENS_SECRET_KEY"}}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shoplens", "--home", str(home), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _monthly_revenue(page: Any) -> list[Decimal]:
     """The overview's revenue per month, as the API's values (its cells' data-value)."""
     page.wait_for_selector("#kpi-table", timeout=120_000)  # a page still computing reloads itself until it is ready
@@ -440,7 +397,7 @@ def _cli_monthly_revenue(home: Path) -> list[Decimal]:
 def test_an_owner_changes_the_time_zone_in_the_browser_on_a_phone(
     browser: Any, own_store: Path, demo_store: Store
 ) -> None:
-    with _serving(own_store) as server:
+    with serving(own_store) as server:
         context = browser.new_context(viewport={"width": 390, "height": 844})
         page = context.new_page()
         page.goto(f"{server}/settings")

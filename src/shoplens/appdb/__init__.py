@@ -30,7 +30,7 @@ from shoplens.appdb._campaigns import (
 )
 from shoplens.appdb._consent import ConsentEntry, consent_state
 from shoplens.appdb._erase import customer_rows, erase_customer_rows
-from shoplens.appdb._jobs import Job, JobLog, recent_jobs
+from shoplens.appdb._jobs import Job, JobLog, process_alive, recent_jobs
 from shoplens.appdb._loyalty import LedgerEntry, append_ledger_entries, ledger_entries
 from shoplens.appdb._market import Competitor, MarketSize, MarketStore, OwnFigure
 from shoplens.appdb._models import Base, ImportRun
@@ -89,6 +89,7 @@ __all__ = [
     "end_user_sessions",
     "erase_customer_rows",
     "ledger_entries",
+    "process_alive",
     "recent_jobs",
     "save_campaign",
     "survey_store",

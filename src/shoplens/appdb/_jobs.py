@@ -46,7 +46,7 @@ class Job(Base):
     def state(self) -> str:
         """``running``, ``done``, ``failed``, or ``interrupted``: marked running, but its process on this machine
         is gone (killed, or the machine restarted)."""
-        if self.status == "running" and self.host == socket.gethostname() and not _alive(self.pid):
+        if self.status == "running" and self.host == socket.gethostname() and not process_alive(self.pid):
             return "interrupted"
         return self.status
 
@@ -60,7 +60,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite drops the zone
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (one of another user counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -35,7 +35,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from shoplens.appdb import Job, recent_jobs
+from shoplens.appdb import Job, process_alive, recent_jobs
 from shoplens.config import Settings
 from shoplens.errors import ShoplensError
 from shoplens.ingest import SALES_FIELDS, registered_profiles
@@ -326,22 +326,12 @@ def import_state(request: Request, upload: Upload) -> ImportState | None:
         found = ImportState("done", summary=summary)
     elif _read_json(upload.directory / EXIT) is not None or (job is not None and job.state == "failed"):
         found = ImportState("failed", job=job, reason=_failure(upload, job))  # the job's state: no server waited
-    elif (job is not None and job.state == "interrupted") or not _alive(int(started["pid"])):
+    elif (job is not None and job.state == "interrupted") or not process_alive(int(started["pid"])):
         found = ImportState("interrupted", job=job, reason="the import stopped before it finished (see the Jobs page)")
     else:
         return ImportState("running", job=job)
     upload.discard_exports()  # also when the server that started the import did not see it end
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
