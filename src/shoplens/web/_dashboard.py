@@ -470,7 +470,9 @@ def behaviour_page(request: Request, principal: CustomerViewer) -> Response:
     style = number_style(request)
     notes = [
         f"Half of the repeat orders come within {gaps.get('median_days')} days of the customer's previous "
-        f"order; a quarter within {gaps.get('p25_days')} days, nine in ten within {gaps.get('p90_days')}.",
+        f"order; a quarter within {gaps.get('p25_days')} days, nine in ten within {gaps.get('p90_days')}."
+        if gaps.get("median_days") is not None
+        else "No customer has ordered twice yet: the days between orders come with the first repeat order.",
         f"{discounts.get('discounted_orders')} of {discounts.get('orders')} orders were discounted. Customers "
         f"won with a discount repeat at {style.share(discounts.get('discount_acquired_repeat_rate'))}, those "
         f"won at full price at {style.share(discounts.get('full_price_repeat_rate'))}.",
