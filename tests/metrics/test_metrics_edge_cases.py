@@ -158,7 +158,7 @@ def test_refunds_larger_than_sales(cli: Callable[..., Any], tmp_path: Path) -> N
     assert rfm["revenue"] == -70.0
     human = cli("kpis", home_dir=home)
     assert human.exit_code == 0
-    assert "-70.00" in human.stdout
+    assert "-$70.00" in human.stdout  # money in the store's currency (US dollars by default)
 
 
 def test_a_month_with_only_refunds_has_no_aov(tmp_path: Path) -> None:

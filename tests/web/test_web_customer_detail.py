@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -160,6 +161,8 @@ def test_the_page_shows_the_api_s_numbers_in_tables_and_charts_with_a_text_alter
 def test_without_fits_the_detail_says_how_to_fit_and_with_them_shows_the_model_s_figures(
     demo_store: Store, own_store: Path, detail_key: str
 ) -> None:
+    # the session's demo store may have been fitted by another test of this process (POST /api/v1/clv/fit)
+    shutil.rmtree(own_store / "models", ignore_errors=True)
     app = create_app(Settings(home=own_store))
     client = logged_in(app, demo_store, "analyst")  # the copy keeps the store's accounts
     before = client.get(f"/customers/{detail_key}").text
