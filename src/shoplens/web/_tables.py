@@ -55,10 +55,10 @@ TABLE_PARAMS_DEPENDENCY = Depends(table_params)
 
 
 def number_style(request: Request) -> NumberStyle:
-    """The store's locale and currency, read afresh so that a change of the settings shows on the next page."""
+    """The store's locale and currency: the app's settings, which the Settings page reloads after a change (so a
+    page is drawn without reading the settings file again)."""
     settings: Settings = request.app.state.settings
-    current = Settings(home=settings.home)
-    return NumberStyle(locale=current.locale, currency=current.currency)
+    return NumberStyle(locale=settings.locale, currency=settings.currency)
 
 
 @dataclass(frozen=True)
