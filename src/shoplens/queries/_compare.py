@@ -1,6 +1,6 @@
 """The latest period's KPIs against the period before and the same period last year, like with like.
 
-The latest period of the KPI rows (:func:`shoplens.metrics.sales_kpis`) is compared over the days it covers: a
+The latest period of the KPI question's rows (:class:`KpiQuery`) is compared over the days it covers: a
 complete period against the whole previous period, a partial one (the month the data end in) against the same
 days of the previous period, as the KPI rows' own ``comparison`` says. Last year is the same days a year earlier
 (364 days, the same weekdays, for days and weeks). Each window's KPIs are the KPI rows of that window alone, so
@@ -18,10 +18,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from shoplens.errors import InputError
-from shoplens.metrics import sales_kpis
 from shoplens.queries._base import Result, Row, answers
-from shoplens.queries._context import QueryContext, rows
-from shoplens.queries._sales import _Window
+from shoplens.queries._context import QueryContext
+from shoplens.queries._sales import KpiQuery, KpiResult, _Window
 
 # (KPI, how it changes): relative for amounts and counts, in percentage points for rates
 COMPARED_KPIS: tuple[tuple[str, Literal["relative", "points"]], ...] = (
@@ -74,17 +73,8 @@ def change(current: Any, before: Any, kind: str) -> float | None:
 
 @answers(KpiComparisonQuery, KpiComparisonResult)
 def answer_kpi_comparison(context: QueryContext, query: KpiComparisonQuery) -> KpiComparisonResult:
-    orders = context.orders()
-    tables = (orders, context.table("order_lines"), context.table("refunds"), context.table("customers"))
-    events = context.events()
-
-    def kpi_rows(grain: str, start: date | None, end: date | None) -> list[Row]:
-        table = sales_kpis(*tables, grain=grain, zone=context.zone, start=start, end=end, events=events)
-        return rows(table)
-
-    found = kpi_rows(query.grain, query.start, query.end)
-    if not found:
-        raise InputError(f"no orders or refunds between {query.start or 'the start'} and {query.end or 'the end'}")
+    # The KPI rows are the KPI question's own answers (the overview has asked the whole window already).
+    found = context.run(KpiQuery(grain=query.grain, start=query.start, end=query.end), KpiResult).rows
     latest = found[-1]
     current_days = (latest["covers_from"], latest["through"])
     previous_days = (latest.get("compared_from"), latest.get("compared_through"))
@@ -93,7 +83,10 @@ def answer_kpi_comparison(context: QueryContext, query: KpiComparisonQuery) -> K
     def window_row(days: tuple[Any, Any]) -> Row | None:
         if days[0] is None or days[1] is None:
             return None
-        one = kpi_rows(query.grain, days[0], days[1])
+        try:
+            one = context.run(KpiQuery(grain=query.grain, start=days[0], end=days[1]), KpiResult).rows
+        except InputError:  # no orders or refunds in that window
+            return None
         return one[0] if len(one) == 1 else None
 
     previous, last_year = window_row(previous_days), window_row(year_days)
@@ -123,7 +116,11 @@ def answer_kpi_comparison(context: QueryContext, query: KpiComparisonQuery) -> K
                 "customers": min(behind),  # the fewest customers behind any figure of the row (vendors' k rule)
             }
         )
-    monthly = found if query.grain == "month" else kpi_rows("month", query.start, query.end)
+    monthly = (
+        found
+        if query.grain == "month"
+        else context.run(KpiQuery(grain="month", start=query.start, end=query.end), KpiResult).rows
+    )
     return KpiComparisonResult(
         query=query,
         period=latest["period"],
