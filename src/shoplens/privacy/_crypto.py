@@ -37,6 +37,7 @@ NONCE_BYTES = 12
 AES_256_KEY_BYTES = 32
 _KEY_ID_CONTEXT = b"shoplens vault key id\x1f"
 _AAD_SEPARATOR = "\x1f"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # base64 to base64url (bytes.translate: str.translate is 9x slower)
 
 
 def key_id(key: bytes) -> str:
@@ -97,7 +98,7 @@ class _Cipher:
     def seal(self, value: str, customer_key: str, column: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
         body = nonce + self.sealing.encrypt(nonce, value.encode(), _aad(customer_key, column))
-        return f"{SEALED_PREFIX}{self.sealing_id}.{base64.urlsafe_b64encode(body).decode().rstrip('=')}"
+        return f"{SEALED_PREFIX}{self.sealing_id}.{_base64url_bytes(body).decode()}"
 
     def open(self, text: str, customer_key: str, column: str) -> str:
         sealed_with = sealed_key_id(text)
@@ -142,8 +143,36 @@ def check_keys(keys: VaultKeys, sample: tuple[str, str, str] | None) -> None:
 
 
 def seal_columns(keys: VaultKeys, rows: pa.Table, columns: Sequence[str], *, key_column: str) -> pa.Table:
-    """``rows`` with each of ``columns`` sealed (NULL stays NULL); ``key_column`` names each row's customer key."""
-    return _map_columns(rows, columns, key_column, _Cipher(keys).seal)
+    """``rows`` with each of ``columns`` sealed (NULL stays NULL); ``key_column`` names each row's customer key.
+
+    The same text as :meth:`_Cipher.seal` value by value, made for a whole column at once (an import seals
+    millions): the nonces are drawn from the system's random source in one call and cut into 12-byte pieces,
+    each row's customer key is encoded once for all its columns, and the loop calls only the cipher."""
+    cipher = _Cipher(keys)
+    encrypt, prefix = cipher.sealing.encrypt, f"{SEALED_PREFIX}{cipher.sealing_id}.".encode()
+    key_prefixes = [f"{key}{_AAD_SEPARATOR}".encode() for key in rows.column(key_column).to_pylist()]
+    for column in columns:
+        index = rows.schema.get_field_index(column)
+        values = rows.column(index).to_pylist()
+        nonces = os.urandom(NONCE_BYTES * len(values))
+        suffix = column.encode()
+        # As bytes, made text by one vectorised cast: a list of str becomes an Arrow array 10x slower.
+        sealed = [
+            None
+            if value is None
+            else prefix
+            + _base64url_bytes(
+                (nonce := nonces[row * NONCE_BYTES : row * NONCE_BYTES + NONCE_BYTES])
+                + encrypt(nonce, str(value).encode(), key_prefixes[row] + suffix)
+            )
+            for row, value in enumerate(values)
+        ]
+        rows = rows.set_column(index, column, pa.array(sealed, pa.binary()).cast(pa.string()))
+    return rows
+
+
+def _base64url_bytes(body: bytes) -> bytes:
+    return binascii.b2a_base64(body, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 def open_columns(keys: VaultKeys, rows: pa.Table, columns: Sequence[str], *, key_column: str) -> pa.Table:
