@@ -7,8 +7,8 @@ CSV reader with type detection) into a fresh DuckDB file; shoplens is ``import_f
 warehouse (parse, validate, quarantine, fingerprint, de-duplicate, pseudonymise, load five tables).
 The best of ``--repeat`` runs is reported for both, as rows/s and the ratio shoplens / baseline, with the peak
 resident memory of each (every run is a fresh child process, so one run's memory never counts for another).
-``--memory-limit`` gives the import that DuckDB memory limit (the ``import_memory_limit`` setting); the baseline
-runs with DuckDB's default (80% of the machine's memory).
+``--memory-limit`` gives the import that DuckDB memory limit (the ``import_memory_limit_bytes`` setting, 1 GB by
+default; 0 for DuckDB's own default, 80% of the machine's memory); the baseline always runs with DuckDB's default.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from shoplens.config import DEFAULT_IMPORT_MEMORY_BYTES
 from shoplens.ingest.demo import generate_demo_store
 from shoplens.warehouse import ReadLimits, Warehouse, import_files
 
@@ -78,7 +79,7 @@ def shoplens_import(
                 secret=b"b" * 40,
                 quarantine_dir=folder / "q",
                 mapping=mapping,
-                limits=ReadLimits(memory_limit_bytes=memory_limit),
+                limits=ReadLimits(memory_limit_bytes=memory_limit or None),
             )
 
     return run
@@ -119,7 +120,12 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=10_000_000, help="order lines in the generated file")
     parser.add_argument("--skip-generated", action="store_true")
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--memory-limit", type=memory_size, default=None, help="the import's memory limit (1GB)")
+    parser.add_argument(
+        "--memory-limit",
+        type=memory_size,
+        default=DEFAULT_IMPORT_MEMORY_BYTES,
+        help="the import's DuckDB memory limit (default: the setting's default, 1GB; 0: DuckDB's own default)",
+    )
     parser.add_argument("--skip-retail", action="store_true")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)

@@ -48,30 +48,29 @@ def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) ->
         con.execute(f"DROP TABLE {PEOPLE_TABLE}")
     try:
         total = int(con.execute(f"SELECT count(*) FROM {UPSERTS_TABLE}").fetchall()[0][0])
-        new = 0
+        # The rows replaced go in one statement, not one per batch: each would read the whole vault.
+        new = load.count(
+            f"SELECT count(*) FROM {UPSERTS_TABLE} WHERE {VAULT_KEY} NOT IN (SELECT {VAULT_KEY} FROM {VAULT_TABLE})"
+        )
+        con.execute(f"DELETE FROM {VAULT_TABLE} WHERE {VAULT_KEY} IN (SELECT {VAULT_KEY} FROM {UPSERTS_TABLE})")
         for start in range(0, total, SEAL_BATCH_ROWS):
             upserts: pa.Table = con.sql(
                 f"SELECT * EXCLUDE (_batch_row) FROM {UPSERTS_TABLE} "
                 f"WHERE _batch_row > {start} AND _batch_row <= {start + SEAL_BATCH_ROWS}"
             ).to_arrow_table()
-            new += _write_sealed(load, sealed_vault_rows(upserts, load.vault_keys()))
+            _insert_sealed(load, sealed_vault_rows(upserts, load.vault_keys()))
     finally:
         con.execute(f"DROP TABLE {UPSERTS_TABLE}")
     return new
 
 
-def _write_sealed(load: FileLoad, sealed: pa.Table) -> int:
-    """Replace the vault rows of these customers with these (encrypted) rows; return how many were new."""
+def _insert_sealed(load: FileLoad, sealed: pa.Table) -> None:
+    """Add these (encrypted) rows to the vault; the rows they replace are already deleted."""
     con = load.con
     rows = sealed.cast(arrow_schema(TABLES[VAULT_TABLE]))
     columns = ", ".join(VAULT_COLUMNS)
     con.register("_sealed_vault_rows", rows)
     try:
-        new = con.execute(
-            f"SELECT count(*) FROM _sealed_vault_rows WHERE {VAULT_KEY} NOT IN (SELECT {VAULT_KEY} FROM {VAULT_TABLE})"
-        ).fetchall()
-        con.execute(f"DELETE FROM {VAULT_TABLE} WHERE {VAULT_KEY} IN (SELECT {VAULT_KEY} FROM _sealed_vault_rows)")
         con.execute(f"INSERT INTO {VAULT_TABLE} ({columns}) SELECT {columns} FROM _sealed_vault_rows")
     finally:
         con.unregister("_sealed_vault_rows")
-    return int(new[0][0]) if new else 0

@@ -34,6 +34,7 @@ from typing import IO
 
 import numpy as np
 
+from shoplens.config import DEFAULT_IMPORT_MEMORY_BYTES
 from shoplens.errors import UnreadableFileError
 
 CHUNK_BYTES = 1024 * 1024
@@ -54,7 +55,7 @@ class ReadLimits:
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     max_expansion: int = DEFAULT_MAX_EXPANSION
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
-    memory_limit_bytes: int | None = None  # DuckDB's memory limit while importing (None: DuckDB's default)
+    memory_limit_bytes: int | None = DEFAULT_IMPORT_MEMORY_BYTES  # DuckDB's while importing (None: its own default)
 
 
 @dataclass(frozen=True)
