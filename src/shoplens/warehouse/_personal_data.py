@@ -13,7 +13,7 @@ from __future__ import annotations
 import ibis
 import pyarrow as pa
 
-from shoplens.privacy import VAULT_COLUMNS, VAULT_KEY, VAULT_TABLE, sealed_vault_rows, vault_upserts
+from shoplens.privacy import VAULT_KEY, VAULT_TABLE, sealed_vault_rows, vault_upserts
 from shoplens.schema import TABLES
 from shoplens.warehouse._ddl import arrow_schema
 from shoplens.warehouse._parsing import vault_hashes_sql
@@ -65,12 +65,12 @@ def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) ->
 
 
 def _insert_sealed(load: FileLoad, sealed: pa.Table) -> None:
-    """Add these (encrypted) rows to the vault; the rows they replace are already deleted."""
+    """Add these (encrypted) rows to the vault; the rows they replace are already deleted.
+
+    Appended as a relation, not through a registered view: a view registered inside the file's transaction keeps
+    its Arrow rows in memory until the commit, so the vault's batches would add up to the whole vault (3.5 GB
+    for 10 million order lines) whatever the memory limit."""
     con = load.con
-    rows = sealed.cast(arrow_schema(TABLES[VAULT_TABLE]))
-    columns = ", ".join(VAULT_COLUMNS)
-    con.register("_sealed_vault_rows", rows)
-    try:
-        con.execute(f"INSERT INTO {VAULT_TABLE} ({columns}) SELECT {columns} FROM _sealed_vault_rows")
-    finally:
-        con.unregister("_sealed_vault_rows")
+    stored_order = con.table(VAULT_TABLE).columns
+    rows = sealed.cast(arrow_schema(TABLES[VAULT_TABLE])).select(stored_order)
+    con.from_arrow(rows).insert_into(VAULT_TABLE)
