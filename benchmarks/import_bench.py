@@ -7,7 +7,7 @@ CSV reader with type detection) into a fresh DuckDB file; shoplens is ``import_f
 warehouse (parse, validate, quarantine, fingerprint, de-duplicate, pseudonymise, load five tables).
 The best of ``--repeat`` runs is reported for both, as rows/s and the ratio shoplens / baseline, with the peak
 resident memory of each (every run is a fresh child process, so one run's memory never counts for another).
-``--memory-limit`` gives the import that DuckDB memory limit (the ``import_memory_limit_bytes`` setting, 1 GB by
+``--memory-limit`` gives the import that DuckDB memory limit (the ``import_memory_limit_bytes`` setting, 768 MB by
 default; 0 for DuckDB's own default, 80% of the machine's memory); the baseline always runs with DuckDB's default.
 """
 
@@ -124,7 +124,7 @@ def main() -> None:
         "--memory-limit",
         type=memory_size,
         default=DEFAULT_IMPORT_MEMORY_BYTES,
-        help="the import's DuckDB memory limit (default: the setting's default, 1GB; 0: DuckDB's own default)",
+        help="the import's DuckDB memory limit (default: the setting's default, 768MB; 0: DuckDB's own default)",
     )
     parser.add_argument("--skip-retail", action="store_true")
     args = parser.parse_args()

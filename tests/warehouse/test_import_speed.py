@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shoplens.config import Settings
 from shoplens.warehouse import ReadLimits, Warehouse, import_files
 from shoplens.warehouse import _personal_data as personal_data
 from shoplens.warehouse._parsing import fingerprint_text_sql, general_number_sql, number_sql
@@ -103,6 +104,22 @@ def test_the_memory_limit_holds_while_importing_and_is_put_back(tmp_path: Path) 
     assert (summary.rows_read, summary.rows_loaded) == (3, 3)
     assert set(seen) == {"256.0 MiB"}  # at every step of the import
     assert after == before
+
+
+def test_an_import_is_held_to_768_mib_unless_told_otherwise(tmp_path: Path) -> None:
+    # Unbounded, a 10-million-line import took 4.5 GB; held to 768 MiB (spilling past it) it peaked at 1.42 GB.
+    seen: list[str] = []
+    with Warehouse(tmp_path / "warehouse.duckdb") as warehouse:
+        import_files(
+            warehouse,
+            [_uci_file(tmp_path / "retail.csv", 3)],
+            profile_name="online-retail",
+            secret=b"s" * 40,
+            quarantine_dir=tmp_path / "q",
+            progress=lambda *_: seen.append(str(warehouse.scalar("SELECT current_setting('memory_limit')"))),
+        )
+    assert set(seen) == {"768.0 MiB"}
+    assert Settings(home=tmp_path).import_memory_limit_bytes == 768 * 1024**2
 
 
 def test_a_vault_written_in_batches_holds_every_customer_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

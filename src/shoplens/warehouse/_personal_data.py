@@ -21,7 +21,7 @@ from shoplens.warehouse._pipeline import FileLoad
 
 PEOPLE_TABLE = "stg_people"
 UPSERTS_TABLE = "stg_vault_upserts"
-SEAL_BATCH_ROWS = 100_000
+SEAL_BATCH_ROWS = 50_000
 
 
 def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) -> int:
