@@ -397,7 +397,9 @@ FROM per ORDER BY customer_key"""
 def ours_clv(home: Path) -> Parts:
     from shoplens.queries import ClvPredictQuery, ClvPredictResult
 
-    found = _runner(home).run(ClvPredictQuery(limit=CLV_LIMIT), ClvPredictResult)
+    # The flat margin asked for, as the baseline uses it: unasked, CLV takes the store's contribution margin rate
+    # when every product's cost is known (as in the demo store), which the baseline does not compute.
+    found = _runner(home).run(ClvPredictQuery(limit=CLV_LIMIT, margin=0.3), ClvPredictResult)
     assert found.models["transaction"]["reused_saved_fit"], "the fits are made before timing"
     return _clv_parts(found.model_dump(mode="json"))
 
