@@ -58,8 +58,17 @@ pytest: install test-deps
 
 test: system-deps test-deps lint typecheck layers pytest
 
+# Every benchmark, each against its baseline in the same run (about an hour on 2 cores; benchmarks/README.md):
+# import (UCI file and 10 million generated lines, with peak memory), analytics at 1 million lines, the heavy
+# analyses cold at 1 million lines, model fits against lifetimes when LIFETIMES_PYTHON names its interpreter,
+# and the web app warm and right after an import.
 bench: install
-	$(BIN)/python benchmarks/import_bench.py
+	$(BIN)/python benchmarks/import_bench.py --repeat 1
+	$(BIN)/python benchmarks/metrics_bench.py --lines 1000000
+	$(BIN)/python benchmarks/heavy_bench.py --lines 1000000 --cold
+	$(BIN)/python benchmarks/models_bench.py
+	$(BIN)/python benchmarks/web_bench.py --customers 5000 --after-import --warm
+	$(BIN)/python benchmarks/web_bench.py
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .test-deps .pytest_cache .mypy_cache .ruff_cache

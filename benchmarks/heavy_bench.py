@@ -31,6 +31,7 @@ import json
 import math
 import os
 import pickle
+import resource
 import subprocess
 import sys
 import tempfile
@@ -569,16 +570,16 @@ def timed(run: Callable[[Path], Parts], home: Path) -> tuple[float, Parts]:
     return time.perf_counter() - started, parts
 
 
-def cold(name: str, side: str, home: Path) -> tuple[float, Parts]:
-    """One run of one side in a fresh process."""
+def cold(name: str, side: str, home: Path) -> tuple[float, Parts, int]:
+    """One run of one side in a fresh process: its time, its answer and the process's peak memory (bytes)."""
     with tempfile.NamedTemporaryFile(suffix=".pickle") as out:
         subprocess.run(
             [sys.executable, __file__, "--home", str(home), "--child", name, "--side", side, "--out", out.name],
             check=True,
             env=os.environ | {"PYTHONPATH": str(REPO / "src")},
         )
-        seconds, parts = pickle.loads(Path(out.name).read_bytes())
-    return seconds, parts
+        seconds, parts, peak = pickle.loads(Path(out.name).read_bytes())
+    return seconds, parts, peak
 
 
 def build_store(lines: int) -> Path:
@@ -634,8 +635,9 @@ def main() -> None:
 
         assert ibis.duckdb is not None  # loads Ibis' DuckDB backend (1-3 s on this machine)
         analysis = ANALYSES[args.child]
-        result = timed(analysis.ours if args.side == "ours" else analysis.base, args.home)
-        Path(args.out).write_bytes(pickle.dumps(result))
+        seconds, parts = timed(analysis.ours if args.side == "ours" else analysis.base, args.home)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the process's, libraries included
+        Path(args.out).write_bytes(pickle.dumps((seconds, parts, peak)))
         return
     home = build_store(args.lines)
     prepare(home)
@@ -643,14 +645,17 @@ def main() -> None:
     print(f"store: {describe(home)}; load average {os.getloadavg()[0]:.1f}", flush=True)
     mode = "cold: one run each in a fresh process" if args.cold else f"best of {args.repeat} in one process"
     rows = [
-        "| analysis | baseline | baseline s | shoplens s | ratio | same answer |",
-        "|---|---|---:|---:|---:|:---:|",
+        "| analysis | baseline | baseline s | shoplens s | ratio | same answer |"
+        + (" peak memory baseline / shoplens |" if args.cold else ""),
+        "|---|---|---:|---:|---:|:---:|" + ("---:|" if args.cold else ""),
     ]
     for name in names:
         analysis = ANALYSES[name]
+        peaks = ""
         if args.cold:
-            base, base_parts = cold(name, "base", home)
-            ours, our_parts = cold(name, "ours", home)
+            base, base_parts, base_peak = cold(name, "base", home)
+            ours, our_parts, our_peak = cold(name, "ours", home)
+            peaks = f" {base_peak / 1024**3:.2f} / {our_peak / 1024**3:.2f} GB |"
         else:
             base_runs = [timed(analysis.base, home) for _ in range(args.repeat)]
             our_runs = [timed(analysis.ours, home) for _ in range(args.repeat)]
@@ -659,7 +664,7 @@ def main() -> None:
         problems = same_answer(our_parts, base_parts)
         rows.append(
             f"| {name} | {analysis.baseline} | {base:.3f} | {ours:.3f} | {ours / base:.2f}x | "
-            f"{'yes' if not problems else 'NO'} |"
+            f"{'yes' if not problems else 'NO'} |{peaks}"
         )
         print(rows[-1], flush=True)
         for problem in problems[:10]:
