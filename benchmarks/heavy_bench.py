@@ -499,12 +499,12 @@ def base_clv(home: Path) -> Parts:
         return found
 
     top = frame.sort_values(["clv", "customer_key"], ascending=[False, True]).head(CLV_LIMIT)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row in top.to_dict("records"):
         wait_days = row.pop("wait")
         next_day = as_of + timedelta(days=round(wait_days)) if np.isfinite(wait_days) else None
         rows.append(
-            {k: _clean(v) for k, v in row.items()}
+            {str(k): _clean(v) for k, v in row.items()}
             | {"expected_next_order_date": str(next_day) if next_day is not None else None}
         )
     return {
