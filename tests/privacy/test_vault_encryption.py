@@ -230,3 +230,28 @@ def test_a_key_from_the_environment_is_used_and_rotated_without_a_key_file(
     email = _fixture_emails()[0]
     exported = cli("privacy", "export", "--email", email, "--json").json()
     assert [row["email"].lower() for row in exported["tables"]["customer_pii"]] == [email]
+
+
+def test_a_value_in_clear_written_since_this_version_last_wrote_is_still_sealed_on_a_read_only_open(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    _import(cli)
+    path = home / "warehouse.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        marks = dict(con.sql("SELECT key, value FROM _shoplens_meta").fetchall())
+    # The import marks the vault sealed at the version it wrote, so read-only opens skip the scan of every row.
+    assert marks["vault_sealed_at_version"] == marks["data_version"] == "1"
+    # A writer from before the vault was encrypted: a value in clear, the data version bumped, no mark.
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "UPDATE customer_pii SET name = 'Plain Name' "
+            "WHERE customer_key = (SELECT min(customer_key) FROM customer_pii)"
+        )
+        con.execute("UPDATE _shoplens_meta SET value = '2' WHERE key = 'data_version'")
+    with connect(Settings(home=home), read_only=True) as warehouse:
+        names = warehouse.backend.table("customer_pii").name.to_pyarrow().to_pylist()
+        assert warehouse.store.vault_known_sealed()
+    assert len(names) == 2
+    assert all(name.startswith(SEALED_PREFIX) for name in names)
+    assert b"plain name" not in path.read_bytes().lower()

@@ -130,7 +130,10 @@ def connect(settings: Settings, *, read_only: bool = False) -> Warehouse:
         if not read_only:
             seal_plain_vault(warehouse, settings.store_secret())
             return warehouse
-        if not needs_sealing(warehouse.backend):
+        # A DuckDB store last written by this version is known to be sealed: no scan of the whole vault (0.2 s for
+        # 276,772 customers) on every read-only open.
+        known = isinstance(warehouse.store, DuckDBFile) and warehouse.store.vault_known_sealed()
+        if not needs_sealing(warehouse.backend, known_sealed=known):
             return warehouse
     except BaseException:
         warehouse.close()

@@ -15,10 +15,24 @@ from shoplens.schema import TABLES
 from shoplens.warehouse._changes import TableChange, key_match
 from shoplens.warehouse._ddl import META_TABLE, EngineName, upgrade_sql
 
+VAULT_SEALED_KEY = "vault_sealed_at_version"
+
 
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Count a change of data; and, since this version seals every vault value it writes, record that the vault
+    held only sealed values at the new version (a writer from before the vault was encrypted bumps the version
+    without this mark, so the next open looks for values in clear again)."""
     con.execute(
         f"UPDATE {META_TABLE} SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) WHERE key = 'data_version'"
+    )
+    mark_vault_sealed(con)
+
+
+def mark_vault_sealed(con: duckdb.DuckDBPyConnection) -> None:
+    """Record that the vault holds no value in clear at the current data version."""
+    con.execute(
+        f"INSERT OR REPLACE INTO {META_TABLE} SELECT '{VAULT_SEALED_KEY}', value FROM {META_TABLE} "
+        "WHERE key = 'data_version'"
     )
 
 
@@ -121,6 +135,17 @@ class DuckDBFile:
 
     def bump_data_version(self) -> None:
         bump_data_version(self.con)
+
+    def vault_known_sealed(self) -> bool:
+        """Whether this version's writers were the last to change the data, so the vault has no value in clear."""
+        rows = self.con.execute(
+            f"SELECT count(DISTINCT value) = 1 AND count(*) = 2 FROM {META_TABLE} "
+            f"WHERE key IN ('data_version', '{VAULT_SEALED_KEY}')"
+        ).fetchall()
+        return bool(rows[0][0])
+
+    def mark_vault_sealed(self) -> None:
+        mark_vault_sealed(self.con)
 
     def change_token(self) -> str:
         return file_fingerprint(self.path)

@@ -65,12 +65,13 @@ def load_vault_keys(backend: ibis.BaseBackend, source: VaultKeySource) -> VaultK
     return keys
 
 
-def needs_sealing(backend: ibis.BaseBackend) -> bool:
-    """Whether the vault is from before it was encrypted: no hash columns yet, or values in clear."""
+def needs_sealing(backend: ibis.BaseBackend, *, known_sealed: bool = False) -> bool:
+    """Whether the vault is from before it was encrypted: no hash columns yet, or values in clear (looked for in
+    every row unless the store is ``known_sealed``)."""
     vault = backend.table(VAULT_TABLE)
     if any(name not in vault.columns for name in HASH_COLUMNS.values()):
         return True
-    return bool(plain_vault_rows(vault).count().to_pyarrow().as_py())
+    return not known_sealed and bool(plain_vault_rows(vault).count().to_pyarrow().as_py())
 
 
 def seal_plain_vault(warehouse: Warehouse, secret: bytes) -> int:
@@ -80,6 +81,8 @@ def seal_plain_vault(warehouse: Warehouse, secret: bytes) -> int:
     rewritten, so that no freed block keeps the values in clear."""
     plain = plain_vault_rows(warehouse.backend.table(VAULT_TABLE)).to_pyarrow()
     if not plain.num_rows:
+        if isinstance(warehouse.store, DuckDBFile) and not warehouse.store.vault_known_sealed():
+            warehouse.store.mark_vault_sealed()  # so that read-only opens need not look again
         return 0
     keys = warehouse.vault_keys()
     clear = {name: plain.column(name).to_pylist() for name in PERSONAL_COLUMNS}
