@@ -70,7 +70,12 @@ def create_app(settings: Settings, *, api_token: str | None = None, web_settings
     app.state.api_token = api_token or None
     app.state.settings = settings
     app.state.web_settings = web_settings = web_settings or WebSettings()
-    app.state.store = StoreReader(settings, warm=_dashboard.WARM_QUERIES if web_settings.warm_pages else ())
+    warm = web_settings.warm_pages
+    app.state.store = StoreReader(
+        settings,
+        warm=_dashboard.WARM_QUERIES if warm else (),
+        warm_more=_dashboard.segment_pages if warm else None,
+    )
     app.add_middleware(
         SecurityHeaders,
         docs_path="/docs",

@@ -60,6 +60,7 @@ from shoplens.queries import (
     ProductResult,
     ProfitQuery,
     ProfitResult,
+    QueryRunner,
     RecommendQuery,
     RecommendResult,
     RfmQuery,
@@ -181,9 +182,16 @@ WARM_QUERIES = (
     ServiceQuery(),
     AcquisitionQuery(),
     AcquisitionQuery(by="landing_page"),
+    KpiQuery(by="channel"),  # the overview's first split
     VOICE_THEMES,
     VOICE_NEEDS,
 )
+
+
+def segment_pages(runner: QueryRunner) -> list[CustomerListQuery]:
+    """The first page of each segment's customers (the customers page's drill-down), warmed after the rest."""
+    rfm = runner.run(RfmQuery(), RfmResult)
+    return [CustomerListQuery(segment=row.segment, offset=0, limit=PAGE_SIZE) for row in rfm.segments]
 
 
 def page_store(request: Request) -> PageReader:

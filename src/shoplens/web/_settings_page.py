@@ -73,7 +73,8 @@ def _reload_settings(request: Request) -> None:
     others = current.model_dump(exclude=set(PAGE_SETTINGS))
     fresh = Settings(**others)
     request.app.state.settings = fresh
-    request.app.state.store = StoreReader(fresh, warm=request.app.state.store.warm_queries)
+    before = request.app.state.store
+    request.app.state.store = StoreReader(fresh, warm=before.warm_queries, warm_more=before.warm_more)
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -63,13 +63,22 @@ class StoreReader:
     With ``warm`` (the dashboard's questions), the first request that sees a new data version — the first after an
     import, or after the server starts — starts computing those answers one after another in a background thread,
     so that the pages visited next find them ready (or already on their way) instead of starting them. A warm-up
-    stops when a newer import makes its answers stale; a question the store cannot answer yet is skipped."""
+    stops when a newer import makes its answers stale; a question the store cannot answer yet is skipped.
+    ``warm_more`` gives the questions that depend on those answers (a page per segment), asked after them."""
 
-    def __init__(self, settings: Settings, *, results_kept: int = RESULTS_KEPT, warm: Sequence[Query] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        results_kept: int = RESULTS_KEPT,
+        warm: Sequence[Query] = (),
+        warm_more: Callable[[QueryRunner], Sequence[Query]] | None = None,
+    ) -> None:
         self.settings = settings
         self.memory = ResultStore(results_kept)
         self.runner = QueryRunner.for_store(settings, memory=self.memory)
         self.warm_queries = tuple(warm)
+        self.warm_more = warm_more
         self.warmed: list[str] = []  # the kinds of the last warm-up's answers, in the order they were ready
         self._warming: int | None = None
         self._warm_lock = threading.Lock()
@@ -108,14 +117,25 @@ class StoreReader:
             warmer.join(timeout)
 
     def _compute_all(self, version: int) -> None:
-        for query in self.warm_queries:
+        if not self._compute(self.warm_queries, version) or self.warm_more is None:
+            return
+        try:
+            more = self.warm_more(self.runner)
+        except Exception:  # the answers they depend on cannot be had: those pages compute them when asked
+            return
+        self._compute(more, version)
+
+    def _compute(self, queries: Sequence[Query], version: int) -> bool:
+        """Answer each of ``queries``; False when a newer import stopped this warm-up."""
+        for query in queries:
             if self._warming != version:
-                return  # a newer import: its own warm-up has started
+                return False  # a newer import: its own warm-up has started
             try:
                 self.runner.run(query)
             except Exception:  # no events yet, no model fitted, the store busy: that page computes it when asked
                 continue
             self.warmed.append(query.kind)
+        return True
 
     def etag(self, kind: str, described: str, version: int) -> str:
         """A strong validator for an answer: what was asked, the data it was computed from and the time zone."""
