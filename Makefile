@@ -65,7 +65,7 @@ test: system-deps test-deps lint typecheck layers pytest
 bench: install
 	$(BIN)/python benchmarks/import_bench.py --repeat 1
 	$(BIN)/python benchmarks/metrics_bench.py --lines 1000000
-	$(BIN)/python benchmarks/heavy_bench.py --lines 1000000 --cold
+	$(BIN)/python benchmarks/heavy_bench.py --lines 1000000 --cold --repeat 3
 	$(BIN)/python benchmarks/models_bench.py
 	$(BIN)/python benchmarks/web_bench.py --customers 5000 --after-import --warm
 	$(BIN)/python benchmarks/web_bench.py
