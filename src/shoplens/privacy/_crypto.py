@@ -93,12 +93,13 @@ class _Cipher:
         self.keys = keys
         self.sealing = AESGCM(keys.current)
         self.sealing_id = keys.current_id
+        self.prefix = f"{SEALED_PREFIX}{self.sealing_id}.".encode()  # of every text this cipher seals
         self.opening = {key_id(key): AESGCM(key) for key in (keys.current, *keys.older)}
 
     def seal(self, value: str, customer_key: str, column: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
         body = nonce + self.sealing.encrypt(nonce, value.encode(), _aad(customer_key, column))
-        return f"{SEALED_PREFIX}{self.sealing_id}.{_base64url_bytes(body).decode()}"
+        return (self.prefix + _base64url_bytes(body)).decode()
 
     def open(self, text: str, customer_key: str, column: str) -> str:
         sealed_with = sealed_key_id(text)
@@ -149,7 +150,7 @@ def seal_columns(keys: VaultKeys, rows: pa.Table, columns: Sequence[str], *, key
     millions): the nonces are drawn from the system's random source in one call and cut into 12-byte pieces,
     each row's customer key is encoded once for all its columns, and the loop calls only the cipher."""
     cipher = _Cipher(keys)
-    encrypt, prefix = cipher.sealing.encrypt, f"{SEALED_PREFIX}{cipher.sealing_id}.".encode()
+    encrypt, prefix = cipher.sealing.encrypt, cipher.prefix
     key_prefixes = [f"{key}{_AAD_SEPARATOR}".encode() for key in rows.column(key_column).to_pylist()]
     for column in columns:
         index = rows.schema.get_field_index(column)

@@ -73,8 +73,11 @@ def change(current: Any, before: Any, kind: str) -> float | None:
 
 @answers(KpiComparisonQuery, KpiComparisonResult)
 def answer_kpi_comparison(context: QueryContext, query: KpiComparisonQuery) -> KpiComparisonResult:
-    # The KPI rows are the KPI question's own answers (the overview has asked the whole window already).
-    found = context.run(KpiQuery(grain=query.grain, start=query.start, end=query.end), KpiResult).rows
+    def kpi_rows(grain: str, start: date | None, end: date | None) -> list[Row]:
+        """The KPI question's own answer (the overview has asked the whole window already)."""
+        return context.run(KpiQuery(grain=grain, start=start, end=end), KpiResult).rows
+
+    found = kpi_rows(query.grain, query.start, query.end)
     latest = found[-1]
     current_days = (latest["covers_from"], latest["through"])
     previous_days = (latest.get("compared_from"), latest.get("compared_through"))
@@ -84,7 +87,7 @@ def answer_kpi_comparison(context: QueryContext, query: KpiComparisonQuery) -> K
         if days[0] is None or days[1] is None:
             return None
         try:
-            one = context.run(KpiQuery(grain=query.grain, start=days[0], end=days[1]), KpiResult).rows
+            one = kpi_rows(query.grain, days[0], days[1])
         except InputError:  # no orders or refunds in that window
             return None
         return one[0] if len(one) == 1 else None
@@ -116,11 +119,7 @@ def answer_kpi_comparison(context: QueryContext, query: KpiComparisonQuery) -> K
                 "customers": min(behind),  # the fewest customers behind any figure of the row (vendors' k rule)
             }
         )
-    monthly = (
-        found
-        if query.grain == "month"
-        else context.run(KpiQuery(grain="month", start=query.start, end=query.end), KpiResult).rows
-    )
+    monthly = found if query.grain == "month" else kpi_rows("month", query.start, query.end)
     return KpiComparisonResult(
         query=query,
         period=latest["period"],

@@ -21,7 +21,6 @@ FLOAT_DIGITS = 6
 NO_ORDERS = "the warehouse has no orders yet: import the store's exports first (shoplens import FILE --profile P)"
 NO_CUSTOMERS = "no known customers: every order is a guest order, so there is no customer to {what}"
 R = TypeVar("R", bound=Result)
-SPAN_COLUMNS = (("orders", "ordered_at"), ("refunds", "refunded_at"), ("events", "at"))
 
 
 class NoOrdersError(InputError):
@@ -122,11 +121,14 @@ class QueryContext:
 
     def events(self) -> ir.Table | None:
         """The web events, or None when the store has none."""
+        events = self._events_table()
+        return events if events is not None and self.count(events) > 0 else None
+
+    def _events_table(self) -> ir.Table | None:
         try:
-            events = self.table("events")
+            return self.table("events")
         except Exception:  # a backend without the events table: no sessions to count
             return None
-        return events if self.count(events) > 0 else None
 
     def models_directory(self) -> Path:
         if self.models_dir is None:
@@ -140,23 +142,19 @@ class QueryContext:
         The span is one query over the stored orders, refunds and events (a cancelled order's time may widen it,
         which only keeps a year more in the SQL): each question pays one round trip for it, not seven."""
         if self._zone is None:
-            spans = [self._span(name, column) for name, column in SPAN_COLUMNS]
-            found = [span for span in spans if span is not None]
-            both = ibis.union(*found) if len(found) > 1 else found[0]
+            timed = [(self._stored("orders"), "ordered_at"), (self._stored("refunds"), "refunded_at")]
+            events = self._events_table()
+            if events is not None:
+                timed.append((events, "at"))
+            both = ibis.union(*(_span(table, column) for table, column in timed))
             span = one_row(both.aggregate(first=both.first.min(), last=both.last.max()))
             years = [span[key].year for key in ("first", "last") if span.get(key) is not None]
             self._zone = StoreZone.spanning(self.store_timezone, years)
         return self._zone
 
-    def _span(self, name: str, column: str) -> ir.Table | None:
-        """The first and last time of ``column`` of a stored table (None when the store has no such table)."""
-        try:
-            table = self._stored(name)
-        except Exception:  # a backend without the events table
-            if name == "orders":
-                raise
-            return None
-        # Nullable, so an empty table's NULL reads back on every backend (PostgreSQL types the min of a NOT NULL
-        # column as never NULL).
-        moment = dt.Timestamp(nullable=True)
-        return table.aggregate(first=table[column].min().cast(moment), last=table[column].max().cast(moment))
+
+def _span(table: ir.Table, column: str) -> ir.Table:
+    """The first and last time of ``column``: nullable, so an empty table's NULL reads back on every backend
+    (PostgreSQL types the min of a NOT NULL column as never NULL)."""
+    moment = dt.Timestamp(nullable=True)
+    return table.aggregate(first=table[column].min().cast(moment), last=table[column].max().cast(moment))

@@ -53,24 +53,17 @@ def write_personal_data(load: FileLoad, people_sql: str, *, newer_wins: bool) ->
             f"SELECT count(*) FROM {UPSERTS_TABLE} WHERE {VAULT_KEY} NOT IN (SELECT {VAULT_KEY} FROM {VAULT_TABLE})"
         )
         con.execute(f"DELETE FROM {VAULT_TABLE} WHERE {VAULT_KEY} IN (SELECT {VAULT_KEY} FROM {UPSERTS_TABLE})")
+        schema, stored_order = arrow_schema(TABLES[VAULT_TABLE]), con.table(VAULT_TABLE).columns
         for start in range(0, total, SEAL_BATCH_ROWS):
             upserts: pa.Table = con.sql(
                 f"SELECT * EXCLUDE (_batch_row) FROM {UPSERTS_TABLE} "
                 f"WHERE _batch_row > {start} AND _batch_row <= {start + SEAL_BATCH_ROWS}"
             ).to_arrow_table()
-            _insert_sealed(load, sealed_vault_rows(upserts, load.vault_keys()))
+            sealed = sealed_vault_rows(upserts, load.vault_keys()).cast(schema).select(stored_order)
+            # Appended as a relation, not through a registered view: a view registered inside the file's
+            # transaction keeps its Arrow rows in memory until the commit, so the batches would add up to the
+            # whole vault (3.5 GB for 10 million order lines) whatever the memory limit.
+            con.from_arrow(sealed).insert_into(VAULT_TABLE)
     finally:
         con.execute(f"DROP TABLE {UPSERTS_TABLE}")
     return new
-
-
-def _insert_sealed(load: FileLoad, sealed: pa.Table) -> None:
-    """Add these (encrypted) rows to the vault; the rows they replace are already deleted.
-
-    Appended as a relation, not through a registered view: a view registered inside the file's transaction keeps
-    its Arrow rows in memory until the commit, so the vault's batches would add up to the whole vault (3.5 GB
-    for 10 million order lines) whatever the memory limit."""
-    con = load.con
-    stored_order = con.table(VAULT_TABLE).columns
-    rows = sealed.cast(arrow_schema(TABLES[VAULT_TABLE])).select(stored_order)
-    con.from_arrow(rows).insert_into(VAULT_TABLE)
